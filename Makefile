@@ -1,0 +1,56 @@
+# The census enumeration system. A newcomer needs two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint bench venv browser messages vendor clean
+
+venv: $(INSTALLED)
+
+$(INSTALLED): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (Django 5.2 LTS)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Debian's Chromium drives the browser tests (`npx playwright install` cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
+	  else sudo apt-get install -y -q chromium >/dev/null; fi; }
+
+## demo: the whole system with a synthetic district (web + Celery worker + beat); Ctrl-C stops it.
+demo: venv
+	DEBUG=$${DEBUG:-False} SECURE_COOKIES=$${SECURE_COOKIES:-False} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-*} \
+	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -m census.demo_secret)} \
+	$(BIN)/python manage.py demo
+
+## test: the whole suite against real PostgreSQL and Redis (the machine's if DATABASE_URL/REDIS_URL are set).
+test: venv browser
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	DEBUG=True $(BIN)/python manage.py makemigrations --check --dry-run
+
+## bench: every benchmark in bench/, one table (target, measured, command).
+bench: venv
+	$(BIN)/python bench/run.py
+
+messages: venv
+	DEBUG=True $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=node_modules
+	DEBUG=True $(BIN)/python manage.py compilemessages --ignore=.venv
+
+vendor:
+	cd static/vendor && npm install --no-save --no-package-lock && \
+	cp node_modules/htmx.org/dist/htmx.min.js htmx/ && cp node_modules/echarts/dist/echarts.min.js echarts/ && \
+	cp node_modules/signature_pad/dist/signature_pad.umd.min.js signature_pad/ && rm -rf node_modules
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

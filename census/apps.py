@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CensusConfig(AppConfig):
+    name = "census"
+    verbose_name = _("Census frame and staff")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,54 @@
+"""Template context shared by every page: the district and the role's navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from census.models import Role
+
+ALL_ROLES = tuple(Role.values)
+OFFICE_ROLES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
+
+# (label, url name, roles that see it). Entries whose URL does not exist yet are skipped, so each app adds
+# its pages by adding its URL names here.
+NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
+    (_("My small areas"), "enumeration:my-areas", (Role.ENUMERATOR, Role.SUPERVISOR)),
+    (_("My findings"), "supervision:my-findings", (Role.ENUMERATOR, Role.SUPERVISOR)),
+    (_("Review queue"), "enumeration:review-queue", (Role.SUPERVISOR, *OFFICE_ROLES)),
+    (_("Households"), "enumeration:household-list", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
+    (_("Progress"), "supervision:dashboard", OFFICE_ROLES),
+    (_("Findings"), "supervision:finding-list", (Role.SUPERVISOR, *OFFICE_ROLES)),
+    (_("Quality checks"), "supervision:check-runs", OFFICE_ROLES),
+    (_("Summaries and exports"), "supervision:exports", (Role.DISTRICT_OFFICE,)),
+    (_("Readiness"), "supervision:readiness", (*OFFICE_ROLES, Role.DEPARTMENT)),
+    (_("Subsidies"), "supervision:subsidies", OFFICE_ROLES),
+    (_("Rectification"), "supervision:rectification", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
+    (_("Directory"), "supervision:directory", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
+    (_("Trainings"), "supervision:trainings", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
+    (_("Area frame"), "frame:townships", (*OFFICE_ROLES, Role.AUDITOR)),
+    (_("Staff"), "frame:staff", OFFICE_ROLES),
+    (_("Audit log"), "frame:audit-log", (Role.AUDITOR, Role.DISTRICT_OFFICE)),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    items = []
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        for label, url_name, roles in NAVIGATION:
+            if user.is_superuser or user.role in roles:
+                try:
+                    url = reverse(url_name)
+                except NoReverseMatch:
+                    continue
+                items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+    return {
+        "district_name": settings.CENSUS_DISTRICT_NAME,
+        "district_code": settings.CENSUS_DISTRICT_CODE,
+        "nav_items": items,
+    }

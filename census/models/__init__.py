@@ -1,0 +1,38 @@
+from census.models.areas import (
+    Building,
+    District,
+    SmallArea,
+    Township,
+    TownshipKind,
+    UrbanRuralCode,
+    Village,
+    VillageKind,
+)
+from census.models.audit import AuditAction, AuditEvent
+from census.models.staff import (
+    FIELD_ROLES,
+    Department,
+    Role,
+    SmallAreaAssignment,
+    StaffMember,
+    SupervisorAssignment,
+)
+
+__all__ = [
+    "FIELD_ROLES",
+    "AuditAction",
+    "AuditEvent",
+    "Building",
+    "Department",
+    "District",
+    "Role",
+    "SmallArea",
+    "SmallAreaAssignment",
+    "StaffMember",
+    "SupervisorAssignment",
+    "Township",
+    "TownshipKind",
+    "UrbanRuralCode",
+    "Village",
+    "VillageKind",
+]

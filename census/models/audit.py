@@ -1,0 +1,59 @@
+"""The append-only audit log (全国人口普查条例 §33: personal data must not leak or be altered unseen).
+
+Rows are only ever inserted; a database trigger (migration 0002) rejects UPDATE and DELETE, so not even a
+bug or a console session can rewrite history.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from census.scoping import ScopedQuerySet
+
+
+class AuditAction(models.TextChoices):
+    VIEW_PERSONAL_DATA = "view_personal_data", _("Viewed unmasked personal data")
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+    PERMISSION_CHANGE = "permission_change", _("Permission change")
+    ASSIGNMENT_CHANGE = "assignment_change", _("Assignment change")
+    RECORD_CHANGE = "record_change", _("Record change")
+    LOGIN = "login", _("Login")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+
+
+class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
+    scope_fields = {"district": "district_id"}
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # PROTECT, not SET_NULL: setting the column to NULL would be an UPDATE of the log. Staff are deactivated,
+    # never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    district_id = models.CharField(_("district"), max_length=6, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=60, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["actor", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"

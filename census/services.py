@@ -1,0 +1,316 @@
+"""Writes to the census frame: area-frame import, staff, assignments, the audit log."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import tablib
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from census.models import (
+    AuditAction,
+    AuditEvent,
+    Role,
+    SmallArea,
+    SmallAreaAssignment,
+    StaffMember,
+    SupervisorAssignment,
+)
+from census.resources import FRAME_LEVELS, FRAME_RESOURCES
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+# --- audit ---------------------------------------------------------------------------------------------
+
+
+def audit_record(
+    *,
+    actor: StaffMember | None,
+    action: str,
+    object_type: str = "",
+    object_id: str | int = "",
+    detail: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log (never updated, never deleted)."""
+    district = ""
+    if actor is not None and actor.district_id:
+        district = actor.district_id
+    elif actor is None or actor.is_superuser:
+        district = settings.CENSUS_DISTRICT_CODE
+    return AuditEvent.objects.create(
+        actor=actor,
+        district_id=district,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail=detail or {},
+        ip_address=ip_address,
+    )
+
+
+# --- area frame import / export ------------------------------------------------------------------------
+
+
+@dataclass
+class RowProblem:
+    level: str
+    line: int  # line in the file as a spreadsheet shows it: the header is line 1
+    message: str
+
+
+@dataclass
+class ImportReport:
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def changed(self) -> int:
+        return self.new + self.updated
+
+
+class FrameImportError(Exception):
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__("; ".join(f"{p.level} line {p.line}: {p.message}" for p in report.problems[:20]))
+        self.report = report
+
+
+def _dataset_from(upload: IO[bytes], *, file_format: str, sheet: str | None = None) -> tablib.Dataset:
+    raw = upload.read(MAX_IMPORT_BYTES + 1)
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": MAX_IMPORT_BYTES // (1024 * 1024)})
+    if file_format == "csv":
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError as exc:
+                raise ValidationError(_("The CSV file is neither UTF-8 nor GB18030 text.")) from exc
+        return tablib.Dataset().load(text, format="csv")
+    if file_format == "xlsx":
+        try:
+            book = tablib.Databook().load(raw, format="xlsx")
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise ValidationError(_("The file is not a readable xlsx workbook.")) from exc
+        sheets = {ds.title: ds for ds in book.sheets()}
+        if sheet is not None:
+            if sheet not in sheets:
+                raise ValidationError(_("The workbook has no sheet named “%(sheet)s”.") % {"sheet": sheet})
+            return sheets[sheet]
+        return book.sheets()[0]
+    raise ValidationError(_("Unsupported file format %(format)s; use xlsx or csv.") % {"format": file_format})
+
+
+def _import_level(level: str, dataset: tablib.Dataset, report: ImportReport) -> None:
+    resource = FRAME_RESOURCES[level]()
+    # Text cells only: codes such as 001 must keep their leading zeros whatever the spreadsheet did.
+    dataset = _stringify(dataset)
+    result = resource.import_data(dataset, dry_run=False, use_transactions=True, raise_errors=False)
+    for line_error in result.base_errors:
+        report.problems.append(RowProblem(level, 1, str(line_error.error)))
+    for number, errors in result.row_errors():
+        for error in errors:
+            report.problems.append(RowProblem(level, number + 1, _friendly(error.error)))
+    for invalid in result.invalid_rows:
+        messages = [f"{name}: {' '.join(str(m) for m in msgs)}" for name, msgs in invalid.error_dict.items()]
+        report.problems.append(RowProblem(level, invalid.number + 1, "; ".join(messages)))
+    totals = result.totals
+    report.new += totals.get("new", 0)
+    report.updated += totals.get("update", 0)
+    report.skipped += totals.get("skip", 0)
+
+
+def _friendly(error: Exception) -> str:
+    text = str(error)
+    if "matching query does not exist" in text:
+        return _("The parent code does not exist in the frame.")
+    return text
+
+
+def _stringify(dataset: tablib.Dataset) -> tablib.Dataset:
+    out = tablib.Dataset(headers=[str(h).strip() for h in (dataset.headers or [])])
+    for row in dataset:
+        out.append([_cell(value) for value in row])
+    return out
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return value
+    return str(value).strip()
+
+
+def area_frame_import(
+    *, upload: IO[bytes], file_format: str, level: str | None, actor: StaffMember | None
+) -> ImportReport:
+    """Load a frame file. ``level`` names one level (township … building) for a one-sheet file; ``None``
+    loads a workbook whose sheets are named after the levels, parents first.
+
+    All or nothing: when any row is bad, nothing of the file stays and every bad row is reported with its
+    line number and reason.
+    """
+    report = ImportReport()
+    if level is not None and level not in FRAME_RESOURCES:
+        raise ValidationError(_("Unknown frame level %(level)s.") % {"level": level})
+    if level is None and file_format != "xlsx":
+        raise ValidationError(_("A CSV file holds one level; choose which."))
+    try:
+        with transaction.atomic():
+            if level is not None:
+                _import_level(level, _dataset_from(upload, file_format=file_format), report)
+            else:
+                raw = upload.read()
+                book = tablib.Databook().load(raw, format="xlsx")
+                titles = {ds.title for ds in book.sheets()}
+                for sheet_level in FRAME_LEVELS:
+                    if sheet_level in titles:
+                        dataset = _dataset_from(io.BytesIO(raw), file_format="xlsx", sheet=sheet_level)
+                        _import_level(sheet_level, dataset, report)
+                if not titles & set(FRAME_LEVELS):
+                    raise ValidationError(
+                        _("The workbook needs sheets named township, village, small_area or building.")
+                    )
+            if not report.ok:
+                raise FrameImportError(report)
+            audit_record(
+                actor=actor,
+                action=AuditAction.IMPORT,
+                object_type="area_frame",
+                detail={
+                    "level": level or "workbook",
+                    "new": report.new,
+                    "updated": report.updated,
+                    "skipped": report.skipped,
+                },
+            )
+    except FrameImportError:
+        return report
+    return report
+
+
+def area_frame_export(*, level: str | None, file_format: str, queryset_by_level: dict[str, Any]) -> bytes:
+    """Export the given (already scoped) querysets in the import format."""
+    if level is not None:
+        dataset = FRAME_RESOURCES[level]().export(queryset=queryset_by_level[level])
+        return dataset.export(file_format).encode("utf-8-sig") if file_format == "csv" else dataset.export(file_format)
+    book = tablib.Databook()
+    for sheet_level in FRAME_LEVELS:
+        dataset = FRAME_RESOURCES[sheet_level]().export(queryset=queryset_by_level[sheet_level])
+        dataset.title = sheet_level
+        book.add_sheet(dataset)
+    return book.export("xlsx")  # type: ignore[no-any-return]
+
+
+# --- staff and assignments ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    username: str,
+    role: str,
+    district_id: str,
+    full_name: str = "",
+    township_id: str | None = None,
+    department_id: int | None = None,
+    password: str | None = None,
+    password_hash: str | None = None,
+    actor: StaffMember | None = None,
+) -> StaffMember:
+    """Create a personal account. ``password_hash`` lets bulk seeding reuse one hash for many accounts."""
+    member = StaffMember(
+        username=username,
+        role=role,
+        district_id=district_id,
+        township_id=township_id,
+        department_id=department_id,
+        last_name=full_name[:1],
+        first_name=full_name[1:],
+    )
+    if password_hash is not None:
+        member.password = password_hash
+    elif password is not None:
+        member.password = make_password(password)
+    else:
+        member.set_unusable_password()
+    member.full_clean()
+    member.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.PERMISSION_CHANGE,
+        object_type="staff",
+        object_id=member.pk,
+        detail={"created": username, "role": role, "township": township_id, "department": department_id},
+    )
+    return member
+
+
+@transaction.atomic
+def small_area_assign(*, staff: StaffMember, small_area: SmallArea, actor: StaffMember | None) -> SmallAreaAssignment:
+    if staff.role not in (Role.ENUMERATOR, Role.SUPERVISOR):
+        raise ValidationError(_("Only enumerators and supervisors can be assigned to small areas."))
+    if staff.township_id != small_area.township_id:
+        raise ValidationError(_("The small area lies outside the staff member's township."))
+    assignment, created = SmallAreaAssignment.objects.get_or_create(staff=staff, small_area=small_area)
+    if created:
+        audit_record(
+            actor=actor,
+            action=AuditAction.ASSIGNMENT_CHANGE,
+            object_type="small_area_assignment",
+            object_id=assignment.pk,
+            detail={"staff": staff.username, "small_area": small_area.code, "change": "assigned"},
+        )
+    return assignment
+
+
+@transaction.atomic
+def small_area_unassign(*, staff: StaffMember, small_area: SmallArea, actor: StaffMember | None) -> None:
+    deleted, _count = SmallAreaAssignment.objects.filter(staff=staff, small_area=small_area).delete()
+    if deleted:
+        audit_record(
+            actor=actor,
+            action=AuditAction.ASSIGNMENT_CHANGE,
+            object_type="small_area_assignment",
+            detail={"staff": staff.username, "small_area": small_area.code, "change": "unassigned"},
+        )
+
+
+@transaction.atomic
+def supervisor_assign(
+    *, supervisor: StaffMember, enumerator: StaffMember, actor: StaffMember | None
+) -> SupervisorAssignment:
+    if supervisor.role != Role.SUPERVISOR:
+        raise ValidationError(_("%(name)s is not a supervisor.") % {"name": supervisor})
+    if enumerator.role != Role.ENUMERATOR:
+        raise ValidationError(_("%(name)s is not an enumerator.") % {"name": enumerator})
+    if supervisor.township_id != enumerator.township_id:
+        raise ValidationError(_("A supervisor oversees enumerators of their own township."))
+    assignment, _created = SupervisorAssignment.objects.update_or_create(
+        enumerator=enumerator, defaults={"supervisor": supervisor}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.ASSIGNMENT_CHANGE,
+        object_type="supervisor_assignment",
+        object_id=assignment.pk,
+        detail={"supervisor": supervisor.username, "enumerator": enumerator.username},
+    )
+    return assignment

@@ -1,0 +1,290 @@
+"""Settings for the census enumeration system, read from the environment.
+
+Every value a deployment may change comes from an environment variable (django-environ), so the same code
+runs in ``make demo``, in CI and under docker compose. Malformed values raise ``ImproperlyConfigured`` at
+start-up instead of misbehaving later.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if env.bool("CENSUS_READ_DOT_ENV", default=False):
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env.bool("DEBUG", default=False)
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
+# Outside DEBUG there is deliberately no default: a census server must never sign sessions, CSRF tokens
+# or the signature ledger with a key that is printed in the source code.
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-do-not-use-in-production")
+else:
+    try:
+        SECRET_KEY = env.str("SECRET_KEY")
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off the census system refuses to start without a secret key: "
+            "set SECRET_KEY in the environment (for example `export SECRET_KEY=$(python -c "
+            "'import secrets; print(secrets.token_urlsafe(50))')`), or set DEBUG=True on a development machine."
+        ) from exc
+    if len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
+
+# The key that signs the household signature ledger (HMAC). It defaults to SECRET_KEY so a demo needs one
+# key only; a production district should set its own and keep it as carefully as the database backups.
+SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default=SECRET_KEY)
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "import_export",
+    "django_htmx",
+    "census",
+    "enumeration",
+    "supervision",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "census.urls"
+WSGI_APPLICATION = "census.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "census.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# PostgreSQL only. Without DATABASE_URL the project starts its own embedded PostgreSQL (census/embedded.py).
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    warnings.filterwarnings("ignore", module="platformdirs")
+    from census.embedded import database_settings
+
+    DATABASES = {"default": database_settings()}  # type: ignore[dict-item]
+if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+    raise ImproperlyConfigured("The census system runs on PostgreSQL only; DATABASE_URL must be postgres://…")
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "census.StaffMember"
+
+# --- Redis: Celery broker and cache ----------------------------------------------------------------------
+if env.str("REDIS_URL", default=""):
+    REDIS_URL = env.str("REDIS_URL")
+else:
+    from census.embedded import redis_url
+
+    REDIS_URL = redis_url()
+
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="census"),
+    }
+}
+
+# --- Celery ---------------------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True  # a killed worker leaves its task on the queue for the next one
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=35 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".data" / "celerybeat-schedule")
+)
+# Beat jobs. Later parts of the system register their own entries here (nightly checks, escalation…).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "census-heartbeat": {
+        "task": "census.tasks.heartbeat",
+        "schedule": timedelta(minutes=5),
+    },
+}
+CELERY_BEAT_SCHEDULE_NIGHTLY = crontab(hour=2, minute=0)
+
+# --- Authentication -------------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Idle sessions end: field devices are shared phones and tablets.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Internationalisation: Chinese first ----------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/i18n/
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files --------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Evidence files and generated exports live outside the web root and are served only through views that
+# check the user's scope.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / ".data" / "private")))
+MEDIA_ROOT = PRIVATE_MEDIA_ROOT
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- REST API -------------------------------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "census.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "七人普 census enumeration API",
+    "DESCRIPTION": "Households, persons, signatures and reviews of the Seventh National Population Census.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the installed sidecar package, not a CDN: census offices run on intranets.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Logging --------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- The census itself ----------------------------------------------------------------------------------
+# The district this installation serves (叙州区 since 2018; its ID numbers also carry 宜宾县's 511521 and
+# 512527). Used by seed_district and by the ID-number address-code rules.
+CENSUS_DISTRICT_CODE = env.str("CENSUS_DISTRICT_CODE", default="511504")
+CENSUS_DISTRICT_NAME = env.str("CENSUS_DISTRICT_NAME", default="叙州区")
+CENSUS_DISTRICT_PREVIOUS_CODES = env.list("CENSUS_DISTRICT_PREVIOUS_CODES", default=["511521", "512527"])
+CENSUS_DEMO_PASSWORD = env.str("CENSUS_DEMO_PASSWORD", default="census-demo-2020")
+
+# Village code digits 10–12: the observed NBS pattern is 001–199 居委会 and 200–399 村委会; the
+# sub-ranges for 类似居委会/类似村委会 are unverified, so they are configuration, not code.
+CENSUS_VILLAGE_CODE_RANGES = {
+    "residents": [(1, 199)],
+    "villagers": [(200, 399)],
+    "similar_residents": [(400, 499)],
+    "similar_villagers": [(500, 599)],
+}
+
+PAGE_TITLE = _("Seventh National Population Census")

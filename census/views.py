@@ -1,0 +1,84 @@
+"""Site-wide pages: the start page that sends each role to its work, and the health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from census.models import Role
+
+# Where each role starts. Missing pages fall back to the generic start page.
+START_PAGES: dict[str, str] = {
+    Role.ENUMERATOR: "enumeration:my-areas",
+    Role.SUPERVISOR: "enumeration:review-queue",
+    Role.TOWNSHIP_OFFICE: "supervision:dashboard",
+    Role.DISTRICT_OFFICE: "supervision:dashboard",
+    Role.DEPARTMENT: "supervision:rectification",
+    Role.AUDITOR: "frame:audit-log",
+}
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    url_name = START_PAGES.get(request.user.role)  # type: ignore[union-attr]
+    if url_name:
+        try:
+            return redirect(reverse(url_name))
+        except NoReverseMatch:
+            pass
+    return render(request, "census/home.html")
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True, "ok"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+def _redis_ok() -> tuple[bool, str]:
+    import redis
+    from django.conf import settings
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+        return True, "ok"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+def _workers_ok() -> tuple[bool, str]:
+    from census.celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception as exc:
+        return False, type(exc).__name__
+    if not replies:
+        return False, "no worker answered"
+    return True, f"{len(replies)} worker(s)"
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database, Redis and Celery worker reachability: 200 when all answer, 503 otherwise."""
+    checks = {"database": _database_ok(), "redis": _redis_ok()}
+    # Asking workers goes through Redis; without Redis the answer is known.
+    checks["worker"] = _workers_ok() if checks["redis"][0] else (False, "redis unreachable")
+    healthy = all(ok for ok, _ in checks.values())
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

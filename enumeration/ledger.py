@@ -1,0 +1,225 @@
+"""The signature ledger's arithmetic: canonical content, content hash, chain links and HMAC.
+
+Pure functions over plain values, shared by the signing service, ``verify_signatures``, the nightly checks
+and the synthetic-district generator, so that all of them compute exactly the same bytes.
+
+Canonical content is the sorted-key JSON of the household's form items, its persons (by row), its death
+records and the respondent's confirmation. Empty values (None and "") are left out, so a form's hash does not
+change when a column is added to the table later.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+
+# The form items that belong to the signed content, by table. Keep these in step with the models: a column
+# that is not listed here is not protected by the signature. Whether a household is in the long-form sample
+# is an office decision taken after the short form is signed, so it is not part of the content.
+HOUSEHOLD_CONTENT_FIELDS: tuple[str, ...] = (
+    "household_no",
+    "form_kind",
+    "h1_kind",
+    "h2_present",
+    "h2_away",
+    "h3_births_male",
+    "h3_births_female",
+    "h4_deaths_male",
+    "h4_deaths_female",
+    "h5_residence_type",
+    "h6_floor_area",
+    "h7_rooms",
+    "h8_storeys",
+    "h9_structure",
+    "h10_year_built",
+    "h11_lift",
+    "h12_cooking_fuel",
+    "h13_piped_water",
+    "h14_kitchen",
+    "h15_toilet",
+    "h16_bathing",
+    "h17_tenure",
+    "h18_rent",
+    "h19_car_value",
+    "collection_mode",
+    "warning_notes",
+)
+PERSON_CONTENT_FIELDS: tuple[str, ...] = (
+    "row_no",
+    "d1_name",
+    "d2_relationship",
+    "d3_id_number",
+    "d4_sex",
+    "d5_birth_year",
+    "d5_birth_month",
+    "d6_ethnicity",
+    "d7_residence",
+    "d7_residence_county",
+    "d8_hukou_place",
+    "d8_hukou_county",
+    "d9_away_duration",
+    "d10_away_reason",
+    "d11_education",
+    "d12_literate",
+    "c11_hukou_type",
+    "c12_land_right",
+    "c13_birthplace",
+    "c13_birth_province",
+    "c14_residence_5y",
+    "c14_county",
+    "c16_school_status",
+    "c18_work",
+    "c18_hours",
+    "c19_unit_type",
+    "c20_industry",
+    "c21_occupation",
+    "c22_not_working_reason",
+    "c23_livelihood",
+    "c24_marital",
+    "c25_first_marriage_year",
+    "c25_first_marriage_month",
+    "c26_born_male",
+    "c26_born_female",
+    "c26_alive_male",
+    "c26_alive_female",
+    "c27_birth_last_year",
+    "c28_living_arrangement",
+    "c29_health",
+    "f_identity",
+    "f_nationality",
+    "f_stay",
+    "f_purpose",
+    "f_employed",
+)
+DEATH_CONTENT_FIELDS: tuple[str, ...] = (
+    "row_no",
+    "name",
+    "id_number",
+    "sex",
+    "birth_year",
+    "birth_month",
+    "death_year",
+    "death_month",
+    "ethnicity",
+    "education",
+    "marital",
+)
+RESPONDENT_CONTENT_FIELDS: tuple[str, ...] = ("name", "relationship", "signature_sha256", "refused", "refusal_reason")
+
+
+def _sparse(values: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    out = {}
+    for name in fields:
+        value = values.get(name)
+        if value is None or value == "" or value == {}:
+            continue
+        out[name] = value
+    return out
+
+
+def canonical_content(
+    *,
+    small_area_code: str,
+    household: Mapping[str, Any],
+    persons: Iterable[Mapping[str, Any]],
+    deaths: Iterable[Mapping[str, Any]] = (),
+    respondent: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The signed content as a plain dict (what versions store and diffs compare)."""
+    return {
+        "small_area": small_area_code,
+        "household": _sparse(household, HOUSEHOLD_CONTENT_FIELDS),
+        "persons": sorted((_sparse(p, PERSON_CONTENT_FIELDS) for p in persons), key=lambda p: p["row_no"]),
+        "deaths": sorted((_sparse(d, DEATH_CONTENT_FIELDS) for d in deaths), key=lambda d: d["row_no"]),
+        "respondent": _sparse(respondent, RESPONDENT_CONTENT_FIELDS) if respondent else None,
+    }
+
+
+def canonical_bytes(content: Mapping[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+
+
+def genesis_hash(small_area_code: str) -> str:
+    """The ``prev_hash`` of the first signature in a small area."""
+    return hashlib.sha256(f"census-2020-ledger-genesis:{small_area_code}".encode()).hexdigest()
+
+
+def format_time(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
+def signature_message(
+    *,
+    household_id: int,
+    household_version: int,
+    signer_id: int,
+    signer_role: str,
+    signed_at: datetime.datetime,
+    content_hash: str,
+    prev_hash: str,
+    seq: int,
+) -> bytes:
+    return "|".join(
+        [
+            "v1",
+            str(household_id),
+            str(household_version),
+            str(signer_id),
+            signer_role,
+            format_time(signed_at),
+            content_hash,
+            prev_hash,
+            str(seq),
+        ]
+    ).encode()
+
+
+def link_hash(message: bytes) -> str:
+    """What the next signature in the small area stores as its ``prev_hash``."""
+    return hashlib.sha256(message).hexdigest()
+
+
+def ledger_key() -> bytes:
+    return str(settings.SIGNATURE_LEDGER_KEY).encode()
+
+
+def message_hmac(message: bytes, key: bytes | None = None) -> str:
+    return hmac.new(key if key is not None else ledger_key(), message, hashlib.sha256).hexdigest()
+
+
+def hmac_matches(message: bytes, mac: str, key: bytes | None = None) -> bool:
+    return hmac.compare_digest(message_hmac(message, key), mac)
+
+
+def content_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Field-level changes between two canonical contents, in the form's own terms (item, row, field)."""
+    changes: list[dict[str, Any]] = []
+    before = before or {"household": {}, "persons": [], "deaths": [], "respondent": None}
+
+    def compare(section: str, row: int | None, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        for name in sorted(set(old) | set(new)):
+            if name == "row_no":
+                continue
+            if old.get(name) != new.get(name):
+                changes.append(
+                    {"section": section, "row": row, "field": name, "before": old.get(name), "after": new.get(name)}
+                )
+
+    compare("household", None, before.get("household", {}), after.get("household", {}))
+    for section in ("persons", "deaths"):
+        old_rows = {r["row_no"]: r for r in before.get(section, [])}
+        new_rows = {r["row_no"]: r for r in after.get(section, [])}
+        for row in sorted(set(old_rows) | set(new_rows)):
+            compare(section, row, old_rows.get(row, {}), new_rows.get(row, {}))
+    compare("respondent", None, before.get("respondent") or {}, after.get("respondent") or {})
+    return changes

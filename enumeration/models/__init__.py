@@ -1,0 +1,41 @@
+from enumeration.models.households import (
+    ALL_DEAD_HOUSEHOLD_NO,
+    EDITABLE_STATES,
+    SIGNED_STATES,
+    CollectionMode,
+    DeathRecord,
+    DwellingUnit,
+    FormKind,
+    Household,
+    HouseholdState,
+    Person,
+)
+from enumeration.models.ledger import (
+    HouseholdTransition,
+    HouseholdVersion,
+    LongFormSample,
+    RespondentConfirmation,
+    ReviewComment,
+    Signature,
+    VersionReason,
+)
+
+__all__ = [
+    "ALL_DEAD_HOUSEHOLD_NO",
+    "EDITABLE_STATES",
+    "SIGNED_STATES",
+    "CollectionMode",
+    "DeathRecord",
+    "DwellingUnit",
+    "FormKind",
+    "Household",
+    "HouseholdState",
+    "HouseholdTransition",
+    "HouseholdVersion",
+    "LongFormSample",
+    "Person",
+    "RespondentConfirmation",
+    "ReviewComment",
+    "Signature",
+    "VersionReason",
+]

@@ -1,0 +1,1 @@
+"""Supervision: quality checks and findings, dashboards, exports, the rectification register."""
