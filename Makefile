@@ -16,12 +16,16 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Debian's Chromium drives the browser tests (`npx playwright install` cannot download browsers here).
+# Debian's Chromium drives the browser tests (`npx playwright install` cannot download browsers here), with a
+# Chinese font so that screenshots show characters.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
-	  else sudo apt-get install -y -q chromium >/dev/null; fi; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wqy; then \
+	  echo "installing Debian's $(BROWSER_PACKAGES) for the browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null || \
+	  ($$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null); \
+	fi
 
 ## demo: the whole system with a synthetic district (web + Celery worker + beat); Ctrl-C stops it.
 demo: venv
@@ -44,8 +48,8 @@ bench: venv
 	$(BIN)/python bench/run.py
 
 messages: venv
-	DEBUG=True $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=node_modules
-	DEBUG=True $(BIN)/python manage.py compilemessages --ignore=.venv
+	DEBUG=True $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=node_modules --ignore=tests --ignore=bench --ignore=tools
+	$(BIN)/python tools/po.py compile
 
 vendor:
 	cd static/vendor && npm install --no-save --no-package-lock && \

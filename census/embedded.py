@@ -55,29 +55,43 @@ def _postgres_server() -> Any:
 
 def database_settings() -> dict[str, Any]:
     """Start (or find) the embedded PostgreSQL and return a Django ``DATABASES['default']`` dict."""
-    import psycopg2
-    from psycopg2 import sql
-
     with _locked("postgres"):
         server = _postgres_server()
         info = server.get_postmaster_info()
         host = str(info.socket_dir)
         port = str(info.port)
-        admin = psycopg2.connect(dbname="postgres", user="postgres", host=host, port=port)
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
-        admin.close()
+        name = os.environ.get("CENSUS_DATABASE_NAME") or DATABASE_NAME
+        ensure_database({"NAME": name, "USER": "postgres", "PASSWORD": "", "HOST": host, "PORT": port})
     return {
         "ENGINE": "django.db.backends.postgresql",
-        "NAME": DATABASE_NAME,
+        "NAME": name,
         "USER": "postgres",
         "PASSWORD": "",
         "HOST": host,
         "PORT": port,
     }
+
+
+def ensure_database(database: dict[str, Any]) -> None:
+    """Create the database named in a Django DATABASES entry if the server does not have it yet."""
+    import psycopg2
+    from psycopg2 import sql
+
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=database.get("USER") or "postgres",
+        password=database.get("PASSWORD") or None,
+        host=database.get("HOST") or None,
+        port=database.get("PORT") or None,
+    )
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database["NAME"]])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database["NAME"])))
+    finally:
+        admin.close()
 
 
 def _redis_port_file() -> Path:

@@ -37,4 +37,4 @@ def staff_list(*, user: StaffMember) -> QuerySet[StaffMember]:
 
 
 def audit_log(*, user: StaffMember) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.visible_to(user).select_related("actor").order_by("-at", "-id")
+    return AuditEvent.objects.visible_to(user).order_by("-at", "-id")

@@ -46,7 +46,9 @@ def audit_record(
     elif actor is None or actor.is_superuser:
         district = settings.CENSUS_DISTRICT_CODE
     return AuditEvent.objects.create(
-        actor=actor,
+        actor_id=actor.pk if actor is not None else None,
+        actor_username=actor.username if actor is not None else "",
+        actor_role=actor.role if actor is not None else "",
         district_id=district,
         action=action,
         object_type=object_type,

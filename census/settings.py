@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "census",
     "enumeration",
     "supervision",
+    "supervision.quality",
+    "supervision.progress",
+    "supervision.organisation",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +117,9 @@ else:
     from census.embedded import database_settings
 
     DATABASES = {"default": database_settings()}  # type: ignore[dict-item]
+# Benchmarks and parallel test runs use a database of their own on the same server.
+if env.str("CENSUS_DATABASE_NAME", default=""):
+    DATABASES["default"]["NAME"] = env.str("CENSUS_DATABASE_NAME")
 if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
     raise ImproperlyConfigured("The census system runs on PostgreSQL only; DATABASE_URL must be postgres://…")
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"

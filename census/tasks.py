@@ -18,3 +18,18 @@ def heartbeat() -> str:
 @shared_task(name="census.tasks.ping", ignore_result=False)
 def ping() -> str:
     return "pong"
+
+
+@shared_task(
+    name="census.tasks.run_job",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    max_retries=3,
+)
+def run_job(job_id: int) -> None:
+    """Run one background job (imports, exports, check runs). Safe to deliver twice."""
+    from census.jobs import job_run
+
+    job_run(job_id)

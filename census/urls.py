@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from census import views
@@ -8,6 +10,7 @@ from census.views_api import api_urlpatterns
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
@@ -17,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("frame/", include("census.urls_frame")),
+    path("jobs/", include("census.urls_jobs")),
     path("enumeration/", include("enumeration.urls")),
     path("supervision/", include("supervision.urls")),
     path("api/", include(api_urlpatterns)),

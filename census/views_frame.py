@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -200,7 +199,7 @@ def audit_log(request: StaffRequest) -> HttpResponse:
         qs = qs.filter(action=action)
     actor = request.GET.get("actor", "").strip()
     if actor:
-        qs = qs.filter(Q(actor__username__icontains=actor) | Q(actor__last_name__icontains=actor))
+        qs = qs.filter(actor_username__icontains=actor)
     listing = paginate_list(
         request, qs, search_fields=("object_type", "object_id"), sortable=("at", "action"), default_sort="-at"
     )

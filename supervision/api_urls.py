@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("supervision.organisation.api_urls")),
+    path("", include("supervision.quality.api_urls")),
+    path("", include("supervision.progress.api_urls")),
+]

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Supervision pages, one namespace (``supervision:``) over its parts."""
+
+from django.urls import include, path
 
 app_name = "supervision"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("supervision.organisation.urls")),
+    path("", include("supervision.quality.urls")),
+    path("", include("supervision.progress.urls")),
+]

@@ -9,6 +9,7 @@ from census.models.areas import (
     VillageKind,
 )
 from census.models.audit import AuditAction, AuditEvent
+from census.models.jobs import Job, JobStatus
 from census.models.staff import (
     FIELD_ROLES,
     Department,
@@ -25,6 +26,8 @@ __all__ = [
     "Building",
     "Department",
     "District",
+    "Job",
+    "JobStatus",
     "Role",
     "SmallArea",
     "SmallAreaAssignment",

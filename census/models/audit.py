@@ -6,7 +6,6 @@ bug or a console session can rewrite history.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,16 +29,11 @@ class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
 
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    # PROTECT, not SET_NULL: setting the column to NULL would be an UPDATE of the log. Staff are deactivated,
-    # never deleted.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-    )
+    # Who acted, copied rather than referenced: the log must outlive any change to the staff table, and a
+    # foreign key would let a cascade or a SET NULL rewrite it.
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True, db_index=True)
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
     district_id = models.CharField(_("district"), max_length=6, blank=True)
     action = models.CharField(_("action"), max_length=30, choices=AuditAction.choices)
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
@@ -53,7 +47,7 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at"]
-        indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["actor", "at"])]
+        indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["actor_id", "at"])]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"

@@ -23,13 +23,21 @@ def workbook(**sheets: list[list[object]]) -> io.BytesIO:
     return io.BytesIO(book.export("xlsx"))
 
 
-TOWNSHIPS = [["code", "name", "kind", "district"], ["511504001", "南岸街道", "street", "511504"], ["511504101", "柏溪镇", "town", "511504"]]
+TOWNSHIPS = [
+    ["code", "name", "kind", "district"],
+    ["511504001", "南岸街道", "street", "511504"],
+    ["511504101", "柏溪镇", "town", "511504"],
+]
 VILLAGES = [
     ["code", "name", "kind", "urban_rural_code", "township"],
     ["511504001001", "滨江社区", "residents", 111, "511504001"],
     ["511504101201", "桂花村", "villagers", 220, "511504101"],
 ]
-SMALL_AREAS = [["code", "name", "village"], ["511504001001001", "一区", "511504001001"], ["511504101201001", "一区", "511504101201"]]
+SMALL_AREAS = [
+    ["code", "name", "village"],
+    ["511504001001001", "一区", "511504001001"],
+    ["511504101201001", "一区", "511504101201"],
+]
 
 
 @pytest.fixture
@@ -39,7 +47,10 @@ def district() -> None:
 
 def test_a_workbook_loads_every_level_in_order(district: None) -> None:
     report = area_frame_import(
-        upload=workbook(small_area=SMALL_AREAS, village=VILLAGES, township=TOWNSHIPS), file_format="xlsx", level=None, actor=None
+        upload=workbook(small_area=SMALL_AREAS, village=VILLAGES, township=TOWNSHIPS),
+        file_format="xlsx",
+        level=None,
+        actor=None,
     )
     assert report.ok, report.problems
     assert report.new == 6
@@ -68,7 +79,9 @@ def test_a_bad_row_is_reported_by_line_and_nothing_of_the_file_is_loaded(distric
         ["511504101202", "坏村", "villagers", 999, "511504101"],  # unknown urban-rural code (line 4)
         ["511504102201", "错村", "villagers", 220, "511504101"],  # outside its township (line 5)
     ]
-    report = area_frame_import(upload=workbook(township=TOWNSHIPS, village=villages), file_format="xlsx", level=None, actor=None)
+    report = area_frame_import(
+        upload=workbook(township=TOWNSHIPS, village=villages), file_format="xlsx", level=None, actor=None
+    )
     assert not report.ok
     lines = {(p.level, p.line) for p in report.problems}
     assert ("village", 4) in lines and ("village", 5) in lines
@@ -84,7 +97,9 @@ def test_a_csv_row_pointing_at_a_missing_parent_is_reported(district: None) -> N
 
 def test_csv_in_gb18030_from_a_chinese_spreadsheet_loads(district: None) -> None:
     csv = "code,name,kind,district\r\n511504001,南岸街道,street,511504\r\n"
-    report = area_frame_import(upload=io.BytesIO(csv.encode("gb18030")), file_format="csv", level="township", actor=None)
+    report = area_frame_import(
+        upload=io.BytesIO(csv.encode("gb18030")), file_format="csv", level="township", actor=None
+    )
     assert report.ok and Township.objects.get().name == "南岸街道"
 
 
@@ -96,7 +111,12 @@ def test_codes_keep_their_leading_zeros_when_a_spreadsheet_stored_numbers(distri
 
 
 def test_the_export_reimports_without_changes(district: None) -> None:
-    area_frame_import(upload=workbook(township=TOWNSHIPS, village=VILLAGES, small_area=SMALL_AREAS), file_format="xlsx", level=None, actor=None)
+    area_frame_import(
+        upload=workbook(township=TOWNSHIPS, village=VILLAGES, small_area=SMALL_AREAS),
+        file_format="xlsx",
+        level=None,
+        actor=None,
+    )
     exported = area_frame_export(
         level=None,
         file_format="xlsx",

@@ -54,7 +54,11 @@ class TestVillageCodes:
     def test_twelve_digits_under_the_township(self) -> None:
         township = TownshipFactory(code="511504101")
         village = Village(
-            code="511504101201", township=township, name="x", kind=VillageKind.VILLAGERS, urban_rural_code=UrbanRuralCode.VILLAGE
+            code="511504101201",
+            township=township,
+            name="x",
+            kind=VillageKind.VILLAGERS,
+            urban_rural_code=UrbanRuralCode.VILLAGE,
         )
         village.full_clean()
         village.save()
@@ -62,7 +66,11 @@ class TestVillageCodes:
     def test_a_village_outside_its_township_is_refused(self) -> None:
         township = TownshipFactory(code="511504101")
         village = Village(
-            code="511504102201", township=township, name="x", kind=VillageKind.VILLAGERS, urban_rural_code=UrbanRuralCode.VILLAGE
+            code="511504102201",
+            township=township,
+            name="x",
+            kind=VillageKind.VILLAGERS,
+            urban_rural_code=UrbanRuralCode.VILLAGE,
         )
         with pytest.raises(ValidationError):
             village.full_clean()
@@ -70,7 +78,9 @@ class TestVillageCodes:
 
     def test_an_unknown_urban_rural_code_is_refused(self) -> None:
         township = TownshipFactory(code="511504101")
-        village = Village(code="511504101201", township=township, name="x", kind=VillageKind.VILLAGERS, urban_rural_code=130)
+        village = Village(
+            code="511504101201", township=township, name="x", kind=VillageKind.VILLAGERS, urban_rural_code=130
+        )
         with pytest.raises(ValidationError):
             village.full_clean()
         _raw_save_fails(village)
@@ -78,7 +88,11 @@ class TestVillageCodes:
     def test_the_kind_must_fit_the_configured_range(self) -> None:
         township = TownshipFactory(code="511504101")
         village = Village(
-            code="511504101005", township=township, name="x", kind=VillageKind.VILLAGERS, urban_rural_code=UrbanRuralCode.VILLAGE
+            code="511504101005",
+            township=township,
+            name="x",
+            kind=VillageKind.VILLAGERS,
+            urban_rural_code=UrbanRuralCode.VILLAGE,
         )
         with pytest.raises(ValidationError) as excinfo:
             village.full_clean()

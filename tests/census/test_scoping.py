@@ -52,7 +52,11 @@ def test_anonymous_and_inactive_users_see_nothing(cast: Cast) -> None:
 
 def test_staff_lists_follow_the_scope(cast: Cast) -> None:
     assert set(StaffMember.objects.visible_to(cast.enumerator_a1)) == {cast.enumerator_a1}
-    assert set(StaffMember.objects.visible_to(cast.supervisor_a)) == {cast.supervisor_a, cast.enumerator_a1, cast.enumerator_a2}
+    assert set(StaffMember.objects.visible_to(cast.supervisor_a)) == {
+        cast.supervisor_a,
+        cast.enumerator_a1,
+        cast.enumerator_a2,
+    }
     township_a_staff = set(StaffMember.objects.visible_to(cast.township_office_a))
     assert cast.enumerator_b1 not in township_a_staff and cast.enumerator_a2 in township_a_staff
 

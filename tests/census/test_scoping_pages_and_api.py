@@ -46,8 +46,14 @@ class TestTownshipOfficeScope:
         assert [row["code"] for row in response.json()["results"]] == [cast.township_a.code]
 
     def test_another_township_by_code_is_404_in_the_api_and_pages(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
-        assert api_as(cast.township_office_a).get(reverse("api-township-detail", args=[cast.township_b.code])).status_code == 404
-        assert api_as(cast.township_office_a).get(reverse("api-village-detail", args=[cast.village_b.code])).status_code == 404
+        assert (
+            api_as(cast.township_office_a).get(reverse("api-township-detail", args=[cast.township_b.code])).status_code
+            == 404
+        )
+        assert (
+            api_as(cast.township_office_a).get(reverse("api-village-detail", args=[cast.village_b.code])).status_code
+            == 404
+        )
         client = login(cast.township_office_a)
         assert client.get(reverse("frame:township", args=[cast.township_a.code])).status_code == 200
         assert client.get(reverse("frame:township", args=[cast.township_b.code])).status_code == 404

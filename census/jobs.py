@@ -1,0 +1,185 @@
+"""Running jobs: the handler registry, the services that move a job through its life, and the runner.
+
+An app registers a handler for a job kind::
+
+    @job_handler("summary_workbook")
+    def build_workbook(job: Job, report: ProgressReporter) -> JobOutput:
+        report.total(len(tables))
+        ...
+        report.advance()
+        return JobOutput(content=data, file_name="summary.xlsx", result={"rows": n})
+
+``job_start(kind=…, title=…, params=…, user=…)`` creates the row and enqueues ``census.tasks.run_job`` on
+commit. The runner claims the job with a compare-and-swap update (so a job delivered twice runs once at a
+time), calls the handler, and stores its output only at the end. A worker killed mid-way leaves the job
+``running`` with a stale heartbeat; ``acks_late`` re-delivers the task and the runner takes it over.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from census.models import StaffMember
+from census.models.jobs import Job, JobStatus
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = datetime.timedelta(minutes=2)
+
+
+@dataclass
+class JobOutput:
+    """What a handler produced: small files as ``content``; large ones written by the handler to
+    ``job_file_path(job, name)`` and named in ``stored_path`` (so a million-row export never sits in memory)."""
+
+    content: bytes | None = None
+    file_name: str = ""
+    stored_path: Path | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+def job_file_path(job: Job, file_name: str) -> Path:
+    """Where a handler may stream a large result file; private storage, outside the web root."""
+    directory = Path(settings.PRIVATE_MEDIA_ROOT) / "jobs" / str(job.pk)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / file_name
+
+
+Handler = Callable[[Job, "ProgressReporter"], JobOutput]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def handler_for(kind: str) -> Handler:
+    return _HANDLERS[kind]
+
+
+class ProgressReporter:
+    """Writes progress to the job row, at most every ``every`` steps, outside the handler's transaction."""
+
+    def __init__(self, job: Job, every: int = 1) -> None:
+        self.job = job
+        self.every = max(1, every)
+        self._pending = 0
+
+    def total(self, total: int, message: str = "") -> None:
+        self.job.total = total
+        Job.objects.filter(pk=self.job.pk).update(
+            total=total, progress=0, message=message[:500], started_at=timezone.now()
+        )
+
+    def advance(self, steps: int = 1, message: str = "") -> None:
+        self._pending += steps
+        if self._pending >= self.every or message:
+            Job.objects.filter(pk=self.job.pk).update(progress=F("progress") + self._pending, message=message[:500])
+            self._pending = 0
+
+    def flush(self) -> None:
+        if self._pending:
+            Job.objects.filter(pk=self.job.pk).update(progress=F("progress") + self._pending)
+            self._pending = 0
+
+
+def job_start(
+    *,
+    kind: str,
+    title: str,
+    user: StaffMember | None,
+    params: dict[str, Any] | None = None,
+    township_id: str = "",
+) -> Job:
+    """Create a job and run it in a worker once the surrounding transaction commits."""
+    if kind not in _HANDLERS:
+        raise ValueError(f"no handler for job kind {kind!r}")
+    job = Job.objects.create(
+        kind=kind,
+        title=title[:200],
+        params=params or {},
+        created_by=user,
+        district_id=(user.district_id or "") if user is not None else "",
+        township_id=township_id or ((user.township_id or "") if user is not None else ""),
+    )
+    _enqueue(job.pk)
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from census.tasks import run_job
+
+    transaction.on_commit(lambda: run_job.delay(job_id))
+
+
+def job_retry(*, job: Job) -> Job:
+    """Start a failed job again from the beginning."""
+    updated = Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
+        status=JobStatus.QUEUED, progress=0, error="", message=_("Retrying"), finished_at=None
+    )
+    if not updated:
+        raise ValueError("only a failed job can be retried")
+    _enqueue(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def job_run(job_id: int) -> None:
+    """Run a job: claim it, call its handler, store the output. Safe to call twice for the same id."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        # Re-delivered after a worker died: take over a job whose runner stopped reporting.
+        claimed = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, started_at__lt=now - STALE_AFTER).update(
+            started_at=now, attempts=F("attempts") + 1, progress=0
+        )
+    if not claimed:
+        return  # done, failed, or running elsewhere
+    job = Job.objects.get(pk=job_id)
+    reporter = ProgressReporter(job)
+    try:
+        output = handler_for(job.kind)(job, reporter)
+        reporter.flush()
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job_id, job.kind)
+        Job.objects.filter(pk=job_id).update(
+            status=JobStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            message=str(exc)[:500],
+            finished_at=timezone.now(),
+        )
+        logger.debug("%s", traceback.format_exc())
+        return
+    job.refresh_from_db()
+    if output.stored_path is not None:
+        job.file.name = str(Path(output.stored_path).relative_to(settings.PRIVATE_MEDIA_ROOT))
+        job.file_name = output.file_name or Path(output.stored_path).name
+    elif output.content is not None:
+        job.file.save(output.file_name or f"job-{job.pk}", ContentFile(output.content), save=False)
+        job.file_name = output.file_name
+    job.result = output.result
+    job.message = output.message[:500]
+    job.status = JobStatus.DONE
+    job.progress = job.total
+    job.finished_at = timezone.now()
+    job.save(update_fields=["file", "file_name", "result", "message", "status", "progress", "finished_at"])

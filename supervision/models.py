@@ -1,1 +1,0 @@
-"""Supervision: quality checks and findings, dashboards, exports, the rectification register."""

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QualityConfig(AppConfig):
+    """Nightly data-quality checks and their findings (谁普查、谁负责), the hukou roster comparison."""
+
+    name = "supervision.quality"
+    label = "quality"
+    verbose_name = _("Data quality")
+    default_auto_field = "django.db.models.BigAutoField"
