@@ -54,6 +54,7 @@ from enumeration.models import (
 from enumeration.sampling import systematic_sample
 from enumeration.synthetic import names
 from enumeration.synthetic.loader import BulkLoader, next_ids, reset_sequences
+from enumeration.synthetic.planting import ErrorPlanter
 from enumeration.synthetic.population import (
     COLLECTIVE_HOUSEHOLD_SHARE,
     ETHNIC_WEIGHTS,
@@ -626,6 +627,8 @@ def fill_long_form(rng: random.Random, generated: GeneratedHousehold, *, urban: 
             p["c11_hukou_type"] = weighted(rng, {1: 20, 2: 45, 3: 15, 4: 20})
         p["c12_land_right"] = 2 if urban else (1 if rng.random() < 0.8 else 2)
         p["c13_birthplace"] = 1 if p.get("d8_hukou_place") in (1, 2, 3) else weighted(rng, {2: 60, 3: 40})
+        if p["c13_birthplace"] == 3:
+            p["c13_birth_province"] = rng.choice([c[:2] for c in names.OTHER_COUNTIES if not c.startswith("51")])
         if age >= 5:
             p["c14_residence_5y"] = 1 if rng.random() < 0.9 else 2
         education = p.get("d11_education")
@@ -735,6 +738,7 @@ class BuildReport:
     signatures: int
     seconds: float
     manifest: dict[str, list[str]] = field(default_factory=dict)
+    unplanted: list[str] = field(default_factory=list)
 
 
 Planter = Callable[[random.Random, GeneratedHousehold, str], list[str]]
@@ -750,8 +754,6 @@ def build_district(
     progress: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Create the whole district in one transaction (nothing stays if anything fails)."""
-    from enumeration.synthetic.planting import ErrorPlanter
-
     started = time.monotonic()
     district_code = district_code or settings.CENSUS_DISTRICT_CODE
     rng = random.Random(seed)
@@ -800,7 +802,7 @@ def build_district(
                         planter.plant_village(village, by_area)
                     for area, households in by_area:
                         totals["signatures"] += _emit_small_area(
-                            rng, loader, ids, area, households, staff["supervisor_of"]
+                            rng, loader, ids, area, households, staff["supervisor_of"], planter
                         )
                         totals["households"] += len(households)
                         totals["persons"] += sum(len(h.persons) for h in households)
@@ -828,6 +830,7 @@ def build_district(
         signatures=totals["signatures"],
         seconds=time.monotonic() - started,
         manifest=planter.manifest if planter is not None else {},
+        unplanted=planter.missing() if planter is not None else [],
     )
 
 
@@ -886,6 +889,7 @@ def _emit_small_area(
     area: SmallAreaPlan,
     households: list[GeneratedHousehold],
     supervisor_of: dict[int, int],
+    planter: ErrorPlanter | None = None,
 ) -> int:
     signed = sorted(
         (g for g in households if g.row.get("signed_at") is not None), key=lambda g: (g.row["signed_at"], g.row["id"])
@@ -916,32 +920,37 @@ def _emit_small_area(
         )
         digest = ledger.content_hash(content_of(area.code, generated, respondent))
         signature_id = ids.take("signature")
+        signer_id, signer_role = row["registrar_id"], str(Role.ENUMERATOR)
+        if planter is not None:
+            other = planter.choose_signer(area.code, generated, supervisor_of.get(row["registrar_id"]))
+            if other is not None:
+                signer_id, signer_role = other, str(Role.SUPERVISOR)
         message = ledger.signature_message(
             household_id=row["id"],
             household_version=1,
-            signer_id=row["registrar_id"],
-            signer_role=Role.ENUMERATOR,
+            signer_id=signer_id,
+            signer_role=signer_role,
             signed_at=row["signed_at"],
             content_hash=digest,
             prev_hash=prev,
             seq=seq,
         )
-        loader.add(
-            Signature,
-            {
-                "id": signature_id,
-                "household_id": row["id"],
-                "small_area_id": area.id,
-                "seq": seq,
-                "household_version": 1,
-                "signer_id": row["registrar_id"],
-                "signer_role": Role.ENUMERATOR,
-                "signed_at": row["signed_at"],
-                "content_hash": digest,
-                "prev_hash": prev,
-                "hmac": ledger.message_hmac(message),
-            },
-        )
+        signature = {
+            "id": signature_id,
+            "household_id": row["id"],
+            "small_area_id": area.id,
+            "seq": seq,
+            "household_version": 1,
+            "signer_id": signer_id,
+            "signer_role": signer_role,
+            "signed_at": row["signed_at"],
+            "content_hash": digest,
+            "prev_hash": prev,
+            "hmac": ledger.message_hmac(message),
+        }
+        if planter is not None:
+            planter.after_signing(area.code, generated, signature, is_last=seq == len(signed))
+        loader.add(Signature, signature)
         prev = ledger.link_hash(message)
         signature_ids[row["id"]] = signature_id
         if row["state"] == HouseholdState.RETURNED:

@@ -1,18 +1,603 @@
-"""Planted errors for the synthetic district (filled in with the rule catalogue)."""
+"""Planted errors for ``seed_district --plant-errors``: known breaks of known rules, and their manifest.
+
+Each entry in :data:`MUTATIONS` turns a clean household into one that breaks one rule of the catalogue; it
+returns the person row it broke (or 0 for a household-level break), or ``None`` when the household is not
+a suitable host. After a mutation the household is validated again and *every* rule it now breaks is
+written to the manifest — a break sometimes drags a second rule with it (a spouse of the same sex also has
+an ID number of the other sex) and the manifest must explain everything the checks will find.
+
+Process rules (谁登记、谁签字) are planted around signing: a form changed after its signature, a form signed
+by someone else, a broken link in a small area's chain. Rules that the database itself makes impossible
+(a malformed ID number, hours outside 1–98, codes outside the constrained ranges) cannot be planted; they
+are refused at entry and by the constraints.
+
+Manifest keys: a household is ``<15-digit small area><3-digit 户编号>``; a person adds ``#<row>``.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
+
+from enumeration.identity import age_at_reference, check_character
+from enumeration.rules.entry import validate_household
+
+Row = dict[str, Any]
+Mutation = Callable[[random.Random, Row, list[Row], list[Row]], int | None]
+
+MUTATIONS: dict[str, Mutation] = {}
+
+# Rules the nightly run finds that planting here produces (the quality part plants the cross-record,
+# coverage, roster and anomaly rules itself).
+PROCESS_RULES = ("CONTENT_CHANGED_AFTER_SIGNING", "SIGNED_BY_OTHER", "SIGNATURE_CHAIN_BROKEN")
+NOT_PLANTABLE = {
+    "ID_FORMAT": "database constraint person_d3_format",
+    "HOURS_RANGE": "database constraint person_c18_hours",
+    "HOUSING_NOT_ASKED": "database constraint household_h5_skips_h6_h7",
+}
+
+
+def mutation(code: str) -> Callable[[Mutation], Mutation]:
+    def register(function: Mutation) -> Mutation:
+        MUTATIONS[code] = function
+        return function
+
+    return register
+
+
+def age(person: Row) -> int:
+    return age_at_reference(person["d5_birth_year"], person["d5_birth_month"])
+
+
+def _pick(rng: random.Random, persons: list[Row], test: Callable[[Row], bool]) -> Row | None:
+    candidates = [p for p in persons if test(p)]
+    return rng.choice(candidates) if candidates else None
+
+
+def _census(household: Row) -> bool:
+    return household.get("form_kind", "census") == "census" and household.get("household_no") != 999
+
+
+def _with_id(person: Row, first17: str) -> None:
+    person["d3_id_number"] = first17 + check_character(first17)
+
+
+# --- A identity ---------------------------------------------------------------------------------------
+
+
+@mutation("ID_CHECKSUM")
+def _id_checksum(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d3_id_number")))
+    if person is None:
+        return None
+    number = person["d3_id_number"]
+    wrong = next(c for c in "0123456789X" if c != number[17])
+    person["d3_id_number"] = number[:17] + wrong
+    return int(person["row_no"])
+
+
+@mutation("ID_BIRTH_DATE_INVALID")
+def _id_birth_invalid(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d3_id_number")))
+    if person is None:
+        return None
+    number = person["d3_id_number"]
+    _with_id(person, number[:12] + "32" + number[14:17])  # day 32 of the month
+    return int(person["row_no"])
+
+
+@mutation("ID_BIRTH_MISMATCH")
+def _id_birth_mismatch(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d3_id_number")) and 2 <= p["d5_birth_month"] <= 9)
+    if person is None:
+        return None
+    person["d5_birth_month"] += 1  # same age: the November boundary is not crossed
+    return int(person["row_no"])
+
+
+@mutation("ID_SEX_MISMATCH")
+def _id_sex_mismatch(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d3_id_number")))
+    if person is None:
+        return None
+    number = person["d3_id_number"]
+    sequence = 997 if person["d4_sex"] == 2 else 998  # parity of the other sex, high enough to be unused
+    _with_id(person, number[:14] + f"{sequence:03d}")
+    return int(person["row_no"])
+
+
+@mutation("ID_DUPLICATE_IN_HOUSEHOLD")
+def _id_duplicate(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    with_ids = [p for p in persons if p.get("d3_id_number")]
+    if len(with_ids) < 2:
+        return None
+    first, second = rng.sample(with_ids, 2)
+    second["d3_id_number"] = first["d3_id_number"]
+    return int(second["row_no"])
+
+
+@mutation("ID_ADDRESS_UNKNOWN")
+def _id_address_unknown(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d3_id_number")))
+    if person is None:
+        return None
+    _with_id(person, "519999" + person["d3_id_number"][6:17])
+    return int(person["row_no"])
+
+
+@mutation("ID_MISSING")
+def _id_missing(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d3_id_number")) and age(p) >= 16 and _census(h))
+    if person is None:
+        return None
+    person["d3_id_number"] = ""
+    return int(person["row_no"])
+
+
+@mutation("BIRTH_AFTER_REFERENCE")
+def _birth_after(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: age(p) == 0 and p["d5_birth_year"] == 2020)
+    if person is None:
+        return None
+    person["d5_birth_month"] = 11
+    person["d3_id_number"] = ""
+    return int(person["row_no"])
+
+
+# --- B household structure ----------------------------------------------------------------------------
+
+
+def _family(h: Row, persons: list[Row], minimum: int = 2) -> bool:
+    return _census(h) and h.get("h1_kind") == 1 and len(persons) >= minimum
+
+
+@mutation("HEAD_NOT_FIRST")
+def _head_not_first(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _family(h, persons):
+        return None
+    persons[0]["row_no"], persons[1]["row_no"] = persons[1]["row_no"], persons[0]["row_no"]
+    persons.sort(key=lambda p: p["row_no"])
+    return 1
+
+
+@mutation("HEAD_NOT_UNIQUE")
+def _head_not_unique(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _family(h, persons):
+        return None
+    person = _pick(rng, persons[1:], lambda p: True)
+    assert person is not None
+    person["d2_relationship"] = 0
+    return 0
+
+
+@mutation("PERSON_COUNT_MISMATCH")
+def _person_count(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _census(h) or not persons:
+        return None
+    h["h2_away"] += 1
+    return 0
+
+
+@mutation("PRESENT_COUNT_MISMATCH")
+def _present_count(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _census(h) or h.get("h2_present", 0) < 2:
+        return None
+    h["h2_present"] -= 1
+    h["h2_away"] += 1
+    return 0
+
+
+@mutation("BIRTHS_MISMATCH")
+def _births(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _census(h) or not persons:
+        return None
+    h["h3_births_male"] += 1
+    return 0
+
+
+@mutation("DEATHS_MISMATCH")
+def _deaths(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _census(h) or not persons:
+        return None
+    h["h4_deaths_female"] += 1
+    return 0
+
+
+@mutation("DEATH_BEFORE_BIRTH")
+def _death_before_birth(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not deaths:
+        return None
+    death = deaths[0]
+    death["birth_year"] = 2020
+    death["birth_month"] = 10
+    death["death_year"], death["death_month"] = 2019, 11
+    return 0
+
+
+@mutation("ALL_DEAD_HOUSEHOLD")
+def _all_dead(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if h.get("household_no") != 999:
+        return None
+    h["h1_kind"] = 1
+    return 0
+
+
+def _housing(h: Row) -> bool:
+    return _census(h) and h.get("h5_residence_type") == 1 and not h.get("in_long_form_sample")
+
+
+@mutation("HOUSING_MISSING")
+def _housing_missing(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _housing(h):
+        return None
+    h["h7_rooms"] = None
+    return 0
+
+
+@mutation("FLOOR_AREA_PER_PERSON_HIGH")
+def _area_high(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _housing(h) or not h.get("h2_present"):
+        return None
+    h["h6_floor_area"] = 250 * h["h2_present"]
+    h["h7_rooms"] = min(12, h["h7_rooms"])
+    return 0
+
+
+@mutation("FLOOR_AREA_LOW")
+def _area_low(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _housing(h):
+        return None
+    h["h6_floor_area"] = 4
+    return 0
+
+
+@mutation("ROOMS_HIGH")
+def _rooms_high(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _housing(h):
+        return None
+    h["h7_rooms"] = 16
+    h["h6_floor_area"] = max(h["h6_floor_area"], 320)
+    h["h6_floor_area"] = min(h["h6_floor_area"], 200 * max(1, h["h2_present"]))
+    return 0
+
+
+# --- C relationships ----------------------------------------------------------------------------------
+
+
+def _spouse(persons: list[Row]) -> Row | None:
+    return next((p for p in persons if p.get("d2_relationship") == 1), None)
+
+
+def _relabel_spouse(relationship: int) -> Mutation:
+    def apply(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+        spouse = _spouse(persons)
+        if not _family(h, persons) or spouse is None:
+            return None
+        spouse["d2_relationship"] = relationship
+        return int(spouse["row_no"])
+
+    return apply
+
+
+MUTATIONS["CHILD_AGE_GAP"] = _relabel_spouse(2)
+MUTATIONS["PARENT_AGE_GAP"] = _relabel_spouse(3)
+MUTATIONS["GRANDPARENT_AGE_GAP"] = _relabel_spouse(5)
+MUTATIONS["GRANDCHILD_AGE_GAP"] = _relabel_spouse(7)
+
+
+@mutation("CHILD_IN_LAW_WITHOUT_CHILD")
+def _child_in_law(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _family(h, persons) or any(p.get("d2_relationship") == 2 for p in persons):
+        return None
+    return _relabel_spouse(6)(rng, h, persons, deaths)
+
+
+@mutation("SPOUSE_MULTIPLE")
+def _spouse_multiple(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _family(h, persons, 3) or _spouse(persons) is None:
+        return None
+    other = _pick(rng, persons, lambda p: p.get("d2_relationship") in (2, 3, 8, 9) and age(p) >= 25)
+    if other is None:
+        return None
+    other["d2_relationship"] = 1
+    return int(other["row_no"])
+
+
+@mutation("SPOUSE_UNDER_15")
+def _spouse_under_15(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _family(h, persons) or _spouse(persons) is not None:
+        return None
+    child = _pick(rng, persons, lambda p: p.get("d2_relationship") == 2 and 3 <= age(p) < 15)
+    if child is None:
+        return None
+    child["d2_relationship"] = 1
+    return int(child["row_no"])
+
+
+@mutation("SPOUSE_UNDER_MARRIAGE_AGE")
+def _spouse_young(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _family(h, persons) or _spouse(persons) is not None:
+        return None
+    child = _pick(rng, persons, lambda p: p.get("d2_relationship") == 2 and 15 <= age(p) < 20)
+    if child is None:
+        return None
+    child["d2_relationship"] = 1
+    return int(child["row_no"])
+
+
+@mutation("SPOUSE_SAME_SEX")
+def _spouse_same_sex(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    spouse = _spouse(persons)
+    if not _family(h, persons) or spouse is None or h.get("in_long_form_sample"):
+        return None
+    spouse["d4_sex"] = persons[0]["d4_sex"]
+    if spouse.get("d3_id_number"):
+        number = spouse["d3_id_number"]
+        _with_id(spouse, number[:14] + ("995" if spouse["d4_sex"] == 1 else "996"))
+    return int(spouse["row_no"])
+
+
+# --- D migration --------------------------------------------------------------------------------------
+
+
+@mutation("AWAY_LONGER_THAN_AGE")
+def _away_longer(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: 1 <= age(p) <= 4 and p.get("d9_away_duration") not in (None, 1))
+    if person is None:
+        return None
+    person["d9_away_duration"] = 9
+    return int(person["row_no"])
+
+
+@mutation("AWAY_BUT_LIVES_AT_HUKOU")
+def _away_lives_at_hukou(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(
+        rng,
+        persons,
+        lambda p: (
+            p.get("d7_residence") == 1
+            and p.get("d8_hukou_place") == 1
+            and p.get("d9_away_duration") == 1
+            and age(p) >= 1
+        ),
+    )
+    if person is None or h.get("in_long_form_sample"):
+        return None
+    person["d9_away_duration"] = 3
+    person["d10_away_reason"] = 3
+    return int(person["row_no"])
+
+
+@mutation("AWAY_REASON_AGE")
+def _away_reason_age(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: p.get("d10_away_reason") is not None and age(p) < 16)
+    if person is None:
+        return None
+    person["d10_away_reason"] = 6  # 婚姻嫁娶
+    return int(person["row_no"])
+
+
+# --- E education --------------------------------------------------------------------------------------
+
+
+@mutation("EDUCATION_AGE")
+def _education_age(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: p.get("d11_education") == 3 and 6 <= age(p) <= 10)
+    if person is None:
+        return None
+    person["d11_education"] = 5
+    return int(person["row_no"])
+
+
+@mutation("EDUCATED_ILLITERATE")
+def _educated_illiterate(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: (p.get("d11_education") or 0) >= 4 and p.get("d12_literate") == 1)
+    if person is None:
+        return None
+    person["d12_literate"] = 2
+    return int(person["row_no"])
+
+
+# --- completeness and codes ---------------------------------------------------------------------------
+
+
+@mutation("ITEM_MISSING")
+def _item_missing(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d6_ethnicity")))
+    if person is None:
+        return None
+    person["d6_ethnicity"] = ""
+    return int(person["row_no"])
+
+
+@mutation("ITEM_NOT_ASKED")
+def _item_not_asked(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: age(p) < 3 and p.get("d11_education") is None and _census(h))
+    if person is None:
+        return None
+    person["d11_education"] = 1
+    return int(person["row_no"])
+
+
+@mutation("CODE_INVALID")
+def _code_invalid(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: bool(p.get("d6_ethnicity")))
+    if person is None:
+        return None
+    person["d6_ethnicity"] = "99"
+    return int(person["row_no"])
+
+
+# --- F long form --------------------------------------------------------------------------------------
+
+
+def _long(h: Row) -> bool:
+    return _census(h) and bool(h.get("in_long_form_sample"))
+
+
+@mutation("MARRIED_UNDER_15")
+def _married_young(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: _long(h) and 10 <= age(p) < 15)
+    if person is None:
+        return None
+    person["c24_marital"] = 2
+    return int(person["row_no"])
+
+
+@mutation("FIRST_MARRIAGE_DATE")
+def _first_marriage(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: _long(h) and p.get("c25_first_marriage_year") is not None)
+    if person is None:
+        return None
+    person["c25_first_marriage_year"] = person["d5_birth_year"] + 10
+    return int(person["row_no"])
+
+
+@mutation("CHILDREN_ALIVE_EXCEEDS_BORN")
+def _alive_exceeds(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: _long(h) and p.get("c26_born_male") is not None)
+    if person is None:
+        return None
+    person["c26_alive_male"] = person["c26_born_male"] + 1
+    return int(person["row_no"])
+
+
+@mutation("FERTILITY_NOT_WOMAN")
+def _fertility_man(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: _long(h) and p["d4_sex"] == 1 and 20 <= age(p) <= 50)
+    if person is None:
+        return None
+    person.update({"c26_born_male": 1, "c26_born_female": 0, "c26_alive_male": 1, "c26_alive_female": 0})
+    return int(person["row_no"])
+
+
+@mutation("BIRTH_LAST_YEAR_NO_INFANT")
+def _birth_no_infant(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if any(age(p) == 0 for p in persons) or h.get("h3_births_male") or h.get("h3_births_female"):
+        return None
+    person = _pick(rng, persons, lambda p: _long(h) and p.get("c27_birth_last_year") == 1)
+    if person is None:
+        return None
+    person["c27_birth_last_year"] = 2
+    return int(person["row_no"])
+
+
+@mutation("RETIRED_YOUNG")
+def _retired_young(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: _long(h) and p.get("c18_work") == 3 and 20 <= age(p) < 40)
+    if person is None:
+        return None
+    person["c22_not_working_reason"] = 2
+    return int(person["row_no"])
+
+
+@mutation("STUDENT_OLD")
+def _student_old(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    person = _pick(rng, persons, lambda p: _long(h) and p.get("c18_work") == 3 and 36 <= age(p) <= 60)
+    if person is None:
+        return None
+    person["c22_not_working_reason"] = 1
+    return int(person["row_no"])
+
+
+@mutation("RENT_NOT_ASKED")
+def _rent_not_asked(rng: random.Random, h: Row, persons: list[Row], deaths: list[Row]) -> int | None:
+    if not _long(h) or h.get("h17_tenure") in (None, 1, 2):
+        return None
+    h["h18_rent"] = 2
+    return 0
+
+
+def household_key(small_area_code: str, household_no: int) -> str:
+    return f"{small_area_code}{household_no:03d}"
 
 
 class ErrorPlanter:
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.manifest: dict[str, list[str]] = {}
+    """Plants every plantable rule a few times across the district and keeps the manifest."""
 
-    def plant_village(self, village: Any, by_area: Any) -> None:
-        return None
+    def __init__(self, rng: random.Random, per_rule: int = 2) -> None:
+        self.rng = rng
+        self.per_rule = per_rule
+        self.manifest: dict[str, list[str]] = {}
+        self.planted: dict[str, int] = dict.fromkeys(MUTATIONS, 0)
+        self.process_planted: dict[str, int] = dict.fromkeys(PROCESS_RULES, 0)
+        self.touched: set[int] = set()
+
+    def _record(self, code: str, key: str) -> None:
+        keys = self.manifest.setdefault(code, [])
+        if key not in keys:
+            keys.append(key)
+
+    def plant_village(self, village: Any, by_area: list[tuple[Any, list[Any]]]) -> None:
+        """Break a few signed households of the village, one rule each, while rules still need planting."""
+        from enumeration.models import SIGNED_STATES
+
+        candidates = [
+            (area, generated)
+            for area, households in by_area
+            for generated in households
+            if generated.row["state"] in SIGNED_STATES and generated.row["id"] not in self.touched
+        ]
+        self.rng.shuffle(candidates)
+        for code, count in sorted(self.planted.items()):
+            if count >= self.per_rule:
+                continue
+            for area, generated in candidates:
+                if generated.row["id"] in self.touched:
+                    continue
+                row = MUTATIONS[code](self.rng, generated.row, generated.persons, generated.deaths)
+                if row is None:
+                    continue
+                self.touched.add(generated.row["id"])
+                self.planted[code] += 1
+                self._explain(area.code, generated, code)
+                break
+
+    def _explain(self, small_area_code: str, generated: Any, intended: str) -> None:
+        """Record every rule the broken household now breaks (the intended one among them)."""
+        key = household_key(small_area_code, generated.row["household_no"])
+        issues = validate_household(generated.row, generated.persons, generated.deaths)
+        codes = {issue.code for issue in issues}
+        assert intended in codes, f"planting {intended} did not break it ({sorted(codes)})"
+        for issue in issues:
+            self._record(
+                issue.code, key if issue.row is None or issue.code.startswith("DEATH") else f"{key}#{issue.row}"
+            )
+
+    # --- process rules, planted around the signature ---------------------------------------------------
+    def choose_signer(self, small_area_code: str, generated: Any, other_staff_id: int | None) -> int | None:
+        """SIGNED_BY_OTHER: a validly signed form whose signer is not its registrar."""
+        if other_staff_id is None or self.process_planted["SIGNED_BY_OTHER"] >= self.per_rule:
+            return None
+        if generated.row["id"] in self.touched or self.rng.random() > 0.05:
+            return None
+        self.touched.add(generated.row["id"])
+        self.process_planted["SIGNED_BY_OTHER"] += 1
+        self._record("SIGNED_BY_OTHER", household_key(small_area_code, generated.row["household_no"]))
+        return other_staff_id
+
+    def after_signing(self, small_area_code: str, generated: Any, signature: dict[str, Any], is_last: bool) -> None:
+        """CONTENT_CHANGED_AFTER_SIGNING and SIGNATURE_CHAIN_BROKEN: damage done after the ledger was written."""
+        if generated.row["id"] in self.touched or not generated.persons:
+            return
+        key = household_key(small_area_code, generated.row["household_no"])
+        if self.process_planted["CONTENT_CHANGED_AFTER_SIGNING"] < self.per_rule and self.rng.random() < 0.05:
+            generated.persons[-1]["d1_name"] += "改"
+            self.touched.add(generated.row["id"])
+            self.process_planted["CONTENT_CHANGED_AFTER_SIGNING"] += 1
+            self._record("CONTENT_CHANGED_AFTER_SIGNING", key)
+        elif self.process_planted["SIGNATURE_CHAIN_BROKEN"] < self.per_rule and is_last and self.rng.random() < 0.1:
+            # The last link of the small area, so no later signature depends on it.
+            signature["prev_hash"] = "0" * 64
+            self.touched.add(generated.row["id"])
+            self.process_planted["SIGNATURE_CHAIN_BROKEN"] += 1
+            self._record("SIGNATURE_CHAIN_BROKEN", key)
 
     def plant_cross_records(self, plan: Any) -> None:
+        """Cross-record rules are planted by the quality part (duplicates, roster, coverage, anomalies)."""
         return None
+
+    def missing(self) -> list[str]:
+        """Rules that could not be planted (no suitable household in a district this small)."""
+        return [code for code, count in {**self.planted, **self.process_planted}.items() if count == 0]

@@ -147,12 +147,16 @@ class PersonMaker:
         rng = self.rng
         if not present:
             d9 = self._away_duration(age, at_least_half_year=rng.random() < 0.85)
-            return {
-                "d7_residence": weighted(rng, {2: 5, 3: 10, 4: 25, 5: 60}),
+            residence = weighted(rng, {2: 5, 3: 10, 4: 25, 5: 60})
+            away: dict[str, Any] = {
+                "d7_residence": residence,
                 "d8_hukou_place": 1,
                 "d9_away_duration": d9,
                 "d10_away_reason": self._away_reason(age),
             }
+            if residence == 5:
+                away["d7_residence_county"] = rng.choice(names.OTHER_COUNTIES)
+            return away
         # Living here; where is the hukou? Urban areas draw more people from elsewhere.
         elsewhere = 0.42 if township_is_urban else 0.24
         roll = rng.random()

@@ -52,6 +52,8 @@ class Command(BaseCommand):
             path = Path(options["plant_errors"])
             path.write_text(json.dumps(report.manifest, ensure_ascii=False, indent=1, sort_keys=True))
             self.stdout.write(f"planted {sum(len(v) for v in report.manifest.values())} errors; manifest: {path}")
+            if report.unplanted:
+                self.stdout.write(f"no suitable household in a district this size for: {', '.join(report.unplanted)}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"seeded {report.persons} persons in {report.households} households, {report.small_areas} small areas, "

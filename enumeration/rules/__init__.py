@@ -1,0 +1,1 @@
+"""Quality rules: the catalogue (codes, severities, messages) and the entry validation of one household."""

@@ -1,0 +1,658 @@
+"""The rule catalogue: every quality rule of the system, once.
+
+Each rule has a stable code, a severity — ``hard`` (强制性: blocks signing), ``warning`` (核实性: needs a
+written note) or ``nightly`` (found by the nightly run only: cross-record, aggregate, process and anomaly
+rules) —, a message in Chinese and English, who must act, and the form items it reads. Rules on one
+household are implemented in Python in ``enumeration.rules.entry`` (run at entry and on signing) and again
+as set-based SQL in ``supervision.quality`` (run nightly); a test proves the two agree on generated data.
+
+Groups follow the domain reference §4.1: A identity, B household structure, C relationships, D migration,
+E education, F long form, G aggregates; plus process, duplicates, coverage, roster and anomaly rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.utils.functional import Promise
+
+from enumeration.codes import bilingual
+
+
+class Severity(StrEnum):
+    HARD = "hard"
+    WARNING = "warning"
+    NIGHTLY = "nightly"
+
+
+class Actor(StrEnum):
+    REGISTRAR = "registrar"  # the enumerator who registered and signed the form
+    SUPERVISOR = "supervisor"
+    TOWNSHIP_OFFICE = "township_office"
+    DISTRICT_OFFICE = "district_office"
+
+
+class Scope(StrEnum):
+    PERSON = "person"  # one person row
+    HOUSEHOLD = "household"  # one household form
+    CROSS = "cross"  # several records (duplicates, roster)
+    AREA = "area"  # an aggregate over a small area / village / township
+    STAFF = "staff"  # an aggregate over one enumerator's work
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    group: str
+    severity: Severity
+    scope: Scope
+    message_zh: str
+    message_en: str
+    acts: Actor = Actor.REGISTRAR
+    items: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> Promise:
+        return bilingual(self.message_zh, self.message_en)  # type: ignore[no-any-return]
+
+    def render(self, **values: Any) -> str:
+        return str(self.message).format(**values) if values else str(self.message)
+
+    def render_zh(self, **values: Any) -> str:
+        return self.message_zh.format(**values) if values else self.message_zh
+
+    def render_en(self, **values: Any) -> str:
+        return self.message_en.format(**values) if values else self.message_en
+
+    @property
+    def blocks_signing(self) -> bool:
+        return self.severity is Severity.HARD
+
+
+H, W, N = Severity.HARD, Severity.WARNING, Severity.NIGHTLY
+P, HH, X, AR, ST = Scope.PERSON, Scope.HOUSEHOLD, Scope.CROSS, Scope.AREA, Scope.STAFF
+
+RULES: tuple[Rule, ...] = (
+    # --- completeness and codes (every item the form asks must be answered with a valid code) ----------
+    Rule("ITEM_MISSING", "form", H, P, "{item} 未填写。", "{item} is not filled in.", items=("*",)),
+    Rule(
+        "ITEM_NOT_ASKED",
+        "form",
+        H,
+        P,
+        "{item} 按跳转规则不应填写。",
+        "{item} must be left empty (skip rule).",
+        items=("*",),
+    ),
+    Rule(
+        "CODE_INVALID",
+        "form",
+        H,
+        P,
+        "{item} 的代码 {value} 不在代码表中。",
+        "{item}: code {value} is not in the code list.",
+        items=("*",),
+    ),
+    # --- A identity ----------------------------------------------------------------------------------
+    Rule(
+        "ID_FORMAT",
+        "A",
+        H,
+        P,
+        "公民身份号码应为17位数字加1位数字或X。",
+        "The ID number must be 17 digits followed by a digit or X.",
+        items=("D3",),
+    ),
+    Rule(
+        "ID_CHECKSUM", "A", H, P, "公民身份号码校验码错误。", "The ID number's check character is wrong.", items=("D3",)
+    ),
+    Rule(
+        "ID_BIRTH_DATE_INVALID",
+        "A",
+        H,
+        P,
+        "公民身份号码中的出生日期无效或晚于2020年10月31日。",
+        "The birth date in the ID number is invalid or later than 2020-10-31.",
+        items=("D3",),
+    ),
+    Rule(
+        "ID_BIRTH_MISMATCH",
+        "A",
+        H,
+        P,
+        "公民身份号码的出生年月（{id_birth}）与D5出生年月（{birth}）不一致。",
+        "The ID number's birth month ({id_birth}) differs from D5 ({birth}).",
+        items=("D3", "D5"),
+    ),
+    Rule(
+        "ID_SEX_MISMATCH",
+        "A",
+        H,
+        P,
+        "公民身份号码第17位表示的性别与D4性别不一致。",
+        "The sex given by the ID number's 17th digit differs from D4.",
+        items=("D3", "D4"),
+    ),
+    Rule(
+        "ID_DUPLICATE_IN_HOUSEHOLD",
+        "A",
+        H,
+        P,
+        "同一户内公民身份号码重复（与第{other_row}行相同）。",
+        "The same ID number appears twice in the household (also row {other_row}).",
+        items=("D3",),
+    ),
+    Rule(
+        "ID_ADDRESS_UNKNOWN",
+        "A",
+        W,
+        P,
+        "公民身份号码前6位地址码 {code} 不在行政区划代码历史表中。",
+        "The ID number's address code {code} is not in the GB/T 2260 history.",
+        items=("D3",),
+    ),
+    Rule(
+        "ID_MISSING",
+        "A",
+        W,
+        P,
+        "未填写公民身份号码（新生儿未落户、户口待定以外的人应有号码）。",
+        "No ID number (only unregistered newborns and persons with pending hukou lack one).",
+        items=("D3",),
+    ),
+    Rule(
+        "BIRTH_AFTER_REFERENCE",
+        "A",
+        H,
+        P,
+        "出生年月晚于普查标准时点（2020年11月1日）。",
+        "Born after the reference moment (2020-11-01).",
+        items=("D5",),
+    ),
+    # --- B household structure --------------------------------------------------------------------------
+    Rule(
+        "HEAD_NOT_FIRST",
+        "B",
+        H,
+        HH,
+        "家庭户的第一个人必须是户主。",
+        "The first person of a family household must be the head.",
+        items=("D2",),
+    ),
+    Rule(
+        "HEAD_NOT_UNIQUE",
+        "B",
+        H,
+        HH,
+        "家庭户必须有且只有一个户主（现有{count}个）。",
+        "A family household has exactly one head (found {count}).",
+        items=("D2",),
+    ),
+    Rule(
+        "PERSON_COUNT_MISMATCH",
+        "B",
+        H,
+        HH,
+        "H2应登记人数（{declared}）与登记的人数（{rows}）不一致。",
+        "H2 ({declared}) differs from the number of person rows ({rows}).",
+        items=("H2",),
+    ),
+    Rule(
+        "PRESENT_COUNT_MISMATCH",
+        "B",
+        W,
+        HH,
+        "H2a普查时点住本户人数（{declared}）与D7为本普查小区的人数（{rows}）不一致。",
+        "H2a ({declared}) differs from the persons whose D7 is this small area ({rows}).",
+        items=("H2", "D7"),
+    ),
+    Rule(
+        "BIRTHS_MISMATCH",
+        "B",
+        W,
+        HH,
+        "H3出生人口（男{h3_male}、女{h3_female}）与本户2019年11月以后出生的人（男{male}、女{female}）不一致。",
+        "H3 births (male {h3_male}, female {h3_female}) differ from members born since 2019-11 "
+        "(male {male}, female {female}).",
+        items=("H3", "D5"),
+    ),
+    Rule(
+        "DEATHS_MISMATCH",
+        "B",
+        H,
+        HH,
+        "H4死亡人口（男{h4_male}、女{h4_female}）与死亡人口调查表（男{male}、女{female}）不一致。",
+        "H4 deaths (male {h4_male}, female {h4_female}) differ from the death register (male {male}, female {female}).",
+        items=("H4",),
+    ),
+    Rule(
+        "DEATH_BEFORE_BIRTH",
+        "B",
+        H,
+        HH,
+        "死亡人口调查表第{row}行的死亡时间早于出生时间。",
+        "Death register row {row}: death before birth.",
+        items=("H4",),
+    ),
+    Rule(
+        "ALL_DEAD_HOUSEHOLD",
+        "B",
+        H,
+        HH,
+        "户编号999（全户死亡户）只填H4和死亡人口调查表，不能有人员。",
+        "Household 999 (all members died) has only H4 and death records, no persons.",
+        items=("H4",),
+    ),
+    Rule(
+        "HOUSING_NOT_ASKED",
+        "B",
+        H,
+        HH,
+        "住所类型为{h5}时不填H6、H7。",
+        "With H5 = {h5}, H6 and H7 stay empty.",
+        items=("H5", "H6", "H7"),
+    ),
+    Rule(
+        "HOUSING_MISSING",
+        "B",
+        H,
+        HH,
+        "住所类型为普通住宅时，H6建筑面积须大于0、H7间数至少为1。",
+        "For an ordinary dwelling H6 must be above 0 and H7 at least 1.",
+        items=("H5", "H6", "H7"),
+    ),
+    Rule(
+        "FLOOR_AREA_PER_PERSON_HIGH",
+        "B",
+        W,
+        HH,
+        "人均建筑面积 {per_person} 平方米超过200平方米。",
+        "Floor area per person {per_person} m² exceeds 200 m².",
+        items=("H6",),
+    ),
+    Rule(
+        "FLOOR_AREA_LOW",
+        "B",
+        W,
+        HH,
+        "住房建筑面积 {area} 平方米小于5平方米。",
+        "Floor area {area} m² is below 5 m².",
+        items=("H6",),
+    ),
+    Rule("ROOMS_HIGH", "B", W, HH, "住房间数 {rooms} 超过15间。", "{rooms} rooms is more than 15.", items=("H7",)),
+    # --- C relationships --------------------------------------------------------------------------------
+    Rule(
+        "SPOUSE_MULTIPLE",
+        "C",
+        H,
+        HH,
+        "一户中不能有多个配偶（现有{count}个）。",
+        "A household cannot have several spouses (found {count}).",
+        items=("D2",),
+    ),
+    Rule(
+        "SPOUSE_UNDER_15",
+        "C",
+        H,
+        P,
+        "配偶年龄（{age}岁）不满15周岁。",
+        "A spouse aged {age} is under 15.",
+        items=("D2", "D5"),
+    ),
+    Rule(
+        "SPOUSE_UNDER_MARRIAGE_AGE",
+        "C",
+        W,
+        P,
+        "户主或配偶年龄（{age}岁）低于法定婚龄（男22岁、女20岁）。",
+        "Head or spouse aged {age} is below the legal marriage age (men 22, women 20).",
+        items=("D2", "D4", "D5"),
+    ),
+    Rule(
+        "SPOUSE_SAME_SEX",
+        "C",
+        W,
+        P,
+        "配偶与户主性别相同。",
+        "The spouse has the same sex as the head.",
+        items=("D2", "D4"),
+    ),
+    Rule(
+        "CHILD_AGE_GAP",
+        "C",
+        W,
+        P,
+        "子女比户主年轻不到15岁（相差{gap}岁）。",
+        "A child is less than 15 years younger than the head ({gap}).",
+        items=("D2", "D5"),
+    ),
+    Rule(
+        "PARENT_AGE_GAP",
+        "C",
+        W,
+        P,
+        "父母比户主年长不到15岁（相差{gap}岁）。",
+        "A parent is less than 15 years older than the head ({gap}).",
+        items=("D2", "D5"),
+    ),
+    Rule(
+        "GRANDPARENT_AGE_GAP",
+        "C",
+        W,
+        P,
+        "祖父母比户主年长不到30岁（相差{gap}岁）。",
+        "A grandparent is less than 30 years older than the head ({gap}).",
+        items=("D2", "D5"),
+    ),
+    Rule(
+        "GRANDCHILD_AGE_GAP",
+        "C",
+        W,
+        P,
+        "孙子女比户主年轻不到30岁（相差{gap}岁）。",
+        "A grandchild is less than 30 years younger than the head ({gap}).",
+        items=("D2", "D5"),
+    ),
+    Rule(
+        "CHILD_IN_LAW_WITHOUT_CHILD",
+        "C",
+        W,
+        P,
+        "户内有媳婿但没有子女。",
+        "A child-in-law but no child in the household.",
+        items=("D2",),
+    ),
+    # --- D migration --------------------------------------------------------------------------------------
+    Rule(
+        "AWAY_LONGER_THAN_AGE",
+        "D",
+        H,
+        P,
+        "离开户口登记地时间超过年龄（{age}岁）。",
+        "Time away from the hukou place exceeds the age ({age}).",
+        items=("D9", "D5"),
+    ),
+    Rule(
+        "AWAY_BUT_LIVES_AT_HUKOU",
+        "D",
+        W,
+        P,
+        "住本普查小区且户口在本村(居)委会，但D9为离开户口登记地。",
+        "Lives here with hukou in this village, yet D9 says away from the hukou place.",
+        items=("D7", "D8", "D9"),
+    ),
+    Rule(
+        "AWAY_REASON_AGE",
+        "D",
+        W,
+        P,
+        "离开户口登记地原因“{reason}”与年龄（{age}岁）不符。",
+        "Reason for leaving “{reason}” does not fit the age ({age}).",
+        items=("D10", "D5"),
+    ),
+    # --- E education ------------------------------------------------------------------------------------
+    Rule(
+        "EDUCATION_AGE",
+        "E",
+        W,
+        P,
+        "受教育程度“{education}”与年龄（{age}岁）不符。",
+        "Education “{education}” does not fit the age ({age}).",
+        items=("D11", "D5"),
+    ),
+    Rule(
+        "EDUCATED_ILLITERATE",
+        "E",
+        W,
+        P,
+        "受教育程度为初中及以上，但填报不识字。",
+        "Junior secondary or more, yet not literate.",
+        items=("D11", "D12"),
+    ),
+    # --- F long form ------------------------------------------------------------------------------------
+    Rule(
+        "MARRIED_UNDER_15",
+        "F",
+        H,
+        P,
+        "不满15周岁（{age}岁）的婚姻状况只能是未婚。",
+        "Under 15 ({age}), the marital status can only be never married.",
+        items=("C24",),
+    ),
+    Rule(
+        "FIRST_MARRIAGE_DATE",
+        "F",
+        H,
+        P,
+        "初婚年月应在出生15年以后、2020年10月以前。",
+        "First marriage must be at least 15 years after birth and no later than 2020-10.",
+        items=("C25", "C5"),
+    ),
+    Rule(
+        "CHILDREN_ALIVE_EXCEEDS_BORN",
+        "F",
+        H,
+        P,
+        "存活子女数多于生育子女数。",
+        "More children alive than ever born.",
+        items=("C26",),
+    ),
+    Rule(
+        "FERTILITY_NOT_WOMAN",
+        "F",
+        H,
+        P,
+        "生育情况只对女性填报。",
+        "Fertility items are for women only.",
+        items=("C26", "C27"),
+    ),
+    Rule(
+        "BIRTH_LAST_YEAR_NO_INFANT",
+        "F",
+        W,
+        P,
+        "填报一年内有生育，但户内没有一岁以下婴儿且H3为0。",
+        "A birth in the past year is reported, yet there is no infant and H3 is 0.",
+        items=("C27", "H3"),
+    ),
+    Rule(
+        "RETIRED_YOUNG", "F", W, P, "未工作原因为离退休，但年龄只有{age}岁。", "Retired at age {age}.", items=("C22",)
+    ),
+    Rule("STUDENT_OLD", "F", W, P, "未工作原因为在校学习，但年龄为{age}岁。", "Studying at age {age}.", items=("C22",)),
+    Rule(
+        "HOURS_RANGE",
+        "F",
+        H,
+        P,
+        "工作时间应在1至98小时之间。",
+        "Hours worked must lie between 1 and 98.",
+        items=("C18",),
+    ),
+    Rule(
+        "RENT_NOT_ASKED",
+        "F",
+        H,
+        HH,
+        "只有租赁住房（H17为1或2）才填月租房费用。",
+        "Monthly rent only for rented housing (H17 1 or 2).",
+        items=("H17", "H18"),
+    ),
+    # --- process (谁登记、谁签字) ------------------------------------------------------------------------
+    Rule(
+        "SIGNED_BY_OTHER",
+        "process",
+        N,
+        HH,
+        "表由 {signer} 签字，而不是登记人 {registrar}。",
+        "The form was signed by {signer}, not by its registrar {registrar}.",
+        acts=Actor.SUPERVISOR,
+        items=(),
+    ),
+    Rule(
+        "CONTENT_CHANGED_AFTER_SIGNING",
+        "process",
+        N,
+        HH,
+        "签字后表的内容被改动，与签名不符。",
+        "The form was changed after it was signed and no longer matches its signature.",
+        acts=Actor.SUPERVISOR,
+    ),
+    Rule(
+        "SIGNATURE_CHAIN_BROKEN",
+        "process",
+        N,
+        HH,
+        "普查小区签名链在第{seq}个签名处断开：{detail}。",
+        "The small area's signature chain breaks at signature {seq}: {detail}.",
+        acts=Actor.DISTRICT_OFFICE,
+    ),
+    # --- duplicates -------------------------------------------------------------------------------------
+    Rule(
+        "ID_DUPLICATE_DISTRICT",
+        "duplicates",
+        N,
+        X,
+        "公民身份号码与其他户（{other}）的人重复，疑似重复登记。",
+        "The ID number also appears in another household ({other}): possible double count.",
+        items=("D3",),
+    ),
+    Rule(
+        "NEAR_DUPLICATE_PERSON",
+        "duplicates",
+        N,
+        X,
+        "与其他户（{other}）的人姓名、出生年月和地址码相同，疑似重复登记。",
+        "Same name, birth month and address code as a person in another household ({other}).",
+        items=("D1", "D5"),
+    ),
+    # --- coverage ---------------------------------------------------------------------------------------
+    Rule(
+        "COVERAGE_HOUSEHOLDS",
+        "coverage",
+        N,
+        AR,
+        "已登记户数（{registered}）与摸底户数（{listed}）相差{gap}。",
+        "Registered households ({registered}) differ from listed ({listed}) by {gap}.",
+        acts=Actor.SUPERVISOR,
+    ),
+    Rule(
+        "COVERAGE_PERSONS",
+        "coverage",
+        N,
+        AR,
+        "已登记人数（{registered}）与摸底人数（{listed}）相差{gap}。",
+        "Registered persons ({registered}) differ from listed ({listed}) by {gap}.",
+        acts=Actor.SUPERVISOR,
+    ),
+    # --- roster (户籍) ----------------------------------------------------------------------------------
+    Rule(
+        "ROSTER_NOT_REGISTERED",
+        "roster",
+        N,
+        X,
+        "户籍人口 {name}（{key}）在全区未登记，疑似漏登。",
+        "Roster person {name} ({key}) is registered nowhere in the district: possible omission.",
+        acts=Actor.REGISTRAR,
+    ),
+    # --- enumerator anomalies ---------------------------------------------------------------------------
+    Rule(
+        "SPEED_IMPLAUSIBLE",
+        "anomaly",
+        N,
+        ST,
+        "{date} 一小时内签字 {count} 户，速度不合常理。",
+        "{count} households signed within one hour on {date}: implausibly fast.",
+        acts=Actor.SUPERVISOR,
+    ),
+    Rule(
+        "COPY_PASTE_HOUSEHOLDS",
+        "anomaly",
+        N,
+        ST,
+        "与同一普查员登记的另一户（{other}）人员信息几乎相同，疑似复制。",
+        "Nearly identical to another household of the same enumerator ({other}): possible copy.",
+        acts=Actor.SUPERVISOR,
+    ),
+    Rule(
+        "AGE_HEAPING",
+        "anomaly",
+        N,
+        ST,
+        "普查员登记人口的年龄堆积指数（Whipple）为{index}，超出正常范围。",
+        "The Whipple index of this enumerator's persons is {index}: age heaping.",
+        acts=Actor.SUPERVISOR,
+    ),
+    Rule(
+        "SEX_RATIO_BY_AGE",
+        "anomaly",
+        N,
+        ST,
+        "普查员登记人口{group}的性别比为{ratio}，超出正常范围。",
+        "Sex ratio {ratio} in age group {group} of this enumerator's persons is out of range.",
+        acts=Actor.SUPERVISOR,
+    ),
+    # --- G aggregates -----------------------------------------------------------------------------------
+    Rule(
+        "AREA_SEX_RATIO",
+        "G",
+        N,
+        AR,
+        "{area} 性别比为{ratio}，超出范围。",
+        "Sex ratio of {area} is {ratio}: out of range.",
+        acts=Actor.TOWNSHIP_OFFICE,
+    ),
+    Rule(
+        "AREA_HOUSEHOLD_SIZE",
+        "G",
+        N,
+        AR,
+        "{area} 平均家庭户规模为{size}，超出1.5–4。",
+        "Average family-household size of {area} is {size}: outside 1.5–4.",
+        acts=Actor.TOWNSHIP_OFFICE,
+    ),
+    Rule(
+        "AREA_INFANTS_VS_BIRTHS",
+        "G",
+        N,
+        AR,
+        "{area} 0岁人口（{infants}）与H3出生人口（{births}）不一致。",
+        "Infants ({infants}) and H3 births ({births}) of {area} disagree.",
+        acts=Actor.TOWNSHIP_OFFICE,
+    ),
+    Rule(
+        "AREA_MONTH_HEAPING",
+        "G",
+        N,
+        AR,
+        "{area} 1月出生的人占{share}，月份堆积。",
+        "{share} of {area} were born in January: month heaping.",
+        acts=Actor.TOWNSHIP_OFFICE,
+    ),
+    Rule(
+        "AREA_HUKOU_PENDING_SHARE",
+        "G",
+        N,
+        AR,
+        "{area} 户口待定人口占{share}，偏高。",
+        "{share} of {area} have pending hukou: too many.",
+        acts=Actor.TOWNSHIP_OFFICE,
+    ),
+    Rule(
+        "AREA_ROSTER_GAP",
+        "G",
+        N,
+        AR,
+        "{area} 登记人数与户籍人数差率{rate}‰，超过4‰。",
+        "Registered and roster persons of {area} differ by {rate}‰, above 4‰.",
+        acts=Actor.TOWNSHIP_OFFICE,
+    ),
+)
+
+CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in RULES}
+ENTRY_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.severity is not Severity.NIGHTLY)
+
+
+def rule(code: str) -> Rule:
+    return CATALOGUE[code]
