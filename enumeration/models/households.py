@@ -323,15 +323,16 @@ class Person(models.Model):
     row_no = models.PositiveSmallIntegerField(_("row"))
 
     # --- D1–D12 (C1–C10, C15, C17 on the long form share these columns) ---
-    d1_name = models.CharField(_("D1 name (姓名)"), max_length=50)
+    d1_name = models.CharField(_("D1 name (姓名)"), max_length=50, blank=True)
     # Not asked in a collective household (集体户), which has no head.
     d2_relationship = models.PositiveSmallIntegerField(
         _("D2 relationship to the head (与户主关系)"), null=True, blank=True
     )
     d3_id_number = models.CharField(_("D3 citizen ID number (公民身份号码)"), max_length=18, blank=True)
-    d4_sex = models.PositiveSmallIntegerField(_("D4 sex (性别)"))
-    d5_birth_year = models.PositiveSmallIntegerField(_("D5 year of birth"))
-    d5_birth_month = models.PositiveSmallIntegerField(_("D5 month of birth"))
+    # Nullable so that a draft saves as it is typed; signing requires them (rule ITEM_MISSING).
+    d4_sex = models.PositiveSmallIntegerField(_("D4 sex (性别)"), null=True, blank=True)
+    d5_birth_year = models.PositiveSmallIntegerField(_("D5 year of birth"), null=True, blank=True)
+    d5_birth_month = models.PositiveSmallIntegerField(_("D5 month of birth"), null=True, blank=True)
     d6_ethnicity = models.CharField(_("D6 ethnic group (民族)"), max_length=2, blank=True)
     d7_residence = models.PositiveSmallIntegerField(_("D7 residence at the reference moment"), null=True, blank=True)
     d7_residence_county = models.CharField(_("D7 county code, if another county"), max_length=6, blank=True)
@@ -387,10 +388,14 @@ class Person(models.Model):
             models.CheckConstraint(
                 condition=Q(d2_relationship__isnull=True) | Q(d2_relationship__lte=9), name="person_d2_code"
             ),
-            models.CheckConstraint(condition=Q(d4_sex__in=(1, 2)), name="person_d4_code"),
-            models.CheckConstraint(condition=Q(d5_birth_month__gte=1, d5_birth_month__lte=12), name="person_d5_month"),
+            models.CheckConstraint(condition=Q(d4_sex__isnull=True) | Q(d4_sex__in=(1, 2)), name="person_d4_code"),
             models.CheckConstraint(
-                condition=Q(d5_birth_year__gte=1880, d5_birth_year__lte=2020), name="person_d5_year"
+                condition=Q(d5_birth_month__isnull=True) | Q(d5_birth_month__gte=1, d5_birth_month__lte=12),
+                name="person_d5_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(d5_birth_year__isnull=True) | Q(d5_birth_year__gte=1880, d5_birth_year__lte=2020),
+                name="person_d5_year",
             ),
             models.CheckConstraint(
                 condition=Q(d3_id_number="") | Q(d3_id_number__regex=r"^[0-9]{17}[0-9X]$"), name="person_d3_format"
@@ -432,9 +437,11 @@ class Person(models.Model):
         return f"{self.household_id}#{self.row_no} {self.d1_name}"
 
     @property
-    def age(self) -> int:
+    def age(self) -> int | None:
         from enumeration.identity import age_at_reference
 
+        if self.d5_birth_year is None or self.d5_birth_month is None:
+            return None
         return age_at_reference(self.d5_birth_year, self.d5_birth_month)
 
 
@@ -452,13 +459,14 @@ class DeathRecord(models.Model):
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+", verbose_name=_("village"))
     township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"))
     row_no = models.PositiveSmallIntegerField(_("row"))
-    name = models.CharField(_("name (未取名 if none)"), max_length=50)
+    name = models.CharField(_("name (未取名 if none)"), max_length=50, blank=True)
     id_number = models.CharField(_("citizen ID number"), max_length=18, blank=True)
-    sex = models.PositiveSmallIntegerField(_("sex"))
-    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
-    birth_month = models.PositiveSmallIntegerField(_("month of birth"))
-    death_year = models.PositiveSmallIntegerField(_("year of death"))
-    death_month = models.PositiveSmallIntegerField(_("month of death"))
+    # Nullable so that a draft saves as it is typed; signing requires them (rule ITEM_MISSING).
+    sex = models.PositiveSmallIntegerField(_("sex"), null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    birth_month = models.PositiveSmallIntegerField(_("month of birth"), null=True, blank=True)
+    death_year = models.PositiveSmallIntegerField(_("year of death"), null=True, blank=True)
+    death_month = models.PositiveSmallIntegerField(_("month of death"), null=True, blank=True)
     ethnicity = models.CharField(_("ethnic group"), max_length=2, blank=True)
     education = models.PositiveSmallIntegerField(_("education (aged 6+ at death)"), null=True, blank=True)
     marital = models.PositiveSmallIntegerField(_("marital status (aged 15+ at death)"), null=True, blank=True)
@@ -471,12 +479,21 @@ class DeathRecord(models.Model):
         ordering = ["household_id", "row_no"]
         constraints = [
             models.UniqueConstraint(fields=["household", "row_no"], name="death_row_unique_in_household"),
-            models.CheckConstraint(condition=Q(sex__in=(1, 2)), name="death_sex_code"),
-            models.CheckConstraint(condition=Q(birth_month__gte=1, birth_month__lte=12), name="death_birth_month"),
-            models.CheckConstraint(condition=Q(death_month__gte=1, death_month__lte=12), name="death_month_range"),
+            models.CheckConstraint(condition=Q(sex__isnull=True) | Q(sex__in=(1, 2)), name="death_sex_code"),
+            models.CheckConstraint(
+                condition=Q(birth_month__isnull=True) | Q(birth_month__gte=1, birth_month__lte=12),
+                name="death_birth_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(death_month__isnull=True) | Q(death_month__gte=1, death_month__lte=12),
+                name="death_month_range",
+            ),
             # Deaths are recorded for 2019-11-01 … 2020-10-31 only.
             models.CheckConstraint(
-                condition=Q(death_year=2019, death_month__gte=11) | Q(death_year=2020, death_month__lte=10),
+                condition=Q(death_year__isnull=True)
+                | Q(death_month__isnull=True)
+                | Q(death_year=2019, death_month__gte=11)
+                | Q(death_year=2020, death_month__lte=10),
                 name="death_in_census_year",
             ),
         ]

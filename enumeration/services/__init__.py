@@ -1,0 +1,47 @@
+"""Writes of household registration. Import from here: ``from enumeration.services import household_sign``."""
+
+from enumeration.services.listing import (
+    building_create,
+    dwelling_unit_create,
+    household_list,
+    household_listing_update,
+    next_household_no,
+)
+from enumeration.services.registration import (
+    form_values,
+    household_issues,
+    household_save,
+    household_sign,
+    respondent_confirm,
+)
+from enumeration.services.review import (
+    household_accept,
+    household_approve,
+    household_lock,
+    household_long_form_open,
+    household_reopen,
+    household_return,
+    households_approve,
+)
+from enumeration.services.sampling import long_form_sample_draw
+
+__all__ = [
+    "building_create",
+    "dwelling_unit_create",
+    "form_values",
+    "household_accept",
+    "household_approve",
+    "household_issues",
+    "household_list",
+    "household_listing_update",
+    "household_lock",
+    "household_long_form_open",
+    "household_reopen",
+    "household_return",
+    "household_save",
+    "household_sign",
+    "households_approve",
+    "long_form_sample_draw",
+    "next_household_no",
+    "respondent_confirm",
+]

@@ -1,0 +1,424 @@
+"""Registering a household: saving the form, the respondent's confirmation, the registrar's signature.
+
+谁登记、谁签字: the person who registers a household is its registrar, the only one who may change its form,
+and the one who signs it. A signature appends a link to the small area's chain in the signature ledger. A
+change to a signed form voids the signature and puts the form back in the registrar's hands as a draft,
+keeping the version that was signed and a field-level diff of what changed and why.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from census.api import ApplicationError, ConflictError
+from census.models import AuditAction, Role, SmallArea, StaffMember
+from census.services import audit_record
+from enumeration import ledger
+from enumeration.models import (
+    ALL_DEAD_HOUSEHOLD_NO,
+    DeathRecord,
+    Household,
+    HouseholdState,
+    HouseholdTransition,
+    HouseholdVersion,
+    Person,
+    RespondentConfirmation,
+    ReviewComment,
+    Signature,
+    VersionReason,
+)
+from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
+from enumeration.verification import household_content
+
+# What a form save may change. Everything else (area, number, state, registrar …) is the system's.
+HOUSEHOLD_FORM_FIELDS: tuple[str, ...] = tuple(
+    name for name in ledger.HOUSEHOLD_CONTENT_FIELDS if name not in ("household_no", "collection_mode")
+)
+PERSON_FORM_FIELDS: tuple[str, ...] = ledger.PERSON_CONTENT_FIELDS
+DEATH_FORM_FIELDS: tuple[str, ...] = ledger.DEATH_CONTENT_FIELDS
+MAX_PERSONS = 200
+MAX_SIGNATURE_IMAGE_BYTES = 200_000
+MIN_REASON_LENGTH = 4
+
+
+# --- reading a form as plain values ----------------------------------------------------------------------
+
+
+@dataclass
+class FormValues:
+    household: dict[str, Any]
+    persons: list[dict[str, Any]]
+    deaths: list[dict[str, Any]]
+
+
+def form_values(household: Household) -> FormValues:
+    row = Household.objects.filter(pk=household.pk).values().get()
+    persons = list(Person.objects.filter(household=household).order_by("row_no").values())
+    deaths = list(DeathRecord.objects.filter(household=household).order_by("row_no").values())
+    return FormValues(row, persons, deaths)
+
+
+def household_issues(household: Household) -> list[Issue]:
+    values = form_values(household)
+    return validate_household(values.household, values.persons, values.deaths)
+
+
+# --- saving ----------------------------------------------------------------------------------------------
+
+
+def _lock(household: Household) -> Household:
+    return Household.objects.select_for_update().select_related("small_area").get(pk=household.pk)
+
+
+def _may_register(actor: StaffMember, household: Household) -> bool:
+    if household.registrar_id is not None:
+        return household.registrar_id == actor.pk
+    return (
+        actor.role in (Role.ENUMERATOR, Role.SUPERVISOR)
+        and household.small_area.assignments.filter(staff=actor).exists()
+    )
+
+
+def _record_transition(household: Household, before: str, after: str, actor: StaffMember, reason: str = "") -> None:
+    HouseholdTransition.objects.create(
+        household=household, from_state=before, to_state=after, actor=actor, reason=reason[:500]
+    )
+
+
+def _clean_rows(
+    model: type[Person] | type[DeathRecord],
+    rows: list[dict[str, Any]],
+    fields: tuple[str, ...],
+    label: str,
+    household: Household,
+) -> list[Any]:
+    seen: set[int] = set()
+    instances = []
+    errors: dict[str, Any] = {}
+    for index, data in enumerate(rows):
+        unknown = set(data) - set(fields)
+        if unknown:
+            raise ValidationError({label: _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}})
+        row_no = data.get("row_no")
+        if not isinstance(row_no, int) or row_no < 1 or row_no in seen:
+            raise ValidationError({label: _("Rows must be numbered 1, 2, 3 … without repeats.")})
+        seen.add(row_no)
+        values = {name: data.get(name) for name in fields}
+        for name in fields:
+            field = model._meta.get_field(name)
+            if values[name] is None and not field.null:
+                values[name] = "" if field.get_internal_type() in ("CharField", "TextField") else None
+        instance = model(
+            household=household,
+            small_area_id=household.small_area_id,
+            village_id=household.village_id,
+            township_id=household.township_id,
+            **values,
+        )
+        try:
+            instance.full_clean(exclude=["household", "small_area", "village", "township"], validate_unique=False)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors[f"{label}[{index}].{name}"] = messages
+        instances.append(instance)
+    if errors:
+        raise ValidationError(errors)
+    return instances
+
+
+def _replace_rows(
+    model: type[Person] | type[DeathRecord], household: Household, instances: list[Any], fields: tuple[str, ...]
+) -> None:
+    existing = {row.row_no: row for row in model.objects.filter(household=household)}
+    keep = {instance.row_no for instance in instances}
+    model.objects.filter(household=household).exclude(row_no__in=keep).delete()
+    to_update, to_create = [], []
+    for instance in instances:
+        current = existing.get(instance.row_no)
+        if current is None:
+            to_create.append(instance)
+            continue
+        instance.pk = current.pk
+        if any(getattr(current, name) != getattr(instance, name) for name in fields):
+            to_update.append(instance)
+    if to_update:
+        model.objects.bulk_update(to_update, [name for name in fields if name != "row_no"])
+    if to_create:
+        model.objects.bulk_create(to_create)
+
+
+@transaction.atomic
+def household_save(
+    *,
+    household: Household,
+    actor: StaffMember,
+    expected_version: int,
+    data: dict[str, Any],
+    persons: list[dict[str, Any]],
+    deaths: list[dict[str, Any]] | None = None,
+    reason: str = "",
+) -> Household:
+    """Save the form as it stands (drafts save as you go). Entry rules do not block a save, only signing.
+
+    ``expected_version`` is the version the client last read: an older one is refused (409), never merged.
+    Saving a signed form voids its signature and returns it to its registrar as a draft; that needs a reason.
+    """
+    household = _lock(household)
+    if household.version != expected_version:
+        raise ConflictError(
+            _("Someone changed this household in the meantime (version %(current)d, yours %(yours)d). Reload it.")
+            % {"current": household.version, "yours": expected_version},
+            code="stale_version",
+            extra={"current_version": household.version},
+        )
+    if not _may_register(actor, household):
+        raise ApplicationError(_("Only the registrar of this household may change its form."), code="not_registrar")
+    changing_signed = household.state == HouseholdState.SIGNED
+    if (
+        household.state not in (HouseholdState.LISTED, HouseholdState.DRAFT, HouseholdState.RETURNED)
+        and not changing_signed
+    ):
+        raise ConflictError(
+            _("The form has been approved; it must be reopened before it can change."), code="not_editable"
+        )
+    if changing_signed and len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ValidationError({"reason": _("Say why a signed form is being changed.")})
+    unknown = set(data) - set(HOUSEHOLD_FORM_FIELDS)
+    if unknown:
+        raise ValidationError({"household": _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}})
+    if len(persons) > MAX_PERSONS:
+        raise ValidationError({"persons": _("A form holds at most %(n)d persons.") % {"n": MAX_PERSONS}})
+    if household.household_no == ALL_DEAD_HOUSEHOLD_NO and persons:
+        raise ValidationError({"persons": _("Household 999 (all members died) has no persons.")})
+    before = household_content(household) if changing_signed else None
+
+    for name in HOUSEHOLD_FORM_FIELDS:
+        if name in data:
+            setattr(household, name, data[name] if data[name] is not None or name != "warning_notes" else {})
+    if not isinstance(household.warning_notes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) <= 500 for k, v in household.warning_notes.items()
+    ):
+        raise ValidationError({"warning_notes": _("Notes are short texts keyed by the warning they explain.")})
+    person_rows = _clean_rows(Person, persons, PERSON_FORM_FIELDS, "persons", household)
+    death_rows = _clean_rows(DeathRecord, deaths or [], DEATH_FORM_FIELDS, "deaths", household)
+
+    previous_state = household.state
+    if household.state == HouseholdState.LISTED:
+        household.registrar = actor
+        household.started_at = timezone.now()
+    if household.state in (HouseholdState.LISTED, HouseholdState.SIGNED):
+        household.state = HouseholdState.DRAFT
+    # Any change voids the signature: the content no longer is what was signed.
+    household.current_signature = None
+    household.version += 1
+    household.full_clean(exclude=["current_signature"])
+    household.save()
+    _replace_rows(Person, household, person_rows, PERSON_FORM_FIELDS)
+    _replace_rows(DeathRecord, household, death_rows, DEATH_FORM_FIELDS)
+    if previous_state != household.state:
+        _record_transition(household, previous_state, household.state, actor, reason if changing_signed else "")
+    if changing_signed:
+        after = household_content(household)
+        HouseholdVersion.objects.create(
+            household=household,
+            number=household.version,
+            kind=VersionReason.CHANGED_AFTER_SIGNING,
+            content=after,
+            diff=ledger.content_diff(before, after),
+            author=actor,
+            reason=reason.strip()[:500],
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.RECORD_CHANGE,
+            object_type="household",
+            object_id=household.pk,
+            detail={"changed_after_signing": True, "reason": reason.strip()[:200]},
+        )
+    return household
+
+
+# --- the respondent confirms ----------------------------------------------------------------------------
+
+
+def _signature_bytes(image: str) -> bytes:
+    """The PNG behind a ``data:image/png;base64,…`` URL from signature_pad."""
+    prefix = "data:image/png;base64,"
+    if not image.startswith(prefix):
+        raise ValidationError({"signature_image": _("The signature must be a PNG drawn in the browser.")})
+    try:
+        raw = base64.b64decode(image[len(prefix) :], validate=True)
+    except ValueError as exc:
+        raise ValidationError({"signature_image": _("The signature image is damaged.")}) from exc
+    if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValidationError({"signature_image": _("The signature must be a PNG drawn in the browser.")})
+    if len(raw) > MAX_SIGNATURE_IMAGE_BYTES:
+        raise ValidationError({"signature_image": _("The signature image is too large.")})
+    if raw[12:16] != b"IHDR" or len(raw) < 60:
+        raise ValidationError({"signature_image": _("The signature image is damaged.")})
+    return raw
+
+
+@transaction.atomic
+def respondent_confirm(
+    *,
+    household: Household,
+    actor: StaffMember,
+    name: str,
+    relationship: int,
+    signature_image: str = "",
+    refused: bool = False,
+    refusal_reason: str = "",
+) -> RespondentConfirmation:
+    """申报人 confirms the read-back form: a signature drawn in the browser, or a recorded refusal and why."""
+    household = _lock(household)
+    if household.registrar_id != actor.pk:
+        raise ApplicationError(
+            _("Only the registrar of this household records the respondent's confirmation."), code="not_registrar"
+        )
+    if household.state not in (HouseholdState.DRAFT, HouseholdState.RETURNED):
+        raise ConflictError(_("Only a draft or returned form can be confirmed."), code="not_editable")
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Write the respondent's name.")})
+    if relationship not in range(10):
+        raise ValidationError({"relationship": _("Choose the respondent's relationship to the head.")})
+    if refused:
+        if len(refusal_reason.strip()) < 2:
+            raise ValidationError({"refusal_reason": _("Record why the respondent refused to sign.")})
+        digest, image = "", ""
+    else:
+        digest, image = hashlib.sha256(_signature_bytes(signature_image)).hexdigest(), signature_image
+    confirmation = RespondentConfirmation(
+        household=household,
+        household_version=household.version,
+        name=name[:50],
+        relationship=relationship,
+        signature_image=image,
+        signature_sha256=digest,
+        refused=refused,
+        refusal_reason=refusal_reason.strip()[:200] if refused else "",
+        recorded_by=actor,
+    )
+    confirmation.full_clean()
+    confirmation.save()
+    return confirmation
+
+
+# --- the registrar signs ----------------------------------------------------------------------------------
+
+
+def _link_of(signature: Signature) -> str:
+    return ledger.link_hash(
+        ledger.signature_message(
+            household_id=signature.household_id,
+            household_version=signature.household_version,
+            signer_id=signature.signer_id,
+            signer_role=signature.signer_role,
+            signed_at=signature.signed_at,
+            content_hash=signature.content_hash,
+            prev_hash=signature.prev_hash,
+            seq=signature.seq,
+        )
+    )
+
+
+def ledger_append(*, household: Household, signer: StaffMember, content: dict[str, Any]) -> Signature:
+    """Append a signature of ``content`` to the small area's chain. The small area row is locked meanwhile."""
+    area = SmallArea.objects.select_for_update().get(pk=household.small_area_id)
+    last = Signature.objects.filter(small_area=area).order_by("-seq").first()
+    prev = _link_of(last) if last is not None else ledger.genesis_hash(area.code)
+    seq = (last.seq if last is not None else 0) + 1
+    signed_at = timezone.now()
+    digest = ledger.content_hash(content)
+    message = ledger.signature_message(
+        household_id=household.pk,
+        household_version=household.version,
+        signer_id=signer.pk,
+        signer_role=signer.role,
+        signed_at=signed_at,
+        content_hash=digest,
+        prev_hash=prev,
+        seq=seq,
+    )
+    return Signature.objects.create(
+        household=household,
+        small_area=area,
+        seq=seq,
+        household_version=household.version,
+        signer=signer,
+        signer_role=signer.role,
+        signed_at=signed_at,
+        content_hash=digest,
+        prev_hash=prev,
+        hmac=ledger.message_hmac(message),
+    )
+
+
+@transaction.atomic
+def household_sign(
+    *, household: Household, signer: StaffMember, password: str, expected_version: int | None = None
+) -> Household:
+    """The registrar signs by re-entering their password. Hard errors, warnings without a note and a missing
+    respondent confirmation all refuse the signature."""
+    household = _lock(household)
+    if expected_version is not None and household.version != expected_version:
+        raise ConflictError(
+            _("Someone changed this household in the meantime. Reload it before signing."),
+            code="stale_version",
+            extra={"current_version": household.version},
+        )
+    if household.registrar_id != signer.pk:
+        raise ApplicationError(
+            _("Only the person who registered a household signs it (谁登记、谁签字)."), code="not_registrar"
+        )
+    if household.state not in (HouseholdState.DRAFT, HouseholdState.RETURNED):
+        raise ConflictError(_("This form is not waiting for a signature."), code="not_signable")
+    if not password or not signer.check_password(password):
+        raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
+    issues = household_issues(household)
+    blocking = hard_issues(issues)
+    if blocking:
+        raise ApplicationError(
+            _("The form has %(n)d error(s) that must be corrected before signing.") % {"n": len(blocking)},
+            code="hard_errors",
+            extra={"issues": [issue.as_dict() for issue in blocking]},
+        )
+    unexplained = unexplained_warnings(issues, household.warning_notes or {})
+    if unexplained:
+        raise ApplicationError(
+            _("%(n)d warning(s) need a written note before signing.") % {"n": len(unexplained)},
+            code="warnings_need_notes",
+            extra={"issues": [issue.as_dict() for issue in unexplained]},
+        )
+    if not RespondentConfirmation.objects.filter(household=household, household_version=household.version).exists():
+        raise ApplicationError(
+            _("The respondent has not confirmed this version of the form."), code="respondent_not_confirmed"
+        )
+    content = household_content(household)
+    signature = ledger_append(household=household, signer=signer, content=content)
+    previous = HouseholdVersion.objects.filter(household=household).order_by("-number", "-created_at").first()
+    HouseholdVersion.objects.create(
+        household=household,
+        number=household.version,
+        kind=VersionReason.SIGNED,
+        content=content,
+        diff=ledger.content_diff(previous.content if previous else None, content),
+        author=signer,
+    )
+    before = household.state
+    household.state = HouseholdState.SIGNED
+    household.current_signature = signature
+    household.signed_at = signature.signed_at
+    household.save(update_fields=["state", "current_signature", "signed_at", "updated_at"])
+    ReviewComment.objects.filter(household=household, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _record_transition(household, before, household.state, signer)
+    return household

@@ -1,0 +1,192 @@
+"""The review workflow: a state machine that allows only its transitions.
+
+    draft ──sign──▶ signed ──approve──▶ approved ──accept──▶ accepted ──lock──▶ locked
+                      │  ▲                 │                    │                │
+                return│  └──sign── returned◀┘return (township)   └──reopen───────┘ (reason + password)
+                      ▼
+                   returned
+
+Who may do what: the supervisor overseeing the registrar approves or returns a signed form (the township
+office does it for forms a supervisor registered himself); the township office accepts (验收) or returns an
+approved form; the district office locks an accepted one; reopening an accepted or locked form needs a
+reason and the reopener's password, and sends it back to its registrar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from census.api import ApplicationError, ConflictError
+from census.models import AuditAction, Role, StaffMember, SupervisorAssignment
+from census.services import audit_record
+from enumeration.models import Household, HouseholdState, HouseholdTransition, ReviewComment
+from enumeration.services.registration import MIN_REASON_LENGTH
+
+S = HouseholdState
+
+
+def _lock(household: Household) -> Household:
+    return Household.objects.select_for_update().get(pk=household.pk)
+
+
+def _supervises(actor: StaffMember, registrar_id: int | None) -> bool:
+    return SupervisorAssignment.objects.filter(supervisor=actor, enumerator_id=registrar_id).exists()
+
+
+def _township_office(actor: StaffMember, household: Household) -> bool:
+    return actor.role == Role.TOWNSHIP_OFFICE and actor.township_id == household.township_id
+
+
+def _district_office(actor: StaffMember, household: Household) -> bool:
+    return actor.role == Role.DISTRICT_OFFICE and actor.district_id == household.township_id[:6]
+
+
+def _may_review(actor: StaffMember, household: Household) -> bool:
+    if actor.pk == household.registrar_id:
+        return False  # nobody reviews their own registration
+    if actor.role == Role.SUPERVISOR:
+        return _supervises(actor, household.registrar_id)
+    # A supervisor's own registrations have nobody above them but the township office.
+    return (
+        _township_office(actor, household)
+        and not SupervisorAssignment.objects.filter(enumerator_id=household.registrar_id).exists()
+    )
+
+
+def _move(household: Household, to_state: str, actor: StaffMember, reason: str = "") -> Household:
+    before = household.state
+    household.state = to_state
+    household.save(update_fields=["state", "updated_at"])
+    HouseholdTransition.objects.create(
+        household=household, from_state=before, to_state=to_state, actor=actor, reason=reason[:500]
+    )
+    return household
+
+
+def _expect(household: Household, *states: str) -> None:
+    if household.state not in states:
+        raise ConflictError(
+            _("This form is %(state)s; that action is not possible now.") % {"state": household.get_state_display()},
+            code="invalid_transition",
+            extra={"state": household.state},
+        )
+
+
+@transaction.atomic
+def household_approve(*, household: Household, actor: StaffMember) -> Household:
+    household = _lock(household)
+    _expect(household, S.SIGNED)
+    if not _may_review(actor, household):
+        raise ApplicationError(_("Only the supervisor of the registrar approves this form."), code="not_reviewer")
+    return _move(household, S.APPROVED, actor)
+
+
+@transaction.atomic
+def household_return(*, household: Household, actor: StaffMember, comments: Iterable[tuple[str, str]]) -> Household:
+    """Send a form back to its registrar with a comment on each item to look at."""
+    household = _lock(household)
+    _expect(household, S.SIGNED, S.APPROVED)
+    allowed = _may_review(actor, household) if household.state == S.SIGNED else _township_office(actor, household)
+    if not allowed:
+        raise ApplicationError(_("You may not return this form."), code="not_reviewer")
+    cleaned = [(item.strip()[:20], text.strip()[:500]) for item, text in comments if item.strip() and text.strip()]
+    if not cleaned:
+        raise ValidationError({"comments": _("Say which items to correct and why.")})
+    ReviewComment.objects.bulk_create(
+        [ReviewComment(household=household, item=item, text=text, author=actor) for item, text in cleaned]
+    )
+    return _move(household, S.RETURNED, actor, "; ".join(f"{item}: {text}" for item, text in cleaned))
+
+
+@transaction.atomic
+def household_accept(*, household: Household, actor: StaffMember) -> Household:
+    household = _lock(household)
+    _expect(household, S.APPROVED)
+    if not _township_office(actor, household):
+        raise ApplicationError(_("Only the township office accepts forms (验收)."), code="not_township_office")
+    return _move(household, S.ACCEPTED, actor)
+
+
+@transaction.atomic
+def household_lock(*, household: Household, actor: StaffMember) -> Household:
+    household = _lock(household)
+    _expect(household, S.ACCEPTED)
+    if not _district_office(actor, household):
+        raise ApplicationError(_("Only the district office locks forms."), code="not_district_office")
+    return _move(household, S.LOCKED, actor)
+
+
+@transaction.atomic
+def household_reopen(*, household: Household, actor: StaffMember, reason: str, password: str) -> Household:
+    """Reopen an accepted or locked form: a reason and the reopener's signature (password) are required."""
+    household = _lock(household)
+    _expect(household, S.ACCEPTED, S.LOCKED)
+    allowed = _district_office(actor, household) or (
+        household.state == S.ACCEPTED and _township_office(actor, household)
+    )
+    if not allowed:
+        raise ApplicationError(_("You may not reopen this form."), code="not_allowed")
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ValidationError({"reason": _("Say why the form is reopened.")})
+    if not password or not actor.check_password(password):
+        raise ApplicationError(_("The password is wrong; the form was not reopened."), code="bad_password")
+    audit_record(
+        actor=actor,
+        action=AuditAction.RECORD_CHANGE,
+        object_type="household",
+        object_id=household.pk,
+        detail={"reopened": household.state, "reason": reason.strip()[:200]},
+    )
+    ReviewComment.objects.create(household=household, item="*", text=reason.strip()[:500], author=actor)
+    return _move(household, S.RETURNED, actor, reason.strip())
+
+
+@transaction.atomic
+def household_long_form_open(*, household: Household, actor: StaffMember) -> Household:
+    """A household drawn into the long-form sample goes back to its registrar for the long form (H8–H19, C11–C29)."""
+    household = _lock(household)
+    if not household.in_long_form_sample:
+        raise ApplicationError(_("This household is not in the long-form sample."), code="not_sampled")
+    _expect(household, S.SIGNED, S.APPROVED, S.ACCEPTED)
+    if actor.pk != household.registrar_id:
+        raise ApplicationError(_("Only the registrar of this household registers its long form."), code="not_registrar")
+    return _move(household, S.RETURNED, actor, "长表登记 long-form registration")
+
+
+@transaction.atomic
+def households_approve(*, households: QuerySet[Household], actor: StaffMember) -> int:
+    """Approve every signed form of the given (already filtered and scoped) queryset that ``actor`` may approve.
+
+    Set-based, so that approving "the current filter" is one statement however many pages it spans.
+    """
+    if actor.role == Role.SUPERVISOR:
+        candidates = households.filter(state=S.SIGNED, registrar__supervision__supervisor=actor)
+    elif actor.role == Role.TOWNSHIP_OFFICE:
+        candidates = households.filter(
+            state=S.SIGNED, township_id=actor.township_id, registrar__supervision__isnull=True
+        )
+    else:
+        raise ApplicationError(_("Only supervisors approve forms."), code="not_reviewer")
+    ids = list(
+        Household.objects.select_for_update(of=("self",))
+        .filter(pk__in=candidates.values("pk"))
+        .exclude(registrar=actor)
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    Household.objects.filter(pk__in=ids).update(state=S.APPROVED, updated_at=timezone.now())
+    HouseholdTransition.objects.bulk_create(
+        [
+            HouseholdTransition(household_id=pk, from_state=S.SIGNED, to_state=S.APPROVED, actor=actor, reason="bulk")
+            for pk in ids
+        ],
+        batch_size=2000,
+    )
+    return len(ids)

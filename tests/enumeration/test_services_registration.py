@@ -1,0 +1,360 @@
+"""Registration services: listing, drafts, respondent confirmation, signing, changes after signing, review."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from census.api import ApplicationError, ConflictError
+from enumeration.models import (
+    Household,
+    HouseholdState,
+    HouseholdTransition,
+    HouseholdVersion,
+    ReviewComment,
+    Signature,
+)
+from enumeration.services import (
+    household_accept,
+    household_approve,
+    household_list,
+    household_lock,
+    household_reopen,
+    household_return,
+    household_save,
+    household_sign,
+    households_approve,
+    respondent_confirm,
+)
+from enumeration.verification import verify_small_area
+from tests.conftest import Cast
+from tests.enumeration.factories import family_form
+
+pytestmark = pytest.mark.django_db
+
+
+def png_data_url() -> str:
+    """A real 40×20 PNG with a stroke, as signature_pad produces."""
+    width, height = 40, 20
+    raw = b"".join(b"\x00" + bytes(255 if x == y else 0 for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def register(cast: Cast, password: str, *, sign: bool = True) -> Household:
+    """List, fill, confirm and (optionally) sign a clean household in small area A1."""
+    household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="王伟", expected_persons=3)
+    data, persons = family_form()
+    household = household_save(
+        household=household, actor=cast.enumerator_a1, expected_version=household.version, data=data, persons=persons
+    )
+    respondent_confirm(
+        household=household, actor=cast.enumerator_a1, name="王伟", relationship=0, signature_image=png_data_url()
+    )
+    if sign:
+        household = household_sign(household=household, signer=cast.enumerator_a1, password=password)
+    return household
+
+
+class TestListing:
+    def test_households_are_numbered_max_plus_one_and_999_is_the_all_dead_household(self, cast: Cast) -> None:
+        first = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="甲")
+        second = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="乙")
+        dead = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, all_members_died=True)
+        later = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="丙")
+        assert [first.household_no, second.household_no, dead.household_no, later.household_no] == [1, 2, 999, 3]
+        with pytest.raises(ValidationError):
+            household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, all_members_died=True)
+
+
+class TestDrafts:
+    def test_a_half_typed_draft_saves_and_the_first_save_makes_the_registrar(self, cast: Cast) -> None:
+        household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1)
+        saved = household_save(
+            household=household,
+            actor=cast.enumerator_a1,
+            expected_version=1,
+            data={"h1_kind": 1},
+            persons=[{"row_no": 1, "d1_name": "王"}],
+        )
+        assert saved.state == HouseholdState.DRAFT and saved.registrar == cast.enumerator_a1 and saved.version == 2
+        assert saved.persons.get().d4_sex is None
+
+    def test_a_stale_version_is_refused_not_merged(self, cast: Cast) -> None:
+        household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1)
+        household_save(
+            household=household, actor=cast.enumerator_a1, expected_version=1, data={"h1_kind": 1}, persons=[]
+        )
+        with pytest.raises(ConflictError) as excinfo:
+            household_save(
+                household=household, actor=cast.enumerator_a1, expected_version=1, data={"h1_kind": 2}, persons=[]
+            )
+        assert excinfo.value.code == "stale_version"
+        assert Household.objects.get(pk=household.pk).h1_kind == 1
+
+    def test_only_the_registrar_changes_the_form(self, cast: Cast) -> None:
+        household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1)
+        household_save(household=household, actor=cast.enumerator_a1, expected_version=1, data={}, persons=[])
+        with pytest.raises(ApplicationError):
+            household_save(household=household, actor=cast.supervisor_a, expected_version=2, data={}, persons=[])
+
+    def test_an_enumerator_of_another_small_area_cannot_start_it(self, cast: Cast) -> None:
+        household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1)
+        with pytest.raises(ApplicationError):
+            household_save(household=household, actor=cast.enumerator_a2, expected_version=1, data={}, persons=[])
+
+    def test_bad_values_are_refused_and_nothing_is_half_saved(self, cast: Cast) -> None:
+        household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1)
+        with pytest.raises(ValidationError):
+            household_save(
+                household=household,
+                actor=cast.enumerator_a1,
+                expected_version=1,
+                data={"h1_kind": 1},
+                persons=[{"row_no": 1, "d1_name": "王"}, {"row_no": 2, "d4_sex": 7}],
+            )
+        household.refresh_from_db()
+        assert household.version == 1 and household.state == HouseholdState.LISTED and not household.persons.exists()
+
+
+class TestSigning:
+    def test_the_registrar_signs_with_the_password_and_the_ledger_verifies(self, cast: Cast, password: str) -> None:
+        household = register(cast, password)
+        assert household.state == HouseholdState.SIGNED and household.current_signature.seq == 1
+        assert verify_small_area(cast.area_a1) == []
+        assert HouseholdVersion.objects.get(household=household).kind == "signed"
+
+    def test_a_wrong_password_does_not_sign(self, cast: Cast) -> None:
+        household = register(cast, "", sign=False)
+        with pytest.raises(ApplicationError) as excinfo:
+            household_sign(household=household, signer=cast.enumerator_a1, password="not-it")
+        assert excinfo.value.code == "bad_password"
+
+    def test_someone_else_cannot_sign(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        with pytest.raises(ApplicationError) as excinfo:
+            household_sign(household=household, signer=cast.supervisor_a, password=password)
+        assert excinfo.value.code == "not_registrar"
+
+    def test_a_hard_error_blocks_signing(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        data, persons = family_form()
+        persons[0]["d4_sex"] = 2  # the ID number says male
+        household = household_save(
+            household=household,
+            actor=cast.enumerator_a1,
+            expected_version=household.version,
+            data=data,
+            persons=persons,
+        )
+        respondent_confirm(
+            household=household, actor=cast.enumerator_a1, name="王伟", relationship=0, signature_image=png_data_url()
+        )
+        with pytest.raises(ApplicationError) as excinfo:
+            household_sign(household=household, signer=cast.enumerator_a1, password=password)
+        assert excinfo.value.code == "hard_errors"
+        assert {i["code"] for i in excinfo.value.extra["issues"]} >= {"ID_SEX_MISMATCH"}
+        assert Household.objects.get(pk=household.pk).state == HouseholdState.DRAFT
+
+    def test_a_warning_needs_a_note(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        data, persons = family_form()
+        data["h7_rooms"] = 16
+        household = household_save(
+            household=household,
+            actor=cast.enumerator_a1,
+            expected_version=household.version,
+            data=data,
+            persons=persons,
+        )
+        respondent_confirm(
+            household=household, actor=cast.enumerator_a1, name="王伟", relationship=0, signature_image=png_data_url()
+        )
+        with pytest.raises(ApplicationError) as excinfo:
+            household_sign(household=household, signer=cast.enumerator_a1, password=password)
+        assert excinfo.value.code == "warnings_need_notes"
+        data["warning_notes"] = {"ROOMS_HIGH": "祖传老宅，共16间"}
+        household = household_save(
+            household=household,
+            actor=cast.enumerator_a1,
+            expected_version=household.version,
+            data=data,
+            persons=persons,
+        )
+        respondent_confirm(
+            household=household, actor=cast.enumerator_a1, name="王伟", relationship=0, signature_image=png_data_url()
+        )
+        assert (
+            household_sign(household=household, signer=cast.enumerator_a1, password=password).state
+            == HouseholdState.SIGNED
+        )
+
+    def test_the_respondent_must_confirm_the_version_that_is_signed(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        data, persons = family_form()
+        household = household_save(
+            household=household,
+            actor=cast.enumerator_a1,
+            expected_version=household.version,
+            data=data,
+            persons=persons,
+        )
+        with pytest.raises(ApplicationError) as excinfo:
+            household_sign(household=household, signer=cast.enumerator_a1, password=password)
+        assert excinfo.value.code == "respondent_not_confirmed"
+
+    def test_a_refusal_with_its_reason_replaces_the_drawn_signature(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        with pytest.raises(ValidationError):
+            respondent_confirm(household=household, actor=cast.enumerator_a1, name="王伟", relationship=0, refused=True)
+        respondent_confirm(
+            household=household,
+            actor=cast.enumerator_a1,
+            name="王伟",
+            relationship=0,
+            refused=True,
+            refusal_reason="户主拒绝签字，口头确认",
+        )
+        assert (
+            household_sign(household=household, signer=cast.enumerator_a1, password=password).state
+            == HouseholdState.SIGNED
+        )
+
+    def test_a_fake_signature_image_is_refused(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        with pytest.raises(ValidationError):
+            respondent_confirm(
+                household=household,
+                actor=cast.enumerator_a1,
+                name="王伟",
+                relationship=0,
+                signature_image="data:image/png;base64," + base64.b64encode(b"<script>").decode(),
+            )
+
+
+class TestChangeAfterSigning:
+    def test_it_needs_a_reason_voids_the_signature_and_keeps_a_diff(self, cast: Cast, password: str) -> None:
+        household = register(cast, password)
+        data, persons = family_form()
+        persons[2]["d1_name"] = "王晓明"
+        with pytest.raises(ValidationError):
+            household_save(
+                household=household,
+                actor=cast.enumerator_a1,
+                expected_version=household.version,
+                data=data,
+                persons=persons,
+            )
+        changed = household_save(
+            household=household,
+            actor=cast.enumerator_a1,
+            expected_version=household.version,
+            data=data,
+            persons=persons,
+            reason="户主更正孩子姓名",
+        )
+        assert changed.state == HouseholdState.DRAFT and changed.current_signature is None
+        version = HouseholdVersion.objects.get(household=household, kind="changed")
+        assert version.reason == "户主更正孩子姓名"
+        assert {
+            "section": "persons",
+            "row": 3,
+            "field": "d1_name",
+            "before": "王小明",
+            "after": "王晓明",
+        } in version.diff
+        respondent_confirm(
+            household=changed, actor=cast.enumerator_a1, name="王伟", relationship=0, signature_image=png_data_url()
+        )
+        resigned = household_sign(household=changed, signer=cast.enumerator_a1, password=password)
+        assert resigned.current_signature.seq == 2
+        assert verify_small_area(cast.area_a1) == []
+
+
+class TestReview:
+    def test_return_fix_resign_approve_accept_lock_reopen(self, cast: Cast, password: str) -> None:
+        household = register(cast, password)
+        with pytest.raises(ApplicationError):
+            household_approve(household=household, actor=cast.supervisor_b)  # not this registrar's supervisor
+        with pytest.raises(ValidationError):
+            household_return(household=household, actor=cast.supervisor_a, comments=[])
+        household = household_return(household=household, actor=cast.supervisor_a, comments=[("H6", "请核实建筑面积")])
+        assert household.state == HouseholdState.RETURNED
+        assert ReviewComment.objects.get(household=household).item == "H6"
+        data, persons = family_form()
+        data["h6_floor_area"] = 88
+        household = household_save(
+            household=household,
+            actor=cast.enumerator_a1,
+            expected_version=household.version,
+            data=data,
+            persons=persons,
+        )
+        respondent_confirm(
+            household=household, actor=cast.enumerator_a1, name="王伟", relationship=0, signature_image=png_data_url()
+        )
+        household = household_sign(household=household, signer=cast.enumerator_a1, password=password)
+        assert ReviewComment.objects.get(household=household).resolved_at is not None
+        household = household_approve(household=household, actor=cast.supervisor_a)
+        with pytest.raises(ApplicationError):
+            household_accept(household=household, actor=cast.township_office_b)
+        household = household_accept(household=household, actor=cast.township_office_a)
+        household = household_lock(household=household, actor=cast.district_office)
+        with pytest.raises(ConflictError):
+            household_approve(household=household, actor=cast.supervisor_a)
+        with pytest.raises(ApplicationError):
+            household_reopen(household=household, actor=cast.district_office, reason="抽查发现错误", password="wrong")
+        household = household_reopen(
+            household=household, actor=cast.district_office, reason="抽查发现错误", password=password
+        )
+        assert household.state == HouseholdState.RETURNED
+        trail = list(
+            HouseholdTransition.objects.filter(household=household)
+            .order_by("at", "id")
+            .values_list("to_state", flat=True)
+        )
+        assert trail == ["draft", "signed", "returned", "signed", "approved", "accepted", "locked", "returned"]
+
+    def test_invalid_transitions_are_refused(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        with pytest.raises(ConflictError):
+            household_approve(household=household, actor=cast.supervisor_a)
+        with pytest.raises(ConflictError):
+            household_lock(household=household, actor=cast.district_office)
+
+    def test_bulk_approve_takes_the_whole_filter(self, cast: Cast, password: str) -> None:
+        signed = [register(cast, password) for _ in range(3)]
+        approved = households_approve(
+            households=Household.objects.visible_to(cast.supervisor_a), actor=cast.supervisor_a
+        )
+        assert approved == 3
+        assert set(Household.objects.filter(pk__in=[h.pk for h in signed]).values_list("state", flat=True)) == {
+            "approved"
+        }
+        assert (
+            households_approve(households=Household.objects.visible_to(cast.supervisor_b), actor=cast.supervisor_b) == 0
+        )
+
+
+def test_a_signature_chain_grows_per_small_area(cast: Cast, password: str) -> None:
+    for _ in range(3):
+        register(cast, password)
+    assert list(Signature.objects.filter(small_area=cast.area_a1).order_by("seq").values_list("seq", flat=True)) == [
+        1,
+        2,
+        3,
+    ]
+    assert verify_small_area(cast.area_a1) == []
