@@ -60,9 +60,9 @@ class FormValues:
 
 
 def form_values(household: Household) -> FormValues:
-    row = Household.objects.filter(pk=household.pk).values().get()
-    persons = list(Person.objects.filter(household=household).order_by("row_no").values())
-    deaths = list(DeathRecord.objects.filter(household=household).order_by("row_no").values())
+    row = dict(Household.objects.filter(pk=household.pk).values().get())
+    persons = [dict(p) for p in Person.objects.filter(household=household).order_by("row_no").values()]
+    deaths = [dict(d) for d in DeathRecord.objects.filter(household=household).order_by("row_no").values()]
     return FormValues(row, persons, deaths)
 
 
