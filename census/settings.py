@@ -8,7 +8,7 @@ start-up instead of misbehaving later.
 from __future__ import annotations
 
 import warnings
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -294,3 +294,49 @@ CENSUS_VILLAGE_CODE_RANGES = {
 }
 
 PAGE_TITLE = _("Seventh National Population Census")
+
+# --- Organisation, subsidies and rectification (supervision.organisation) -------------------------------
+# 四落实 deadlines of the census year (the speech: townships by March, villages by 30 June, departments by
+# 31 July). Override with ORGANISATION_READINESS_DEADLINE_TOWNSHIP=2020-03-31 etc.
+ORGANISATION_READINESS_DEADLINES = {
+    "township": date.fromisoformat(env.str("ORGANISATION_READINESS_DEADLINE_TOWNSHIP", default="2020-03-31")),
+    "village": date.fromisoformat(env.str("ORGANISATION_READINESS_DEADLINE_VILLAGE", default="2020-06-30")),
+    "department": date.fromisoformat(env.str("ORGANISATION_READINESS_DEADLINE_DEPARTMENT", default="2020-07-31")),
+}
+# 两员 subsidy rates a new district starts with, 元 per household (reference §7: 摸底 ≥ 8, 短表 ≥ 10, 长表 ≥ 20
+# from a weak source; supervision is this system's own rule). Each district edits its own on the page.
+ORGANISATION_SUBSIDY_DEFAULT_RATES = {
+    "listing": "8.00",
+    "short_form": "10.00",
+    "long_form": "20.00",
+    "supervision": "2.00",
+}
+# Anything unpaid this many days after it fell due is flagged to the district (不得拖欠).
+ORGANISATION_SUBSIDY_UNPAID_DAYS = env.int("ORGANISATION_SUBSIDY_UNPAID_DAYS", default=30)
+# Evidence uploads: types are checked by content, not only by name.
+ORGANISATION_EVIDENCE_MAX_BYTES = env.int("ORGANISATION_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+ORGANISATION_EVIDENCE_TYPES = env.list("ORGANISATION_EVIDENCE_TYPES", default=["pdf", "jpg", "png", "docx", "xlsx"])
+# 知晓率 target (the speech: 100%); areas below it are marked.
+ORGANISATION_AWARENESS_TARGET = env.float("ORGANISATION_AWARENESS_TARGET", default=1.0)
+# Which department answers for which kind of directory unit, by department code.
+ORGANISATION_DIRECTORY_DEPARTMENTS = {
+    "industry": "jkj",
+    "trade": "jkj",
+    "services": "jkj",
+    "investment_project": "fgj",
+    "construction": "zjj",
+    "real_estate": "zjj",
+}
+# Departments that must hold business training every quarter, with their subject, from this quarter on.
+ORGANISATION_TRAINING_DEPARTMENTS = {
+    "jkj": "industry_trade_services",
+    "fgj": "investment",
+    "zjj": "construction_real_estate",
+}
+ORGANISATION_TRAINING_FIRST_QUARTER = env.str("ORGANISATION_TRAINING_FIRST_QUARTER", default="2020Q3")
+CELERY_BEAT_SCHEDULE["organisation-flag-unpaid-subsidies"] = {
+    "task": "supervision.organisation.tasks.flag_unpaid_subsidies",
+    "schedule": crontab(hour=6, minute=30),
+}
+# Sample data the demo loads after the synthetic district (each command is called with if_empty=True).
+CENSUS_DEMO_EXTRA_COMMANDS = ["seed_organisation"]

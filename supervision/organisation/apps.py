@@ -9,3 +9,7 @@ class OrganisationConfig(AppConfig):
     label = "organisation"
     verbose_name = _("Organisation and rectification")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the job handlers (census.jobs) of this part.
+        from supervision.organisation import jobs  # noqa: F401

@@ -1,0 +1,1 @@
+"""Pages of the organisation part (readiness, subsidies, awareness, rectification, directory, trainings)."""

@@ -1,0 +1,200 @@
+"""四落实 readiness pages: the list with the overdue units and a chart per township, one unit's checklist,
+and the publicity-awareness (知晓率) page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from census.listing import paginate_list
+from census.models import Township
+from census.permissions import StaffRequest, role_required
+from supervision.organisation import selectors, services
+from supervision.organisation.forms import ReadinessItemForm, ReadinessMemberForm, add_service_errors
+from supervision.organisation.models import (
+    MemberBody,
+    ReadinessComponent,
+    ReadinessItem,
+    ReadinessMember,
+    UnitKind,
+    UnitReadiness,
+)
+from supervision.organisation.services.common import today
+from supervision.organisation.views.common import READINESS_ROLES, bar_chart, is_district
+
+STATES = {"overdue", "ready", "late", "not_ready"}
+
+
+@require_GET
+@role_required(*READINESS_ROLES)
+def readiness_list(request: StaffRequest) -> HttpResponse:
+    user = request.user
+    day = today()
+    qs = selectors.readiness_list(user=user)
+    kind = request.GET.get("kind", "")
+    if kind in UnitKind.values:
+        qs = qs.filter(unit_kind=kind)
+    township = request.GET.get("township", "")
+    if township:
+        qs = qs.filter(township_id=township)
+    state = request.GET.get("state", "")
+    if state == "overdue":
+        qs = qs.overdue(day)
+    elif state == "ready":
+        qs = qs.ready()
+    elif state == "late":
+        qs = qs.late()
+    elif state == "not_ready":
+        qs = qs.not_ready()
+    listing = paginate_list(
+        request,
+        qs,
+        search_fields=("township__name", "village__name", "department__name", "village_id", "township_id"),
+        sortable=("unit_kind", "deadline", "ready_on", "done_count", "township_id"),
+        default_sort="deadline",
+    )
+    summary = selectors.readiness_summary_by_township(user, today=day)
+    overdue = selectors.readiness_overdue(user, today=day)
+    chart = bar_chart(
+        [row.name for row in summary],
+        [
+            (_("Ready on time"), [row.ready - row.late for row in summary], "ok"),
+            (_("Ready late"), [row.late for row in summary], "warn"),
+            (_("Overdue"), [row.overdue for row in summary], "bad"),
+            (_("Not yet due"), [row.not_ready - row.overdue for row in summary], "muted"),
+        ],
+        stacked=True,
+        horizontal=True,
+    )
+    return render(
+        request,
+        "organisation/readiness_list.html",
+        {
+            "listing": listing,
+            "today": day,
+            "overdue": overdue[:10],
+            "overdue_count": overdue.count(),
+            "totals": selectors.readiness_totals(user, today=day),
+            "summary": summary,
+            "chart": chart,
+            "kinds": UnitKind.choices,
+            "kind": kind,
+            "townships": Township.objects.visible_to(user).order_by("code"),
+            "township": township,
+            "state": state,
+            "can_ensure": is_district(user),
+        },
+    )
+
+
+@require_POST
+@role_required(*READINESS_ROLES)
+def readiness_ensure(request: StaffRequest) -> HttpResponse:
+    if not is_district(request.user):
+        return HttpResponse(status=403)
+    created = services.readiness_ensure_units(district_id=request.user.district_id or "", actor=request.user)
+    messages.success(request, _("%(n)d checklists created.") % {"n": created})
+    return redirect("supervision:readiness")
+
+
+def _render_detail(
+    request: StaffRequest,
+    readiness: UnitReadiness,
+    *,
+    bound_item: tuple[int, ReadinessItemForm] | None = None,
+    member_form: ReadinessMemberForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    items = list(readiness.items.select_related("evidence", "updated_by").order_by("pk"))
+    order = list(ReadinessComponent.values)
+    items.sort(key=lambda item: order.index(item.component))
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if bound_item is not None and bound_item[0] == item.pk:
+            form = bound_item[1]
+        else:
+            form = ReadinessItemForm(
+                prefix=item.component,
+                initial={"status": item.status, "completed_on": item.completed_on, "note": item.note},
+            )
+        rows.append({"item": item, "form": form})
+    members = list(readiness.members.all())
+    return render(
+        request,
+        "organisation/readiness_detail.html",
+        {
+            "readiness": readiness,
+            "rows": rows,
+            "leading_group": [m for m in members if m.body == MemberBody.LEADING_GROUP],
+            "office": [m for m in members if m.body == MemberBody.OFFICE],
+            "member_form": member_form or ReadinessMemberForm(),
+            "today": today(),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@role_required(*READINESS_ROLES)
+def readiness_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=pk)
+    return _render_detail(request, readiness)
+
+
+@require_POST
+@role_required(*READINESS_ROLES)
+def readiness_item_update(request: StaffRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ReadinessItem.objects.visible_to(request.user).select_related("readiness"), pk=pk)
+    readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=item.readiness_id)
+    form = ReadinessItemForm(request.POST, request.FILES, prefix=item.component)
+    if form.is_valid():
+        try:
+            services.readiness_item_update(
+                item=item,
+                status=form.cleaned_data["status"],
+                completed_on=form.cleaned_data["completed_on"],
+                note=form.cleaned_data["note"],
+                upload=form.cleaned_data["upload"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved: %(item)s.") % {"item": item.get_component_display()})
+            return redirect("supervision:readiness-detail", pk=readiness.pk)
+    return _render_detail(request, readiness, bound_item=(item.pk, form), status=400)
+
+
+@require_POST
+@role_required(*READINESS_ROLES)
+def readiness_member_add(request: StaffRequest, pk: int) -> HttpResponse:
+    readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=pk)
+    form = ReadinessMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.readiness_member_add(readiness=readiness, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Member added."))
+            return redirect("supervision:readiness-detail", pk=readiness.pk)
+    return _render_detail(request, readiness, member_form=form, status=400)
+
+
+@require_POST
+@role_required(*READINESS_ROLES)
+def readiness_member_remove(request: StaffRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(ReadinessMember.objects.visible_to(request.user), pk=pk)
+    try:
+        services.readiness_member_remove(member=member, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Member removed."))
+    return redirect("supervision:readiness-detail", pk=member.readiness_id)
