@@ -6,3 +6,8 @@ class CensusConfig(AppConfig):
     name = "census"
     verbose_name = _("Census frame and staff")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from census import security
+
+        security.connect_signals()

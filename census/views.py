@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from census.models import Role
+from census.permissions import any_role, public
 
 # Where each role starts. Missing pages fall back to the generic start page.
 START_PAGES: dict[str, str] = {
@@ -25,7 +26,7 @@ START_PAGES: dict[str, str] = {
 
 
 @require_GET
-@login_required
+@any_role
 def home(request: HttpRequest) -> HttpResponse:
     url_name = START_PAGES.get(request.user.role)  # type: ignore[union-attr]
     if url_name:
@@ -37,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public
 def favicon(request: HttpRequest) -> HttpResponse:
     # Resolved per request: the hashed static name exists only after collectstatic.
     return redirect(static("favicon.svg"), permanent=True)
@@ -78,6 +80,7 @@ def _workers_ok() -> tuple[bool, str]:
 
 @require_GET
 @never_cache
+@public
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database, Redis and Celery worker reachability: 200 when all answer, 503 otherwise."""
     checks = {"database": _database_ok(), "redis": _redis_ok()}
@@ -89,3 +92,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@public
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (a POST from every page's header), declared public for the access checks."""
+    return i18n.set_language(request)

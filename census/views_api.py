@@ -7,12 +7,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import include, path
 from rest_framework import generics, serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from census.models import SmallArea, StaffMember, Township, Village
-from census.permissions import staff_of
+from census.permissions import AnyRole, staff_of
 
 
 class TownshipOutput(serializers.ModelSerializer[Township]):
@@ -34,6 +35,7 @@ class SmallAreaOutput(serializers.ModelSerializer[SmallArea]):
 
 
 class TownshipListApi(generics.ListAPIView[Township]):
+    permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
     serializer_class = TownshipOutput
     filterset_fields = ("kind",)
 
@@ -42,6 +44,7 @@ class TownshipListApi(generics.ListAPIView[Township]):
 
 
 class TownshipDetailApi(generics.RetrieveAPIView[Township]):
+    permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
     serializer_class = TownshipOutput
     lookup_field = "code"
 
@@ -50,6 +53,7 @@ class TownshipDetailApi(generics.RetrieveAPIView[Township]):
 
 
 class VillageListApi(generics.ListAPIView[Village]):
+    permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
     serializer_class = VillageOutput
     filterset_fields = ("township", "urban_rural_code")
 
@@ -58,6 +62,7 @@ class VillageListApi(generics.ListAPIView[Village]):
 
 
 class VillageDetailApi(generics.RetrieveAPIView[Village]):
+    permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
     serializer_class = VillageOutput
     lookup_field = "code"
 
@@ -66,6 +71,7 @@ class VillageDetailApi(generics.RetrieveAPIView[Village]):
 
 
 class SmallAreaListApi(generics.ListAPIView[SmallArea]):
+    permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
     serializer_class = SmallAreaOutput
     filterset_fields = ("village", "township")
 
@@ -74,6 +80,7 @@ class SmallAreaListApi(generics.ListAPIView[SmallArea]):
 
 
 class SmallAreaDetailApi(generics.RetrieveAPIView[SmallArea]):
+    permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
     serializer_class = SmallAreaOutput
 
     def get_queryset(self) -> QuerySet[SmallArea]:
@@ -81,6 +88,8 @@ class SmallAreaDetailApi(generics.RetrieveAPIView[SmallArea]):
 
 
 class MeApi(APIView):
+    permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
+
     class OutputSerializer(serializers.ModelSerializer[StaffMember]):
         class Meta:
             model = StaffMember

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from census import selectors, services
 from census.listing import paginate_list
 from census.models import AuditAction, Building, Role, SmallArea, Township, Village
-from census.permissions import StaffRequest, role_required
+from census.permissions import StaffRequest, role_required, url_objects
 from census.resources import FRAME_LEVELS
 
 OFFICE = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
@@ -36,6 +36,7 @@ def township_list(request: StaffRequest) -> HttpResponse:
 
 @require_GET
 @role_required(*FRAME_READERS)
+@url_objects(code=Township)
 def township_detail(request: StaffRequest, code: str) -> HttpResponse:
     township = get_object_or_404(Township.objects.visible_to(request.user), code=code)
     listing = paginate_list(
@@ -50,6 +51,7 @@ def township_detail(request: StaffRequest, code: str) -> HttpResponse:
 
 @require_GET
 @role_required(*FRAME_READERS)
+@url_objects(code=Village)
 def village_detail(request: StaffRequest, code: str) -> HttpResponse:
     village = get_object_or_404(Village.objects.visible_to(request.user).select_related("township"), code=code)
     areas = selectors.small_area_list(user=request.user).filter(village=village)
@@ -81,6 +83,7 @@ def small_area_list(request: StaffRequest) -> HttpResponse:
 
 @require_GET
 @role_required(*FRAME_READERS, Role.SUPERVISOR, Role.ENUMERATOR)
+@url_objects(pk=SmallArea)
 def small_area_detail(request: StaffRequest, pk: int) -> HttpResponse:
     area = get_object_or_404(SmallArea.objects.visible_to(request.user).select_related("village", "township"), pk=pk)
     buildings = Building.objects.visible_to(request.user).filter(small_area=area).order_by("number")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,12 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 from census.jobs import job_retry
 from census.listing import paginate_list
 from census.models import AuditAction, Job
-from census.permissions import StaffRequest
+from census.permissions import StaffRequest, any_role, url_objects
 from census.services import audit_record
 
 
 @require_GET
-@login_required
+@any_role
 def job_list(request: StaffRequest) -> HttpResponse:
     listing = paginate_list(
         request,
@@ -30,7 +29,8 @@ def job_list(request: StaffRequest) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@any_role
+@url_objects(pk=Job)
 def job_detail(request: StaffRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
     template = "census/job_status.html" if request.htmx else "census/job_detail.html"  # type: ignore[attr-defined]
@@ -38,7 +38,8 @@ def job_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@any_role
+@url_objects(pk=Job)
 def job_download(request: StaffRequest, pk: int) -> FileResponse:
     job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
     if not job.file:
@@ -56,7 +57,8 @@ def job_download(request: StaffRequest, pk: int) -> FileResponse:
 
 
 @require_POST
-@login_required
+@any_role
+@url_objects(pk=Job)
 def job_retry_view(request: StaffRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
     try:

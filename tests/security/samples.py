@@ -1,0 +1,16 @@
+"""Objects the permission matrix asks for, inside and outside each user's scope.
+
+The ``cast`` (tests/conftest.py) gives the frame and one user per role in a two-township district;
+``world`` (tests/security/conftest.py) adds a second district, buildings, jobs and audit events. When a URL
+takes an object of a model that none of these create (a household, a finding …), add a maker here: a
+function that receives the world and creates a few rows of that model in township A, township B and the
+other district, so that every role has one it may see and one it may not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# Appended to by each part, e.g. ``SAMPLE_MAKERS.append(make_households)``.
+SAMPLE_MAKERS: list[Callable[[Any], None]] = []
