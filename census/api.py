@@ -10,6 +10,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 
 class ApplicationError(Exception):
@@ -33,6 +34,8 @@ class ConflictError(ApplicationError):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map service-layer exceptions to HTTP: services never raise DRF exceptions themselves."""
     if isinstance(exc, ApplicationError):
+        # A refused request changes nothing: roll back whatever the view wrote before the refusal.
+        set_rollback()
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code, **exc.extra}
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -1,3 +1,4 @@
+from enumeration.models.api import IdempotencyRecord
 from enumeration.models.households import (
     ALL_DEAD_HOUSEHOLD_NO,
     EDITABLE_STATES,
@@ -32,6 +33,7 @@ __all__ = [
     "HouseholdState",
     "HouseholdTransition",
     "HouseholdVersion",
+    "IdempotencyRecord",
     "LongFormSample",
     "Person",
     "RespondentConfirmation",

@@ -1,0 +1,541 @@
+"""REST API of household registration: list, read, create, update, confirm, sign, review transitions.
+
+Every queryset comes from ``visible_to``; an object outside the caller's scope is 404. Writes go through the
+services in ``enumeration.services``; their ``ApplicationError``/``ConflictError`` map to 400/409 in
+``census.api.exception_handler``. ``POST`` endpoints honour an ``Idempotency-Key`` header; updates carry the
+``version`` the client last read, and a stale one is refused with 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from census.api import ApplicationError
+from census.models import AuditAction, Role, SmallArea, StaffMember, Village
+from census.permissions import HasRole, staff_of
+from census.services import audit_record
+from enumeration import services
+from enumeration.codes import ETHNIC_GROUPS, code_list
+from enumeration.idempotency import idempotent
+from enumeration.identity import mask_id_number, mask_name
+from enumeration.models import DeathRecord, Household, HouseholdVersion, LongFormSample, Person
+from enumeration.rules.entry import validate_household
+from enumeration.services.registration import DEATH_FORM_FIELDS, HOUSEHOLD_FORM_FIELDS, MAX_PERSONS, PERSON_FORM_FIELDS
+
+READERS = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE, Role.AUDITOR)
+FIELD_STAFF = (Role.ENUMERATOR, Role.SUPERVISOR)
+REVIEWERS = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
+
+
+def unmasked_for(user: StaffMember) -> bool:
+    """Field staff see the names and numbers of the households in their scope; offices see them masked."""
+    return user.role in FIELD_STAFF
+
+
+# --- fields ----------------------------------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer[Any]):
+    """Refuses keys it does not know, instead of silently dropping them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+
+def code_field(item: str, **kwargs: Any) -> serializers.ChoiceField:
+    codes = code_list(item)
+    return serializers.ChoiceField(
+        choices=[(code, label) for code, label in codes.choices()],
+        required=False,
+        allow_null=True,
+        help_text=f"{item} {codes.title_zh} / {codes.title_en}",
+        **kwargs,
+    )
+
+
+def small_int(minimum: int = 0, maximum: int = 999) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, allow_null=True, min_value=minimum, max_value=maximum)
+
+
+def text(max_length: int) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, max_length=max_length, trim_whitespace=True)
+
+
+class PersonSerializer(StrictSerializer):
+    row_no = serializers.IntegerField(min_value=1, max_value=MAX_PERSONS)
+    d1_name = text(50)
+    d2_relationship = code_field("D2")
+    d3_id_number = serializers.RegexField(
+        r"^[0-9]{17}[0-9Xx]$",
+        required=False,
+        allow_blank=True,
+        max_length=18,
+        error_messages={"invalid": gettext_lazy("An ID number is 17 digits followed by a digit or X.")},
+    )
+    d4_sex = code_field("D4")
+    d5_birth_year = small_int(1880, 2020)
+    d5_birth_month = small_int(1, 12)
+    d6_ethnicity = serializers.ChoiceField(choices=sorted(ETHNIC_GROUPS.items()), required=False, allow_blank=True)
+    d7_residence = code_field("D7")
+    d7_residence_county = serializers.RegexField(r"^[0-9]{6}$", required=False, allow_blank=True, max_length=6)
+    d8_hukou_place = code_field("D8")
+    d8_hukou_county = serializers.RegexField(r"^[0-9]{6}$", required=False, allow_blank=True, max_length=6)
+    d9_away_duration = code_field("D9")
+    d10_away_reason = code_field("D10")
+    d11_education = code_field("D11")
+    d12_literate = code_field("D12")
+    c11_hukou_type = code_field("C11")
+    c12_land_right = code_field("C12")
+    c13_birthplace = code_field("C13")
+    c13_birth_province = serializers.RegexField(r"^[0-9]{2}$", required=False, allow_blank=True, max_length=2)
+    c14_residence_5y = code_field("C14")
+    c14_county = serializers.RegexField(r"^[0-9]{6}$", required=False, allow_blank=True, max_length=6)
+    c16_school_status = code_field("C16")
+    c18_work = code_field("C18")
+    c18_hours = small_int(1, 98)
+    c19_unit_type = code_field("C19")
+    c20_industry = text(100)
+    c21_occupation = text(100)
+    c22_not_working_reason = code_field("C22")
+    c23_livelihood = code_field("C23")
+    c24_marital = code_field("C24")
+    c25_first_marriage_year = small_int(1900, 2020)
+    c25_first_marriage_month = small_int(1, 12)
+    c26_born_male = small_int(0, 30)
+    c26_born_female = small_int(0, 30)
+    c26_alive_male = small_int(0, 30)
+    c26_alive_female = small_int(0, 30)
+    c27_birth_last_year = code_field("C27")
+    c28_living_arrangement = code_field("C28")
+    c29_health = code_field("C29")
+    f_identity = code_field("F_IDENTITY")
+    f_nationality = serializers.RegexField(r"^[A-Z]{3}$", required=False, allow_blank=True, max_length=3)
+    f_stay = code_field("F_STAY")
+    f_purpose = code_field("F_PURPOSE")
+    f_employed = code_field("F_EMPLOYED")
+
+    def validate_d3_id_number(self, value: str) -> str:
+        return value.upper()
+
+
+class DeathSerializer(StrictSerializer):
+    row_no = serializers.IntegerField(min_value=1, max_value=99)
+    name = text(50)
+    id_number = serializers.RegexField(r"^[0-9]{17}[0-9Xx]$", required=False, allow_blank=True, max_length=18)
+    sex = code_field("D4")
+    birth_year = small_int(1880, 2020)
+    birth_month = small_int(1, 12)
+    death_year = small_int(2019, 2020)
+    death_month = small_int(1, 12)
+    ethnicity = serializers.ChoiceField(choices=sorted(ETHNIC_GROUPS.items()), required=False, allow_blank=True)
+    education = code_field("D11")
+    marital = code_field("C24")
+
+
+class HouseholdFormSerializer(StrictSerializer):
+    form_kind = serializers.ChoiceField(choices=[("census", "census"), ("foreign", "foreign")], required=False)
+    h1_kind = code_field("H1")
+    h2_present = small_int(0, 999)
+    h2_away = small_int(0, 999)
+    h3_births_male = small_int(0, 20)
+    h3_births_female = small_int(0, 20)
+    h4_deaths_male = small_int(0, 20)
+    h4_deaths_female = small_int(0, 20)
+    h5_residence_type = code_field("H5")
+    h6_floor_area = small_int(1, 100000)
+    h7_rooms = small_int(1, 999)
+    h8_storeys = code_field("H8")
+    h9_structure = code_field("H9")
+    h10_year_built = code_field("H10")
+    h11_lift = code_field("H11")
+    h12_cooking_fuel = code_field("H12")
+    h13_piped_water = code_field("H13")
+    h14_kitchen = code_field("H14")
+    h15_toilet = code_field("H15")
+    h16_bathing = code_field("H16")
+    h17_tenure = code_field("H17")
+    h18_rent = code_field("H18")
+    h19_car_value = code_field("H19")
+    warning_notes = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), required=False)
+
+
+class FormUpdateInput(StrictSerializer):
+    version = serializers.IntegerField(min_value=1, help_text="the version the client last read; a stale one is 409")
+    household = HouseholdFormSerializer()
+    persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="required when a signed form is changed"
+    )
+
+
+class RespondentInput(StrictSerializer):
+    name = serializers.CharField(max_length=50)
+    relationship = serializers.IntegerField(min_value=0, max_value=9, help_text="D2 code of the respondent")
+    signature_image = serializers.CharField(required=False, allow_blank=True, max_length=300_000)
+    refused = serializers.BooleanField(required=False, default=False)
+    refusal_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SignInput(StrictSerializer):
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class ListingInput(StrictSerializer):
+    small_area = serializers.IntegerField(min_value=1)
+    head_name = text(50)
+    expected_persons = serializers.IntegerField(required=False, min_value=0, max_value=999, default=0)
+    aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
+    all_members_died = serializers.BooleanField(required=False, default=False)
+
+
+class SubmitInput(StrictSerializer):
+    """A completed household in one request: listing, form, respondent confirmation and the signature."""
+
+    small_area = serializers.IntegerField(min_value=1)
+    head_name = text(50)
+    aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
+    household = HouseholdFormSerializer()
+    persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    respondent = RespondentInput()
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TransitionInput(StrictSerializer):
+    action = serializers.ChoiceField(choices=["approve", "return", "accept", "lock", "reopen", "long_form_open"])
+    comments = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField(max_length=500)), required=False, max_length=50
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    password = serializers.CharField(required=False, allow_blank=True, max_length=128, trim_whitespace=False)
+
+
+# --- output ------------------------------------------------------------------------------------------------
+
+
+def _person_out(person: Person, unmasked: bool) -> dict[str, Any]:
+    data = {name: getattr(person, name) for name in PERSON_FORM_FIELDS}
+    if not unmasked:
+        data["d1_name"] = mask_name(data["d1_name"])
+        data["d3_id_number"] = mask_id_number(data["d3_id_number"])
+    return data
+
+
+def _death_out(death: DeathRecord, unmasked: bool) -> dict[str, Any]:
+    data = {name: getattr(death, name) for name in DEATH_FORM_FIELDS}
+    if not unmasked:
+        data["name"] = mask_name(data["name"])
+        data["id_number"] = mask_id_number(data["id_number"])
+    return data
+
+
+def household_summary(household: Household, unmasked: bool) -> dict[str, Any]:
+    return {
+        "id": household.pk,
+        "key": household.key,
+        "small_area": household.small_area_id,
+        "small_area_code": household.small_area.code,
+        "household_no": household.household_no,
+        "head_name_listed": household.head_name_listed if unmasked else mask_name(household.head_name_listed),
+        "expected_persons": household.expected_persons,
+        "aware_of_census": household.aware_of_census,
+        "state": household.state,
+        "version": household.version,
+        "registrar": household.registrar_id,
+        "in_long_form_sample": household.in_long_form_sample,
+        "signed_at": household.signed_at,
+    }
+
+
+def household_detail(household: Household, unmasked: bool, *, with_issues: bool = True) -> dict[str, Any]:
+    persons = list(household.persons.order_by("row_no"))
+    deaths = list(household.deaths.order_by("row_no"))
+    data = household_summary(household, unmasked)
+    data["household"] = {name: getattr(household, name) for name in HOUSEHOLD_FORM_FIELDS}
+    data["persons"] = [_person_out(p, unmasked) for p in persons]
+    data["deaths"] = [_death_out(d, unmasked) for d in deaths]
+    if with_issues:
+        values = services.form_values(household)
+        data["issues"] = [i.as_dict() for i in validate_household(values.household, values.persons, values.deaths)]
+    return data
+
+
+def _audit_view(user: StaffMember, household: Household, request: Request) -> None:
+    if unmasked_for(user):
+        audit_record(
+            actor=user,
+            action=AuditAction.VIEW_PERSONAL_DATA,
+            object_type="household",
+            object_id=household.pk,
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+
+
+class HouseholdSummarySerializer(serializers.Serializer[Any]):
+    """Documentation of the list rows (the view builds them directly)."""
+
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    small_area = serializers.IntegerField()
+    small_area_code = serializers.CharField()
+    household_no = serializers.IntegerField()
+    head_name_listed = serializers.CharField()
+    expected_persons = serializers.IntegerField()
+    aware_of_census = serializers.BooleanField(allow_null=True)
+    state = serializers.CharField()
+    version = serializers.IntegerField()
+    registrar = serializers.IntegerField(allow_null=True)
+    in_long_form_sample = serializers.BooleanField()
+    signed_at = serializers.DateTimeField(allow_null=True)
+
+
+class HouseholdDetailSerializer(HouseholdSummarySerializer):
+    household = HouseholdFormSerializer()
+    persons = PersonSerializer(many=True)
+    deaths = DeathSerializer(many=True)
+    issues = serializers.ListField(child=serializers.DictField())
+
+
+# --- views ---------------------------------------------------------------------------------------------
+
+
+def _scoped(request: Request) -> QuerySet[Household]:
+    return Household.objects.visible_to(request.user).select_related("small_area")
+
+
+class HouseholdListCreateApi(generics.GenericAPIView[Household]):
+    permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
+    serializer_class = HouseholdSummarySerializer
+    filterset_fields = ("state", "small_area", "village", "township", "registrar", "in_long_form_sample")
+
+    def get_queryset(self) -> QuerySet[Household]:
+        return _scoped(self.request).order_by("small_area__code", "household_no")
+
+    @extend_schema(responses=HouseholdSummarySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        user = staff_of(request)
+        rows = [household_summary(h, unmasked_for(user)) for h in (page if page is not None else queryset)]
+        return self.get_paginated_response(rows) if page is not None else Response(rows)
+
+    @extend_schema(request=ListingInput, responses={201: HouseholdSummarySerializer})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        """List a household (摸底) in a small area of the caller's: it gets the next 户编号 (or 999)."""
+        user = staff_of(request)
+        if user.role not in FIELD_STAFF:
+            raise ApplicationError(_("Only field staff list households."), code="not_field_staff")
+        data = ListingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        area = get_object_or_404(SmallArea.objects.visible_to(user), pk=data.validated_data["small_area"])
+        household = services.household_list(
+            small_area=area,
+            actor=user,
+            head_name=data.validated_data.get("head_name", ""),
+            expected_persons=data.validated_data["expected_persons"],
+            aware_of_census=data.validated_data["aware_of_census"],
+            all_members_died=data.validated_data["all_members_died"],
+        )
+        return Response(household_summary(household, True), status=status.HTTP_201_CREATED)
+
+
+class HouseholdDetailApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
+    serializer_class = HouseholdDetailSerializer
+
+    @extend_schema(responses=HouseholdDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        household = get_object_or_404(_scoped(request), pk=pk)
+        user = staff_of(request)
+        _audit_view(user, household, request)
+        return Response(household_detail(household, unmasked_for(user)))
+
+    @extend_schema(request=FormUpdateInput, responses=HouseholdDetailSerializer)
+    def put(self, request: Request, pk: int) -> Response:
+        """Save the whole form (draft). Carry the version you read; a stale version is refused with 409."""
+        household = get_object_or_404(_scoped(request), pk=pk)
+        data = FormUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        saved = services.household_save(
+            household=household,
+            actor=staff_of(request),
+            expected_version=data.validated_data["version"],
+            data=dict(data.validated_data["household"]),
+            persons=[dict(p) for p in data.validated_data["persons"]],
+            deaths=[dict(d) for d in data.validated_data.get("deaths", [])],
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(household_detail(saved, True))
+
+
+class HouseholdConfirmApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole.of(*FIELD_STAFF)]
+    serializer_class = RespondentInput
+
+    @extend_schema(request=RespondentInput, responses={201: HouseholdSummarySerializer})
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        """The respondent (申报人) confirms: a drawn signature (PNG data URL) or a refusal with its reason."""
+        household = get_object_or_404(_scoped(request), pk=pk)
+        data = RespondentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.respondent_confirm(household=household, actor=staff_of(request), **data.validated_data)
+        household.refresh_from_db()
+        return Response(household_summary(household, True), status=status.HTTP_201_CREATED)
+
+
+class HouseholdSignApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole.of(*FIELD_STAFF)]
+    serializer_class = SignInput
+
+    @extend_schema(request=SignInput, responses=HouseholdSummarySerializer)
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        """The registrar signs by re-entering the password. Hard errors, unexplained warnings or a missing
+        respondent confirmation refuse it (400 with the issues)."""
+        household = get_object_or_404(_scoped(request), pk=pk)
+        data = SignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        signed = services.household_sign(
+            household=household,
+            signer=staff_of(request),
+            password=data.validated_data["password"],
+            expected_version=data.validated_data.get("version"),
+        )
+        return Response(household_summary(signed, True))
+
+
+class HouseholdSubmitApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole.of(*FIELD_STAFF)]
+    serializer_class = SubmitInput
+
+    @extend_schema(request=SubmitInput, responses={201: HouseholdSummarySerializer})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        """Submit a household completed on a device in one request: it is listed, saved, confirmed and signed,
+        all or nothing."""
+        user = staff_of(request)
+        data = SubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        area = get_object_or_404(SmallArea.objects.visible_to(user), pk=values["small_area"])
+        household = services.household_list(
+            small_area=area,
+            actor=user,
+            head_name=values.get("head_name", ""),
+            expected_persons=len(values["persons"]),
+            aware_of_census=values["aware_of_census"],
+        )
+        household = services.household_save(
+            household=household,
+            actor=user,
+            expected_version=household.version,
+            data=dict(values["household"]),
+            persons=[dict(p) for p in values["persons"]],
+            deaths=[dict(d) for d in values.get("deaths", [])],
+        )
+        services.respondent_confirm(household=household, actor=user, **values["respondent"])
+        signed = services.household_sign(household=household, signer=user, password=values["password"])
+        return Response(household_summary(signed, True), status=status.HTTP_201_CREATED)
+
+
+class HouseholdTransitionApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole.of(*REVIEWERS)]
+    serializer_class = TransitionInput
+
+    @extend_schema(request=TransitionInput, responses=HouseholdSummarySerializer)
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        """Move the form through review: approve, return (with per-item comments), accept, lock, reopen
+        (reason + password), long_form_open. Only the transitions of the state machine are possible (409)."""
+        household = get_object_or_404(_scoped(request), pk=pk)
+        data = TransitionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = staff_of(request)
+        action = data.validated_data["action"]
+        if action == "approve":
+            household = services.household_approve(household=household, actor=user)
+        elif action == "return":
+            comments = [(c.get("item", ""), c.get("text", "")) for c in data.validated_data.get("comments", [])]
+            household = services.household_return(household=household, actor=user, comments=comments)
+        elif action == "accept":
+            household = services.household_accept(household=household, actor=user)
+        elif action == "lock":
+            household = services.household_lock(household=household, actor=user)
+        elif action == "reopen":
+            household = services.household_reopen(
+                household=household,
+                actor=user,
+                reason=data.validated_data.get("reason", ""),
+                password=data.validated_data.get("password", ""),
+            )
+        else:
+            household = services.household_long_form_open(household=household, actor=user)
+        return Response(household_summary(household, unmasked_for(user)))
+
+
+class HouseholdVersionsApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
+
+    class VersionSerializer(serializers.ModelSerializer[HouseholdVersion]):
+        class Meta:
+            model = HouseholdVersion
+            fields = ("number", "kind", "diff", "author", "reason", "created_at")
+
+    serializer_class = VersionSerializer
+
+    @extend_schema(responses=VersionSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        """Every signed version and every change after signing, with who, when, why and a field-level diff."""
+        household = get_object_or_404(_scoped(request), pk=pk)
+        versions = HouseholdVersion.objects.filter(household=household).order_by("number", "created_at")
+        rows = self.VersionSerializer(versions, many=True).data
+        if not unmasked_for(staff_of(request)):
+            for row in rows:
+                for change in row["diff"]:
+                    if change.get("field") in ("d1_name", "d3_id_number", "name", "id_number"):
+                        change["before"] = change["after"] = "***"
+        return Response(rows)
+
+
+class LongFormSampleApi(APIView):
+    permission_classes = [IsAuthenticated, HasRole.of(Role.DISTRICT_OFFICE)]
+
+    class SampleSerializer(serializers.ModelSerializer[LongFormSample]):
+        class Meta:
+            model = LongFormSample
+            fields = ("village", "seed", "interval", "start", "frame_size", "sample_size", "household_ids", "drawn_at")
+
+    serializer_class = SampleSerializer
+
+    @extend_schema(request=None, responses={201: SampleSerializer})
+    @idempotent
+    def post(self, request: Request, code: str) -> Response:
+        """Draw the 10% systematic long-form sample of a 普查区 (once; it cannot be redrawn)."""
+        village = get_object_or_404(Village.objects.visible_to(request.user), code=code)
+        sample = services.long_form_sample_draw(village=village, actor=staff_of(request))
+        return Response(self.SampleSerializer(sample).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=SampleSerializer)
+    def get(self, request: Request, code: str) -> Response:
+        village = get_object_or_404(Village.objects.visible_to(request.user), code=code)
+        sample = get_object_or_404(LongFormSample.objects.visible_to(request.user), village=village)
+        return Response(self.SampleSerializer(sample).data)
