@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 from census.models import AuditAction, StaffMember
 
@@ -76,3 +78,15 @@ def lockout_response(
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: a refused form in the site's own page (no inline style, unlike Django's)."""
     return render(request, "registration/csrf_failure.html", {"reason": reason}, status=403)
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's minimum length, with a message that has a Chinese translation (Django 5.2 changed the msgid
+    to "%d" and its zh_Hans catalogue has not caught up, so staff would read English)."""
+
+    def get_error_message(self) -> str:
+        return ngettext(
+            "This password is too short: it needs at least %(min_length)d character.",
+            "This password is too short: it needs at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}

@@ -90,16 +90,16 @@ class SmallAreaDetailApi(generics.RetrieveAPIView[SmallArea]):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated, AnyRole]  # every role; visible_to decides what they get
 
-    class OutputSerializer(serializers.ModelSerializer[StaffMember]):
+    class MeSerializer(serializers.ModelSerializer[StaffMember]):
         class Meta:
             model = StaffMember
             fields = ("id", "username", "first_name", "last_name", "role", "district", "township", "department")
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(self.OutputSerializer(staff_of(request)).data)
+        return Response(self.MeSerializer(staff_of(request)).data)
 
     def get_serializer_class(self) -> type[serializers.Serializer[Any]]:  # for the schema
-        return self.OutputSerializer
+        return self.MeSerializer
 
 
 frame_api_urlpatterns = [
