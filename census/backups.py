@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 
 DEBIAN_PG_ROOT = Path("/usr/lib/postgresql")
@@ -100,7 +99,7 @@ class Target:
 
 
 def target() -> Target:
-    db: dict[str, Any] = settings.DATABASES["default"]
+    db: dict[str, Any] = connection.settings_dict
     env = dict(os.environ)
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
         if db.get(key):
