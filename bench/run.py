@@ -118,6 +118,17 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     context = BenchContext(persons=args.persons, reuse=args.reuse, env=bench_env())
     # Make sure the bench database exists and is migrated before anything is timed.
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; from census.embedded import ensure_database; "
+            "ensure_database(settings.DATABASES['default'])",
+        ],
+        cwd=ROOT,
+        env={**context.env, "DJANGO_SETTINGS_MODULE": "census.settings"},
+        check=True,
+    )
     context.manage("migrate", "--verbosity", "0")
     benchmarks = [b for b in load_benchmarks() if not args.only or args.only in b.name]
     rows: list[tuple[Benchmark, Measured]] = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from django.db import models
 
@@ -97,7 +97,7 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
     # Levels: district, township, village, small_area, department.
     scope_fields: ClassVar[dict[str, str]] = {}
 
-    def visible_to(self, user: StaffMember | AnonymousUser) -> ScopedQuerySet[_M]:
+    def visible_to(self, user: StaffMember | AnonymousUser) -> Self:
         scope = scope_of(user)
         fields = self.scope_fields
         if scope.kind is ScopeKind.EVERYTHING:
@@ -112,7 +112,7 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
             return self.filter(**{fields["department"]: scope.department_id})
         return self.none()
 
-    def _by_code(self, code: str) -> ScopedQuerySet[_M]:
+    def _by_code(self, code: str) -> Self:
         """Filter at the finest level the model has that is no finer than the code."""
         fields = self.scope_fields
         if len(code) == 9 and "township" in fields:
@@ -121,7 +121,7 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
             return self.filter(**{fields["district"]: code[:6]})
         return self.none()
 
-    def _by_small_areas(self, scope: Scope) -> ScopedQuerySet[_M]:
+    def _by_small_areas(self, scope: Scope) -> Self:
         from census.models import SmallArea
 
         fields = self.scope_fields

@@ -179,10 +179,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 CELERY_BEAT_SCHEDULE_NIGHTLY = crontab(hour=2, minute=0)
+# Progress aggregates (supervision.progress): small areas whose households changed, every minute; all of
+# them nightly, which also heals anything the incremental run cannot see (deleted households).
+CELERY_BEAT_SCHEDULE["progress-refresh-changed"] = {
+    "task": "progress.refresh_changed",
+    "schedule": timedelta(seconds=env.int("PROGRESS_REFRESH_SECONDS", default=60)),
+}
+CELERY_BEAT_SCHEDULE["progress-refresh-all"] = {
+    "task": "progress.refresh_all",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 # --- Authentication -------------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
+# Argon2id at OWASP's recommended cost (census/hashers.py); Django's Argon2 and PBKDF2 only verify older hashes.
 PASSWORD_HASHERS = [
+    "census.hashers.CensusArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
@@ -395,3 +407,42 @@ CELERY_BEAT_SCHEDULE["organisation-flag-unpaid-subsidies"] = {
 }
 # Sample data the demo loads after the synthetic district (each command is called with if_empty=True).
 CENSUS_DEMO_EXTRA_COMMANDS = ["seed_organisation"]
+
+# --- Progress dashboards, summary tables and exports (supervision.progress) -----------------------------
+# The registration window the daily-progress chart spans (短表 11-01 … 11-15, 长表 … 11-30, 比对复查 … 12-10).
+PROGRESS_WINDOW = ("2020-11-01", "2020-12-10")
+# The ranking score (0–100) of villages, townships and enumerators, written out on the dashboard:
+#   score = registration × R + acceptance × A + quality × Q
+#   R = forms signed or further (signed, approved, accepted, locked) ÷ households listed
+#   A = forms accepted or locked ÷ households listed
+#   Q = max(0, 1 − open findings per 100 registered households ÷ findings_per_100_for_zero); 0 if none registered
+# The district's annual performance assessment counts the census twice (双倍计分): assessment points are
+# score × assessment_multiplier.
+PROGRESS_SCORE = {
+    "registration": 50,
+    "acceptance": 30,
+    "quality": 20,
+    "findings_per_100_for_zero": 10,
+    "assessment_multiplier": 2,
+}
+# Optional sources owned by other parts. Open findings per enumerator/area come from this model when it is
+# installed (a ScopedQuerySet with an ``open()`` method and a foreign key to the responsible staff member);
+# until then they count as 0. Organisation readiness (四落实) per township comes from this callable
+# ``(*, user) -> Mapping[township code, share 0–1]`` when it can be imported; until then it is not shown.
+PROGRESS_FINDINGS_SOURCE = {"model": "quality.Finding", "responsible_field": "responsible", "open_method": "open"}
+PROGRESS_READINESS_SOURCE = "supervision.organisation.selectors.readiness_by_township"
+
+# Pseudonymous keys of the microdata export: HMAC-SHA256 of the person / household id under this key. Keep it
+# stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);
+# set a dedicated value in production instead of the SECRET_KEY fallback.
+CENSUS_PSEUDONYM_KEY = env.str("CENSUS_PSEUDONYM_KEY", default=SECRET_KEY)
+
+# Statutory markings printed on every summary table (统计法: 表号, 制定机关, 批准文号, 有效期限). The census form
+# markings (R601, 国统字〔2019〕24号, 有效期至2021年3月) are only partly verified and the summary-table numbers are
+# local placeholders: set the official ones here or through the environment.
+CENSUS_TABLE_MARKINGS = {
+    "authority": env.str("CENSUS_TABLE_AUTHORITY", default="国家统计局 国务院第七次全国人口普查领导小组办公室"),
+    "document_no": env.str("CENSUS_TABLE_DOCUMENT_NO", default="国统字〔2019〕24号"),
+    "valid_until": env.str("CENSUS_TABLE_VALID_UNTIL", default="2021年3月"),
+    "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 12)},
+}

@@ -9,8 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.models import AuditAction, Building, SmallArea, StaffMember
+from census.db import constraint_errors
 from census.services import audit_record
 from enumeration.models import ALL_DEAD_HOUSEHOLD_NO, DwellingUnit, Household, HouseholdState
+
+
+# Set by the system from rows it has just read and locked; validating them again would cost a query each.
+FOREIGN_KEYS = ("small_area", "village", "township", "building", "dwelling_unit", "listed_by", "registrar")
 
 
 def _lock_small_area(small_area: SmallArea) -> SmallArea:
@@ -94,8 +99,9 @@ def household_list(
         listed_at=timezone.now(),
         state=HouseholdState.LISTED,
     )
-    household.full_clean()
-    household.save()
+    household.full_clean(exclude=list(FOREIGN_KEYS), validate_unique=False, validate_constraints=False)
+    with constraint_errors(Household):
+        household.save()
     audit_record(
         actor=actor,
         action=AuditAction.RECORD_CHANGE,

@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
+from census.db import constraint_errors
 from census.models import AuditAction, Role, SmallArea, StaffMember
+from census.passwords import password_matches
 from census.services import audit_record
 from enumeration import ledger
 from enumeration.models import (
@@ -47,6 +49,7 @@ DEATH_FORM_FIELDS: tuple[str, ...] = ledger.DEATH_CONTENT_FIELDS
 MAX_PERSONS = 200
 MAX_SIGNATURE_IMAGE_BYTES = 200_000
 MIN_REASON_LENGTH = 4
+FOREIGN_KEYS = ("small_area", "village", "township", "building", "dwelling_unit", "listed_by", "registrar")
 
 
 # --- reading a form as plain values ----------------------------------------------------------------------
@@ -124,7 +127,12 @@ def _clean_rows(
             **values,
         )
         try:
-            instance.full_clean(exclude=["household", "small_area", "village", "township"], validate_unique=False)
+            # Field checks here; the check constraints are enforced by the database on write (census.db).
+            instance.full_clean(
+                exclude=["household", "small_area", "village", "township"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 errors[f"{label}[{index}].{name}"] = messages
@@ -219,10 +227,14 @@ def household_save(
     # Any change voids the signature: the content no longer is what was signed.
     household.current_signature = None
     household.version += 1
-    household.full_clean(exclude=["current_signature"])
-    household.save()
-    _replace_rows(Person, household, person_rows, PERSON_FORM_FIELDS)
-    _replace_rows(DeathRecord, household, death_rows, DEATH_FORM_FIELDS)
+    # Foreign keys are set by the system from rows it has just read; checking them again would cost a query each.
+    household.full_clean(
+        exclude=[*FOREIGN_KEYS, "current_signature"], validate_unique=False, validate_constraints=False
+    )
+    with constraint_errors(Household, Person, DeathRecord, label="household"):
+        household.save()
+        _replace_rows(Person, household, person_rows, PERSON_FORM_FIELDS)
+        _replace_rows(DeathRecord, household, death_rows, DEATH_FORM_FIELDS)
     if previous_state != household.state:
         _record_transition(household, previous_state, household.state, actor, reason if changing_signed else "")
     if changing_signed:
@@ -308,8 +320,9 @@ def respondent_confirm(
         refusal_reason=refusal_reason.strip()[:200] if refused else "",
         recorded_by=actor,
     )
-    confirmation.full_clean()
-    confirmation.save()
+    confirmation.full_clean(exclude=["household", "recorded_by"], validate_constraints=False)
+    with constraint_errors(RespondentConfirmation):
+        confirmation.save()
     return confirmation
 
 
@@ -382,7 +395,7 @@ def household_sign(
         )
     if household.state not in (HouseholdState.DRAFT, HouseholdState.RETURNED):
         raise ConflictError(_("This form is not waiting for a signature."), code="not_signable")
-    if not password or not signer.check_password(password):
+    if not password_matches(signer, password):
         raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
     issues = household_issues(household)
     blocking = hard_issues(issues)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
 from census.models import AuditAction, Role, StaffMember, SupervisorAssignment
+from census.passwords import password_matches
 from census.services import audit_record
 from enumeration.models import Household, HouseholdState, HouseholdTransition, ReviewComment
 from enumeration.services.registration import MIN_REASON_LENGTH
@@ -134,7 +135,7 @@ def household_reopen(*, household: Household, actor: StaffMember, reason: str, p
         raise ApplicationError(_("You may not reopen this form."), code="not_allowed")
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise ValidationError({"reason": _("Say why the form is reopened.")})
-    if not password or not actor.check_password(password):
+    if not password_matches(actor, password):
         raise ApplicationError(_("The password is wrong; the form was not reopened."), code="bad_password")
     audit_record(
         actor=actor,
@@ -185,6 +186,32 @@ def households_approve(*, households: QuerySet[Household], actor: StaffMember) -
     HouseholdTransition.objects.bulk_create(
         [
             HouseholdTransition(household_id=pk, from_state=S.SIGNED, to_state=S.APPROVED, actor=actor, reason="bulk")
+            for pk in ids
+        ],
+        batch_size=2000,
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def households_accept(*, households: QuerySet[Household], actor: StaffMember) -> int:
+    """Accept (验收) every approved form of the given (already filtered and scoped) queryset in the township
+    office's own township — set-based, like ``households_approve``, so that "accept the current filter" is one
+    statement however many pages it spans."""
+    if actor.role != Role.TOWNSHIP_OFFICE or not actor.township_id:
+        raise ApplicationError(_("Only the township office accepts forms (验收)."), code="not_township_office")
+    candidates = households.filter(state=S.APPROVED, township_id=actor.township_id)
+    ids = list(
+        Household.objects.select_for_update(of=("self",))
+        .filter(pk__in=candidates.values("pk"), state=S.APPROVED)
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    Household.objects.filter(pk__in=ids).update(state=S.ACCEPTED, updated_at=timezone.now())
+    HouseholdTransition.objects.bulk_create(
+        [
+            HouseholdTransition(household_id=pk, from_state=S.APPROVED, to_state=S.ACCEPTED, actor=actor, reason="bulk")
             for pk in ids
         ],
         batch_size=2000,
