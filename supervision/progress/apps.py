@@ -9,3 +9,7 @@ class ProgressConfig(AppConfig):
     label = "progress"
     verbose_name = _("Progress and summaries")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the export job handlers and the household signal receivers.
+        from supervision.progress import jobs, receivers  # noqa: F401

@@ -1,0 +1,114 @@
+"""Progress aggregates: what the dashboards read instead of a million person rows.
+
+``SmallAreaProgress`` holds one row per 普查小区 with its household counts by state and its person counts;
+``DailyProgress`` one row per small area and day with the households started and signed that day. Both are
+derived data: ``services.progress_refresh`` recomputes them, set-based, from the households and persons —
+for some small areas (after changes) or for all (nightly) — so a district page reads a few thousand rows
+and a township page a few hundred, whatever the size of the district.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from census.models import SmallArea, Township, Village
+from census.scoping import ScopedQuerySet
+
+AREA_SCOPE_FIELDS = {
+    "district": "township__district_id",
+    "township": "township_id",
+    "village": "village_id",
+    "small_area": "small_area_id",
+}
+
+
+class SmallAreaProgressQuerySet(ScopedQuerySet["SmallAreaProgress"]):
+    scope_fields = AREA_SCOPE_FIELDS
+
+
+class SmallAreaProgress(models.Model):
+    """Registration progress of one small area, as of ``refreshed_at``."""
+
+    small_area = models.OneToOneField(
+        SmallArea, on_delete=models.CASCADE, primary_key=True, related_name="progress", verbose_name=_("small area")
+    )
+    township = models.ForeignKey(
+        Township, on_delete=models.CASCADE, related_name="area_progress", verbose_name=_("township")
+    )
+    village = models.ForeignKey(
+        Village, on_delete=models.CASCADE, related_name="area_progress", verbose_name=_("village")
+    )
+    # Every household of the small area's register (户主姓名底册), whatever its state.
+    households = models.PositiveIntegerField(_("households listed"), default=0)
+    hh_listed = models.PositiveIntegerField(_("only listed"), default=0)
+    hh_draft = models.PositiveIntegerField(_("draft"), default=0)
+    hh_signed = models.PositiveIntegerField(_("signed, awaiting review"), default=0)
+    hh_returned = models.PositiveIntegerField(_("returned"), default=0)
+    hh_approved = models.PositiveIntegerField(_("approved"), default=0)
+    hh_accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    hh_locked = models.PositiveIntegerField(_("locked"), default=0)
+    persons_expected = models.PositiveIntegerField(_("persons expected at listing"), default=0)
+    persons_registered = models.PositiveIntegerField(_("persons on registered forms"), default=0)
+    persons_accepted = models.PositiveIntegerField(_("persons on accepted forms"), default=0)
+    # The newest household change the row has seen; the incremental refresh starts just before the newest one.
+    last_change_at = models.DateTimeField(_("last change seen"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    objects = SmallAreaProgressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("small-area progress")
+        verbose_name_plural = _("small-area progress")
+        ordering = ["small_area_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    households=models.F("hh_listed")
+                    + models.F("hh_draft")
+                    + models.F("hh_signed")
+                    + models.F("hh_returned")
+                    + models.F("hh_approved")
+                    + models.F("hh_accepted")
+                    + models.F("hh_locked")
+                ),
+                name="progress_states_add_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["township", "village"]), models.Index(fields=["last_change_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.small_area_id}: {self.households - self.hh_listed}/{self.households}"
+
+
+class DailyProgressQuerySet(ScopedQuerySet["DailyProgress"]):
+    scope_fields = AREA_SCOPE_FIELDS
+
+
+class DailyProgress(models.Model):
+    """Households of one small area whose form was started, and whose current signature was made, on a day
+    (China Standard Time). Only days with something to count have a row."""
+
+    small_area = models.ForeignKey(
+        SmallArea, on_delete=models.CASCADE, related_name="daily_progress", verbose_name=_("small area")
+    )
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", verbose_name=_("village"))
+    day = models.DateField(_("day"))
+    started = models.PositiveIntegerField(_("forms started"), default=0)
+    signed = models.PositiveIntegerField(_("forms signed"), default=0)
+
+    objects = DailyProgressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily progress")
+        verbose_name_plural = _("daily progress")
+        ordering = ["small_area_id", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["small_area", "day"], name="daily_progress_unique_day"),
+        ]
+        indexes = [models.Index(fields=["township", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.small_area_id} {self.day}: +{self.started}/+{self.signed}"

@@ -1,5 +1,14 @@
 """Pages of this part of supervision; included under the ``supervision`` namespace."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from supervision.progress import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("progress/", views.dashboard, name="dashboard"),
+    path("progress/townships/<str:code>/", views.township_dashboard, name="dashboard-township"),
+    path("progress/tables/<str:name>/", views.progress_table, name="progress-table"),
+    path("progress/tables/<str:name>/export/", views.progress_table_export, name="progress-table-export"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/start/", views.export_start, name="export-start"),
+]

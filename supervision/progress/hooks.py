@@ -1,0 +1,130 @@
+"""Optional sources owned by other parts: open quality findings and organisation readiness.
+
+The dashboards are useful before those parts exist, so each source is looked up at run time and is simply
+absent until it is installed — never imported at module level, never a hard dependency.
+
+**Open findings** (谁普查、谁负责) come from one function, :func:`open_findings`, configured by
+``settings.PROGRESS_FINDINGS_SOURCE`` (default: model ``quality.Finding``, found with
+``django.apps.apps.get_model("quality", "Finding")``). The contract the model must meet:
+
+- its default manager returns a ``ScopedQuerySet`` (``visible_to(user)`` and ``scope_fields`` naming its
+  ``township``/``village``/``small_area`` paths);
+- the queryset has an ``open()`` method (the name is ``open_method``) returning the findings still open;
+- it has a foreign key to the staff member responsible for the record (``responsible_field``).
+
+While the model is not installed, :func:`open_findings` returns ``None`` and every findings count on the
+dashboards is 0 (the quality points of the score are then earned in full); the pages say so. If the model is
+installed but does not meet the contract, the dashboards fail loudly (``ImproperlyConfigured``) rather than
+show silent zeros.
+
+**Organisation readiness** (四落实) per township comes from the callable named by
+``settings.PROGRESS_READINESS_SOURCE`` (default ``supervision.organisation.selectors.readiness_by_township``),
+called as ``readiness_by_township(user=user)`` and returning ``{township code: share 0–1}``. While it cannot
+be imported, the district dashboard leaves the readiness column out.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce
+
+from census.models import StaffMember
+
+
+@dataclass(frozen=True)
+class FindingsSource:
+    """Open findings visible to one user, and how to count them per area or per responsible person."""
+
+    queryset: QuerySet[Any]
+    responsible_path: str
+    scope_fields: Mapping[str, str]
+
+    def count_by(self, level: str, outer: str) -> Expression:
+        """A correlated subquery: open findings whose ``level`` (township/village/small_area/responsible)
+        equals the outer row's ``outer`` column."""
+        path = self.responsible_path if level == "responsible" else self.scope_fields.get(level)
+        if path is None:
+            raise ImproperlyConfigured(f"The findings model names no {level!r} path in its scope_fields.")
+        counts = (
+            self.queryset.filter(**{path: OuterRef(outer)}).order_by().values(path).annotate(n=Count("pk")).values("n")
+        )
+        return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def _finding_model() -> Any | None:
+    label = settings.PROGRESS_FINDINGS_SOURCE["model"]
+    app_label, model_name = label.split(".")
+    try:
+        return apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+
+
+def open_findings(*, user: StaffMember) -> FindingsSource | None:
+    """Open findings the user may see, or ``None`` while no findings model is installed."""
+    model = _finding_model()
+    if model is None:
+        return None
+    config = settings.PROGRESS_FINDINGS_SOURCE
+    queryset = model._default_manager.all()
+    open_method = getattr(queryset, config["open_method"], None)
+    if not hasattr(queryset, "visible_to") or open_method is None:
+        raise ImproperlyConfigured(
+            f"{model.__name__} must have a ScopedQuerySet with visible_to() and {config['open_method']}()."
+        )
+    try:
+        field = model._meta.get_field(config["responsible_field"])
+    except FieldDoesNotExist as exc:
+        raise ImproperlyConfigured(f"{model.__name__} has no field {config['responsible_field']!r}.") from exc
+    return FindingsSource(
+        queryset=getattr(queryset.visible_to(user), config["open_method"])(),
+        responsible_path=field.attname,
+        scope_fields=dict(queryset.scope_fields),
+    )
+
+
+def findings_count(source: FindingsSource | None, level: str, outer: str) -> Expression:
+    """Open findings per row of a dashboard table; 0 while there is no findings model."""
+    if source is None:
+        return Value(0, output_field=IntegerField())
+    return source.count_by(level, outer)
+
+
+def findings_total(source: FindingsSource | None, **filters: Any) -> int:
+    if source is None:
+        return 0
+    lookups = {source.scope_fields[level]: value for level, value in filters.items()}
+    return int(source.queryset.filter(**lookups).count())
+
+
+def readiness_source() -> Callable[..., Mapping[str, float]] | None:
+    """The readiness selector of the organisation part, or ``None`` while it does not exist."""
+    dotted = settings.PROGRESS_READINESS_SOURCE
+    if not dotted:
+        return None
+    module_name, _, attribute = dotted.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    function = getattr(module, attribute, None)
+    return function if callable(function) else None
+
+
+def readiness_by_township(*, user: StaffMember) -> Mapping[str, float] | None:
+    source = readiness_source()
+    if source is None:
+        return None
+    return {str(code): float(share) for code, share in source(user=user).items()}
+
+
+__all__ = ["FindingsSource", "findings_count", "findings_total", "open_findings", "readiness_by_township"]

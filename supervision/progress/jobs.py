@@ -1,0 +1,111 @@
+"""Background jobs of the progress part: summary workbook / CSV, microdata, dashboard-table exports.
+
+Each handler reads as the person who started the job (``job.created_by``), through ``visible_to`` — a job
+never sees more than its requester could see on the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from census.jobs import JobOutput, ProgressReporter, job_file_path, job_handler
+from census.models import AuditAction, Job, Role, StaffMember, Township
+from census.services import audit_record
+from supervision.progress import microdata, services
+from supervision.progress.summaries import build_summary, check_summary, write_csv_zip, write_xlsx
+from supervision.progress.tables import TABLES, export_xlsx, table_data
+
+
+class ExportRefused(Exception):
+    pass
+
+
+def _requester(job: Job, *, district_only: bool) -> StaffMember:
+    user = job.created_by
+    if user is None or not user.is_active:
+        raise ExportRefused(_("The person who started this export no longer has an active account."))
+    if district_only and not (user.is_superuser or user.role == Role.DISTRICT_OFFICE):
+        raise ExportRefused(_("Only the district census office may export summaries and microdata."))
+    return user
+
+
+def _stamp() -> str:
+    return datetime.datetime.now(tz=datetime.UTC).astimezone().strftime("%Y%m%d-%H%M")
+
+
+@job_handler(services.EXPORT_SUMMARY)
+def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
+    user = _requester(job, district_only=True)
+    file_format = job.params.get("format", "xlsx")
+    report.total(3, _("Computing the tables"))
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = build_summary(user=user)
+        report.advance(message=_("Checking that the tables balance"))
+        checks = check_summary(summary)  # BalanceError fails the job and says where
+        report.advance(message=_("Writing the file"))
+        name = f"summary-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.{'xlsx' if file_format == 'xlsx' else 'zip'}"
+        path = job_file_path(job, name)
+        if file_format == "xlsx":
+            write_xlsx(summary, path)
+        else:
+            write_csv_zip(summary, path)
+        report.advance()
+        population = summary.table("T01").total("persons")
+        message = _("%(n)d tables, %(checks)d balance checks passed.") % {
+            "n": len(summary.tables),
+            "checks": len(checks),
+        }
+    return JobOutput(
+        stored_path=path,
+        file_name=name,
+        result={"tables": len(summary.tables), "checks": len(checks), "population": population},
+        message=message,
+    )
+
+
+@job_handler(services.EXPORT_MICRODATA)
+def microdata_export(job: Job, report: ProgressReporter) -> JobOutput:
+    user = _requester(job, district_only=True)
+    forms = job.params.get("forms", "accepted")
+    if forms not in microdata.FORMS:
+        raise ExportRefused(_("Unknown choice of forms: %(forms)s") % {"forms": forms})
+    total = microdata.persons(user=user, forms=forms).count()
+    report.total(total, _("Writing the rows"))
+    name = f"microdata-{settings.CENSUS_DISTRICT_CODE}-{forms}-{_stamp()}.csv"
+    path = job_file_path(job, name)
+
+    def progress(rows: int, township: str) -> None:
+        report.advance(rows, message=township)
+
+    rows = microdata.export_to_file(user=user, forms=forms, path=path, progress=progress)
+    audit_record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        object_type="microdata",
+        object_id=job.pk,
+        detail={"forms": forms, "rows": rows, "columns": microdata.HEADER},
+    )
+    return JobOutput(stored_path=path, file_name=name, result={"rows": rows}, message=_("%(n)d rows.") % {"n": rows})
+
+
+@job_handler(services.EXPORT_TABLE)
+def table_export(job: Job, report: ProgressReporter) -> JobOutput:
+    user = _requester(job, district_only=False)
+    spec = TABLES[job.params["table"]]
+    township = None
+    if spec.needs_township:
+        township = Township.objects.visible_to(user).get(code=job.params.get("township", ""))
+    report.total(1)
+    params = {key: str(job.params.get(key, "")) for key in ("village", "q", "sort") if job.params.get(key)}
+    with translation.override(settings.LANGUAGE_CODE):
+        _listing, data = table_data(spec, user=user, township=township, params=params, everything=True)
+        title = f"{spec.title} · {township.name if township else settings.CENSUS_DISTRICT_NAME}"
+        content = export_xlsx(data, title=title)
+    report.advance()
+    return JobOutput(
+        content=content, file_name=f"{spec.name}-{_stamp()}.xlsx", result={"rows": len(data.rows)}, message=title
+    )

@@ -1,0 +1,124 @@
+"""The ranking score of villages, townships and enumerators — one formula, written once, shown on the page.
+
+The district scores townships and departments in its annual performance assessment and counts the census
+twice (双倍计分), so a rank must be explainable from numbers anyone can check on the dashboard::
+
+    score  = W_reg × R + W_acc × A + W_qual × Q            (0–100, one decimal)
+    R      = forms signed or further ÷ households listed    (signed, approved, accepted, locked)
+    A      = forms accepted or locked ÷ households listed
+    Q      = max(0, 1 − open findings per 100 registered households ÷ F)   (0 when nothing is registered)
+    points = score × M                                      (the assessment's 双倍计分, M = 2)
+
+The weights W (50/30/20), F (10: ten open findings per hundred registered households cost all quality
+points) and M come from ``settings.PROGRESS_SCORE``. Ties share a rank and are listed by code.
+:func:`score` computes it in Python (for explanation and tests); :func:`score_expression` is the same
+formula in SQL so that tables sort and page by score in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, DecimalField, F, FloatField, Value, When
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Cast, Coalesce, Greatest, NullIf
+from django.db.models.lookups import GreaterThan
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    registration: float
+    acceptance: float
+    quality: float
+    findings_per_100_for_zero: float
+    assessment_multiplier: float
+
+
+def weights() -> ScoreWeights:
+    config = settings.PROGRESS_SCORE
+    return ScoreWeights(
+        registration=float(config["registration"]),
+        acceptance=float(config["acceptance"]),
+        quality=float(config["quality"]),
+        findings_per_100_for_zero=float(config["findings_per_100_for_zero"]),
+        assessment_multiplier=float(config["assessment_multiplier"]),
+    )
+
+
+def _one_decimal(value: float) -> Decimal:
+    # 15 significant digits, as PostgreSQL converts float8 to numeric, so both round the same way.
+    return Decimal(f"{value:.15g}").quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def score(*, households: int, signed: int, accepted: int, registered: int, open_findings: int) -> Decimal:
+    """The score of one unit from its counts (``signed`` and ``accepted`` include the states after them)."""
+    w = weights()
+    r = signed / households if households else 0.0
+    a = accepted / households if households else 0.0
+    # The same order of operations as the SQL below, so that both give the same float.
+    q = max(0.0, 1.0 - open_findings * (100.0 / w.findings_per_100_for_zero) / registered) if registered else 0.0
+    return _one_decimal(w.registration * r + w.acceptance * a + w.quality * q)
+
+
+def points(value: Decimal) -> Decimal:
+    return _one_decimal(float(value) * weights().assessment_multiplier)
+
+
+def _ratio(numerator: Any, denominator: Any) -> Any:
+    return Coalesce(
+        Cast(numerator, FloatField()) / NullIf(Cast(denominator, FloatField()), Value(0.0)),
+        Value(0.0),
+    )
+
+
+def score_expression(*, households: str, signed: str, accepted: str, registered: str, findings: str) -> Any:
+    """The formula over annotations already on the queryset (names of the count annotations)."""
+    w = weights()
+    quality = Case(
+        When(
+            GreaterThan(F(registered), 0),
+            then=Greatest(
+                Value(0.0),
+                Value(1.0)
+                - Cast(F(findings), FloatField())
+                * Value(100.0 / w.findings_per_100_for_zero)
+                / Cast(F(registered), FloatField()),
+            ),
+        ),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    raw: Combinable = (
+        Value(w.registration) * _ratio(F(signed), F(households))
+        + Value(w.acceptance) * _ratio(F(accepted), F(households))
+        + Value(w.quality) * quality
+    )
+    return Cast(raw, DecimalField(max_digits=6, decimal_places=1))
+
+
+def points_expression(score_name: str) -> Any:
+    return Cast(
+        Cast(F(score_name), FloatField()) * Value(weights().assessment_multiplier),
+        DecimalField(max_digits=6, decimal_places=1),
+    )
+
+
+def percent_expression(numerator: str, denominator: str) -> Any:
+    """A share in percent with one decimal, 0 when the denominator is 0."""
+    return Cast(Value(100.0) * _ratio(F(numerator), F(denominator)), DecimalField(max_digits=6, decimal_places=1))
+
+
+def ranks(ordered: list[tuple[Any, Decimal]]) -> dict[Any, int]:
+    """Competition ranks (1, 2, 2, 4) for keys already ordered by descending score."""
+    result: dict[Any, int] = {}
+    previous: Decimal | None = None
+    rank = 0
+    for position, (key, value) in enumerate(ordered, start=1):
+        if value != previous:
+            rank = position
+            previous = value
+        result[key] = rank
+    return result

@@ -1,0 +1,258 @@
+"""Reads of the progress dashboards, all from the aggregates and all through ``visible_to(user)``.
+
+Every table is a query over ``SmallAreaProgress`` (one row per small area), grouped by village, township or
+enumerator in the database, with the score (``scoring``) and the open findings (``hooks``) as SQL
+expressions, so sorting and paging happen in PostgreSQL and a page reads at most a few thousand rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce, Concat
+
+from census.models import SmallAreaAssignment, StaffMember, Township, Village
+from supervision.progress import hooks, scoring
+from supervision.progress.models import DailyProgress, SmallAreaProgress
+
+STATE_FIELDS = ("hh_listed", "hh_draft", "hh_signed", "hh_returned", "hh_approved", "hh_accepted", "hh_locked")
+COUNT_FIELDS = ("households", *STATE_FIELDS, "persons_expected", "persons_registered", "persons_accepted")
+
+
+def _count_annotations(prefix: str, *, aggregate: bool) -> dict[str, Any]:
+    """Household and person counts of the aggregate rows at ``prefix`` (summed when grouping)."""
+    if aggregate:
+        return {name: Coalesce(Sum(f"{prefix}{name}"), 0) for name in COUNT_FIELDS}
+    return {name: F(f"{prefix}{name}") for name in COUNT_FIELDS}
+
+
+def _derived_annotations() -> dict[str, Any]:
+    return {
+        "registered": F("households") - F("hh_listed"),
+        "signed_total": F("hh_signed") + F("hh_approved") + F("hh_accepted") + F("hh_locked"),
+        "accepted_total": F("hh_accepted") + F("hh_locked"),
+    }
+
+
+def _scored(queryset: QuerySet[Any], *, findings: Expression) -> QuerySet[Any]:
+    """Add the derived counts, completion, open findings and the score to a queryset of counts."""
+    return (
+        queryset.annotate(**_derived_annotations(), findings=findings)
+        .annotate(
+            completion=scoring.percent_expression("signed_total", "households"),
+            score=scoring.score_expression(
+                households="households",
+                signed="signed_total",
+                accepted="accepted_total",
+                registered="registered",
+                findings="findings",
+            ),
+        )
+        .annotate(points=scoring.points_expression("score"))
+    )
+
+
+# --- the four dashboard tables ------------------------------------------------------------------------------
+
+
+def village_rows(*, user: StaffMember, township: Township) -> QuerySet[Any]:
+    findings = hooks.findings_count(hooks.open_findings(user=user), "village", "code")
+    counts = (
+        Village.objects.visible_to(user)
+        .filter(township=township)
+        .values("code", "name")
+        .annotate(**_count_annotations("area_progress__", aggregate=True))
+    )
+    return _scored(counts, findings=findings)
+
+
+def township_rows(*, user: StaffMember) -> QuerySet[Any]:
+    findings = hooks.findings_count(hooks.open_findings(user=user), "township", "code")
+    counts = (
+        Township.objects.visible_to(user)
+        .values("code", "name")
+        .annotate(**_count_annotations("area_progress__", aggregate=True))
+    )
+    return _scored(counts, findings=findings)
+
+
+def small_area_rows(*, user: StaffMember, township: Township, village: str = "") -> QuerySet[Any]:
+    findings = hooks.findings_count(hooks.open_findings(user=user), "small_area", "small_area_id")
+    enumerators = (
+        SmallAreaAssignment.objects.filter(small_area_id=OuterRef("small_area_id"))
+        .order_by()
+        .values("small_area_id")
+        .annotate(names=_string_agg(Concat("staff__last_name", "staff__first_name")))
+        .values("names")
+    )
+    rows = SmallAreaProgress.objects.visible_to(user).filter(township=township)
+    if village:
+        rows = rows.filter(village_id=village)
+    counts = rows.values(
+        "small_area_id",
+        code=F("small_area__code"),
+        name=F("small_area__name"),
+        village_name=F("village__name"),
+    ).annotate(**_count_annotations("", aggregate=False), enumerators=Subquery(enumerators))
+    return _scored(counts, findings=findings)
+
+
+def enumerator_rows(*, user: StaffMember, township: Township) -> QuerySet[Any]:
+    """Enumerators (and supervisors who enumerate) with the small areas assigned to them. A small area with
+    two enumerators counts for both."""
+    findings = hooks.findings_count(hooks.open_findings(user=user), "responsible", "id")
+    assigned = SmallAreaAssignment.objects.visible_to(user).values("staff_id")
+    counts = (
+        StaffMember.objects.visible_to(user)
+        .filter(township=township, pk__in=assigned)
+        .values(
+            "id",
+            "username",
+            name=Concat("last_name", "first_name"),
+            supervisor=Concat("supervision__supervisor__last_name", "supervision__supervisor__first_name"),
+        )
+        .annotate(
+            **_count_annotations("area_assignments__small_area__progress__", aggregate=True),
+            small_areas=Count("area_assignments", distinct=True),
+        )
+    )
+    return _scored(counts, findings=findings)
+
+
+def _string_agg(expression: Any) -> Any:
+    from django.contrib.postgres.aggregates import StringAgg
+
+    return StringAgg(expression, delimiter="、", order_by=expression)
+
+
+def rank_map(rows: QuerySet[Any], key: str) -> dict[Any, int]:
+    """Rank of every row of the (unfiltered) table by descending score, ties by code/key."""
+    ordered = list(rows.order_by("-score", key).values_list(key, "score"))
+    return scoring.ranks(ordered)
+
+
+# --- totals, states, days -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Totals:
+    households: int = 0
+    hh_listed: int = 0
+    hh_draft: int = 0
+    hh_signed: int = 0
+    hh_returned: int = 0
+    hh_approved: int = 0
+    hh_accepted: int = 0
+    hh_locked: int = 0
+    persons_expected: int = 0
+    persons_registered: int = 0
+    persons_accepted: int = 0
+    findings: int = 0
+    small_areas: int = 0
+    refreshed_at: datetime.datetime | None = None
+
+    @property
+    def registered(self) -> int:
+        return self.households - self.hh_listed
+
+    @property
+    def signed_total(self) -> int:
+        return self.hh_signed + self.hh_approved + self.hh_accepted + self.hh_locked
+
+    @property
+    def accepted_total(self) -> int:
+        return self.hh_accepted + self.hh_locked
+
+    @property
+    def pending(self) -> int:
+        return self.households - self.accepted_total
+
+    @staticmethod
+    def _percent(part: int, whole: int) -> Decimal:
+        return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1")) if whole else Decimal("0.0")
+
+    @property
+    def completion(self) -> Decimal:
+        return self._percent(self.signed_total, self.households)
+
+    @property
+    def acceptance(self) -> Decimal:
+        return self._percent(self.accepted_total, self.households)
+
+    @property
+    def pending_share(self) -> Decimal:
+        return self._percent(self.pending, self.households)
+
+    @property
+    def score(self) -> Decimal:
+        return scoring.score(
+            households=self.households,
+            signed=self.signed_total,
+            accepted=self.accepted_total,
+            registered=self.registered,
+            open_findings=self.findings,
+        )
+
+
+def totals(*, user: StaffMember, township: Township | None = None) -> Totals:
+    rows = SmallAreaProgress.objects.visible_to(user)
+    if township is not None:
+        rows = rows.filter(township=township)
+    sums = rows.aggregate(
+        **{name: Coalesce(Sum(name), 0) for name in COUNT_FIELDS},
+        small_areas=Count("pk"),
+        refreshed_at=Min("refreshed_at"),
+    )
+    result = Totals(**sums)
+    source = hooks.open_findings(user=user)
+    result.findings = hooks.findings_total(source, township=township.code) if township else hooks.findings_total(source)
+    return result
+
+
+def daily_series(*, user: StaffMember, township: Township | None = None) -> dict[str, Any]:
+    """Cumulative forms started and signed per day of the registration window (what came before the
+    window is counted on its first day)."""
+    start, end = (datetime.date.fromisoformat(day) for day in settings.PROGRESS_WINDOW)
+    rows = DailyProgress.objects.visible_to(user)
+    if township is not None:
+        rows = rows.filter(township=township)
+    per_day = {
+        row["day"]: (row["started"], row["signed"])
+        for row in rows.filter(day__lte=end).values("day").annotate(started=Sum("started"), signed=Sum("signed"))
+    }
+    started = signed = 0
+    for day, (day_started, day_signed) in per_day.items():
+        if day < start:
+            started += day_started
+            signed += day_signed
+    days: list[str] = []
+    started_series: list[int] = []
+    signed_series: list[int] = []
+    day = start
+    while day <= end:
+        day_started, day_signed = per_day.get(day, (0, 0))
+        started += day_started
+        signed += day_signed
+        days.append(day.isoformat())
+        started_series.append(started)
+        signed_series.append(signed)
+        day += datetime.timedelta(days=1)
+    return {"days": days, "started": started_series, "signed": signed_series}
+
+
+def state_chart(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    """Households by state for each row of a table (a stacked bar chart)."""
+    return {
+        "categories": [row[label] for row in rows],
+        "series": {name: [row[name] for row in rows] for name in STATE_FIELDS},
+    }
+
+
+def townships_for(*, user: StaffMember) -> QuerySet[Township]:
+    return Township.objects.visible_to(user).order_by("code")

@@ -1,0 +1,215 @@
+"""Writes of the progress part: refreshing the aggregates, starting exports.
+
+The aggregates are recomputed set-based in SQL, never row by row: ``progress_refresh`` takes the small areas
+to recompute (or all of them) and replaces their ``SmallAreaProgress`` and ``DailyProgress`` rows in one
+transaction. ``progress_refresh_changed`` finds the small areas whose households changed since the newest
+change the aggregates have seen (``Household.updated_at`` is indexed), with an overlap that catches
+transactions which committed late. Refreshes serialise on an advisory lock, so a beat run and a run
+triggered by a save never interleave their deletes and inserts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from census.api import ApplicationError
+from census.jobs import job_start
+from census.models import AuditAction, Job, Role, SmallArea, StaffMember
+from census.services import audit_record
+from enumeration.models import SIGNED_STATES, Household, HouseholdState, Person
+from supervision.progress.models import DailyProgress, SmallAreaProgress
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key: "prog".
+REFRESH_LOCK = 0x70726F67
+# How far before the newest change already seen the incremental refresh looks again. A transaction that
+# saved a household earlier than this and committed later is picked up by the nightly full refresh.
+REFRESH_OVERLAP = datetime.timedelta(minutes=10)
+
+_STATE_COLUMNS = {
+    "hh_listed": HouseholdState.LISTED,
+    "hh_draft": HouseholdState.DRAFT,
+    "hh_signed": HouseholdState.SIGNED,
+    "hh_returned": HouseholdState.RETURNED,
+    "hh_approved": HouseholdState.APPROVED,
+    "hh_accepted": HouseholdState.ACCEPTED,
+    "hh_locked": HouseholdState.LOCKED,
+}
+_ACCEPTED = (HouseholdState.ACCEPTED.value, HouseholdState.LOCKED.value)
+
+
+def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str]:
+    household = Household._meta.db_table
+    person = Person._meta.db_table
+    progress = SmallAreaProgress._meta.db_table
+    daily = DailyProgress._meta.db_table
+    small_area = SmallArea._meta.db_table
+    state_counts = ",\n".join(
+        f"count(*) FILTER (WHERE h.state = '{state.value}') AS {column}" for column, state in _STATE_COLUMNS.items()
+    )
+    state_names = ", ".join(_STATE_COLUMNS)
+    upsert = f"""
+        WITH hh AS (
+            SELECT h.small_area_id,
+                   count(*) AS households,
+                   {state_counts},
+                   coalesce(sum(h.expected_persons), 0) AS persons_expected,
+                   max(h.updated_at) AS last_change_at
+            FROM {household} h
+            WHERE {where_household}
+            GROUP BY h.small_area_id
+        ),
+        pp AS (
+            SELECT p.small_area_id,
+                   count(*) FILTER (WHERE h.state <> 'listed') AS persons_registered,
+                   count(*) FILTER (WHERE h.state IN %(accepted)s) AS persons_accepted
+            FROM {person} p JOIN {household} h ON h.id = p.household_id
+            WHERE {where_person}
+            GROUP BY p.small_area_id
+        )
+        INSERT INTO {progress} AS t (
+            small_area_id, township_id, village_id, households, {state_names},
+            persons_expected, persons_registered, persons_accepted, last_change_at, refreshed_at
+        )
+        SELECT sa.id, sa.township_id, sa.village_id, coalesce(hh.households, 0),
+               {", ".join(f"coalesce(hh.{column}, 0)" for column in _STATE_COLUMNS)},
+               coalesce(hh.persons_expected, 0), coalesce(pp.persons_registered, 0),
+               coalesce(pp.persons_accepted, 0), hh.last_change_at, %(now)s
+        FROM {small_area} sa
+        LEFT JOIN hh ON hh.small_area_id = sa.id
+        LEFT JOIN pp ON pp.small_area_id = sa.id
+        WHERE {where_area}
+        ON CONFLICT (small_area_id) DO UPDATE SET
+            township_id = EXCLUDED.township_id, village_id = EXCLUDED.village_id,
+            households = EXCLUDED.households,
+            {", ".join(f"{column} = EXCLUDED.{column}" for column in _STATE_COLUMNS)},
+            persons_expected = EXCLUDED.persons_expected, persons_registered = EXCLUDED.persons_registered,
+            persons_accepted = EXCLUDED.persons_accepted, last_change_at = EXCLUDED.last_change_at,
+            refreshed_at = EXCLUDED.refreshed_at
+    """
+    delete_daily = f"DELETE FROM {daily} d WHERE {where_area.replace('sa.id', 'd.small_area_id')}"
+    # A form counts as started on the day of started_at and as signed on the day of its current signature,
+    # if it is still signed (a returned form is back with its registrar and is not counted as signed).
+    insert_daily = f"""
+        INSERT INTO {daily} (small_area_id, township_id, village_id, day, started, signed)
+        SELECT h.small_area_id, h.township_id, h.village_id, x.day, sum(x.started), sum(x.signed)
+        FROM {household} h
+        CROSS JOIN LATERAL (VALUES
+            ((h.started_at AT TIME ZONE %(tz)s)::date, 1, 0),
+            (CASE WHEN h.state IN %(signed)s THEN (h.signed_at AT TIME ZONE %(tz)s)::date END, 0, 1)
+        ) AS x(day, started, signed)
+        WHERE x.day IS NOT NULL AND {where_household}
+        GROUP BY h.small_area_id, h.township_id, h.village_id, x.day
+    """
+    return upsert, delete_daily, insert_daily
+
+
+@transaction.atomic
+def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
+    """Recompute the aggregates of the given small areas (``None``: every small area). Returns how many
+    small areas were refreshed. Idempotent: running it twice gives the same rows."""
+    if small_area_ids is not None:
+        ids = sorted({int(pk) for pk in small_area_ids})
+        if not ids:
+            return 0
+        upsert, delete_daily, insert_daily = _refresh_sql(
+            "sa.id = ANY(%(ids)s)", "h.small_area_id = ANY(%(ids)s)", "p.small_area_id = ANY(%(ids)s)"
+        )
+    else:
+        ids = []
+        upsert, delete_daily, insert_daily = _refresh_sql("TRUE", "TRUE", "TRUE")
+    params: dict[str, Any] = {
+        "ids": ids,
+        "now": timezone.now(),
+        "accepted": _ACCEPTED,
+        "signed": tuple(state.value for state in SIGNED_STATES),
+        "tz": settings.TIME_ZONE,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+        cursor.execute(upsert, params)
+        refreshed = cursor.rowcount
+        cursor.execute(delete_daily, params)
+        cursor.execute(insert_daily, params)
+    logger.info("progress aggregates refreshed for %s small areas", refreshed if ids else f"all {refreshed}")
+    return refreshed
+
+
+def progress_refresh_changed() -> int:
+    """Refresh the small areas whose households changed since the aggregates were last refreshed, and any
+    small area that has no aggregate row yet. A first run refreshes everything."""
+    if not SmallAreaProgress.objects.exists():
+        return progress_refresh()
+    newest = SmallAreaProgress.objects.aggregate(newest=Max("last_change_at"))["newest"]
+    changed = Household.objects.all()
+    if newest is not None:
+        changed = changed.filter(updated_at__gt=newest - REFRESH_OVERLAP)
+    ids = set(changed.values_list("small_area_id", flat=True).distinct())
+    ids |= set(SmallArea.objects.filter(progress__isnull=True).values_list("id", flat=True))
+    return progress_refresh(small_area_ids=ids)
+
+
+# --- exports ---------------------------------------------------------------------------------------------
+
+
+class ExportForbidden(ApplicationError):
+    status_code = 403
+
+
+EXPORT_SUMMARY = "progress_summary"
+EXPORT_MICRODATA = "progress_microdata"
+EXPORT_TABLE = "progress_table"
+SUMMARY_FORMATS = ("xlsx", "csv")
+MICRODATA_FORMS = ("accepted", "signed")
+
+
+@transaction.atomic
+def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job:
+    """Start an export as a background job and write who asked for what to the audit log.
+
+    Summaries and microdata are for the district office; a dashboard table may be exported by anyone who
+    may see the dashboard (the job reads it again through ``visible_to`` of the person who started it).
+    """
+    from supervision.progress.tables import TABLES
+
+    district_only = kind in (EXPORT_SUMMARY, EXPORT_MICRODATA)
+    if district_only and not (user.is_superuser or user.role == Role.DISTRICT_OFFICE):
+        raise ExportForbidden(_("Only the district census office may export summaries and microdata."))
+    if kind == EXPORT_SUMMARY:
+        if params.get("format") not in SUMMARY_FORMATS:
+            raise ApplicationError(_("Choose xlsx or CSV."), code="format")
+        title = _("Summary tables (%(format)s)") % {"format": params["format"].upper()}
+    elif kind == EXPORT_MICRODATA:
+        if params.get("forms") not in MICRODATA_FORMS:
+            raise ApplicationError(_("Choose which forms to export."), code="forms")
+        title = _("Microdata (CSV, pseudonymous)")
+    elif kind == EXPORT_TABLE:
+        spec = TABLES.get(str(params.get("table", "")))
+        if spec is None:
+            raise ApplicationError(_("Unknown table."), code="table")
+        title = _("Dashboard table: %(table)s") % {"table": spec.title}
+    else:
+        raise ApplicationError(_("Unknown export."), code="kind")
+    job = job_start(kind=kind, title=str(title), user=user, params=params)
+    if kind == EXPORT_MICRODATA:
+        # A job is visible to its district (an auditor's scope too); microdata stays with whoever asked for it.
+        Job.objects.filter(pk=job.pk).update(district_id="", township_id="")
+        job.district_id = job.township_id = ""
+    audit_record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        object_type=kind,
+        object_id=job.pk,
+        detail={"requested": params},
+    )
+    return job

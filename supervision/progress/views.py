@@ -1,0 +1,296 @@
+"""Progress dashboards (township office, district office) and the district bureau's summaries and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from census.api import ApplicationError
+from census.listing import ListPage
+from census.models import Job, Role, Township, Village
+from census.permissions import StaffRequest, role_required, url_objects
+from supervision.progress import hooks, scoring, selectors, services
+from supervision.progress.summaries.compute import table_titles
+from supervision.progress.tables import STATE_COLUMNS, TABLES, Column, TableSpec, table_data
+
+OFFICE = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
+EXPORT_KINDS = (services.EXPORT_SUMMARY, services.EXPORT_MICRODATA)
+
+
+# --- tables ------------------------------------------------------------------------------------------------
+
+
+class FragmentListing:
+    """A ``ListPage`` whose links point at the table's own URL, so that sorting, searching and paging one
+    table of a dashboard (through htmx) leaves the other tables alone."""
+
+    def __init__(self, listing: ListPage, base_url: str) -> None:
+        self.listing = listing
+        self.base_url = base_url
+        self.page = listing.page
+        self.query = listing.query
+        self.sort = listing.sort
+
+    @property
+    def sort_urls(self) -> dict[str, str]:
+        return {column: self.base_url + url for column, url in self.listing.sort_urls.items()}
+
+    @property
+    def previous_url(self) -> str | None:
+        url = self.listing.previous_url
+        return None if url is None else self.base_url + url
+
+    @property
+    def next_url(self) -> str | None:
+        url = self.listing.next_url
+        return None if url is None else self.base_url + url
+
+
+@dataclass
+class Cell:
+    key: str
+    value: Any
+    kind: str
+    url: str = ""
+
+
+@dataclass
+class Row:
+    key: str
+    cells: list[Cell]
+
+
+@dataclass
+class Header:
+    key: str
+    label: Any
+    url: str
+    num: bool
+
+
+@dataclass
+class TableView:
+    spec: TableSpec
+    listing: FragmentListing
+    columns: list[Column]
+    headers: list[Header]
+    rows: list[Row]
+    url: str
+    params: dict[str, str]
+    villages: list[Village] = field(default_factory=list)
+    village: str = ""
+
+    @property
+    def dom_id(self) -> str:
+        return f"table-{self.spec.name}"
+
+
+def _table_view(spec: TableSpec, *, user: Any, township: Township | None, params: dict[str, str]) -> TableView:
+    listing, data = table_data(spec, user=user, township=township, params=params, everything=False)
+    rows = []
+    for row in data.rows:
+        cells = []
+        for column in data.columns:
+            url = ""
+            if spec.name == "townships" and column.key == "name":
+                url = reverse("supervision:dashboard-township", args=[row["code"]])
+            cells.append(Cell(column.key, row.get(column.key), column.kind, url))
+        rows.append(Row(str(row[spec.key]), cells))
+    base = reverse("supervision:progress-table", args=[spec.name])
+    fragment = FragmentListing(listing, base)
+    sort_urls = fragment.sort_urls
+    headers = [
+        Header(column.key, column.label, sort_urls.get(column.key, ""), column.kind != "text")
+        for column in data.columns
+    ]
+    fixed = {"township": township.code} if township is not None and spec.needs_township else {}
+    village = params.get("village", "") if spec.name == "small_areas" else ""
+    villages = []
+    if spec.name == "small_areas" and township is not None:
+        villages = list(Village.objects.visible_to(user).filter(township=township).order_by("code"))
+    return TableView(
+        spec=spec,
+        listing=fragment,
+        columns=data.columns,
+        headers=headers,
+        rows=rows,
+        url=base,
+        params={**fixed, **({"village": village} if village else {})},
+        villages=villages,
+        village=village,
+    )
+
+
+def _initial_table(request: StaffRequest, name: str, township: Township | None) -> TableView:
+    spec = TABLES[name]
+    params = {"township": township.code} if township is not None and spec.needs_township else {}
+    return _table_view(spec, user=request.user, township=township, params=params)
+
+
+@require_GET
+@role_required(*OFFICE)
+@url_objects(name=list(TABLES))
+def progress_table(request: StaffRequest, name: str) -> HttpResponse:
+    """One dashboard table: the fragment htmx swaps in when it is sorted, searched or paged (a whole page
+    without JavaScript)."""
+    spec = TABLES.get(name)
+    if spec is None:
+        raise Http404
+    township = _township_param(request, spec)
+    params = {key: str(value) for key, value in request.GET.items() if value}
+    table = _table_view(spec, user=request.user, township=township, params=params)
+    template = "progress/_table.html" if request.htmx else "progress/table_page.html"  # type: ignore[attr-defined]
+    return render(request, template, {"table": table, "township": township})
+
+
+def _township_param(request: StaffRequest, spec: TableSpec) -> Township | None:
+    if not spec.needs_township:
+        if request.user.role == Role.TOWNSHIP_OFFICE:
+            raise Http404  # the township table is the district's view
+        return None
+    return get_object_or_404(Township.objects.visible_to(request.user), code=request.GET.get("township", ""))
+
+
+@require_POST
+@role_required(*OFFICE)
+@url_objects(name=list(TABLES))
+def progress_table_export(request: StaffRequest, name: str) -> HttpResponse:
+    """Export one dashboard table (all rows the search keeps, in the chosen order) to xlsx, as a job."""
+    spec = TABLES.get(name)
+    if spec is None:
+        raise Http404
+    township = _township_param_post(request, spec)
+    params = {
+        "table": name,
+        "township": township.code if township is not None else "",
+        "village": request.POST.get("village", ""),
+        "q": request.POST.get("q", "")[:100],
+        "sort": request.POST.get("sort", ""),
+    }
+    job = services.export_start(user=request.user, kind=services.EXPORT_TABLE, params=params)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "census/job_status.html", {"job": job})
+    return redirect("jobs:detail", pk=job.pk)
+
+
+def _township_param_post(request: StaffRequest, spec: TableSpec) -> Township | None:
+    if not spec.needs_township:
+        if request.user.role == Role.TOWNSHIP_OFFICE:
+            raise Http404
+        return None
+    return get_object_or_404(Township.objects.visible_to(request.user), code=request.POST.get("township", ""))
+
+
+# --- dashboards --------------------------------------------------------------------------------------------
+
+
+def _formula() -> dict[str, Any]:
+    return {"weights": scoring.weights()}
+
+
+def _chart_labels() -> dict[str, Any]:
+    """The words the charts show, translated here because the chart script has no catalogue."""
+    return {
+        "started": _("Forms started (cumulative)"),
+        "signed": _("Forms signed (cumulative)"),
+        "households": _("Households listed"),
+        "states": {column.key: str(column.label) for column in STATE_COLUMNS},
+    }
+
+
+@require_GET
+@role_required(*OFFICE)
+def dashboard(request: StaffRequest) -> HttpResponse:
+    """The start page of both offices: a township office sees its township, the district its townships."""
+    if request.user.role == Role.TOWNSHIP_OFFICE:
+        township = get_object_or_404(Township.objects.visible_to(request.user), code=request.user.township_id)
+        return _township_dashboard(request, township)
+    return _district_dashboard(request)
+
+
+@require_GET
+@role_required(*OFFICE)
+@url_objects(code=Township)
+def township_dashboard(request: StaffRequest, code: str) -> HttpResponse:
+    township = get_object_or_404(Township.objects.visible_to(request.user), code=code)
+    return _township_dashboard(request, township)
+
+
+def _township_dashboard(request: StaffRequest, township: Township) -> HttpResponse:
+    user = request.user
+    totals = selectors.totals(user=user, township=township)
+    villages = list(selectors.village_rows(user=user, township=township).order_by("code"))
+    context = {
+        "township": township,
+        "totals": totals,
+        "formula": _formula(),
+        "findings_installed": hooks.open_findings(user=user) is not None,
+        "daily": selectors.daily_series(user=user, township=township),
+        "states": selectors.state_chart(villages, "name"),
+        "tables": [_initial_table(request, name, township) for name in ("villages", "small_areas", "enumerators")],
+        "window": settings.PROGRESS_WINDOW,
+        "chart_labels": _chart_labels(),
+    }
+    return render(request, "progress/dashboard_township.html", context)
+
+
+def _district_dashboard(request: StaffRequest) -> HttpResponse:
+    user = request.user
+    townships = list(selectors.township_rows(user=user).order_by("code"))
+    context = {
+        "totals": selectors.totals(user=user),
+        "formula": _formula(),
+        "findings_installed": hooks.open_findings(user=user) is not None,
+        "daily": selectors.daily_series(user=user),
+        "states": selectors.state_chart(townships, "name"),
+        "tables": [_initial_table(request, "townships", None)],
+        "window": settings.PROGRESS_WINDOW,
+        "chart_labels": _chart_labels(),
+    }
+    return render(request, "progress/dashboard_district.html", context)
+
+
+# --- summaries and exports ---------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(Role.DISTRICT_OFFICE)
+def exports(request: StaffRequest) -> HttpResponse:
+    jobs = (
+        Job.objects.visible_to(request.user)
+        .filter(kind__in=(*EXPORT_KINDS,))
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:10]
+    )
+    context = {
+        "totals": selectors.totals(user=request.user),
+        "jobs": jobs,
+        "markings": settings.CENSUS_TABLE_MARKINGS,
+        "table_titles": table_titles(),
+    }
+    return render(request, "progress/exports.html", context)
+
+
+@require_POST
+@role_required(Role.DISTRICT_OFFICE)
+def export_start(request: StaffRequest) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    if kind not in EXPORT_KINDS:
+        raise Http404
+    params = {key: request.POST.get(key, "") for key in ("format", "forms") if request.POST.get(key)}
+    try:
+        job = services.export_start(user=request.user, kind=kind, params=params)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("supervision:exports")
+    messages.success(request, _("The export has been started; it appears below when it is ready."))
+    return redirect(reverse("supervision:exports") + "?" + urlencode({"job": job.pk}))

@@ -1,0 +1,344 @@
+"""The summary tables: from accepted forms only, balanced before every export, written as xlsx and CSV with
+the statutory markings — and re-checked here by reading the workbook back with openpyxl."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import Counter
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from census.jobs import job_run
+from census.models import Job, JobStatus
+from enumeration.identity import age_at_reference
+from enumeration.models import FormKind, Household, HouseholdState, Person
+from supervision.progress.services import export_start
+from tests.progress.conftest import Registration
+from tests.progress.factories import DeathRecordFactory, HouseholdFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+ACCEPTED = (HouseholdState.ACCEPTED, HouseholdState.LOCKED)
+
+
+@pytest.fixture
+def media(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def varied(registration: Registration) -> Registration:
+    """Accepted households with what the tables break down: 人户分离 cases, a collective household, a birth, a
+    death with its register row, minorities, illiteracy, a long-form household; and forms that must not count
+    (a foreign form, a signed one)."""
+    cast = registration.cast
+    area = cast.area_b1
+
+    def accepted(**fields: Any) -> Household:
+        return HouseholdFactory(small_area=area, state=HouseholdState.ACCEPTED, registrar=cast.enumerator_b1, **fields)
+
+    migrants = accepted(h1_kind=2, h5_residence_type=2, h6_floor_area=None, h7_rooms=None)
+    for row, (d8, d9, d7) in enumerate([(3, 4, 1), (4, 8, 1), (4, 2, 1), (3, 3, 1), (2, 5, 1)], start=1):
+        PersonFactory(
+            household=migrants,
+            row_no=row,
+            d2_relationship=None,
+            d8_hukou_place=d8,
+            d9_away_duration=d9,
+            d7_residence=d7,
+        )
+    family = accepted(
+        h3_births_female=1,
+        h4_deaths_male=1,
+        in_long_form_sample=True,
+        h9_structure=2,
+        h13_piped_water=1,
+        h14_kitchen=1,
+        h15_toilet=1,
+        h16_bathing=2,
+        h17_tenure=7,
+        h6_floor_area=260,
+        h7_rooms=8,
+    )
+    PersonFactory(
+        household=family,
+        row_no=1,
+        d4_sex=1,
+        d5_birth_year=1950,
+        d5_birth_month=2,
+        d6_ethnicity="03",
+        d11_education=1,
+        d12_literate=2,
+    )
+    PersonFactory(
+        household=family,
+        row_no=2,
+        d2_relationship=2,
+        d4_sex=2,
+        d5_birth_year=2020,
+        d5_birth_month=3,
+        d11_education=None,
+        d12_literate=None,
+    )
+    # Hukou here, living in another county for two years: registered at the hukou place.
+    PersonFactory(
+        household=family,
+        row_no=3,
+        d2_relationship=2,
+        d4_sex=1,
+        d5_birth_year=1995,
+        d7_residence=5,
+        d8_hukou_place=1,
+        d9_away_duration=5,
+        d11_education=7,
+    )
+    PersonFactory(
+        household=family,
+        row_no=4,
+        d2_relationship=3,
+        d4_sex=2,
+        d5_birth_year=1920,
+        d5_birth_month=12,
+        d6_ethnicity="08",
+        d11_education=None,
+        d12_literate=None,
+    )
+    DeathRecordFactory(household=family, sex=1)
+    foreign = accepted(form_kind=FormKind.FOREIGN)
+    PersonFactory(household=foreign, row_no=1)
+    return registration
+
+
+def start(user: Any, **params: str) -> Job:
+    kind = "progress_microdata" if "forms" in params else "progress_summary"
+    job = export_start(user=user, kind=kind, params=params)
+    job_run(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+# --- reading a table back ---------------------------------------------------------------------------------
+
+
+def blocks(lines: list[list[Any]]) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The header and the blocks of one table in the written layout (header on line 4)."""
+    header = [str(value) for value in lines[3]]
+    found: dict[str, dict[str, Any]] = {}
+    current: dict[str, Any] = {"rows": [], "total": None}
+    found[""] = current
+    for line in lines[4:]:
+        if not line or line[0] in (None, ""):
+            break
+        values = list(line) + [None] * (len(header) - len(line))
+        if all(value in (None, "") for value in values[1:]):
+            current = {"rows": [], "total": None}
+            found[str(values[0])] = current
+        elif values[0] in ("合计", "Total"):
+            current["total"] = values
+        else:
+            current["rows"].append(values)
+    return header, {title: block for title, block in found.items() if block["rows"]}
+
+
+def number(value: Any) -> float:
+    return float(value) if value not in (None, "") else 0.0
+
+
+def additive(label: str) -> bool:
+    return not any(mark in label for mark in ("%", "‰", "比", "ratio"))
+
+
+def recheck(header: list[str], table_blocks: dict[str, dict[str, Any]]) -> None:
+    """Every block adds up to its total; every total column is the sum of its sex columns."""
+    for title, block in table_blocks.items():
+        if block["total"] is None:
+            continue
+        for index, label in enumerate(header[1:], start=1):
+            if additive(label):
+                assert sum(number(row[index]) for row in block["rows"]) == number(block["total"][index]), (title, label)
+    if header[1:4] in (["合计", "男", "女"], ["Total", "Male", "Female"]):
+        for block in table_blocks.values():
+            for row in [*block["rows"], *([block["total"]] if block["total"] else [])]:
+                assert number(row[1]) == number(row[2]) + number(row[3]), row
+
+
+def total_of(table_blocks: dict[str, dict[str, Any]], header: list[str], label_index: int = 1) -> float:
+    first = next(iter(table_blocks.values()))
+    return number(first["total"][label_index])
+
+
+class TestWorkbook:
+    def test_the_workbook_balances_when_read_back_and_matches_the_forms(self, varied: Registration, media) -> None:  # type: ignore[no-untyped-def]
+        cast = varied.cast
+        job = start(cast.district_office, format="xlsx")
+        assert job.status == JobStatus.DONE, job.error
+        book = load_workbook(io.BytesIO(job.file.read()), data_only=True)
+        sheets = {name[:3]: book[name] for name in book.sheetnames}
+        assert set(sheets) >= {f"T{n:02d}" for n in range(1, 12)}
+        tables = {}
+        for code in (f"T{n:02d}" for n in range(1, 12)):
+            lines = [list(row) for row in sheets[code].iter_rows(values_only=True)]
+            # The statutory markings on every sheet.
+            assert [str(value).split("：")[0] for value in lines[1][:4]] == ["表号", "制表机关", "文号", "有效期至"]
+            assert "人普汇" in lines[1][0] and "2021年3月" in lines[1][3]
+            header, table_blocks = blocks(lines)
+            recheck(header, table_blocks)
+            tables[code] = (header, table_blocks, lines)
+
+        persons = list(
+            Person.objects.filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS).values(
+                "d4_sex",
+                "d5_birth_year",
+                "d5_birth_month",
+                "d8_hukou_place",
+                "d9_away_duration",
+                "d7_residence",
+                "township_id",
+                "d11_education",
+            )
+        )
+        population = len(persons)
+        # The same population in every person table (T01's population is its second column).
+        assert total_of(tables["T01"][1], tables["T01"][0], 2) == population
+        for code in ("T02", "T04", "T05", "T06", "T07", "T08"):
+            assert total_of(tables[code][1], tables[code][0]) == population, code
+        assert number(next(iter(tables["T03"][1].values()))["total"][5]) == population
+        # T01 per township and sex, from the forms.
+        t01 = {row[0][:9]: row for row in tables["T01"][1][""]["rows"]}
+        for township in (cast.township_a, cast.township_b):
+            sexes = Counter(p["d4_sex"] for p in persons if p["township_id"] == township.code)
+            assert (t01[township.code][3], t01[township.code][4]) == (sexes[1], sexes[2])
+            pending = (
+                Household.objects.filter(township=township, form_kind=FormKind.CENSUS)
+                .exclude(state__in=ACCEPTED)
+                .count()
+            )
+            assert t01[township.code][6] == pending
+        # Five-year groups, from the birth dates.
+        ages = Counter(min(age_at_reference(p["d5_birth_year"], p["d5_birth_month"]) // 5, 20) for p in persons)
+        t02 = tables["T02"][1][""]["rows"]
+        assert [int(row[1]) for row in t02] == [ages[group] for group in range(21)]
+        # 人户分离 by the documented rule.
+        within = sum(1 for p in persons if p["d8_hukou_place"] == 3 and (p["d9_away_duration"] or 0) >= 3)
+        outside = sum(1 for p in persons if p["d8_hukou_place"] == 4 and (p["d9_away_duration"] or 0) >= 3)
+        away = sum(
+            1
+            for p in persons
+            if p["d8_hukou_place"] in (1, 2) and p["d7_residence"] in (4, 5) and (p["d9_away_duration"] or 0) >= 3
+        )
+        t08 = tables["T08"][1][""]["rows"]
+        assert [int(row[1]) for row in t08[:3]] == [within, outside, away] == [2, 1, 1]
+        # Households: one collective, a family of four, the rest from the registration fixture.
+        t03 = tables["T03"][1][""]
+        accepted_households = Household.objects.filter(state__in=ACCEPTED, form_kind=FormKind.CENSUS).count()
+        assert number(t03["total"][4]) == accepted_households
+        assert number(t03["total"][2]) == 1  # collective
+        # Births and deaths; the death register agrees with H4.
+        t09 = {row[0][:6]: row for row in tables["T09"][1][""]["rows"]}
+        assert [int(row[1]) for row in tables["T09"][1][""]["rows"]] == [1, 1, 1, 1]
+        # Long form: the one sampled household in an ordinary dwelling, in every block.
+        for block in tables["T11"][1].values():
+            assert number(block["total"][1]) == 1
+        # The pending share is stated on every sheet.
+        pending_all = Household.objects.filter(form_kind=FormKind.CENSUS).exclude(state__in=ACCEPTED).count()
+        assert f"{pending_all}" in tables["T05"][2][2][0]
+        # The foreign form is not in the population, but noted.
+        assert any(
+            "1" in str(line[0]) and ("港澳台" in str(line[0]) or "Hong Kong" in str(line[0]))
+            for line in tables["T01"][2]
+        )
+        assert t09
+        # The last sheet lists the balance checks, all passed.
+        checks = list(book.worksheets[-1].iter_rows(min_row=5, values_only=True))
+        assert checks and all(row[4] in ("通过", "OK") for row in checks)
+
+    def test_csv_holds_the_same_tables(self, varied: Registration, media) -> None:  # type: ignore[no-untyped-def]
+        xlsx = start(varied.cast.district_office, format="xlsx")
+        zipped = start(varied.cast.district_office, format="csv")
+        assert zipped.status == JobStatus.DONE, zipped.error
+        archive = zipfile.ZipFile(io.BytesIO(zipped.file.read()))
+        assert sorted(archive.namelist()) == sorted([f"T{n:02d}.csv" for n in range(1, 12)] + ["balance.csv"])
+        lines = list(csv.reader(io.StringIO(archive.read("T02.csv").decode("utf-8-sig"))))
+        header, table_blocks = blocks(lines)
+        recheck(header, table_blocks)
+        book = load_workbook(io.BytesIO(xlsx.file.read()))
+        sheet_rows = [
+            [("" if v is None else str(v)) for v in row]
+            for row in book[book.sheetnames[1]].iter_rows(min_row=4, max_row=26, values_only=True)
+        ]
+        assert [row[:4] for row in lines[3:26]] == [row[:4] for row in sheet_rows]
+
+    def test_the_markings_come_from_the_settings(self, varied: Registration, media, settings) -> None:  # type: ignore[no-untyped-def]
+        settings.CENSUS_TABLE_MARKINGS = {
+            **settings.CENSUS_TABLE_MARKINGS,
+            "document_no": "国统字〔2020〕99号",
+            "table_numbers": {**settings.CENSUS_TABLE_MARKINGS["table_numbers"], "T01": "PS-1"},
+        }
+        job = start(varied.cast.district_office, format="xlsx")
+        sheet = load_workbook(io.BytesIO(job.file.read())).worksheets[0]
+        assert "PS-1" in sheet["A2"].value and "国统字〔2020〕99号" in sheet["C2"].value
+
+
+class TestBalanceCheck:
+    def test_a_person_born_after_the_reference_moment_blocks_the_export_and_says_where(
+        self, varied: Registration, media
+    ) -> None:  # type: ignore[no-untyped-def]
+        household = Household.objects.filter(state=HouseholdState.ACCEPTED, form_kind=FormKind.CENSUS).first()
+        PersonFactory(household=household, row_no=9, d5_birth_year=2020, d5_birth_month=12)
+        job = start(varied.cast.district_office, format="xlsx")
+        assert job.status == JobStatus.FAILED
+        assert "T02" in job.error and not job.file
+        assert "BalanceError" in job.error
+
+    def test_deaths_that_disagree_with_the_register_block_the_export_naming_the_household(
+        self, varied: Registration, media
+    ) -> None:  # type: ignore[no-untyped-def]
+        household = HouseholdFactory(
+            small_area=varied.cast.area_a2,
+            household_no=77,
+            state=HouseholdState.ACCEPTED,
+            registrar=varied.cast.enumerator_a2,
+            h4_deaths_female=1,
+        )
+        PersonFactory(household=household, row_no=1)
+        job = start(varied.cast.district_office, format="csv")
+        assert job.status == JobStatus.FAILED
+        assert "T09" in job.error and f"{varied.cast.area_a2.code}-077" in job.error
+
+    def test_only_accepted_forms_count(self, varied: Registration, media) -> None:  # type: ignore[no-untyped-def]
+        before = start(varied.cast.district_office, format="xlsx")
+        population = load_workbook(io.BytesIO(before.file.read())).worksheets[0]
+        total_before = next(row for row in population.iter_rows(values_only=True) if row[0] in ("合计", "Total"))[2]
+        signed = HouseholdFactory(
+            small_area=varied.cast.area_a2,
+            household_no=78,
+            state=HouseholdState.SIGNED,
+            registrar=varied.cast.enumerator_a2,
+        )
+        PersonFactory(household=signed, row_no=1)
+        after = start(varied.cast.district_office, format="xlsx")
+        sheet = load_workbook(io.BytesIO(after.file.read())).worksheets[0]
+        total_after = next(row for row in sheet.iter_rows(values_only=True) if row[0] in ("合计", "Total"))[2]
+        assert total_after == total_before
+
+
+class TestWhoMayExport:
+    def test_a_township_office_may_not_export_summaries(self, varied: Registration) -> None:
+        from census.api import ApplicationError
+
+        with pytest.raises(ApplicationError):
+            export_start(user=varied.cast.township_office_a, kind="progress_summary", params={"format": "xlsx"})
+
+    def test_a_job_whose_requester_lost_the_role_fails_with_a_reason(self, varied: Registration, media) -> None:  # type: ignore[no-untyped-def]
+        user = varied.cast.district_office
+        job = export_start(user=user, kind="progress_summary", params={"format": "xlsx"})
+        user.is_active = False
+        user.save()
+        job_run(job.pk)
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED and job.error
