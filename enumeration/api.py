@@ -358,6 +358,7 @@ class HouseholdListCreateApi(generics.GenericAPIView[Household]):
 
 
 class HouseholdDetailApi(APIView):
+    url_objects = {"pk": Household}
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
     serializer_class = HouseholdDetailSerializer
 
@@ -387,6 +388,7 @@ class HouseholdDetailApi(APIView):
 
 
 class HouseholdConfirmApi(APIView):
+    url_objects = {"pk": Household}
     permission_classes = [IsAuthenticated, HasRole.of(*FIELD_STAFF)]
     serializer_class = RespondentInput
 
@@ -403,6 +405,7 @@ class HouseholdConfirmApi(APIView):
 
 
 class HouseholdSignApi(APIView):
+    url_objects = {"pk": Household}
     permission_classes = [IsAuthenticated, HasRole.of(*FIELD_STAFF)]
     serializer_class = SignInput
 
@@ -458,6 +461,7 @@ class HouseholdSubmitApi(APIView):
 
 
 class HouseholdTransitionApi(APIView):
+    url_objects = {"pk": Household}
     permission_classes = [IsAuthenticated, HasRole.of(*REVIEWERS)]
     serializer_class = TransitionInput
 
@@ -493,6 +497,7 @@ class HouseholdTransitionApi(APIView):
 
 
 class HouseholdVersionsApi(APIView):
+    url_objects = {"pk": Household}
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
 
     class VersionSerializer(serializers.ModelSerializer[HouseholdVersion]):
@@ -517,6 +522,7 @@ class HouseholdVersionsApi(APIView):
 
 
 class LongFormSampleApi(APIView):
+    url_objects = {"code": Village}
     permission_classes = [IsAuthenticated, HasRole.of(Role.DISTRICT_OFFICE)]
 
     class SampleSerializer(serializers.ModelSerializer[LongFormSample]):

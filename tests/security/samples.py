@@ -14,3 +14,17 @@ from typing import Any
 
 # Appended to by each part, e.g. ``SAMPLE_MAKERS.append(make_households)``.
 SAMPLE_MAKERS: list[Callable[[Any], None]] = []
+
+
+def make_households(world: Any) -> None:
+    """A signed household in each small area (townships A and B and the other district), with its chain."""
+    from census.models import SmallArea
+    from enumeration.services import household_list
+
+    for area in SmallArea.objects.select_related("village").all():
+        staff = area.assignments.select_related("staff").first()
+        if staff is not None:
+            household_list(small_area=area, actor=staff.staff, head_name="王伟", expected_persons=3)
+
+
+SAMPLE_MAKERS.append(make_households)
