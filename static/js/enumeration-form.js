@@ -1,0 +1,838 @@
+// The household form on a phone: steps, the paper form's skip logic, the ID-number pre-check, and autosave.
+//
+// The page holds the whole form; after every change it is sent to the autosave endpoint with the version the
+// page last saw. The server answers with the new version and the rules' issues, or 409 when someone else
+// changed the household meanwhile — then nothing is overwritten and the page asks for a reload. The server
+// (enumeration.rules.entry) stays the judge; what happens here only helps the enumerator at the door.
+(function () {
+  "use strict";
+  var root = document.getElementById("household-form");
+  var dataNode = document.getElementById("household-form-data");
+  if (!root || !dataNode) {
+    return;
+  }
+  var data = JSON.parse(dataNode.textContent);
+  var T = data.text;
+  var REF_YEAR = 2020;
+  var REF_MONTH = 11;
+  var HOUSEHOLD_COUNTS = ["h2_present", "h2_away", "h3_births_male", "h3_births_female", "h4_deaths_male", "h4_deaths_female"];
+  var LONG_HOUSEHOLD = ["h8_storeys", "h9_structure", "h10_year_built", "h11_lift", "h12_cooking_fuel", "h13_piped_water",
+    "h14_kitchen", "h15_toilet", "h16_bathing", "h17_tenure", "h19_car_value"];
+  var ETHNIC = data.ethnic; // code → name
+  var ETHNIC_BY_NAME = {};
+  Object.keys(ETHNIC).forEach(function (code) {
+    ETHNIC_BY_NAME[ETHNIC[code]] = code;
+  });
+
+  var state = {
+    version: data.version,
+    status: data.state,
+    needsReason: data.needsReason,
+    step: "household",
+    current: 0,
+    dirty: false,
+    saving: null,
+    queued: false,
+    conflict: false,
+    failed: false,
+    timer: null,
+    retry: null,
+    issues: data.issues || []
+  };
+
+  var statusNode = root.querySelector("[data-save-status]");
+  var personBox = root.querySelector("[data-person-cards]");
+  var deathBox = root.querySelector("[data-death-cards]");
+  var householdPanel = root.querySelector('[data-step="household"]');
+  var reasonInput = root.querySelector("[data-reason]");
+
+  function format(text, values) {
+    return String(text).replace(/%\((\w+)\)s/g, function (_, key) {
+      return values[key] === undefined ? "" : values[key];
+    });
+  }
+
+  function csrfToken() {
+    var headers = document.body.getAttribute("hx-headers");
+    if (headers) {
+      try {
+        var token = JSON.parse(headers)["X-CSRFToken"];
+        if (token) {
+          return token;
+        }
+      } catch (e) { /* fall back to the cookie */ }
+    }
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  // --- reading and writing inputs ---------------------------------------------------------------------
+
+  function inputsOf(container) {
+    return Array.prototype.slice.call(container.querySelectorAll("[data-field]"));
+  }
+
+  // A typed value as the server wants it; ``incomplete`` marks what is still being typed (sent as empty).
+  function read(input) {
+    var kind = input.getAttribute("data-kind");
+    var raw = (input.value || "").trim();
+    if (kind === "choice" || kind === "month") {
+      return { value: raw === "" ? null : parseInt(raw, 10) };
+    }
+    if (kind === "form_kind") {
+      return { value: raw || "census" };
+    }
+    if (kind === "number") {
+      if (raw === "") { return { value: null }; }
+      return /^\d+$/.test(raw) ? { value: parseInt(raw, 10) } : { value: null, incomplete: true };
+    }
+    if (kind === "year") {
+      if (raw === "") { return { value: null }; }
+      return /^\d{4}$/.test(raw) ? { value: parseInt(raw, 10) } : { value: null, incomplete: true };
+    }
+    if (kind === "id") {
+      raw = raw.toUpperCase().replace(/\s+/g, "");
+      if (raw === "") { return { value: "" }; }
+      return /^\d{17}[\dX]$/.test(raw) ? { value: raw } : { value: "", incomplete: true };
+    }
+    if (kind === "county" || kind === "province") {
+      var length = kind === "county" ? 6 : 2;
+      if (raw === "") { return { value: "" }; }
+      return new RegExp("^\\d{" + length + "}$").test(raw) ? { value: raw } : { value: "", incomplete: true };
+    }
+    if (kind === "ethnicity") {
+      if (raw === "") { return { value: "" }; }
+      var code = ETHNIC_BY_NAME[raw] || ETHNIC_BY_NAME[raw + "族"] || (ETHNIC[raw] ? raw : null);
+      return code ? { value: code } : { value: "", incomplete: true, unknownEthnic: true };
+    }
+    return { value: raw };
+  }
+
+  function write(input, value) {
+    var kind = input.getAttribute("data-kind");
+    if (value === null || value === undefined) {
+      input.value = kind === "form_kind" ? "census" : "";
+    } else if (kind === "ethnicity") {
+      input.value = ETHNIC[value] || value;
+    } else {
+      input.value = String(value);
+    }
+  }
+
+  function values(container) {
+    var out = {};
+    inputsOf(container).forEach(function (input) {
+      out[input.getAttribute("data-field")] = read(input).value;
+    });
+    return out;
+  }
+
+  // --- the skip logic of the paper form (mirrors enumeration.rules.entry) ---------------------------------
+
+  function ageOf(person) {
+    var year = person.d5_birth_year, month = person.d5_birth_month;
+    if (year === null || year === undefined || month === null || month === undefined) {
+      return null;
+    }
+    return REF_YEAR - year - (month >= REF_MONTH ? 1 : 0);
+  }
+
+  function householdAsked(h) {
+    var asked = {};
+    if (data.allDead) {
+      asked.h4_deaths_male = asked.h4_deaths_female = true;
+      return asked;
+    }
+    var foreign = h.form_kind === "foreign";
+    asked.form_kind = asked.h1_kind = asked.h5_residence_type = true;
+    if (!foreign) {
+      HOUSEHOLD_COUNTS.forEach(function (name) { asked[name] = true; });
+    }
+    if (h.h5_residence_type === 1) {
+      asked.h6_floor_area = asked.h7_rooms = true;
+      if (data.longForm && !foreign) {
+        LONG_HOUSEHOLD.forEach(function (name) { asked[name] = true; });
+        asked.h18_rent = h.h17_tenure === 1 || h.h17_tenure === 2;
+      }
+    }
+    return asked;
+  }
+
+  function personAsked(p, h) {
+    var t = data.thresholds, lf = t.longForm;
+    var family = h.h1_kind === 1, foreign = h.form_kind === "foreign";
+    var census = !foreign, L = data.longForm && !foreign;
+    var age = ageOf(p);
+    var aged = function (minimum) { return age !== null && age >= minimum; };
+    var woman = function (range) { return p.d4_sex === 2 && age !== null && age >= range[0] && age <= range[1]; };
+    var hukouKnown = p.d8_hukou_place !== null && p.d8_hukou_place !== undefined && p.d8_hukou_place !== 5;
+    var away = hukouKnown && p.d9_away_duration !== null && p.d9_away_duration !== undefined && p.d9_away_duration !== 1;
+    var working = p.c18_work === 1 || p.c18_work === 2;
+    var married = p.c24_marital === 2 || p.c24_marital === 3 || p.c24_marital === 4;
+    return {
+      d1_name: true, d2_relationship: family, d3_id_number: true, d4_sex: true,
+      d5_birth_year: true, d5_birth_month: true, d6_ethnicity: census,
+      d7_residence: true, d7_residence_county: !foreign && p.d7_residence === 5,
+      d8_hukou_place: census, d8_hukou_county: census && p.d8_hukou_place === 4,
+      d9_away_duration: census && hukouKnown, d10_away_reason: census && away,
+      d11_education: census && aged(t.education), d12_literate: census && aged(t.literacy),
+      c11_hukou_type: L && away, c12_land_right: L, c13_birthplace: L,
+      c13_birth_province: L && p.c13_birthplace === 3,
+      c14_residence_5y: L && aged(lf.C14_min_age), c14_county: L && aged(lf.C14_min_age) && p.c14_residence_5y === 2,
+      c16_school_status: L && (p.d11_education || 0) >= 3,
+      c18_work: L && aged(lf.C18_min_age), c18_hours: L && p.c18_work === 1,
+      c19_unit_type: L && working, c20_industry: L && working, c21_occupation: L && working,
+      c22_not_working_reason: L && p.c18_work === 3, c23_livelihood: L,
+      c24_marital: L && aged(lf.C24_min_age),
+      c25_first_marriage_year: L && married, c25_first_marriage_month: L && married,
+      c26_born_male: L && woman(lf.C26_women_ages), c26_born_female: L && woman(lf.C26_women_ages),
+      c26_alive_male: L && woman(lf.C26_women_ages), c26_alive_female: L && woman(lf.C26_women_ages),
+      c27_birth_last_year: L && woman(lf.C27_women_ages),
+      c28_living_arrangement: L && aged(lf.C28_min_age), c29_health: L && aged(lf.C29_min_age),
+      f_identity: foreign, f_nationality: foreign && p.f_identity === 4,
+      f_stay: foreign, f_purpose: foreign, f_employed: foreign
+    };
+  }
+
+  function deathAsked(d) {
+    var asked = { name: true, sex: true, birth_year: true, birth_month: true, death_year: true, death_month: true,
+      ethnicity: true, id_number: true, education: false, marital: false };
+    if (d.birth_year !== null && d.birth_month !== null && d.death_year !== null && d.death_month !== null) {
+      var age = d.death_year - d.birth_year - (d.birth_month > d.death_month ? 1 : 0);
+      asked.education = age >= 6;
+      asked.marital = age >= 15;
+    }
+    return asked;
+  }
+
+  // Values with the items that are not asked emptied, repeated until stable (an emptied item can unask others).
+  function effective(raw, askedOf) {
+    var current = Object.assign({}, raw);
+    for (var pass = 0; pass < 3; pass += 1) {
+      var asked = askedOf(current);
+      var changed = false;
+      Object.keys(current).forEach(function (name) {
+        if (asked[name] === false && current[name] !== null && current[name] !== "") {
+          current[name] = typeof raw[name] === "string" ? "" : null;
+          changed = true;
+        }
+      });
+      if (!changed) {
+        return { values: current, asked: asked };
+      }
+    }
+    return { values: current, asked: askedOf(current) };
+  }
+
+  function showAsked(container, asked) {
+    inputsOf(container).forEach(function (input) {
+      var name = input.getAttribute("data-field");
+      var label = input.closest("[data-part]");
+      if (label) {
+        label.hidden = asked[name] === false || asked[name] === undefined && name !== "form_kind";
+      }
+    });
+    Array.prototype.forEach.call(container.querySelectorAll("fieldset.item"), function (fieldset) {
+      var parts = fieldset.querySelectorAll("[data-part]");
+      var visible = Array.prototype.some.call(parts, function (part) { return !part.hidden; });
+      fieldset.hidden = !visible;
+    });
+  }
+
+  function householdValues() {
+    return effective(values(householdPanel), householdAsked);
+  }
+
+  function personCards() {
+    return Array.prototype.slice.call(personBox.querySelectorAll("[data-person]"));
+  }
+
+  function deathCards() {
+    return Array.prototype.slice.call(deathBox.querySelectorAll("[data-death]"));
+  }
+
+  function applySkipLogic() {
+    var h = householdValues();
+    showAsked(householdPanel, h.asked);
+    Array.prototype.forEach.call(root.querySelectorAll("[data-long-household]"), function (node) {
+      node.hidden = !LONG_HOUSEHOLD.some(function (name) { return h.asked[name]; });
+    });
+    personCards().forEach(function (card) {
+      var p = effective(values(card), function (v) { return personAsked(v, h.values); });
+      showAsked(card, p.asked);
+      var long = card.querySelector("[data-long-items]");
+      if (long) {
+        long.hidden = !Object.keys(p.asked).some(function (name) { return name.charAt(0) === "c" && p.asked[name]; });
+      }
+    });
+    deathCards().forEach(function (card) {
+      showAsked(card, effective(values(card), deathAsked).asked);
+    });
+    var deaths = (h.values.h4_deaths_male || 0) + (h.values.h4_deaths_female || 0);
+    root.querySelector("[data-deaths-step]").hidden = !(deaths > 0 || deathCards().length > 0);
+    root.querySelector("[data-persons-step]").hidden = data.allDead;
+    return h;
+  }
+
+  // --- the ID number: fill birth and sex, show a mismatch at once ----------------------------------------
+
+  var WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  var CHECKS = "10X98765432";
+
+  function idFacts(number) {
+    if (!/^\d{17}[\dX]$/.test(number)) {
+      return null;
+    }
+    var sum = 0;
+    for (var i = 0; i < 17; i += 1) {
+      sum += parseInt(number.charAt(i), 10) * WEIGHTS[i];
+    }
+    var year = parseInt(number.substr(6, 4), 10), month = parseInt(number.substr(10, 2), 10);
+    var day = parseInt(number.substr(12, 2), 10);
+    var date = new Date(year, month - 1, day);
+    var dateOk = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day;
+    return {
+      checksumOk: CHECKS.charAt(sum % 11) === number.charAt(17),
+      dateOk: dateOk,
+      year: year,
+      month: month,
+      sex: parseInt(number.charAt(16), 10) % 2 === 1 ? 1 : 2
+    };
+  }
+
+  function setCheck(card, item, text, level) {
+    var fieldset = card.querySelector('fieldset[data-item="' + item + '"]');
+    if (!fieldset) { return; }
+    var node = fieldset.querySelector("[data-check]");
+    node.textContent = text || "";
+    node.hidden = !text;
+    node.className = "item-check" + (level ? " check-" + level : "");
+  }
+
+  function field(card, name) {
+    return card.querySelector('[data-field="' + name + '"]');
+  }
+
+  function checkIdentity(card, fill) {
+    var idInput = field(card, "d3_id_number");
+    if (!idInput) { return; }
+    var typed = (idInput.value || "").trim().toUpperCase();
+    ["D3", "D4", "D5"].forEach(function (item) { setCheck(card, item, ""); });
+    if (!typed) { return; }
+    if (typed.length < 18) {
+      setCheck(card, "D3", T.incomplete, "info");
+      return;
+    }
+    var facts = idFacts(typed);
+    if (!facts) {
+      setCheck(card, "D3", T.idFormat, "bad");
+      return;
+    }
+    if (!facts.checksumOk) {
+      setCheck(card, "D3", T.idChecksum, "bad");
+    }
+    if (!facts.dateOk) {
+      return;
+    }
+    var year = field(card, "d5_birth_year"), month = field(card, "d5_birth_month"), sex = field(card, "d4_sex");
+    var ym = facts.year + "-" + (facts.month < 10 ? "0" : "") + facts.month;
+    var sexText = facts.sex === 1 ? T.male : T.female;
+    var filled = false;
+    if (fill && !year.value && !month.value) {
+      year.value = String(facts.year);
+      month.value = String(facts.month);
+      filled = true;
+    }
+    if (fill && !sex.value) {
+      sex.value = String(facts.sex);
+      filled = true;
+    }
+    if (filled && facts.checksumOk) {
+      setCheck(card, "D3", format(T.idFilled, { ym: ym, sex: sexText }), "ok");
+    }
+    var y = read(year).value, m = read(month).value, s = read(sex).value;
+    if (y !== null && m !== null && (y !== facts.year || m !== facts.month)) {
+      setCheck(card, "D5", format(T.idBirth, { ym: ym, d5: y + "-" + (m < 10 ? "0" : "") + m }), "bad");
+    }
+    if (s !== null && s !== facts.sex) {
+      setCheck(card, "D4", format(T.idSex, { sex: sexText }), "bad");
+    }
+  }
+
+  function checkIncomplete(container) {
+    inputsOf(container).forEach(function (input) {
+      var result = read(input);
+      var fieldset = input.closest("fieldset.item");
+      if (!fieldset || input.getAttribute("data-kind") === "id") { return; }
+      if (result.unknownEthnic) {
+        setCheck(container, fieldset.getAttribute("data-item"), T.ethnicUnknown, "bad");
+      } else if (result.incomplete) {
+        setCheck(container, fieldset.getAttribute("data-item"), T.incomplete, "info");
+      } else if (input.getAttribute("data-kind") !== "choice") {
+        var node = fieldset.querySelector("[data-check]");
+        if (node && (node.textContent === T.incomplete || node.textContent === T.ethnicUnknown)) {
+          node.hidden = true;
+          node.textContent = "";
+        }
+      }
+    });
+  }
+
+  // --- persons and death rows ------------------------------------------------------------------------------
+
+  function makeCard(templateId) {
+    var template = document.getElementById(templateId);
+    return template.content.firstElementChild.cloneNode(true);
+  }
+
+  function fillCard(card, row) {
+    inputsOf(card).forEach(function (input) {
+      write(input, row[input.getAttribute("data-field")]);
+    });
+  }
+
+  function addPerson(row) {
+    var card = makeCard("person-template");
+    fillCard(card, row || {});
+    card.hidden = true;
+    personBox.appendChild(card);
+    checkIdentity(card, false);
+    return card;
+  }
+
+  function addDeath(row) {
+    var card = makeCard("death-template");
+    fillCard(card, row || {});
+    deathBox.appendChild(card);
+    return card;
+  }
+
+  function renumber() {
+    var cards = personCards();
+    var h = householdValues().values;
+    cards.forEach(function (card, index) {
+      var name = field(card, "d1_name").value.trim();
+      var heading = format(T.person, { n: index + 1, total: cards.length });
+      var relationship = field(card, "d2_relationship");
+      var head = h.h1_kind === 1 && relationship && relationship.value === "0";
+      card.querySelector("[data-person-heading]").textContent =
+        (name || heading) + (head ? "（" + T.head + "）" : "");
+      card.setAttribute("data-row", String(index + 1));
+      card.hidden = index !== state.current;
+    });
+    var title = root.querySelector("[data-person-title]");
+    title.textContent = cards.length ? format(T.person, { n: state.current + 1, total: cards.length }) : "";
+    root.querySelector("[data-person-count]").textContent = cards.length ? "(" + cards.length + ")" : "";
+    var none = root.querySelector("[data-no-persons]");
+    none.hidden = cards.length > 0;
+    none.textContent = T.noPersons;
+    root.querySelector("[data-person-prev]").disabled = state.current <= 0;
+    root.querySelector("[data-person-next]").disabled = state.current >= cards.length - 1;
+    root.querySelector("[data-person-remove]").disabled = cards.length === 0;
+    deathCards().forEach(function (card, index) {
+      card.setAttribute("data-row", String(index + 1));
+      card.querySelector("[data-death-heading]").textContent = format(T.death, { n: index + 1 });
+    });
+  }
+
+  function emptyDeath(card) {
+    var v = values(card);
+    return !v.name && v.birth_year === null && v.death_year === null && !v.id_number;
+  }
+
+  // The death register follows H4 by sex: add rows up to the counts, drop surplus rows that are still empty.
+  function syncDeaths() {
+    var h = householdValues().values;
+    var wanted = { 1: h.h4_deaths_male || 0, 2: h.h4_deaths_female || 0 };
+    [1, 2].forEach(function (sex) {
+      var rows = deathCards().filter(function (card) { return values(card).sex === sex; });
+      for (var n = rows.length; n < wanted[sex]; n += 1) {
+        addDeath({ sex: sex });
+      }
+      for (var i = rows.length - 1; i >= wanted[sex]; i -= 1) {
+        if (emptyDeath(rows[i])) {
+          rows[i].remove();
+        }
+      }
+    });
+    renumber();
+  }
+
+  function ensurePersons() {
+    if (data.allDead) { return; }
+    var h = householdValues().values;
+    var expected = (h.h2_present || 0) + (h.h2_away || 0);
+    if (personCards().length === 0) {
+      var head = { d1_name: data.headNameListed || "" };
+      if (h.h1_kind === 1) { head.d2_relationship = 0; }
+      addPerson(head);
+      schedule();
+    }
+    while (personCards().length < Math.min(expected, 50)) {
+      addPerson({});
+      schedule();
+    }
+    renumber();
+  }
+
+  // --- steps ------------------------------------------------------------------------------------------------
+
+  function showStep(step, personIndex) {
+    if (step === "persons" && data.allDead) { step = "deaths"; }
+    state.step = step;
+    if (typeof personIndex === "number") { state.current = personIndex; }
+    if (step === "persons") { ensurePersons(); }
+    if (step === "deaths") { syncDeaths(); }
+    Array.prototype.forEach.call(root.querySelectorAll("[data-step]"), function (panel) {
+      panel.hidden = panel.getAttribute("data-step") !== step;
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("[data-step-link]"), function (link) {
+      link.classList.toggle("current", link.getAttribute("data-step-link") === step);
+      if (link.getAttribute("data-step-link") === step) {
+        link.setAttribute("aria-current", "step");
+      } else {
+        link.removeAttribute("aria-current");
+      }
+    });
+    renumber();
+    applySkipLogic();
+    var hash = step === "persons" ? "persons-" + (state.current + 1) : step;
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", "#" + hash);
+    }
+  }
+
+  function stepOrder() {
+    var order = ["household"];
+    if (!data.allDead) { order.push("persons"); }
+    if (!root.querySelector("[data-deaths-step]").hidden) { order.push("deaths"); }
+    return order;
+  }
+
+  function nextStep() {
+    if (state.step === "persons" && state.current < personCards().length - 1) {
+      showStep("persons", state.current + 1);
+      window.scrollTo(0, root.offsetTop);
+      return;
+    }
+    var order = stepOrder();
+    var index = order.indexOf(state.step);
+    if (index >= 0 && index < order.length - 1) {
+      showStep(order[index + 1], order[index + 1] === "persons" ? 0 : undefined);
+      window.scrollTo(0, root.offsetTop);
+    } else {
+      goToSummary(root.querySelector("a[data-goto-summary]"));
+    }
+  }
+
+  function previousStep() {
+    var order = stepOrder();
+    var index = order.indexOf(state.step);
+    if (index > 0) {
+      var previous = order[index - 1];
+      showStep(previous, previous === "persons" ? Math.max(0, personCards().length - 1) : undefined);
+    }
+  }
+
+  // --- issues from the server ---------------------------------------------------------------------------
+
+  function locate(issue) {
+    var item = issue.item || "";
+    if (issue.row === null || issue.row === undefined) {
+      return { container: householdPanel, step: "household" };
+    }
+    if (item.charAt(0) === "S") {
+      return { container: deathCards()[issue.row - 1], step: "deaths" };
+    }
+    return { container: personCards()[issue.row - 1], step: "persons", index: issue.row - 1 };
+  }
+
+  function showIssues(issues) {
+    state.issues = issues;
+    Array.prototype.forEach.call(root.querySelectorAll("fieldset.item"), function (fieldset) {
+      fieldset.classList.remove("has-hard", "has-warning");
+      var node = fieldset.querySelector("[data-msg]");
+      if (node) {
+        node.hidden = true;
+        node.textContent = "";
+      }
+    });
+    var list = root.querySelector("[data-issues-list]");
+    list.textContent = "";
+    var hard = 0, warn = 0;
+    issues.forEach(function (issue) {
+      if (issue.severity === "hard") { hard += 1; } else { warn += 1; }
+      var where = locate(issue);
+      var li = document.createElement("li");
+      li.className = "issue issue-" + issue.severity;
+      var link = document.createElement("button");
+      link.type = "button";
+      link.className = "link-button";
+      link.textContent = issue.location + "：" + issue.message;
+      link.addEventListener("click", function () {
+        showStep(where.step, where.index);
+        var target = where.container && where.container.querySelector('fieldset[data-item="' + issue.item + '"]');
+        if (target) { target.scrollIntoView({ block: "center" }); }
+      });
+      li.appendChild(link);
+      list.appendChild(li);
+      var fieldset = where.container && where.container.querySelector('fieldset[data-item="' + issue.item + '"]');
+      if (fieldset) {
+        fieldset.classList.add(issue.severity === "hard" ? "has-hard" : "has-warning");
+        var node = fieldset.querySelector("[data-msg]");
+        node.hidden = false;
+        node.textContent = (node.textContent ? node.textContent + " " : "") + issue.message;
+      }
+    });
+    root.querySelector("[data-issues-count]").textContent = issues.length
+      ? format(T.issuesCount, { hard: hard, warn: warn }) : T.issuesNone;
+  }
+
+  function showComments() {
+    (data.comments || []).forEach(function (comment) {
+      var parts = comment.item.split("@");
+      var container = parts.length > 1
+        ? (parts[0].charAt(0) === "S" ? deathCards() : personCards())[parseInt(parts[1], 10) - 1]
+        : householdPanel;
+      var fieldset = container && container.querySelector('fieldset[data-item="' + parts[0] + '"]');
+      if (fieldset) { fieldset.classList.add("has-comment"); }
+    });
+  }
+
+  // --- autosave ---------------------------------------------------------------------------------------------
+
+  function setStatus(text, level) {
+    statusNode.textContent = text;
+    statusNode.className = "save-status" + (level ? " " + level : "");
+  }
+
+  function payload() {
+    var h = householdValues().values;
+    var body = { version: state.version, household: h };
+    if (!data.allDead) {
+      body.persons = personCards().map(function (card, index) {
+        var p = effective(values(card), function (v) { return personAsked(v, h); }).values;
+        p.row_no = index + 1;
+        return p;
+      });
+    } else {
+      body.persons = [];
+    }
+    body.deaths = deathCards().map(function (card, index) {
+      var d = effective(values(card), deathAsked).values;
+      d.row_no = index + 1;
+      return d;
+    });
+    if (reasonInput) { body.reason = reasonInput.value.trim(); }
+    delete body.household.household_no;
+    return body;
+  }
+
+  function showErrors(body) {
+    var box = root.querySelector("[data-save-errors]");
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    var errors = (body && body.errors) || [];
+    if (!errors.length && body && body.message) {
+      errors = [{ label: "", messages: [body.message] }];
+    }
+    errors.forEach(function (error) {
+      var li = document.createElement("li");
+      li.textContent = (error.label ? error.label + "：" : "") + error.messages.join(" ");
+      list.appendChild(li);
+    });
+    box.hidden = errors.length === 0;
+  }
+
+  function conflict(message) {
+    state.conflict = true;
+    clearTimeout(state.timer);
+    var box = root.querySelector("[data-conflict]");
+    box.querySelector("[data-conflict-text]").textContent = T.conflict + (message ? " (" + message + ")" : "");
+    box.hidden = false;
+    setStatus(T.conflict, "bad");
+    box.scrollIntoView({ block: "start" });
+  }
+
+  function schedule() {
+    if (state.conflict) { return; }
+    state.dirty = true;
+    setStatus(T.unsaved, "warn");
+    clearTimeout(state.timer);
+    state.timer = setTimeout(save, 700);
+  }
+
+  function save(keepalive) {
+    clearTimeout(state.timer);
+    if (state.conflict) { return Promise.resolve(false); }
+    if (state.saving) {
+      state.queued = true;
+      return state.saving;
+    }
+    if (state.needsReason && reasonInput && reasonInput.value.trim().length < 4) {
+      setStatus(T.reasonFirst, "bad");
+      reasonInput.focus();
+      return Promise.resolve(false);
+    }
+    var body = payload();
+    state.dirty = false;
+    setStatus(T.saving);
+    state.saving = fetch(data.urls.autosave, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: !!keepalive,
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        return { status: response.status, body: json };
+      }, function () {
+        return { status: response.status, body: {} };
+      });
+    }).then(function (result) {
+      state.saving = null;
+      if (result.status === 200) {
+        state.version = result.body.version;
+        state.status = result.body.state;
+        if (state.status !== "signed" && state.needsReason) {
+          state.needsReason = false;
+          var reasonBox = root.querySelector("[data-reason-box]");
+          if (reasonBox) { reasonBox.hidden = true; }
+        }
+        state.failed = false;
+        showErrors(null);
+        showIssues(result.body.issues || []);
+        setStatus(T.saved + " " + (result.body.saved_at || ""), "ok");
+      } else if (result.status === 409) {
+        conflict(result.body.message);
+        return false;
+      } else {
+        state.failed = true;
+        showErrors(result.body);
+        setStatus(T.invalid, "bad");
+      }
+      if (state.queued || state.dirty) {
+        state.queued = false;
+        return save();
+      }
+      return result.status === 200;
+    }, function () {
+      state.saving = null;
+      state.dirty = true;
+      setStatus(T.offline, "bad");
+      clearTimeout(state.retry);
+      state.retry = setTimeout(save, 5000);
+      return false;
+    });
+    return state.saving;
+  }
+
+  function goToSummary(link) {
+    var href = link.getAttribute("href");
+    if (!state.dirty && !state.saving && !state.failed) {
+      window.location.href = href;
+      return;
+    }
+    save().then(function (ok) {
+      if (ok && !state.dirty) { window.location.href = href; }
+    });
+  }
+
+  // --- wiring -------------------------------------------------------------------------------------------
+
+  function onEdit(event) {
+    var input = event.target;
+    if (!input.hasAttribute || !input.hasAttribute("data-field")) { return; }
+    var name = input.getAttribute("data-field");
+    var card = input.closest("[data-person]");
+    if (card && (name === "d3_id_number" || name === "d5_birth_year" || name === "d5_birth_month" || name === "d4_sex")) {
+      checkIdentity(card, name === "d3_id_number");
+    }
+    checkIncomplete(card || input.closest("[data-death]") || householdPanel);
+    if (name === "d1_name" || name === "d2_relationship" || name === "h1_kind") { renumber(); }
+    applySkipLogic();
+    schedule();
+  }
+
+  root.addEventListener("input", onEdit);
+  root.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.hasAttribute && (input.getAttribute("data-field") === "h4_deaths_male" ||
+        input.getAttribute("data-field") === "h4_deaths_female")) {
+      syncDeaths();
+      applySkipLogic();
+    }
+    if (input.tagName === "SELECT") { onEdit(event); }
+  });
+  if (reasonInput) {
+    reasonInput.addEventListener("input", function () { if (state.dirty) { schedule(); } });
+  }
+
+  Array.prototype.forEach.call(root.querySelectorAll("[data-step-link]"), function (link) {
+    link.addEventListener("click", function () {
+      showStep(link.getAttribute("data-step-link"), link.getAttribute("data-step-link") === "persons" ? 0 : undefined);
+    });
+  });
+  Array.prototype.forEach.call(root.querySelectorAll("[data-next]"), function (button) {
+    button.addEventListener("click", nextStep);
+  });
+  Array.prototype.forEach.call(root.querySelectorAll("[data-prev]"), function (button) {
+    button.addEventListener("click", previousStep);
+  });
+  Array.prototype.forEach.call(root.querySelectorAll("a[data-goto-summary]"), function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      goToSummary(link);
+    });
+  });
+  root.querySelector("[data-person-prev]").addEventListener("click", function () {
+    if (state.current > 0) { showStep("persons", state.current - 1); }
+  });
+  root.querySelector("[data-person-next]").addEventListener("click", function () {
+    if (state.current < personCards().length - 1) { showStep("persons", state.current + 1); }
+  });
+  root.querySelector("[data-person-add]").addEventListener("click", function () {
+    addPerson({});
+    showStep("persons", personCards().length - 1);
+    schedule();
+  });
+  root.querySelector("[data-person-remove]").addEventListener("click", function () {
+    var cards = personCards();
+    if (!cards.length || !window.confirm(T.removeConfirm)) { return; }
+    cards[state.current].remove();
+    state.current = Math.max(0, Math.min(state.current, cards.length - 2));
+    showStep("persons", state.current);
+    schedule();
+  });
+
+  // Closing the tab or the phone locking: send what is pending, with keepalive so it outlives the page.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden" && state.dirty) { save(true); }
+  });
+  window.addEventListener("pagehide", function () {
+    if (state.dirty) { save(true); }
+  });
+
+  // --- start ------------------------------------------------------------------------------------------------
+
+  (function start() {
+    inputsOf(householdPanel).forEach(function (input) {
+      write(input, data.household[input.getAttribute("data-field")]);
+    });
+    (data.persons || []).forEach(function (row) { addPerson(row); });
+    (data.deaths || []).forEach(function (row) { addDeath(row); });
+    applySkipLogic();
+    var hash = (window.location.hash || "").replace("#", "");
+    var match = /^persons-(\d+)$/.exec(hash);
+    if (match) {
+      showStep("persons", Math.max(0, Math.min(parseInt(match[1], 10) - 1, personCards().length - 1)));
+    } else if (hash === "deaths" && !root.querySelector("[data-deaths-step]").hidden) {
+      showStep("deaths");
+    } else {
+      showStep("household");
+    }
+    showIssues(state.issues);
+    showComments();
+    setStatus(T.saved, "ok");
+  })();
+})();
