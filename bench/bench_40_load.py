@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 
 from bench_00_seed import ensure_seeded
-from run import ROOT, Benchmark, BenchContext, Measured
+from run import ROOT, BenchContext, Benchmark, Measured
 
 TARGET_PER_SECOND = 100.0
 ENUMERATORS = 200
 OFFICES = 20
 DURATION = os.environ.get("LOAD_DURATION", "60s")
 
-PREPARE = r'''
+PREPARE = r"""
 import json
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
@@ -54,7 +54,7 @@ for member in members:
     session.create()
     offices.append({"session": session.session_key, "pages": [p for p in office_pages if not p.endswith("review-queue/")] or ["/"]})
 print(json.dumps({"enumerators": enumerators, "offices": offices}))
-'''
+"""
 
 
 def _free_port() -> int:
@@ -75,30 +75,66 @@ def _wait_for(port: int, timeout: float = 60) -> None:
 
 
 def run_load(context: BenchContext, *, enumerators: int, offices: int, duration: str, workers: int) -> dict[str, float]:
-    users = json.loads(context.python(PREPARE % {"enumerators": enumerators, "offices": offices}).stdout.strip().splitlines()[-1])
+    users = json.loads(
+        context.python(PREPARE % {"enumerators": enumerators, "offices": offices}).stdout.strip().splitlines()[-1]
+    )
     work = Path(tempfile.mkdtemp(prefix="census-load-"))
     (work / "users.json").write_text(json.dumps(users))
     port = _free_port()
     bindir = Path(sys.executable).parent
     server = subprocess.Popen(
-        [str(bindir / "gunicorn"), "census.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning"],
-        cwd=ROOT, env=context.env,
+        [
+            str(bindir / "gunicorn"),
+            "census.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=context.env,
     )
     try:
         _wait_for(port)
         env = {**context.env, "CENSUS_LOAD_USERS": str(work / "users.json")}
         subprocess.run(
-            [str(bindir / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(len(users["enumerators"]) + len(users["offices"])),
-             "-r", "50", "-t", duration, "--host", f"http://127.0.0.1:{port}", "--csv", str(work / "stats"), "--only-summary",
-             "--stop-timeout", "10"],
-            cwd=ROOT, env=env, check=False, capture_output=True, text=True, timeout=3600,
+            [
+                str(bindir / "locust"),
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "-u",
+                str(len(users["enumerators"]) + len(users["offices"])),
+                "-r",
+                "50",
+                "-t",
+                duration,
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--csv",
+                str(work / "stats"),
+                "--only-summary",
+                "--stop-timeout",
+                "10",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=3600,
         )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    rows = {row["Name"]: row for row in csv.DictReader(open(work / "stats_stats.csv", encoding="utf-8"))}
-    history = list(csv.DictReader(open(work / "stats_stats_history.csv", encoding="utf-8")))
+    with (
+        open(work / "stats_stats.csv", encoding="utf-8") as stats,
+        open(work / "stats_stats_history.csv", encoding="utf-8") as hist,
+    ):
+        rows = {row["Name"]: row for row in csv.DictReader(stats)}
+        history = list(csv.DictReader(hist))
     submit = rows["submit household"]
     total = rows["Aggregated"]
     seconds = (int(history[-1]["Timestamp"]) - int(history[0]["Timestamp"])) if len(history) > 1 else 1
@@ -129,5 +165,9 @@ def load(context: BenchContext) -> Measured:
 
 
 BENCHMARKS = [
-    Benchmark(name="load_locust", target=f"200 enumerators + 20 offices: no errors, ≥ {TARGET_PER_SECOND:.0f} submissions/s", run=load),
+    Benchmark(
+        name="load_locust",
+        target=f"200 enumerators + 20 offices: no errors, ≥ {TARGET_PER_SECOND:.0f} submissions/s",
+        run=load,
+    ),
 ]
