@@ -21,7 +21,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from census.models import Department, District, Township
-from census.scoping import ScopedQuerySet
+from census.scoping import ScopedQuerySet, ScopeKind, scope_of
 
 
 @deconstructible
@@ -65,6 +65,12 @@ def evidence_upload_to(instance: EvidenceFile, filename: str) -> str:
 
 class EvidenceFileQuerySet(ScopedQuerySet["EvidenceFile"]):
     scope_fields = {"district": "district_id", "township": "township_id", "department": "department_id"}
+
+    def visible_to(self, user):  # type: ignore[no-untyped-def,override]
+        # Least access: enumerators and supervisors have no page that shows evidence, so they fetch none.
+        if scope_of(user).kind is ScopeKind.SMALL_AREAS:
+            return self.none()
+        return super().visible_to(user)
 
 
 class EvidenceFile(models.Model):

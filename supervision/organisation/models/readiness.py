@@ -159,15 +159,16 @@ class UnitReadiness(models.Model):
         return self.unit.name
 
     @property
-    def deadline(self) -> datetime.date:
+    def kind_deadline(self) -> datetime.date:
+        """The deadline of this kind of unit (``with_deadline()`` annotates the same as ``deadline``)."""
         return readiness_deadline(self.unit_kind)
 
     def is_overdue(self, today: datetime.date) -> bool:
-        return self.ready_on is None and self.deadline < today
+        return self.ready_on is None and self.kind_deadline < today
 
     @property
     def is_late(self) -> bool:
-        return self.ready_on is not None and self.ready_on > self.deadline
+        return self.ready_on is not None and self.ready_on > self.kind_deadline
 
 
 class ReadinessItemQuerySet(ScopedQuerySet["ReadinessItem"]):

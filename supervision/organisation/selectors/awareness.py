@@ -34,6 +34,11 @@ class AwarenessRow:
         return self.aware / self.households if self.households else None
 
     @property
+    def percent(self) -> float | None:
+        rate = self.rate
+        return None if rate is None else round(rate * 100, 1)
+
+    @property
     def below_target(self) -> bool:
         rate = self.rate
         return rate is not None and rate < settings.ORGANISATION_AWARENESS_TARGET

@@ -90,6 +90,7 @@ def readiness_summary_by_township(
 class ReadinessTotals:
     units: int
     ready: int
+    late: int
     overdue: int
     by_component: dict[str, int]
 
@@ -107,7 +108,9 @@ def readiness_totals(user: StaffMember | AnonymousUser, *, today: datetime.date 
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return ReadinessTotals(units=counts["units"], ready=counts["ready"], overdue=overdue, by_component=done)
+    return ReadinessTotals(
+        units=counts["units"], ready=counts["ready"], late=visible.late().count(), overdue=overdue, by_component=done
+    )
 
 
 def readiness_by_township(*, user: StaffMember | AnonymousUser) -> dict[str, float]:

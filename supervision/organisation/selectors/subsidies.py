@@ -49,9 +49,10 @@ def subsidy_summary_by_township(
         .values("township_id", "township__name")
         .annotate(
             people=Count("staff", distinct=True),
-            due=Sum("amount_due"),
-            paid=Sum("amount_paid"),
-            outstanding=Sum("outstanding"),
+            # Named apart from the columns, so the filter below reads the column, not the sum.
+            due_sum=Sum("amount_due"),
+            paid_sum=Sum("amount_paid"),
+            outstanding_sum=Sum("outstanding"),
             overdue=Count("pk", filter=Q(outstanding__gt=0, due_on__lt=cutoff)),
         )
         .order_by("township_id")
@@ -61,9 +62,9 @@ def subsidy_summary_by_township(
             code=r["township_id"],
             name=r["township__name"],
             people=r["people"],
-            due=r["due"] or ZERO,
-            paid=r["paid"] or ZERO,
-            outstanding=r["outstanding"] or ZERO,
+            due=r["due_sum"] or ZERO,
+            paid=r["paid_sum"] or ZERO,
+            outstanding=r["outstanding_sum"] or ZERO,
             overdue=r["overdue"],
         )
         for r in rows

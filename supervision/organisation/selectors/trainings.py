@@ -106,12 +106,19 @@ class MissedQuarter:
 
 
 def training_missed_quarters(
-    user: StaffMember | AnonymousUser, *, today: datetime.date | None = None
+    user: StaffMember | AnonymousUser,
+    *,
+    today: datetime.date | None = None,
+    departments: list[Department] | None = None,
+    counts: dict[tuple[int, Quarter], int] | None = None,
 ) -> list[MissedQuarter]:
-    """Every finished quarter since the first one in which a department held no training in its line."""
+    """Every finished quarter since the first one in which a department held no training in its line.
+    ``departments`` and ``counts`` may be passed in when the caller has them already."""
     last = Quarter.of(today or _today()).previous()
-    departments = training_departments(user)
-    counts = training_counts(user, departments)
+    if departments is None:
+        departments = training_departments(user)
+    if counts is None:
+        counts = training_counts(user, departments)
     return [
         MissedQuarter(department=department, quarter=quarter)
         for department in departments
@@ -135,13 +142,20 @@ class DepartmentQuarters:
 
 
 def training_quarter_matrix(
-    user: StaffMember | AnonymousUser, *, year: int, today: datetime.date | None = None
+    user: StaffMember | AnonymousUser,
+    *,
+    year: int,
+    today: datetime.date | None = None,
+    departments: list[Department] | None = None,
+    counts: dict[tuple[int, Quarter], int] | None = None,
 ) -> list[DepartmentQuarters]:
     day = today or _today()
     current = Quarter.of(day)
     first = first_training_quarter()
-    departments = training_departments(user)
-    counts = training_counts(user, departments)
+    if departments is None:
+        departments = training_departments(user)
+    if counts is None:
+        counts = training_counts(user, departments)
     matrix = []
     for department in departments:
         cells = []

@@ -75,15 +75,20 @@ def department_check(*, actor: StaffMember, department: Department) -> None:
 # --- evidence files ------------------------------------------------------------------------------------
 
 
+def _upload_error(message: str) -> ValidationError:
+    # Keyed by the form field every page uses for the file, so the message appears next to it.
+    return ValidationError({"upload": message})
+
+
 def evidence_kind_of(upload: IO[bytes], *, name: str, size: int) -> str:
     """The evidence type of an upload, from its content; refuses what is empty, too large, of a type not
     allowed, or whose content does not match its name (a renamed executable is not a PDF)."""
     max_bytes = settings.ORGANISATION_EVIDENCE_MAX_BYTES
     allowed = [EXTENSIONS[t] for t in settings.ORGANISATION_EVIDENCE_TYPES if t in EXTENSIONS]
     if size <= 0:
-        raise ValidationError(_("The file “%(name)s” is empty.") % {"name": name})
+        raise _upload_error(_("The file “%(name)s” is empty.") % {"name": name})
     if size > max_bytes:
-        raise ValidationError(
+        raise _upload_error(
             _("The file “%(name)s” is %(size).1f MB; evidence files may be at most %(max)d MB.")
             % {"name": name, "size": size / 1024 / 1024, "max": max_bytes // (1024 * 1024)}
         )
@@ -91,13 +96,13 @@ def evidence_kind_of(upload: IO[bytes], *, name: str, size: int) -> str:
     claimed = EXTENSIONS.get(extension)
     allowed_names = ", ".join(sorted({str(kind.label) for kind in allowed}))
     if claimed is None or claimed not in allowed:
-        raise ValidationError(
+        raise _upload_error(
             _("“%(name)s” is not an allowed type of evidence. Allowed: %(types)s.")
             % {"name": name, "types": allowed_names}
         )
     actual = _sniff(upload)
     if actual != claimed:
-        raise ValidationError(
+        raise _upload_error(
             _("The content of “%(name)s” is not a %(kind)s file. Upload the document itself, not a renamed file.")
             % {"name": name, "kind": claimed.label}
         )

@@ -192,7 +192,7 @@ def subsidy_payment_record(
             }
         )
     not_in_future(paid_on, field="paid_on")
-    if actor.role == Role.TOWNSHIP_OFFICE and paying.pk != actor.township_id:
+    if actor.role == Role.TOWNSHIP_OFFICE and actor.township_id not in {paying.pk} & {due.township_id}:
         raise ValidationError(_("A township office records the payments it made itself."))
     if paying.district_id != due.district_id:
         raise ValidationError(_("The paying township must be in the same district."))

@@ -50,7 +50,7 @@ def awareness(request: StaffRequest) -> HttpResponse:
         village = Village.objects.visible_to(user).select_related("township").filter(code=within).first()
     chart = bar_chart(
         [r.name or r.code for r in rows],
-        [(_("Awareness rate"), [round(r.rate * 100, 1) if r.rate is not None else None for r in rows], "accent")],
+        [(_("Awareness rate"), [r.percent for r in rows], "accent")],
         percent=True,
         target=report.target * 100,
     )

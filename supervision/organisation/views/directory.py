@@ -13,7 +13,7 @@ from stdnum.cn import uscc
 
 from census.listing import paginate_list
 from census.models import Department, Township
-from census.permissions import StaffRequest, role_required
+from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
 from supervision.organisation.criteria import criteria_for
 from supervision.organisation.forms import (
@@ -162,12 +162,14 @@ def _render_unit(
 
 @require_GET
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=DirectoryUnit)
 def directory_unit(request: StaffRequest, pk: int) -> HttpResponse:
     return _render_unit(request, _unit(request, pk))
 
 
 @require_POST
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=DirectoryUnit)
 def directory_review(request: StaffRequest, pk: int) -> HttpResponse:
     unit = _unit(request, pk)
     form = DirectoryReviewForm(request.POST, kind=unit.kind)
@@ -193,6 +195,7 @@ def directory_review(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=DirectoryUnit)
 def directory_remove(request: StaffRequest, pk: int) -> HttpResponse:
     unit = _unit(request, pk)
     form = DirectoryRemoveForm(request.POST, request.FILES)
@@ -216,6 +219,7 @@ def directory_remove(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=DirectoryUnit)
 def directory_figure(request: StaffRequest, pk: int) -> HttpResponse:
     unit = _unit(request, pk)
     form = DirectoryFigureForm(request.POST, request.FILES)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from census.models import AuditAction
-from census.permissions import StaffRequest
+from census.permissions import StaffRequest, any_role, url_objects
 from census.services import audit_record
 from supervision.organisation.models import EvidenceFile
 
 
 @require_GET
-@login_required
+@any_role
+@url_objects(pk=EvidenceFile)
 def evidence_download(request: StaffRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(EvidenceFile.objects.visible_to(request.user), pk=pk)
     try:

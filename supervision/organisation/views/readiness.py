@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from census.listing import paginate_list
 from census.models import Township
-from census.permissions import StaffRequest, role_required
+from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
 from supervision.organisation.forms import ReadinessItemForm, ReadinessMemberForm, add_service_errors
 from supervision.organisation.models import (
@@ -55,7 +56,7 @@ def readiness_list(request: StaffRequest) -> HttpResponse:
     listing = paginate_list(
         request,
         qs,
-        search_fields=("township__name", "village__name", "department__name", "village_id", "township_id"),
+        search_fields=("township__name", "village__name", "department__name", "village__code", "township__code"),
         sortable=("unit_kind", "deadline", "ready_on", "done_count", "township_id"),
         default_sort="deadline",
     )
@@ -89,6 +90,7 @@ def readiness_list(request: StaffRequest) -> HttpResponse:
             "township": township,
             "state": state,
             "can_ensure": is_district(user),
+            "deadlines": settings.ORGANISATION_READINESS_DEADLINES,
         },
     )
 
@@ -142,6 +144,7 @@ def _render_detail(
 
 @require_GET
 @role_required(*READINESS_ROLES)
+@url_objects(pk=UnitReadiness)
 def readiness_detail(request: StaffRequest, pk: int) -> HttpResponse:
     readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=pk)
     return _render_detail(request, readiness)
@@ -149,6 +152,7 @@ def readiness_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*READINESS_ROLES)
+@url_objects(pk=ReadinessItem)
 def readiness_item_update(request: StaffRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ReadinessItem.objects.visible_to(request.user).select_related("readiness"), pk=pk)
     readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=item.readiness_id)
@@ -173,6 +177,7 @@ def readiness_item_update(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*READINESS_ROLES)
+@url_objects(pk=UnitReadiness)
 def readiness_member_add(request: StaffRequest, pk: int) -> HttpResponse:
     readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=pk)
     form = ReadinessMemberForm(request.POST)
@@ -189,6 +194,7 @@ def readiness_member_add(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*READINESS_ROLES)
+@url_objects(pk=ReadinessMember)
 def readiness_member_remove(request: StaffRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(ReadinessMember.objects.visible_to(request.user), pk=pk)
     try:

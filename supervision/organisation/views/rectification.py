@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from census.listing import paginate_list
 from census.models import Role
-from census.permissions import StaffRequest, role_required
+from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
 from supervision.organisation.forms import (
     ItemCloseForm,
@@ -140,12 +140,14 @@ def _render_item(
 
 @require_GET
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=RectificationItem)
 def rectification_item(request: StaffRequest, pk: int) -> HttpResponse:
     return _render_item(request, _item(request, pk))
 
 
 @require_POST
 @role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=RectificationItem)
 def rectification_task_create(request: StaffRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
     form = RectificationTaskForm(request.POST, user=request.user)
@@ -162,6 +164,7 @@ def rectification_task_create(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=RectificationItem)
 def rectification_item_close(request: StaffRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
     form = ItemCloseForm(request.POST)
@@ -178,6 +181,7 @@ def rectification_item_close(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=RectificationItem)
 def rectification_recheck(request: StaffRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
     form = RecheckForm(request.POST)
@@ -232,12 +236,14 @@ def _render_task(
 
 @require_GET
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=RectificationTask)
 def rectification_task(request: StaffRequest, pk: int) -> HttpResponse:
     return _render_task(request, _task(request, pk))
 
 
 @require_POST
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=RectificationTask)
 def rectification_task_answer(request: StaffRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = TaskAnswerForm(request.POST, request.FILES)
@@ -260,6 +266,7 @@ def rectification_task_answer(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*DISTRICT_AND_DEPARTMENTS)
+@url_objects(pk=RectificationTask)
 def rectification_task_evidence(request: StaffRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = TaskEvidenceForm(request.POST, request.FILES)
@@ -276,6 +283,7 @@ def rectification_task_evidence(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=RectificationTask)
 def rectification_task_return(request: StaffRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = TaskReturnForm(request.POST)

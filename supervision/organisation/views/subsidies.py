@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from census.listing import paginate_list
 from census.models import Township
-from census.permissions import StaffRequest, role_required
+from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
 from supervision.organisation.forms import (
     SubsidyExportForm,
@@ -78,6 +80,11 @@ def subsidy_list(request: StaffRequest) -> HttpResponse:
         {
             "listing": listing,
             "summary": summary,
+            "totals": {
+                "due": sum((row.due for row in summary), Decimal("0")),
+                "paid": sum((row.paid for row in summary), Decimal("0")),
+                "outstanding": sum((row.outstanding for row in summary), Decimal("0")),
+            },
             "chart": chart,
             "overdue": overdue[:10],
             "overdue_count": overdue.count(),
@@ -188,12 +195,14 @@ def _due(request: StaffRequest, pk: int) -> SubsidyDue:
 
 @require_GET
 @role_required(*OFFICE_ROLES)
+@url_objects(pk=SubsidyDue)
 def subsidy_detail(request: StaffRequest, pk: int) -> HttpResponse:
     return _render_detail(request, _due(request, pk))
 
 
 @require_POST
 @role_required(*OFFICE_ROLES)
+@url_objects(pk=SubsidyDue)
 def subsidy_pay(request: StaffRequest, pk: int) -> HttpResponse:
     due = _due(request, pk)
     form = SubsidyPaymentForm(request.POST)
@@ -210,6 +219,7 @@ def subsidy_pay(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*OFFICE_ROLES)
+@url_objects(pk=SubsidyDue)
 def subsidy_reduce(request: StaffRequest, pk: int) -> HttpResponse:
     due = _due(request, pk)
     form = SubsidyReductionForm(request.POST, user=request.user)

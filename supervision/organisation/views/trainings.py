@@ -62,10 +62,10 @@ def training_list(request: StaffRequest) -> HttpResponse:
         sortable=("held_on", "department__code", "subject", "trainees"),
         default_sort="-held_on",
     )
-    missed = selectors.training_missed_quarters(user, today=day)
     quarters = quarters_between(first_training_quarter(), Quarter.of(day))
     departments = selectors.training_departments(user)
     counts = selectors.training_counts(user, departments)
+    missed = selectors.training_missed_quarters(user, today=day, departments=departments, counts=counts)
     colors = ("accent", "ok", "warn", "bad", "muted")
     chart = bar_chart(
         [str(q) for q in quarters],
@@ -80,7 +80,9 @@ def training_list(request: StaffRequest) -> HttpResponse:
         {
             "form": form,
             "listing": listing,
-            "matrix": selectors.training_quarter_matrix(user, year=year, today=day),
+            "matrix": selectors.training_quarter_matrix(
+                user, year=year, today=day, departments=departments, counts=counts
+            ),
             "missed": missed,
             "chart": chart,
             "year": year,
