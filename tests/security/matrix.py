@@ -450,13 +450,14 @@ class Matrix:
 
         # Allowed roles read: never 403, never a crash.
         get_not_allowed = False
-        saw_inside = not object_params
+        saw_inside = not object_params or any(
+            all(object_inside(p, user) is not None for p in object_params.values()) for user in allowed.values()
+        )
         if "get" in methods:
             for who, user in allowed.items():
                 values = self._values(params, user)
                 if values is None:
                     continue
-                saw_inside = saw_inside or all(object_inside(p, user) is not None for p in object_params.values())
                 path = endpoint.path(values)
                 response = self.request(who, "get", path)
                 get_not_allowed = get_not_allowed or response.status_code == 405
