@@ -1,0 +1,478 @@
+"""Findings of the nightly checks (谁普查、谁负责), the check runs that produce them, and the hukou roster.
+
+A ``Finding`` is one rule broken by one record — a person row, a household, an area, an enumerator's work or a
+roster entry — with the evidence (the values that broke the rule), the person responsible (the signer of the
+record; for area and staff rules the enumerator or nobody, when an office acts) and that person's supervisor.
+``(rule, key)`` is unique: ``key`` is the identity of the evidence (``h<household>:<row>:<item>``,
+``s<staff>:<day>``, ``a<area code>``, ``r<ID number>:<village>``), so re-running the checks updates a finding
+instead of adding another.
+
+Its life: ``open`` → ``corrected`` (the record was changed and signed again; found by the next run) or
+``explained`` (the registrar's explanation, signed with their password) → ``verified`` by the supervisor.
+A finding whose cause is gone without a new signature closes itself (``closed``) with a note; one that comes
+back is opened again. Overdue open findings are escalated to the township office (``escalated_at``).
+
+A ``CheckRun`` is one run of the catalogue over a scope, fanned out as one ``CheckRunPart`` per township;
+the part's findings are written in one transaction together with its ``done`` mark, so a worker killed in
+the middle leaves nothing half-written. ``HukouRosterEntry`` is the public-security roster (户口整顿) that
+the roster rules compare with the registrations; ``RosterAreaCount`` holds its classification per area.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from census.models import District, SmallArea, Township, Village
+from census.scoping import Scope, ScopedQuerySet, ScopeKind, scope_of
+from enumeration.models import Household, Signature
+
+AREA_SCOPE_FIELDS = {
+    "district": "township__district_id",
+    "township": "township_id",
+    "village": "village_id",
+    "small_area": "small_area_id",
+}
+
+
+class FindingState(models.TextChoices):
+    OPEN = "open", _("Open")
+    EXPLAINED = "explained", _("Explained by the registrar")
+    CORRECTED = "corrected", _("Corrected and signed again")
+    VERIFIED = "verified", _("Verified by the supervisor")
+    CLOSED = "closed", _("Closed: the cause is gone")
+
+
+# Waiting for the supervisor.
+AWAITING_VERIFICATION = (FindingState.EXPLAINED, FindingState.CORRECTED)
+UNRESOLVED_STATES = (FindingState.OPEN, *AWAITING_VERIFICATION)
+
+
+class FindingQuerySet(ScopedQuerySet["Finding"]):
+    scope_fields = AREA_SCOPE_FIELDS
+
+    def visible_to(self, user):  # type: ignore[no-untyped-def,override]
+        scope: Scope = scope_of(user)
+        if scope.kind is ScopeKind.SMALL_AREAS:
+            # A field worker sees the findings of their small areas and every finding routed to them, also
+            # those about their own work (anomalies) that belong to no small area.
+            in_areas = super().visible_to(user)
+            routed = self.filter(Q(responsible_id=scope.staff_id) | Q(supervisor_id=scope.staff_id))
+            return in_areas | routed
+        return super().visible_to(user)
+
+    def open(self) -> FindingQuerySet:
+        """Findings the registrar still has to act on (what the dashboards count)."""
+        return self.filter(state=FindingState.OPEN)
+
+    def unresolved(self) -> FindingQuerySet:
+        return self.filter(state__in=UNRESOLVED_STATES)
+
+    def awaiting_verification(self) -> FindingQuerySet:
+        return self.filter(state__in=AWAITING_VERIFICATION)
+
+    def responsible_is(self, staff: Any) -> FindingQuerySet:
+        return self.filter(responsible=staff)
+
+    def supervised_by(self, staff: Any) -> FindingQuerySet:
+        return self.filter(supervisor=staff)
+
+    def escalated(self) -> FindingQuerySet:
+        return self.filter(escalated_at__isnull=False)
+
+    def of_rule(self, code: str) -> FindingQuerySet:
+        return self.filter(rule=code)
+
+
+class Finding(models.Model):
+    rule = models.CharField(_("rule"), max_length=40)
+    rule_group = models.CharField(_("group"), max_length=12)
+    severity = models.CharField(_("severity"), max_length=8)
+    acts = models.CharField(_("who acts"), max_length=20)
+    # The identity of the evidence: unique with the rule, so that a re-run updates instead of duplicating.
+    key = models.CharField(_("key"), max_length=120)
+    # What a person reads: "<small area><户编号>#<row>", an area code, "staff:<username>", "roster:<ID number>".
+    record_key = models.CharField(_("record"), max_length=60, db_index=True)
+    state = models.CharField(_("state"), max_length=10, choices=FindingState.choices, default=FindingState.OPEN)
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("household")
+    )
+    row_no = models.PositiveSmallIntegerField(_("row"), null=True, blank=True)
+    item = models.CharField(_("item"), max_length=8, blank=True)
+    small_area = models.ForeignKey(
+        SmallArea, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("small area")
+    )
+    village = models.ForeignKey(
+        Village, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("village")
+    )
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    # The enumerator whose work an anomaly is about (staff rules).
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("enumerator concerned"),
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("responsible (谁普查、谁负责)"),
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supervised_findings",
+        verbose_name=_("supervisor"),
+    )
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    # The record's signature when the finding was last seen: a newer one means the record was signed again.
+    signature = models.ForeignKey(
+        Signature, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("signature")
+    )
+
+    explanation = models.TextField(_("explanation"), blank=True)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("explained by"),
+    )
+    explained_at = models.DateTimeField(_("explained at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("corrected or closed at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to the township office"), null=True, blank=True)
+
+    first_seen_at = models.DateTimeField(_("first found"))
+    last_seen_at = models.DateTimeField(_("last found"))
+    first_run = models.ForeignKey(
+        "quality.CheckRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("run")
+    )
+    last_run = models.ForeignKey(
+        "quality.CheckRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("run")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["-first_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "key"], name="finding_unique_rule_key"),
+            models.CheckConstraint(condition=Q(state__in=FindingState.values), name="finding_state_valid"),
+            models.CheckConstraint(
+                condition=~Q(state=FindingState.EXPLAINED) | ~Q(explanation=""), name="finding_explained_has_text"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=FindingState.VERIFIED) | Q(verified_by__isnull=False),
+                name="finding_verified_has_verifier",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["responsible", "state"]),
+            models.Index(fields=["supervisor", "state"]),
+            models.Index(fields=["township", "state"]),
+            models.Index(fields=["small_area", "state"]),
+            models.Index(fields=["household"]),
+            models.Index(fields=["state", "first_seen_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.record_key} ({self.state})"
+
+
+class FindingEventKind(models.TextChoices):
+    DETECTED = "detected", _("Found")
+    REOPENED = "reopened", _("Found again")
+    EXPLAINED = "explained", _("Explained")
+    CORRECTED = "corrected", _("Corrected and signed again")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Explanation not accepted")
+    CLOSED = "closed", _("Closed: the cause is gone")
+    ESCALATED = "escalated", _("Escalated to the township office")
+
+
+class FindingEventQuerySet(ScopedQuerySet["FindingEvent"]):
+    scope_fields = {
+        "district": "finding__township__district_id",
+        "township": "finding__township_id",
+        "village": "finding__village_id",
+        "small_area": "finding__small_area_id",
+    }
+
+
+class FindingEvent(models.Model):
+    """The history of a finding: who did what, when (the checks themselves act with no actor)."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events", verbose_name=_("finding"))
+    kind = models.CharField(_("what"), max_length=10, choices=FindingEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    run = models.ForeignKey(
+        "quality.CheckRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("run")
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    at = models.DateTimeField(_("time"))
+
+    objects = FindingEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("finding event")
+        verbose_name_plural = _("finding events")
+        ordering = ["finding_id", "at", "id"]
+        indexes = [models.Index(fields=["finding", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} {self.kind}"
+
+
+# --- runs ------------------------------------------------------------------------------------------------
+
+
+class RunMode(models.TextChoices):
+    INCREMENTAL = "incremental", _("Incremental (changed households and the cross-record rules)")
+    FULL = "full", _("Full")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CheckRunQuerySet(ScopedQuerySet["CheckRun"]):
+    scope_fields = {"district": "district_id", "township": "township_id"}
+
+    def visible_to(self, user):  # type: ignore[no-untyped-def,override]
+        scope: Scope = scope_of(user)
+        if scope.kind is ScopeKind.TOWNSHIP:
+            # A township office sees its own runs and the district-wide ones (the nightly run).
+            return self.filter(Q(township_id=scope.code) | Q(township__isnull=True, district_id=scope.code[:6]))
+        return super().visible_to(user)
+
+    def done(self) -> CheckRunQuerySet:
+        return self.filter(status=RunStatus.DONE)
+
+    def active(self) -> CheckRunQuerySet:
+        return self.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
+
+
+class CheckRun(models.Model):
+    mode = models.CharField(_("mode"), max_length=12, choices=RunMode.choices)
+    status = models.CharField(_("status"), max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", verbose_name=_("district"))
+    # Empty for a run over the whole district.
+    township = models.ForeignKey(
+        Township, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("township")
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    job = models.ForeignKey(
+        "census.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("job")
+    )
+    parts_total = models.PositiveIntegerField(_("townships"), default=0)
+    parts_done = models.PositiveIntegerField(_("townships done"), default=0)
+    # {"checks": {name: seconds summed over the townships}, "counts": {...}, "households": n}
+    stats = models.JSONField(_("statistics"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = CheckRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("check run")
+        verbose_name_plural = _("check runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(parts_done__lte=models.F("parts_total")), name="run_parts_within_total"),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.mode} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == RunStatus.DONE:
+            return 100
+        return int(100 * self.parts_done / self.parts_total) if self.parts_total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+
+class PartStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CheckRunPartQuerySet(ScopedQuerySet["CheckRunPart"]):
+    scope_fields = {"district": "township__district_id", "township": "township_id"}
+
+
+class CheckRunPart(models.Model):
+    """One township of a run. Whoever holds its advisory lock runs it; a dead worker's lock dies with it."""
+
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="parts", verbose_name=_("run"))
+    # Empty for the district part: the rules that look across townships (duplicates).
+    township = models.ForeignKey(
+        Township, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("township")
+    )
+    status = models.CharField(_("status"), max_length=8, choices=PartStatus.choices, default=PartStatus.QUEUED)
+    # Incremental runs check the households changed after this moment (empty: every signed household).
+    since = models.DateTimeField(_("households changed since"), null=True, blank=True)
+    households = models.PositiveIntegerField(_("households checked"), default=0)
+    stats = models.JSONField(_("statistics"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = CheckRunPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("check run part")
+        verbose_name_plural = _("check run parts")
+        ordering = ["run_id", "township_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "township"], name="run_part_unique_township", nulls_distinct=False)
+        ]
+        indexes = [models.Index(fields=["township", "status", "-finished_at"])]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.township_id} {self.status}"
+
+
+# --- the hukou roster (户口整顿) -------------------------------------------------------------------------
+
+
+class HukouRosterEntryQuerySet(ScopedQuerySet["HukouRosterEntry"]):
+    scope_fields = AREA_SCOPE_FIELDS
+
+
+class HukouRosterEntry(models.Model):
+    """One person on the household-registration roster that public security hands to the census office."""
+
+    id_number = models.CharField(_("citizen ID number"), max_length=18)
+    name = models.CharField(_("name"), max_length=50)
+    sex = models.PositiveSmallIntegerField(_("sex"))
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    birth_month = models.PositiveSmallIntegerField(_("month of birth"))
+    # Where the hukou is: down to the village (普查区), and to the small area where the roster says so.
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", verbose_name=_("village"))
+    small_area = models.ForeignKey(
+        SmallArea, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("small area")
+    )
+    household_no = models.PositiveSmallIntegerField(_("household number (户编号)"), null=True, blank=True)
+    address = models.CharField(_("hukou address"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported"))
+
+    objects = HukouRosterEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hukou roster entry (户籍)")
+        verbose_name_plural = _("hukou roster")
+        ordering = ["village_id", "small_area_id", "household_no", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="roster_id_format"),
+            models.CheckConstraint(condition=Q(sex__in=(1, 2)), name="roster_sex_code"),
+            models.CheckConstraint(condition=Q(birth_month__gte=1, birth_month__lte=12), name="roster_birth_month"),
+            models.CheckConstraint(
+                condition=Q(household_no__isnull=True) | Q(household_no__gte=1, household_no__lte=999),
+                name="roster_household_no_3_digits",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["id_number"]),
+            models.Index(fields=["township"]),
+            models.Index(fields=["village"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id} {self.name}"
+
+
+class RosterAreaCountQuerySet(ScopedQuerySet["RosterAreaCount"]):
+    scope_fields = AREA_SCOPE_FIELDS
+
+
+class RosterAreaCount(models.Model):
+    """The roster comparison of one area, refreshed by every check run (dashboards read these rows).
+
+    Roster persons are counted where their hukou is; registered persons not on the roster where they were
+    registered. ``small_area`` is empty for roster persons whose hukou the roster gives only to the village.
+    """
+
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", verbose_name=_("village"))
+    small_area = models.ForeignKey(
+        SmallArea, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("small area")
+    )
+    roster = models.PositiveIntegerField(_("on the roster"), default=0)
+    living_here = models.PositiveIntegerField(_("hukou here, living here"), default=0)
+    living_elsewhere = models.PositiveIntegerField(_("hukou here, living elsewhere (人户分离)"), default=0)
+    not_registered = models.PositiveIntegerField(_("on the roster, registered nowhere"), default=0)
+    registered = models.PositiveIntegerField(_("registered"), default=0)
+    not_on_roster_local = models.PositiveIntegerField(
+        _("registered with hukou in the district, not on the roster"), default=0
+    )
+    not_on_roster_other = models.PositiveIntegerField(
+        _("registered with hukou elsewhere, not on the roster"), default=0
+    )
+    refreshed_at = models.DateTimeField(_("refreshed"))
+
+    objects = RosterAreaCountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("roster comparison of an area")
+        verbose_name_plural = _("roster comparison")
+        ordering = ["village_id", "small_area_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "small_area"], name="roster_count_unique_area", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.small_area_id or self.village_id}: {self.roster}"

@@ -1,0 +1,44 @@
+"""The nightly implementation of the rule catalogue: one module per rule group, every check set-based SQL.
+
+``CHECKS`` lists every check in the order a township part runs them. ``RULE_CHECKS`` maps each catalogue code
+to the check that finds it; a test asserts that every rule of the catalogue has one.
+"""
+
+from __future__ import annotations
+
+from supervision.quality.checks import (
+    aggregates,
+    anomalies,
+    coverage,
+    duplicates,
+    form,
+    identity,
+    persons,
+    process,
+    relationships,
+    roster,
+    structure,
+)
+from supervision.quality.checks.base import Check, PartContext
+
+HOUSEHOLD_CHECKS: list[Check] = [
+    *form.CHECKS,
+    *identity.CHECKS,
+    *structure.CHECKS,
+    *relationships.CHECKS,
+    *persons.CHECKS,
+    *process.HOUSEHOLD_CHECKS,
+]
+CROSS_CHECKS: list[Check] = [
+    *process.CROSS_CHECKS,
+    *duplicates.CHECKS,
+    *coverage.CHECKS,
+    *roster.CHECKS,
+    *anomalies.CHECKS,
+    *aggregates.CHECKS,
+]
+CHECKS: list[Check] = [*HOUSEHOLD_CHECKS, *CROSS_CHECKS]
+BY_NAME: dict[str, Check] = {check.name: check for check in CHECKS}
+RULE_CHECKS: dict[str, Check] = {code: check for check in CHECKS for code in check.codes}
+
+__all__ = ["BY_NAME", "CHECKS", "CROSS_CHECKS", "HOUSEHOLD_CHECKS", "RULE_CHECKS", "Check", "PartContext"]

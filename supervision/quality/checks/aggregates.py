@@ -1,0 +1,104 @@
+"""G. Aggregates per small area, village (普查区) and township (reference §4.1 G), over signed forms.
+
+Each rule is one grouped query with GROUPING SETS, so the three levels cost one pass. A township office acts on
+them. The bounds and their reasons are in ``enumeration.rules.thresholds`` (binomial z-scores against chance,
+the reference's ranges against harmless deviations, minimum sizes against small numbers).
+
+* ``AREA_SEX_RATIO`` — persons of family households: ratio outside 85–125 and |z| > 5 against 105;
+* ``AREA_HOUSEHOLD_SIZE`` — mean size of family households outside 1.5–4 (20 households at least);
+* ``AREA_INFANTS_VS_BIRTHS`` — persons aged 0 against the H3 births, off by 5 and by 20%;
+* ``AREA_MONTH_HEAPING`` — share born in January above 2/12 and z > 5 against 1/12;
+* ``AREA_HUKOU_PENDING_SHARE`` — 户口待定 share above 2%, at least 10 persons, z > 5 against 0.3%.
+"""
+
+from __future__ import annotations
+
+from enumeration.rules.thresholds import threshold
+from supervision.quality.checks.base import Check, age_sql
+
+_Z = float(threshold("z_max"))
+_LEVELS = "GROUPING SETS ((s.small_area_id, s.village_id), (s.village_id), ())"
+
+PERSONS = f"""
+SELECT p.d4_sex, p.d5_birth_month, p.d8_hukou_place, {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age,
+       s.small_area_id, s.village_id, s.family
+FROM enumeration_person p JOIN q_signed s ON s.id = p.household_id
+WHERE s.household_no <> 999 AND NOT s.is_foreign
+"""
+
+
+def _area_finding(code: str, grouped: str, condition: str, values: str) -> Check:
+    sql = f"""
+SELECT '{code}', 'a' || coalesce(sa.code, v.code, t.code), coalesce(sa.code, v.code, t.code),
+       NULL::bigint, NULL::int, '', c.small_area_id, c.village_id, %(township)s, NULL::bigint, NULL::bigint,
+       NULL::bigint,
+       jsonb_build_object('area', coalesce(v.name || sa.name, v.name, t.name) || ' ' ||
+                                  coalesce(sa.code, v.code, t.code), {values})
+FROM ({grouped}) c
+LEFT JOIN census_smallarea sa ON sa.id = c.small_area_id
+LEFT JOIN census_village v ON v.code = c.village_id
+CROSS JOIN (SELECT code, name FROM census_township WHERE code = %(township)s) t
+WHERE {condition}
+"""
+    return Check(name=code, codes=(code,), kind="cross", group="G", sql=sql)
+
+
+_P = float(threshold("male_share_expected"))
+_SR_LOW, _SR_HIGH = threshold("area_sex_ratio_range")
+SEX_RATIO = _area_finding(
+    "AREA_SEX_RATIO",
+    f"SELECT s.small_area_id, s.village_id, count(*) FILTER (WHERE s.d4_sex = 1) AS male, "
+    f"count(*) FILTER (WHERE s.d4_sex = 2) AS female FROM ({PERSONS}) s WHERE s.family GROUP BY {_LEVELS}",
+    f"male + female >= {int(threshold('area_sex_ratio_min_persons'))} "
+    f"AND (female = 0 OR 100.0 * male / female NOT BETWEEN {float(_SR_LOW)} AND {float(_SR_HIGH)}) "
+    f"AND abs(male - {_P} * (male + female)) / sqrt((male + female) * {_P} * (1 - {_P})) > {_Z}",
+    "'ratio', CASE WHEN female = 0 THEN NULL ELSE round(100.0 * male / female, 1) END, 'male', male, 'female', female",
+)
+
+_SIZE_LOW, _SIZE_HIGH = threshold("area_household_size_range")
+HOUSEHOLD_SIZE = _area_finding(
+    "AREA_HOUSEHOLD_SIZE",
+    "SELECT s.small_area_id, s.village_id, count(*) AS households, avg(n) AS size FROM ("
+    "SELECT s.id, s.small_area_id, s.village_id, (SELECT count(*) FROM enumeration_person p "
+    "WHERE p.household_id = s.id) AS n FROM q_signed s WHERE s.family AND NOT s.is_foreign "
+    f"AND s.household_no <> 999) s GROUP BY {_LEVELS}",
+    f"households >= {int(threshold('area_household_size_min_households'))} "
+    f"AND size NOT BETWEEN {float(_SIZE_LOW)} AND {float(_SIZE_HIGH)}",
+    "'size', round(size, 2), 'households', households",
+)
+
+_GAP = int(threshold("infants_births_min_gap"))
+_SHARE = float(threshold("infants_births_max_share"))
+INFANTS = _area_finding(
+    "AREA_INFANTS_VS_BIRTHS",
+    "SELECT s.small_area_id, s.village_id, sum(s.infants) AS infants, sum(s.births) AS births FROM ("
+    "SELECT s.small_area_id, s.village_id, coalesce(h.h3_births_male, 0) + coalesce(h.h3_births_female, 0) AS births, "
+    f"(SELECT count(*) FROM enumeration_person p WHERE p.household_id = s.id "
+    f"AND {age_sql('p.d5_birth_year', 'p.d5_birth_month')} = 0) AS infants "
+    "FROM q_signed s JOIN enumeration_household h ON h.id = s.id WHERE NOT s.is_foreign AND s.household_no <> 999"
+    f") s GROUP BY {_LEVELS}",
+    f"abs(infants - births) >= {_GAP} AND abs(infants - births) > {_SHARE} * births",
+    "'infants', infants, 'births', births",
+)
+
+_MONTH_SHARE = float(threshold("month_heaping_min_share"))
+MONTH_HEAPING = _area_finding(
+    "AREA_MONTH_HEAPING",
+    "SELECT s.small_area_id, s.village_id, count(*) AS n, count(*) FILTER (WHERE s.d5_birth_month = 1) AS k "
+    f"FROM ({PERSONS}) s WHERE s.d5_birth_month IS NOT NULL GROUP BY {_LEVELS}",
+    f"n >= {int(threshold('month_heaping_min_persons'))} AND 1.0 * k / n > {_MONTH_SHARE} "
+    f"AND (k - n / 12.0) / sqrt(n * (1 / 12.0) * (11 / 12.0)) > {_Z}",
+    "'share', to_char(100.0 * k / n, 'FM990.0') || '%%', 'january', k, 'persons', n",
+)
+
+_PENDING = float(threshold("hukou_pending_expected_share"))
+PENDING = _area_finding(
+    "AREA_HUKOU_PENDING_SHARE",
+    "SELECT s.small_area_id, s.village_id, count(*) AS n, count(*) FILTER (WHERE s.d8_hukou_place = 5) AS k "
+    f"FROM ({PERSONS}) s GROUP BY {_LEVELS}",
+    f"k >= {int(threshold('hukou_pending_min_count'))} AND 1.0 * k / n > {float(threshold('hukou_pending_min_share'))} "
+    f"AND (k - {_PENDING} * n) / sqrt(n * {_PENDING} * (1 - {_PENDING})) > {_Z}",
+    "'share', to_char(100.0 * k / n, 'FM990.0') || '%%', 'pending', k, 'persons', n",
+)
+
+CHECKS = [SEX_RATIO, HOUSEHOLD_SIZE, INFANTS, MONTH_HEAPING, PENDING]

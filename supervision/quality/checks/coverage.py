@@ -1,0 +1,68 @@
+"""Coverage per small area: registered against listed (摸底).
+
+* ``COVERAGE_HOUSEHOLDS`` — once a small area's registration is complete (no household is still only listed),
+  its registered households against the households on its listing (户主姓名底册): households registered that the
+  listing never had mean the listing missed them; fewer mean listed households vanished.
+* ``COVERAGE_PERSONS`` — the persons on the signed forms of listed households against the persons the listing
+  expected for those households: fewer registered than listed is the classic omission (漏登).
+
+Both fire when the gap exceeds ``coverage_min_gap`` and ``coverage_tolerance`` of the listed count. The
+small area's enumerator answers for it, their supervisor acts (catalogue).
+"""
+
+from __future__ import annotations
+
+from enumeration.rules.thresholds import threshold
+from supervision.quality.checks.base import SIGNED_SQL, Check
+
+# The enumerator of each small area (the lowest-numbered one if several share it).
+AREA_ENUMERATOR = "(SELECT min(a.staff_id) FROM census_smallareaassignment a WHERE a.small_area_id = sa.id)"
+
+_GAP = (
+    f"abs(registered - listed) > greatest({int(threshold('coverage_min_gap'))}, "
+    f"{float(threshold('coverage_tolerance'))} * listed)"
+)
+
+
+def _finding(code: str, counts: str) -> str:
+    return f"""
+SELECT '{code}', 'a' || sa.code, sa.code, NULL::bigint, NULL::int, '', sa.id, sa.village_id, sa.township_id,
+       NULL::bigint, {AREA_ENUMERATOR}, NULL::bigint,
+       jsonb_build_object('registered', c.registered, 'listed', c.listed, 'gap', c.registered - c.listed)
+FROM ({counts}) c JOIN census_smallarea sa ON sa.id = c.small_area_id
+WHERE {_GAP}
+"""
+
+
+HOUSEHOLDS = Check(
+    name="COVERAGE_HOUSEHOLDS",
+    codes=("COVERAGE_HOUSEHOLDS",),
+    kind="cross",
+    group="coverage",
+    sql=_finding(
+        "COVERAGE_HOUSEHOLDS",
+        "SELECT h.small_area_id, count(*) FILTER (WHERE h.state <> 'listed') AS registered, "
+        "count(*) FILTER (WHERE h.listed_at IS NOT NULL) AS listed FROM enumeration_household h "
+        "WHERE h.township_id = %(township)s GROUP BY h.small_area_id "
+        "HAVING count(*) FILTER (WHERE h.state = 'listed') = 0",
+    ),
+    doc="A small area whose registration is complete has registered the households it listed.",
+)
+
+PERSONS = Check(
+    name="COVERAGE_PERSONS",
+    codes=("COVERAGE_PERSONS",),
+    kind="cross",
+    group="coverage",
+    sql=_finding(
+        "COVERAGE_PERSONS",
+        "SELECT h.small_area_id, sum(coalesce(p.persons, 0)) AS registered, sum(h.expected_persons) AS listed "
+        "FROM enumeration_household h LEFT JOIN (SELECT household_id, count(*) AS persons FROM enumeration_person "
+        "WHERE township_id = %(township)s GROUP BY household_id) p ON p.household_id = h.id "
+        f"WHERE h.township_id = %(township)s AND h.state IN {SIGNED_SQL} AND h.listed_at IS NOT NULL "
+        "AND h.household_no <> 999 GROUP BY h.small_area_id",
+    ),
+    doc="The signed forms of listed households hold the persons the listing expected.",
+)
+
+CHECKS = [HOUSEHOLDS, PERSONS]

@@ -1,0 +1,301 @@
+"""Running the checks of one part in PostgreSQL: temporary tables, the checks, and the merge into findings.
+
+Everything here runs inside the part's transaction (see ``services.check_run_part_execute``): the detections of
+all checks go to the temporary table ``q_det``, warnings the registrar already explained on the form are dropped,
+and then one statement upserts the findings — ``(rule, key)`` is unique, so a finding is updated, never
+duplicated — and one statement resolves the findings of the part's domain that the checks no longer produce:
+``corrected`` when the record was signed again since, ``explained`` when it was signed again with a note on this
+warning, ``closed`` (the cause is gone) otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.backends.utils import CursorWrapper
+
+from enumeration import ledger
+from enumeration.rules.catalogue import RULES, Severity
+from supervision.quality.checks import CROSS_CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
+from supervision.quality.checks.base import SIGNED_SQL, STRIP_CHARACTERS, age_sql
+
+DET_COLUMNS = (
+    "code, key, record_key, household_id, row_no, item, small_area_id, village_id, township_id, staff_id, "
+    "responsible_id, signature_id, evidence"
+)
+
+_HOUSEHOLD_FORM_COLUMNS = ", ".join(
+    f"h.{name}"
+    for name in dict.fromkeys([*ledger.HOUSEHOLD_CONTENT_FIELDS, "version", "in_long_form_sample", "expected_persons"])
+    if name != "household_no"
+)
+
+WARNING_CODES = [rule.code for rule in RULES if rule.severity is Severity.WARNING]
+
+
+@dataclass
+class PartResult:
+    households: int = 0
+    detections: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _execute(cursor: CursorWrapper, sql: str, params: dict[str, Any] | Sequence[Any] | None = None) -> None:
+    cursor.execute(sql, params if params is not None else {})
+
+
+def tune_session(cursor: CursorWrapper) -> None:
+    """Settings for one part's transaction: room for hashes and sorts, and no JIT for a few hundred quick queries."""
+    # temp_buffers only takes effect before a session's first temporary table; later it is silently ignored.
+    _execute(cursor, "SET temp_buffers = '128MB'")
+    _execute(cursor, "SET LOCAL work_mem = '64MB'")
+    _execute(cursor, "SET LOCAL jit = off")
+
+
+def create_signed(cursor: CursorWrapper, townships: Sequence[str]) -> None:
+    """``q_signed``: every signed household of the townships, with its signer and area code."""
+    _execute(
+        cursor,
+        f"""
+        CREATE TEMP TABLE q_signed ON COMMIT DROP AS
+        SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
+               h.current_signature_id AS signature_id, s.signer_id,
+               coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code, h.updated_at,
+               coalesce(h.h1_kind = 1, false) AS family, h.form_kind = 'foreign' AS is_foreign
+        FROM enumeration_household h JOIN census_smallarea sa ON sa.id = h.small_area_id
+        LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
+        WHERE h.township_id = ANY(%(townships)s) AND h.state IN {SIGNED_SQL}
+        """,
+        {"townships": list(townships)},
+    )
+    _execute(cursor, "CREATE INDEX ON q_signed (id)")
+    _execute(cursor, "ANALYZE q_signed")
+
+
+def create_household_tables(cursor: CursorWrapper, township: str, since: datetime | None) -> int:
+    """``q_hh``, ``q_p``, ``q_d``: the households a part checks (changed since ``since``, or all), with rows."""
+    changed = "WHERE s.updated_at > %(since)s" if since is not None else ""
+    _execute(
+        cursor,
+        f"""
+        CREATE TEMP TABLE q_hh ON COMMIT DROP AS
+        SELECT s.id, s.small_area_id, s.village_id, s.township_id, s.household_no, s.registrar_id, s.signature_id,
+               s.signer_id, s.responsible_id, s.area_code, s.household_no <> 999 AS regular, s.is_foreign, s.family,
+               h.in_long_form_sample AS long_form, {_HOUSEHOLD_FORM_COLUMNS}
+        FROM q_signed s JOIN enumeration_household h ON h.id = s.id {changed}
+        """,
+        {"since": since},
+    )
+    _execute(cursor, "CREATE UNIQUE INDEX ON q_hh (id)")
+    _execute(cursor, "ANALYZE q_hh")
+    _execute(
+        cursor,
+        f"""
+        CREATE TEMP TABLE q_p ON COMMIT DROP AS
+        SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
+               {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age
+        FROM enumeration_person p JOIN q_hh h ON h.id = p.household_id
+        WHERE p.township_id = %(township)s
+        """,
+        {"township": township},
+    )
+    _execute(cursor, "CREATE INDEX ON q_p (household_id)")
+    _execute(cursor, "ANALYZE q_p")
+    _execute(
+        cursor,
+        """
+        CREATE TEMP TABLE q_d ON COMMIT DROP AS
+        SELECT d.* FROM enumeration_deathrecord d JOIN q_hh h ON h.id = d.household_id
+        WHERE d.township_id = %(township)s
+        """,
+        {"township": township},
+    )
+    _execute(cursor, "CREATE INDEX ON q_d (household_id)")
+    _execute(cursor, "ANALYZE q_d")
+    _execute(cursor, "SELECT count(*) FROM q_hh")
+    return int(cursor.fetchone()[0])
+
+
+def create_detections(cursor: CursorWrapper) -> None:
+    _execute(
+        cursor,
+        """
+        CREATE TEMP TABLE q_det (code text, key text, record_key text, household_id bigint, row_no int, item text,
+            small_area_id bigint, village_id text, township_id text, staff_id bigint, responsible_id bigint,
+            signature_id bigint, evidence jsonb) ON COMMIT DROP
+        """,
+    )
+
+
+def _household_insert(check: Check) -> str:
+    """Wrap a household check: its rows get their key, record key, area, responsible and signature from q_hh."""
+    responsible = "h.registrar_id" if check.name == "SIGNED_BY_OTHER" else "h.responsible_id"
+    return f"""
+    INSERT INTO q_det ({DET_COLUMNS})
+    SELECT x.code, 'h' || x.household_id || ':' || coalesce(x.row_no, 0) || ':' || x.item,
+           h.area_code || lpad(h.household_no::text, 3, '0') ||
+             CASE WHEN x.row_no IS NOT NULL AND left(x.code, 5) <> 'DEATH' THEN '#' || x.row_no ELSE '' END,
+           x.household_id, x.row_no, x.item, h.small_area_id, h.village_id, h.township_id, NULL,
+           {responsible}, h.signature_id, x.evidence
+    FROM ({check.sql}) x(code, household_id, row_no, item, evidence) JOIN q_hh h ON h.id = x.household_id
+    """
+
+
+def run_checks(cursor: CursorWrapper, context: PartContext, checks: Iterable[Check], result: PartResult) -> None:
+    for check in checks:
+        started = time.perf_counter()
+        if check.kind == "household":
+            sql = _household_insert(check)
+        else:
+            sql = f"INSERT INTO q_det ({DET_COLUMNS}) {check.sql}"
+        _execute(cursor, sql, check.parameters(context))
+        result.timings[check.name] = result.timings.get(check.name, 0.0) + time.perf_counter() - started
+
+
+def drop_explained_warnings(cursor: CursorWrapper) -> None:
+    """Warnings with a note on the form (≥ 2 characters, as at signing) were explained at entry."""
+    _execute(
+        cursor,
+        """
+        DELETE FROM q_det d USING q_hh h
+        WHERE d.household_id = h.id AND d.code = ANY(%(codes)s)
+          AND length(btrim(coalesce(h.warning_notes ->> (d.code || coalesce('@' || d.row_no, '')), ''), %(strip)s)) >= 2
+        """,
+        {"codes": WARNING_CODES, "strip": STRIP_CHARACTERS},
+    )
+
+
+def _rules_values() -> str:
+    rows = ", ".join(f"('{r.code}', '{r.group}', '{r.severity}', '{r.acts}')" for r in RULES)
+    return f"(VALUES {rows}) r(code, grp, severity, acts)"
+
+
+REOPEN = "(f.state IN ('corrected', 'closed') OR (f.state = 'verified' AND f.explanation = ''))"
+
+
+def merge(
+    cursor: CursorWrapper,
+    *,
+    run_id: int,
+    now: datetime,
+    domain: str,
+    domain_params: dict[str, Any],
+    result: PartResult,
+) -> None:
+    """Upsert the detections and resolve the findings of ``domain`` (an SQL condition on ``f``) not detected."""
+    started = time.perf_counter()
+    params = {"run": run_id, "now": now, **domain_params}
+    _execute(cursor, "SELECT count(*) FROM q_det")
+    result.detections += int(cursor.fetchone()[0])
+    _execute(
+        cursor,
+        f"""
+        CREATE TEMP TABLE q_prev ON COMMIT DROP AS
+        SELECT f.id, f.state, {REOPEN} AS reopen FROM quality_finding f
+        WHERE EXISTS (SELECT 1 FROM q_det d WHERE d.code = f.rule AND d.key = f.key)
+        """,
+    )
+    _execute(
+        cursor,
+        f"""
+        INSERT INTO quality_finding AS f (rule, rule_group, severity, acts, key, record_key, state, household_id,
+            row_no, item, small_area_id, village_id, township_id, staff_id, responsible_id, supervisor_id, evidence,
+            signature_id, explanation, note, first_seen_at, last_seen_at, first_run_id, last_run_id, updated_at)
+        SELECT DISTINCT ON (d.code, d.key) d.code, r.grp, r.severity, r.acts, d.key, d.record_key, 'open',
+            d.household_id, d.row_no, coalesce(d.item, ''), d.small_area_id, d.village_id, d.township_id, d.staff_id,
+            d.responsible_id, sv.supervisor_id, d.evidence, d.signature_id, '', '', %(now)s, %(now)s, %(run)s,
+            %(run)s, %(now)s
+        FROM q_det d JOIN {_rules_values()} ON r.code = d.code
+        LEFT JOIN census_supervisorassignment sv ON sv.enumerator_id = d.responsible_id
+        ORDER BY d.code, d.key, d.evidence::text
+        ON CONFLICT (rule, key) DO UPDATE SET
+            record_key = EXCLUDED.record_key, household_id = EXCLUDED.household_id, row_no = EXCLUDED.row_no,
+            item = EXCLUDED.item, small_area_id = EXCLUDED.small_area_id, village_id = EXCLUDED.village_id,
+            township_id = EXCLUDED.township_id, staff_id = EXCLUDED.staff_id,
+            responsible_id = EXCLUDED.responsible_id, supervisor_id = EXCLUDED.supervisor_id,
+            evidence = EXCLUDED.evidence, signature_id = EXCLUDED.signature_id,
+            last_seen_at = EXCLUDED.last_seen_at, last_run_id = EXCLUDED.last_run_id, updated_at = EXCLUDED.updated_at,
+            state = CASE WHEN {REOPEN} THEN 'open' ELSE f.state END,
+            resolved_at = CASE WHEN {REOPEN} THEN NULL ELSE f.resolved_at END,
+            verified_by_id = CASE WHEN {REOPEN} THEN NULL ELSE f.verified_by_id END,
+            verified_at = CASE WHEN {REOPEN} THEN NULL ELSE f.verified_at END,
+            escalated_at = CASE WHEN {REOPEN} THEN NULL ELSE f.escalated_at END,
+            note = CASE WHEN {REOPEN} THEN 'reappeared' ELSE f.note END
+        """,
+        params,
+    )
+    _execute(
+        cursor,
+        """
+        INSERT INTO quality_findingevent (finding_id, kind, run_id, note, at)
+        SELECT f.id, CASE WHEN p.id IS NULL THEN 'detected' ELSE 'reopened' END, %(run)s, '', %(now)s
+        FROM quality_finding f JOIN (SELECT DISTINCT code, key FROM q_det) d ON d.code = f.rule AND d.key = f.key
+        LEFT JOIN q_prev p ON p.id = f.id
+        WHERE p.id IS NULL OR p.reopen
+        """,
+        params,
+    )
+    cursor.execute("SELECT count(*) FILTER (WHERE NOT reopen), count(*) FILTER (WHERE reopen) FROM q_prev")
+    seen, reopened = cursor.fetchone()
+    _execute(cursor, "SELECT count(DISTINCT (code, key)) FROM q_det")
+    distinct = int(cursor.fetchone()[0])
+    result.counts["new"] = result.counts.get("new", 0) + distinct - int(seen) - int(reopened)
+    result.counts["reopened"] = result.counts.get("reopened", 0) + int(reopened)
+
+    # Findings of the domain that were open (or explained) and are no longer detected.
+    _execute(
+        cursor,
+        f"""
+        WITH gone AS (
+            SELECT f.id FROM quality_finding f
+            WHERE f.state IN ('open', 'explained') AND ({domain})
+              AND NOT EXISTS (SELECT 1 FROM q_det d WHERE d.code = f.rule AND d.key = f.key)
+        ), decided AS (
+            SELECT f.id,
+                   h.id IS NOT NULL AND h.current_signature_id IS DISTINCT FROM f.signature_id AS signed_again,
+                   nullif(btrim(coalesce(h.warning_notes ->> (f.rule || coalesce('@' || f.row_no, '')), ''),
+                                %(strip)s), '') AS form_note,
+                   s.signer_id, s.signed_at, h.current_signature_id
+            FROM quality_finding f JOIN gone g ON g.id = f.id
+            LEFT JOIN enumeration_household h ON h.id = f.household_id AND h.state IN {SIGNED_SQL}
+            LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
+        ), resolved AS (
+            UPDATE quality_finding f SET
+                state = CASE WHEN d.signed_again AND f.severity = 'warning' AND length(d.form_note) >= 2
+                             THEN 'explained' WHEN d.signed_again THEN 'corrected' ELSE 'closed' END,
+                explanation = CASE WHEN d.signed_again AND f.severity = 'warning' AND length(d.form_note) >= 2
+                                   THEN d.form_note ELSE f.explanation END,
+                explained_by_id = CASE WHEN d.signed_again AND f.severity = 'warning' AND length(d.form_note) >= 2
+                                       THEN d.signer_id ELSE f.explained_by_id END,
+                explained_at = CASE WHEN d.signed_again AND f.severity = 'warning' AND length(d.form_note) >= 2
+                                    THEN d.signed_at ELSE f.explained_at END,
+                signature_id = coalesce(d.current_signature_id, f.signature_id),
+                resolved_at = %(now)s,
+                note = CASE WHEN d.signed_again AND f.severity = 'warning' AND length(d.form_note) >= 2
+                            THEN 'note_on_form' WHEN d.signed_again THEN 'corrected' ELSE 'cause_gone' END,
+                last_run_id = %(run)s, updated_at = %(now)s
+            FROM decided d WHERE f.id = d.id
+            RETURNING f.id, f.state
+        )
+        INSERT INTO quality_findingevent (finding_id, kind, run_id, note, at)
+        SELECT id, state, %(run)s, '', %(now)s FROM resolved
+        RETURNING kind
+        """,
+        {**params, "strip": STRIP_CHARACTERS},
+    )
+    for (kind,) in cursor.fetchall():
+        result.counts[kind] = result.counts.get(kind, 0) + 1
+    result.timings["merge"] = result.timings.get("merge", 0.0) + time.perf_counter() - started
+
+
+def household_rules() -> list[str]:
+    return [code for check in HOUSEHOLD_CHECKS for code in check.codes]
+
+
+def cross_rules(kind: str) -> list[str]:
+    return [code for check in CROSS_CHECKS if check.kind == kind for code in check.codes]

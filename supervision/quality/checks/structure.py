@@ -1,0 +1,183 @@
+"""B. Household structure: head, counts (H2/H3/H4), the death register, 户编号 999, housing (H5–H7).
+
+The SQL twins of ``_structure`` (head rules), ``_counts``, ``_deaths``, ``_all_dead`` and the housing part of
+``_household_items`` in ``enumeration.rules.entry``.
+"""
+
+from __future__ import annotations
+
+from enumeration.rules.thresholds import threshold
+from supervision.quality.checks.base import Check, codes, evidence
+
+# Per household: persons, heads, spouses, the first row's relationship, persons here, infants by sex.
+PERSON_COUNTS = """
+SELECT h.id AS household_id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female,
+       count(p.id) AS persons,
+       count(p.id) FILTER (WHERE p.d2_relationship = 0) AS heads,
+       count(p.id) FILTER (WHERE p.d2_relationship = 1) AS spouses,
+       count(p.id) FILTER (WHERE p.d7_residence = 1) AS here,
+       count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 1) AS infants_male,
+       count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 2) AS infants_female
+FROM q_hh h LEFT JOIN q_p p ON p.household_id = h.id
+WHERE h.regular AND {where}
+GROUP BY h.id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female
+"""
+
+FAMILY_COUNTS = PERSON_COUNTS.format(where="h.family")
+CENSUS_COUNTS = PERSON_COUNTS.format(where="NOT h.is_foreign")
+
+# The death rows ``_deaths`` reads: it stops at the first row with a blank S2–S5 item (after reporting it), so
+# rows after that one are never looked at. ``blank_item`` is the item of the first blank field of a row.
+DEATH_ROWS = """
+SELECT d.*, first_blank.row_no AS first_blank_row,
+       CASE WHEN d.name = '' THEN 'S2' WHEN d.sex IS NULL THEN 'S3'
+            WHEN d.birth_year IS NULL OR d.birth_month IS NULL THEN 'S4'
+            WHEN d.death_year IS NULL OR d.death_month IS NULL THEN 'S5' END AS blank_item
+FROM q_d d JOIN q_hh h ON h.id = d.household_id
+LEFT JOIN LATERAL (
+    SELECT min(b.row_no) AS row_no FROM q_d b WHERE b.household_id = d.household_id
+      AND (b.name = '' OR b.sex IS NULL OR b.birth_year IS NULL OR b.birth_month IS NULL
+           OR b.death_year IS NULL OR b.death_month IS NULL)
+) first_blank ON true
+WHERE (NOT h.is_foreign OR NOT h.regular) AND (first_blank.row_no IS NULL OR d.row_no <= first_blank.row_no)
+"""
+# Complete death rows that ``_deaths`` reads past DEATH_BEFORE_BIRTH: the window and S7/S8 checks.
+DEATH_ROWS_COMPLETE = f"SELECT * FROM ({DEATH_ROWS}) d WHERE d.blank_item IS NULL"
+
+ALL_DEAD_FILLED = (
+    "h1_kind",
+    "h2_present",
+    "h2_away",
+    "h3_births_male",
+    "h3_births_female",
+    "h5_residence_type",
+    "h6_floor_area",
+    "h7_rooms",
+)
+
+# Regular households whose H5 is answered with a valid code (``_household_items`` stops otherwise).
+HOUSING = f"SELECT h.* FROM q_hh h WHERE h.regular AND h.h5_residence_type IN {codes('H5')}"
+HOUSING_COMPLETE = (
+    f"SELECT h.* FROM ({HOUSING}) h WHERE h.h5_residence_type = 1 AND h.h6_floor_area IS NOT NULL "
+    "AND h.h7_rooms IS NOT NULL AND h.h6_floor_area > 0 AND h.h7_rooms >= 1"
+)
+
+
+def _check(code: str, sql: str, doc: str) -> Check:
+    return Check(name=code, codes=(code,), kind="household", sql=sql, group="B", doc=doc)
+
+
+CHECKS = [
+    _check(
+        "HEAD_NOT_FIRST",
+        "SELECT 'HEAD_NOT_FIRST', household_id, row_no, 'D2', '{}'::jsonb FROM ("
+        "SELECT DISTINCT ON (p.household_id) p.household_id, p.row_no, p.d2_relationship FROM q_p p "
+        "WHERE p.regular AND p.family ORDER BY p.household_id, p.row_no) first "
+        "WHERE d2_relationship IS DISTINCT FROM 0",
+        "A family household's first row is its head.",
+    ),
+    _check(
+        "HEAD_NOT_UNIQUE",
+        "SELECT 'HEAD_NOT_UNIQUE', household_id, NULL::int, 'D2', "
+        + evidence(count="heads")
+        + f" FROM ({FAMILY_COUNTS}) c WHERE heads <> 1",
+        "Exactly one head in a family household.",
+    ),
+    _check(
+        "PERSON_COUNT_MISMATCH",
+        "SELECT 'PERSON_COUNT_MISMATCH', household_id, NULL::int, 'H2', "
+        + evidence(declared="h2_present + h2_away", rows="persons")
+        + f" FROM ({CENSUS_COUNTS}) c "
+        "WHERE h2_present IS NOT NULL AND h2_away IS NOT NULL AND h2_present + h2_away <> persons",
+        "H2a + H2b equals the person rows.",
+    ),
+    _check(
+        "PRESENT_COUNT_MISMATCH",
+        "SELECT 'PRESENT_COUNT_MISMATCH', household_id, NULL::int, 'H2', "
+        + evidence(declared="h2_present", rows="here")
+        + f" FROM ({CENSUS_COUNTS}) c WHERE h2_present IS NOT NULL AND h2_away IS NOT NULL "
+        "AND h2_present <> here AND h2_present + h2_away = persons",
+        "H2a equals the rows whose D7 is this small area.",
+    ),
+    _check(
+        "BIRTHS_MISMATCH",
+        "SELECT 'BIRTHS_MISMATCH', household_id, NULL::int, 'H3', "
+        + evidence(h3_male="h3_births_male", h3_female="h3_births_female", male="infants_male", female="infants_female")
+        + f" FROM ({CENSUS_COUNTS}) c WHERE h3_births_male IS NOT NULL AND h3_births_female IS NOT NULL "
+        "AND (h3_births_male, h3_births_female) <> (infants_male, infants_female)",
+        "H3 by sex equals the members aged 0.",
+    ),
+    _check(
+        "DEATHS_MISMATCH",
+        "SELECT 'DEATHS_MISMATCH', h.id, NULL::int, 'H4', "
+        + evidence(h4_male="h.h4_deaths_male", h4_female="h.h4_deaths_female", male="c.male", female="c.female")
+        + " FROM q_hh h CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE d.sex = 1) AS male, "
+        "count(*) FILTER (WHERE d.sex = 2) AS female FROM q_d d WHERE d.household_id = h.id) c "
+        "WHERE (NOT h.is_foreign OR NOT h.regular) AND h.h4_deaths_male IS NOT NULL "
+        "AND h.h4_deaths_female IS NOT NULL AND (h.h4_deaths_male, h.h4_deaths_female) <> (c.male, c.female)",
+        "H4 by sex equals the death register.",
+    ),
+    _check(
+        "DEATH_BEFORE_BIRTH",
+        "SELECT 'DEATH_BEFORE_BIRTH', d.household_id, d.row_no, 'S5', "
+        + evidence(row="d.row_no")
+        + f" FROM ({DEATH_ROWS_COMPLETE}) d "
+        "WHERE (d.death_year, d.death_month) < (d.birth_year, d.birth_month)",
+        "Nobody died before they were born.",
+    ),
+    _check(
+        "ALL_DEAD_HOUSEHOLD",
+        "SELECT 'ALL_DEAD_HOUSEHOLD', h.id, NULL::int, 'H4', '{}'::jsonb FROM q_hh h WHERE NOT h.regular AND ("
+        "EXISTS (SELECT 1 FROM q_p p WHERE p.household_id = h.id) OR "
+        + " OR ".join(f"coalesce(h.{name}, 0) <> 0" for name in ALL_DEAD_FILLED)
+        + " OR coalesce(h.h4_deaths_male, 0) + coalesce(h.h4_deaths_female, 0) < 1)",
+        "户编号 999 has deaths only.",
+    ),
+    _check(
+        "HOUSING_NOT_ASKED",
+        "SELECT 'HOUSING_NOT_ASKED', h.id, NULL::int, 'H6', "
+        + evidence(h5="h.h5_residence_type")
+        + f" FROM ({HOUSING}) h WHERE h.h5_residence_type <> 1 "
+        "AND (h.h6_floor_area IS NOT NULL OR h.h7_rooms IS NOT NULL)",
+        "No H6/H7 unless H5 is an ordinary dwelling.",
+    ),
+    _check(
+        "HOUSING_MISSING",
+        "SELECT 'HOUSING_MISSING', h.id, NULL::int, 'H6', '{}'::jsonb "
+        f"FROM ({HOUSING}) h WHERE h.h5_residence_type = 1 AND (h.h6_floor_area IS NULL OR h.h7_rooms IS NULL "
+        "OR h.h6_floor_area <= 0 OR h.h7_rooms < 1)",
+        "An ordinary dwelling has H6 > 0 and H7 ≥ 1.",
+    ),
+    _check(
+        "FLOOR_AREA_PER_PERSON_HIGH",
+        "SELECT 'FLOOR_AREA_PER_PERSON_HIGH', h.id, NULL::int, 'H6', "
+        + evidence(per_person="round(h.h6_floor_area::numeric / greatest(1, coalesce(h.h2_present, 0)), 1)")
+        + f" FROM ({HOUSING_COMPLETE}) h WHERE h.h6_floor_area::numeric / greatest(1, coalesce(h.h2_present, 0)) "
+        f"> {threshold('floor_area_per_person_max')}",
+        "Floor area per person at most 200 m².",
+    ),
+    _check(
+        "FLOOR_AREA_LOW",
+        "SELECT 'FLOOR_AREA_LOW', h.id, NULL::int, 'H6', "
+        + evidence(area="h.h6_floor_area")
+        + f" FROM ({HOUSING_COMPLETE}) h WHERE h.h6_floor_area < {threshold('floor_area_min')}",
+        "Floor area at least 5 m².",
+    ),
+    _check(
+        "ROOMS_HIGH",
+        "SELECT 'ROOMS_HIGH', h.id, NULL::int, 'H7', "
+        + evidence(rooms="h.h7_rooms")
+        + f" FROM ({HOUSING_COMPLETE}) h WHERE h.h7_rooms > {threshold('rooms_max')}",
+        "At most 15 rooms.",
+    ),
+    Check(
+        name="RENT_NOT_ASKED",
+        codes=("RENT_NOT_ASKED",),
+        kind="household",
+        group="F",
+        sql="SELECT 'RENT_NOT_ASKED', h.id, NULL::int, 'H18', '{}'::jsonb "
+        f"FROM ({HOUSING}) h WHERE h.h5_residence_type = 1 AND h.long_form AND NOT h.is_foreign "
+        "AND NOT coalesce(h.h17_tenure IN (1, 2), false) AND h.h18_rent IS NOT NULL",
+        doc="Monthly rent only for rented housing (long form).",
+    ),
+]

@@ -1,0 +1,423 @@
+"""Writes of the quality part: check runs and their parts, the life of a finding, escalation, the roster import.
+
+**Runs.** ``check_run_start`` creates a run for a scope (a township, or the whole district) with one part per
+township plus one district part (the duplicate rules look across townships), enqueues every part as its own
+Celery task and a coordinating job that shows the progress. ``check_run_part_execute`` is the unit of work and is
+safe to call any number of times, from any number of workers: it takes the part's PostgreSQL advisory lock (held
+by the transaction, so a killed worker's lock dies with its connection), skips a part that is done, runs every
+check and writes the findings together with the part's ``done`` mark in one transaction. A worker killed in the
+middle therefore leaves no trace, and whoever comes next — the re-delivered task, another part task, the
+coordinator, tomorrow's run — does the part from the start. The last part to finish closes the run.
+
+**Findings.** The registrar explains (signed with their password), the supervisor verifies a corrected or
+explained finding or rejects an explanation; the checks themselves open, correct and close findings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from census.api import ApplicationError, ConflictError
+from census.jobs import job_start
+from census.models import District, Job, Role, StaffMember, SupervisorAssignment, Township
+from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, PartContext, runner
+from supervision.quality.checks import roster as roster_checks
+from supervision.quality.models import (
+    AWAITING_VERIFICATION,
+    CheckRun,
+    CheckRunPart,
+    Finding,
+    FindingEvent,
+    FindingEventKind,
+    FindingState,
+    PartStatus,
+    RunMode,
+    RunStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+RUN_JOB_KIND = "quality_check_run"
+# pg_advisory_xact_lock(namespace, key): parts by id, townships by hashtext(code).
+LOCK_PART = 0x51A1
+LOCK_SCOPE = 0x51A2
+MIN_EXPLANATION_LENGTH = 4
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, "QUALITY", {}).get(name, default)
+
+
+# --- runs ------------------------------------------------------------------------------------------------
+
+
+def _townships_in_scope(*, district: District, township: Township | None) -> list[str]:
+    if township is not None:
+        return [township.code]
+    return list(Township.objects.filter(district=district).order_by("code").values_list("code", flat=True))
+
+
+@transaction.atomic
+def check_run_create(
+    *, user: StaffMember | None, mode: str, township: Township | None = None, district: District | None = None
+) -> CheckRun:
+    """The run row and its parts (one per township, and the district part), without starting anything."""
+    if mode not in RunMode.values:
+        raise ValidationError({"mode": _("Choose an incremental or a full run.")})
+    if user is not None and user.role == Role.TOWNSHIP_OFFICE:
+        township = user.township
+    if district is None:
+        district_code = township.district_id if township is not None else (user.district_id if user else None)
+        district = District.objects.get(code=district_code or settings.CENSUS_DISTRICT_CODE)
+    if township is not None and township.district_id != district.code:
+        raise ValidationError({"township": _("The township is not in this district.")})
+    townships = _townships_in_scope(district=district, township=township)
+    run = CheckRun(mode=mode, district=district, township=township, started_by=user, parts_total=len(townships) + 1)
+    run.full_clean(exclude=["job"])
+    run.save()
+    CheckRunPart.objects.bulk_create(
+        [CheckRunPart(run=run, township_id=code) for code in townships] + [CheckRunPart(run=run, township=None)]
+    )
+    return run
+
+
+@transaction.atomic
+def check_run_start(
+    *, user: StaffMember | None, mode: str = RunMode.INCREMENTAL, township: Township | None = None
+) -> CheckRun:
+    """Create a run for the user's scope and fan it out: a Celery task per part, and the coordinating job."""
+    if user is not None and user.role not in (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE) and not user.is_superuser:
+        raise ApplicationError(_("Only a census office starts check runs."), code="not_office")
+    run = check_run_create(user=user, mode=mode, township=township)
+    scope = run.township.name if run.township_id else run.district.name
+    job = job_start(
+        kind=RUN_JOB_KIND,
+        title=_("Quality checks (%(mode)s): %(scope)s") % {"mode": run.get_mode_display(), "scope": scope},
+        user=user,
+        params={"run_id": run.pk},
+        township_id=run.township_id or "",
+    )
+    CheckRun.objects.filter(pk=run.pk).update(job=job)
+    run.job = job
+    part_ids = list(run.parts.values_list("pk", flat=True))
+
+    def enqueue() -> None:
+        from supervision.quality.tasks import run_check_part
+
+        for part_id in part_ids:
+            run_check_part.delay(part_id)
+
+    transaction.on_commit(enqueue)
+    return run
+
+
+def _since(part: CheckRunPart) -> datetime | None:
+    """The watermark of an incremental part: when the township's last completed part took its snapshot, less
+    a margin for transactions that committed after their ``updated_at`` was set."""
+    if part.run.mode == RunMode.FULL or part.township_id is None:
+        return None
+    last = (
+        CheckRunPart.objects.filter(township_id=part.township_id, status=PartStatus.DONE, started_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return None
+    return last - timedelta(seconds=int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)))
+
+
+def _try_lock(namespace: int, key: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [namespace, key])
+        return bool(cursor.fetchone()[0])
+
+
+def _lock_scope(key: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_SCOPE, key])
+
+
+def check_run_part_execute(*, part_id: int) -> bool:
+    """Run one part if nobody else is running it and it is not done. True when this call did the work."""
+    with transaction.atomic():
+        if not _try_lock(LOCK_PART, part_id):
+            return False
+        part = CheckRunPart.objects.select_related("run").filter(pk=part_id).first()
+        if part is None or part.status == PartStatus.DONE or part.run.status == RunStatus.FAILED:
+            return False
+        run = part.run
+        townships = (
+            [part.township_id]
+            if part.township_id
+            else list(run.parts.exclude(township__isnull=True).values_list("township_id", flat=True))
+        )
+        # Two runs over the same township (the nightly one and an office's) take turns, part by part.
+        _lock_scope(part.township_id or f"district:{run.district_id}")
+        CheckRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=timezone.now()
+        )
+        started_at = timezone.now()
+        since = _since(part)
+        context = PartContext(
+            run_id=run.pk,
+            township=part.township_id or "",
+            district=run.district_id,
+            full=since is None,
+            since=since,
+        )
+        result = runner.PartResult()
+        clock = time.perf_counter()
+        with connection.cursor() as cursor:
+            runner.tune_session(cursor)
+            runner.create_signed(cursor, townships)
+            runner.create_detections(cursor)
+            if part.township_id:
+                result.households = runner.create_household_tables(cursor, part.township_id, since)
+                result.timings["setup"] = time.perf_counter() - clock
+                runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
+                runner.drop_explained_warnings(cursor)
+                runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "cross"], result)
+                domain = (
+                    "(f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)) OR "
+                    "(f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
+                    "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed)))"
+                )
+                domain_params = {
+                    "household_rules": runner.household_rules(),
+                    "cross_rules": runner.cross_rules("cross"),
+                    "township": part.township_id,
+                }
+            else:
+                result.timings["setup"] = time.perf_counter() - clock
+                runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "district"], result)
+                domain = (
+                    "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s) "
+                    "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+                )
+                domain_params = {"district_rules": runner.cross_rules("district"), "townships": townships}
+            runner.merge(
+                cursor,
+                run_id=run.pk,
+                now=timezone.now(),
+                domain=domain,
+                domain_params=domain_params,
+                result=result,
+            )
+            if part.township_id:
+                clock = time.perf_counter()
+                cursor.execute(roster_checks.REFRESH_COUNTS, context.params())
+                result.timings["roster_counts"] = time.perf_counter() - clock
+        stats = {
+            "checks": {name: round(seconds, 4) for name, seconds in result.timings.items()},
+            "counts": result.counts,
+            "detections": result.detections,
+        }
+        # The part's done mark commits with its findings, or neither does.
+        CheckRunPart.objects.filter(pk=part.pk).exclude(status=PartStatus.DONE).update(
+            status=PartStatus.DONE,
+            households=result.households,
+            since=since,
+            stats=stats,
+            started_at=started_at,
+            finished_at=timezone.now(),
+            error="",
+        )
+        CheckRun.objects.filter(pk=run.pk).update(parts_done=F("parts_done") + 1)
+        if run.job_id:
+            Job.objects.filter(pk=run.job_id, total__gt=F("progress")).update(progress=F("progress") + 1)
+    check_run_finalize(run_id=run.pk)
+    return True
+
+
+def check_run_finalize(*, run_id: int) -> CheckRun:
+    """Close the run once every part is done: totals and time per check summed over the parts."""
+    with transaction.atomic():
+        run = CheckRun.objects.select_for_update().get(pk=run_id)
+        if run.is_finished or run.parts.exclude(status=PartStatus.DONE).exists():
+            return run
+        checks: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        households = 0
+        for part in run.parts.all():
+            households += part.households
+            for name, seconds in part.stats.get("checks", {}).items():
+                checks[name] = round(checks.get(name, 0.0) + seconds, 4)
+            for name, count in part.stats.get("counts", {}).items():
+                counts[name] = counts.get(name, 0) + count
+        run.stats = {"checks": checks, "counts": counts, "households": households}
+        run.status = RunStatus.DONE
+        run.parts_done = run.parts_total
+        run.finished_at = timezone.now()
+        run.save(update_fields=["stats", "status", "parts_done", "finished_at"])
+        return run
+
+
+def check_run_execute(
+    *, run_id: int, poll: float = 0.5, progress: Callable[[CheckRun], None] | None = None, timeout: float = 3600
+) -> CheckRun:
+    """Work a run to its end from this process: take every part nobody holds, then wait for those others hold.
+
+    The coordinator of a run (its job, or ``run_checks``) calls this. It never waits while there is a part it
+    could run itself, so a run completes even with a single worker; a part whose worker died is free again as
+    soon as PostgreSQL notices the dead connection, and is taken here.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = list(
+            CheckRunPart.objects.filter(run_id=run_id).exclude(status=PartStatus.DONE).values_list("pk", flat=True)
+        )
+        for part_id in pending:
+            check_run_part_execute(part_id=part_id)
+        run = check_run_finalize(run_id=run_id)
+        if progress is not None:
+            progress(run)
+        if run.is_finished:
+            return run
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"check run {run_id} did not finish in {timeout:.0f} s")
+        time.sleep(poll)
+
+
+def check_run_fail(*, run_id: int, error: str) -> None:
+    CheckRun.objects.filter(pk=run_id).exclude(status=RunStatus.DONE).update(
+        status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+# --- findings --------------------------------------------------------------------------------------------
+
+
+def _event(finding: Finding, kind: str, actor: StaffMember | None, note: str = "") -> None:
+    FindingEvent.objects.create(finding=finding, kind=kind, actor=actor, note=note[:500], at=timezone.now())
+
+
+def _lock_finding(finding: Finding) -> Finding:
+    return Finding.objects.select_for_update().get(pk=finding.pk)
+
+
+def _is_supervisor_of(actor: StaffMember, finding: Finding) -> bool:
+    if actor.is_superuser:
+        return True
+    if finding.supervisor_id is not None:
+        return finding.supervisor_id == actor.pk
+    # Nobody supervises the responsible person (or nobody is responsible): the township office verifies.
+    return actor.role == Role.TOWNSHIP_OFFICE and actor.township_id == finding.township_id
+
+
+@transaction.atomic
+def finding_explain(*, finding: Finding, actor: StaffMember, explanation: str, password: str) -> Finding:
+    """The registrar explains an open finding and signs the explanation by entering their password again."""
+    finding = _lock_finding(finding)
+    if finding.responsible_id != actor.pk:
+        raise ApplicationError(
+            _("Only the person responsible for the record explains this finding."), code="not_responsible"
+        )
+    if finding.state != FindingState.OPEN:
+        raise ConflictError(_("This finding is not open."), code="not_open")
+    explanation = explanation.strip()
+    if len(explanation) < MIN_EXPLANATION_LENGTH:
+        raise ValidationError({"explanation": _("Write what you checked and why the record is right.")})
+    if not password or not actor.check_password(password):
+        raise ApplicationError(_("The password is wrong; the explanation was not signed."), code="bad_password")
+    finding.state = FindingState.EXPLAINED
+    finding.explanation = explanation[:2000]
+    finding.explained_by = actor
+    finding.explained_at = timezone.now()
+    finding.full_clean()
+    finding.save(update_fields=["state", "explanation", "explained_by", "explained_at", "updated_at"])
+    _event(finding, FindingEventKind.EXPLAINED, actor, explanation[:500])
+    return finding
+
+
+@transaction.atomic
+def finding_verify(*, finding: Finding, actor: StaffMember, note: str = "") -> Finding:
+    """The supervisor confirms a correction or accepts an explanation."""
+    finding = _lock_finding(finding)
+    if not _is_supervisor_of(actor, finding):
+        raise ApplicationError(
+            _("Only the supervisor of the person responsible verifies this finding."), code="not_supervisor"
+        )
+    if finding.state not in AWAITING_VERIFICATION:
+        raise ConflictError(_("Only a corrected or explained finding can be verified."), code="not_verifiable")
+    finding.state = FindingState.VERIFIED
+    finding.verified_by = actor
+    finding.verified_at = timezone.now()
+    finding.full_clean()
+    finding.save(update_fields=["state", "verified_by", "verified_at", "updated_at"])
+    _event(finding, FindingEventKind.VERIFIED, actor, note)
+    return finding
+
+
+@transaction.atomic
+def finding_reject(*, finding: Finding, actor: StaffMember, reason: str) -> Finding:
+    """The supervisor does not accept an explanation: the finding is open again for the registrar."""
+    finding = _lock_finding(finding)
+    if not _is_supervisor_of(actor, finding):
+        raise ApplicationError(
+            _("Only the supervisor of the person responsible verifies this finding."), code="not_supervisor"
+        )
+    if finding.state != FindingState.EXPLAINED:
+        raise ConflictError(_("Only an explained finding can be sent back."), code="not_explained")
+    if len(reason.strip()) < MIN_EXPLANATION_LENGTH:
+        raise ValidationError({"reason": _("Say why the explanation is not accepted.")})
+    finding.state = FindingState.OPEN
+    finding.full_clean()
+    finding.save(update_fields=["state", "updated_at"])
+    _event(finding, FindingEventKind.REJECTED, actor, reason.strip())
+    return finding
+
+
+def findings_escalate_overdue(*, now: datetime | None = None) -> int:
+    """Open findings older than ``QUALITY["OVERDUE_DAYS"]`` go to the township office (once each)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=int(_setting("OVERDUE_DAYS", 7)))
+    with transaction.atomic():
+        ids = list(
+            Finding.objects.filter(state=FindingState.OPEN, escalated_at__isnull=True, first_seen_at__lt=cutoff)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Finding.objects.filter(pk__in=ids).update(escalated_at=now, updated_at=now)
+        FindingEvent.objects.bulk_create(
+            [FindingEvent(finding_id=pk, kind=FindingEventKind.ESCALATED, at=now) for pk in ids], batch_size=5000
+        )
+    return len(ids)
+
+
+def supervisor_of(staff_id: int | None) -> int | None:
+    if staff_id is None:
+        return None
+    return SupervisorAssignment.objects.filter(enumerator_id=staff_id).values_list("supervisor_id", flat=True).first()
+
+
+def finding_scope_filter(user: StaffMember) -> Q:
+    """Findings a field worker acts on: routed to them, or to them as supervisor."""
+    return Q(responsible=user) | Q(supervisor=user)
+
+
+__all__ = [
+    "CHECKS",
+    "RUN_JOB_KIND",
+    "check_run_create",
+    "check_run_execute",
+    "check_run_fail",
+    "check_run_finalize",
+    "check_run_part_execute",
+    "check_run_start",
+    "finding_explain",
+    "finding_reject",
+    "finding_verify",
+    "findings_escalate_overdue",
+]
