@@ -3,11 +3,13 @@ district (经科局 jkj, 发改局 fgj, 住建局 zjj) with a user each."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from census.models import Department, District, Role, StaffMember
 from tests.census.factories import DistrictFactory, StaffMemberFactory
@@ -64,3 +66,10 @@ def client_for(client: Client):  # type: ignore[no-untyped-def]
         return fresh
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Service messages in English, so that the tests read like the code; the Chinese is checked on its own."""
+    with translation.override("en"):
+        yield
