@@ -696,6 +696,7 @@ class NotesForm(VersionedForm):
     """Notes on warnings: the fields (``note__<key>``) are added for the warnings of the form."""
 
     def __init__(self, *args: Any, keys: list[str], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "notes_%s")
         super().__init__(*args, **kwargs)
         for key in keys:
             self.fields[f"note__{key}"] = forms.CharField(
@@ -721,6 +722,10 @@ class RespondentForm(VersionedForm):
         label=_("Reason for refusing"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "respondent_%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("refused"):
@@ -735,6 +740,10 @@ class SignForm(VersionedForm):
     password = forms.CharField(
         label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "sign_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ChangeSignedForm(forms.Form):

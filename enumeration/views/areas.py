@@ -31,6 +31,7 @@ from enumeration.resources import LISTING_COLUMNS
 from enumeration.services import building_create, dwelling_unit_create, household_list, household_listing_update
 from enumeration.services.imports import household_listing_import
 from enumeration.views.common import FIELD_ROLES, OFFICE_ROLES, list_personal_data_shown
+from enumeration.views.readback import comment_label
 
 # Another part (supervision.quality) shows the user's open findings here once it exists.
 FINDINGS_SUMMARY_TEMPLATE = "quality/partials/my_findings_summary.html"
@@ -49,6 +50,9 @@ def my_areas(request: StaffRequest) -> HttpResponse:
     user = request.user
     areas = list(selectors.my_small_areas(user=user))
     returned = list(selectors.returned_households(user=user))
+    for household in returned:
+        for comment in household.open_comments:  # type: ignore[attr-defined]
+            comment.label = comment_label(comment.item)
     drafts = list(selectors.drafts_in_progress(user=user)[:20])
     long_forms = list(selectors.long_form_to_register(user=user)[:50])
     unmasked = list_personal_data_shown(request, user, [*returned, *drafts, *long_forms])
