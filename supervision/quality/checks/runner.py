@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
 
 from enumeration import ledger
@@ -34,7 +35,21 @@ _HOUSEHOLD_FORM_COLUMNS = ", ".join(
     if name != "household_no"
 )
 
+TEMP_BUFFERS = "128MB"
 WARNING_CODES = [rule.code for rule in RULES if rule.severity is Severity.WARNING]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Where the form rows are read from: the real tables, or (in the agreement tests) look-alike temporary
+    tables holding rows the database constraints would refuse."""
+
+    household: str = "enumeration_household"
+    person: str = "enumeration_person"
+    death: str = "enumeration_deathrecord"
+
+
+TABLES = Tables()
 
 
 @dataclass
@@ -51,13 +66,19 @@ def _execute(cursor: CursorWrapper, sql: str, params: dict[str, Any] | Sequence[
 
 def tune_session(cursor: CursorWrapper) -> None:
     """Settings for one part's transaction: room for hashes and sorts, and no JIT for a few hundred quick queries."""
-    # temp_buffers only takes effect before a session's first temporary table; later it is silently ignored.
-    _execute(cursor, "SET temp_buffers = '128MB'")
+    # temp_buffers can only change before a session's first temporary table: try, in a savepoint.
+    _execute(cursor, "SELECT current_setting('temp_buffers')")
+    if cursor.fetchone()[0] != TEMP_BUFFERS:
+        try:
+            with transaction.atomic():
+                _execute(cursor, f"SET temp_buffers = '{TEMP_BUFFERS}'")
+        except DatabaseError:
+            pass
     _execute(cursor, "SET LOCAL work_mem = '64MB'")
     _execute(cursor, "SET LOCAL jit = off")
 
 
-def create_signed(cursor: CursorWrapper, townships: Sequence[str]) -> None:
+def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES) -> None:
     """``q_signed``: every signed household of the townships, with its signer and area code."""
     _execute(
         cursor,
@@ -67,7 +88,7 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str]) -> None:
                h.current_signature_id AS signature_id, s.signer_id,
                coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code, h.updated_at,
                coalesce(h.h1_kind = 1, false) AS family, h.form_kind = 'foreign' AS is_foreign
-        FROM enumeration_household h JOIN census_smallarea sa ON sa.id = h.small_area_id
+        FROM {tables.household} h JOIN census_smallarea sa ON sa.id = h.small_area_id
         LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
         WHERE h.township_id = ANY(%(townships)s) AND h.state IN {SIGNED_SQL}
         """,
@@ -77,7 +98,9 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str]) -> None:
     _execute(cursor, "ANALYZE q_signed")
 
 
-def create_household_tables(cursor: CursorWrapper, township: str, since: datetime | None) -> int:
+def create_household_tables(
+    cursor: CursorWrapper, township: str, since: datetime | None, tables: Tables = TABLES
+) -> int:
     """``q_hh``, ``q_p``, ``q_d``: the households a part checks (changed since ``since``, or all), with rows."""
     changed = "WHERE s.updated_at > %(since)s" if since is not None else ""
     _execute(
@@ -87,7 +110,7 @@ def create_household_tables(cursor: CursorWrapper, township: str, since: datetim
         SELECT s.id, s.small_area_id, s.village_id, s.township_id, s.household_no, s.registrar_id, s.signature_id,
                s.signer_id, s.responsible_id, s.area_code, s.household_no <> 999 AS regular, s.is_foreign, s.family,
                h.in_long_form_sample AS long_form, {_HOUSEHOLD_FORM_COLUMNS}
-        FROM q_signed s JOIN enumeration_household h ON h.id = s.id {changed}
+        FROM q_signed s JOIN {tables.household} h ON h.id = s.id {changed}
         """,
         {"since": since},
     )
@@ -99,7 +122,7 @@ def create_household_tables(cursor: CursorWrapper, township: str, since: datetim
         CREATE TEMP TABLE q_p ON COMMIT DROP AS
         SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
                {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age
-        FROM enumeration_person p JOIN q_hh h ON h.id = p.household_id
+        FROM {tables.person} p JOIN q_hh h ON h.id = p.household_id
         WHERE p.township_id = %(township)s
         """,
         {"township": township},
@@ -108,9 +131,9 @@ def create_household_tables(cursor: CursorWrapper, township: str, since: datetim
     _execute(cursor, "ANALYZE q_p")
     _execute(
         cursor,
-        """
+        f"""
         CREATE TEMP TABLE q_d ON COMMIT DROP AS
-        SELECT d.* FROM enumeration_deathrecord d JOIN q_hh h ON h.id = d.household_id
+        SELECT d.* FROM {tables.death} d JOIN q_hh h ON h.id = d.household_id
         WHERE d.township_id = %(township)s
         """,
         {"township": township},
