@@ -438,6 +438,9 @@ PROGRESS_READINESS_SOURCE = "supervision.organisation.selectors.readiness_by_tow
 # stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);
 # set a dedicated value in production instead of the SECRET_KEY fallback.
 CENSUS_PSEUDONYM_KEY = env.str("CENSUS_PSEUDONYM_KEY", default=SECRET_KEY)
+# COPY streams (database connections) a microdata export writes at once; PostgreSQL formatting the rows is
+# what takes the time, one backend per stream.
+PROGRESS_MICRODATA_STREAMS = env.int("PROGRESS_MICRODATA_STREAMS", default=2)
 
 # Statutory markings printed on every summary table (统计法: 表号, 制定机关, 批准文号, 有效期限). The census form
 # markings (R601, 国统字〔2019〕24号, 有效期至2021年3月) are only partly verified and the summary-table numbers are

@@ -33,9 +33,8 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.expressions import Expression
-from django.db.models.functions import Coalesce
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.expressions import BaseExpression
 
 from census.models import StaffMember
 
@@ -48,16 +47,21 @@ class FindingsSource:
     responsible_path: str
     scope_fields: Mapping[str, str]
 
-    def count_by(self, level: str, outer: str) -> Expression:
+    def count_by(self, level: str, outer: str) -> BaseExpression:
         """A correlated subquery: open findings whose ``level`` (township/village/small_area/responsible)
         equals the outer row's ``outer`` column."""
         path = self.responsible_path if level == "responsible" else self.scope_fields.get(level)
         if path is None:
             raise ImproperlyConfigured(f"The findings model names no {level!r} path in its scope_fields.")
+        # COUNT without GROUP BY always returns one row (0 when nothing matches), so no COALESCE is needed; a
+        # bare subquery is grouped by the outer column it references, never evaluated once per joined row.
         counts = (
-            self.queryset.filter(**{path: OuterRef(outer)}).order_by().values(path).annotate(n=Count("pk")).values("n")
+            self.queryset.filter(**{path: OuterRef(outer)})
+            .order_by()
+            .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+            .values("n")
         )
-        return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+        return Subquery(counts, output_field=IntegerField())
 
 
 def _finding_model() -> Any | None:
@@ -92,7 +96,7 @@ def open_findings(*, user: StaffMember) -> FindingsSource | None:
     )
 
 
-def findings_count(source: FindingsSource | None, level: str, outer: str) -> Expression:
+def findings_count(source: FindingsSource | None, level: str, outer: str) -> BaseExpression:
     """Open findings per row of a dashboard table; 0 while there is no findings model."""
     if source is None:
         return Value(0, output_field=IntegerField())

@@ -11,8 +11,7 @@ twice (双倍计分), so a rank must be explainable from numbers anyone can chec
 
 The weights W (50/30/20), F (10: ten open findings per hundred registered households cost all quality
 points) and M come from ``settings.PROGRESS_SCORE``. Ties share a rank and are listed by code.
-:func:`score` computes it in Python (for explanation and tests); :func:`score_expression` is the same
-formula in SQL so that tables sort and page by score in the database.
+:func:`score` is the only implementation: the dashboards, the totals and the exports all call it.
 """
 
 from __future__ import annotations
@@ -22,10 +21,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, FloatField, Value, When
-from django.db.models.expressions import Combinable
-from django.db.models.functions import Cast, Coalesce, Greatest, NullIf
-from django.db.models.lookups import GreaterThan
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ def weights() -> ScoreWeights:
 
 
 def _one_decimal(value: float) -> Decimal:
-    # 15 significant digits, as PostgreSQL converts float8 to numeric, so both round the same way.
+    # Rounded from 15 significant digits, so that 42.449999999999996 (float noise for 42.45) gives 42.5.
     return Decimal(f"{value:.15g}").quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
@@ -58,57 +53,12 @@ def score(*, households: int, signed: int, accepted: int, registered: int, open_
     w = weights()
     r = signed / households if households else 0.0
     a = accepted / households if households else 0.0
-    # The same order of operations as the SQL below, so that both give the same float.
-    q = max(0.0, 1.0 - open_findings * (100.0 / w.findings_per_100_for_zero) / registered) if registered else 0.0
+    q = max(0.0, 1.0 - open_findings * ((100.0 / w.findings_per_100_for_zero) / registered)) if registered else 0.0
     return _one_decimal(w.registration * r + w.acceptance * a + w.quality * q)
 
 
 def points(value: Decimal) -> Decimal:
     return _one_decimal(float(value) * weights().assessment_multiplier)
-
-
-def _ratio(numerator: Any, denominator: Any) -> Any:
-    return Coalesce(
-        Cast(numerator, FloatField()) / NullIf(Cast(denominator, FloatField()), Value(0.0)),
-        Value(0.0),
-    )
-
-
-def score_expression(*, households: str, signed: str, accepted: str, registered: str, findings: str) -> Any:
-    """The formula over annotations already on the queryset (names of the count annotations)."""
-    w = weights()
-    quality = Case(
-        When(
-            GreaterThan(F(registered), 0),
-            then=Greatest(
-                Value(0.0),
-                Value(1.0)
-                - Cast(F(findings), FloatField())
-                * Value(100.0 / w.findings_per_100_for_zero)
-                / Cast(F(registered), FloatField()),
-            ),
-        ),
-        default=Value(0.0),
-        output_field=FloatField(),
-    )
-    raw: Combinable = (
-        Value(w.registration) * _ratio(F(signed), F(households))
-        + Value(w.acceptance) * _ratio(F(accepted), F(households))
-        + Value(w.quality) * quality
-    )
-    return Cast(raw, DecimalField(max_digits=6, decimal_places=1))
-
-
-def points_expression(score_name: str) -> Any:
-    return Cast(
-        Cast(F(score_name), FloatField()) * Value(weights().assessment_multiplier),
-        DecimalField(max_digits=6, decimal_places=1),
-    )
-
-
-def percent_expression(numerator: str, denominator: str) -> Any:
-    """A share in percent with one decimal, 0 when the denominator is 0."""
-    return Cast(Value(100.0) * _ratio(F(numerator), F(denominator)), DecimalField(max_digits=6, decimal_places=1))
 
 
 def ranks(ordered: list[tuple[Any, Decimal]]) -> dict[Any, int]:

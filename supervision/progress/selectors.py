@@ -1,8 +1,10 @@
 """Reads of the progress dashboards, all from the aggregates and all through ``visible_to(user)``.
 
-Every table is a query over ``SmallAreaProgress`` (one row per small area), grouped by village, township or
-enumerator in the database, with the score (``scoring``) and the open findings (``hooks``) as SQL
-expressions, so sorting and paging happen in PostgreSQL and a page reads at most a few thousand rows.
+Every table is one query over ``SmallAreaProgress`` (one row per small area), grouped by village, township or
+enumerator in the database, with the open findings (``hooks``) as a correlated count — at most a few
+thousand aggregate rows in, a few hundred table rows out. The figures derived from the counts (completion,
+the score, its rank) are computed once per row in Python by :func:`derive`, with the same function the
+totals use, so the one formula in ``scoring`` is the only one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce, Concat
 
 from census.models import SmallAreaAssignment, StaffMember, Township, Village
@@ -25,61 +26,61 @@ STATE_FIELDS = ("hh_listed", "hh_draft", "hh_signed", "hh_returned", "hh_approve
 COUNT_FIELDS = ("households", *STATE_FIELDS, "persons_expected", "persons_registered", "persons_accepted")
 
 
-def _count_annotations(prefix: str, *, aggregate: bool) -> dict[str, Any]:
-    """Household and person counts of the aggregate rows at ``prefix`` (summed when grouping)."""
-    if aggregate:
-        return {name: Coalesce(Sum(f"{prefix}{name}"), 0) for name in COUNT_FIELDS}
-    return {name: F(f"{prefix}{name}") for name in COUNT_FIELDS}
+def _sums(prefix: str) -> dict[str, Any]:
+    """Household and person counts of the aggregate rows under ``prefix``, summed per group."""
+    return {name: Coalesce(Sum(f"{prefix}{name}"), 0) for name in COUNT_FIELDS}
 
 
-def _derived_annotations() -> dict[str, Any]:
-    return {
-        "registered": F("households") - F("hh_listed"),
-        "signed_total": F("hh_signed") + F("hh_approved") + F("hh_accepted") + F("hh_locked"),
-        "accepted_total": F("hh_accepted") + F("hh_locked"),
-    }
+def percent(part: int, whole: int) -> Decimal:
+    return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1")) if whole else Decimal("0.0")
 
 
-def _scored(queryset: QuerySet[Any], *, findings: Expression) -> QuerySet[Any]:
-    """Add the derived counts, completion, open findings and the score to a queryset of counts."""
-    return (
-        queryset.annotate(**_derived_annotations(), findings=findings)
-        .annotate(
-            completion=scoring.percent_expression("signed_total", "households"),
-            score=scoring.score_expression(
-                households="households",
-                signed="signed_total",
-                accepted="accepted_total",
-                registered="registered",
-                findings="findings",
-            ),
-        )
-        .annotate(points=scoring.points_expression("score"))
+def derive(row: dict[str, Any]) -> dict[str, Any]:
+    """Add the figures derived from a row's counts: registered, signed or further, accepted, completion %,
+    the score and the assessment points."""
+    registered = row["households"] - row["hh_listed"]
+    signed = row["hh_signed"] + row["hh_approved"] + row["hh_accepted"] + row["hh_locked"]
+    accepted = row["hh_accepted"] + row["hh_locked"]
+    score = scoring.score(
+        households=row["households"],
+        signed=signed,
+        accepted=accepted,
+        registered=registered,
+        open_findings=row["findings"],
     )
+    row.update(
+        registered=registered,
+        signed_total=signed,
+        accepted_total=accepted,
+        completion=percent(signed, row["households"]),
+        score=score,
+        points=scoring.points(score),
+    )
+    return row
 
 
-# --- the four dashboard tables ------------------------------------------------------------------------------
+# --- the four dashboard tables (counts per row; ``derive`` adds the rest) --------------------------------------
 
 
 def village_rows(*, user: StaffMember, township: Township) -> QuerySet[Any]:
     findings = hooks.findings_count(hooks.open_findings(user=user), "village", "code")
-    counts = (
+    return (
         Village.objects.visible_to(user)
         .filter(township=township)
         .values("code", "name")
-        .annotate(**_count_annotations("area_progress__", aggregate=True))
+        .annotate(**_sums("area_progress__"), findings=findings)
+        .order_by("code")
     )
-    return _scored(counts, findings=findings)
 
 
 def township_rows(*, user: StaffMember) -> QuerySet[Any]:
     findings = hooks.findings_count(hooks.open_findings(user=user), "township", "code")
-    counts = (
+    return (
         Township.objects.visible_to(user)
         .values("code", "name")
-        .annotate(**_count_annotations("area_progress__", aggregate=True))
+        .annotate(**_sums("area_progress__"), findings=findings)
+        .order_by("code")
     )
-    return _scored(counts, findings=findings)
 
 
 def small_area_rows(*, user: StaffMember, township: Township, village: str = "") -> QuerySet[Any]:
@@ -94,13 +95,14 @@ def small_area_rows(*, user: StaffMember, township: Township, village: str = "")
     rows = SmallAreaProgress.objects.visible_to(user).filter(township=township)
     if village:
         rows = rows.filter(village_id=village)
-    counts = rows.values(
-        "small_area_id",
+    return rows.values(
+        *COUNT_FIELDS,
         code=F("small_area__code"),
         name=F("small_area__name"),
         village_name=F("village__name"),
-    ).annotate(**_count_annotations("", aggregate=False), enumerators=Subquery(enumerators))
-    return _scored(counts, findings=findings)
+        enumerators=Subquery(enumerators),
+        findings=findings,
+    ).order_by("small_area__code")
 
 
 def enumerator_rows(*, user: StaffMember, township: Township) -> QuerySet[Any]:
@@ -108,7 +110,7 @@ def enumerator_rows(*, user: StaffMember, township: Township) -> QuerySet[Any]:
     two enumerators counts for both."""
     findings = hooks.findings_count(hooks.open_findings(user=user), "responsible", "id")
     assigned = SmallAreaAssignment.objects.visible_to(user).values("staff_id")
-    counts = (
+    return (
         StaffMember.objects.visible_to(user)
         .filter(township=township, pk__in=assigned)
         .values(
@@ -118,11 +120,12 @@ def enumerator_rows(*, user: StaffMember, township: Township) -> QuerySet[Any]:
             supervisor=Concat("supervision__supervisor__last_name", "supervision__supervisor__first_name"),
         )
         .annotate(
-            **_count_annotations("area_assignments__small_area__progress__", aggregate=True),
+            **_sums("area_assignments__small_area__progress__"),
             small_areas=Count("area_assignments", distinct=True),
+            findings=findings,
         )
+        .order_by("username")
     )
-    return _scored(counts, findings=findings)
 
 
 def _string_agg(expression: Any) -> Any:
@@ -131,10 +134,14 @@ def _string_agg(expression: Any) -> Any:
     return StringAgg(expression, delimiter="、", order_by=expression)
 
 
-def rank_map(rows: QuerySet[Any], key: str) -> dict[Any, int]:
-    """Rank of every row of the (unfiltered) table by descending score, ties by code/key."""
-    ordered = list(rows.order_by("-score", key).values_list(key, "score"))
-    return scoring.ranks(ordered)
+def scored_rows(rows: QuerySet[Any], key: str) -> list[dict[str, Any]]:
+    """Every row of a table with its derived figures and its rank (descending score, ties share a rank)."""
+    derived = [derive(dict(row)) for row in rows]
+    ordered = sorted(derived, key=lambda row: (-row["score"], row[key]))
+    ranks = scoring.ranks([(row[key], row["score"]) for row in ordered])
+    for row in derived:
+        row["rank"] = ranks[row[key]]
+    return derived
 
 
 # --- totals, states, days -----------------------------------------------------------------------------------
@@ -173,21 +180,17 @@ class Totals:
     def pending(self) -> int:
         return self.households - self.accepted_total
 
-    @staticmethod
-    def _percent(part: int, whole: int) -> Decimal:
-        return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1")) if whole else Decimal("0.0")
-
     @property
     def completion(self) -> Decimal:
-        return self._percent(self.signed_total, self.households)
+        return percent(self.signed_total, self.households)
 
     @property
     def acceptance(self) -> Decimal:
-        return self._percent(self.accepted_total, self.households)
+        return percent(self.accepted_total, self.households)
 
     @property
     def pending_share(self) -> Decimal:
-        return self._percent(self.pending, self.households)
+        return percent(self.pending, self.households)
 
     @property
     def score(self) -> Decimal:
@@ -252,7 +255,3 @@ def state_chart(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
         "categories": [row[label] for row in rows],
         "series": {name: [row[name] for row in rows] for name in STATE_FIELDS},
     }
-
-
-def townships_for(*, user: StaffMember) -> QuerySet[Township]:
-    return Township.objects.visible_to(user).order_by("code")

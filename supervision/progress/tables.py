@@ -1,24 +1,25 @@
 """The dashboard tables, declared once: columns, search, sorting and where the rows come from.
 
-The same declaration renders the HTML table (sortable headers, search, paging through
-``census.listing.paginate_list``) and the xlsx export of that table, so the two always show the same
-columns with the same numbers.
+The same declaration renders the HTML table (sortable headers, search, paging with
+``census.listing.ListPage`` links and partials) and the xlsx export of that table, so the two always show
+the same columns with the same numbers.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
-from census.listing import ListPage, paginate_list
+from census.listing import ListPage
 from census.models import StaffMember, Township
 from supervision.progress import hooks, selectors
 
@@ -42,7 +43,6 @@ class TableSpec:
     search_fields: tuple[str, ...]
     default_sort: str
     rows: Callable[..., QuerySet[Any]]
-    ranked: bool = True
     per_page: int = 25
     needs_township: bool = True
 
@@ -142,10 +142,9 @@ TABLES: dict[str, TableSpec] = {
                 Column("enumerators", _("Enumerators"), TEXT, sortable=False),
                 *COUNT_COLUMNS,
             ),
-            search_fields=("small_area__code", "small_area__name", "village__name"),
+            search_fields=("code", "name", "village_name", "enumerators"),
             default_sort="code",
             rows=_small_area_rows,
-            ranked=False,
         ),
         TableSpec(
             name="enumerators",
@@ -160,7 +159,7 @@ TABLES: dict[str, TableSpec] = {
                 *COUNT_COLUMNS,
                 *SCORE_COLUMNS,
             ),
-            search_fields=("username", "last_name", "first_name"),
+            search_fields=("username", "name", "supervisor"),
             default_sort="-score",
             rows=_enumerator_rows,
         ),
@@ -177,29 +176,19 @@ class TableData:
     rows: list[dict[str, Any]]
 
 
-def fill_rows(
-    spec: TableSpec,
-    rows: Iterable[dict[str, Any]],
-    *,
-    ranks: dict[Any, int] | None,
-    readiness: dict[str, float] | None,
-) -> list[dict[str, Any]]:
-    filled = []
-    for row in rows:
-        row = dict(row)
-        if ranks is not None:
-            row["rank"] = ranks.get(row[spec.key])
-        if readiness is not None and "code" in row:
-            share = readiness.get(row["code"])
-            row["readiness"] = None if share is None else round(100 * share, 1)
-        filled.append(row)
-    return filled
-
-
-def table_queryset(
+def all_rows(
     spec: TableSpec, *, user: StaffMember, township: Township | None, village: str = ""
-) -> QuerySet[Any]:
-    return spec.rows(user=user, township=township, village=village)
+) -> tuple[list[Column], list[dict[str, Any]]]:
+    """The columns and every row of the table, with derived figures, ranks and, for townships, organisation
+    readiness when the organisation part provides it."""
+    queryset = spec.rows(user=user, township=township, village=village)
+    rows = selectors.scored_rows(queryset, spec.key)
+    readiness = readiness_for(spec, user=user)
+    if readiness is not None:
+        for row in rows:
+            share = readiness.get(row["code"])
+            row["readiness"] = None if share is None else Decimal(str(round(100 * share, 1)))
+    return spec.columns_for(readiness=readiness is not None), rows
 
 
 def readiness_for(spec: TableSpec, *, user: StaffMember) -> dict[str, float] | None:
@@ -209,60 +198,52 @@ def readiness_for(spec: TableSpec, *, user: StaffMember) -> dict[str, float] | N
     return None if mapping is None else dict(mapping)
 
 
-def params_request(params: dict[str, str]) -> HttpRequest:
-    """A request carrying only these query parameters: one table's own search, sort and page, whatever the
-    page around it was asked with."""
-    request = HttpRequest()
-    query = QueryDict(mutable=True)
-    query.update(params)
-    request.GET = query  # type: ignore[assignment]
-    return request
+def _search(rows: list[dict[str, Any]], query: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    needle = query.casefold()
+    return [row for row in rows if any(needle in str(row.get(name) or "").casefold() for name in fields)]
 
 
-def listing_for(
-    spec: TableSpec,
-    request: HttpRequest,
-    *,
-    user: StaffMember,
-    township: Township | None,
-    village: str = "",
-    per_page: int | None = None,
-) -> tuple[ListPage, QuerySet[Any]]:
-    """The table's rows searched, sorted and paged by ``paginate_list``, and the unfiltered queryset (for
-    ranks, which are over the whole table)."""
-    queryset = table_queryset(spec, user=user, township=township, village=village)
-    listing = paginate_list(
-        request,
-        queryset,
-        search_fields=spec.search_fields,
-        sortable=spec.sortable,
-        default_sort=spec.default_sort,
-        per_page=per_page or spec.per_page,
+def _sort(rows: list[dict[str, Any]], sort: str, key: str) -> list[dict[str, Any]]:
+    column = sort.lstrip("-")
+    # By the row key first, then (a stable sort) by the column: equal values stay in key order either way.
+    ordered = sorted(rows, key=lambda row: row[key])
+    return sorted(
+        ordered,
+        key=lambda row: (row.get(column) is not None, row.get(column) if row.get(column) is not None else 0),
+        reverse=sort.startswith("-"),
     )
-    return listing, queryset
 
 
 def table_data(
-    spec: TableSpec, *, user: StaffMember, township: Township | None, params: dict[str, str], everything: bool
+    spec: TableSpec,
+    *,
+    user: StaffMember,
+    township: Township | None,
+    params: dict[str, str],
+    everything: bool,
+    fetched: tuple[list[Column], list[dict[str, Any]]] | None = None,
 ) -> tuple[ListPage, TableData]:
-    """One page of the table (or, for an export, ``everything`` the search keeps), ranks and readiness in."""
+    """One page of the table (or, for an export, ``everything`` the search keeps) with the request's ``q``,
+    ``sort`` and ``page``.
+
+    A dashboard table is bounded — the villages, small areas or enumerators of one township, the townships of
+    the district: a few hundred rows — and its ranks need every row anyway, so one query fetches the whole
+    table and the search, sort and page are applied to those rows; ``census.listing.ListPage`` makes the links,
+    so the table pages like every list of the system.
+    """
     village = params.get("village", "") if spec.name == "small_areas" else ""
-    listing, queryset = listing_for(
-        spec,
-        params_request(params),
-        user=user,
-        township=township,
-        village=village,
-        per_page=EXPORT_MAX_ROWS if everything else None,
-    )
-    ranks = selectors.rank_map(queryset, spec.key) if spec.ranked else None
-    readiness = readiness_for(spec, user=user)
-    rows = fill_rows(spec, listing.page.object_list, ranks=ranks, readiness=readiness)
-    return listing, TableData(spec=spec, columns=spec.columns_for(readiness=readiness is not None), rows=rows)
-
-
-# A dashboard table has at most a few hundred rows (villages of a township, enumerators of a township).
-EXPORT_MAX_ROWS = 100_000
+    columns, rows = fetched or all_rows(spec, user=user, township=township, village=village)
+    query = params.get("q", "").strip()[:100]
+    if query:
+        rows = _search(rows, query, spec.search_fields)
+    sort = params.get("sort", "")
+    if sort.lstrip("-") not in spec.sortable:
+        sort = spec.default_sort
+    rows = _sort(rows, sort, spec.key)
+    paginator = Paginator(rows, max(1, len(rows)) if everything else spec.per_page)
+    page = paginator.get_page(params.get("page"))
+    listing = ListPage(page=page, query=query, sort=sort, sortable=spec.sortable, params=dict(params))
+    return listing, TableData(spec=spec, columns=columns, rows=list(page.object_list))
 
 
 def export_xlsx(data: TableData, *, title: str) -> bytes:

@@ -48,23 +48,25 @@ class TestScore:
         ordered = [("a", Decimal("80.0")), ("b", Decimal("80.0")), ("c", Decimal("70.5"))]
         assert scoring.ranks(ordered) == {"a": 1, "b": 1, "c": 3}
 
-    def test_the_sql_score_is_the_python_score(self, registration: Registration) -> None:
+    def test_a_table_row_is_scored_from_its_own_counts(self, registration: Registration) -> None:
+        """Small area A1: 11 households, 2 only listed, 7 signed or further (1 signed, 2 approved, 3 accepted,
+        1 locked), 4 accepted or locked, no findings: 50 × 7/11 + 30 × 4/11 + 20 × 1 = 62.7 (by hand)."""
         cast = registration.cast
-        for row in selectors.small_area_rows(user=cast.district_office, township=cast.township_a):
-            assert row["score"] == scoring.score(
-                households=row["households"],
-                signed=row["signed_total"],
-                accepted=row["accepted_total"],
-                registered=row["registered"],
-                open_findings=row["findings"],
-            )
-            assert row["points"] == scoring.points(row["score"])
+        rows = selectors.scored_rows(
+            selectors.enumerator_rows(user=cast.township_office_a, township=cast.township_a), "username"
+        )
+        row = next(row for row in rows if row["username"] == "enum_a1")
+        assert (row["households"], row["registered"], row["signed_total"], row["accepted_total"]) == (11, 9, 7, 4)
+        assert row["score"] == Decimal("62.7") and row["points"] == Decimal("125.4")
+        assert row["completion"] == Decimal("63.6")
 
 
 class TestTables:
     def test_village_rows_count_the_villages_households(self, registration: Registration) -> None:
         cast = registration.cast
-        rows = list(selectors.village_rows(user=cast.township_office_a, township=cast.township_a))
+        rows = selectors.scored_rows(
+            selectors.village_rows(user=cast.township_office_a, township=cast.township_a), "code"
+        )
         assert [row["code"] for row in rows] == [cast.village_a.code]
         expected = counts_of(Household.objects.filter(village=cast.village_a))
         assert {key: rows[0][key] for key in expected} == expected
@@ -85,7 +87,10 @@ class TestTables:
 
     def test_township_rows_for_the_district(self, registration: Registration) -> None:
         cast = registration.cast
-        rows = {row["code"]: row for row in selectors.township_rows(user=cast.district_office)}
+        rows = {
+            row["code"]: row
+            for row in selectors.scored_rows(selectors.township_rows(user=cast.district_office), "code")
+        }
         for township in (cast.township_a, cast.township_b):
             expected = counts_of(Household.objects.filter(township=township))
             assert {key: rows[township.code][key] for key in expected} == expected
@@ -94,7 +99,9 @@ class TestTables:
         cast = registration.cast
         rows = {
             row["username"]: row
-            for row in selectors.enumerator_rows(user=cast.township_office_a, township=cast.township_a)
+            for row in selectors.scored_rows(
+                selectors.enumerator_rows(user=cast.township_office_a, township=cast.township_a), "username"
+            )
         }
         assert set(rows) == {"enum_a1", "enum_a2"}
         expected = counts_of(Household.objects.filter(small_area=cast.area_a1))
@@ -115,11 +122,10 @@ class TestTables:
 
     def test_ranks_are_by_descending_score(self, registration: Registration) -> None:
         cast = registration.cast
-        rows = selectors.enumerator_rows(user=cast.township_office_a, township=cast.township_a)
-        ranks = selectors.rank_map(rows, "username")
-        by_score = sorted(rows, key=lambda row: (-row["score"], row["username"]))
-        assert [ranks[row["username"]] for row in by_score] == sorted(ranks.values())
-        assert ranks[by_score[0]["username"]] == 1
+        rows = selectors.scored_rows(selectors.township_rows(user=cast.district_office), "code")
+        by_score = sorted(rows, key=lambda row: -row["score"])
+        assert [row["rank"] for row in by_score] == [1, 2]
+        assert by_score[0]["score"] > by_score[1]["score"]
 
     def test_the_daily_series_is_cumulative_over_the_window(self, registration: Registration) -> None:
         cast = registration.cast
@@ -168,7 +174,9 @@ class TestOptionalSources:
         )
         rows = {
             row["username"]: row
-            for row in selectors.enumerator_rows(user=cast.township_office_a, township=cast.township_a)
+            for row in selectors.scored_rows(
+                selectors.enumerator_rows(user=cast.township_office_a, township=cast.township_a), "username"
+            )
         }
         assert (rows["enum_a1"]["findings"], rows["enum_a2"]["findings"]) == (3, 0)
         villages = {
@@ -178,15 +186,8 @@ class TestOptionalSources:
         assert villages == {cast.village_a.code: 3}
         assert selectors.totals(user=cast.township_office_a, township=cast.township_a).findings == 3
         assert selectors.totals(user=cast.district_office).findings == 4
-        # The findings lower the quality points of the score.
-        row = rows["enum_a1"]
-        assert row["score"] == scoring.score(
-            households=row["households"],
-            signed=row["signed_total"],
-            accepted=row["accepted_total"],
-            registered=row["registered"],
-            open_findings=3,
-        )
+        # 3 open findings on 9 registered households = 33.3 per 100 ≥ 10: no quality points left (62.7 − 20).
+        assert rows["enum_a1"]["score"] == Decimal("42.7")
 
     def test_a_findings_model_that_breaks_the_contract_fails_loudly(self, settings) -> None:  # type: ignore[no-untyped-def]
         settings.PROGRESS_FINDINGS_SOURCE = {

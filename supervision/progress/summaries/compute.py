@@ -56,13 +56,17 @@ NOT_STATED = "not_stated"
 @contextlib.contextmanager
 def snapshot() -> Iterator[None]:
     """One consistent snapshot for every query of the summary (nested in a caller's transaction, that
-    transaction already is one)."""
+    transaction already is one). JIT is off: the big aggregates are estimated as expensive enough to compile,
+    and compiling them takes longer than running them."""
     if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
         yield
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute("SET LOCAL jit = off")
         yield
 
 
