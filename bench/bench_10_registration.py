@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from bench_00_seed import ensure_seeded
-from run import Benchmark, BenchContext, Measured
+from run import BenchContext, Benchmark, Measured
 
 SUBMIT_TARGET_MS = 50.0
 PAGE_TARGET_MS = 100.0
@@ -88,3 +88,48 @@ def submit(context: BenchContext) -> Measured:
 BENCHMARKS = [
     Benchmark(name="household_submit", target=f"4-person household submit p95 ≤ {SUBMIT_TARGET_MS:.0f} ms", run=submit),
 ]
+
+
+_PAGE = r"""
+import json, statistics, time
+from django.test import Client
+from django.test.utils import setup_test_environment
+from census.models import SmallAreaAssignment
+from enumeration.models import Household
+
+setup_test_environment()
+N = %(n)d
+timings = []
+assignments = list(SmallAreaAssignment.objects.select_related("staff").order_by("?")[: max(1, N // 10)])
+for assignment in assignments:
+    client = Client()
+    client.force_login(assignment.staff)
+    # The households the enumerator is working on: drafts, returned forms, and listed ones not started yet.
+    households = list(Household.objects.filter(small_area_id=assignment.small_area_id, state__in=("listed", "draft", "returned"))
+                      .exclude(household_no=999).values_list("pk", flat=True)[:10])
+    for pk in households:
+        started = time.perf_counter()
+        response = client.get(f"/enumeration/households/{pk}/form/")
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (pk, response.status_code)
+        timings.append(elapsed)
+warm = sorted(timings[10:])
+print(json.dumps({"p50": statistics.median(warm), "p95": warm[int(len(warm) * 0.95) - 1], "n": len(warm)}))
+"""
+
+
+def household_page(context: BenchContext) -> Measured:
+    ensure_seeded(context)
+    result = json.loads(context.python(_PAGE % {"n": REQUESTS}).stdout.strip().splitlines()[-1])
+    return Measured(
+        f"p95 {result['p95']:.1f} ms",
+        result["p95"] <= PAGE_TARGET_MS,
+        f"p50 {result['p50']:.1f} ms over {result['n']} household form pages of different enumerators",
+    )
+
+
+BENCHMARKS.append(
+    Benchmark(
+        name="household_page", target=f"enumerator's household page p95 ≤ {PAGE_TARGET_MS:.0f} ms", run=household_page
+    )
+)

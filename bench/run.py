@@ -130,6 +130,7 @@ def main() -> int:
         check=True,
     )
     context.manage("migrate", "--verbosity", "0")
+    context.manage("collectstatic", "--noinput", "--verbosity", "0")  # pages render with the production storage
     benchmarks = [b for b in load_benchmarks() if not args.only or args.only in b.name]
     rows: list[tuple[Benchmark, Measured]] = []
     for benchmark in benchmarks:

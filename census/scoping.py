@@ -45,19 +45,26 @@ class Scope:
     staff_id: int | None = None  # for SMALL_AREAS: whose assignments
     department_id: int | None = None
 
-    def small_area_ids(self) -> models.QuerySet[Any]:
+    def small_area_ids(self) -> list[int]:
         """The small areas a field worker covers: their own assignments, plus, for a supervisor, those of
-        the enumerators they oversee."""
+        the enumerators they oversee.
+
+        Read once per scope (a scope lives as long as its user object, i.e. one request) and passed on as a
+        literal list: a handful of ids lets PostgreSQL use the area indexes of the big tables directly, where
+        a correlated subquery with an OR over two joins did not.
+        """
         from census.models import SmallAreaAssignment
 
         assert self.kind is ScopeKind.SMALL_AREAS
-        return (
-            SmallAreaAssignment.objects.filter(
-                models.Q(staff_id=self.staff_id) | models.Q(staff__supervision__supervisor_id=self.staff_id)
+        cached = self.__dict__.get("_small_area_ids")
+        if cached is None:
+            own = SmallAreaAssignment.objects.filter(staff_id=self.staff_id).values_list("small_area_id", flat=True)
+            supervised = SmallAreaAssignment.objects.filter(staff__supervision__supervisor_id=self.staff_id).values_list(
+                "small_area_id", flat=True
             )
-            .values("small_area_id")
-            .distinct()
-        )
+            cached = sorted(set(own.union(supervised)))
+            object.__setattr__(self, "_small_area_ids", cached)
+        return list(cached)
 
 
 def scope_of(user: StaffMember | AnonymousUser) -> Scope:
