@@ -218,3 +218,31 @@ class TestExportsPage:
         )
         assert not Job.objects.exists()
         assert response.status_code == 200 and "error" in response.content.decode()
+
+
+class TestApi:
+    def test_small_area_progress_is_scoped(self, registration: Registration) -> None:
+        from rest_framework.test import APIClient
+
+        cast = registration.cast
+        client = APIClient()
+        client.force_authenticate(cast.township_office_a)
+        rows = client.get(reverse("api-progress-small-areas")).json()["results"]
+        assert {row["code"] for row in rows} == {cast.area_a1.code, cast.area_a2.code}
+        row = next(row for row in rows if row["code"] == cast.area_a1.code)
+        assert row["households"] == Household.objects.filter(small_area=cast.area_a1).count()
+        client.force_authenticate(cast.enumerator_a1)
+        assert client.get(reverse("api-progress-small-areas")).status_code == 403
+
+    def test_township_scores(self, registration: Registration) -> None:
+        from rest_framework.test import APIClient
+
+        cast = registration.cast
+        client = APIClient()
+        client.force_authenticate(cast.district_office)
+        rows = {row["code"]: row for row in client.get(reverse("api-progress-townships")).json()}
+        assert set(rows) == {cast.township_a.code, cast.township_b.code}
+        assert rows[cast.township_b.code]["households"] == Household.objects.filter(township=cast.township_b).count()
+        assert sorted(row["rank"] for row in rows.values()) == [1, 2]
+        client.force_authenticate(cast.township_office_b)
+        assert [row["code"] for row in client.get(reverse("api-progress-townships")).json()] == [cast.township_b.code]
