@@ -100,7 +100,7 @@ class ReadinessListApi(generics.ListAPIView[UnitReadiness]):
     filterset_fields = ("unit_kind", "township")
 
     def get_queryset(self) -> QuerySet[UnitReadiness]:
-        return selectors.readiness_list(user=self.request.user).order_by("deadline", "pk")
+        return selectors.readiness_list(user=self.request.user).order_by("deadline", "pk")  # type: ignore[misc]
 
 
 class ReadinessOverdueApi(generics.ListAPIView[UnitReadiness]):

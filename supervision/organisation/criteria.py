@@ -8,17 +8,22 @@ a legal, operating unit in the district with the documents behind its figures.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from supervision.organisation.models import DirectoryKind
 
-COMMON = [
+# (code, label): the label is a lazy translation.
+Criterion = tuple[str, Any]
+
+COMMON: list[Criterion] = [
     ("legal_unit", _("A legal unit, registered and operating (依法设立、正常经营)")),
     ("in_district", _("Registered or operating in the district (在地统计)")),
     ("has_records", _("Has the original records and accounts behind its figures (有原始记录和统计台账)")),
 ]
 
-CRITERIA: dict[str, list[tuple[str, object]]] = {
+CRITERIA: dict[str, list[Criterion]] = {
     DirectoryKind.INDUSTRY: [
         *COMMON,
         ("revenue_20m", _("Annual main-business revenue of 20 million yuan or more")),
@@ -51,5 +56,5 @@ CRITERIA: dict[str, list[tuple[str, object]]] = {
 }
 
 
-def criteria_for(kind: str) -> list[tuple[str, object]]:
+def criteria_for(kind: str) -> list[Criterion]:
     return CRITERIA[kind]

@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import tablib
 from django.conf import settings
@@ -119,14 +120,17 @@ class DemoBuilder:
     def person(self) -> str:
         return self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2))))
 
-    def evidence(self, title: str, name: str, **scope: object) -> EvidenceFile:
+    def evidence(
+        self, title: str, name: str, *, township_id: str | None = None, department_id: int | None = None
+    ) -> EvidenceFile:
         upload = SimpleUploadedFile(name, minimal_pdf(title), content_type="application/pdf")
         return services.evidence_store(
             upload=upload,
             actor=self.actor,
             district_id=self.district.code,
+            township_id=township_id,
+            department_id=department_id,
             description=name[:200],
-            **scope,  # type: ignore[arg-type]
         )
 
     def build(self) -> DemoReport:
@@ -326,7 +330,7 @@ class DemoBuilder:
     def rectification(self) -> None:
         d = self.departments
         today = self.today
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "number": "督察反馈1",
                 "title": "防范和惩治统计造假、弄虚作假责任落实不到位",
@@ -427,16 +431,16 @@ class DemoBuilder:
         for spec in items:
             item = services.rectification_item_create(
                 district_id=self.district.code,
-                number=spec["number"],  # type: ignore[arg-type]
-                title=spec["title"],  # type: ignore[arg-type]
-                feedback=spec["feedback"],  # type: ignore[arg-type]
+                number=spec["number"],
+                title=spec["title"],
+                feedback=spec["feedback"],
                 source="省第二统计督察组督察反馈意见（2020年12月）",
-                lead_department=d.get(spec["lead"]),  # type: ignore[arg-type]
+                lead_department=d.get(spec["lead"]),
                 received_on=datetime.date(2020, 12, 18),
                 actor=self.actor,
             )
             self.report.items += 1
-            for code, measure, required, state in spec["tasks"]:  # type: ignore[attr-defined]
+            for code, measure, required, state in spec["tasks"]:
                 department = d.get(code)
                 if department is None:
                     continue
@@ -472,7 +476,7 @@ class DemoBuilder:
                         task=task, reason="签到表与培训通知人数不一致，请补充完整材料", actor=self.actor
                     )
             if "close" in spec:
-                closed_on, recheck_on = spec["close"]  # type: ignore[misc]
+                closed_on, recheck_on = spec["close"]
                 services.rectification_item_close(
                     item=item, closed_on=closed_on, recheck_on=recheck_on, actor=self.actor
                 )

@@ -119,7 +119,7 @@ class EvidenceFile(models.Model):
         return {"district_id": self.district_id, "township_id": self.township_id, "department_id": self.department_id}
 
 
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     EvidenceKind.PDF: "application/pdf",
     EvidenceKind.JPG: "image/jpeg",
     EvidenceKind.PNG: "image/png",

@@ -33,7 +33,7 @@ class RectificationItemQuerySet(ScopedQuerySet["RectificationItem"]):
 
     def visible_to(self, user):  # type: ignore[no-untyped-def,override]
         scope: Scope = scope_of(user)
-        if scope.kind is ScopeKind.DEPARTMENT:
+        if scope.kind is ScopeKind.DEPARTMENT and scope.department_id is not None:
             # A department sees the items it leads and those in which it has a task.
             has_task = RectificationTask.objects.filter(department_id=scope.department_id).values("item_id")
             return self.filter(Q(lead_department_id=scope.department_id) | Q(pk__in=has_task))

@@ -26,7 +26,6 @@ from django.utils.translation import gettext_lazy as _
 from census.models import District, StaffMember, Township
 from census.scoping import Scope, ScopedQuerySet, ScopeKind, scope_of
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 
@@ -117,8 +116,8 @@ class SubsidyDue(models.Model):
     phase = models.CharField(_("phase"), max_length=12, choices=SubsidyPhase.choices)
     households = models.PositiveIntegerField(_("households"))
     rate = models.DecimalField(_("rate, 元 per household"), max_digits=8, decimal_places=2)
-    computed_amount = models.DecimalField(_("amount earned"), **MONEY)  # type: ignore[call-overload]
-    reduction_amount = models.DecimalField(_("reduction"), default=ZERO, **MONEY)  # type: ignore[call-overload]
+    computed_amount = models.DecimalField(_("amount earned"), max_digits=12, decimal_places=2)
+    reduction_amount = models.DecimalField(_("reduction"), default=ZERO, max_digits=12, decimal_places=2)
     reduction_reason = models.TextField(_("reason for the reduction"), blank=True)
     reduction_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -137,16 +136,16 @@ class SubsidyDue(models.Model):
         verbose_name=_("reduction recorded by"),
     )
     reduction_recorded_at = models.DateTimeField(_("reduction recorded at"), null=True, blank=True)
-    amount_paid = models.DecimalField(_("paid"), default=ZERO, **MONEY)  # type: ignore[call-overload]
+    amount_paid = models.DecimalField(_("paid"), default=ZERO, max_digits=12, decimal_places=2)
     amount_due = models.GeneratedField(
         expression=F("computed_amount") - F("reduction_amount"),
-        output_field=models.DecimalField(**MONEY),  # type: ignore[call-overload]
+        output_field=models.DecimalField(max_digits=12, decimal_places=2),
         db_persist=True,
         verbose_name=_("amount due"),
     )
     outstanding = models.GeneratedField(
         expression=F("computed_amount") - F("reduction_amount") - F("amount_paid"),
-        output_field=models.DecimalField(**MONEY),  # type: ignore[call-overload]
+        output_field=models.DecimalField(max_digits=12, decimal_places=2),
         db_persist=True,
         verbose_name=_("outstanding"),
     )
@@ -210,7 +209,7 @@ class SubsidyPayment(models.Model):
     township = models.ForeignKey(
         Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("paying township")
     )
-    amount = models.DecimalField(_("amount"), **MONEY)  # type: ignore[call-overload]
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     paid_on = models.DateField(_("paid on"))
     reference = models.CharField(_("payment reference (voucher number)"), max_length=60)
     recorded_by = models.ForeignKey(

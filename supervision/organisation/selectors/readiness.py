@@ -11,10 +11,12 @@ from django.db.models import Count, Q, QuerySet
 
 from census.models import StaffMember, Township
 from supervision.organisation.models import ReadinessStatus, UnitKind, UnitReadiness
+from supervision.organisation.models.readiness import UnitReadinessQuerySet
 from supervision.organisation.services.common import today as _today
 
 
-def readiness_list(*, user: StaffMember | AnonymousUser) -> QuerySet[UnitReadiness]:
+def readiness_list(*, user: StaffMember | AnonymousUser) -> UnitReadinessQuerySet:
+    """Each unit with its ``deadline`` and ``done_count`` (of the four)."""
     return (
         UnitReadiness.objects.visible_to(user)
         .with_deadline()
@@ -30,7 +32,7 @@ def readiness_overdue(
     return (
         readiness_list(user=user)
         .overdue(today or _today())
-        .order_by("deadline", "unit_kind", "township_id", "village_id", "department_id")
+        .order_by("deadline", "unit_kind", "township_id", "village_id", "department_id")  # type: ignore[misc]
     )
 
 

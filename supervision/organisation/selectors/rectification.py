@@ -10,12 +10,13 @@ from django.db.models import Count, Q, QuerySet
 
 from census.models import StaffMember
 from supervision.organisation.models import ItemStatus, RectificationItem, RectificationTask, TaskStatus
+from supervision.organisation.models.rectification import RectificationItemQuerySet, RectificationTaskQuerySet
 from supervision.organisation.services.common import today as _today
 
 
 def rectification_item_list(
     *, user: StaffMember | AnonymousUser, today: datetime.date | None = None
-) -> QuerySet[RectificationItem]:
+) -> RectificationItemQuerySet:
     day = today or _today()
     return (
         RectificationItem.objects.visible_to(user)
@@ -30,7 +31,7 @@ def rectification_item_list(
     )
 
 
-def rectification_task_list(*, user: StaffMember | AnonymousUser) -> QuerySet[RectificationTask]:
+def rectification_task_list(*, user: StaffMember | AnonymousUser) -> RectificationTaskQuerySet:
     return RectificationTask.objects.visible_to(user).select_related("item", "department").with_evidence_count()
 
 

@@ -12,12 +12,13 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from census.models import StaffMember, Township
 from supervision.organisation.models import SubsidyDue, SubsidyPhase
+from supervision.organisation.models.subsidies import SubsidyDueQuerySet
 from supervision.organisation.services.common import today as _today
 
 ZERO = Decimal("0.00")
 
 
-def subsidy_due_list(*, user: StaffMember | AnonymousUser) -> QuerySet[SubsidyDue]:
+def subsidy_due_list(*, user: StaffMember | AnonymousUser) -> SubsidyDueQuerySet:
     return SubsidyDue.objects.visible_to(user).select_related("staff", "township")
 
 

@@ -66,14 +66,6 @@ def _refresh_ready_on(readiness: UnitReadiness) -> None:
         readiness.save(update_fields=["ready_on", "updated_at"])
 
 
-def _evidence_scope(readiness: UnitReadiness) -> dict[str, object]:
-    return {
-        "district_id": readiness.district_id,
-        "township_id": readiness.township_id,
-        "department_id": readiness.department_id,
-    }
-
-
 @transaction.atomic
 def readiness_item_update(
     *,
@@ -118,7 +110,9 @@ def readiness_item_update(
             upload=upload,
             actor=actor,
             description=f"{readiness.unit_name} · {item.get_component_display()}",
-            **_evidence_scope(readiness),  # type: ignore[arg-type]
+            district_id=readiness.district_id,
+            township_id=readiness.township_id,
+            department_id=readiness.department_id,
         )
         item.evidence = evidence
     item.save()

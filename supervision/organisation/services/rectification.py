@@ -187,7 +187,11 @@ def rectification_item_close(
     tasks = list(item.tasks.with_evidence_count().select_related("department"))
     if not tasks:
         raise ValidationError(_("The item has no rectification tasks yet; nothing has been answered."))
-    missing = [task for task in tasks if task.status != TaskStatus.ANSWERED or task.evidence_count == 0]
+    missing = [
+        task
+        for task in tasks
+        if task.status != TaskStatus.ANSWERED or task.evidence_count == 0  # type: ignore[attr-defined]
+    ]
     if missing:
         raise ValidationError(
             _("The item cannot close: %(n)d task(s) have no answer with evidence yet — %(who)s.")

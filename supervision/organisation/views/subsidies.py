@@ -138,7 +138,7 @@ def subsidy_settle(request: StaffRequest) -> HttpResponse:
     form = SubsidySettleForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
         return redirect("supervision:subsidies")
     report = services.subsidy_settle(
         district_id=request.user.district_id or "",
