@@ -33,6 +33,8 @@ NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("Area frame"), "frame:townships", (*OFFICE_ROLES, Role.AUDITOR)),
     (_("Staff"), "frame:staff", OFFICE_ROLES),
     (_("Audit log"), "frame:audit-log", (Role.AUDITOR, Role.DISTRICT_OFFICE)),
+    (_("Long-form sample"), "enumeration:long-form-samples", (Role.DISTRICT_OFFICE,)),
+    (_("Import the listing"), "enumeration:listing-import", OFFICE_ROLES),
 ]
 
 

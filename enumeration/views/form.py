@@ -128,6 +128,7 @@ def form_data(household: Household) -> dict[str, Any]:
         "expectedPersons": household.expected_persons,
         "headNameListed": household.head_name_listed,
         "ethnic": ETHNIC_GROUPS,
+        "states": {value: str(label) for value, label in HouseholdState.choices},
         "thresholds": {
             "education": threshold("education_universe_age"),
             "literacy": threshold("literacy_universe_age"),

@@ -601,6 +601,14 @@
 
   // --- autosave ---------------------------------------------------------------------------------------------
 
+  function showState(value) {
+    var badge = root.querySelector("[data-state-badge] .badge");
+    if (badge && data.states[value]) {
+      badge.className = "badge state-" + value;
+      badge.textContent = data.states[value];
+    }
+  }
+
   function setStatus(text, level) {
     statusNode.textContent = text;
     statusNode.className = "save-status" + (level ? " " + level : "");
@@ -694,6 +702,7 @@
       if (result.status === 200) {
         state.version = result.body.version;
         state.status = result.body.state;
+        showState(state.status);
         if (state.status !== "signed" && state.needsReason) {
           state.needsReason = false;
           var reasonBox = root.querySelector("[data-reason-box]");
