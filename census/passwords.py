@@ -25,7 +25,20 @@ def _digest(user: StaffMember, password: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+class SigningLocked(Exception):
+    """Too many wrong passwords in a row: signing is paused for this user (like the login lockout)."""
+
+
+def _failures_key(user: StaffMember) -> str:
+    return f"census:signing-failures:{user.pk}"
+
+
 def password_matches(user: StaffMember, password: str) -> bool:
+    """Is ``password`` the user's password? Raises :class:`SigningLocked` after too many wrong ones in a row,
+    so that a stolen session cannot be used to guess the password through the signing form."""
+    limit = int(getattr(settings, "LOGIN_FAILURE_LIMIT", 5))
+    if int(cache.get(_failures_key(user)) or 0) >= limit:
+        raise SigningLocked
     if not password or not user.has_usable_password():
         return False
     key = f"census:signing-password:{user.pk}"
@@ -36,6 +49,10 @@ def password_matches(user: StaffMember, password: str) -> bool:
     # Verify without upgrading the stored hash: an upgrade would change the session hash and log the signer out
     # of their other devices in the middle of their work. Hashes are upgraded at login.
     if not check_password(password, user.password):
+        failures = _failures_key(user)
+        cache.add(failures, 0, timeout=60 * int(getattr(settings, "LOGIN_LOCKOUT_MINUTES", 30)))
+        cache.incr(failures)
         return False
     cache.set(key, digest, timeout=settings.SESSION_COOKIE_AGE)
+    cache.delete(_failures_key(user))
     return True

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar
 
 from django.db import models
 
@@ -59,9 +59,9 @@ class Scope:
         cached = self.__dict__.get("_small_area_ids")
         if cached is None:
             own = SmallAreaAssignment.objects.filter(staff_id=self.staff_id).values_list("small_area_id", flat=True)
-            supervised = SmallAreaAssignment.objects.filter(staff__supervision__supervisor_id=self.staff_id).values_list(
-                "small_area_id", flat=True
-            )
+            supervised = SmallAreaAssignment.objects.filter(
+                staff__supervision__supervisor_id=self.staff_id
+            ).values_list("small_area_id", flat=True)
             cached = sorted(set(own.union(supervised)))
             object.__setattr__(self, "_small_area_ids", cached)
         return list(cached)

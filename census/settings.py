@@ -332,6 +332,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema and its documentation are for staff, not for anyone on the network.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "census.permissions.AnyRole"],
+    # Code lists shared by several form items get one schema name each.
+    "ENUM_NAME_OVERRIDES": {
+        "SexEnum": "enumeration.api.sex_choices",
+        "EducationEnum": "enumeration.api.education_choices",
+        "MaritalStatusEnum": "enumeration.api.marital_choices",
+        "HasOrNotEnum": "enumeration.api.has_not_choices",
+        "EthnicGroupEnum": "enumeration.api.ethnicity_choices",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------------

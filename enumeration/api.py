@@ -57,10 +57,35 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
+def code_choices(item: str) -> list[tuple[int, Any]]:
+    return [(code, label) for code, label in code_list(item).choices()]
+
+
+# Choice sets that several items share get one name in the OpenAPI schema (SPECTACULAR_SETTINGS).
+def sex_choices() -> list[tuple[int, Any]]:
+    return code_choices("D4")
+
+
+def education_choices() -> list[tuple[int, Any]]:
+    return code_choices("D11")
+
+
+def marital_choices() -> list[tuple[int, Any]]:
+    return code_choices("C24")
+
+
+def has_not_choices() -> list[tuple[int, Any]]:
+    return code_choices("H13")
+
+
+def ethnicity_choices() -> list[tuple[str, str]]:
+    return sorted(ETHNIC_GROUPS.items())
+
+
 def code_field(item: str, **kwargs: Any) -> serializers.ChoiceField:
     codes = code_list(item)
     return serializers.ChoiceField(
-        choices=[(code, label) for code, label in codes.choices()],
+        choices=code_choices(item),
         required=False,
         allow_null=True,
         help_text=f"{item} {codes.title_zh} / {codes.title_en}",
@@ -90,7 +115,7 @@ class PersonSerializer(StrictSerializer):
     d4_sex = code_field("D4")
     d5_birth_year = small_int(1880, 2020)
     d5_birth_month = small_int(1, 12)
-    d6_ethnicity = serializers.ChoiceField(choices=sorted(ETHNIC_GROUPS.items()), required=False, allow_blank=True)
+    d6_ethnicity = serializers.ChoiceField(choices=ethnicity_choices(), required=False, allow_blank=True)
     d7_residence = code_field("D7")
     d7_residence_county = serializers.RegexField(r"^[0-9]{6}$", required=False, allow_blank=True, max_length=6)
     d8_hukou_place = code_field("D8")
@@ -142,7 +167,7 @@ class DeathSerializer(StrictSerializer):
     birth_month = small_int(1, 12)
     death_year = small_int(2019, 2020)
     death_month = small_int(1, 12)
-    ethnicity = serializers.ChoiceField(choices=sorted(ETHNIC_GROUPS.items()), required=False, allow_blank=True)
+    ethnicity = serializers.ChoiceField(choices=ethnicity_choices(), required=False, allow_blank=True)
     education = code_field("D11")
     marital = code_field("C24")
 

@@ -10,12 +10,14 @@ history of codes, and only as a warning.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from functools import cache
 
 from stdnum import numdb
 from stdnum.cn import ric
 
+_WELL_FORMED = re.compile(r"[0-9]{17}[0-9X]")
 REFERENCE_YEAR = 2020
 REFERENCE_MONTH = 11  # 普查标准时点 2020-11-01 00:00
 REFERENCE_MOMENT = datetime.datetime(2020, 11, 1, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
@@ -46,7 +48,7 @@ def normalise(number: str) -> str:
 def upgrade_15_to_18(number: str) -> str:
     """A legacy 15-digit number (GB 11643-1989) as its 18-digit form: insert "19", append the check."""
     number = normalise(number)
-    if len(number) != 15 or not number.isdigit():
+    if re.fullmatch(r"[0-9]{15}", number) is None:
         raise ValueError("not a 15-digit ID number")
     first17 = number[:6] + "19" + number[6:]
     return first17 + check_character(first17)
@@ -81,12 +83,13 @@ def _address_known(code: str) -> bool:
 
 def address_code_known(code: str) -> bool:
     """Is this 6-digit code in the GB/T 2260 history (any year)?"""
-    return len(code) == 6 and code.isdigit() and _address_known(code)
+    return re.fullmatch(r"[0-9]{6}", code) is not None and _address_known(code)
 
 
 def read_id_number(number: str) -> IdNumberFacts:
     number = normalise(number)
-    well_formed = len(number) == 18 and number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")
+    # ASCII digits only: str.isdigit would also accept Arabic-Indic or superscript digits.
+    well_formed = _WELL_FORMED.fullmatch(number) is not None
     if not well_formed:
         return IdNumberFacts(number, False, False, None, None, number[:6], False)
     checksum_ok = number[17] == check_character(number[:17])

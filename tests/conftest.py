@@ -101,6 +101,19 @@ def cast(db: None) -> Cast:
     )
 
 
+@pytest.fixture(autouse=True)
+def _forget_signing_passwords() -> None:
+    """Signing-password state lives in Redis, outside the test transaction, keyed by user id; ids repeat across
+    runs, so every test starts without remembered passwords or counted mistakes."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match="*census:signing-*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def login(client: Client):  # type: ignore[no-untyped-def]
     """``login(user)`` signs the test client in as that user and returns the client."""

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from census.api import ApplicationError, ConflictError
 from census.db import constraint_errors
 from census.models import AuditAction, Role, SmallArea, StaffMember
-from census.passwords import password_matches
+from census.passwords import SigningLocked, password_matches
 from census.services import audit_record
 from enumeration import ledger
 from enumeration.models import (
@@ -75,6 +76,18 @@ def household_issues(household: Household) -> list[Issue]:
 
 
 # --- saving ----------------------------------------------------------------------------------------------
+
+
+def password_ok(user: StaffMember, password: str) -> bool:
+    """The re-entered password of a signature (or a reopening); refused for a while after repeated mistakes."""
+    try:
+        return password_matches(user, password)
+    except SigningLocked:
+        raise ApplicationError(
+            _("Too many wrong passwords: signing is paused for %(minutes)d minutes.")
+            % {"minutes": int(getattr(settings, "LOGIN_LOCKOUT_MINUTES", 30))},
+            code="signing_locked",
+        ) from None
 
 
 def _lock(household: Household) -> Household:
@@ -395,7 +408,7 @@ def household_sign(
         )
     if household.state not in (HouseholdState.DRAFT, HouseholdState.RETURNED):
         raise ConflictError(_("This form is not waiting for a signature."), code="not_signable")
-    if not password_matches(signer, password):
+    if not password_ok(signer, password):
         raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
     issues = household_issues(household)
     blocking = hard_issues(issues)

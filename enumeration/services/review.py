@@ -24,10 +24,9 @@ from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
 from census.models import AuditAction, Role, StaffMember, SupervisorAssignment
-from census.passwords import password_matches
 from census.services import audit_record
 from enumeration.models import Household, HouseholdState, HouseholdTransition, ReviewComment
-from enumeration.services.registration import MIN_REASON_LENGTH
+from enumeration.services.registration import MIN_REASON_LENGTH, password_ok
 
 S = HouseholdState
 
@@ -135,7 +134,7 @@ def household_reopen(*, household: Household, actor: StaffMember, reason: str, p
         raise ApplicationError(_("You may not reopen this form."), code="not_allowed")
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise ValidationError({"reason": _("Say why the form is reopened.")})
-    if not password_matches(actor, password):
+    if not password_ok(actor, password):
         raise ApplicationError(_("The password is wrong; the form was not reopened."), code="bad_password")
     audit_record(
         actor=actor,

