@@ -79,3 +79,22 @@ class TestRoleGates:
 
     def test_the_api_refuses_anonymous_visitors(self, cast: Cast) -> None:
         assert APIClient().get(reverse("api-small-area-list")).status_code in (401, 403)
+
+
+class TestTokens:
+    def test_a_token_works_until_it_expires(self, cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+        import datetime
+
+        from django.utils import timezone
+        from rest_framework.authtoken.models import Token
+
+        token = Token.objects.create(user=cast.enumerator_a1)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        assert client.get(reverse("api-small-area-list")).status_code == 200
+        Token.objects.filter(pk=token.pk).update(
+            created=timezone.now() - datetime.timedelta(days=settings.API_TOKEN_MAX_AGE_DAYS + 1)
+        )
+        response = client.get(reverse("api-small-area-list"))
+        assert response.status_code in (401, 403)
+        assert "expired" in response.json()["detail"] or "过期" in response.json()["detail"]
