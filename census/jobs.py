@@ -37,7 +37,12 @@ from census.models.jobs import Job, JobStatus
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = datetime.timedelta(minutes=2)
+MAX_ATTEMPTS = 3
+
+
+def stale_after() -> datetime.timedelta:
+    """How long a running job may stay silent before it counts as lost with its worker."""
+    return datetime.timedelta(seconds=getattr(settings, "CENSUS_JOB_STALE_SECONDS", 600))
 
 
 @dataclass
@@ -92,12 +97,16 @@ class ProgressReporter:
     def advance(self, steps: int = 1, message: str = "") -> None:
         self._pending += steps
         if self._pending >= self.every or message:
-            Job.objects.filter(pk=self.job.pk).update(progress=F("progress") + self._pending, message=message[:500])
+            Job.objects.filter(pk=self.job.pk).update(
+                progress=F("progress") + self._pending, message=message[:500], heartbeat_at=timezone.now()
+            )
             self._pending = 0
 
     def flush(self) -> None:
         if self._pending:
-            Job.objects.filter(pk=self.job.pk).update(progress=F("progress") + self._pending)
+            Job.objects.filter(pk=self.job.pk).update(
+                progress=F("progress") + self._pending, heartbeat_at=timezone.now()
+            )
             self._pending = 0
 
 
@@ -142,16 +151,40 @@ def job_retry(*, job: Job) -> Job:
     return job
 
 
+def jobs_recover() -> list[int]:
+    """Start again every running job whose worker went silent (killed, out of memory, machine restarted).
+
+    Handlers store their result only when they finish, so a job started again from the beginning leaves no
+    half-written result; after ``MAX_ATTEMPTS`` it fails with the reason instead of looping.
+    """
+    cutoff = timezone.now() - stale_after()
+    restarted = []
+    for job in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff):
+        if job.attempts >= MAX_ATTEMPTS:
+            Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED,
+                error=_("The worker stopped %(n)d times while running this job.") % {"n": job.attempts},
+                finished_at=timezone.now(),
+            )
+            continue
+        if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+            status=JobStatus.QUEUED, progress=0, message=_("Started again after its worker stopped.")
+        ):
+            _enqueue(job.pk)
+            restarted.append(job.pk)
+    return restarted
+
+
 def job_run(job_id: int) -> None:
     """Run a job: claim it, call its handler, store the output. Safe to call twice for the same id."""
     now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now, attempts=F("attempts") + 1
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
         # Re-delivered after a worker died: take over a job whose runner stopped reporting.
-        claimed = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, started_at__lt=now - STALE_AFTER).update(
-            started_at=now, attempts=F("attempts") + 1, progress=0
+        claimed = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after()).update(
+            started_at=now, heartbeat_at=now, attempts=F("attempts") + 1, progress=0
         )
     if not claimed:
         return  # done, failed, or running elsewhere

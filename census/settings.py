@@ -179,7 +179,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "census.tasks.heartbeat",
         "schedule": timedelta(minutes=5),
     },
+    "census-recover-jobs": {
+        "task": "census.tasks.recover_jobs",
+        "schedule": timedelta(minutes=2),
+    },
 }
+# A running job that reports nothing for this long is taken to be lost with its worker and started again.
+CENSUS_JOB_STALE_SECONDS = env.int("CENSUS_JOB_STALE_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE_NIGHTLY = crontab(hour=2, minute=0)
 # Progress aggregates (supervision.progress): small areas whose households changed, every minute; all of
 # them nightly, which also heals anything the incremental run cannot see (deleted households).

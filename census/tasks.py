@@ -33,3 +33,11 @@ def run_job(job_id: int) -> None:
     from census.jobs import job_run
 
     job_run(job_id)
+
+
+@shared_task(name="census.tasks.recover_jobs")
+def recover_jobs() -> list[int]:
+    """Beat: start again the jobs whose worker went silent."""
+    from census.jobs import jobs_recover
+
+    return jobs_recover()
