@@ -334,7 +334,6 @@ def value_label(section: str, field: str, value: Any) -> str:
 
 # --- cleaning what the browser sends --------------------------------------------------------------------
 
-COUNTY_RE = re.compile(r"^[0-9]{6}$")
 ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
@@ -744,12 +743,6 @@ class SignForm(VersionedForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "sign_%s")
         super().__init__(*args, **kwargs)
-
-
-class ChangeSignedForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why does the signed form change?"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
-    )
 
 
 class ReturnForm(forms.Form):
