@@ -281,7 +281,7 @@ class DemoBuilder:
         )
         self.report.dues = len(dues)
         townships = sorted({d.township_id for d in dues})
-        # One township is slow to pay the short form; a few people elsewhere are paid only in part.
+        # One township is slow to pay half its people's short form; a few people elsewhere are paid in part.
         slow = townships[-1] if townships else ""
         offices = {
             s.township_id: s for s in StaffMember.objects.filter(district=self.district, role=Role.TOWNSHIP_OFFICE)
@@ -304,12 +304,12 @@ class DemoBuilder:
                 )
                 due.refresh_from_db()
                 reduced = True
-            if due.township_id == slow and due.phase in (SubsidyPhase.SHORT_FORM, SubsidyPhase.LONG_FORM):
+            if due.township_id == slow and due.phase == SubsidyPhase.SHORT_FORM and number % 2:
                 self.report.arrears += 1
                 continue
             amount = due.outstanding
             paid_on = due.due_on + datetime.timedelta(days=self.rng.randint(5, 25))
-            if number % 17 == 3:
+            if number % 23 == 3:
                 amount = (amount / 2).quantize(Decimal("0.01"))
                 self.report.arrears += 1
             if amount <= 0:

@@ -38,7 +38,7 @@ def test_import_then_remove_a_unit(live_server, desktop: Page, demo: None) -> No
     assert charts_drawn(desktop) == ["true"]
     screenshot(desktop, "organisation-directory")
 
-    desktop.click("text=导入")
+    desktop.click("main a[href$='/directory/import/']")
     desktop.set_input_files(
         "#id_file",
         workbook([good, "宜宾浏览器测试有限公司", "industry", "", ""], [wrong, "校验位错误公司", "industry", "", ""]),

@@ -57,7 +57,7 @@ def test_a_township_pays_arrears_and_builds_its_payment_sheet(live_server, deskt
     # The payment sheet of the township, built as a job.
     desktop.goto(f"{live_server.url}/supervision/subsidies/")
     desktop.select_option("#id_township", office.township_id)
-    desktop.click("text=生成发放表")
+    desktop.click("form[action$='/subsidies/sheet/'] button[type=submit]")
     desktop.wait_for_url("**/jobs/*/")
     job = Job.objects.get(kind="organisation_subsidy_sheet")
     job_run(job.pk)  # no worker in the test; the page watches the job's row

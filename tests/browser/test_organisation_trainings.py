@@ -32,7 +32,7 @@ def test_the_missed_quarter_is_flagged_and_a_department_records_a_training(
     before = Training.objects.count()
     log_in(phone, live_server.url, "department", DEMO_PASSWORD)
     phone.goto(f"{live_server.url}/supervision/trainings/")
-    phone.click("text=记录培训")
+    phone.click("main details summary")
     phone.fill("#id_held_on", "2021-05-12")
     phone.fill("#id_topic", "规上工业统计报表制度培训")
     phone.fill("#id_trainees", "48")
@@ -41,6 +41,6 @@ def test_the_missed_quarter_is_flagged_and_a_department_records_a_training(
     assert Training.objects.count() == before + 1
     fits(phone, 360)
     # The study-session tab shows that department's sessions only.
-    phone.click("text=学习会")
+    phone.click("nav.tabs a[href$='/study-sessions/']")
     expect(phone.locator("h1")).to_contain_text("培训")
     assert charts_drawn(phone) == ["true"]

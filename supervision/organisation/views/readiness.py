@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -99,7 +99,7 @@ def readiness_list(request: StaffRequest) -> HttpResponse:
 @role_required(*READINESS_ROLES)
 def readiness_ensure(request: StaffRequest) -> HttpResponse:
     if not is_district(request.user):
-        return HttpResponse(status=403)
+        raise PermissionDenied
     created = services.readiness_ensure_units(district_id=request.user.district_id or "", actor=request.user)
     messages.success(request, _("%(n)d checklists created.") % {"n": created})
     return redirect("supervision:readiness")

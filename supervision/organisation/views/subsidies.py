@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -118,7 +118,7 @@ def subsidy_rates(request: StaffRequest) -> HttpResponse:
     )
     if request.method == "POST":
         if not district:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         if form.is_valid():
             try:
                 services.subsidy_rates_update(district_id=user.district_id or "", actor=user, **form.cleaned_data)
@@ -134,7 +134,7 @@ def subsidy_rates(request: StaffRequest) -> HttpResponse:
 @role_required(*OFFICE_ROLES)
 def subsidy_settle(request: StaffRequest) -> HttpResponse:
     if not is_district(request.user):
-        return HttpResponse(status=403)
+        raise PermissionDenied
     form = SubsidySettleForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
