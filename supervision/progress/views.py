@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -166,19 +165,20 @@ def progress_table(request: StaffRequest, name: str) -> HttpResponse:
     spec = TABLES.get(name)
     if spec is None:
         raise Http404
-    township = _township_param(request, spec)
+    township = _township_param(request, spec, request.GET.get("township", ""))
     params = {key: str(value) for key, value in request.GET.items() if value}
     table = _table_view(spec, user=request.user, township=township, params=params)
     template = "progress/_table.html" if request.htmx else "progress/table_page.html"  # type: ignore[attr-defined]
     return render(request, template, {"table": table, "township": township})
 
 
-def _township_param(request: StaffRequest, spec: TableSpec) -> Township | None:
+def _township_param(request: StaffRequest, spec: TableSpec, code: str) -> Township | None:
+    """The township a table is of (404 outside the user's scope); the townships table is the district's."""
     if not spec.needs_township:
         if request.user.role == Role.TOWNSHIP_OFFICE:
-            raise Http404  # the township table is the district's view
+            raise Http404
         return None
-    return get_object_or_404(Township.objects.visible_to(request.user), code=request.GET.get("township", ""))
+    return get_object_or_404(Township.objects.visible_to(request.user), code=code)
 
 
 @require_POST
@@ -189,7 +189,7 @@ def progress_table_export(request: StaffRequest, name: str) -> HttpResponse:
     spec = TABLES.get(name)
     if spec is None:
         raise Http404
-    township = _township_param_post(request, spec)
+    township = _township_param(request, spec, request.POST.get("township", ""))
     params = {
         "table": name,
         "township": township.code if township is not None else "",
@@ -201,14 +201,6 @@ def progress_table_export(request: StaffRequest, name: str) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "census/job_status.html", {"job": job})
     return redirect("jobs:detail", pk=job.pk)
-
-
-def _township_param_post(request: StaffRequest, spec: TableSpec) -> Township | None:
-    if not spec.needs_township:
-        if request.user.role == Role.TOWNSHIP_OFFICE:
-            raise Http404
-        return None
-    return get_object_or_404(Township.objects.visible_to(request.user), code=request.POST.get("township", ""))
 
 
 # --- dashboards --------------------------------------------------------------------------------------------
@@ -319,4 +311,4 @@ def export_start(request: StaffRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("supervision:exports")
     messages.success(request, _("The export has been started; it appears below when it is ready."))
-    return redirect(reverse("supervision:exports") + "?" + urlencode({"job": job.pk}))
+    return redirect(reverse("supervision:exports") + f"#job-{job.pk}")
