@@ -121,7 +121,7 @@ def area_listing(*, user: StaffMember, small_area: SmallArea) -> AreaListing:
     households = list(
         Household.objects.visible_to(user)
         .filter(small_area=small_area)
-        .select_related("building", "dwelling_unit", "registrar")
+        .select_related("building", "dwelling_unit__building", "registrar")
         .order_by("household_no")
     )
     totals = {

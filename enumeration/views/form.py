@@ -11,14 +11,17 @@ signature (the password again). The server decides everything; the browser only 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -101,6 +104,30 @@ def widget_groups(form: Any, items: tuple[Item, ...]) -> list[dict[str, Any]]:
     return groups
 
 
+@lru_cache(maxsize=16)
+def rendered_groups(language: str) -> dict[str, list[dict[str, Any]]]:
+    """Every group of inputs, rendered once per language: the inputs are empty (the script fills them from the
+    form's JSON), so they are the same for every household, and rendering some 80 widgets through Django's form
+    templates on every page would dominate the page's time."""
+    household_form = HouseholdItemsForm(auto_id=False)
+    person_form = PersonForm(auto_id=False)
+    groups = {
+        "household": widget_groups(household_form, HOUSEHOLD_ITEMS),
+        "long_household": widget_groups(household_form, LONG_HOUSEHOLD_ITEMS),
+        "person": widget_groups(person_form, PERSON_ITEMS),
+        "long_person": widget_groups(person_form, LONG_PERSON_ITEMS),
+        "foreign_person": widget_groups(person_form, FOREIGN_PERSON_ITEMS),
+        "death": widget_groups(DeathForm(auto_id=False), DEATH_ITEMS),
+    }
+    # Resolve the lazy labels now, in the language the cache entry is for.
+    for entries in groups.values():
+        for group in entries:
+            group["title"] = str(group["title"])
+            for part in group["parts"]:
+                part["label"] = str(part["label"])
+    return groups
+
+
 def _row(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: values.get(name) for name in fields}
 
@@ -175,20 +202,18 @@ def household_form(request: StaffRequest, pk: int) -> HttpResponse:
     if not may_edit_form(request.user, household):
         return _detail(household)
     personal_data_shown(request, request.user, household)
-    household_form_ = HouseholdItemsForm(auto_id=False)
-    person_form = PersonForm(auto_id=False)
-    death_form = DeathForm(auto_id=False)
+    groups = rendered_groups(get_language() or settings.LANGUAGE_CODE)
     long_form = household.in_long_form_sample
     context = {
         "household": household,
         "data": form_data(household),
         "kind_form": FormKindForm(auto_id=False, initial={"form_kind": household.form_kind}),
-        "household_groups": widget_groups(household_form_, HOUSEHOLD_ITEMS),
-        "long_household_groups": widget_groups(household_form_, LONG_HOUSEHOLD_ITEMS) if long_form else [],
-        "person_groups": widget_groups(person_form, PERSON_ITEMS),
-        "long_person_groups": widget_groups(person_form, LONG_PERSON_ITEMS) if long_form else [],
-        "foreign_person_groups": widget_groups(person_form, FOREIGN_PERSON_ITEMS),
-        "death_groups": widget_groups(death_form, DEATH_ITEMS),
+        "household_groups": groups["household"],
+        "long_household_groups": groups["long_household"] if long_form else [],
+        "person_groups": groups["person"],
+        "long_person_groups": groups["long_person"] if long_form else [],
+        "foreign_person_groups": groups["foreign_person"],
+        "death_groups": groups["death"],
         "comments": [(comment_label(c.item), c) for c in selectors.open_comments(household)],
         "ethnic_groups": ETHNIC_GROUPS.values(),
     }
