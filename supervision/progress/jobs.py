@@ -6,10 +6,8 @@ never sees more than its requester could see on the page.
 
 from __future__ import annotations
 
-import datetime
-
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from census.jobs import JobOutput, ProgressReporter, job_file_path, job_handler
@@ -34,7 +32,7 @@ def _requester(job: Job, *, district_only: bool) -> StaffMember:
 
 
 def _stamp() -> str:
-    return datetime.datetime.now(tz=datetime.UTC).astimezone().strftime("%Y%m%d-%H%M")
+    return timezone.localtime().strftime("%Y%m%d-%H%M")
 
 
 @job_handler(services.EXPORT_SUMMARY)

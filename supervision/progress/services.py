@@ -27,6 +27,7 @@ from census.models import AuditAction, Job, Role, SmallArea, StaffMember
 from census.services import audit_record
 from enumeration.models import SIGNED_STATES, Household, HouseholdState, Person
 from supervision.progress.models import DailyProgress, SmallAreaProgress
+from supervision.progress.tables import TABLES
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +183,6 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
     Summaries and microdata are for the district office; a dashboard table may be exported by anyone who
     may see the dashboard (the job reads it again through ``visible_to`` of the person who started it).
     """
-    from supervision.progress.tables import TABLES
-
     district_only = kind in (EXPORT_SUMMARY, EXPORT_MICRODATA)
     if district_only and not (user.is_superuser or user.role == Role.DISTRICT_OFFICE):
         raise ExportForbidden(_("Only the district census office may export summaries and microdata."))
