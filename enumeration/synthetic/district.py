@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from census.models import (
@@ -72,6 +73,11 @@ VILLAGES_PER_TOWNSHIP = 30
 ENUMERATORS_PER_SUPERVISOR = 4.5
 CST = datetime.timezone(datetime.timedelta(hours=8))
 LISTING_START = datetime.datetime(2020, 10, 11, 9, 0, tzinfo=CST)
+
+# Sent inside build_district's transaction once every row is written, for parts that derive data from the
+# district (the quality part generates the hukou roster): keyword arguments district_code, seed, planter (the
+# ErrorPlanter or None) and say (the progress callback).
+district_seeded = Signal()
 
 DEMO_USERNAMES = {
     Role.ENUMERATOR: "enumerator",
@@ -811,6 +817,7 @@ def build_district(
                 planter.plant_cross_records(plan)
             say("rows written; re-creating foreign keys")
         reset_sequences(loaded)
+        district_seeded.send(sender=build_district, district_code=district_code, seed=seed, planter=planter, say=say)
         audit_record(
             actor=None,
             action=AuditAction.IMPORT,

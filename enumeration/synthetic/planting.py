@@ -523,6 +523,12 @@ class ErrorPlanter:
         self.planted: dict[str, int] = dict.fromkeys(MUTATIONS, 0)
         self.process_planted: dict[str, int] = dict.fromkeys(PROCESS_RULES, 0)
         self.touched: set[int] = set()
+        self.cross = CrossPlanter(self)
+
+    @property
+    def roster_extras(self) -> list[dict[str, Any]]:
+        """Roster persons registered nowhere (for the roster the quality part generates)."""
+        return self.cross.roster_extras
 
     def _record(self, code: str, key: str) -> None:
         keys = self.manifest.setdefault(code, [])
@@ -553,6 +559,7 @@ class ErrorPlanter:
                 self.planted[code] += 1
                 self._explain(area.code, generated, code)
                 break
+        self.cross.plant_village(village, by_area)
 
     def _explain(self, small_area_code: str, generated: Any, intended: str) -> None:
         """Record every rule the broken household now breaks (the intended one among them)."""
@@ -595,9 +602,453 @@ class ErrorPlanter:
             self._record("SIGNATURE_CHAIN_BROKEN", key)
 
     def plant_cross_records(self, plan: Any) -> None:
-        """Cross-record rules are planted by the quality part (duplicates, roster, coverage, anomalies)."""
+        """The cross-record rules were planted village by village (``CrossPlanter``), before signing."""
         return None
 
     def missing(self) -> list[str]:
         """Rules that could not be planted (no suitable household in a district this small)."""
-        return [code for code, count in {**self.planted, **self.process_planted}.items() if count == 0]
+        counts = {**self.planted, **self.process_planted, **self.cross.planted}
+        return [code for code, count in counts.items() if count == 0]
+
+
+# --- cross-record and nightly rules (the quality part's checks) --------------------------------------------
+#
+# Planted village by village, before anything is signed, so that every signature still matches its form:
+# duplicates across households and villages, coverage gaps, enumerator anomalies and roster omissions. Every
+# household changed here is validated again and a change that would break an entry rule is undone, so the
+# manifest names exactly what the nightly checks must find. Keys: persons and households as above, areas by
+# their code, enumerators as ``staff:<username>``, roster persons as ``roster:<ID number>``.
+
+CROSS_RULES = (
+    "ID_DUPLICATE_DISTRICT",
+    "NEAR_DUPLICATE_PERSON",
+    "COVERAGE_HOUSEHOLDS",
+    "COVERAGE_PERSONS",
+    "ROSTER_NOT_REGISTERED",
+    "AREA_ROSTER_GAP",
+    "SPEED_IMPLAUSIBLE",
+    "COPY_PASTE_HOUSEHOLDS",
+    "AGE_HEAPING",
+    "SEX_RATIO_BY_AGE",
+)
+ROSTER_OMISSIONS = 6  # persons dropped from their forms (still on the roster) …
+# … and roster persons nobody registered, in the same village: 12 against ≈ 1,200 is ≈ 10‰.
+ROSTER_ONLY_NAMES = ("建国", "秀兰", "志强", "桂英", "德明", "淑芬")
+SPEED_BURST = 10  # households signed three minutes apart
+
+
+def _signed(generated: Any) -> bool:
+    from enumeration.models import SIGNED_STATES
+
+    return generated.row["state"] in SIGNED_STATES
+
+
+class CrossPlanter:
+    def __init__(self, planter: ErrorPlanter) -> None:
+        self.planter = planter
+        self.rng = planter.rng
+        self.planted: dict[str, int] = dict.fromkeys(CROSS_RULES, 0)
+        self.roster_extras: list[dict[str, Any]] = []
+        # Persons of earlier villages that a later household can register a second time.
+        self.earlier: list[tuple[str, dict[str, Any]]] = []
+        self.sequence = 901  # ID sequence codes for rewritten numbers (above what the generator hands out)
+        self.staff_anomaly_areas: set[str] = set()
+
+    # --- bookkeeping -------------------------------------------------------------------------------------
+    def _record(self, code: str, key: str) -> None:
+        self.planter._record(code, key)
+        self.planted[code] = self.planted.get(code, 0) + 1
+
+    def _username(self, staff_id: int) -> str:
+        from census.models import StaffMember
+
+        return str(StaffMember.objects.filter(pk=staff_id).values_list("username", flat=True).get())
+
+    def _new_id(self, number: str, sex: int, birth: tuple[int, int] | None = None) -> str:
+        """A fresh, valid number with the same address code and day, the given sex and birth month."""
+        import datetime
+
+        from enumeration.identity import make_id_number
+
+        year, month = birth if birth is not None else (int(number[6:10]), int(number[10:12]))
+        day = min(int(number[12:14]), 28)
+        self.sequence += 1
+        # 901–992: above what the generator hands out, below the error planter's 995–998.
+        code = 2 * ((self.sequence - 901) % 46) + 901 + (0 if sex == 1 else 1)
+        return make_id_number(number[:6], datetime.date(year, month, day), code)
+
+    def _candidates(self, by_area: list[tuple[Any, list[Any]]], **conditions: Any) -> list[tuple[Any, Any]]:
+        found = []
+        for area, households in by_area:
+            for generated in households:
+                row = generated.row
+                if not _signed(generated) or row["id"] in self.planter.touched or not _census(row):
+                    continue
+                if row.get("in_long_form_sample") or row.get("h1_kind") != 1 or not generated.persons:
+                    continue
+                found.append((area, generated))
+        return found
+
+    def _issues(self, generated: Any) -> list[Any]:
+        return validate_household(generated.row, generated.persons, generated.deaths)
+
+    def _attempt(self, generated: Any, change: Callable[[], bool], allowed: frozenset[str] = frozenset()) -> bool:
+        """Apply ``change``; keep it only if the household breaks no entry rule but the ``allowed`` ones."""
+        import copy
+
+        saved = copy.deepcopy((generated.row, generated.persons, generated.deaths))
+        if change() and {issue.code for issue in self._issues(generated)} <= allowed:
+            return True
+        generated.row.clear()
+        generated.row.update(saved[0])
+        generated.persons[:] = saved[1]
+        generated.deaths[:] = saved[2]
+        return False
+
+    # --- the village hook --------------------------------------------------------------------------------
+    def plant_village(self, village: Any, by_area: list[tuple[Any, list[Any]]]) -> None:
+        candidates = self._candidates(by_area)
+        self.rng.shuffle(candidates)
+        if self.earlier:
+            for code in ("ID_DUPLICATE_DISTRICT", "NEAR_DUPLICATE_PERSON"):
+                if self.planted[code] < self.planter.per_rule:
+                    self._duplicate(code, candidates)
+        if len(village.small_areas) >= 4 and not self.planted["COVERAGE_PERSONS"]:
+            self._omissions(village, by_area)
+        elif not self.planted["COVERAGE_HOUSEHOLDS"] and len(by_area) >= 2:
+            self._unlisted(by_area)
+        for code, plant in (
+            ("SPEED_IMPLAUSIBLE", self._speed),
+            ("COPY_PASTE_HOUSEHOLDS", self._copy_paste),
+            ("AGE_HEAPING", self._age_heaping),
+            ("SEX_RATIO_BY_AGE", self._sex_ratio),
+        ):
+            if not self.planted[code]:
+                plant(by_area)
+        self._remember(by_area)
+
+    def _remember(self, by_area: list[tuple[Any, list[Any]]]) -> None:
+        """Keep a few adults of this village for duplicates planted in later villages."""
+        if len(self.earlier) >= 12:
+            return
+        for area, generated in self._candidates(by_area)[:6]:
+            person = next(
+                (
+                    p
+                    for p in generated.persons
+                    if p.get("d3_id_number") and p.get("d8_hukou_place") in (1, 2, 3) and age(p) >= 18
+                ),
+                None,
+            )
+            if person is None:
+                continue
+            self.planter.touched.add(generated.row["id"])
+            key = household_key(area.code, generated.row["household_no"])
+            self.earlier.append((f"{key}#{person['row_no']}", dict(person)))
+
+    # --- duplicates -------------------------------------------------------------------------------------
+    def _duplicate(self, code: str, candidates: list[tuple[Any, Any]]) -> None:
+        """The same person registered again in another household: with their number (ID_DUPLICATE_DISTRICT),
+        or with a mistyped number or none where one is due (NEAR_DUPLICATE_PERSON, which then also breaks
+        ID_CHECKSUM or ID_MISSING — recorded too)."""
+        original_key, original = self.earlier.pop(0)
+        variant = self.planted[code] % 2
+        allowed = frozenset()
+        if code == "NEAR_DUPLICATE_PERSON":
+            allowed = frozenset({"ID_CHECKSUM"} if variant == 0 else {"ID_MISSING"})
+        for area, generated in candidates:
+            if generated.row["id"] in self.planter.touched:
+                continue
+
+            def add(generated: Any = generated) -> bool:
+                years = age(original)
+                number = original["d3_id_number"]
+                if code == "NEAR_DUPLICATE_PERSON":
+                    wrong = next(c for c in "0123456789X" if c != number[17])
+                    number = number[:17] + wrong if variant == 0 else ""
+                generated.persons.append(
+                    {
+                        "row_no": len(generated.persons) + 1,
+                        "d1_name": original["d1_name"],
+                        "d2_relationship": 9,
+                        "d3_id_number": number,
+                        "d4_sex": original["d4_sex"],
+                        "d5_birth_year": original["d5_birth_year"],
+                        "d5_birth_month": original["d5_birth_month"],
+                        "d6_ethnicity": original.get("d6_ethnicity") or "01",
+                        "d7_residence": 1,
+                        # Registered again where they also stayed: hukou in another village of the township.
+                        "d8_hukou_place": 2,
+                        "d9_away_duration": 8 if years >= 10 else 3,
+                        "d10_away_reason": 1 if years >= 16 else 3,
+                        "d11_education": original.get("d11_education"),
+                        "d12_literate": original.get("d12_literate"),
+                        "_age": years,
+                    }
+                )
+                generated.row["h2_present"] += 1
+                return True
+
+            if self._attempt(generated, add, allowed):
+                self.planter.touched.add(generated.row["id"])
+                new_key = f"{household_key(area.code, generated.row['household_no'])}#{len(generated.persons)}"
+                self._record(code, new_key)
+                if code == "ID_DUPLICATE_DISTRICT":
+                    self._record(code, original_key)
+                for issue in self._issues(generated):
+                    self.planter._record(issue.code, new_key)
+                return
+
+    # --- coverage and the roster --------------------------------------------------------------------------
+    def _omissions(self, village: Any, by_area: list[tuple[Any, list[Any]]]) -> None:
+        """COVERAGE_PERSONS in one small area (persons left off signed forms that the listing expected); they and
+        some roster-only persons make the village's roster gap (ROSTER_NOT_REGISTERED, AREA_ROSTER_GAP)."""
+        area, households = max(by_area, key=lambda pair: len(pair[1]))
+        self.staff_anomaly_areas.add(area.code)
+        dropped: list[dict[str, Any]] = []
+        for generated in households:
+            if len(dropped) >= ROSTER_OMISSIONS:
+                break
+            row = generated.row
+            if (
+                not _signed(generated)
+                or row["id"] in self.planter.touched
+                or not _census(row)
+                or row.get("in_long_form_sample")
+                or row.get("h1_kind") != 1
+            ):
+                continue
+            person = next(
+                (
+                    p
+                    for p in generated.persons[1:]
+                    if p.get("d2_relationship") in (2, 7, 8, 9)
+                    and p.get("d7_residence") == 1
+                    and p.get("d8_hukou_place") == 1
+                    and p.get("d3_id_number")
+                    and age(p) >= 1
+                ),
+                None,
+            )
+            if person is None:
+                continue
+
+            def drop(person: dict[str, Any] = person, generated: Any = generated) -> bool:
+                generated.persons.remove(person)
+                for number, remaining in enumerate(generated.persons, start=1):
+                    remaining["row_no"] = number
+                generated.row["h2_present"] -= 1
+                return True
+
+            if self._attempt(generated, drop):
+                self.planter.touched.add(row["id"])
+                dropped.append({**person, "_household_no": row["household_no"]})
+        if len(dropped) < ROSTER_OMISSIONS:
+            return
+        self._record("COVERAGE_PERSONS", area.code)
+        for person in dropped:
+            self._roster_person(area, village, person, person["_household_no"])
+        surname = dropped[0]["d1_name"][0]
+        for index, given in enumerate(ROSTER_ONLY_NAMES):
+            sex = 1 if index % 2 == 0 else 2
+            year, month = 1950 + 7 * index, 1 + index
+            number = self._new_id(f"{village.code[:6]}{year}{month:02d}15000", sex, (year, month))
+            person = {
+                "d3_id_number": number,
+                "d1_name": surname + given,
+                "d4_sex": sex,
+                "d5_birth_year": year,
+                "d5_birth_month": month,
+            }
+            self._roster_person(area, village, person, None)
+        self._record("AREA_ROSTER_GAP", village.code)
+
+    def _roster_person(self, area: Any, village: Any, person: dict[str, Any], household_no: int | None) -> None:
+        self.roster_extras.append(
+            {
+                "id_number": person["d3_id_number"],
+                "name": person["d1_name"],
+                "sex": person["d4_sex"],
+                "birth_year": person["d5_birth_year"],
+                "birth_month": person["d5_birth_month"],
+                "village_id": village.code,
+                "small_area_id": area.id,
+                "household_no": household_no,
+            }
+        )
+        self._record("ROSTER_NOT_REGISTERED", f"roster:{person['d3_id_number']}")
+
+    def _unlisted(self, by_area: list[tuple[Any, list[Any]]]) -> None:
+        """COVERAGE_HOUSEHOLDS: a small area done with registration where five households were not listed."""
+        area, households = by_area[-1]
+        self.staff_anomaly_areas.add(area.code)
+        for generated in households:
+            row = generated.row
+            if row["state"] == "listed":
+                row.update(
+                    {
+                        "state": "draft",
+                        "registrar_id": area.enumerator_id,
+                        "started_at": row["listed_at"],
+                        "updated_at": row["listed_at"],
+                    }
+                )
+        unlisted = [g for g in households if _signed(g) and g.row["id"] not in self.planter.touched][:5]
+        if len(unlisted) < 5:
+            return
+        for generated in unlisted:
+            generated.row.update({"listed_at": None, "listed_by_id": None})
+        self._record("COVERAGE_HOUSEHOLDS", area.code)
+
+    # --- enumerator anomalies -----------------------------------------------------------------------------
+    def _anomaly_area(
+        self, by_area: list[tuple[Any, list[Any]]], score: Callable[[list[Any]], int] | None = None
+    ) -> tuple[Any, list[Any]] | None:
+        """A small area no other anomaly or coverage gap was planted in (the best by ``score``)."""
+        free = [(area, households) for area, households in by_area if area.code not in self.staff_anomaly_areas]
+        if not free:
+            return None
+        area, households = max(free, key=lambda pair: score(pair[1])) if score is not None else free[0]
+        self.staff_anomaly_areas.add(area.code)
+        return area, households
+
+    def _speed(self, by_area: list[tuple[Any, list[Any]]]) -> None:
+        import datetime
+
+        picked = self._anomaly_area(by_area)
+        if picked is None:
+            return
+        area, households = picked
+        signed = sorted(
+            (g for g in households if _signed(g) and g.row["id"] not in self.planter.touched),
+            key=lambda g: g.row["signed_at"],
+        )
+        if len(signed) < SPEED_BURST:
+            return
+        start = signed[0].row["signed_at"]
+        for index, generated in enumerate(signed[:SPEED_BURST]):
+            moment = start + datetime.timedelta(minutes=3 * index)
+            generated.row.update(
+                {"signed_at": moment, "updated_at": moment, "started_at": moment - datetime.timedelta(minutes=2)}
+            )
+            self.planter.touched.add(generated.row["id"])
+        self._record("SPEED_IMPLAUSIBLE", f"staff:{self._username(area.enumerator_id)}")
+
+    def _copy_paste(self, by_area: list[tuple[Any, list[Any]]]) -> None:
+        picked = self._anomaly_area(by_area)
+        if picked is None:
+            return
+        area, _households = picked
+        pool = [g for a, g in self._candidates([picked])]
+        sources = [g for g in pool if len(g.persons) >= 3 and all(p.get("d3_id_number") for p in g.persons)]
+        for source in sources:
+            for target in pool:
+                if target is source:
+                    continue
+
+                def copy_source(target: Any = target, source: Any = source) -> bool:
+                    surname = target.persons[0]["d1_name"][0]
+                    if surname == source.persons[0]["d1_name"][0]:
+                        return False
+                    copies = []
+                    for person in source.persons:
+                        copied = {k: v for k, v in person.items() if k not in ("id",)}
+                        copied["d1_name"] = surname + person["d1_name"][1:]
+                        copied["d3_id_number"] = self._new_id(person["d3_id_number"], person["d4_sex"])
+                        copies.append(copied)
+                    target.persons[:] = copies
+                    for name in (
+                        "h1_kind",
+                        "h2_present",
+                        "h2_away",
+                        "h3_births_male",
+                        "h3_births_female",
+                        "h5_residence_type",
+                        "h6_floor_area",
+                        "h7_rooms",
+                    ):
+                        target.row[name] = source.row.get(name)
+                    target.row["expected_persons"] = len(copies)
+                    target.row["head_name_listed"] = copies[0]["d1_name"]
+                    return True
+
+                if self._attempt(target, copy_source):
+                    for generated in (source, target):
+                        self.planter.touched.add(generated.row["id"])
+                        self._record("COPY_PASTE_HOUSEHOLDS", household_key(area.code, generated.row["household_no"]))
+                    return
+
+    def _age_heaping(self, by_area: list[tuple[Any, list[Any]]]) -> None:
+        picked = self._anomaly_area(by_area)
+        if picked is None:
+            return
+        area, _households = picked
+        for _, generated in self._candidates([picked]):
+
+            def heap(generated: Any = generated) -> bool:
+                changed = False
+                for person in generated.persons:
+                    years = age(person)
+                    if not 23 <= years <= 62 or years % 5 == 0:
+                        continue
+                    target = 5 * round(years / 5)
+                    person["d5_birth_year"] -= target - years
+                    if person.get("d3_id_number"):
+                        person["d3_id_number"] = self._new_id(
+                            person["d3_id_number"],
+                            person["d4_sex"],
+                            (person["d5_birth_year"], person["d5_birth_month"]),
+                        )
+                    changed = True
+                return changed
+
+            if self._attempt(generated, heap):
+                self.planter.touched.add(generated.row["id"])
+        ages = [age(p) for _, g in self._signed_family(picked) for p in g.persons if 23 <= age(p) <= 62]
+        heaped = sum(1 for years in ages if years % 5 == 0)
+        if (
+            len(ages) >= 30
+            and 500 * heaped / len(ages) > 125
+            and (heaped - 0.2 * len(ages)) / (0.16 * len(ages)) ** 0.5 > 5
+        ):
+            self._record("AGE_HEAPING", f"staff:{self._username(area.enumerator_id)}")
+
+    def _signed_family(self, picked: tuple[Any, list[Any]]) -> list[tuple[Any, Any]]:
+        area, households = picked
+        return [(area, g) for g in households if _signed(g) and g.row.get("h1_kind") == 1 and _census(g.row)]
+
+    def _sex_ratio(self, by_area: list[tuple[Any, list[Any]]]) -> None:
+        """SEX_RATIO_BY_AGE: the girls under 15 of one enumerator's households all registered as boys."""
+
+        def children(households: list[Any]) -> int:
+            return sum(1 for g in households if _signed(g) for p in g.persons if 0 <= age(p) <= 14)
+
+        picked = self._anomaly_area(by_area, children)
+        if picked is None:
+            return
+        area, _households = picked
+        for _, generated in self._candidates([picked]):
+
+            def flip(generated: Any = generated) -> bool:
+                changed = False
+                for person in generated.persons:
+                    if person.get("d4_sex") != 2 or age(person) > 14 or person.get("d2_relationship") not in (2, 7):
+                        continue
+                    person["d4_sex"] = 1
+                    if person.get("d3_id_number"):
+                        person["d3_id_number"] = self._new_id(person["d3_id_number"], 1)
+                    if age(person) == 0:
+                        generated.row["h3_births_female"] -= 1
+                        generated.row["h3_births_male"] += 1
+                    changed = True
+                return changed
+
+            if self._attempt(generated, flip):
+                self.planter.touched.add(generated.row["id"])
+        children = [p for _, g in self._signed_family(picked) for p in g.persons if 0 <= age(p) <= 14]
+        male = sum(1 for p in children if p.get("d4_sex") == 1)
+        n = len(children)
+        expected = 105 / 205
+        out_of_range = n - male == 0 or not 70 <= 100 * male / (n - male) <= 140
+        if n >= 20 and out_of_range and abs(male - expected * n) / (n * expected * (1 - expected)) ** 0.5 > 5:
+            self._record("SEX_RATIO_BY_AGE", f"staff:{self._username(area.enumerator_id)}")

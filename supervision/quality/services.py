@@ -176,6 +176,7 @@ def check_run_part_execute(*, part_id: int) -> bool:
             district=run.district_id,
             full=since is None,
             since=since,
+            townships=tuple(townships),
         )
         result = runner.PartResult()
         clock = time.perf_counter()
@@ -185,6 +186,7 @@ def check_run_part_execute(*, part_id: int) -> bool:
             runner.create_detections(cursor)
             if part.township_id:
                 result.households = runner.create_household_tables(cursor, part.township_id, since)
+                runner.create_signed_persons(cursor, part.township_id, full=since is None)
                 result.timings["setup"] = time.perf_counter() - clock
                 runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
                 runner.drop_explained_warnings(cursor)
@@ -201,6 +203,9 @@ def check_run_part_execute(*, part_id: int) -> bool:
                 }
             else:
                 result.timings["setup"] = time.perf_counter() - clock
+                clock = time.perf_counter()
+                cursor.execute(roster_checks.CREATE_MATCHED, context.params())
+                result.timings["roster_match"] = time.perf_counter() - clock
                 runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "district"], result)
                 domain = (
                     "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s) "
@@ -215,7 +220,7 @@ def check_run_part_execute(*, part_id: int) -> bool:
                 domain_params=domain_params,
                 result=result,
             )
-            if part.township_id:
+            if not part.township_id:
                 clock = time.perf_counter()
                 cursor.execute(roster_checks.REFRESH_COUNTS, context.params())
                 result.timings["roster_counts"] = time.perf_counter() - clock

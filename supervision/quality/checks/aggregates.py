@@ -14,15 +14,18 @@ the reference's ranges against harmless deviations, minimum sizes against small 
 from __future__ import annotations
 
 from enumeration.rules.thresholds import threshold
-from supervision.quality.checks.base import Check, age_sql
+from supervision.quality.checks.base import Check
 
 _Z = float(threshold("z_max"))
 _LEVELS = "GROUPING SETS ((s.small_area_id, s.village_id), (s.village_id), ())"
 
-PERSONS = f"""
-SELECT p.d4_sex, p.d5_birth_month, p.d8_hukou_place, {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age,
-       s.small_area_id, s.village_id, s.family
-FROM enumeration_person p JOIN q_signed s ON s.id = p.household_id
+# Persons of the township's signed census forms (q_sp: the person rows of q_signed, with age).
+PERSONS = "SELECT * FROM q_sp s WHERE s.household_no <> 999 AND NOT s.is_foreign"
+# Signed census households with their number of person rows and of persons aged 0.
+HOUSEHOLDS = """
+SELECT s.*, coalesce(c.persons, 0) AS persons, coalesce(c.infants, 0) AS infants
+FROM q_signed s LEFT JOIN (SELECT household_id, count(*) AS persons, count(*) FILTER (WHERE age = 0) AS infants
+                           FROM q_sp GROUP BY household_id) c ON c.household_id = s.id
 WHERE s.household_no <> 999 AND NOT s.is_foreign
 """
 
@@ -58,10 +61,8 @@ SEX_RATIO = _area_finding(
 _SIZE_LOW, _SIZE_HIGH = threshold("area_household_size_range")
 HOUSEHOLD_SIZE = _area_finding(
     "AREA_HOUSEHOLD_SIZE",
-    "SELECT s.small_area_id, s.village_id, count(*) AS households, avg(n) AS size FROM ("
-    "SELECT s.id, s.small_area_id, s.village_id, (SELECT count(*) FROM enumeration_person p "
-    "WHERE p.household_id = s.id) AS n FROM q_signed s WHERE s.family AND NOT s.is_foreign "
-    f"AND s.household_no <> 999) s GROUP BY {_LEVELS}",
+    "SELECT s.small_area_id, s.village_id, count(*) AS households, avg(s.persons) AS size "
+    f"FROM ({HOUSEHOLDS}) s WHERE s.family GROUP BY {_LEVELS}",
     f"households >= {int(threshold('area_household_size_min_households'))} "
     f"AND size NOT BETWEEN {float(_SIZE_LOW)} AND {float(_SIZE_HIGH)}",
     "'size', round(size, 2), 'households', households",
@@ -71,12 +72,9 @@ _GAP = int(threshold("infants_births_min_gap"))
 _SHARE = float(threshold("infants_births_max_share"))
 INFANTS = _area_finding(
     "AREA_INFANTS_VS_BIRTHS",
-    "SELECT s.small_area_id, s.village_id, sum(s.infants) AS infants, sum(s.births) AS births FROM ("
-    "SELECT s.small_area_id, s.village_id, coalesce(h.h3_births_male, 0) + coalesce(h.h3_births_female, 0) AS births, "
-    f"(SELECT count(*) FROM enumeration_person p WHERE p.household_id = s.id "
-    f"AND {age_sql('p.d5_birth_year', 'p.d5_birth_month')} = 0) AS infants "
-    "FROM q_signed s JOIN enumeration_household h ON h.id = s.id WHERE NOT s.is_foreign AND s.household_no <> 999"
-    f") s GROUP BY {_LEVELS}",
+    "SELECT s.small_area_id, s.village_id, sum(s.infants) AS infants, "
+    "sum(coalesce(s.h3_births_male, 0) + coalesce(s.h3_births_female, 0)) AS births "
+    f"FROM ({HOUSEHOLDS}) s GROUP BY {_LEVELS}",
     f"abs(infants - births) >= {_GAP} AND abs(infants - births) > {_SHARE} * births",
     "'infants', infants, 'births', births",
 )

@@ -18,19 +18,15 @@ design and says nothing about the enumerator.
 from __future__ import annotations
 
 from enumeration.rules.thresholds import threshold
-from supervision.quality.checks.base import Check, age_sql
+from supervision.quality.checks.base import Check
 
 _Z = float(threshold("z_max"))
 _STAFF = "(SELECT 'staff:' || m.username FROM census_staffmember m WHERE m.id = {id})"
 # household, row, item, small area, village, township: staff findings belong to the township only.
 _SUPERVISED_COLUMNS = "NULL::bigint, NULL::int, '', NULL::bigint, NULL::text, %(township)s"
 
-# Persons of the township's signed family households, with their registrar and age.
-FAMILY_PERSONS = f"""
-SELECT p.*, s.registrar_id, {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age
-FROM enumeration_person p JOIN q_signed s ON s.id = p.household_id
-WHERE s.family AND s.household_no <> 999
-"""
+# Persons of the township's signed family households (q_sp), with their registrar and age.
+FAMILY_PERSONS = "SELECT * FROM q_sp WHERE family AND NOT is_foreign AND household_no <> 999"
 
 SPEED = Check(
     name="SPEED_IMPLAUSIBLE",
@@ -66,12 +62,12 @@ COPY_PASTE = Check(
 WITH prints AS (
     SELECT s.id, s.registrar_id, s.area_code || lpad(s.household_no::text, 3, '0') AS household_key,
            s.small_area_id, s.village_id, s.signature_id,
-           md5(concat_ws('|', h.h1_kind, h.h5_residence_type, h.h6_floor_area, h.h7_rooms) || '|' ||
+           md5(concat_ws('|', s.h1_kind, s.h5_residence_type, s.h6_floor_area, s.h7_rooms) || '|' ||
                string_agg({_FINGERPRINT_PERSON}, ';' ORDER BY p.row_no)) AS print
-    FROM q_signed s JOIN enumeration_household h ON h.id = s.id JOIN enumeration_person p ON p.household_id = s.id
+    FROM q_signed s JOIN q_sp p ON p.household_id = s.id
     WHERE s.household_no <> 999 AND NOT s.is_foreign
     GROUP BY s.id, s.registrar_id, s.area_code, s.household_no, s.small_area_id, s.village_id, s.signature_id,
-             h.h1_kind, h.h5_residence_type, h.h6_floor_area, h.h7_rooms
+             s.h1_kind, s.h5_residence_type, s.h6_floor_area, s.h7_rooms
     HAVING count(*) >= {int(threshold("copy_paste_min_persons"))}
 ), copies AS (
     SELECT p.*, string_agg(o.household_key, ', ' ORDER BY o.household_key) AS others

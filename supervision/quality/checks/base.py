@@ -46,9 +46,16 @@ class PartContext:
     district: str
     full: bool
     since: datetime | None
+    # Every township of the run (what the district part works on).
+    townships: tuple[str, ...] = ()
 
     def params(self) -> dict[str, Any]:
-        return {"township": self.township, "district": self.district, "since": self.since}
+        return {
+            "township": self.township,
+            "district": self.district,
+            "since": self.since,
+            "townships": list(self.townships or (self.township,)),
+        }
 
 
 Params = Callable[[PartContext], dict[str, Any]]
@@ -124,9 +131,10 @@ def id_well_formed(number: str) -> str:
 
 
 def id_check_character(number: str) -> str:
-    """The MOD 11-2 check character of the first 17 digits of a well-formed number."""
-    weighted = " + ".join(f"substr({number}, {i + 1}, 1)::int * {w}" for i, w in enumerate(ID_WEIGHTS))
-    return f"substr('10X98765432', mod({weighted}, 11) + 1, 1)"
+    """The MOD 11-2 check character of the first 17 digits of a well-formed number (digits read as ASCII)."""
+    weighted = " + ".join(f"ascii(substr({number}, {i + 1}, 1)) * {w}" for i, w in enumerate(ID_WEIGHTS))
+    # Σ (ascii − 48)·w = Σ ascii·w − 48·Σw; mod keeps it exact.
+    return f"substr('10X98765432', mod({weighted} - {48 * sum(ID_WEIGHTS)}, 11) + 1, 1)"
 
 
 def id_date_valid(number: str) -> str:
@@ -143,7 +151,7 @@ def id_birth_ym(number: str) -> str:
 
 
 def id_sex(number: str) -> str:
-    return f"(CASE WHEN mod(substr({number}, 17, 1)::int, 2) = 1 THEN 1 ELSE 2 END)"
+    return f"(CASE WHEN mod(ascii(substr({number}, 17, 1)), 2) = 1 THEN 1 ELSE 2 END)"
 
 
 @cache
@@ -160,6 +168,23 @@ def address_codes() -> list[str]:
                 yield from walk(children, code)
 
     return sorted(set(walk(numdb.get("cn/loc").prefixes)))
+
+
+ADDRESS_CODES_TABLE = "q_address_codes"
+
+
+def ensure_address_codes(cursor: Any) -> None:
+    """A temporary table of the GB/T 2260 codes, kept for the session (one per worker connection)."""
+    cursor.execute("SELECT to_regclass('pg_temp.q_address_codes') IS NOT NULL")
+    if cursor.fetchone()[0]:
+        return
+    cursor.execute(f"CREATE TEMP TABLE {ADDRESS_CODES_TABLE} (code text PRIMARY KEY)")
+    cursor.execute(f"INSERT INTO {ADDRESS_CODES_TABLE} (code) SELECT unnest(%s::text[])", [address_codes()])
+    cursor.execute(f"ANALYZE {ADDRESS_CODES_TABLE}")
+
+
+def address_known(expression: str) -> str:
+    return f"EXISTS (SELECT 1 FROM {ADDRESS_CODES_TABLE} c WHERE c.code = {expression})"
 
 
 # Python's str.strip() in SQL, for the notes on warnings (ASCII white space and the ideographic space).

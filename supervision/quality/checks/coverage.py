@@ -13,7 +13,7 @@ small area's enumerator answers for it, their supervisor acts (catalogue).
 from __future__ import annotations
 
 from enumeration.rules.thresholds import threshold
-from supervision.quality.checks.base import SIGNED_SQL, Check
+from supervision.quality.checks.base import Check
 
 # The enumerator of each small area (the lowest-numbered one if several share it).
 AREA_ENUMERATOR = "(SELECT min(a.staff_id) FROM census_smallareaassignment a WHERE a.small_area_id = sa.id)"
@@ -56,11 +56,9 @@ PERSONS = Check(
     group="coverage",
     sql=_finding(
         "COVERAGE_PERSONS",
-        "SELECT h.small_area_id, sum(coalesce(p.persons, 0)) AS registered, sum(h.expected_persons) AS listed "
-        "FROM enumeration_household h LEFT JOIN (SELECT household_id, count(*) AS persons FROM enumeration_person "
-        "WHERE township_id = %(township)s GROUP BY household_id) p ON p.household_id = h.id "
-        f"WHERE h.township_id = %(township)s AND h.state IN {SIGNED_SQL} AND h.listed_at IS NOT NULL "
-        "AND h.household_no <> 999 GROUP BY h.small_area_id",
+        "SELECT s.small_area_id, sum(coalesce(p.persons, 0)) AS registered, sum(s.expected_persons) AS listed "
+        "FROM q_signed s LEFT JOIN (SELECT household_id, count(*) AS persons FROM q_sp GROUP BY household_id) p "
+        "ON p.household_id = s.id WHERE s.listed AND s.household_no <> 999 GROUP BY s.small_area_id",
     ),
     doc="The signed forms of listed households hold the persons the listing expected.",
 )

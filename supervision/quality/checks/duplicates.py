@@ -6,14 +6,28 @@ per township. Each person involved on a signed form gets a finding (谁普查、
 own record); the evidence names the other households.
 
 * ``ID_DUPLICATE_DISTRICT`` — the same ID number in two households;
-* ``NEAR_DUPLICATE_PERSON`` — a person without a valid number (none, or a wrong check character) whose name,
-  sex, year and month of birth and hukou county are those of a person in another household. The hukou county
-  is D8's county for hukou in another county (D8 = 4) and the district otherwise.
+* ``NEAR_DUPLICATE_PERSON`` — a person without a valid number — a wrong one (format, check character, birth
+  date), or none where one is due (the ID_MISSING case) — whose name, sex, year and month of birth and address
+  code are those of a person in another household. The address code is the number's first six digits, for a
+  person with no number the hukou county (D8's county, or the district); the district's former codes count as
+  the district. Newborns not yet registered and persons with pending hukou have no number by right and are not
+  compared: with year and month of birth only, namesakes among them are common, and a double count of them is
+  found by the roster comparison and the birth records in 比对复查.
 """
 
 from __future__ import annotations
 
-from supervision.quality.checks.base import Check, id_check_character, id_well_formed
+from django.conf import settings
+
+from supervision.quality.checks.base import (
+    REFERENCE_YM,
+    Check,
+    age_sql,
+    id_birth_ym,
+    id_check_character,
+    id_date_valid,
+    id_well_formed,
+)
 
 _HOUSEHOLD_KEY = "sa.code || lpad(h.household_no::text, 3, '0')"
 
@@ -36,21 +50,36 @@ WITH numbers AS (
     GROUP BY d3_id_number HAVING min(household_id) <> max(household_id)
 ), holders AS (
     SELECT p.d3_id_number AS n, p.household_id, {_HOUSEHOLD_KEY} || '#' || p.row_no AS person_key
-    FROM enumeration_person p JOIN numbers ON numbers.n = p.d3_id_number
+    FROM enumeration_person p JOIN numbers ON numbers.n = p.d3_id_number AND p.d3_id_number <> ''
     JOIN enumeration_household h ON h.id = p.household_id JOIN census_smallarea sa ON sa.id = h.small_area_id
 )
 SELECT 'ID_DUPLICATE_DISTRICT', {_SUBJECT},
        jsonb_build_object('other', (SELECT string_agg(o.person_key, ', ' ORDER BY o.person_key) FROM holders o
                                     WHERE o.n = p.d3_id_number AND o.household_id <> p.household_id),
                           'id_number', p.d3_id_number)
-FROM enumeration_person p JOIN numbers ON numbers.n = p.d3_id_number JOIN q_signed s ON s.id = p.household_id
+FROM enumeration_person p JOIN numbers ON numbers.n = p.d3_id_number AND p.d3_id_number <> ''
+JOIN q_signed s ON s.id = p.household_id
 """,
     doc="No ID number in two households of the district.",
 )
 
-_NUMBER = "upper(p.d3_id_number)"
-_VALID = f"({id_well_formed(_NUMBER)} AND substr({_NUMBER}, 18, 1) = {id_check_character(_NUMBER)})"
-_COUNTY = "(CASE WHEN {a}.d8_hukou_place = 4 THEN {a}.d8_hukou_county ELSE %(district)s END)"
+# Stored numbers are already in normal form (constraint person_d3_format): no normalising here.
+_NUMBER = "p.d3_id_number"
+_VALID = (
+    f"({id_well_formed(_NUMBER)} AND substr({_NUMBER}, 18, 1) = {id_check_character(_NUMBER)} "
+    f"AND {id_date_valid(_NUMBER)} AND {id_birth_ym(_NUMBER)} < {REFERENCE_YM})"
+)
+
+
+def _address(alias: str) -> str:
+    """The 6-digit address code a near match compares: the number's, else the hukou county; the district's
+    former codes (宜宾县 511521, 512527) count as the district."""
+    raw = (
+        f"(CASE WHEN {alias}.d3_id_number <> '' THEN left({alias}.d3_id_number, 6) "
+        f"WHEN {alias}.d8_hukou_place = 4 THEN {alias}.d8_hukou_county ELSE %(district)s END)"
+    )
+    return f"(CASE WHEN {raw} = ANY(%(district_codes)s) THEN %(district)s ELSE {raw} END)"
+
 
 NEAR_DUPLICATE = Check(
     name="NEAR_DUPLICATE_PERSON",
@@ -58,31 +87,38 @@ NEAR_DUPLICATE = Check(
     kind="district",
     group="duplicates",
     sql=f"""
-WITH subjects AS (
-    SELECT p.*, {_COUNTY.format(a="p")} AS county, s.area_code, s.household_no, s.small_area_id AS s_area,
-           s.village_id AS s_village, s.township_id AS s_township, s.responsible_id, s.signature_id
+WITH subjects AS MATERIALIZED (
+    SELECT p.id, p.household_id, p.row_no, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
+           {_address("p")} AS address, s.area_code, s.household_no, s.small_area_id, s.village_id, s.township_id,
+           s.responsible_id, s.signature_id
     FROM enumeration_person p JOIN q_signed s ON s.id = p.household_id
-    WHERE p.d1_name <> '' AND p.f_identity IS NULL AND p.d5_birth_year IS NOT NULL
-      AND p.d5_birth_month IS NOT NULL AND p.d4_sex IS NOT NULL
-      AND (p.d3_id_number = '' OR NOT {_VALID})
+    WHERE p.d1_name <> '' AND p.f_identity IS NULL AND NOT s.is_foreign AND p.d4_sex IS NOT NULL
+      AND p.d5_birth_year IS NOT NULL AND p.d5_birth_month IS NOT NULL
+      AND ((p.d3_id_number <> '' AND NOT {_VALID})
+           OR (p.d3_id_number = '' AND p.d8_hukou_place IS DISTINCT FROM 5
+               AND {age_sql("p.d5_birth_year", "p.d5_birth_month")} >= 1))
 ), matches AS (
     SELECT x.id, string_agg({_HOUSEHOLD_KEY} || '#' || q.row_no, ', ' ORDER BY sa.code, h.household_no, q.row_no)
            AS others
     FROM subjects x JOIN enumeration_person q
       ON q.d1_name = x.d1_name AND q.d4_sex = x.d4_sex AND q.d5_birth_year = x.d5_birth_year
      AND q.d5_birth_month = x.d5_birth_month AND q.household_id <> x.household_id
-     AND {_COUNTY.format(a="q")} = x.county AND q.f_identity IS NULL
     JOIN enumeration_household h ON h.id = q.household_id JOIN census_smallarea sa ON sa.id = h.small_area_id
-    WHERE left(q.township_id, 6) = %(district)s
+    WHERE q.d1_name = ANY(ARRAY(SELECT d1_name FROM subjects)) AND left(q.township_id, 6) = %(district)s
+      AND q.f_identity IS NULL AND {_address("q")} = x.address
     GROUP BY x.id
 )
 SELECT 'NEAR_DUPLICATE_PERSON', 'h' || x.household_id || ':' || x.row_no || ':D1',
        x.area_code || lpad(x.household_no::text, 3, '0') || '#' || x.row_no, x.household_id, x.row_no, 'D1',
-       x.s_area, x.s_village, x.s_township, NULL::bigint, x.responsible_id, x.signature_id,
+       x.small_area_id, x.village_id, x.township_id, NULL::bigint, x.responsible_id, x.signature_id,
        jsonb_build_object('other', m.others, 'name', x.d1_name)
 FROM subjects x JOIN matches m ON m.id = x.id
 """,
-    doc="No person without a valid number matches one in another household by name, sex, birth month and county.",
+    params=lambda context: {
+        "district_codes": [context.district, *getattr(settings, "CENSUS_DISTRICT_PREVIOUS_CODES", [])]
+    },
+    doc="No person with a wrong number or none (where one is due) matches a person of another household by name, "
+    "sex, birth month and address code.",
 )
 
 CHECKS = [ID_DUPLICATE, NEAR_DUPLICATE]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enumeration.codes import ETHNIC_GROUPS
 from enumeration.rules.entry import HOUSEHOLD_COUNT_ITEMS, HOUSEHOLD_LONG_ITEMS
 from enumeration.rules.thresholds import threshold
-from supervision.quality.checks.base import Check, address_codes, codes
+from supervision.quality.checks.base import Check, address_known, codes
 from supervision.quality.checks.structure import DEATH_ROWS
 
 TEXT_FIELDS = {
@@ -106,6 +106,9 @@ def _value(field: str) -> str:
     return f"to_jsonb(p.{field})"
 
 
+PROVINCE_CODE = "p.c13_birth_province || '0000'"
+
+
 def _person_arrays() -> tuple[str, str, str]:
     missing, not_asked, invalid = [], [], []
     for field, item, list_name, asked in PERSON_ITEM_SQL:
@@ -128,12 +131,12 @@ def _person_arrays() -> tuple[str, str, str]:
     )
     for field, item in (("d7_residence_county", "D7"), ("d8_hukou_county", "D8"), ("c14_county", "C14")):
         invalid.append(
-            f"CASE WHEN p.{field} <> '' AND NOT (p.{field} = ANY(%(address_codes)s)) "
+            f"CASE WHEN p.{field} <> '' AND NOT {address_known(f'p.{field}')} "
             f"THEN jsonb_build_object('item', '{item}', 'value', to_jsonb(p.{field})) END"
         )
     invalid.append(
         "CASE WHEN p.c13_birth_province <> '' AND NOT (length(p.c13_birth_province) = 2 "
-        "AND p.c13_birth_province || '0000' = ANY(%(address_codes)s)) "
+        f"AND {address_known(PROVINCE_CODE)}) "
         "THEN jsonb_build_object('item', 'C13', 'value', to_jsonb(p.c13_birth_province)) END"
     )
 
@@ -261,7 +264,6 @@ def _form_check(code: str, persons: str, households: str, deaths: str, doc: str)
         sql=sql,
         group="form",
         doc=doc,
-        params=lambda context: {"address_codes": address_codes()},
     )
 
 

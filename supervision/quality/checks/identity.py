@@ -9,33 +9,25 @@ from __future__ import annotations
 from supervision.quality.checks.base import (
     REFERENCE_YM,
     Check,
-    Params,
-    address_codes,
+    address_known,
     evidence,
-    id_birth_ym,
     id_check_character,
-    id_date_valid,
-    id_normalised,
     id_sex,
-    id_well_formed,
 )
 
-N = id_normalised("p.d3_id_number")
-
-# Persons with a number, the number normalised once per row.
-WITH_NUMBER = f"SELECT p.*, {N} AS n FROM q_p p WHERE p.regular AND p.d3_id_number <> ''"
-WELL_FORMED = f"SELECT * FROM ({WITH_NUMBER}) p WHERE {id_well_formed('p.n')}"
+# q_p carries what the number says (``runner.ID_FACTS``): id_n, id_ok, id_date_ok, id_ym.
+WITH_NUMBER = "SELECT p.*, p.id_n AS n FROM q_p p WHERE p.regular AND p.d3_id_number <> ''"
+WELL_FORMED = f"SELECT * FROM ({WITH_NUMBER}) p WHERE p.id_ok"
 
 
-def _check(code: str, sql: str, doc: str, params: Params | None = None) -> Check:
-    return Check(name=code, codes=(code,), kind="household", sql=sql, group="A", doc=doc, params=params)
+def _check(code: str, sql: str, doc: str) -> Check:
+    return Check(name=code, codes=(code,), kind="household", sql=sql, group="A", doc=doc)
 
 
 CHECKS = [
     _check(
         "ID_FORMAT",
-        f"SELECT 'ID_FORMAT', p.household_id, p.row_no, 'D3', '{{}}'::jsonb FROM ({WITH_NUMBER}) p "
-        f"WHERE NOT {id_well_formed('p.n')}",
+        f"SELECT 'ID_FORMAT', p.household_id, p.row_no, 'D3', '{{}}'::jsonb FROM ({WITH_NUMBER}) p WHERE NOT p.id_ok",
         "17 digits and a digit or X.",
     ),
     _check(
@@ -47,7 +39,7 @@ CHECKS = [
     _check(
         "ID_BIRTH_DATE_INVALID",
         f"SELECT 'ID_BIRTH_DATE_INVALID', p.household_id, p.row_no, 'D3', '{{}}'::jsonb FROM ({WELL_FORMED}) p "
-        f"WHERE NOT {id_date_valid('p.n')} OR {id_birth_ym('p.n')} >= {REFERENCE_YM}",
+        f"WHERE NOT p.id_date_ok OR p.id_ym >= {REFERENCE_YM}",
         "Digits 7–14 are a real date before 2020-11.",
     ),
     _check(
@@ -57,9 +49,9 @@ CHECKS = [
             id_birth="substr(p.n, 7, 4) || '-' || substr(p.n, 11, 2)",
             birth="p.d5_birth_year || '-' || lpad(p.d5_birth_month::text, 2, '0')",
         )
-        + f" FROM ({WELL_FORMED}) p WHERE {id_date_valid('p.n')} AND {id_birth_ym('p.n')} < {REFERENCE_YM} "
+        + f" FROM ({WELL_FORMED}) p WHERE p.id_date_ok AND p.id_ym < {REFERENCE_YM} "
         "AND p.d5_birth_year IS NOT NULL AND p.d5_birth_month IS NOT NULL "
-        f"AND {id_birth_ym('p.n')} <> p.d5_birth_year * 100 + p.d5_birth_month",
+        "AND p.id_ym <> p.d5_birth_year * 100 + p.d5_birth_month",
         "The number's year and month of birth equal D5.",
     ),
     _check(
@@ -72,10 +64,8 @@ CHECKS = [
         "ID_ADDRESS_UNKNOWN",
         "SELECT 'ID_ADDRESS_UNKNOWN', p.household_id, p.row_no, 'D3', "
         + evidence(code="substr(p.n, 1, 6)")
-        + f" FROM ({WELL_FORMED}) p WHERE NOT (substr(p.n, 1, 6) = ANY(%(address_codes)s))",
+        + f" FROM ({WELL_FORMED}) p WHERE NOT {address_known('substr(p.n, 1, 6)')}",
         "The address code appears somewhere in the GB/T 2260 history.",
-        # PostgreSQL hashes a long constant array for ``= ANY``.
-        params=lambda context: {"address_codes": address_codes()},
     ),
     _check(
         "ID_DUPLICATE_IN_HOUSEHOLD",

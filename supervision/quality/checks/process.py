@@ -44,21 +44,20 @@ BOOLEAN_FIELDS = {"refused"}
 
 
 def _member(alias: str, field: str) -> str:
-    """One ``"field":value`` member of a canonical object, or NULL when ``_sparse`` leaves it out."""
+    """One ``"field":value`` member of a canonical object, or NULL when ``_sparse`` leaves it out (a NULL value
+    makes the whole concatenation NULL, and ``concat_ws`` skips it)."""
     column = f"{alias}.{field}"
     if field == "warning_notes":
         notes = (
             f"(SELECT '{{' || string_agg(to_json(n.key)::text || ':' || n.value::text, ',' "
             f"ORDER BY n.key COLLATE \"C\") || '}}' FROM jsonb_each({column}) n)"
         )
-        return f"CASE WHEN {column} IS NOT NULL AND {column} <> '{{}}'::jsonb THEN '\"{field}\":' || {notes} END"
+        return f"CASE WHEN {column} <> '{{}}'::jsonb THEN '\"{field}\":' || {notes} END"
     if field in TEXT_FIELDS:
-        return f"CASE WHEN {column} <> '' THEN '\"{field}\":' || to_json({column})::text END"
+        return f"'\"{field}\":' || to_json(nullif({column}, ''))::text"
     if field in BOOLEAN_FIELDS:
-        return (
-            f"CASE WHEN {column} IS NOT NULL THEN '\"{field}\":' || CASE WHEN {column} THEN 'true' ELSE 'false' END END"
-        )
-    return f"CASE WHEN {column} IS NOT NULL THEN '\"{field}\":' || {column}::text END"
+        return f"'\"{field}\":' || CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
+    return f"'\"{field}\":' || {column}"
 
 
 def canonical_object(alias: str, fields: tuple[str, ...]) -> str:
@@ -73,7 +72,7 @@ RESPONDENT_OBJECT = canonical_object("r", ledger.RESPONDENT_CONTENT_FIELDS)
 
 # The canonical content of every household in q_hh, as the ledger's ``canonical_bytes`` spells it.
 CONTENT = f"""
-SELECT h.id AS household_id, h.signature_id,
+SELECT h.id AS household_id, h.signature_id, h.signed_hash, h.signature_household_id,
   '{{"deaths":[' || coalesce((SELECT string_agg({DEATH_OBJECT}, ',' ORDER BY d.row_no) FROM q_d d
                               WHERE d.household_id = h.id), '') ||
   '],"household":' || {HOUSEHOLD_OBJECT} ||
@@ -112,10 +111,10 @@ CONTENT_CHANGED = Check(
     group="process",
     sql=(
         "SELECT 'CONTENT_CHANGED_AFTER_SIGNING', c.household_id, NULL::int, '', "
-        + evidence(signed="s.content_hash", now="c.hash")
-        + " FROM (SELECT household_id, signature_id, encode(sha256(convert_to(content, 'UTF8')), 'hex') AS hash "
-        f"FROM ({CONTENT}) x) c LEFT JOIN enumeration_signature s ON s.id = c.signature_id "
-        "WHERE s.id IS NULL OR s.household_id <> c.household_id OR s.content_hash <> c.hash"
+        + evidence(signed="c.signed_hash", now="c.hash")
+        + " FROM (SELECT x.*, encode(sha256(convert_to(x.content, 'UTF8')), 'hex') AS hash "
+        f"FROM ({CONTENT}) x) c "
+        "WHERE c.signed_hash IS NULL OR c.signature_household_id <> c.household_id OR c.signed_hash <> c.hash"
     ),
     doc="The form still hashes to what was signed.",
 )

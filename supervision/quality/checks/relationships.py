@@ -9,21 +9,8 @@ from __future__ import annotations
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check, evidence, legal_marriage_age
 
-# Persons of family households with exactly one head, each with the head's row, age and sex.
-WITH_HEAD = """
-SELECT p.*, head.row_no AS head_row, head.age AS head_age, head.d4_sex AS head_sex,
-       head.has_spouse, head.has_child, head.first_child_in_law
-FROM q_p p JOIN (
-    SELECT p.household_id, min(p.row_no) FILTER (WHERE p.d2_relationship = 0) AS row_no,
-           min(p.age) FILTER (WHERE p.d2_relationship = 0) AS age,
-           min(p.d4_sex) FILTER (WHERE p.d2_relationship = 0) AS d4_sex,
-           bool_or(p.d2_relationship = 1) AS has_spouse, bool_or(p.d2_relationship = 2) AS has_child,
-           min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law
-    FROM q_p p WHERE p.regular AND p.family
-    GROUP BY p.household_id HAVING count(*) FILTER (WHERE p.d2_relationship = 0) = 1
-) head ON head.household_id = p.household_id
-WHERE p.regular AND p.family
-"""
+# Persons of family households with exactly one head, with the head's row, age and sex (runner's q_family).
+WITH_HEAD = "SELECT * FROM q_family"
 
 GAPS = {
     "CHILD_AGE_GAP": (2, "child_gap", -1),

@@ -22,7 +22,16 @@ from django.db.backends.utils import CursorWrapper
 from enumeration import ledger
 from enumeration.rules.catalogue import RULES, Severity
 from supervision.quality.checks import CROSS_CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
-from supervision.quality.checks.base import SIGNED_SQL, STRIP_CHARACTERS, age_sql
+from supervision.quality.checks.base import (
+    SIGNED_SQL,
+    STRIP_CHARACTERS,
+    age_sql,
+    ensure_address_codes,
+    id_birth_ym,
+    id_date_valid,
+    id_normalised,
+    id_well_formed,
+)
 
 DET_COLUMNS = (
     "code, key, record_key, household_id, row_no, item, small_area_id, village_id, township_id, staff_id, "
@@ -36,6 +45,13 @@ _HOUSEHOLD_FORM_COLUMNS = ", ".join(
 )
 
 TEMP_BUFFERS = "128MB"
+# What the number says, read once per person (as ``identity.read_id_number`` does): the normalised number, whether
+# it is well formed, and for a well-formed one whether digits 7–14 are a real date and its year and month.
+ID_FACTS = (
+    f"{id_well_formed('p.id_n')} AS id_ok, "
+    f"CASE WHEN {id_well_formed('p.id_n')} THEN {id_date_valid('p.id_n')} END AS id_date_ok, "
+    f"CASE WHEN {id_well_formed('p.id_n')} THEN {id_birth_ym('p.id_n')} END AS id_ym"
+)
 WARNING_CODES = [rule.code for rule in RULES if rule.severity is Severity.WARNING]
 
 
@@ -76,10 +92,13 @@ def tune_session(cursor: CursorWrapper) -> None:
             pass
     _execute(cursor, "SET LOCAL work_mem = '64MB'")
     _execute(cursor, "SET LOCAL jit = off")
+    # The run is already parallel (a part per township): no parallel workers inside a part.
+    _execute(cursor, "SET LOCAL max_parallel_workers_per_gather = 0")
+    ensure_address_codes(cursor)
 
 
 def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES) -> None:
-    """``q_signed``: every signed household of the townships, with its signer and area code."""
+    """``q_signed``: every signed household of the townships, with its signer, area code and a few items."""
     _execute(
         cursor,
         f"""
@@ -87,15 +106,47 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Table
         SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
                h.current_signature_id AS signature_id, s.signer_id,
                coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code, h.updated_at,
-               coalesce(h.h1_kind = 1, false) AS family, h.form_kind = 'foreign' AS is_foreign
+               coalesce(h.h1_kind = 1, false) AS family, h.form_kind = 'foreign' AS is_foreign,
+               h.h1_kind, h.h3_births_male, h.h3_births_female, h.h5_residence_type, h.h6_floor_area, h.h7_rooms,
+               h.listed_at IS NOT NULL AS listed, h.expected_persons, s.content_hash AS signed_hash,
+               s.household_id AS signature_household_id
         FROM {tables.household} h JOIN census_smallarea sa ON sa.id = h.small_area_id
-        LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
+        -- One index look-up per household (a hash join would read every signature of the district).
+        LEFT JOIN LATERAL (SELECT s.signer_id, s.content_hash, s.household_id FROM enumeration_signature s
+                           WHERE s.id = h.current_signature_id) s ON true
         WHERE h.township_id = ANY(%(townships)s) AND h.state IN {SIGNED_SQL}
         """,
         {"townships": list(townships)},
     )
-    _execute(cursor, "CREATE INDEX ON q_signed (id)")
-    _execute(cursor, "ANALYZE q_signed")
+    _execute(cursor, "CREATE UNIQUE INDEX ON q_signed (id)")
+    _execute(cursor, "ANALYZE q_signed (id)")
+
+
+SIGNED_PERSON_COLUMNS = (
+    "id, household_id, row_no, d1_name, d2_relationship, d3_id_number, d4_sex, d5_birth_year, d5_birth_month, "
+    "d6_ethnicity, d7_residence, d8_hukou_place, d8_hukou_county, d9_away_duration, d10_away_reason, d11_education, "
+    "d12_literate, f_identity, small_area_id, village_id, township_id"
+)
+
+
+def create_signed_persons(cursor: CursorWrapper, township: str, full: bool, tables: Tables = TABLES) -> None:
+    """``q_sp``: the person rows of every signed household of a township (what the cross-record checks read),
+    with their household's context and age. In a full run ``q_p`` already holds them."""
+    source = "q_p p" if full else f"{tables.person} p JOIN q_signed s0 ON s0.id = p.household_id"
+    where = "" if full else "WHERE p.township_id = %(township)s"
+    _execute(
+        cursor,
+        f"""
+        CREATE TEMP TABLE q_sp ON COMMIT DROP AS
+        SELECT {", ".join(f"p.{c.strip()}" for c in SIGNED_PERSON_COLUMNS.split(","))},
+               {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age,
+               s.family, s.is_foreign, s.household_no, s.registrar_id
+        FROM {source} JOIN q_signed s ON s.id = p.household_id {where}
+        """,
+        {"township": township},
+    )
+    _execute(cursor, "CREATE INDEX ON q_sp (household_id)")
+    _execute(cursor, "ANALYZE q_sp (household_id)")
 
 
 def create_household_tables(
@@ -108,27 +159,65 @@ def create_household_tables(
         f"""
         CREATE TEMP TABLE q_hh ON COMMIT DROP AS
         SELECT s.id, s.small_area_id, s.village_id, s.township_id, s.household_no, s.registrar_id, s.signature_id,
-               s.signer_id, s.responsible_id, s.area_code, s.household_no <> 999 AS regular, s.is_foreign, s.family,
+               s.signer_id, s.responsible_id, s.area_code, s.signed_hash, s.signature_household_id,
+               s.household_no <> 999 AS regular, s.is_foreign, s.family,
                h.in_long_form_sample AS long_form, {_HOUSEHOLD_FORM_COLUMNS}
         FROM q_signed s JOIN {tables.household} h ON h.id = s.id {changed}
         """,
         {"since": since},
     )
     _execute(cursor, "CREATE UNIQUE INDEX ON q_hh (id)")
-    _execute(cursor, "ANALYZE q_hh")
+    # Column statistics of these wide tables would cost more than the checks; row counts are what matters.
+    _execute(cursor, "ANALYZE q_hh (id)")
     _execute(
         cursor,
         f"""
         CREATE TEMP TABLE q_p ON COMMIT DROP AS
         SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
-               {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age
-        FROM {tables.person} p JOIN q_hh h ON h.id = p.household_id
-        WHERE p.township_id = %(township)s
+               {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age, {ID_FACTS}
+        FROM (SELECT p.*, {id_normalised("p.d3_id_number")} AS id_n FROM {tables.person} p
+              WHERE p.township_id = %(township)s OFFSET 0) p
+        JOIN q_hh h ON h.id = p.household_id
         """,
         {"township": township},
     )
     _execute(cursor, "CREATE INDEX ON q_p (household_id)")
-    _execute(cursor, "ANALYZE q_p")
+    _execute(cursor, "ANALYZE q_p (household_id)")
+    # What the structure and relationship rules share: per household, its counts and its one head.
+    _execute(
+        cursor,
+        """
+        CREATE TEMP TABLE q_counts ON COMMIT DROP AS
+        SELECT h.id AS household_id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family,
+               h.is_foreign, count(p.id) AS persons,
+               count(p.id) FILTER (WHERE p.d2_relationship = 0) AS heads,
+               count(p.id) FILTER (WHERE p.d7_residence = 1) AS here,
+               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 1) AS infants_male,
+               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 2) AS infants_female,
+               min(p.row_no) FILTER (WHERE p.d2_relationship = 0) AS head_row,
+               min(p.age) FILTER (WHERE p.d2_relationship = 0) AS head_age,
+               min(p.d4_sex) FILTER (WHERE p.d2_relationship = 0) AS head_sex,
+               coalesce(bool_or(p.d2_relationship = 1), false) AS has_spouse,
+               coalesce(bool_or(p.d2_relationship = 2), false) AS has_child,
+               min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law
+        FROM q_hh h LEFT JOIN q_p p ON p.household_id = h.id
+        WHERE h.regular
+        GROUP BY h.id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family, h.is_foreign
+        """,
+    )
+    _execute(cursor, "CREATE UNIQUE INDEX ON q_counts (household_id)")
+    _execute(cursor, "ANALYZE q_counts (household_id)")
+    # The persons the relationship rules read: family households with exactly one head, narrow rows.
+    _execute(
+        cursor,
+        """
+        CREATE TEMP TABLE q_family ON COMMIT DROP AS
+        SELECT p.household_id, p.row_no, p.d2_relationship, p.d4_sex, p.age, c.head_row, c.head_age, c.head_sex,
+               c.has_spouse, c.has_child, c.first_child_in_law
+        FROM q_p p JOIN q_counts c ON c.household_id = p.household_id
+        WHERE p.regular AND p.family AND c.family AND c.heads = 1
+        """,
+    )
     _execute(
         cursor,
         f"""
@@ -139,7 +228,7 @@ def create_household_tables(
         {"township": township},
     )
     _execute(cursor, "CREATE INDEX ON q_d (household_id)")
-    _execute(cursor, "ANALYZE q_d")
+    _execute(cursor, "ANALYZE q_d (household_id)")
     _execute(cursor, "SELECT count(*) FROM q_hh")
     return int(cursor.fetchone()[0])
 

@@ -9,22 +9,9 @@ from __future__ import annotations
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check, codes, evidence
 
-# Per household: persons, heads, spouses, the first row's relationship, persons here, infants by sex.
-PERSON_COUNTS = """
-SELECT h.id AS household_id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female,
-       count(p.id) AS persons,
-       count(p.id) FILTER (WHERE p.d2_relationship = 0) AS heads,
-       count(p.id) FILTER (WHERE p.d2_relationship = 1) AS spouses,
-       count(p.id) FILTER (WHERE p.d7_residence = 1) AS here,
-       count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 1) AS infants_male,
-       count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 2) AS infants_female
-FROM q_hh h LEFT JOIN q_p p ON p.household_id = h.id
-WHERE h.regular AND {where}
-GROUP BY h.id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female
-"""
-
-FAMILY_COUNTS = PERSON_COUNTS.format(where="h.family")
-CENSUS_COUNTS = PERSON_COUNTS.format(where="NOT h.is_foreign")
+# Per regular household: persons, heads, persons here, infants by sex (runner builds q_counts once per part).
+FAMILY_COUNTS = "SELECT * FROM q_counts WHERE family"
+CENSUS_COUNTS = "SELECT * FROM q_counts WHERE NOT is_foreign"
 
 # The death rows ``_deaths`` reads: it stops at the first row with a blank S2–S5 item (after reporting it), so
 # rows after that one are never looked at. ``blank_item`` is the item of the first blank field of a row.
