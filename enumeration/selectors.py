@@ -7,7 +7,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from census.models import Building, Role, SmallArea, SmallAreaAssignment, StaffMember, Township, Village
@@ -270,29 +270,65 @@ def household_table(*, user: StaffMember, filters: HouseholdFilter, query: str =
     return (
         search(queryset, query, review_search_fields(user))
         .select_related("small_area", "village", "township", "registrar")
-        .annotate(person_count=Count("persons"))
+        # A correlated subquery, not a join with GROUP BY: PostgreSQL computes it for the rows of the page only
+        # (unless the list is sorted by it), and the paginator's COUNT leaves it out.
+        .annotate(
+            person_count=Coalesce(
+                Subquery(
+                    Person.objects.filter(household=OuterRef("pk"))
+                    .order_by()
+                    .values("household")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1]
+                ),
+                0,
+            )
+        )
     )
 
 
-def filter_choices(*, user: StaffMember, township: str = "", village: str = "") -> dict[str, Any]:
-    """The options of the filter selects, each from what the user may see."""
+# A district has thousands of small areas and field workers: their selects list them once a township (or a
+# village) narrows the choice, and until then only what is already chosen.
+MAX_OPTIONS = 400
+
+
+def filter_choices(
+    *, user: StaffMember, township: str = "", village: str = "", small_area: str = "", registrar: str = ""
+) -> dict[str, Any]:
+    """The options of the filter selects, each from what the user may see, and the choices that are valid."""
     townships = Township.objects.visible_to(user).order_by("code")
     villages = Village.objects.visible_to(user).order_by("code")
     areas = SmallArea.objects.visible_to(user).order_by("code")
     staff = StaffMember.objects.visible_to(user).filter(role__in=(Role.ENUMERATOR, Role.SUPERVISOR))
-    if township:
-        villages = villages.filter(township_id=township)
-        areas = areas.filter(township_id=township)
-        staff = staff.filter(township_id=township)
-    if village:
-        areas = areas.filter(village_id=village)
     if user.role == Role.SUPERVISOR:
         staff = staff.filter(supervision__supervisor=user)
+    township_codes = set(townships.values_list("code", flat=True))
+    township = township if township in township_codes else ""
+    if township:
+        villages = villages.filter(township_id=township)
+        staff = staff.filter(township_id=township)
+    village_list = list(villages.values_list("code", "name"))
+    village = village if village in {code for code, _name in village_list} else ""
+    if township:
+        areas = areas.filter(township_id=township)
+    if village:
+        areas = areas.filter(village_id=village)
+    chosen_area: list[tuple[int, str]] = (
+        list(areas.filter(pk=int(small_area)).values_list("pk", "code")) if small_area.isdigit() else []
+    )
+    chosen_staff = staff.filter(pk=int(registrar)) if registrar.isdigit() else staff.none()
+    narrow = bool(township or village) or user.role != Role.DISTRICT_OFFICE
+    area_list = list(areas.values_list("pk", "code")[:MAX_OPTIONS]) if narrow else chosen_area
+    staff_list = list(staff.order_by("username")[:MAX_OPTIONS]) if narrow else list(chosen_staff)
     return {
         "townships": list(townships.values_list("code", "name")),
-        "villages": list(villages.values_list("code", "name")),
-        "small_areas": list(areas.values_list("pk", "code")),
-        "registrars": [(s.pk, str(s)) for s in staff.order_by("username")[:500]],
+        "villages": village_list,
+        "small_areas": area_list,
+        "registrars": [(s.pk, str(s)) for s in staff_list],
+        "township": township,
+        "village": village,
+        "small_area": chosen_area[0][0] if chosen_area else None,
+        "registrar": chosen_staff[0].pk if chosen_staff else None,
     }
 
 

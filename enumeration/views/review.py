@@ -328,23 +328,20 @@ class FilterState:
 
 def read_filters(params: QueryDict, user: StaffMember, *, default_state: str = "") -> FilterState:
     """The filter of a list from its parameters, each value checked against what the user may choose."""
-    township = params.get("township", "")
-    village = params.get("village", "")
-    choices = selectors.filter_choices(user=user, township=township, village=village)
-    township = township if township in {code for code, _name in choices["townships"]} else ""
-    village = village if village in {code for code, _name in choices["villages"]} else ""
-
-    def number(name: str, allowed: list[tuple[int, str]]) -> int | None:
-        raw = params.get(name, "")
-        return int(raw) if raw.isdigit() and int(raw) in {pk for pk, _label in allowed} else None
-
+    choices = selectors.filter_choices(
+        user=user,
+        township=params.get("township", ""),
+        village=params.get("village", ""),
+        small_area=params.get("small_area", ""),
+        registrar=params.get("registrar", ""),
+    )
     state_param = params.get("state", default_state)
     state = state_param if state_param in S.values else ""
     filters = selectors.HouseholdFilter(
-        township=township,
-        village=village,
-        small_area=number("small_area", choices["small_areas"]),
-        registrar=number("registrar", choices["registrars"]),
+        township=choices["township"],
+        village=choices["village"],
+        small_area=choices["small_area"],
+        registrar=choices["registrar"],
         state=state,
         has_warnings=params.get("has_warnings", "") if params.get("has_warnings") in ("yes", "no") else "",
         long_form=params.get("long_form", "") if params.get("long_form") in ("yes", "no") else "",
@@ -352,8 +349,8 @@ def read_filters(params: QueryDict, user: StaffMember, *, default_state: str = "
     query = params.get("q", "").strip()[:100]
     out = {
         "q": query,
-        "township": township,
-        "village": village,
+        "township": filters.township,
+        "village": filters.village,
         "small_area": str(filters.small_area or ""),
         "registrar": str(filters.registrar or ""),
         "state": state_param if state_param in (*S.values, "all") else "",
