@@ -28,6 +28,8 @@ from tests.census.factories import (
     VillageFactory,
 )
 
+# One session Chromium for every test that needs one (see tests/browser/fixtures.py).
+pytest_plugins = ["tests.browser.fixtures"]
 
 @dataclass
 class Cast:

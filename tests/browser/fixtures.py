@@ -1,5 +1,9 @@
 """Playwright driving Debian's Chromium against pytest-django's live server.
 
+Loaded once for the whole suite as a plugin (``pytest_plugins`` in tests/conftest.py), so that every test —
+browser tests and the security tests that use Chromium alike — shares one session browser: a second
+``sync_playwright()`` in the same process would clash with the first.
+
 Screenshots for the README are written to docs/screenshots/ by the tests that show something worth seeing.
 """
 

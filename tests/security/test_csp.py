@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Browser
 
-from tests.browser.conftest import browser, log_in  # noqa: F401  (the session's Chromium)
+from tests.browser.conftest import log_in
 from tests.census.factories import PASSWORD
 from tests.conftest import Cast
 from tests.security.matrix import html_problems
@@ -91,7 +91,7 @@ def test_the_api_schema_and_documentation_are_for_staff_only(client: Client) -> 
 @pytest.mark.django_db(transaction=True)
 def test_chromium_reports_no_csp_violation_on_the_pages_and_swagger_ui(
     live_server,  # type: ignore[no-untyped-def]
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     cast: Cast,
 ) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")

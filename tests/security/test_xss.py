@@ -28,7 +28,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from tests.browser.conftest import browser, desktop, log_in  # noqa: F401  (the session's Chromium, a page)
+from tests.browser.conftest import log_in
 from tests.census.factories import PASSWORD
 from tests.security.conftest import World
 from tests.security.xss import (
@@ -222,7 +222,7 @@ DOM_CHECK = """() => {
 @pytest.mark.django_db(transaction=True)
 def test_chromium_opens_the_pages_with_payloads_and_runs_none(
     live_server,  # type: ignore[no-untyped-def]
-    desktop: Page,  # noqa: F811
+    desktop: Page,
     world: World,
     settings,  # type: ignore[no-untyped-def]
     tmp_path: Path,
