@@ -326,6 +326,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "census.api.exception_handler",
 }
+# Request bodies above DATA_UPLOAD_MAX_MEMORY_SIZE are refused with 413 and a message in the reader's language
+# (census/limits.py): by the API's parsers, and for pages by a middleware before anything reads the body.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "census.limits.JSONParser",
+    "census.limits.FormParser",
+    "census.limits.MultiPartParser",
+]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.RequestSizeLimitMiddleware")
 API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "七人普 census enumeration API",
@@ -465,4 +473,29 @@ CENSUS_TABLE_MARKINGS = {
     "document_no": env.str("CENSUS_TABLE_DOCUMENT_NO", default="国统字〔2019〕24号"),
     "valid_until": env.str("CENSUS_TABLE_VALID_UNTIL", default="2021年3月"),
     "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 12)},
+}
+
+# --- Data-quality checks and findings (supervision.quality) ---------------------------------------------
+# The rule catalogue runs every night (incremental: the households changed since the township's last run, plus
+# every cross-record rule), and in full on Sundays, which also catches edits made behind the application's back.
+QUALITY = {
+    # Open findings older than this go to the township office (escalation runs every morning).
+    "OVERDUE_DAYS": env.int("QUALITY_OVERDUE_DAYS", default=7),
+    # An incremental run re-checks households changed this long before the last run started (transactions that
+    # committed after their updated_at was set).
+    "INCREMENTAL_MARGIN_SECONDS": env.int("QUALITY_INCREMENTAL_MARGIN_SECONDS", default=600),
+}
+CELERY_BEAT_SCHEDULE["quality-nightly-incremental"] = {
+    "task": "quality.nightly_run",
+    "schedule": crontab(hour=2, minute=0, day_of_week="mon-sat"),
+    "kwargs": {"mode": "incremental"},
+}
+CELERY_BEAT_SCHEDULE["quality-weekly-full"] = {
+    "task": "quality.nightly_run",
+    "schedule": crontab(hour=2, minute=0, day_of_week="sun"),
+    "kwargs": {"mode": "full"},
+}
+CELERY_BEAT_SCHEDULE["quality-escalate-overdue"] = {
+    "task": "quality.escalate_overdue",
+    "schedule": crontab(hour=7, minute=0),
 }
