@@ -474,3 +474,28 @@ CENSUS_TABLE_MARKINGS = {
     "valid_until": env.str("CENSUS_TABLE_VALID_UNTIL", default="2021年3月"),
     "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 12)},
 }
+
+# --- Data-quality checks and findings (supervision.quality) ---------------------------------------------
+# The rule catalogue runs every night (incremental: the households changed since the township's last run, plus
+# every cross-record rule), and in full on Sundays, which also catches edits made behind the application's back.
+QUALITY = {
+    # Open findings older than this go to the township office (escalation runs every morning).
+    "OVERDUE_DAYS": env.int("QUALITY_OVERDUE_DAYS", default=7),
+    # An incremental run re-checks households changed this long before the last run started (transactions that
+    # committed after their updated_at was set).
+    "INCREMENTAL_MARGIN_SECONDS": env.int("QUALITY_INCREMENTAL_MARGIN_SECONDS", default=600),
+}
+CELERY_BEAT_SCHEDULE["quality-nightly-incremental"] = {
+    "task": "quality.nightly_run",
+    "schedule": crontab(hour=2, minute=0, day_of_week="mon-sat"),
+    "kwargs": {"mode": "incremental"},
+}
+CELERY_BEAT_SCHEDULE["quality-weekly-full"] = {
+    "task": "quality.nightly_run",
+    "schedule": crontab(hour=2, minute=0, day_of_week="sun"),
+    "kwargs": {"mode": "full"},
+}
+CELERY_BEAT_SCHEDULE["quality-escalate-overdue"] = {
+    "task": "quality.escalate_overdue",
+    "schedule": crontab(hour=7, minute=0),
+}

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from census.jobs import JobOutput, ProgressReporter, job_handler
 from census.models import Job
 from supervision.quality.models import CheckRun, RunStatus
-from supervision.quality.services import RUN_JOB_KIND, check_run_execute
+from supervision.quality.resources import RosterImportError
+from supervision.quality.services import (
+    ROSTER_JOB_KIND,
+    RUN_JOB_KIND,
+    check_run_execute,
+    check_run_start,
+    roster_import,
+)
 
 
 @job_handler(RUN_JOB_KIND)
@@ -20,4 +29,30 @@ def coordinate_check_run(job: Job, report: ProgressReporter) -> JobOutput:
     return JobOutput(
         result={"run_id": run.pk, **counts, "households": run.stats.get("households", 0)},
         message=", ".join(f"{name}: {count}" for name, count in sorted(counts.items())),
+    )
+
+
+@job_handler(ROSTER_JOB_KIND)
+def import_roster(job: Job, report: ProgressReporter) -> JobOutput:
+    """Import an uploaded roster; on success start a check run so that the comparison and its findings follow."""
+    path = Path(job.params["path"])
+    report.total(2, message=str(job.title))
+    try:
+        result = roster_import(
+            actor=job.created_by,
+            path=path,
+            district_code=job.params["district"],
+            file_name=job.params.get("file_name", ""),
+        )
+    except RosterImportError as exc:
+        # The messages name the lines; the job fails with them and can be retried after the file is fixed.
+        raise RuntimeError("; ".join(exc.messages[:20])) from exc
+    finally:
+        path.unlink(missing_ok=True)
+    report.advance()
+    run = check_run_start(user=job.created_by, mode="incremental") if job.created_by else None
+    report.advance()
+    return JobOutput(
+        result={"rows": result.rows, "replaced": result.replaced, "run_id": run.pk if run else None},
+        message=f"{result.rows} rows in {result.seconds:.1f} s",
     )

@@ -24,6 +24,17 @@ LEDGER_DAMAGE = {
     "chain": _("the link to the previous signature is broken"),
     "hmac": _("the ledger key's seal does not match"),
 }
+SEVERITY_LABELS = {
+    "hard": _("hard error (强制性)"),
+    "warning": _("warning (核实性)"),
+    "nightly": _("nightly check"),
+}
+ACTOR_LABELS = {
+    "registrar": _("the registrar"),
+    "supervisor": _("the supervisor"),
+    "township_office": _("the township office"),
+    "district_office": _("the district office"),
+}
 NOTES = {
     "cause_gone": _("The checks no longer find this: closed by itself."),
     "corrected": _("The record was changed and signed again."),

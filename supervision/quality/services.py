@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +32,8 @@ from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
 from census.jobs import job_start
-from census.models import District, Job, Role, StaffMember, SupervisorAssignment, Township
+from census.models import AuditAction, District, Job, Role, StaffMember, SupervisorAssignment, Township
+from census.services import audit_record
 from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, PartContext, runner
 from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
@@ -49,6 +52,7 @@ from supervision.quality.models import (
 logger = logging.getLogger(__name__)
 
 RUN_JOB_KIND = "quality_check_run"
+ROSTER_JOB_KIND = "quality_roster_import"
 # pg_advisory_xact_lock(namespace, key): parts by id, townships by hashtext(code).
 LOCK_PART = 0x51A1
 LOCK_SCOPE = 0x51A2
@@ -111,15 +115,42 @@ def check_run_start(
     CheckRun.objects.filter(pk=run.pk).update(job=job)
     run.job = job
     part_ids = list(run.parts.values_list("pk", flat=True))
-
-    def enqueue() -> None:
-        from supervision.quality.tasks import run_check_part
-
-        for part_id in part_ids:
-            run_check_part.delay(part_id)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: _enqueue_parts(part_ids))
     return run
+
+
+def check_runs_start_nightly(*, mode: str = RunMode.INCREMENTAL) -> int:
+    """The nightly run: one district-wide run per district (started by nobody)."""
+    started = 0
+    for district in District.objects.order_by("code"):
+        if not Township.objects.filter(district=district).exists():
+            continue
+        with transaction.atomic():
+            run = check_run_create(user=None, mode=mode, district=district)
+            job = job_start(
+                kind=RUN_JOB_KIND,
+                title=_("Nightly quality checks: %(scope)s") % {"scope": district.name},
+                user=None,
+                params={"run_id": run.pk},
+            )
+            Job.objects.filter(pk=job.pk).update(district_id=district.code)
+            CheckRun.objects.filter(pk=run.pk).update(job=job)
+            part_ids = list(run.parts.values_list("pk", flat=True))
+            transaction.on_commit(lambda ids=part_ids: _enqueue_parts(ids))  # type: ignore[misc]
+        started += 1
+    return started
+
+
+def _enqueue_parts(part_ids: list[int]) -> None:
+    from supervision.quality.tasks import run_check_part
+
+    for part_id in part_ids:
+        run_check_part.delay(part_id)
+
+
+def check_run_parts_enqueue(*, run: CheckRun) -> None:
+    """Send every unfinished part of a run to the Celery workers (again: a part done is skipped)."""
+    _enqueue_parts(list(run.parts.exclude(status=PartStatus.DONE).values_list("pk", flat=True)))
 
 
 def _since(part: CheckRunPart) -> datetime | None:
@@ -312,6 +343,10 @@ def _lock_finding(finding: Finding) -> Finding:
     return Finding.objects.select_for_update().get(pk=finding.pk)
 
 
+def may_verify(*, actor: StaffMember, finding: Finding) -> bool:
+    return _is_supervisor_of(actor, finding)
+
+
 def _is_supervisor_of(actor: StaffMember, finding: Finding) -> bool:
     if actor.is_superuser:
         return True
@@ -401,6 +436,42 @@ def findings_escalate_overdue(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
+# --- the hukou roster --------------------------------------------------------------------------------------
+
+
+def roster_import_start(*, actor: StaffMember, file_name: str, chunks: Iterable[bytes]) -> Job:
+    """Store an uploaded roster (outside the web root) and import it in a job; the district office imports."""
+    if not (actor.is_superuser or actor.role == Role.DISTRICT_OFFICE):
+        raise ApplicationError(_("Only the district office imports the hukou roster."), code="not_district")
+    suffix = ".xlsx" if file_name.lower().endswith(".xlsx") else ".csv"
+    directory = Path(settings.PRIVATE_MEDIA_ROOT) / "roster"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{uuid.uuid4().hex}{suffix}"
+    with path.open("wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    return job_start(
+        kind=ROSTER_JOB_KIND,
+        title=_("Hukou roster import: %(name)s") % {"name": file_name[:100]},
+        user=actor,
+        params={"path": str(path), "file_name": file_name[:200], "district": actor.district_id or ""},
+    )
+
+
+def roster_import(*, actor: StaffMember | None, path: Path, district_code: str, file_name: str = "") -> Any:
+    """Replace the district's roster from a file (all or nothing), log it, and start a run that classifies it."""
+    from supervision.quality.resources import roster_import_bulk
+
+    result = roster_import_bulk(path=path, district_code=district_code)
+    audit_record(
+        actor=actor,
+        action=AuditAction.IMPORT,
+        object_type="hukou_roster",
+        detail={"file": file_name, "rows": result.rows, "replaced": result.replaced},
+    )
+    return result
+
+
 def supervisor_of(staff_id: int | None) -> int | None:
     if staff_id is None:
         return None
@@ -425,4 +496,6 @@ __all__ = [
     "finding_reject",
     "finding_verify",
     "findings_escalate_overdue",
+    "roster_import",
+    "roster_import_start",
 ]

@@ -1,0 +1,176 @@
+"""Reads of the quality part. Everything starts from ``visible_to(user)``.
+
+For the dashboards (supervision.progress): ``Finding.objects.visible_to(user).open()`` counts per township,
+village, small area and responsible person (``hooks.open_findings``), and :func:`roster_classification` gives
+the roster comparison per area::
+
+    roster_classification(user, level="township")   # level: "township" | "village" | "small_area"
+    → [{"code": "511504101", "name": "柏溪镇", "roster": 41230, "living_here": …, "living_elsewhere": …,
+        "not_registered": …, "registered": …, "not_on_roster_local": …, "not_on_roster_other": …}, …]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+
+from census.models import Role, SmallArea, StaffMember, Township, Village
+from supervision.quality.models import (
+    AWAITING_VERIFICATION,
+    CheckRun,
+    Finding,
+    FindingEvent,
+    FindingQuerySet,
+    FindingState,
+    RosterAreaCount,
+)
+
+ROSTER_LEVELS = {"township": "township_id", "village": "village_id", "small_area": "small_area_id"}
+ROSTER_MEASURES = (
+    "roster",
+    "living_here",
+    "living_elsewhere",
+    "not_registered",
+    "registered",
+    "not_on_roster_local",
+    "not_on_roster_other",
+)
+# Open first, then what waits for the supervisor, then the rest.
+STATE_ORDER = Case(
+    When(state=FindingState.OPEN, then=Value(0)),
+    When(state__in=AWAITING_VERIFICATION, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def findings_visible(*, user: StaffMember) -> FindingQuerySet:
+    return Finding.objects.visible_to(user).select_related(  # type: ignore[no-any-return]
+        "responsible", "supervisor", "small_area", "township", "household__small_area"
+    )
+
+
+def my_findings(*, user: StaffMember, show: str = "act") -> QuerySet[Finding]:
+    """Findings routed to a field worker: ``act`` — open ones they are responsible for; ``verify`` — corrected or
+    explained ones of the enumerators they supervise; ``all`` — everything routed to them."""
+    findings = findings_visible(user=user)
+    if show == "act":
+        findings = findings.responsible_is(user).open()
+    elif show == "verify":
+        findings = findings.supervised_by(user).awaiting_verification()
+    else:
+        findings = findings.filter(Q(responsible=user) | Q(supervisor=user))
+    return findings.annotate(state_order=STATE_ORDER).order_by("state_order", "-first_seen_at", "-id")
+
+
+@dataclass(frozen=True)
+class FindingsSummary:
+    open: int
+    to_verify: int
+    escalated: int
+    first: list[Finding]
+
+
+def my_findings_summary(*, user: StaffMember, first: int = 5) -> FindingsSummary:
+    """What a field worker's start page shows first (谁普查、谁负责)."""
+    mine = Finding.objects.visible_to(user).responsible_is(user).open()
+    counts = mine.aggregate(open=Count("pk"), escalated=Count("pk", filter=Q(escalated_at__isnull=False)))
+    to_verify = Finding.objects.visible_to(user).supervised_by(user).awaiting_verification().count()
+    return FindingsSummary(
+        open=counts["open"],
+        to_verify=to_verify,
+        escalated=counts["escalated"],
+        first=list(
+            mine.select_related("household__small_area", "small_area").order_by("-escalated_at", "first_seen_at")[
+                :first
+            ]
+        ),
+    )
+
+
+def finding_list(
+    *,
+    user: StaffMember,
+    state: str = "unresolved",
+    rule: str = "",
+    township: str = "",
+    escalated: bool = False,
+) -> QuerySet[Finding]:
+    findings = findings_visible(user=user)
+    if state == "unresolved":
+        findings = findings.unresolved()
+    elif state in FindingState.values:
+        findings = findings.filter(state=state)
+    if rule:
+        findings = findings.of_rule(rule)
+    if township:
+        findings = findings.filter(township_id=township)
+    if escalated:
+        findings = findings.escalated()
+    return findings.annotate(state_order=STATE_ORDER)
+
+
+def finding_counts(*, user: StaffMember) -> dict[str, int]:
+    findings = Finding.objects.visible_to(user)
+    return findings.aggregate(
+        open=Count("pk", filter=Q(state=FindingState.OPEN)),
+        awaiting=Count("pk", filter=Q(state__in=AWAITING_VERIFICATION)),
+        escalated=Count("pk", filter=Q(state=FindingState.OPEN, escalated_at__isnull=False)),
+        verified=Count("pk", filter=Q(state=FindingState.VERIFIED)),
+        closed=Count("pk", filter=Q(state__in=(FindingState.CLOSED, FindingState.CORRECTED))),
+    )
+
+
+def finding_rules_in_use(*, user: StaffMember) -> list[dict[str, Any]]:
+    return list(
+        Finding.objects.visible_to(user).unresolved().values("rule").annotate(n=Count("pk")).order_by("-n", "rule")
+    )
+
+
+def finding_events(*, finding: Finding) -> QuerySet[FindingEvent]:
+    return finding.events.select_related("actor").order_by("at", "id")
+
+
+def check_runs(*, user: StaffMember) -> QuerySet[CheckRun]:
+    return CheckRun.objects.visible_to(user).select_related("township", "started_by", "job")  # type: ignore[no-any-return]
+
+
+def townships_for_runs(*, user: StaffMember) -> QuerySet[Township]:
+    return Township.objects.visible_to(user).order_by("code")  # type: ignore[no-any-return]
+
+
+def roster_classification(user: StaffMember, *, level: str = "township") -> list[dict[str, Any]]:
+    """The roster comparison per area of ``level``, within what the user may see. Roster persons count where
+    their hukou is, registered persons not on the roster where they were registered (see ``checks.roster``)."""
+    if level not in ROSTER_LEVELS:
+        raise ValueError(f"level is one of {', '.join(ROSTER_LEVELS)}")
+    path = ROSTER_LEVELS[level]
+    rows = list(
+        RosterAreaCount.objects.visible_to(user)
+        .exclude(**{f"{path}__isnull": True})
+        .values(path)
+        .annotate(**{name: Sum(name) for name in ROSTER_MEASURES})
+        .order_by(path)
+    )
+    names: dict[Any, tuple[str, str]]
+    keys = [row[path] for row in rows]
+    if level == "township":
+        names = {t.code: (t.code, t.name) for t in Township.objects.filter(code__in=keys)}
+    elif level == "village":
+        names = {v.code: (v.code, v.name) for v in Village.objects.filter(code__in=keys)}
+    else:
+        names = {
+            a.pk: (a.code, f"{a.village.name}{a.name}")
+            for a in SmallArea.objects.filter(pk__in=keys).select_related("village")
+        }
+    return [
+        {"code": names.get(row[path], (str(row[path]), ""))[0], "name": names.get(row[path], ("", ""))[1]}
+        | {name: int(row[name] or 0) for name in ROSTER_MEASURES}
+        for row in rows
+    ]
+
+
+def may_start_runs(user: StaffMember) -> bool:
+    return bool(user.is_superuser or user.role in (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE))

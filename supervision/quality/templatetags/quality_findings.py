@@ -1,0 +1,40 @@
+"""``{% load quality_findings %}{% my_findings_summary %}``: a field worker's open findings, for any page.
+
+The enumerator's start page includes ``quality/partials/my_findings_summary.html``, which calls this tag, so
+the page's own view needs to pass nothing (谁普查、谁负责: their findings come first).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from census.models import Role
+from census.privacy import can_see_personal_data
+from supervision.quality.presentation import finding_message
+from supervision.quality.selectors import my_findings_summary
+
+register = template.Library()
+
+
+@register.inclusion_tag(
+    "quality/partials/_my_findings_summary_body.html", takes_context=True, name="my_findings_summary"
+)
+def my_findings_summary_tag(context: Any, first: int = 5) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role not in (Role.ENUMERATOR, Role.SUPERVISOR):
+        return {"summary": None}
+    summary = my_findings_summary(user=user, first=first)
+    unmasked = can_see_personal_data(user)
+    items = [
+        {"finding": finding, "message": finding_message(finding.rule, finding.evidence, unmasked=unmasked)}
+        for finding in summary.first
+    ]
+    return {"summary": summary, "items": items, "request": request}
+
+
+@register.filter
+def finding_state_badge(state: str) -> str:
+    return {"open": "bad", "explained": "warn", "corrected": "warn", "verified": "ok", "closed": "ok"}.get(state, "")
