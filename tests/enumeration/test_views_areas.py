@@ -14,6 +14,7 @@ from django.urls import reverse
 from census.models import AuditAction, AuditEvent, Building
 from enumeration.models import DwellingUnit, Household, HouseholdState
 from enumeration.services import household_list, household_return, household_save
+from enumeration.views import areas
 from tests.conftest import Cast
 from tests.enumeration.factories import family_form
 from tests.enumeration.test_services_registration import register
@@ -40,17 +41,24 @@ class TestMyAreas:
         assert "请核实建筑面积" in html and "H6 本户现住房建筑面积" in html
 
     def test_the_findings_slot_stays_empty_until_the_findings_part_provides_its_template(
-        self, cast: Cast, login, tmp_path: Path, settings
+        self, cast: Cast, login, tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch
     ) -> None:  # type: ignore[no-untyped-def]
         client = login(cast.enumerator_a1)
-        assert client.get(reverse("enumeration:my-areas")).context["findings_template"] is None
-        partial = tmp_path / "quality" / "partials" / "my_findings_summary.html"
+        monkeypatch.setattr(areas, "FINDINGS_SUMMARY_TEMPLATE", "quality/partials/not_there_yet.html")
+        response = client.get(reverse("enumeration:my-areas"))
+        assert response.status_code == 200 and response.context["findings_template"] is None
+        partial = tmp_path / "quality" / "partials" / "not_there_yet.html"
         partial.parent.mkdir(parents=True)
         partial.write_text('<p class="findings-test">3 open findings</p>', encoding="utf-8")
         templates = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}]
         with override_settings(TEMPLATES=templates):
             html = client.get(reverse("enumeration:my-areas")).content.decode()
-        assert '<p class="findings-test">3 open findings</p>' in html
+        assert html.index('<p class="findings-test">3 open findings</p>') < html.index('id="areas-title"')
+
+    def test_the_findings_part_s_own_summary_renders_in_the_slot(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
+        response = login(cast.enumerator_a1).get(reverse("enumeration:my-areas"))
+        assert response.status_code == 200
+        assert response.context["findings_template"] == areas.FINDINGS_SUMMARY_TEMPLATE
 
     def test_only_field_workers_have_the_page(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
         url = reverse("enumeration:my-areas")
