@@ -48,17 +48,26 @@ def _one_decimal(value: float) -> Decimal:
     return Decimal(f"{value:.15g}").quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def score(*, households: int, signed: int, accepted: int, registered: int, open_findings: int) -> Decimal:
-    """The score of one unit from its counts (``signed`` and ``accepted`` include the states after them)."""
-    w = weights()
+def score(
+    *,
+    households: int,
+    signed: int,
+    accepted: int,
+    registered: int,
+    open_findings: int,
+    w: ScoreWeights | None = None,
+) -> Decimal:
+    """The score of one unit from its counts (``signed`` and ``accepted`` include the states after them).
+    ``w``: the weights, when scoring many rows at once (read from the settings otherwise)."""
+    w = w or weights()
     r = signed / households if households else 0.0
     a = accepted / households if households else 0.0
     q = max(0.0, 1.0 - open_findings * ((100.0 / w.findings_per_100_for_zero) / registered)) if registered else 0.0
     return _one_decimal(w.registration * r + w.acceptance * a + w.quality * q)
 
 
-def points(value: Decimal) -> Decimal:
-    return _one_decimal(float(value) * weights().assessment_multiplier)
+def points(value: Decimal, w: ScoreWeights | None = None) -> Decimal:
+    return _one_decimal(float(value) * (w or weights()).assessment_multiplier)
 
 
 def ranks(ordered: list[tuple[Any, Decimal]]) -> dict[Any, int]:

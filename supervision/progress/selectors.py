@@ -35,7 +35,7 @@ def percent(part: int, whole: int) -> Decimal:
     return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1")) if whole else Decimal("0.0")
 
 
-def derive(row: dict[str, Any]) -> dict[str, Any]:
+def derive(row: dict[str, Any], w: scoring.ScoreWeights | None = None) -> dict[str, Any]:
     """Add the figures derived from a row's counts: registered, signed or further, accepted, completion %,
     the score and the assessment points."""
     registered = row["households"] - row["hh_listed"]
@@ -47,6 +47,7 @@ def derive(row: dict[str, Any]) -> dict[str, Any]:
         accepted=accepted,
         registered=registered,
         open_findings=row["findings"],
+        w=w,
     )
     row.update(
         registered=registered,
@@ -54,7 +55,7 @@ def derive(row: dict[str, Any]) -> dict[str, Any]:
         accepted_total=accepted,
         completion=percent(signed, row["households"]),
         score=score,
-        points=scoring.points(score),
+        points=scoring.points(score, w),
     )
     return row
 
@@ -136,7 +137,8 @@ def _string_agg(expression: Any) -> Any:
 
 def scored_rows(rows: QuerySet[Any], key: str) -> list[dict[str, Any]]:
     """Every row of a table with its derived figures and its rank (descending score, ties share a rank)."""
-    derived = [derive(dict(row)) for row in rows]
+    w = scoring.weights()
+    derived = [derive(dict(row), w) for row in rows]
     ordered = sorted(derived, key=lambda row: (-row["score"], row[key]))
     ranks = scoring.ranks([(row[key], row["score"]) for row in ordered])
     for row in derived:
