@@ -31,7 +31,7 @@ from django.db.models import F, QuerySet
 
 from census.models import StaffMember, Township
 from enumeration.models import SIGNED_STATES, HouseholdState, Person
-from supervision.progress.summaries.compute import age_expression
+from supervision.progress.summaries.queries import age_expression
 
 KEY_HEX_DIGITS = 20
 FORMS = {

@@ -20,7 +20,7 @@ from census.listing import ListPage
 from census.models import Job, Role, Township, Village
 from census.permissions import StaffRequest, role_required, url_objects
 from supervision.progress import hooks, scoring, selectors, services
-from supervision.progress.summaries.compute import table_titles
+from supervision.progress.summaries.tables import table_titles
 from supervision.progress.tables import STATE_COLUMNS, TABLES, TEXT, Column, TableSpec, all_rows, table_data
 
 OFFICE = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)

@@ -1,0 +1,439 @@
+"""The eleven summary tables (T01–T11), built from the counts of ``queries``: rows from one grouping set,
+totals from another, so that the balance check compares independent figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from census.models import Township
+from enumeration.codes import ETHNIC_GROUPS, code_list
+from supervision.progress.summaries.model import Block, Column, Row, SummaryTable
+from supervision.progress.summaries.queries import AREA_BANDS, LONG_FORM_ITEMS, ROOM_BANDS, SIZE_BANDS
+
+AGE_GROUPS = 21  # 0–4 … 95–99, 100+
+NOT_STATED = "not_stated"
+
+
+def _sexes() -> list[Column]:
+    return [
+        Column("total", _("Total"), parts=("male", "female")),
+        Column("male", _("Male")),
+        Column("female", _("Female")),
+    ]
+
+
+def _by_sex(counts: dict[tuple[Any, ...], int], *prefix: Any) -> dict[str, int]:
+    male = counts.get((*prefix, 1), 0)
+    female = counts.get((*prefix, 2), 0)
+    return {"total": male + female, "male": male, "female": female}
+
+
+def _sum_by_sex(counts: dict[tuple[Any, ...], int], keep: Any) -> dict[str, int]:
+    male = sum(n for key, n in counts.items() if key[-1] == 1 and keep(key[:-1]))
+    female = sum(n for key, n in counts.items() if key[-1] == 2 and keep(key[:-1]))
+    return {"total": male + female, "male": male, "female": female}
+
+
+def _total_row(persons: dict[str, dict[tuple[Any, ...], int]]) -> Row:
+    return Row("total", _("Total"), _by_sex(persons["sex"]))
+
+
+def _ratio(male: int, female: int) -> float | None:
+    return round(100 * male / female, 2) if female else None
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 2) if whole else None
+
+
+def t01(
+    townships: list[Township], persons: dict[str, Any], by_township: dict[str, dict[str, int]], households: int
+) -> SummaryTable:
+    columns = [
+        Column("households", _("Accepted households")),
+        Column("persons", _("Population"), parts=("male", "female")),
+        Column("male", _("Male")),
+        Column("female", _("Female")),
+        Column("sex_ratio", _("Sex ratio (female = 100)"), additive=False),
+        Column("pending", _("Households not yet accepted")),
+        Column("pending_share", _("Share not yet accepted (%)"), additive=False),
+    ]
+    rows = []
+    for township in townships:
+        sexes = _by_sex(persons["township"], township.code)
+        counts = by_township.get(township.code, {"accepted": 0, "all": 0})
+        pending = counts["all"] - counts["accepted"]
+        rows.append(
+            Row(
+                township.code,
+                f"{township.code} {township.name}",
+                {
+                    "households": counts["accepted"],
+                    "persons": sexes["total"],
+                    "male": sexes["male"],
+                    "female": sexes["female"],
+                    "sex_ratio": _ratio(sexes["male"], sexes["female"]),
+                    "pending": pending,
+                    "pending_share": share(pending, counts["all"]),
+                },
+            )
+        )
+    all_households = sum(counts["all"] for counts in by_township.values())
+    sexes = _by_sex(persons["sex"])
+    pending_total = all_households - households
+    total = Row(
+        "total",
+        _("Total"),
+        {
+            "households": households,
+            "persons": sexes["total"],
+            "male": sexes["male"],
+            "female": sexes["female"],
+            "sex_ratio": _ratio(sexes["male"], sexes["female"]),
+            "pending": pending_total,
+            "pending_share": share(pending_total, all_households),
+        },
+    )
+    return SummaryTable(
+        "T01",
+        title("T01"),
+        _("Persons on accepted census forms, by the township of the form"),
+        columns,
+        [Block("townships", "", rows, total)],
+    )
+
+
+def t02(persons: dict[str, Any]) -> SummaryTable:
+    ages = persons["age"]
+    rows = []
+    for group in range(AGE_GROUPS):
+        low = group * 5
+        label = _("%(low)d–%(high)d") % {"low": low, "high": low + 4} if group < AGE_GROUPS - 1 else _("100 and over")
+        high = low + 4 if group < AGE_GROUPS - 1 else None
+        rows.append(
+            Row(
+                f"{low}",
+                label,
+                _sum_by_sex(ages, lambda key, low=low, high=high: key[0] >= low and (high is None or key[0] <= high)),
+            )
+        )
+    return SummaryTable(
+        "T02",
+        title("T02"),
+        _("Persons on accepted census forms; age in completed years at 2020-11-01"),
+        _sexes(),
+        [Block("ages", "", rows, _total_row(persons))],
+    )
+
+
+def t03(households: dict[str, Any]) -> SummaryTable:
+    by_kind = households["h1"]
+    columns = [
+        Column("family", code_list("H1").label(1)),
+        Column("collective", code_list("H1").label(2)),
+        Column("kind_not_stated", _("Type not stated")),
+        Column("households", _("Number of households"), parts=("family", "collective", "kind_not_stated")),
+        Column("persons", _("Persons")),
+    ]
+    rows = []
+    for size in range(0, SIZE_BANDS + 1):
+        label = (
+            _("0 persons (all members died, 999)")
+            if size == 0
+            else (_("%(n)d persons") % {"n": size} if size < SIZE_BANDS else _("%(n)d persons or more") % {"n": size})
+        )
+        cells = {
+            kind: by_kind.get((code, size), {}).get("households", 0)
+            for kind, code in (("family", 1), ("collective", 2), ("kind_not_stated", None))
+        }
+        persons = sum(by_kind.get((code, size), {}).get("persons", 0) for code in (1, 2, None))
+        rows.append(Row(str(size), label, {**cells, "households": sum(cells.values()), "persons": persons}))
+    everything = households["all"].get((), {"households": 0, "persons": 0})
+    total = Row(
+        "total",
+        _("Total"),
+        {
+            "family": sum(by_kind.get(key, {}).get("households", 0) for key in by_kind if key[0] == 1),
+            "collective": sum(by_kind.get(key, {}).get("households", 0) for key in by_kind if key[0] == 2),
+            "kind_not_stated": sum(by_kind.get(key, {}).get("households", 0) for key in by_kind if key[0] is None),
+            "households": everything["households"],
+            "persons": everything["persons"],
+        },
+    )
+    family = total.get("family") or 0
+    family_persons = sum(value["persons"] for key, value in by_kind.items() if key[0] == 1)
+    notes = []
+    if family:
+        notes.append(_("Average size of a family household: %(n).2f persons.") % {"n": family_persons / family})
+    return SummaryTable(
+        "T03",
+        title("T03"),
+        _("Accepted census forms; size = persons registered on the form"),
+        columns,
+        [Block("sizes", "", rows, total)],
+        notes,
+    )
+
+
+def _coded_rows(counts: dict[tuple[Any, ...], int], item: str, prefix: tuple[Any, ...]) -> list[Row]:
+    rows = [
+        Row(str(code), f"{code} {code_list(item).label(code)}", _by_sex(counts, *prefix, code))
+        for code in sorted(code_list(item).codes)
+    ]
+    rows.append(Row(NOT_STATED, _("Not stated"), _by_sex(counts, *prefix, None)))
+    return rows
+
+
+def t04(persons: dict[str, Any]) -> SummaryTable:
+    counts = persons["edu"]
+    rows = _coded_rows(counts, "D11", (True,))
+    rows.append(Row("under_3", _("Under 3 (not asked)"), _sum_by_sex(counts, lambda key: key[0] is False)))
+    return SummaryTable(
+        "T04",
+        title("T04"),
+        _("Persons on accepted census forms; D11 is asked of persons aged 3 and over"),
+        _sexes(),
+        [Block("education", "", rows, _total_row(persons))],
+    )
+
+
+def t05(persons: dict[str, Any]) -> SummaryTable:
+    counts = persons["lit"]
+    rows = [
+        Row("1", _("Literate"), _by_sex(counts, True, 1)),
+        Row("2", _("Illiterate"), _by_sex(counts, True, 2)),
+        Row(NOT_STATED, _("Not stated"), _by_sex(counts, True, None)),
+        Row("under_15", _("Under 15 (not asked)"), _sum_by_sex(counts, lambda key: key[0] is False)),
+    ]
+    aged = sum(rows[index].count("total") for index in range(3))
+    notes = []
+    if aged:
+        notes.append(
+            _("Illiteracy rate of persons aged 15 and over: %(rate).2f%%.")
+            % {"rate": 100 * rows[1].count("total") / aged}
+        )
+    return SummaryTable(
+        "T05",
+        title("T05"),
+        _("Persons on accepted census forms; D12 is asked of persons aged 15 and over"),
+        _sexes(),
+        [Block("literacy", "", rows, _total_row(persons))],
+        notes,
+    )
+
+
+def t06(persons: dict[str, Any]) -> SummaryTable:
+    counts = persons["eth"]
+    present = sorted({key[0] for key in counts if key[0]} | {"01"})
+    rows = [Row(code, f"{code} {ETHNIC_GROUPS.get(code, code)}", _by_sex(counts, code)) for code in present]
+    rows.append(Row(NOT_STATED, _("Not stated"), _sum_by_sex(counts, lambda key: not key[0])))
+    minorities = sum(row.count("total") for row in rows if row.key not in ("01", NOT_STATED))
+    return SummaryTable(
+        "T06",
+        title("T06"),
+        _("Persons on accepted census forms; ethnic groups with at least one person"),
+        _sexes(),
+        [Block("ethnicity", "", rows, _total_row(persons))],
+        [_("Ethnic minorities together: %(n)d persons.") % {"n": minorities}],
+    )
+
+
+def t07(persons: dict[str, Any]) -> SummaryTable:
+    return SummaryTable(
+        "T07",
+        title("T07"),
+        _("Persons on accepted census forms (D8)"),
+        _sexes(),
+        [Block("hukou", "", _coded_rows(persons["d8"], "D8", ()), _total_row(persons))],
+    )
+
+
+def t08(persons: dict[str, Any]) -> SummaryTable:
+    counts = persons["sep"]
+    rows = [
+        Row(
+            "within", _("Hukou in another township of this county, away half a year or more"), _by_sex(counts, "within")
+        ),
+        Row("outside", _("Hukou in another county, away half a year or more"), _by_sex(counts, "outside")),
+        Row(
+            "away",
+            _("Hukou in this township, living in another township or county half a year or more"),
+            _by_sex(counts, "away"),
+        ),
+        Row("other", _("Other persons"), _by_sex(counts, "other")),
+    ]
+    separated = rows[0].count("total") + rows[1].count("total")
+    return SummaryTable(
+        "T08",
+        title("T08"),
+        _("Persons on accepted census forms; away = D9 half a year or more"),
+        _sexes(),
+        [Block("separation", "", rows, _total_row(persons))],
+        [
+            _("人户分离 (resident here, hukou in another township or county, away half a year or more): %(n)d persons.")
+            % {"n": separated},
+            _(
+                "Persons with hukou here who live in another township are registered where they live too; they are "
+                "shown for the hukou view and not added to 人户分离."
+            ),
+        ],
+    )
+
+
+def t09(
+    persons: dict[str, Any], households: dict[str, Any], register: dict[Any, int], mismatches: list[str]
+) -> SummaryTable:
+    everything = households["all"].get((), {"h3m": 0, "h3f": 0, "h4m": 0, "h4f": 0})
+    population = sum(persons["sex"].values())
+    infants = _sum_by_sex(persons["age"], lambda key: key[0] == 0)
+
+    def row(key: str, label: str, male: int, female: int) -> Row:
+        total = male + female
+        rate = round(1000 * total / population, 2) if population else None
+        return Row(key, label, {"total": total, "male": male, "female": female, "rate": rate})
+
+    rows = [
+        row("births", _("Births, H3 (2019-11-01 – 2020-10-31)"), everything["h3m"], everything["h3f"]),
+        row("infants", _("Persons aged 0 registered"), infants["male"], infants["female"]),
+        row("deaths", _("Deaths, H4 (2019-11-01 – 2020-10-31)"), everything["h4m"], everything["h4f"]),
+        row("register", _("Rows of the death register (死亡人口调查表)"), register.get(1, 0), register.get(2, 0)),
+    ]
+    notes = [_("The rows are not added up: births and deaths are events, the aged-0 row a cross-check of H3.")]
+    if mismatches:
+        notes.append(_("H4 differs from the death register in: %(list)s") % {"list": ", ".join(mismatches)})
+    return SummaryTable(
+        "T09",
+        title("T09"),
+        _("Accepted census forms; rates per 1,000 population"),
+        [*_sexes(), Column("rate", _("Per 1,000 population (‰)"), additive=False)],
+        [Block("events", "", rows, None)],
+        notes,
+    )
+
+
+def _household_rows(
+    counts: dict[tuple[Any, ...], dict[str, int]], keys: list[tuple[str, str, tuple[Any, ...]]]
+) -> list[Row]:
+    return [
+        Row(
+            key,
+            label,
+            {
+                "households": counts.get(lookup, {}).get("households", 0),
+                "persons": counts.get(lookup, {}).get("persons", 0),
+            },
+        )
+        for key, label, lookup in keys
+    ]
+
+
+def _block_total(rows_counts: dict[tuple[Any, ...], dict[str, int]], keep: Any) -> Row:
+    chosen = [value for key, value in rows_counts.items() if keep(key)]
+    return Row(
+        "total",
+        _("Total"),
+        {"households": sum(v["households"] for v in chosen), "persons": sum(v["persons"] for v in chosen)},
+    )
+
+
+def t10(households: dict[str, Any]) -> SummaryTable:
+    everything = households["all"].get((), {"households": 0, "persons": 0})
+    h5 = households["h5"]
+    residence = _household_rows(
+        h5,
+        [(str(code), f"{code} {code_list('H5').label(code)}", (code,)) for code in sorted(code_list("H5").codes)]
+        + [(NOT_STATED, _("Not stated (全户死亡户 or missing)"), (None,))],
+    )
+    residence_total = Row(
+        "total", _("Total"), {"households": everything["households"], "persons": everything["persons"]}
+    )
+    area_rows: list[tuple[str, str, tuple[Any, ...]]] = []
+    for index, (low, high) in enumerate(AREA_BANDS, start=1):
+        label = (
+            _("%(low)d–%(high)d m²") % {"low": low, "high": high}
+            if high is not None
+            else _("%(low)d m² and over") % {"low": low}
+        )
+        area_rows.append((str(index), label, (True, index)))
+    area_rows.append((NOT_STATED, _("Not stated"), (True, None)))
+    rooms_rows: list[tuple[str, str, tuple[Any, ...]]] = [
+        (str(n), _("%(n)d rooms") % {"n": n} if n < ROOM_BANDS else _("%(n)d rooms or more") % {"n": n}, (True, n))
+        for n in range(1, ROOM_BANDS + 1)
+    ]
+    rooms_rows.append((NOT_STATED, _("Not stated"), (True, None)))
+    blocks = [
+        Block("residence", _("By type of residence (H5)"), residence, residence_total),
+        Block(
+            "area",
+            _("Ordinary dwellings by floor area (H6)"),
+            _household_rows(households["area"], area_rows),
+            _block_total(households["h5"], lambda key: key == (1,)),
+        ),
+        Block(
+            "rooms",
+            _("Ordinary dwellings by rooms (H7)"),
+            _household_rows(households["rooms"], rooms_rows),
+            _block_total(households["h5"], lambda key: key == (1,)),
+        ),
+    ]
+    return SummaryTable(
+        "T10",
+        title("T10"),
+        _("Accepted census forms; H6 and H7 are asked of ordinary dwellings (H5 = 1)"),
+        [Column("households", _("Number of households")), Column("persons", _("Persons"))],
+        blocks,
+    )
+
+
+def t11(households: dict[str, Any]) -> SummaryTable:
+    titles = {
+        "h9": _("Load-bearing structure (H9)"),
+        "h13": _("Piped water (H13)"),
+        "h14": _("Kitchen (H14)"),
+        "h15": _("Toilet (H15)"),
+        "h16": _("Bathing facilities (H16)"),
+        "h17": _("Tenure (H17)"),
+    }
+    blocks = []
+    for item in LONG_FORM_ITEMS:
+        key = item.lower()
+        counts = households[key]
+        rows = _household_rows(
+            counts,
+            [
+                (str(code), f"{code} {code_list(item).label(code)}", (True, code))
+                for code in sorted(code_list(item).codes)
+            ]
+            + [(NOT_STATED, _("Not stated"), (True, None))],
+        )
+        blocks.append(Block(key, titles[key], rows, _block_total(counts, lambda k: k[0] is True)))
+    return SummaryTable(
+        "T11",
+        title("T11"),
+        _("Accepted long-form households in ordinary dwellings (10% sample, H5 = 1)"),
+        [Column("households", _("Number of households")), Column("persons", _("Persons"))],
+        blocks,
+    )
+
+
+def table_titles() -> list[tuple[str, str]]:
+    """The tables of the summary, for the exports page (the same titles the tables carry)."""
+    return [
+        ("T01", _("Population by township and sex")),
+        ("T02", _("Population by five-year age group and sex")),
+        ("T03", _("Households by type and size")),
+        ("T04", _("Persons aged 3 and over by education and sex")),
+        ("T05", _("Persons aged 15 and over by literacy and sex")),
+        ("T06", _("Population by ethnic group and sex")),
+        ("T07", _("Population by place of hukou registration and sex")),
+        ("T08", _("Persons living away from their hukou township (人户分离)")),
+        ("T09", _("Births and deaths in the census year")),
+        ("T10", _("Households by type of residence, floor area and rooms")),
+        ("T11", _("Long form: housing structure, facilities and tenure")),
+    ]
+
+
+def title(code: str) -> str:
+    return dict(table_titles())[code]
