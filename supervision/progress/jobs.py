@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from census.jobs import JobOutput, ProgressReporter, job_file_path, job_handler
-from census.models import AuditAction, Job, Role, StaffMember, Township
+from census.models import AuditAction, Job, StaffMember, Township
 from census.services import audit_record
 from supervision.progress import microdata, services
 from supervision.progress.summaries import build_summary, check_summary, write_csv_zip, write_xlsx
@@ -26,7 +26,7 @@ def _requester(job: Job, *, district_only: bool) -> StaffMember:
     user = job.created_by
     if user is None or not user.is_active:
         raise ExportRefused(_("The person who started this export no longer has an active account."))
-    if district_only and not (user.is_superuser or user.role == Role.DISTRICT_OFFICE):
+    if district_only and not services.exports_district_data(user):
         raise ExportRefused(_("Only the district census office may export summaries and microdata."))
     return user
 

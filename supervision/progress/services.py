@@ -176,6 +176,11 @@ SUMMARY_FORMATS = ("xlsx", "csv")
 MICRODATA_FORMS = ("accepted", "signed")
 
 
+def exports_district_data(user: StaffMember) -> bool:
+    """Summaries and microdata are the district office's (the superuser's too)."""
+    return bool(user.is_active and (user.is_superuser or user.role == Role.DISTRICT_OFFICE))
+
+
 @transaction.atomic
 def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job:
     """Start an export as a background job and write who asked for what to the audit log.
@@ -183,8 +188,7 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
     Summaries and microdata are for the district office; a dashboard table may be exported by anyone who
     may see the dashboard (the job reads it again through ``visible_to`` of the person who started it).
     """
-    district_only = kind in (EXPORT_SUMMARY, EXPORT_MICRODATA)
-    if district_only and not (user.is_superuser or user.role == Role.DISTRICT_OFFICE):
+    if kind in (EXPORT_SUMMARY, EXPORT_MICRODATA) and not exports_district_data(user):
         raise ExportForbidden(_("Only the district census office may export summaries and microdata."))
     if kind == EXPORT_SUMMARY:
         if params.get("format") not in SUMMARY_FORMATS:
