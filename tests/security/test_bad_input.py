@@ -17,16 +17,26 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django import forms
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
-from census.limits import LimitedReader, PayloadTooLarge, too_large_message
 from census.limits import JSONParser as LimitedJSONParser
+from census.limits import LimitedReader, PayloadTooLarge, too_large_message
 from enumeration.models import Household
 from tests.conftest import Cast
-from tests.security.bad_input import has_chinese, has_english
+from tests.security.bad_input import (
+    error_text,
+    has_chinese,
+    has_english,
+    keyword_arguments,
+    project_forms,
+    spoiled_values,
+)
 from tests.security.matrix import changed_tables, fingerprint
 
 LIMIT = 4096
@@ -145,3 +155,54 @@ def test_an_upload_larger_than_the_body_limit_still_reaches_its_page(cast: Cast,
     upload.name = "frame.csv"
     response = client.post(reverse("frame:import"), {"file": upload})
     assert response.status_code != 413
+
+
+# --- every form class, every field ----------------------------------------------------------------------
+
+FORMS = project_forms()
+# What the forms' constructors need, from the cast (a form that needs something new fails and says so).
+FORM_ARGUMENTS: dict[str, Any] = {
+    "small_area": lambda cast: cast.area_a1,
+    "user": lambda cast: cast.district_office,
+    "keys": lambda cast: ["h2_persons"],
+    "items": lambda cast: [("D1", "D1 姓名"), ("D4", "D4 性别")],
+    "kind": lambda cast: "industry",
+}
+
+
+def test_the_sweep_finds_the_forms() -> None:
+    names = {cls.__name__ for cls in FORMS}
+    assert {"PersonForm", "HouseholdItemsForm", "RespondentForm", "ReturnForm", "TrainingForm"} <= names
+    assert len(FORMS) >= 30
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda cls: cls.__name__)
+def test_every_form_field_refuses_bad_values_in_chinese_and_english(form_class: type[forms.Form], cast: Cast) -> None:
+    missing = [name for name in keyword_arguments(form_class) if name not in FORM_ARGUMENTS]
+    assert not missing, f"{form_class.__name__} needs {missing}: add them to FORM_ARGUMENTS"
+    kwargs = {name: FORM_ARGUMENTS[name](cast) for name in keyword_arguments(form_class)}
+    problems: list[str] = []
+    tried = 0
+    for name, field in form_class(**kwargs).fields.items():
+        for spoiled in spoiled_values(name, field, form_class(**kwargs)):
+            for language in ("zh-hans", "en"):
+                with translation.override(language):
+                    is_file = isinstance(field, forms.FileField)
+                    form = form_class(
+                        data={} if is_file else {name: spoiled.value},
+                        files={name: spoiled.value} if is_file else None,
+                        **kwargs,
+                    )
+                    form.is_valid()
+                    errors = error_text(form.errors.get(name, []))
+                tried += 1
+                where = f"{form_class.__name__}.{name} = {str(spoiled.value)[:40]!r} ({spoiled.kind}, {language})"
+                if not errors:
+                    problems.append(f"{where}: accepted")
+                elif language == "zh-hans" and not has_chinese(errors):
+                    problems.append(f"{where}: no Chinese in {errors!r}")
+                elif language == "en" and (has_chinese(errors) or not has_english(errors)):
+                    problems.append(f"{where}: not English: {errors!r}")
+    assert not problems, "\n".join(problems)
+    print(f"{form_class.__name__}: {tried} refusals checked")
