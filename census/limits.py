@@ -18,7 +18,7 @@ it. Here:
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from django.conf import settings
@@ -36,8 +36,8 @@ def body_limit() -> int | None:
 
 
 def too_large_message(limit: int | None = None) -> str:
-    limit = body_limit() if limit is None else limit
-    size = f"{limit / (1024 * 1024):.0f} MB" if (limit or 0) >= 1024 * 1024 else f"{(limit or 0) // 1024} KB"
+    limit = (body_limit() if limit is None else limit) or 0
+    size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
     return _("The request is too large: at most %(size)s may be sent at once.") % {"size": size}
 
 
@@ -91,7 +91,7 @@ class LimitedReader:
 class SizeLimitMixin:
     """Refuse a body above the limit: by its declared length before reading, by the bytes read while parsing."""
 
-    def limited(self, stream: IO[bytes] | None, parser_context: dict[str, Any] | None) -> Any:
+    def limited(self, stream: IO[bytes] | None, parser_context: Mapping[str, Any] | None) -> Any:
         limit = body_limit()
         if limit is None or stream is None:
             return stream
@@ -104,13 +104,13 @@ class SizeLimitMixin:
 class JSONParser(SizeLimitMixin, parsers.JSONParser):
     """DRF's JSON parser with the size limit and a translated message for a body that is not JSON."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         stream = self.limited(stream, parser_context)
         encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             decoded = codecs.getreader(encoding)(stream)
             parse_constant = json.strict_constant if api_settings.STRICT_JSON else None
-            return json.load(decoded, parse_constant=parse_constant)
+            return json.load(decoded, parse_constant=parse_constant)  # type: ignore[arg-type]
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(
                 _("The request body is not valid JSON (%(error)s).") % {"error": exc}, code="parse_error"
@@ -118,14 +118,14 @@ class JSONParser(SizeLimitMixin, parsers.JSONParser):
 
 
 class FormParser(SizeLimitMixin, parsers.FormParser):
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         return super().parse(self.limited(stream, parser_context), media_type, parser_context)
 
 
 class MultiPartParser(SizeLimitMixin, parsers.MultiPartParser):
     """The API takes no files: a multipart body is held to the same limit as any other."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         self.limited(stream, parser_context)  # the declared length; Django's parser counts the fields itself
         return super().parse(stream, media_type, parser_context)
 

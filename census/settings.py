@@ -333,7 +333,9 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "census.limits.FormParser",
     "census.limits.MultiPartParser",
 ]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.RequestSizeLimitMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.RequestSizeLimitMiddleware"
+)
 API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "七人普 census enumeration API",

@@ -27,6 +27,7 @@ from census.permissions import HasRole, staff_of
 from census.services import audit_record
 from enumeration import services
 from enumeration.codes import ETHNIC_GROUPS, code_list
+from enumeration.forms import ITEMS_BY_CODE
 from enumeration.idempotency import idempotent
 from enumeration.identity import mask_id_number, mask_name
 from enumeration.models import DeathRecord, Household, HouseholdVersion, LongFormSample, Person
@@ -243,11 +244,25 @@ class SubmitInput(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
+class CommentInput(StrictSerializer):
+    """A review comment: the item it is about — ``*`` (the whole form), an item code (``H6``) or an item of a row
+    (``D5@2``), as the review page offers them — and what to correct."""
+
+    item = serializers.CharField(max_length=20, help_text="*, an item code (H6) or an item of a row (D5@2)")
+    text = serializers.CharField(max_length=500)
+
+    def validate_item(self, value: str) -> str:
+        code, at, row = value.partition("@")
+        known = value == "*" or (code in ITEMS_BY_CODE and (not at or (row.isdigit() and 1 <= int(row) <= MAX_PERSONS)))
+        if not known:
+            raise serializers.ValidationError(_("Unknown item: %(item)s") % {"item": value})
+        return value
+
+
 class TransitionInput(StrictSerializer):
     action = serializers.ChoiceField(choices=["approve", "return", "accept", "lock", "reopen", "long_form_open"])
-    comments = serializers.ListField(
-        child=serializers.DictField(child=serializers.CharField(max_length=500)), required=False, max_length=50
-    )
+    # Before: a list of free dictionaries, so any text was stored (and shown) as the item a comment is about.
+    comments = CommentInput(many=True, required=False, max_length=50)  # type: ignore[call-arg]
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
     password = serializers.CharField(required=False, allow_blank=True, max_length=128, trim_whitespace=False)
 

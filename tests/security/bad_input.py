@@ -112,3 +112,146 @@ def spoiled_values(name: str, field: forms.Field, form: forms.Form) -> Iterator[
 
 def error_text(messages: list[str]) -> str:
     return " ".join(str(m) for m in messages)
+
+
+# --- API request bodies -----------------------------------------------------------------------------------
+
+Path = tuple[str | int, ...]
+
+
+def resolve(node: Any, components: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with its ``$ref`` followed and a lone ``allOf`` merged (drf-spectacular's enum fields)."""
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 20:
+        node = {**components[node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+        seen += 1
+    if isinstance(node, dict) and "allOf" in node:
+        merged = {k: v for k, v in node.items() if k != "allOf"}
+        for part in node["allOf"]:
+            merged = {**resolve(part, components), **merged}
+        return merged
+    if isinstance(node, dict) and "oneOf" in node:
+        # enum + null (drf-spectacular's nullable choices): the enum is the interesting part
+        parts = [resolve(p, components) for p in node["oneOf"]]
+        enums = [p for p in parts if "enum" in p and p["enum"] not in ([None], [""])]
+        if enums:
+            return {**enums[0], **{k: v for k, v in node.items() if k != "oneOf"}}
+    return node if isinstance(node, dict) else {}
+
+
+def spoiled_properties(
+    schema: dict[str, Any], components: dict[str, Any], baseline: Any
+) -> Iterator[tuple[Path, Spoiled]]:
+    """Every property of a request body (nested objects, the first item of arrays), each with the values its
+    schema says it must refuse."""
+
+    def walk(node: Any, value: Any, path: Path) -> Iterator[tuple[Path, Spoiled]]:
+        node = resolve(node, components)
+        if node.get("readOnly"):
+            return
+        kind = node.get("type")
+        if path:
+            yield from ((path, s) for s in _spoils(node))
+        if kind == "object" or "properties" in node:
+            for name, child in (node.get("properties") or {}).items():
+                sub = value.get(name) if isinstance(value, dict) else None
+                yield from walk(child, sub, (*path, name))
+            extra = node.get("additionalProperties")
+            if isinstance(extra, dict) and path:
+                key = next(iter(value), "key") if isinstance(value, dict) and value else "key"
+                yield from walk(extra, value.get(key) if isinstance(value, dict) else None, (*path, key))
+        elif kind == "array" and isinstance(value, list) and value:
+            yield from walk(node.get("items") or {}, value[0], (*path, 0))
+
+    yield from walk(schema, baseline, ())
+
+
+def _spoils(node: dict[str, Any]) -> Iterator[Spoiled]:
+    kind = node.get("type")
+    if "enum" in node:
+        values = [v for v in node["enum"] if v not in (None, "")]
+        yield Spoiled("unknown code", 987 if values and all(isinstance(v, int) for v in values) else "no-such-code")
+        return
+    if kind == "integer" or kind == "number":
+        yield Spoiled("wrong type", "abc")
+        if "maximum" in node:
+            yield Spoiled("out of range", node["maximum"] + 1)
+        if "minimum" in node:
+            yield Spoiled("out of range", node["minimum"] - 1)
+    elif kind == "string":
+        yield Spoiled("wrong type", {"not": "a string"})
+        if node.get("maxLength") is not None and node["maxLength"] < 1_000_000:
+            yield Spoiled("oversized", "x" * (node["maxLength"] + 1))
+        if node.get("pattern"):
+            yield Spoiled("malformed", "12ab!")
+        if node.get("format") == "date":
+            yield Spoiled("impossible date", "2020-02-30")
+    elif kind == "boolean":
+        yield Spoiled("wrong type", "maybe")
+    elif kind == "object":
+        yield Spoiled("wrong type", "not an object")
+    elif kind == "array":
+        yield Spoiled("wrong type", "not a list")
+        if node.get("maxItems") is not None and node["maxItems"] <= 500:
+            yield Spoiled("too many", node["maxItems"] + 1)  # copies of the baseline's first item
+
+
+def with_value(body: Any, path: Path, value: Any) -> Any:
+    """A deep copy of ``body`` with ``value`` at ``path`` (missing containers are created)."""
+    import copy
+
+    out = copy.deepcopy(body)
+    if not path:
+        return value
+    node = out
+    for key in path[:-1]:
+        if isinstance(node, list):
+            node = node[int(key)]
+        else:
+            node = node.setdefault(key, {})
+    last = path[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return out
+
+
+def messages_at(body: Any, path: Path) -> list[str]:
+    """The messages of an error body at ``path`` (DRF nests them as the request was nested)."""
+    node = body
+    for key in path:
+        if isinstance(node, dict):
+            node = node.get(str(key), node.get(key) if not isinstance(key, str) else None)  # type: ignore[call-overload]
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+        else:
+            node = None
+        if node is None:
+            return []
+    return list(_strings(node))
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def png_data_url() -> str:
+    """A real 1×1 PNG as signature_pad sends it (data:image/png;base64,…)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+    raw += chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00")) + chunk(b"IEND", b"")
+    return "data:image/png;base64," + base64.b64encode(raw).decode()

@@ -14,30 +14,46 @@ How the cases are found (tests/security/bad_input.py):
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django import forms
+from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
+from drf_spectacular.generators import SchemaGenerator
 
 from census.limits import JSONParser as LimitedJSONParser
 from census.limits import LimitedReader, PayloadTooLarge, too_large_message
 from enumeration.models import Household
+from enumeration.services import household_list, household_save, household_sign, respondent_confirm
+from tests.census.factories import PASSWORD
 from tests.conftest import Cast
+from tests.enumeration.factories import family_form
+from tests.security.bad_input import Path as FieldPath
 from tests.security.bad_input import (
     error_text,
     has_chinese,
     has_english,
     keyword_arguments,
+    messages_at,
+    png_data_url,
     project_forms,
+    resolve,
+    spoiled_properties,
     spoiled_values,
+    with_value,
 )
-from tests.security.matrix import changed_tables, fingerprint
+from tests.security.conftest import World
+from tests.security.matrix import changed_tables, fingerprint, schema_template, url_endpoints
+from tests.security.test_schemathesis import real_arguments
 
 LIMIT = 4096
 
@@ -206,3 +222,286 @@ def test_every_form_field_refuses_bad_values_in_chinese_and_english(form_class: 
                     problems.append(f"{where}: not English: {errors!r}")
     assert not problems, "\n".join(problems)
     print(f"{form_class.__name__}: {tried} refusals checked")
+
+
+# --- every API field ------------------------------------------------------------------------------------
+
+SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+COMPONENTS = SCHEMA.get("components", {}).get("schemas", {})
+BODY_OPERATIONS = sorted(
+    (method.upper(), path)
+    for path, operations in SCHEMA["paths"].items()
+    for method, operation in operations.items()
+    if "requestBody" in operation
+)
+
+
+@dataclass
+class Baseline:
+    """A request the operation accepts: the user, the path and a valid body, from which one field at a time is
+    spoiled. ``valid`` is False for operations without a declared baseline (they still must refuse, and say
+    so in both languages, but perhaps for another reason first)."""
+
+    user: Any
+    path: str
+    body: dict[str, Any]
+    valid: bool = True
+
+
+def _draft(cast: Cast, *, deaths: bool = False) -> Household:
+    household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="王伟", expected_persons=3)
+    data, persons = family_form()
+    death_rows = []
+    if deaths:
+        data["h4_deaths_male"] = 1
+        death_rows = [DEATH_ROW]
+    return household_save(
+        household=household,
+        actor=cast.enumerator_a1,
+        expected_version=household.version,
+        data=data,
+        persons=persons,
+        deaths=death_rows,
+    )
+
+
+DEATH_ROW = {
+    "row_no": 1,
+    "name": "王老",
+    "id_number": "511521194001011210",
+    "sex": 1,
+    "birth_year": 1940,
+    "birth_month": 1,
+    "death_year": 2020,
+    "death_month": 3,
+    "ethnicity": "01",
+}
+
+
+def _confirmed(cast: Cast) -> Household:
+    household = _draft(cast)
+    respondent_confirm(
+        household=household, actor=cast.enumerator_a1, name="李芳", relationship=1, signature_image=png_data_url()
+    )
+    household.refresh_from_db()
+    return household
+
+
+def _form_body(household: Household, *, deaths: bool = False) -> dict[str, Any]:
+    data, persons = family_form()
+    if deaths:
+        data["h4_deaths_male"] = 1
+    return {"household": data, "persons": persons, "deaths": [DEATH_ROW] if deaths else []}
+
+
+def _baseline(method: str, path: str, world: World) -> Baseline:
+    cast = world.cast
+    if (method, path) == ("POST", "/api/households/"):
+        return Baseline(
+            cast.enumerator_a1, path, {"small_area": cast.area_a1.pk, "head_name": "王伟", "expected_persons": 3}
+        )
+    if (method, path) == ("POST", "/api/households/submit/"):
+        form = _form_body(Household())  # signed at once: the death register's rows would need every item
+        return Baseline(
+            cast.enumerator_a1,
+            path,
+            {
+                "small_area": cast.area_a1.pk,
+                "head_name": "王伟",
+                "aware_of_census": True,
+                **form,
+                "respondent": {"name": "李芳", "relationship": 1, "signature_image": png_data_url()},
+                "password": PASSWORD,
+            },
+        )
+    if (method, path) == ("PUT", "/api/households/{id}/"):
+        household = _draft(cast, deaths=True)
+        body = {"version": household.version, **_form_body(household, deaths=True), "reason": ""}
+        body["household"]["warning_notes"] = {"h2_persons": "核实过"}
+        return Baseline(cast.enumerator_a1, path.format(id=household.pk), body)
+    if (method, path) == ("POST", "/api/households/{id}/confirm/"):
+        household = _draft(cast)
+        body = {"name": "李芳", "relationship": 1, "signature_image": png_data_url(), "refused": False}
+        return Baseline(cast.enumerator_a1, path.format(id=household.pk), {**body, "refusal_reason": ""})
+    if (method, path) == ("POST", "/api/households/{id}/sign/"):
+        household = _confirmed(cast)
+        return Baseline(
+            cast.enumerator_a1, path.format(id=household.pk), {"password": PASSWORD, "version": household.version}
+        )
+    if (method, path) == ("POST", "/api/households/{id}/transition/"):
+        household = _confirmed(cast)
+        household = household_sign(household=household, signer=cast.enumerator_a1, password=PASSWORD)
+        body = {"action": "return", "comments": [{"item": "D1", "text": "姓名有误"}], "reason": "", "password": ""}
+        return Baseline(cast.supervisor_a, path.format(id=household.pk), body)
+    if (method, path) == ("POST", "/api/quality/runs/"):
+        return Baseline(cast.district_office, path, {"mode": "incremental", "township": cast.township_a.code})
+    # No declared baseline: a user the operation allows, an object inside their scope, a body from the schema.
+    endpoint = next(e for e in url_endpoints() if e.template == schema_template(path))
+    access = endpoint.access
+    assert access is not None
+    user = next(u for u in world.by_role().values() if access.allows(u))
+    values = real_arguments(path, user) or dict.fromkeys(re.findall(r"\{([^}]+)\}", path), "987654")
+    operation = SCHEMA["paths"][path][method.lower()]
+    schema = resolve(operation["requestBody"]["content"]["application/json"]["schema"], COMPONENTS)
+    body = {name: _example(resolve(node, COMPONENTS)) for name, node in (schema.get("properties") or {}).items()}
+    return Baseline(user, path.format(**values), body, valid=False)
+
+
+def _example(node: dict[str, Any]) -> Any:
+    if "enum" in node:
+        return next(v for v in node["enum"] if v not in (None, ""))
+    return {"integer": 1, "number": 1, "boolean": False, "array": [], "object": {}}.get(node.get("type", ""), "示例")
+
+
+class _Rollback(Exception):
+    pass
+
+
+def send(client: Client, method: str, path: str, body: Any, language: str) -> Any:
+    return getattr(client, method.lower())(
+        path, json.dumps(body), content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+    )
+
+
+def test_the_api_sweep_finds_the_operations_with_bodies() -> None:
+    assert ("PUT", "/api/households/{id}/") in BODY_OPERATIONS and (
+        "POST",
+        "/api/households/submit/",
+    ) in BODY_OPERATIONS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS, ids=[f"{m} {p}" for m, p in BODY_OPERATIONS])
+def test_every_api_field_refuses_bad_values_and_saves_nothing(method: str, path: str, world: World) -> None:
+    base = _baseline(method, path, world)
+    client = Client()
+    client.force_login(base.user)
+    if (
+        base.valid
+    ):  # the body is accepted as it is (and rolled back): what the spoiled ones are refused for is the spoil
+        with contextlib.suppress(_Rollback), transaction.atomic():
+            accepted = send(client, method, base.path, base.body, "zh-hans")
+            assert accepted.status_code < 300, f"the baseline of {method} {path} is refused: {accepted.content[:500]}"
+            raise _Rollback
+    operation = SCHEMA["paths"][path][method.lower()]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    before = fingerprint()
+    problems: list[str] = []
+    tried: set[FieldPath] = set()
+    for where, spoiled in spoiled_properties(schema, COMPONENTS, base.body):
+        value = spoiled.value
+        if spoiled.kind == "too many":
+            value = [messages_source(base.body, where)] * spoiled.value
+        body = with_value(base.body, where, value)
+        languages = ("zh-hans", "en") if where not in tried else ("zh-hans",)
+        tried.add(where)
+        for language in languages:
+            response = send(client, method, base.path, body, language)
+            label = f"{method} {path} {'.'.join(map(str, where))} = {str(value)[:30]!r} ({spoiled.kind}, {language})"
+            if response.status_code >= 500:
+                problems.append(f"{label}: {response.status_code}")
+                continue
+            if response.status_code < 400 or (base.valid and response.status_code != 400):
+                problems.append(f"{label}: {response.status_code}, expected 400: {response.content[:200]!r}")
+                continue
+            data = response.json()
+            text = " ".join(messages_at(data, where)) or (" ".join(messages_at(data, ())) if not base.valid else "")
+            if not text:
+                problems.append(f"{label}: refused, but the message does not name the field: {data}")
+            elif language == "zh-hans" and not has_chinese(text):
+                problems.append(f"{label}: no Chinese in {text!r}")
+            elif language == "en" and (has_chinese(text) or not has_english(text)):
+                problems.append(f"{label}: not English: {text!r}")
+    assert tried, "no field was spoiled"
+    print(f"{method} {path}: {len(tried)} fields spoiled")
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+    assert changed_tables(before, fingerprint()) == [], "refused requests changed the database"
+
+
+def messages_source(body: Any, where: FieldPath) -> Any:
+    """The first item of the array at ``where`` in the baseline (copied to make too many)."""
+    node = body
+    for key in where:
+        node = node[key]
+    return node[0] if isinstance(node, list) and node else {}
+
+
+# --- what the schema cannot say ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("comment", "why"),
+    [
+        ({"item": "ZZ9", "text": "这一项不存在"}, "an item code no form has"),
+        ({"item": "D1@x", "text": "行号不是数字"}, "a row that is not a number"),
+        ({"item": "<i onclick=alert(1)>", "text": "代码是标记"}, "markup instead of a code"),
+        ({"item": "D1", "text": "多余的键", "evil": "x"}, "a key the comment does not have"),
+    ],
+)
+def test_a_review_comment_on_an_unknown_item_is_refused(world: World, comment: dict[str, str], why: str) -> None:
+    cast = world.cast
+    household = household_sign(household=_confirmed(cast), signer=cast.enumerator_a1, password=PASSWORD)
+    client = Client()
+    client.force_login(cast.supervisor_a)
+    before = fingerprint()
+    for language in ("zh-hans", "en"):
+        response = send(
+            client,
+            "POST",
+            f"/api/households/{household.pk}/transition/",
+            {"action": "return", "comments": [comment]},
+            language,
+        )
+        assert response.status_code == 400, f"{why}: {response.status_code} {response.content[:300]!r}"
+        text = " ".join(messages_at(response.json(), ("comments",)))
+        assert has_chinese(text) if language == "zh-hans" else has_english(text), text
+    assert changed_tables(before, fingerprint()) == []
+    ok = send(
+        client,
+        "POST",
+        f"/api/households/{household.pk}/transition/",
+        {"action": "return", "comments": [{"item": "D5@2", "text": "出生年月与身份证号不符"}]},
+        "zh-hans",
+    )
+    assert ok.status_code == 200, ok.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "image",
+    ["javascript:alert(1)", "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "data:image/png;base64,@@@"],
+)
+def test_a_respondent_signature_that_is_not_a_png_is_refused(world: World, image: str) -> None:
+    """The signature image is put into ``<img src>`` on the read-back: only a PNG drawn in the browser is kept."""
+    cast = world.cast
+    household = _draft(cast)
+    client = Client()
+    client.force_login(cast.enumerator_a1)
+    before = fingerprint()
+    response = send(
+        client,
+        "POST",
+        f"/api/households/{household.pk}/confirm/",
+        {"name": "李芳", "relationship": 1, "signature_image": image},
+        "zh-hans",
+    )
+    assert response.status_code == 400
+    assert has_chinese(" ".join(messages_at(response.json(), ("signature_image",))))
+    assert changed_tables(before, fingerprint()) == []
+
+
+@pytest.mark.django_db
+def test_an_id_number_with_a_wrong_check_character_blocks_signing_with_the_persons_row(world: World) -> None:
+    """Well-formed but wrong (a typo): saved with the draft, named at signing, in Chinese and English."""
+    cast = world.cast
+    household = _draft(cast)
+    client = Client()
+    client.force_login(cast.enumerator_a1)
+    body = {"version": household.version, **_form_body(household)}
+    number = body["persons"][1]["d3_id_number"]
+    body["persons"][1]["d3_id_number"] = number[:-1] + ("0" if number[-1] != "0" else "1")
+    saved = send(client, "PUT", f"/api/households/{household.pk}/", body, "zh-hans")
+    assert saved.status_code == 200, saved.content
+    issues = [i for i in saved.json()["issues"] if i.get("row") == 2 and "D3" in (i.get("item") or "")]
+    assert issues and has_chinese(issues[0]["message_zh"]) and has_english(issues[0]["message_en"])
