@@ -7,6 +7,7 @@ import inspect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 from django import forms
@@ -255,3 +256,165 @@ def png_data_url() -> str:
     raw = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
     raw += chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00")) + chunk(b"IEND", b"")
     return "data:image/png;base64," + base64.b64encode(raw).decode()
+
+
+# --- forms on pages ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Input:
+    name: str
+    tag: str  # input | select | textarea
+    type: str
+    value: str
+    attrs: dict[str, str]
+    options: list[str]
+
+
+@dataclass
+class PageForm:
+    action: str
+    inputs: list[Input]
+    multipart: bool
+
+
+class _FormFinder(HTMLParser):
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self.forms: list[PageForm] = []
+        self._form: PageForm | None = None
+        self._select: Input | None = None
+        self._option_value: str | None = None
+        self._textarea: Input | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            if a.get("method", "get").lower() == "post":
+                action = a.get("action") or self.page
+                self._form = PageForm(action, [], "multipart" in a.get("enctype", ""))
+            return
+        if self._form is None:
+            return
+        if tag == "input" and a.get("name"):
+            self._form.inputs.append(
+                Input(a["name"], "input", a.get("type", "text").lower(), a.get("value", ""), a, [])
+            )
+            if a.get("type", "").lower() in ("checkbox", "radio") and "checked" not in a:
+                self._form.inputs[-1].value = ""
+        elif tag == "select" and a.get("name"):
+            self._select = Input(a["name"], "select", "select", "", a, [])
+            self._form.inputs.append(self._select)
+        elif tag == "option" and self._select is not None:
+            value = a.get("value", "")
+            self._select.options.append(value)
+            if "selected" in a or (not self._select.value and value):
+                self._select.value = value
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = Input(a["name"], "textarea", "textarea", "", a, [])
+            self._form.inputs.append(self._textarea)
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._textarea.value += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form is not None:
+            self.forms.append(self._form)
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def post_forms(html: str, page: str) -> list[PageForm]:
+    finder = _FormFinder(page)
+    finder.feed(html)
+    return finder.forms
+
+
+SKIPPED_INPUTS = {"csrfmiddlewaretoken", "next"}
+
+
+def plausible(item: Input, password: str) -> str | None:
+    """What a person would fill in where the page left an input empty (None: leave it out)."""
+    if item.type in ("checkbox", "radio"):
+        return item.value or None
+    if item.type == "file" or item.type == "submit":
+        return None
+    if item.value:
+        return item.value
+    if item.type == "password":
+        return password
+    if item.type == "date":
+        return "2020-10-15"
+    if item.type == "month":
+        return "2020-10"
+    if item.type == "number" or item.attrs.get("inputmode") == "numeric":
+        return item.attrs.get("min") or "1"
+    if item.tag == "select":
+        return next((o for o in item.options if o), "")
+    return "测试"
+
+
+def spoiled_inputs(item: Input) -> Iterator[Spoiled]:
+    """Values an input must refuse, read from the page: its options, bounds, length and type."""
+    if item.name in SKIPPED_INPUTS or item.type in ("checkbox", "radio", "file", "submit", "password", "button"):
+        return
+    if item.type == "hidden":
+        if item.name == "version":
+            yield Spoiled("wrong type", "abc")
+        return
+    if item.tag == "select":
+        yield Spoiled("unknown code", "no-such-code")
+        return
+    if any(hint in item.name for hint in ID_FIELD_HINTS):
+        yield Spoiled("malformed ID number", "51152119800512001Z")
+    numeric = item.type == "number" or item.attrs.get("inputmode") == "numeric"
+    if numeric:
+        yield Spoiled("wrong type", "abc")
+        for bound, step in (("max", 1), ("min", -1)):
+            if item.attrs.get(bound, "").lstrip("-").isdigit():
+                yield Spoiled("out of range", str(int(item.attrs[bound]) + step))
+    if item.type == "date":
+        yield Spoiled("impossible date", "2020-02-30")
+    if item.type == "month":
+        yield Spoiled("impossible date", "2020-13")
+    if item.attrs.get("maxlength", "").isdigit():
+        yield Spoiled("oversized", "x" * (int(item.attrs["maxlength"]) + 1))
+
+
+class _ErrorFinder(HTMLParser):
+    """The text of a page's error messages: field errors, error boxes, error messages, alerts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.stack: list[bool] = []
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        classes = set(a.get("class", "").split())
+        is_error = bool(classes & {"errorlist", "error-box"}) or ("message" in classes and "error" in classes)
+        is_error = is_error or a.get("role") == "alert"
+        if tag in ("input", "br", "img", "meta", "link", "hr"):
+            return
+        self.stack.append(is_error)
+        self.depth += is_error
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.stack and tag not in ("input", "br", "img", "meta", "link", "hr"):
+            self.depth -= self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.depth > 0 and data.strip():
+            self.texts.append(data.strip())
+
+
+def error_messages_of(html: str) -> str:
+    finder = _ErrorFinder()
+    finder.feed(html)
+    return " ".join(finder.texts)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django import forms
@@ -37,23 +39,29 @@ from enumeration.services import household_list, household_save, household_sign,
 from tests.census.factories import PASSWORD
 from tests.conftest import Cast
 from tests.enumeration.factories import family_form
-from tests.security.bad_input import Path as FieldPath
 from tests.security.bad_input import (
+    PageForm,
+    error_messages_of,
     error_text,
     has_chinese,
     has_english,
     keyword_arguments,
     messages_at,
+    plausible,
     png_data_url,
+    post_forms,
     project_forms,
     resolve,
+    spoiled_inputs,
     spoiled_properties,
     spoiled_values,
     with_value,
 )
+from tests.security.bad_input import Path as FieldPath
 from tests.security.conftest import World
 from tests.security.matrix import changed_tables, fingerprint, schema_template, url_endpoints
 from tests.security.test_schemathesis import real_arguments
+from tests.security.xss import is_html, plant, text_of, walk
 
 LIMIT = 4096
 
@@ -505,3 +513,92 @@ def test_an_id_number_with_a_wrong_check_character_blocks_signing_with_the_perso
     assert saved.status_code == 200, saved.content
     issues = [i for i in saved.json()["issues"] if i.get("row") == 2 and "D3" in (i.get("item") or "")]
     assert issues and has_chinese(issues[0]["message_zh"]) and has_english(issues[0]["message_en"])
+
+
+# --- every form on every page --------------------------------------------------------------------------
+
+# Forms that store no data: the language switch (an unknown language is ignored, as Django's view does) and
+# the sign-in forms (a failed attempt is recorded on purpose, for the lockout; test_authentication.py).
+NOT_DATA_FORMS = {"set_language", "logout", "login", "admin:login"}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_every_form_on_every_page_refuses_bad_values_and_saves_nothing(
+    world: World,
+    role_clients: dict[str, Client],
+    settings,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every ``<form method="post">`` the pages serve (found by the permission matrix's walk, as every role),
+    posted with what the page filled in plus plausible values, and one input spoiled at a time — an unknown
+    option, a number out of its bounds or not a number, an impossible date, text over its maxlength, a
+    malformed ID number, a version that is not a number: no server error, nothing saved, and the page says
+    what is wrong in Chinese (and in English for an English reader)."""
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    plant(world, "王小明")
+    found: dict[tuple[str, str, tuple[str, ...]], tuple[str, PageForm]] = {}
+    for visit in walk(world.by_role(), role_clients, Client()):
+        if visit.who == "anonymous" or visit.response.status_code != 200 or not is_html(visit.response):
+            continue
+        for form in post_forms(text_of(visit.response), visit.path):
+            view = resolve_url_name(form.action)
+            if view in NOT_DATA_FORMS:
+                continue
+            key = (visit.who, view, tuple(sorted(i.name for i in form.inputs)))
+            found.setdefault(key, (visit.path, form))
+    problems: list[str] = []
+    tried = refused = 0
+    for (who, view, _names), (page, form) in sorted(found.items()):
+        client = role_clients[who]
+        base = {i.name: v for i in form.inputs if (v := plausible(i, PASSWORD)) is not None}
+        english_done = False
+        for item in form.inputs:
+            for spoiled in spoiled_inputs(item):
+                languages = ("zh-hans",) if english_done else ("zh-hans", "en")
+                english_done = True
+                for language in languages:
+                    label = (
+                        f"{view} on {page} as {who}: {item.name}={spoiled.value[:20]!r} ({spoiled.kind}, {language})"
+                    )
+                    before = fingerprint()
+                    response = client.post(
+                        form.action, {**base, item.name: spoiled.value}, HTTP_ACCEPT_LANGUAGE=language
+                    )
+                    changed = changed_tables(before, fingerprint())
+                    tried += 1
+                    if response.status_code >= 500:
+                        problems.append(f"{label}: {response.status_code}")
+                        continue
+                    if changed:
+                        problems.append(f"{label}: saved ({response.status_code}), changed {changed}")
+                        continue
+                    shown = response
+                    if response.status_code in (301, 302) and response["Location"].startswith("/"):
+                        shown = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE=language)
+                    text = error_messages_of(text_of(shown)) if is_html(shown) else text_of(shown)
+                    if not text:
+                        problems.append(f"{label}: refused ({response.status_code}) without a message")
+                    elif language == "zh-hans" and not has_chinese(text):
+                        problems.append(f"{label}: no Chinese in {text[:200]!r}")
+                    elif language == "en" and not has_english(text):
+                        problems.append(f"{label}: not English: {text[:200]!r}")
+                    else:
+                        refused += 1
+    with capsys.disabled():
+        print(f"\n[page forms] {len(found)} forms, {tried} spoiled posts, {refused} refused with a message")
+        if os.environ.get("BAD_INPUT_VERBOSE"):
+            for (who, view, names), (page, _form) in sorted(found.items()):
+                print(f"  {view} ({page}, {who}): {', '.join(names)}")
+    assert len(found) >= 20
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def resolve_url_name(action: str) -> str:
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(urlsplit(action).path).view_name
+    except Resolver404:
+        return action

@@ -232,7 +232,7 @@ def test_chromium_opens_the_pages_with_payloads_and_runs_none(
     javascript: URL in the live DOM, no inline code the Content-Security-Policy had to refuse."""
     settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
     planted = plant(world, PAYLOADS["img"])
-    draft, returned, reopened = planted.households
+    draft, returned, reopened, *_others = planted.households
     dialogs: list[str] = []
     refused: list[str] = []
     desktop.on("dialog", lambda dialog: (dialogs.append(f"{desktop.url}: {dialog.message}"), dialog.dismiss()))

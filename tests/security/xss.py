@@ -353,7 +353,8 @@ def _show_failed_jobs() -> None:
 def _plant_households(world: Any, value: Any) -> list[Any]:
     """Households of township A registered through the services with the payload in every name and note:
     a draft with persons, deaths and notes; one changed after signing, confirmed, signed and returned with
-    comments; one accepted, reopened and so returned again with a reason."""
+    comments; one accepted, reopened and so returned again with a reason; one waiting for review; one
+    accepted."""
     from enumeration import services
     from enumeration.models import Household
     from enumeration.services.review import (
@@ -444,6 +445,12 @@ def _plant_households(world: Any, value: Any) -> list[Any]:
         household=accepted, actor=cast.district_office, reason=value("enumeration.HouseholdTransition.reason"),
         password=PASSWORD,
     )  # fmt: skip
+    # Waiting for review (the supervisor's approve and return forms) and accepted (the offices' reopen form).
+    waiting = confirm_and_sign(registered())
+    done = household_accept(
+        household=household_approve(household=confirm_and_sign(registered()), actor=supervisor),
+        actor=cast.township_office_a,
+    )
     # The audit event of a change: its detail carries the reason as typed.
     from census.models import AuditAction
     from census.services import audit_record
@@ -452,7 +459,7 @@ def _plant_households(world: Any, value: Any) -> list[Any]:
         actor=enumerator, action=AuditAction.RECORD_CHANGE, object_type="household", object_id=draft.pk,
         detail={"reason": value("census.AuditEvent.detail")},
     )  # fmt: skip
-    return [draft, returned, reopened]
+    return [draft, returned, reopened, waiting, done]
 
 
 def _plant_organisation(world: Any, value: Any) -> None:
@@ -663,7 +670,7 @@ def json_strings(value: Any) -> Iterator[str]:
 
 # --- the walk --------------------------------------------------------------------------------------------
 
-OBJECTS_PER_ARGUMENT = 3
+OBJECTS_PER_ARGUMENT = 5
 
 
 @dataclass
