@@ -499,6 +499,15 @@ def _row_label(section: str, index: int) -> str:
     return str(_("Death %(n)d") % {"n": index + 1})
 
 
+# A JSON list, object or true/false where an item takes one number or text: Django's fields would store its
+# text ("['王伟']" as a name) instead of refusing it.
+NOT_SCALAR = _("A single value is expected here: a number or a text.")
+
+
+def _not_scalar(values: dict[str, Any]) -> list[str]:
+    return [name for name, value in values.items() if isinstance(value, dict | list | bool)]
+
+
 def clean_form_payload(payload: dict[str, Any]) -> CleanedForm:
     """Clean an autosave payload ``{"household": {…}, "persons": [...], "deaths": [...]}``.
 
@@ -523,6 +532,11 @@ def clean_form_payload(payload: dict[str, Any]) -> CleanedForm:
                 "messages": [str(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})],
             }
         )
+    for name in _not_scalar(items):
+        errors.append(
+            {"key": f"household.{name}", "label": field_label("household", name), "messages": [str(NOT_SCALAR)]}
+        )
+        items.pop(name)
     form = HouseholdItemsForm(data=items)
     if form.is_valid():
         household.update(form.clean_partial())
@@ -560,7 +574,18 @@ def clean_form_payload(payload: dict[str, Any]) -> CleanedForm:
                 continue
             values = {k: v for k, v in row.items() if k != "row_no"}
             unknown_fields = set(values) - set(form_class.base_fields)
-            row_form = form_class(data={k: v for k, v in values.items() if k not in unknown_fields})
+            wrong_type = _not_scalar(values)
+            errors.extend(
+                {
+                    "key": f"{section}[{index}].{name}",
+                    "label": f"{_row_label(section, index)} · {field_label(section, name)}",
+                    "messages": [str(NOT_SCALAR)],
+                }
+                for name in wrong_type
+            )
+            row_form = form_class(
+                data={k: v for k, v in values.items() if k not in unknown_fields and k not in wrong_type}
+            )
             if unknown_fields:
                 errors.append(
                     {

@@ -602,3 +602,47 @@ def resolve_url_name(action: str) -> str:
         return resolve(urlsplit(action).path).view_name
     except Resolver404:
         return action
+
+
+# --- the autosave JSON of the form page -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [["王伟"], {"name": "王伟"}, True], ids=["list", "object", "boolean"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("household", "h2_present"),
+        ("household", "h1_kind"),
+        ("persons", "d1_name"),
+        ("persons", "d3_id_number"),
+        ("persons", "c20_industry"),
+        ("deaths", "name"),
+    ],
+)
+def test_the_autosave_refuses_values_of_the_wrong_type(world: World, where: tuple[str, str], value: Any) -> None:
+    """The form page's script sends JSON; a value of the wrong JSON type is refused, not stored as its text
+    (a list as the name "['王伟']")."""
+    cast = world.cast
+    household = _draft(cast, deaths=True)
+    client = Client()
+    client.force_login(cast.enumerator_a1)
+    form = _form_body(household, deaths=True)
+    section, name = where
+    if section == "household":
+        form["household"][name] = value
+    else:
+        form[section][0][name] = value
+    before = fingerprint()
+    for language in ("zh-hans", "en"):
+        response = client.post(
+            reverse("enumeration:household-autosave", args=[household.pk]),
+            json.dumps({"version": household.version, **form}),
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 400, f"{where} = {value!r}: {response.status_code} {response.content[:300]!r}"
+        errors = response.json().get("errors", [])
+        text = " ".join(m for e in errors if name in e["key"] for m in e["messages"])
+        assert has_chinese(text) if language == "zh-hans" else has_english(text), errors
+    assert changed_tables(before, fingerprint()) == []
