@@ -255,6 +255,7 @@ def check_run_part_execute(*, part_id: int) -> bool:
                 clock = time.perf_counter()
                 cursor.execute(roster_checks.REFRESH_COUNTS, context.params())
                 result.timings["roster_counts"] = time.perf_counter() - clock
+            runner.drop_part_tables(cursor)
         stats = {
             "checks": {name: round(seconds, 4) for name, seconds in result.timings.items()},
             "counts": result.counts,

@@ -117,7 +117,9 @@ def sql_verdicts(forms: list[Form], area: SmallArea) -> tuple[set[Verdict], dict
             runner.create_household_tables(cursor, area.township_id, None, STAGING)
             runner.run_checks(cursor, context, SQL_CHECKS, runner.PartResult())
             cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
-            for household_id, code, row_no, item, values in cursor.fetchall():
+            rows = cursor.fetchall()
+            runner.drop_part_tables(cursor)
+            for household_id, code, row_no, item, values in rows:
                 verdict = (int(household_id), code, row_no, item or "")
                 verdicts.add(verdict)
                 # Django reads jsonb as text.

@@ -405,6 +405,14 @@ def merge(
     result.timings["merge"] = result.timings.get("merge", 0.0) + time.perf_counter() - started
 
 
+PART_TABLES = ("q_signed", "q_hh", "q_p", "q_d", "q_counts", "q_family", "q_sp", "q_det", "q_prev", "q_roster")
+
+
+def drop_part_tables(cursor: CursorWrapper) -> None:
+    """Commit drops them anyway; dropping them here lets several parts share one transaction (tests, shells)."""
+    _execute(cursor, f"DROP TABLE IF EXISTS {', '.join(PART_TABLES)}")
+
+
 def household_rules() -> list[str]:
     return [code for check in HOUSEHOLD_CHECKS for code in check.codes]
 

@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {spent:8.3f} s  {name}")
 
     def _threads(self, run_id: int, workers: int, timeout: float) -> CheckRun:
+        if workers == 1:
+            return check_run_execute(run_id=run_id, timeout=timeout)
         errors: list[BaseException] = []
 
         def work() -> None:
