@@ -95,6 +95,7 @@ import json, statistics, time
 from django.test import Client
 from django.test.utils import setup_test_environment
 from census.models import SmallAreaAssignment
+from django.db.models import Q
 from enumeration.models import Household
 
 setup_test_environment()
@@ -106,6 +107,7 @@ for assignment in assignments:
     client.force_login(assignment.staff)
     # The households the enumerator is working on: drafts, returned forms, and listed ones not started yet.
     households = list(Household.objects.filter(small_area_id=assignment.small_area_id, state__in=("listed", "draft", "returned"))
+                      .filter(Q(registrar=assignment.staff) | Q(registrar__isnull=True))
                       .exclude(household_no=999).values_list("pk", flat=True)[:10])
     for pk in households:
         started = time.perf_counter()
