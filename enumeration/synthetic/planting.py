@@ -753,7 +753,7 @@ class CrossPlanter:
         ID_CHECKSUM or ID_MISSING — recorded too)."""
         original_key, original = self.earlier.pop(0)
         variant = self.planted[code] % 2
-        allowed = frozenset()
+        allowed: frozenset[str] = frozenset()
         if code == "NEAR_DUPLICATE_PERSON":
             allowed = frozenset({"ID_CHECKSUM"} if variant == 0 else {"ID_MISSING"})
         for area, generated in candidates:
@@ -1045,9 +1045,9 @@ class CrossPlanter:
 
             if self._attempt(generated, flip):
                 self.planter.touched.add(generated.row["id"])
-        children = [p for _, g in self._signed_family(picked) for p in g.persons if 0 <= age(p) <= 14]
-        male = sum(1 for p in children if p.get("d4_sex") == 1)
-        n = len(children)
+        young = [p for _, g in self._signed_family(picked) for p in g.persons if 0 <= age(p) <= 14]
+        male = sum(1 for p in young if p.get("d4_sex") == 1)
+        n = len(young)
         expected = 105 / 205
         out_of_range = n - male == 0 or not 70 <= 100 * male / (n - male) <= 140
         if n >= 20 and out_of_range and abs(male - expected * n) / (n * expected * (1 - expected)) ** 0.5 > 5:

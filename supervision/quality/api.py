@@ -33,8 +33,8 @@ OFFICES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
 class FindingSerializer(serializers.ModelSerializer[Finding]):
     message = serializers.SerializerMethodField()
     evidence = serializers.SerializerMethodField()
-    responsible = serializers.StringRelatedField()
-    supervisor = serializers.StringRelatedField()
+    responsible = serializers.SerializerMethodField()
+    supervisor = serializers.SerializerMethodField()
 
     class Meta:
         model = Finding
@@ -70,6 +70,12 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
         request = self.context.get("request")
         return bool(request is not None and can_see_personal_data(request.user))
 
+    def get_responsible(self, finding: Finding) -> str:
+        return str(finding.responsible) if finding.responsible_id else ""
+
+    def get_supervisor(self, finding: Finding) -> str:
+        return str(finding.supervisor) if finding.supervisor_id else ""
+
     def get_message(self, finding: Finding) -> str:
         return finding_message(finding.rule, finding.evidence, unmasked=self._unmasked())
 
@@ -103,7 +109,7 @@ class FindingListApi(generics.ListAPIView[Finding]):
         )
         if params.get("mine") in ("1", "true"):
             findings = findings.filter(services.finding_scope_filter(user))
-        return findings.order_by("state_order", "-first_seen_at", "-id")
+        return findings.order_by(selectors.STATE_ORDER, "-first_seen_at", "-id")
 
 
 class FindingDetailApi(generics.RetrieveAPIView[Finding]):

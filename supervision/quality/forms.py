@@ -48,8 +48,8 @@ class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Roster file (xlsx or csv)"),
         help_text=_(
-            "Columns: 公民身份号码, 姓名, 性别, 出生年, 出生月, 户籍地代码 (village or small area code), 户编号, 户籍地址. "
-            "The file replaces the district's roster; a file with errors changes nothing."
+            "Columns: 公民身份号码, 姓名, 性别, 出生年, 出生月, 户籍地代码 (village or small area code), 户编号, "
+            "户籍地址. The file replaces the district's roster; a file with errors changes nothing."
         ),
     )
 

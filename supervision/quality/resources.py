@@ -304,7 +304,7 @@ def roster_import_bulk(
             {"district": district_code},
         )
         cursor.execute("SELECT count(*) FROM q_roster_clean")
-        rows = int(cursor.fetchone()[0])
+        row_count = int(cursor.fetchone()[0])
         messages = _messages()
         errors: list[tuple[int, str, str]] = []
         for column, condition, message in CHECKS:
@@ -338,7 +338,7 @@ def roster_import_bulk(
                 """,
                 {"now": timezone.now()},
             )
-    return RosterImportResult(rows=rows, seconds=time.monotonic() - started, replaced=replaced)
+    return RosterImportResult(rows=row_count, seconds=time.monotonic() - started, replaced=replaced)
 
 
 def roster_import_rowwise(*, path: Path | str, dry_run: bool = False) -> Any:

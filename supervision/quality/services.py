@@ -104,7 +104,7 @@ def check_run_start(
     if user is not None and user.role not in (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE) and not user.is_superuser:
         raise ApplicationError(_("Only a census office starts check runs."), code="not_office")
     run = check_run_create(user=user, mode=mode, township=township)
-    scope = run.township.name if run.township_id else run.district.name
+    scope = run.township.name if run.township is not None else run.district.name
     job = job_start(
         kind=RUN_JOB_KIND,
         title=_("Quality checks (%(mode)s): %(scope)s") % {"mode": run.get_mode_display(), "scope": scope},

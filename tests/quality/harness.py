@@ -79,14 +79,14 @@ def sql_verdicts(forms: list[Form], area: SmallArea) -> tuple[set[Verdict], dict
                     }
                 )
                 households.append(row)
-                for person in person_rows:
-                    persons.append(
-                        {
-                            **{name: value for name, value in person.items() if name in _person_fields()},
-                            **place,
-                            "household_id": index,
-                        }
-                    )
+                persons.extend(
+                    {
+                        **{name: value for name, value in person.items() if name in _person_fields()},
+                        **place,
+                        "household_id": index,
+                    }
+                    for person in person_rows
+                )
                 for number, death in enumerate(death_rows, start=1):
                     deaths.append(
                         {

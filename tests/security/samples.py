@@ -37,3 +37,13 @@ def make_organisation(world: Any) -> None:
 
 
 SAMPLE_MAKERS.append(make_organisation)
+
+
+def make_quality(world: Any) -> None:
+    """Findings and check runs (supervision.quality)."""
+    from tests.quality.samples import make_quality as make
+
+    make(world)
+
+
+SAMPLE_MAKERS.append(make_quality)

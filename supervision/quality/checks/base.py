@@ -65,7 +65,7 @@ Params = Callable[[PartContext], dict[str, Any]]
 class Check:
     name: str
     codes: tuple[str, ...]
-    kind: Literal["household", "cross"]
+    kind: Literal["household", "cross", "district"]
     sql: str
     params: Params | None = None
     # Hand-written comparison queries in the benchmarks look these up by name.
