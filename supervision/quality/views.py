@@ -96,10 +96,14 @@ def finding_list(request: StaffRequest) -> HttpResponse:
     )
 
 
-def _household_url(finding: Finding) -> str:
+def _household_url(finding: Finding, user: Any) -> str:
+    """The registrar goes to the form (to correct it); anyone else to the household's page."""
     if finding.household_id is None:
         return ""
-    for name in ("enumeration:household-detail", "enumeration:household"):
+    names = ["enumeration:household-detail"]
+    if finding.responsible_id == user.pk:
+        names.insert(0, "enumeration:household-form")
+    for name in names:
         try:
             return reverse(name, args=[finding.household_id])
         except NoReverseMatch:
@@ -124,7 +128,7 @@ def _finding_page(request: StaffRequest, finding: Finding, **extra: Any) -> Http
         "evidence": sorted(message_values(finding.evidence, unmasked=unmasked).items()),
         "note": note_text(finding.note),
         "events": selectors.finding_events(finding=finding),
-        "household_url": _household_url(finding),
+        "household_url": _household_url(finding, user),
         "may_explain": finding.state == FindingState.OPEN and finding.responsible_id == user.pk,
         "may_verify": may_verify,
         "explain_form": extra.pop("explain_form", None) or ExplainForm(),
