@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -272,7 +273,7 @@ def roster_import_bulk(
                     rows = _xlsx_rows(path)
                     next(rows, None)
                     copier.copy_expert(f"{copy}, ENCODING 'UTF8')", io.BufferedReader(_CsvStream(rows), 1 << 20))
-        except DatabaseError as exc:
+        except (DatabaseError, psycopg2.Error) as exc:
             # A row COPY cannot read (too many or too few columns, broken quoting): PostgreSQL names its line.
             found = re.search(r"line (\d+)", str(exc))
             line = int(found.group(1)) if found else 0
@@ -312,6 +313,7 @@ def roster_import_bulk(
             errors += [(int(line), column, messages[message]) for (line,) in cursor.fetchall()]
         if errors:
             errors.sort()
+            cursor.execute("DROP TABLE IF EXISTS q_roster_in, q_roster_clean")
             raise RosterImportError(errors[:MAX_ERRORS])
         say(_("replacing the roster"))
         cursor.execute(
@@ -338,6 +340,7 @@ def roster_import_bulk(
                 """,
                 {"now": timezone.now()},
             )
+        cursor.execute("DROP TABLE IF EXISTS q_roster_in, q_roster_clean")
     return RosterImportResult(rows=row_count, seconds=time.monotonic() - started, replaced=replaced)
 
 
