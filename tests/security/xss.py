@@ -203,7 +203,6 @@ SKIPPED: dict[str, str] = {
     "census.Job.params": "ids and codes the code passes to a handler; never shown",
     "census.Job.result": "a handler's machine-readable result; never shown (outputs are files)",
     "enumeration.IdempotencyRecord.key": "a client's Idempotency-Key header: stored to match retries, never shown",
-    "enumeration.IdempotencyRecord.method": "the HTTP method",
     "enumeration.IdempotencyRecord.path": "the request path (a URL of this site), never shown",
     "enumeration.IdempotencyRecord.request_hash": "a SHA-256 written by the code",
     "enumeration.IdempotencyRecord.response_body": "a stored API response, replayed as JSON only",
