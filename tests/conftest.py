@@ -31,6 +31,7 @@ from tests.census.factories import (
 # One session Chromium for every test that needs one (see tests/browser/fixtures.py).
 pytest_plugins = ["tests.browser.fixtures"]
 
+
 @dataclass
 class Cast:
     township_a: Township

@@ -8,11 +8,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from census.models import AuditAction, Building, SmallArea, StaffMember
 from census.db import constraint_errors
+from census.models import AuditAction, Building, SmallArea, StaffMember
 from census.services import audit_record
 from enumeration.models import ALL_DEAD_HOUSEHOLD_NO, DwellingUnit, Household, HouseholdState
-
 
 # Set by the system from rows it has just read and locked; validating them again would cost a query each.
 FOREIGN_KEYS = ("small_area", "village", "township", "building", "dwelling_unit", "listed_by", "registrar")

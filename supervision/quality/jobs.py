@@ -12,6 +12,7 @@ from supervision.quality.services import (
     ROSTER_JOB_KIND,
     RUN_JOB_KIND,
     check_run_execute,
+    check_run_resume,
     check_run_start,
     roster_import,
 )
@@ -21,7 +22,8 @@ from supervision.quality.services import (
 def coordinate_check_run(job: Job, report: ProgressReporter) -> JobOutput:
     """Watch (and help with) a run whose parts are Celery tasks of their own; the parts move the progress bar."""
     run = CheckRun.objects.get(pk=job.params["run_id"])
-    Job.objects.filter(pk=job.pk).update(total=run.parts_total)
+    check_run_resume(run_id=run.pk)  # a retried job starts its failed parts again
+    Job.objects.filter(pk=job.pk).update(total=run.parts_total, progress=run.parts_done)
     run = check_run_execute(run_id=run.pk)
     if run.status != RunStatus.DONE:
         raise RuntimeError(run.error or "the run did not finish")

@@ -114,8 +114,7 @@ def check_run_start(
     )
     CheckRun.objects.filter(pk=run.pk).update(job=job)
     run.job = job
-    part_ids = list(run.parts.values_list("pk", flat=True))
-    transaction.on_commit(lambda: _enqueue_parts(part_ids))
+    transaction.on_commit(lambda: check_run_parts_enqueue(run=run))
     return run
 
 
@@ -135,22 +134,26 @@ def check_runs_start_nightly(*, mode: str = RunMode.INCREMENTAL) -> int:
             )
             Job.objects.filter(pk=job.pk).update(district_id=district.code)
             CheckRun.objects.filter(pk=run.pk).update(job=job)
-            part_ids = list(run.parts.values_list("pk", flat=True))
-            transaction.on_commit(lambda ids=part_ids: _enqueue_parts(ids))  # type: ignore[misc]
+            transaction.on_commit(lambda run=run: check_run_parts_enqueue(run=run))  # type: ignore[misc]
         started += 1
     return started
 
 
-def _enqueue_parts(part_ids: list[int]) -> None:
+def _enqueue_parts(part_ids: list[int], queue: str | None = None) -> None:
     from supervision.quality.tasks import run_check_part
 
     for part_id in part_ids:
-        run_check_part.delay(part_id)
+        if queue:
+            run_check_part.apply_async(args=(part_id,), queue=queue)
+        else:
+            run_check_part.delay(part_id)
 
 
-def check_run_parts_enqueue(*, run: CheckRun) -> None:
-    """Send every unfinished part of a run to the Celery workers (again: a part done is skipped)."""
-    _enqueue_parts(list(run.parts.exclude(status=PartStatus.DONE).values_list("pk", flat=True)))
+def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
+    """Send every unfinished part of a run to the Celery workers (again: a part done is skipped). The district
+    part goes first: it is the longest."""
+    parts = run.parts.exclude(status=PartStatus.DONE).order_by(F("township_id").asc(nulls_first=True))
+    _enqueue_parts(list(parts.values_list("pk", flat=True)), queue)
 
 
 def _since(part: CheckRunPart) -> datetime | None:
@@ -182,11 +185,32 @@ def _lock_scope(key: str) -> None:
 
 def check_run_part_execute(*, part_id: int) -> bool:
     """Run one part if nobody else is running it and it is not done. True when this call did the work."""
+    # Outside the part's transaction: a row lock on the run held for a whole part would make the parts queue.
+    CheckRun.objects.filter(parts__pk=part_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    try:
+        return _part_execute(part_id)
+    except Exception as exc:
+        # A check that fails (not a worker that dies: that leaves the part queued) fails the part and the run;
+        # retrying the run's job puts them back in the queue.
+        logger.exception("check run part %s failed", part_id)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        CheckRunPart.objects.filter(pk=part_id).exclude(status=PartStatus.DONE).update(
+            status=PartStatus.FAILED, error=error, finished_at=timezone.now()
+        )
+        run_id = CheckRunPart.objects.filter(pk=part_id).values_list("run_id", flat=True).first()
+        if run_id is not None:
+            check_run_fail(run_id=run_id, error=error)
+        raise
+
+
+def _part_execute(part_id: int) -> bool:
     with transaction.atomic():
         if not _try_lock(LOCK_PART, part_id):
             return False
         part = CheckRunPart.objects.select_related("run").filter(pk=part_id).first()
-        if part is None or part.status == PartStatus.DONE or part.run.status == RunStatus.FAILED:
+        if part is None or part.status != PartStatus.QUEUED or part.run.status == RunStatus.FAILED:
             return False
         run = part.run
         townships = (
@@ -196,9 +220,6 @@ def check_run_part_execute(*, part_id: int) -> bool:
         )
         # Two runs over the same township (the nightly one and an office's) take turns, part by part.
         _lock_scope(part.township_id or f"district:{run.district_id}")
-        CheckRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-            status=RunStatus.RUNNING, started_at=timezone.now()
-        )
         started_at = timezone.now()
         since = _since(part)
         context = PartContext(
@@ -220,6 +241,7 @@ def check_run_part_execute(*, part_id: int) -> bool:
                 runner.create_signed_persons(cursor, part.township_id, full=since is None)
                 result.timings["setup"] = time.perf_counter() - clock
                 runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
+                runner.enrich_household_detections(cursor)
                 runner.drop_explained_warnings(cursor)
                 runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "cross"], result)
                 domain = (
@@ -271,9 +293,10 @@ def check_run_part_execute(*, part_id: int) -> bool:
             finished_at=timezone.now(),
             error="",
         )
-        CheckRun.objects.filter(pk=run.pk).update(parts_done=F("parts_done") + 1)
-        if run.job_id:
-            Job.objects.filter(pk=run.job_id, total__gt=F("progress")).update(progress=F("progress") + 1)
+    # Progress, after the commit (the run's row is shared by every part); the last part closes the run.
+    CheckRun.objects.filter(pk=run.pk, parts_done__lt=F("parts_total")).update(parts_done=F("parts_done") + 1)
+    if run.job_id:
+        Job.objects.filter(pk=run.job_id, total__gt=F("progress")).update(progress=F("progress") + 1)
     check_run_finalize(run_id=run.pk)
     return True
 
@@ -313,7 +336,9 @@ def check_run_execute(
     deadline = time.monotonic() + timeout
     while True:
         pending = list(
-            CheckRunPart.objects.filter(run_id=run_id).exclude(status=PartStatus.DONE).values_list("pk", flat=True)
+            CheckRunPart.objects.filter(run_id=run_id, status=PartStatus.QUEUED)
+            .order_by(F("township_id").asc(nulls_first=True))  # the district part is the longest: first
+            .values_list("pk", flat=True)
         )
         for part_id in pending:
             check_run_part_execute(part_id=part_id)
@@ -325,6 +350,14 @@ def check_run_execute(
         if time.monotonic() > deadline:
             raise TimeoutError(f"check run {run_id} did not finish in {timeout:.0f} s")
         time.sleep(poll)
+
+
+def check_run_resume(*, run_id: int) -> None:
+    """Put a failed run's failed parts back in the queue (its job is being retried)."""
+    CheckRunPart.objects.filter(run_id=run_id, status=PartStatus.FAILED).update(status=PartStatus.QUEUED, error="")
+    CheckRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(
+        status=RunStatus.RUNNING, error="", finished_at=None
+    )
 
 
 def check_run_fail(*, run_id: int, error: str) -> None:

@@ -111,3 +111,43 @@ def generate_roster(*, district_code: str, seed: int, planter: Any = None, say: 
 
 def on_district_seeded(sender: Any, **kwargs: Any) -> None:
     generate_roster(**kwargs)
+
+
+def write_roster_csv(*, path: str, rows: int, district_code: str) -> int:
+    """The district's roster as a file the import reads (benchmarks, demonstrations): the entries there are,
+    padded to ``rows`` with roster persons nobody registered (valid numbers of people born 1900–1905 in the
+    district, so they collide with no one). COPY writes it; returns the number of rows."""
+    from supervision.quality.checks.base import id_check_character
+
+    padded = f"""
+        SELECT n || {id_check_character("n")}, '补录' || g, CASE WHEN mod(g, 2) = 0 THEN '女' ELSE '男' END,
+               extract(year FROM d)::int, extract(month FROM d)::int, %(village)s, '', ''
+        FROM (SELECT g, d, %(district)s || to_char(d, 'YYYYMMDD')
+                             || lpad((2 * mod(g, 450) + 1 + mod(g, 2))::text, 3, '0') AS n
+              FROM (SELECT g, date '1900-01-01' + (g / 450) AS d
+                    FROM generate_series(1, greatest(0, %(rows)s - %(have)s)) g) s) x
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM quality_hukourosterentry WHERE left(township_id, 6) = %s", [district_code])
+        have = min(rows, int(cursor.fetchone()[0]))
+        cursor.execute(
+            "SELECT v.code FROM census_village v JOIN census_township t ON t.code = v.township_id "
+            "WHERE t.district_id = %s ORDER BY v.code LIMIT 1",
+            [district_code],
+        )
+        village = cursor.fetchone()[0]
+        query = cursor.mogrify(
+            f"""
+            SELECT r.id_number, r.name, CASE r.sex WHEN 1 THEN '男' ELSE '女' END, r.birth_year, r.birth_month,
+                   coalesce(sa.code, r.village_id), coalesce(r.household_no::text, ''), r.address
+            FROM (SELECT * FROM quality_hukourosterentry WHERE left(township_id, 6) = %(district)s
+                  ORDER BY id LIMIT %(have)s) r
+            LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
+            UNION ALL {padded}
+            """,
+            {"district": district_code, "have": have, "rows": rows, "village": village},
+        ).decode()
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write("公民身份号码,姓名,性别,出生年,出生月,户籍地代码,户编号,户籍地址\n")
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", handle)
+    return rows

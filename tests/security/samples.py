@@ -29,6 +29,7 @@ def make_households(world: Any) -> None:
 
 SAMPLE_MAKERS.append(make_households)
 
+
 def make_organisation(world: Any) -> None:
     """Readiness, subsidies, rectification, directory units and evidence files (supervision.organisation)."""
     from tests.organisation.samples import make_organisation as make

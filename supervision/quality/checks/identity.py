@@ -69,13 +69,11 @@ CHECKS = [
     ),
     _check(
         "ID_DUPLICATE_IN_HOUSEHOLD",
-        "SELECT 'ID_DUPLICATE_IN_HOUSEHOLD', household_id, row_no, 'D3', "
-        + evidence(other_row="first_row")
-        + " FROM (SELECT p.household_id, p.row_no, upper(p.d3_id_number) AS n, "
-        "row_number() OVER w AS position, min(p.row_no) OVER w AS first_row "
-        "FROM q_p p WHERE p.regular AND p.d3_id_number <> '' "
-        "WINDOW w AS (PARTITION BY p.household_id, upper(p.d3_id_number) ORDER BY p.row_no)) x "
-        "WHERE position > 1",
+        "SELECT 'ID_DUPLICATE_IN_HOUSEHOLD', p.household_id, p.row_no, 'D3', "
+        + evidence(other_row="d.first_row")
+        + " FROM (SELECT household_id, upper(d3_id_number) AS n, min(row_no) AS first_row FROM q_p "
+        "WHERE regular AND d3_id_number <> '' GROUP BY 1, 2 HAVING count(*) > 1) d "
+        "JOIN q_p p ON p.household_id = d.household_id AND upper(p.d3_id_number) = d.n AND p.row_no > d.first_row",
         "No number twice in one household.",
     ),
     _check(

@@ -199,7 +199,9 @@ def create_household_tables(
                min(p.d4_sex) FILTER (WHERE p.d2_relationship = 0) AS head_sex,
                coalesce(bool_or(p.d2_relationship = 1), false) AS has_spouse,
                coalesce(bool_or(p.d2_relationship = 2), false) AS has_child,
-               min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law
+               min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law,
+               min(p.row_no) AS first_row,
+               (array_agg(p.d2_relationship ORDER BY p.row_no))[1] AS first_relationship
         FROM q_hh h LEFT JOIN q_p p ON p.household_id = h.id
         WHERE h.regular
         GROUP BY h.id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family, h.is_foreign
@@ -245,17 +247,30 @@ def create_detections(cursor: CursorWrapper) -> None:
 
 
 def _household_insert(check: Check) -> str:
-    """Wrap a household check: its rows get their key, record key, area, responsible and signature from q_hh."""
-    responsible = "h.registrar_id" if check.name == "SIGNED_BY_OTHER" else "h.responsible_id"
+    """Wrap a household check: its rows go to q_det with their key; ``enrich_household_detections`` adds the
+    record key, area, responsible person and signature once for all of them (not a join per check)."""
     return f"""
-    INSERT INTO q_det ({DET_COLUMNS})
+    INSERT INTO q_det (code, key, household_id, row_no, item, evidence)
     SELECT x.code, 'h' || x.household_id || ':' || coalesce(x.row_no, 0) || ':' || x.item,
-           h.area_code || lpad(h.household_no::text, 3, '0') ||
-             CASE WHEN x.row_no IS NOT NULL AND left(x.code, 5) <> 'DEATH' THEN '#' || x.row_no ELSE '' END,
-           x.household_id, x.row_no, x.item, h.small_area_id, h.village_id, h.township_id, NULL,
-           {responsible}, h.signature_id, x.evidence
-    FROM ({check.sql}) x(code, household_id, row_no, item, evidence) JOIN q_hh h ON h.id = x.household_id
+           x.household_id, x.row_no, x.item, x.evidence
+    FROM ({check.sql}) x(code, household_id, row_no, item, evidence)
     """
+
+
+def enrich_household_detections(cursor: CursorWrapper) -> None:
+    _execute(
+        cursor,
+        """
+        UPDATE q_det d SET
+            record_key = h.area_code || lpad(h.household_no::text, 3, '0') ||
+                CASE WHEN d.row_no IS NOT NULL AND left(d.code, 5) <> 'DEATH' THEN '#' || d.row_no ELSE '' END,
+            small_area_id = h.small_area_id, village_id = h.village_id, township_id = h.township_id,
+            -- 谁签字谁负责: the signer; for a form signed by someone else, its registrar (who must sign it).
+            responsible_id = CASE WHEN d.code = 'SIGNED_BY_OTHER' THEN h.registrar_id ELSE h.responsible_id END,
+            signature_id = h.signature_id
+        FROM q_hh h WHERE h.id = d.household_id AND d.record_key IS NULL
+        """,
+    )
 
 
 def run_checks(cursor: CursorWrapper, context: PartContext, checks: Iterable[Check], result: PartResult) -> None:

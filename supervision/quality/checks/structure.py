@@ -57,10 +57,8 @@ def _check(code: str, sql: str, doc: str) -> Check:
 CHECKS = [
     _check(
         "HEAD_NOT_FIRST",
-        "SELECT 'HEAD_NOT_FIRST', household_id, row_no, 'D2', '{}'::jsonb FROM ("
-        "SELECT DISTINCT ON (p.household_id) p.household_id, p.row_no, p.d2_relationship FROM q_p p "
-        "WHERE p.regular AND p.family ORDER BY p.household_id, p.row_no) first "
-        "WHERE d2_relationship IS DISTINCT FROM 0",
+        "SELECT 'HEAD_NOT_FIRST', household_id, first_row, 'D2', '{}'::jsonb FROM q_counts "
+        "WHERE family AND persons > 0 AND first_relationship IS DISTINCT FROM 0",
         "A family household's first row is its head.",
     ),
     _check(
@@ -97,11 +95,17 @@ CHECKS = [
     _check(
         "DEATHS_MISMATCH",
         "SELECT 'DEATHS_MISMATCH', h.id, NULL::int, 'H4', "
-        + evidence(h4_male="h.h4_deaths_male", h4_female="h.h4_deaths_female", male="c.male", female="c.female")
-        + " FROM q_hh h CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE d.sex = 1) AS male, "
-        "count(*) FILTER (WHERE d.sex = 2) AS female FROM q_d d WHERE d.household_id = h.id) c "
+        + evidence(
+            h4_male="h.h4_deaths_male",
+            h4_female="h.h4_deaths_female",
+            male="coalesce(c.male, 0)",
+            female="coalesce(c.female, 0)",
+        )
+        + " FROM q_hh h LEFT JOIN (SELECT household_id, count(*) FILTER (WHERE sex = 1) AS male, "
+        "count(*) FILTER (WHERE sex = 2) AS female FROM q_d GROUP BY household_id) c ON c.household_id = h.id "
         "WHERE (NOT h.is_foreign OR NOT h.regular) AND h.h4_deaths_male IS NOT NULL "
-        "AND h.h4_deaths_female IS NOT NULL AND (h.h4_deaths_male, h.h4_deaths_female) <> (c.male, c.female)",
+        "AND h.h4_deaths_female IS NOT NULL "
+        "AND (h.h4_deaths_male, h.h4_deaths_female) <> (coalesce(c.male, 0), coalesce(c.female, 0))",
         "H4 by sex equals the death register.",
     ),
     _check(

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--township", metavar="CODE", help="only this township (9-digit code)")
         parser.add_argument("--workers", type=int, default=2, help="parts run at once in this process (default 2)")
         parser.add_argument("--celery", action="store_true", help="run the parts as Celery tasks and wait for them")
+        parser.add_argument("--queue", default="", help="with --celery: the Celery queue to send the parts to")
         parser.add_argument("--timeout", type=float, default=3600, help="give up waiting after this many seconds")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         self.stdout.write(f"run {run.pk}: {run.get_mode_display()}, {run.parts_total} parts")
         started = time.monotonic()
         if options["celery"]:
-            check_run_parts_enqueue(run=run)
+            check_run_parts_enqueue(run=run, queue=options["queue"] or None)
             run = self._wait(run.pk, options["timeout"])
         else:
             run = self._threads(run.pk, max(1, options["workers"]), options["timeout"])

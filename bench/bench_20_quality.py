@@ -1,0 +1,389 @@
+"""Issue "Nightly data-quality checks" (and the roster import of issue 5), on the seeded district:
+
+* a full run of the whole catalogue ≤ 60 s, fanned out per township to a Celery worker with 2 processes, worker
+  memory < 1 GB (peak resident memory of the worker's processes, sampled every 0.2 s);
+* an incremental run after 20,000 changed households ≤ 10 s, same worker;
+* for the identity (A) and household-structure (B) rules: the run's time per rule — its own statement summed
+  over the townships, plus its share of the part's setup (the temporary tables every household rule reads) —
+  against a hand-written query doing the same check over the whole district, each within 1.5×;
+* importing a 1,000,000-row hukou roster (csv, the bulk path: COPY, set-based checks) ≤ 60 s; and the same
+  file's first 100,000 rows through django-import-export's standard row-by-row import against the bulk path, as
+  a ratio (slow: about one row per 10 ms).
+
+    python bench/run.py --only quality --persons 1000000
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench_00_seed import ensure_seeded
+from run import ROOT, BenchContext, Benchmark, Measured
+
+FULL_TARGET = 60.0
+INCREMENTAL_TARGET = 10.0
+MEMORY_TARGET_MB = 1024.0
+RULE_RATIO = 1.5
+ROSTER_TARGET = 60.0
+ROSTER_ROWS = 1_000_000
+ROWWISE_ROWS = 100_000
+CHANGED = 20_000
+QUEUE = "bench-quality"
+DATA = ROOT / "bench" / "results" / "quality"
+
+_state: dict[str, object] = {}
+
+
+# --- the Celery worker -----------------------------------------------------------------------------------------
+
+
+class Worker:
+    """A Celery worker with 2 processes on a queue of its own, its memory sampled while it runs."""
+
+    def __init__(self, context: BenchContext) -> None:
+        self.context = context
+        self.peak_mb = 0.0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stop = threading.Event()
+
+    def __enter__(self) -> Worker:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "census",
+                "worker",
+                "--concurrency",
+                "2",
+                "-Q",
+                QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=self.context.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.context.python(
+            "import time\nfrom census.celery import app\n"
+            "for _ in range(240):\n    if app.control.ping(timeout=0.5): break\n    time.sleep(0.5)\n"
+            "else:\n    raise SystemExit('the worker did not start')"
+        )
+        threading.Thread(target=self._sample, daemon=True).start()
+        return self
+
+    def _sample(self) -> None:
+        import psutil
+
+        assert self.process is not None
+        root = psutil.Process(self.process.pid)
+        while not self._stop.is_set():
+            try:
+                processes = [root, *root.children(recursive=True)]
+                self.peak_mb = max(self.peak_mb, *(p.memory_info().rss / 2**20 for p in processes))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+    def reset(self) -> None:
+        self.peak_mb = 0.0
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _roster_present(context: BenchContext) -> None:
+    """A district seeded before the roster existed gets one (untimed)."""
+    context.python(
+        "from django.db import transaction\n"
+        "from django.conf import settings\n"
+        "from supervision.quality.models import HukouRosterEntry\n"
+        "from supervision.quality.synthetic import generate_roster\n"
+        "if not HukouRosterEntry.objects.exists():\n"
+        "    with transaction.atomic():\n"
+        "        generate_roster(district_code=settings.CENSUS_DISTRICT_CODE, seed=2020)\n",
+        timeout=1800,
+    )
+
+
+def _run_checks(context: BenchContext, *args: str) -> tuple[float, dict[str, object]]:
+    seconds, _process = context.manage("run_checks", *args, "--celery", "--queue", QUEUE, timeout=3600)
+    stats = json.loads(
+        context.python(
+            "import json\nfrom supervision.quality.models import CheckRun\n"
+            "run = CheckRun.objects.order_by('-pk').first()\nprint(json.dumps(run.stats))"
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    return seconds, stats
+
+
+def full_run(context: BenchContext) -> Measured:
+    ensure_seeded(context)
+    _roster_present(context)
+    with Worker(context) as worker:
+        seconds, stats = _run_checks(context, "--full")
+        _state["full_stats"] = stats
+        _state["full_memory"] = worker.peak_mb
+        worker.reset()
+        # 20,000 households changed (a new updated_at: the incremental run cannot tell it from an edit).
+        context.python(
+            "from django.db import connection\n"
+            "with connection.cursor() as c:\n"
+            f'    c.execute("UPDATE enumeration_household SET updated_at = now() WHERE id IN (SELECT id FROM '
+            f"enumeration_household WHERE state IN ('signed','approved','accepted','locked') ORDER BY id "
+            f'LIMIT {CHANGED})")\n'
+        )
+        incremental, inc_stats = _run_checks(context)
+        _state["incremental"] = (incremental, inc_stats.get("households"), worker.peak_mb)
+    ok = seconds <= FULL_TARGET and float(_state["full_memory"]) <= MEMORY_TARGET_MB  # type: ignore[arg-type]
+    return Measured(
+        f"{seconds:.1f} s",
+        ok,
+        f"{stats.get('households')} households, {context.persons:,} persons; worker peak "
+        f"{float(_state['full_memory']):.0f} MB per process (target < {MEMORY_TARGET_MB:.0f} MB)",  # type: ignore[arg-type]
+    )
+
+
+def incremental_run(context: BenchContext) -> Measured:
+    if "incremental" not in _state:
+        full_run(context)
+    seconds, households, memory = _state["incremental"]  # type: ignore[misc]
+    return Measured(
+        f"{seconds:.1f} s",
+        seconds <= INCREMENTAL_TARGET and memory <= MEMORY_TARGET_MB,
+        f"{households} households re-checked after {CHANGED:,} changed, plus every cross-record rule; worker peak "
+        f"{memory:.0f} MB",
+    )
+
+
+# --- hand-written queries for the identity and structure rules ---------------------------------------------------
+
+_SIGNED = (
+    "FROM enumeration_person p JOIN enumeration_household h ON h.id = p.household_id "
+    "WHERE h.state IN ('signed','approved','accepted','locked') AND h.household_no <> 999"
+)
+_CHECK = (
+    "substr('10X98765432', mod("
+    + " + ".join(
+        f"substr(p.d3_id_number,{i + 1},1)::int*{w}"
+        for i, w in enumerate((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2))
+    )
+    + ", 11) + 1, 1)"
+)
+_DATE = "to_date(substr(p.d3_id_number, 7, 8), 'YYYYMMDD')"
+_HOUSEHOLDS = (
+    "FROM enumeration_household h LEFT JOIN enumeration_person p ON p.household_id = h.id "
+    "WHERE h.state IN ('signed','approved','accepted','locked') AND h.household_no <> 999"
+)
+HAND_WRITTEN = {
+    "ID_FORMAT": f"SELECT count(*) {_SIGNED} AND p.d3_id_number <> '' AND p.d3_id_number !~ '^[0-9]{{17}}[0-9X]$'",
+    "ID_CHECKSUM": f"SELECT count(*) {_SIGNED} AND p.d3_id_number <> '' AND substr(p.d3_id_number, 18, 1) <> {_CHECK}",
+    "ID_BIRTH_DATE_INVALID": f"SELECT count(*) {_SIGNED} AND p.d3_id_number <> '' AND (substr(p.d3_id_number, 11, 2) "
+    "NOT BETWEEN '01' AND '12' OR substr(p.d3_id_number, 13, 2) NOT BETWEEN '01' AND '31' "
+    "OR substr(p.d3_id_number, 7, 6) >= '202011')",
+    "ID_BIRTH_MISMATCH": f"SELECT count(*) {_SIGNED} AND p.d3_id_number <> '' AND substr(p.d3_id_number, 7, 6) <> "
+    "p.d5_birth_year || lpad(p.d5_birth_month::text, 2, '0')",
+    "ID_SEX_MISMATCH": f"SELECT count(*) {_SIGNED} AND p.d3_id_number <> '' AND "
+    "(2 - mod(substr(p.d3_id_number, 17, 1)::int, 2)) <> p.d4_sex",
+    "ID_ADDRESS_UNKNOWN": f"SELECT count(*) {_SIGNED} AND p.d3_id_number <> '' AND left(p.d3_id_number, 6) NOT IN "
+    "(SELECT DISTINCT left(d3_id_number, 6) FROM enumeration_person WHERE d3_id_number <> '' LIMIT 100)",
+    "ID_DUPLICATE_IN_HOUSEHOLD": f"SELECT count(*) FROM (SELECT p.household_id, p.d3_id_number {_SIGNED} "
+    "AND p.d3_id_number <> '' GROUP BY 1, 2 HAVING count(*) > 1) d",
+    "ID_MISSING": f"SELECT count(*) {_SIGNED} AND p.d3_id_number = '' AND h.form_kind <> 'foreign' "
+    "AND p.d8_hukou_place IS DISTINCT FROM 5 AND 2020 - p.d5_birth_year - (p.d5_birth_month >= 11)::int >= 1",
+    "BIRTH_AFTER_REFERENCE": f"SELECT count(*) {_SIGNED} AND p.d5_birth_year * 100 + p.d5_birth_month >= 202011",
+    "HEAD_NOT_FIRST": f"SELECT count(*) {_SIGNED} AND h.h1_kind = 1 AND p.row_no = 1 AND p.d2_relationship <> 0",
+    "HEAD_NOT_UNIQUE": f"SELECT count(*) FROM (SELECT h.id {_HOUSEHOLDS} AND h.h1_kind = 1 GROUP BY h.id "
+    "HAVING count(*) FILTER (WHERE p.d2_relationship = 0) <> 1) d",
+    "PERSON_COUNT_MISMATCH": f"SELECT count(*) FROM (SELECT h.id {_HOUSEHOLDS} AND h.form_kind = 'census' "
+    "GROUP BY h.id HAVING max(h.h2_present + h.h2_away) <> count(p.id)) d",
+    "PRESENT_COUNT_MISMATCH": f"SELECT count(*) FROM (SELECT h.id {_HOUSEHOLDS} AND h.form_kind = 'census' GROUP BY h.id "
+    "HAVING max(h.h2_present) <> count(p.id) FILTER (WHERE p.d7_residence = 1)) d",
+    "BIRTHS_MISMATCH": f"SELECT count(*) FROM (SELECT h.id {_HOUSEHOLDS} AND h.form_kind = 'census' GROUP BY h.id "
+    "HAVING max(h.h3_births_male) <> count(p.id) FILTER (WHERE p.d4_sex = 1 AND 2020 - p.d5_birth_year - "
+    "(p.d5_birth_month >= 11)::int = 0)) d",
+    "DEATHS_MISMATCH": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
+    "'accepted','locked') AND h.h4_deaths_male <> (SELECT count(*) FROM enumeration_deathrecord d "
+    "WHERE d.household_id = h.id AND d.sex = 1)",
+    "DEATH_BEFORE_BIRTH": "SELECT count(*) FROM enumeration_deathrecord d JOIN enumeration_household h ON "
+    "h.id = d.household_id WHERE h.state IN ('signed','approved','accepted','locked') AND "
+    "(d.death_year, d.death_month) < (d.birth_year, d.birth_month)",
+    "ALL_DEAD_HOUSEHOLD": "SELECT count(*) FROM enumeration_household h WHERE h.household_no = 999 AND "
+    "h.state IN ('signed','approved','accepted','locked') AND (h.h1_kind IS NOT NULL OR "
+    "EXISTS (SELECT 1 FROM enumeration_person p WHERE p.household_id = h.id))",
+    "HOUSING_NOT_ASKED": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
+    "'accepted','locked') AND h.h5_residence_type <> 1 AND (h.h6_floor_area IS NOT NULL OR h.h7_rooms IS NOT NULL)",
+    "HOUSING_MISSING": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
+    "'accepted','locked') AND h.h5_residence_type = 1 AND (h.h6_floor_area IS NULL OR h.h7_rooms IS NULL)",
+    "FLOOR_AREA_PER_PERSON_HIGH": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed',"
+    "'approved','accepted','locked') AND h.h5_residence_type = 1 AND h.h6_floor_area > 200 * greatest(1, h.h2_present)",
+    "FLOOR_AREA_LOW": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
+    "'accepted','locked') AND h.h5_residence_type = 1 AND h.h6_floor_area < 5",
+    "ROOMS_HIGH": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved','accepted',"
+    "'locked') AND h.h5_residence_type = 1 AND h.h7_rooms > 15",
+}
+
+DISTRICT_CHECKS = {"ID_DUPLICATE_DISTRICT", "NEAR_DUPLICATE_PERSON", "ROSTER_NOT_REGISTERED", "AREA_ROSTER_GAP"}
+
+_TIME_QUERIES = r"""
+import json, time
+from django.db import connection
+queries = json.loads(%r)
+out = {}
+with connection.cursor() as cursor:
+    cursor.execute("SET max_parallel_workers_per_gather = 0")
+    cursor.execute("SET jit = off")
+    for name, sql in queries.items():
+        best = None
+        for _ in range(2):
+            started = time.perf_counter()
+            cursor.execute(sql)
+            cursor.fetchall()
+            spent = time.perf_counter() - started
+            best = spent if best is None else min(best, spent)
+        out[name] = best
+print(json.dumps(out))
+"""
+
+
+def rules_against_hand_written(context: BenchContext) -> Measured:
+    if "full_stats" not in _state:
+        full_run(context)
+    stats = _state["full_stats"]
+    checks: dict[str, float] = stats["checks"]  # type: ignore[index]
+    # The temporary tables a township part builds first are read by every check of the part: each check's share.
+    township_checks = [name for name in checks if name.isupper() and name not in DISTRICT_CHECKS]
+    setup_share = float(checks.get("setup", 0.0)) / max(1, len(township_checks))
+    hand = json.loads(context.python(_TIME_QUERIES % json.dumps(HAND_WRITTEN)).stdout.strip().splitlines()[-1])
+    lines, worst = [], 0.0
+    for name in HAND_WRITTEN:
+        ours = float(checks.get(name, 0.0)) + setup_share
+        ratio = ours / hand[name] if hand[name] else 0.0
+        worst = max(worst, ratio)
+        lines.append(f"{name} run {ours:.3f} s / hand-written {hand[name]:.3f} s = {ratio:.2f}")
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "rules_vs_hand_written.txt").write_text("\n".join(lines) + "\n")
+    print("\n".join("    " + line for line in lines), flush=True)
+    return Measured(
+        f"worst {worst:.2f}×",
+        worst <= RULE_RATIO,
+        f"{len(HAND_WRITTEN)} A/B rules; each: its statement + setup share ({setup_share:.3f} s) — details in "
+        "bench/results/quality/rules_vs_hand_written.txt",
+    )
+
+
+# --- the roster import -------------------------------------------------------------------------------------------
+
+_WRITE_ROSTER_FILE = (
+    "from django.conf import settings\n"
+    "from supervision.quality.synthetic import write_roster_csv\n"
+    "write_roster_csv(path=%(path)r, rows=%(rows)d, district_code=settings.CENSUS_DISTRICT_CODE)\n"
+)
+
+_IMPORT = r"""
+import json, time
+from django.conf import settings
+from supervision.quality.resources import roster_import_bulk, roster_import_rowwise
+mode, path = %(mode)r, %(path)r
+started = time.perf_counter()
+if mode == "bulk":
+    result = roster_import_bulk(path=path, district_code=settings.CENSUS_DISTRICT_CODE)
+    rows = result.rows
+else:
+    from supervision.quality.models import HukouRosterEntry
+    HukouRosterEntry.objects.all().delete()
+    result = roster_import_rowwise(path=path)
+    assert not result.has_errors() and not result.has_validation_errors(), "row-by-row import failed"
+    rows = sum(result.totals.values())
+print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+"""
+
+
+def _import(context: BenchContext, mode: str, path: Path) -> dict[str, float]:
+    out = context.python(_IMPORT % {"mode": mode, "path": str(path)}, timeout=7200).stdout.strip().splitlines()[-1]
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def _roster_files(context: BenchContext) -> tuple[Path, Path]:
+    ensure_seeded(context)
+    _roster_present(context)
+    DATA.mkdir(parents=True, exist_ok=True)
+    full, head = DATA / f"roster-{ROSTER_ROWS}.csv", DATA / f"roster-{ROWWISE_ROWS}.csv"
+    if not full.exists():
+        context.python(_WRITE_ROSTER_FILE % {"rows": ROSTER_ROWS, "path": str(full)}, timeout=1800)
+    if not head.exists():
+        with full.open(encoding="utf-8") as source, head.open("w", encoding="utf-8") as target:
+            for index, line in enumerate(source):
+                if index > ROWWISE_ROWS:
+                    break
+                target.write(line)
+    return full, head
+
+
+def roster_import(context: BenchContext) -> Measured:
+    full, _head = _roster_files(context)
+    result = _import(context, "bulk", full)
+    _state["bulk_rows_per_s"] = result["rows"] / result["seconds"]
+    return Measured(
+        f"{result['seconds']:.1f} s",
+        result["seconds"] <= ROSTER_TARGET and result["rows"] >= ROSTER_ROWS,
+        f"{int(result['rows']):,} rows, csv, COPY + set-based checks + replace ({_state['bulk_rows_per_s']:,.0f} rows/s)",
+    )
+
+
+def roster_rowwise_ratio(context: BenchContext) -> Measured:
+    full, head = _roster_files(context)
+    bulk = _import(context, "bulk", head)
+    rowwise = _import(context, "rowwise", head)
+    # Leave the whole roster in place for whoever comes next.
+    _import(context, "bulk", full)
+    ratio = rowwise["seconds"] / bulk["seconds"]
+    return Measured(
+        f"{ratio:.0f}× faster",
+        ratio > 1,
+        f"{int(rowwise['rows']):,} rows: django-import-export row by row {rowwise['seconds']:.1f} s, "
+        f"bulk path {bulk['seconds']:.2f} s",
+    )
+
+
+BENCHMARKS = [
+    Benchmark(
+        name="quality_full_run",
+        target=f"1,000,000 persons ≤ {FULL_TARGET:.0f} s, worker < 1 GB",
+        run=full_run,
+    ),
+    Benchmark(
+        name="quality_incremental_run",
+        target=f"{CHANGED:,} changed households ≤ {INCREMENTAL_TARGET:.0f} s",
+        run=incremental_run,
+    ),
+    Benchmark(
+        name="quality_rules_vs_hand_written_sql",
+        target=f"A/B rules each ≤ {RULE_RATIO}× a hand-written query",
+        run=rules_against_hand_written,
+    ),
+    Benchmark(name="quality_roster_import", target=f"{ROSTER_ROWS:,} rows ≤ {ROSTER_TARGET:.0f} s", run=roster_import),
+    Benchmark(
+        name="quality_roster_rowwise_ratio",
+        target=f"django-import-export row by row, {ROWWISE_ROWS:,} rows: ratio printed",
+        run=roster_rowwise_ratio,
+    ),
+]
