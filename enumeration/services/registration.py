@@ -410,7 +410,9 @@ def household_sign(
         raise ConflictError(_("This form is not waiting for a signature."), code="not_signable")
     if not password_ok(signer, password):
         raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
-    issues = household_issues(household)
+    # One read of the form serves the rules and the signed content (the rows are locked with the household).
+    values = form_values(household)
+    issues = validate_household(values.household, values.persons, values.deaths)
     blocking = hard_issues(issues)
     if blocking:
         raise ApplicationError(
@@ -425,11 +427,23 @@ def household_sign(
             code="warnings_need_notes",
             extra={"issues": [issue.as_dict() for issue in unexplained]},
         )
-    if not RespondentConfirmation.objects.filter(household=household, household_version=household.version).exists():
+    respondent = (
+        RespondentConfirmation.objects.filter(household=household, household_version=household.version)
+        .order_by("-confirmed_at", "-id")  # the latest confirmation of the version counts, as in verification
+        .values(*ledger.RESPONDENT_CONTENT_FIELDS)
+        .first()
+    )
+    if respondent is None:
         raise ApplicationError(
             _("The respondent has not confirmed this version of the form."), code="respondent_not_confirmed"
         )
-    content = household_content(household)
+    content = ledger.canonical_content(
+        small_area_code=household.small_area.code,
+        household=values.household,
+        persons=values.persons,
+        deaths=values.deaths,
+        respondent=respondent,
+    )
     signature = ledger_append(household=household, signer=signer, content=content)
     previous = HouseholdVersion.objects.filter(household=household).order_by("-number", "-created_at").first()
     HouseholdVersion.objects.create(

@@ -83,7 +83,7 @@ def my_findings_summary(*, user: StaffMember, first: int = 5) -> FindingsSummary
         to_verify=to_verify,
         escalated=counts["escalated"],
         first=list(
-            mine.select_related("household__small_area", "small_area").order_by("-escalated_at", "first_seen_at")[
+            mine.select_related("household__small_area", "small_area").order_by("-escalated_at", "first_seen_at", "id")[
                 :first
             ]
         ),

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from census.models import StaffMember, SupervisorAssignment
 from supervision.quality.models import Finding
+from supervision.quality.selectors import my_findings_summary
 from tests.browser.conftest import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,14 +25,17 @@ def checked_district(tmp_path) -> Finding:  # type: ignore[no-untyped-def]
         "seed_district", persons=3000, seed=8, plant_errors=str(tmp_path / "manifest.json"), stdout=io.StringIO()
     )
     call_command("run_checks", full=True, workers=1, stdout=io.StringIO())
-    finding = (
-        Finding.objects.filter(state="open", household__isnull=False, responsible__role="enumerator")
-        .select_related("responsible")
-        .order_by("record_key")
-        .first()
-    )
-    assert finding is not None
-    return finding
+    # An enumerator whose start page lists a finding on a household form among the first it shows.
+    enumerators = StaffMember.objects.filter(
+        pk__in=Finding.objects.filter(state="open", household__isnull=False, responsible__role="enumerator").values(
+            "responsible"
+        )
+    ).order_by("pk")
+    for enumerator in enumerators:
+        shown = [f for f in my_findings_summary(user=enumerator).first if f.household_id]
+        if shown:
+            return Finding.objects.select_related("responsible").get(pk=shown[0].pk)
+    raise AssertionError("no enumerator's start page shows a household finding")
 
 
 def test_an_enumerator_sees_their_findings_first_and_clears_one(  # type: ignore[no-untyped-def]

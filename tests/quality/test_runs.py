@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,13 @@ def _forget_findings() -> None:
     RosterAreaCount.objects.all().delete()
 
 
+WORKER_LOG = Path(tempfile.gettempdir()) / f"quality-kill-worker-{os.getpid()}.log"
+
+
+def _worker_name(queue: str) -> str:
+    return f"{queue}@{os.uname().nodename}"
+
+
 def _worker(queue: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -144,28 +152,35 @@ def _worker(queue: str) -> subprocess.Popen[bytes]:
             "solo",
             "-Q",
             queue,
+            "-n",
+            _worker_name(queue),
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
             "--loglevel",
-            "WARNING",
+            "INFO",
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=WORKER_LOG.open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
 
-def _wait_ready(worker: subprocess.Popen[bytes], timeout: float = 90) -> None:
+def _worker_log() -> str:
+    return WORKER_LOG.read_text(errors="replace")[-3000:] if WORKER_LOG.exists() else ""
+
+
+def _wait_ready(worker: subprocess.Popen[bytes], queue: str, timeout: float = 90) -> None:
+    """Until this worker (not any other one a test left running) answers."""
     from census.celery import app
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert worker.poll() is None, "the worker stopped"
-        if app.control.ping(timeout=0.5):
+        assert worker.poll() is None, f"the worker stopped: {_worker_log()}"
+        if app.control.ping(destination=[_worker_name(queue)], timeout=0.5):
             return
-    raise AssertionError("the worker did not start")
+    raise AssertionError(f"the worker did not start: {_worker_log()}")
 
 
 def _blocked_backend(timeout: float = 90) -> int:
@@ -184,7 +199,7 @@ def _blocked_backend(timeout: float = 90) -> int:
             "FROM pg_stat_activity WHERE datname = current_database()"
         )
         sessions = cursor.fetchall()
-    raise AssertionError(f"the worker never reached the end of its part: {sessions}")
+    raise AssertionError(f"the worker never reached the end of its part: {sessions}\n{_worker_log()}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -204,7 +219,7 @@ def test_a_worker_killed_in_the_middle_leaves_no_trace_and_the_next_attempt_comp
     assert part is not None
     queue = f"quality-kill-{os.getpid()}"
     worker = _worker(queue)
-    _wait_ready(worker)
+    _wait_ready(worker, queue)
     try:
         with transaction.atomic():
             # Hold the part's row: the worker runs every check, writes every finding, and then waits here.
