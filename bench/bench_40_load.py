@@ -22,39 +22,10 @@ ENUMERATORS = 200
 OFFICES = 20
 DURATION = os.environ.get("LOAD_DURATION", "60s")
 
-PREPARE = r"""
-import json
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
-from django.urls import NoReverseMatch, reverse
-from rest_framework.authtoken.models import Token
-from census.models import Role, SmallAreaAssignment, StaffMember
-
-def pages(names):
-    out = []
-    for name in names:
-        try:
-            out.append(reverse(name))
-        except NoReverseMatch:
-            pass
-    return out
-
-enumerators = []
-for assignment in SmallAreaAssignment.objects.select_related("staff").filter(staff__role=Role.ENUMERATOR).order_by("small_area_id")[: %(enumerators)d]:
-    token, _ = Token.objects.get_or_create(user=assignment.staff)
-    enumerators.append({"token": token.key, "small_area": assignment.small_area_id, "password": "census-demo-2020"})
-offices = []
-office_pages = pages(["supervision:dashboard", "enumeration:household-list", "frame:townships", "enumeration:review-queue"])
-members = list(StaffMember.objects.filter(role__in=[Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE]).order_by("username")[: %(offices)d])
-for member in members:
-    session = SessionStore()
-    session[SESSION_KEY] = str(member.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = member.get_session_auth_hash()
-    session.create()
-    offices.append({"session": session.session_key, "pages": [p for p in office_pages if not p.endswith("review-queue/")] or ["/"]})
-print(json.dumps({"enumerators": enumerators, "offices": offices}))
-"""
+PREPARE = (
+    "import json\nfrom bench.load_users import prepare_users\n"
+    "print(json.dumps(prepare_users(enumerators=%(enumerators)d, offices=%(offices)d)))\n"
+)
 
 
 def _free_port() -> int:
