@@ -114,13 +114,9 @@ RESPONDENT_CONTENT_FIELDS: tuple[str, ...] = ("name", "relationship", "signature
 
 
 def _sparse(values: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    out = {}
-    for name in fields:
-        value = values.get(name)
-        if value is None or value == "" or value == {}:
-            continue
-        out[name] = value
-    return out
+    """The fields that hold something (no None, empty text or empty notes)."""
+    get = values.get
+    return {name: value for name in fields if (value := get(name)) is not None and value != "" and value != {}}
 
 
 def canonical_content(

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import math
+import multiprocessing
+import os
+import queue
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +57,7 @@ from enumeration.models import (
 )
 from enumeration.sampling import systematic_sample
 from enumeration.synthetic import names
-from enumeration.synthetic.loader import BulkLoader, next_ids, reset_sequences
+from enumeration.synthetic.loader import BulkLoader, ChunkWriter, RowSink, next_ids, reset_sequences
 from enumeration.synthetic.planting import ErrorPlanter
 from enumeration.synthetic.population import (
     COLLECTIVE_HOUSEHOLD_SHARE,
@@ -319,7 +322,7 @@ class HouseholdFactory:
         return str(weighted(self.rng, ETHNIC_WEIGHTS))
 
     def small_area(
-        self, loader: BulkLoader, township: TownshipPlan, village: VillagePlan, area: SmallAreaPlan
+        self, loader: RowSink, township: TownshipPlan, village: VillagePlan, area: SmallAreaPlan
     ) -> list[GeneratedHousehold]:
         rng = self.rng
         households: list[GeneratedHousehold] = []
@@ -750,6 +753,119 @@ class BuildReport:
 Planter = Callable[[random.Random, GeneratedHousehold, str], list[str]]
 
 
+# Townships are generated apart — each from a random stream of its own and in ranges of ids of its own — so
+# that they can be generated in parallel processes and still give the same district, row for row, whatever
+# the number of processes.
+ID_BLOCK = 10_000_000  # ids per township and table (a township has tens of thousands of persons)
+PARALLEL_FROM_PERSONS = 100_000  # below this, starting processes costs more than it saves
+
+
+@dataclass
+class _Generation:
+    """What every township's generation reads (a child process gets a copy when it is forked)."""
+
+    plan: list[TownshipPlan]
+    district_code: str
+    seed: int
+    staff: dict[str, Any]
+    first_ids: Ids
+    previous_codes: list[str]
+
+
+def _generate_township(
+    generation: _Generation, index: int, loader: RowSink, planter: ErrorPlanter | None
+) -> dict[str, int]:
+    township = generation.plan[index]
+    rng = random.Random(f"{generation.seed}:{township.code}")
+    ids = Ids(**{name: value + index * ID_BLOCK for name, value in asdict(generation.first_ids).items()})
+    allocator = IdAllocator(stride=len(generation.plan), offset=index)
+    maker = PersonMaker(rng, allocator, generation.district_code, generation.previous_codes)
+    factory = HouseholdFactory(rng, maker, ids, generation.district_code)
+    totals = {"persons": 0, "households": 0, "signatures": 0}
+    staff = generation.staff
+    for village in township.villages:
+        by_area = [(area, factory.small_area(loader, township, village, area)) for area in village.small_areas]
+        _sample_village(rng, loader, ids, village, by_area, staff["district_user_id"], generation.seed)
+        if planter is not None:
+            planter.plant_village(village, by_area)
+        for area, households in by_area:
+            totals["signatures"] += _emit_small_area(
+                rng, loader, ids, area, households, staff["supervisor_of"], planter
+            )
+            totals["households"] += len(households)
+            totals["persons"] += sum(len(h.persons) for h in households)
+    for name, value in asdict(ids).items():
+        if value > getattr(generation.first_ids, name) + (index + 1) * ID_BLOCK:
+            raise RuntimeError(f"township {township.code} used more than {ID_BLOCK} {name} ids")
+    return totals
+
+
+def _generate_in_child(
+    generation: _Generation, indices: list[int], models_: list[type[Any]], out: Any
+) -> None:  # pragma: no cover - runs in a forked process; its rows are checked by the parent's tests
+    """A forked process: make the townships ``indices`` and send their rows as COPY chunks. It never touches
+    the database connection it inherited (the parent's transaction is on it)."""
+    try:
+        writer = ChunkWriter(models_, lambda chunk: out.put(("chunk", chunk)))
+        for index in indices:
+            totals = _generate_township(generation, index, writer, None)
+            writer.flush_all()
+            out.put(("township", index, totals))
+        out.put(("done",))
+    except BaseException:
+        import traceback
+
+        out.put(("error", traceback.format_exc()))
+
+
+def _generate_in_processes(
+    generation: _Generation,
+    loader: BulkLoader,
+    models_: list[type[Any]],
+    workers: int,
+    totals: dict[str, int],
+    say: Callable[[str], None],
+) -> None:
+    context = multiprocessing.get_context("fork")
+    out = context.Queue(maxsize=4 * workers)
+    count = len(generation.plan)
+    processes = [
+        context.Process(
+            target=_generate_in_child,
+            args=(generation, list(range(worker, count, workers)), models_, out),
+            name=f"seed-district-{worker}",
+            daemon=True,
+        )
+        for worker in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        running, finished = workers, 0
+        while running:
+            try:
+                message = out.get(timeout=600)
+            except queue.Empty:
+                raise RuntimeError("a process generating the district stopped answering") from None
+            if message[0] == "chunk":
+                loader.put_chunk(message[1])
+            elif message[0] == "township":
+                _index, made = message[1], message[2]
+                for key in totals:
+                    totals[key] += made[key]
+                finished += 1
+                say(f"township {finished}/{count} {generation.plan[_index].name}: {totals['persons']} persons so far")
+            elif message[0] == "done":
+                running -= 1
+            else:
+                raise RuntimeError(f"generating the district failed:\n{message[1]}")
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+
 def build_district(
     *,
     persons: int,
@@ -758,8 +874,13 @@ def build_district(
     password: str | None = None,
     plant_errors: bool = False,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> BuildReport:
-    """Create the whole district in one transaction (nothing stays if anything fails)."""
+    """Create the whole district in one transaction (nothing stays if anything fails).
+
+    Without error planting, a district of ``PARALLEL_FROM_PERSONS`` or more is generated by ``workers``
+    processes (default: one per CPU, at most 4) while this one copies their rows into PostgreSQL; the district
+    is the same either way. Planting needs every household in one process, so it generates here."""
     started = time.monotonic()
     district_code = district_code or settings.CENSUS_DISTRICT_CODE
     rng = random.Random(seed)
@@ -768,25 +889,34 @@ def build_district(
     password_hash = make_password(password or settings.CENSUS_DEMO_PASSWORD, salt=f"census-demo-{seed:08d}")
     totals = {"persons": 0, "households": 0, "signatures": 0}
     planter = ErrorPlanter(random.Random(seed + 7)) if plant_errors else None
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1) if persons >= PARALLEL_FROM_PERSONS else 1
+    if planter is not None:
+        workers = 1
     with transaction.atomic():
         staff = _create_frame_and_staff(district_code, plan, rng, password_hash)
         say(
             f"frame: {len(plan)} townships, {sum(len(t.villages) for t in plan)} villages, {staff['staff_count']} staff"
         )
-        ids = Ids(
-            building=next_ids(Building),
-            unit=next_ids(DwellingUnit),
-            household=next_ids(Household),
-            person=next_ids(Person),
-            death=next_ids(DeathRecord),
-            signature=next_ids(Signature),
-            confirmation=next_ids(RespondentConfirmation),
-            comment=next_ids(ReviewComment),
-            sample=next_ids(LongFormSample),
+        generation = _Generation(
+            plan=plan,
+            district_code=district_code,
+            seed=seed,
+            staff=staff,
+            first_ids=Ids(
+                building=next_ids(Building),
+                unit=next_ids(DwellingUnit),
+                household=next_ids(Household),
+                person=next_ids(Person),
+                death=next_ids(DeathRecord),
+                signature=next_ids(Signature),
+                confirmation=next_ids(RespondentConfirmation),
+                comment=next_ids(ReviewComment),
+                sample=next_ids(LongFormSample),
+            ),
+            previous_codes=list(settings.CENSUS_DISTRICT_PREVIOUS_CODES),
         )
-        maker = PersonMaker(rng, IdAllocator(), district_code, list(settings.CENSUS_DISTRICT_PREVIOUS_CODES))
-        factory = HouseholdFactory(rng, maker, ids, district_code)
-        loaded = [
+        loaded: list[type[Any]] = [
             Building,
             DwellingUnit,
             Household,
@@ -798,21 +928,15 @@ def build_district(
             LongFormSample,
         ]
         with BulkLoader(loaded) as loader:
-            for t_index, township in enumerate(plan):
-                for village in township.villages:
-                    by_area = [
-                        (area, factory.small_area(loader, township, village, area)) for area in village.small_areas
-                    ]
-                    _sample_village(rng, loader, ids, village, by_area, staff["district_user_id"], seed)
-                    if planter is not None:
-                        planter.plant_village(village, by_area)
-                    for area, households in by_area:
-                        totals["signatures"] += _emit_small_area(
-                            rng, loader, ids, area, households, staff["supervisor_of"], planter
-                        )
-                        totals["households"] += len(households)
-                        totals["persons"] += sum(len(h.persons) for h in households)
-                say(f"township {t_index + 1}/{len(plan)} {township.name}: {totals['persons']} persons so far")
+            if workers > 1:
+                say(f"generating in {workers} processes")
+                _generate_in_processes(generation, loader, loaded, workers, totals, say)
+            else:
+                for t_index, township in enumerate(plan):
+                    made = _generate_township(generation, t_index, loader, planter)
+                    for key in totals:
+                        totals[key] += made[key]
+                    say(f"township {t_index + 1}/{len(plan)} {township.name}: {totals['persons']} persons so far")
             if planter is not None:
                 planter.plant_cross_records(plan)
             say("rows written; re-creating foreign keys")
@@ -847,7 +971,7 @@ def village_sample_seed(seed: int, village_code: str) -> int:
 
 def _sample_village(
     rng: random.Random,
-    loader: BulkLoader,
+    loader: RowSink,
     ids: Ids,
     village: VillagePlan,
     by_area: list[tuple[SmallAreaPlan, list[GeneratedHousehold]]],
@@ -891,7 +1015,7 @@ def sampling_eligible(row: dict[str, Any]) -> bool:
 
 def _emit_small_area(
     rng: random.Random,
-    loader: BulkLoader,
+    loader: RowSink,
     ids: Ids,
     area: SmallAreaPlan,
     households: list[GeneratedHousehold],

@@ -16,8 +16,8 @@ import io
 import json
 import queue
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from django.db import connection, models
 from django.utils import timezone
@@ -82,9 +82,55 @@ class _Table:
         index = self.index
         for key, value in row.items():
             position = index.get(key)
-            if position is not None:
+            if position is None:
+                continue
+            # The two commonest cases inline (millions of values): a number, and text with nothing to escape
+            # (isprintable() is False for tab, newline and carriage return; a backslash is checked apart).
+            kind = type(value)
+            if kind is int:
+                parts[position] = str(value)
+            elif kind is str and value.isprintable() and "\\" not in value:
+                parts[position] = value
+            else:
                 parts[position] = _text(value)
         return "\t".join(parts) + "\n"
+
+
+Chunk = tuple[str, str, str, int]  # table, column list, COPY text, rows
+
+
+class RowSink(Protocol):
+    """Where generated rows go: a :class:`BulkLoader` (COPY on this connection) or a :class:`ChunkWriter`."""
+
+    def add(self, model: type[models.Model], row: dict[str, Any]) -> None: ...
+
+
+class ChunkWriter:
+    """Formats rows as :class:`BulkLoader` does and hands each full chunk to ``send``, for a process that makes
+    rows but has no database connection (the parallel generation of a district): the process holding the
+    connection passes the chunks to :meth:`BulkLoader.put_chunk`."""
+
+    def __init__(self, models_in_order: Iterable[type[models.Model]], send: Callable[[Chunk], None]) -> None:
+        self.tables = {model: _Table(model) for model in models_in_order}
+        self.send = send
+
+    def add(self, model: type[models.Model], row: dict[str, Any]) -> None:
+        table = self.tables[model]
+        table.buffer.write(table.line(row))
+        table.rows += 1
+        if table.buffer.tell() >= CHUNK_BYTES:
+            self.flush(table)
+
+    def flush(self, table: _Table) -> None:
+        data = table.buffer.getvalue()
+        if data:
+            self.send((table.name, table.column_sql, data, table.rows))
+        table.buffer = io.StringIO()
+        table.rows = 0
+
+    def flush_all(self) -> None:
+        for table in self.tables.values():
+            self.flush(table)
 
 
 class BulkLoader:
@@ -141,6 +187,14 @@ class BulkLoader:
         table.rows += 1
         if table.buffer.tell() >= CHUNK_BYTES:
             self._flush(table)
+
+    def put_chunk(self, chunk: Chunk) -> None:
+        """COPY rows formatted elsewhere (by a :class:`ChunkWriter`)."""
+        if self.error is not None:
+            raise self.error
+        name, columns, data, rows = chunk
+        self.queue.put((name, columns, data))
+        self.counts[name] = self.counts.get(name, 0) + rows
 
     def _flush(self, table: _Table) -> None:
         data = table.buffer.getvalue()

@@ -57,16 +57,22 @@ def weighted(rng: random.Random, weights: Mapping[Any, float]) -> Any:
 
 @dataclass
 class IdAllocator:
-    """Hands out unique sequence codes per (address code, birth date) with the right parity for sex."""
+    """Hands out unique sequence codes per (address code, birth date) with the right parity for sex.
+
+    Townships are generated apart (in parallel processes), each with an allocator of its own: allocator
+    ``offset`` of ``stride`` takes every ``stride``-th sequence code, so no two townships hand out the same one.
+    """
 
     used: dict[str, int] = field(default_factory=dict)
+    stride: int = 1
+    offset: int = 0
 
     def allocate(self, address: str, birth: datetime.date, sex: int) -> str:
         key = f"{address}{birth:%Y%m%d}{sex}"
         count = self.used.get(key, 0)
         self.used[key] = count + 1
         # Sequence 001–999: odd for men, even for women; spread over the range as real numbers are.
-        sequence = 2 * (count % 499) + (1 if sex == 1 else 2)
+        sequence = 2 * ((count * self.stride + self.offset) % 499) + (1 if sex == 1 else 2)
         return make_id_number(address, birth, sequence)
 
 

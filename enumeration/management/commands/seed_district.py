@@ -28,11 +28,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the district already has households"
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes generating townships (default: one per CPU, up to 4, from 100,000 persons; "
+            "the district is the same whatever the number)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         persons = options["persons"]
         if persons < 1 or persons > 50_000_000:
             raise CommandError("--persons must lie between 1 and 50,000,000")
+        if options["workers"] is not None and not 1 <= options["workers"] <= 16:
+            raise CommandError("--workers must lie between 1 and 16")
         if options["reset"]:
             self.stdout.write("deleting existing census records …")
             reset_census_data()
@@ -46,6 +55,7 @@ class Command(BaseCommand):
             persons=persons,
             seed=options["seed"],
             plant_errors=bool(options["plant_errors"]),
+            workers=options["workers"],
             progress=lambda message: self.stdout.write(f"[{time.monotonic() - started:6.1f} s] {message}"),
         )
         if options["plant_errors"]:
