@@ -42,12 +42,16 @@ def person(row, name, rel, sex, year, month, seq, education, literate):
 
 timings = []
 first_of_session = []
+handler = Client().handler
 plan = [(assignment, n) for n in range(PER_ENUMERATOR) for assignment in assignments]
 clients = {}
 for index, (assignment, n) in enumerate(plan):
     client = clients.get(assignment.pk)
     if client is None:
         client = clients[assignment.pk] = Client()
+        # One request handler for every client, as in a server process: a new test client would otherwise load
+        # the middleware again (WhiteNoise indexing every static file) on its first request.
+        client.handler = handler
         client.force_login(assignment.staff)
     seq = 900 - (index %% 400) * 2
     body = {
@@ -102,8 +106,10 @@ setup_test_environment()
 N = %(n)d
 timings = []
 assignments = list(SmallAreaAssignment.objects.select_related("staff").order_by("?")[: max(1, N // 10)])
+handler = Client().handler
 for assignment in assignments:
     client = Client()
+    client.handler = handler  # one request handler, as in a server process (see the submit benchmark)
     client.force_login(assignment.staff)
     # The households the enumerator is working on: drafts, returned forms, and listed ones not started yet.
     households = list(Household.objects.filter(small_area_id=assignment.small_area_id, state__in=("listed", "draft", "returned"))

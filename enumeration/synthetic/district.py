@@ -7,6 +7,7 @@ death records, signatures and confirmations (up to millions of rows) through COP
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import math
@@ -14,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import random
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -800,11 +802,9 @@ def _generate_township(
     return totals
 
 
-def _generate_in_child(
-    generation: _Generation, indices: list[int], models_: list[type[Any]], out: Any
-) -> None:  # pragma: no cover - runs in a forked process; its rows are checked by the parent's tests
+def _generate_in_child(generation: _Generation, indices: list[int], models_: list[type[Any]], out: Any) -> None:
     """A forked process: make the townships ``indices`` and send their rows as COPY chunks. It never touches
-    the database connection it inherited (the parent's transaction is on it)."""
+    the connections it inherited (the parent's transaction is on the database one)."""
     try:
         writer = ChunkWriter(models_, lambda chunk: out.put(("chunk", chunk)))
         for index in indices:
@@ -818,6 +818,25 @@ def _generate_in_child(
         out.put(("error", traceback.format_exc()))
 
 
+def _fork_generator(generation: _Generation, indices: list[int], models_: list[type[Any]], out: Any) -> int:
+    """Start a child with a bare ``os.fork()`` and return its pid.
+
+    Not ``multiprocessing.Process``: its children run the after-fork hooks libraries register (Celery closes
+    its broker connections there), which would talk over sockets the parent still uses. The child leaves with
+    ``os._exit`` once its queue is flushed, so no exit handler or finaliser of the parent runs in it either."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:  # pragma: no cover - the forked child
+        _generate_in_child(generation, indices, models_, out)
+        out.close()
+        out.join_thread()
+        code = 0
+    finally:
+        os._exit(code)
+
+
 def _generate_in_processes(
     generation: _Generation,
     loader: BulkLoader,
@@ -826,20 +845,9 @@ def _generate_in_processes(
     totals: dict[str, int],
     say: Callable[[str], None],
 ) -> None:
-    context = multiprocessing.get_context("fork")
-    out = context.Queue(maxsize=4 * workers)
+    out = multiprocessing.get_context("fork").Queue(maxsize=4 * workers)
     count = len(generation.plan)
-    processes = [
-        context.Process(
-            target=_generate_in_child,
-            args=(generation, list(range(worker, count, workers)), models_, out),
-            name=f"seed-district-{worker}",
-            daemon=True,
-        )
-        for worker in range(workers)
-    ]
-    for process in processes:
-        process.start()
+    pids = [_fork_generator(generation, list(range(worker, count, workers)), models_, out) for worker in range(workers)]
     try:
         running, finished = workers, 0
         while running:
@@ -850,20 +858,20 @@ def _generate_in_processes(
             if message[0] == "chunk":
                 loader.put_chunk(message[1])
             elif message[0] == "township":
-                _index, made = message[1], message[2]
+                index, made = message[1], message[2]
                 for key in totals:
                     totals[key] += made[key]
                 finished += 1
-                say(f"township {finished}/{count} {generation.plan[_index].name}: {totals['persons']} persons so far")
+                say(f"township {finished}/{count} {generation.plan[index].name}: {totals['persons']} persons so far")
             elif message[0] == "done":
                 running -= 1
             else:
                 raise RuntimeError(f"generating the district failed:\n{message[1]}")
     finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)  # gone already when it finished
+            os.waitpid(pid, 0)
 
 
 def build_district(
