@@ -957,8 +957,13 @@ def build_district(
             detail={"persons": totals["persons"], "seed": seed, "plant_errors": plant_errors},
         )
     say("committed; analysing")
+    # The bulk-loaded tables were analysed by their loaders; the frame, staff and assignments are left.
+    frame = [
+        model._meta.db_table
+        for model in (District, Township, Village, SmallArea, StaffMember, SmallAreaAssignment, SupervisorAssignment)
+    ]
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE " + ", ".join(f'"{table}"' for table in frame))
     return BuildReport(
         persons=totals["persons"],
         households=totals["households"],
