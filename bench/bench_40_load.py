@@ -7,15 +7,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench_00_seed import ensure_seeded
 from run import ROOT, BenchContext, Benchmark, Measured
+from server import free_port, wait_for_server
 
 TARGET_PER_SECOND = 100.0
 ENUMERATORS = 200
@@ -28,30 +27,13 @@ PREPARE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("gunicorn did not start")
-
-
 def run_load(context: BenchContext, *, enumerators: int, offices: int, duration: str, workers: int) -> dict[str, float]:
     users = json.loads(
         context.python(PREPARE % {"enumerators": enumerators, "offices": offices}).stdout.strip().splitlines()[-1]
     )
     work = Path(tempfile.mkdtemp(prefix="census-load-"))
     (work / "users.json").write_text(json.dumps(users))
-    port = _free_port()
+    port = free_port()
     bindir = Path(sys.executable).parent
     server = subprocess.Popen(
         [
@@ -68,7 +50,7 @@ def run_load(context: BenchContext, *, enumerators: int, offices: int, duration:
         env=context.env,
     )
     try:
-        _wait_for(port)
+        wait_for_server(server, port)
         env = {**context.env, "CENSUS_LOAD_USERS": str(work / "users.json")}
         subprocess.run(
             [

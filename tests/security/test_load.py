@@ -9,10 +9,8 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench.load_users import prepare_users
+from bench.server import free_port, wait_for_server
 from enumeration.models import Household, HouseholdState
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -29,24 +28,6 @@ BIN = Path(sys.executable).parent
 ENUMERATORS = 12
 OFFICES = 4
 DURATION = "15s"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(server: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "gunicorn stopped"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError("gunicorn did not start")
 
 
 def test_a_short_load_run_serves_every_request_and_keeps_every_submission(tmp_path: Path) -> None:
@@ -63,7 +44,7 @@ def test_a_short_load_run_serves_every_request_and_keeps_every_submission(tmp_pa
         "PYTHONPATH": str(ROOT),
         "CENSUS_LOAD_USERS": str(tmp_path / "users.json"),
     }
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "census.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=ROOT,
@@ -72,7 +53,7 @@ def test_a_short_load_run_serves_every_request_and_keeps_every_submission(tmp_pa
         stderr=(tmp_path / "gunicorn.log").open("wb"),
     )
     try:
-        _wait_for(server, port)
+        wait_for_server(server, port)
         locust = subprocess.run(
             [
                 str(BIN / "locust"),
