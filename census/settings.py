@@ -458,6 +458,9 @@ PROGRESS_SCORE = {
 # ``(*, user) -> Mapping[township code, share 0–1]`` when it can be imported; until then it is not shown.
 PROGRESS_FINDINGS_SOURCE = {"model": "quality.Finding", "responsible_field": "responsible", "open_method": "open"}
 PROGRESS_READINESS_SOURCE = "supervision.organisation.selectors.readiness_by_township"
+# The units whose 四落实 are overdue, ``(user, *, today=None) -> QuerySet`` (earliest deadline first), listed on the
+# district dashboard when it can be imported.
+PROGRESS_READINESS_OVERDUE_SOURCE = "supervision.organisation.selectors.readiness_overdue"
 
 # Pseudonymous keys of the microdata export: HMAC-SHA256 of the person / household id under this key. Keep it
 # stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);

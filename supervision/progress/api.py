@@ -36,6 +36,8 @@ class SmallAreaProgressOutput(serializers.ModelSerializer[SmallAreaProgress]):
             "persons_expected",
             "persons_registered",
             "persons_accepted",
+            "aware_answered",
+            "aware",
             "refreshed_at",
         )
 
@@ -62,6 +64,7 @@ class TownshipScoreOutput(serializers.Serializer[dict[str, Any]]):
     persons_registered = serializers.IntegerField()
     findings = serializers.IntegerField()
     completion = serializers.DecimalField(max_digits=5, decimal_places=1)
+    awareness = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
     score = serializers.DecimalField(max_digits=5, decimal_places=1)
     points = serializers.DecimalField(max_digits=6, decimal_places=1)
     rank = serializers.IntegerField()

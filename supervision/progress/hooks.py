@@ -20,7 +20,10 @@ show silent zeros.
 **Organisation readiness** (四落实) per township comes from the callable named by
 ``settings.PROGRESS_READINESS_SOURCE`` (default ``supervision.organisation.selectors.readiness_by_township``),
 called as ``readiness_by_township(user=user)`` and returning ``{township code: share 0–1}``. While it cannot
-be imported, the district dashboard leaves the readiness column out.
+be imported, the district dashboard leaves the readiness column out. The units whose readiness is overdue come
+from ``settings.PROGRESS_READINESS_OVERDUE_SOURCE`` (default
+``supervision.organisation.selectors.readiness_overdue``, a queryset, earliest deadline first); the district
+dashboard lists the first of them while it can be imported.
 """
 
 from __future__ import annotations
@@ -110,9 +113,7 @@ def findings_total(source: FindingsSource | None, **filters: Any) -> int:
     return int(source.queryset.filter(**lookups).count())
 
 
-def readiness_source() -> Callable[..., Mapping[str, float]] | None:
-    """The readiness selector of the organisation part, or ``None`` while it does not exist."""
-    dotted = settings.PROGRESS_READINESS_SOURCE
+def _optional_callable(dotted: str) -> Callable[..., Any] | None:
     if not dotted:
         return None
     module_name, _, attribute = dotted.rpartition(".")
@@ -124,6 +125,28 @@ def readiness_source() -> Callable[..., Mapping[str, float]] | None:
     return function if callable(function) else None
 
 
+def readiness_source() -> Callable[..., Mapping[str, float]] | None:
+    """The readiness selector of the organisation part, or ``None`` while it does not exist."""
+    return _optional_callable(settings.PROGRESS_READINESS_SOURCE)
+
+
+@dataclass(frozen=True)
+class OverdueReadiness:
+    """The first units whose 四落实 are overdue, and how many there are in all."""
+
+    units: list[Any]
+    count: int
+
+
+def readiness_overdue(*, user: StaffMember, first: int = 10) -> OverdueReadiness | None:
+    """The units overdue for the user, or ``None`` while the organisation part does not provide them."""
+    source = _optional_callable(settings.PROGRESS_READINESS_OVERDUE_SOURCE)
+    if source is None:
+        return None
+    queryset = source(user)
+    return OverdueReadiness(units=list(queryset[:first]), count=queryset.count())
+
+
 def readiness_by_township(*, user: StaffMember) -> Mapping[str, float] | None:
     source = readiness_source()
     if source is None:
@@ -131,4 +154,12 @@ def readiness_by_township(*, user: StaffMember) -> Mapping[str, float] | None:
     return {str(code): float(share) for code, share in source(user=user).items()}
 
 
-__all__ = ["FindingsSource", "findings_count", "findings_total", "open_findings", "readiness_by_township"]
+__all__ = [
+    "FindingsSource",
+    "OverdueReadiness",
+    "findings_count",
+    "findings_total",
+    "open_findings",
+    "readiness_by_township",
+    "readiness_overdue",
+]

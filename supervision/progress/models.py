@@ -52,6 +52,9 @@ class SmallAreaProgress(models.Model):
     persons_expected = models.PositiveIntegerField(_("persons expected at listing"), default=0)
     persons_registered = models.PositiveIntegerField(_("persons on registered forms"), default=0)
     persons_accepted = models.PositiveIntegerField(_("persons on accepted forms"), default=0)
+    # 知晓率: households asked at listing whether census publicity reached them, and those it reached.
+    aware_answered = models.PositiveIntegerField(_("households asked about census publicity"), default=0)
+    aware = models.PositiveIntegerField(_("households reached by census publicity"), default=0)
     # The newest household change the row has seen; the incremental refresh starts just before the newest one.
     last_change_at = models.DateTimeField(_("last change seen"), null=True, blank=True)
     refreshed_at = models.DateTimeField(_("refreshed at"))
@@ -74,6 +77,10 @@ class SmallAreaProgress(models.Model):
                     + models.F("hh_locked")
                 ),
                 name="progress_states_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(aware__lte=models.F("aware_answered"), aware_answered__lte=models.F("households")),
+                name="progress_awareness_within_households",
             ),
         ]
         indexes = [models.Index(fields=["township", "village"]), models.Index(fields=["last_change_at"])]

@@ -23,7 +23,15 @@ from supervision.progress import hooks, scoring
 from supervision.progress.models import DailyProgress, SmallAreaProgress
 
 STATE_FIELDS = ("hh_listed", "hh_draft", "hh_signed", "hh_returned", "hh_approved", "hh_accepted", "hh_locked")
-COUNT_FIELDS = ("households", *STATE_FIELDS, "persons_expected", "persons_registered", "persons_accepted")
+COUNT_FIELDS = (
+    "households",
+    *STATE_FIELDS,
+    "persons_expected",
+    "persons_registered",
+    "persons_accepted",
+    "aware_answered",
+    "aware",
+)
 
 
 def _sums(prefix: str) -> dict[str, Any]:
@@ -35,9 +43,14 @@ def percent(part: int, whole: int) -> Decimal:
     return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1")) if whole else Decimal("0.0")
 
 
+def awareness(aware: int, answered: int) -> Decimal | None:
+    """知晓率 in percent; ``None`` (shown as —) while no household of the area has been asked."""
+    return percent(aware, answered) if answered else None
+
+
 def derive(row: dict[str, Any], w: scoring.ScoreWeights | None = None) -> dict[str, Any]:
     """Add the figures derived from a row's counts: registered, signed or further, accepted, completion %,
-    the score and the assessment points."""
+    publicity awareness %, the score and the assessment points."""
     registered = row["households"] - row["hh_listed"]
     signed = row["hh_signed"] + row["hh_approved"] + row["hh_accepted"] + row["hh_locked"]
     accepted = row["hh_accepted"] + row["hh_locked"]
@@ -54,6 +67,7 @@ def derive(row: dict[str, Any], w: scoring.ScoreWeights | None = None) -> dict[s
         signed_total=signed,
         accepted_total=accepted,
         completion=percent(signed, row["households"]),
+        awareness=awareness(row["aware"], row["aware_answered"]),
         score=score,
         points=scoring.points(score, w),
     )
@@ -179,6 +193,8 @@ class Totals:
     persons_expected: int = 0
     persons_registered: int = 0
     persons_accepted: int = 0
+    aware_answered: int = 0
+    aware: int = 0
     findings: int = 0
     small_areas: int = 0
     refreshed_at: datetime.datetime | None = None
@@ -202,6 +218,10 @@ class Totals:
     @property
     def completion(self) -> Decimal:
         return percent(self.signed_total, self.households)
+
+    @property
+    def awareness(self) -> Decimal | None:
+        return awareness(self.aware, self.aware_answered)
 
     @property
     def acceptance(self) -> Decimal:

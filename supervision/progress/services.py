@@ -65,6 +65,8 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
                    count(*) AS households,
                    {state_counts},
                    coalesce(sum(h.expected_persons), 0) AS persons_expected,
+                   count(*) FILTER (WHERE h.aware_of_census IS NOT NULL) AS aware_answered,
+                   count(*) FILTER (WHERE h.aware_of_census) AS aware,
                    max(h.updated_at) AS last_change_at
             FROM {household} h
             WHERE {where_household}
@@ -80,12 +82,14 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         )
         INSERT INTO {progress} AS t (
             small_area_id, township_id, village_id, households, {state_names},
-            persons_expected, persons_registered, persons_accepted, last_change_at, refreshed_at
+            persons_expected, persons_registered, persons_accepted, aware_answered, aware, last_change_at,
+            refreshed_at
         )
         SELECT sa.id, sa.township_id, sa.village_id, coalesce(hh.households, 0),
                {", ".join(f"coalesce(hh.{column}, 0)" for column in _STATE_COLUMNS)},
                coalesce(hh.persons_expected, 0), coalesce(pp.persons_registered, 0),
-               coalesce(pp.persons_accepted, 0), hh.last_change_at, %(now)s
+               coalesce(pp.persons_accepted, 0), coalesce(hh.aware_answered, 0), coalesce(hh.aware, 0),
+               hh.last_change_at, %(now)s
         FROM {small_area} sa
         LEFT JOIN hh ON hh.small_area_id = sa.id
         LEFT JOIN pp ON pp.small_area_id = sa.id
@@ -95,7 +99,8 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
             households = EXCLUDED.households,
             {", ".join(f"{column} = EXCLUDED.{column}" for column in _STATE_COLUMNS)},
             persons_expected = EXCLUDED.persons_expected, persons_registered = EXCLUDED.persons_registered,
-            persons_accepted = EXCLUDED.persons_accepted, last_change_at = EXCLUDED.last_change_at,
+            persons_accepted = EXCLUDED.persons_accepted, aware_answered = EXCLUDED.aware_answered,
+            aware = EXCLUDED.aware, last_change_at = EXCLUDED.last_change_at,
             refreshed_at = EXCLUDED.refreshed_at
     """
     delete_daily = f"DELETE FROM {daily} d WHERE {where_area.replace('sa.id', 'd.small_area_id')}"

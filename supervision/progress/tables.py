@@ -70,6 +70,7 @@ COUNT_COLUMNS = (
     Column("completion", _("Completion %"), PERCENT),
     Column("persons_expected", _("Persons listed")),
     Column("persons_registered", _("Persons registered")),
+    Column("awareness", _("Publicity awareness %"), PERCENT),
     Column("findings", _("Open findings")),
 )
 SCORE_COLUMNS = (Column("score", _("Score"), DECIMAL), Column("points", _("Assessment points (×2)"), DECIMAL))

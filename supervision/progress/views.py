@@ -272,6 +272,7 @@ def _district_dashboard(request: StaffRequest) -> HttpResponse:
         "daily": selectors.daily_series(user=user),
         "states": selectors.state_chart(townships[1], "name"),
         "tables": [_initial_table(request, "townships", None, fetched=townships)],
+        "overdue_readiness": hooks.readiness_overdue(user=user),
         "window": settings.PROGRESS_WINDOW,
         "chart_labels": _chart_labels(),
     }

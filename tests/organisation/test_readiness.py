@@ -193,6 +193,18 @@ class TestPages:
         filtered = client.get(reverse("supervision:readiness") + "?kind=village&q=甲村")
         assert [r.pk for r in filtered.context["listing"].page] == [units["village_a"].pk]
 
+    def test_the_district_dashboard_lists_the_overdue_units(self, cast: Cast, units, login, settings) -> None:  # type: ignore[no-untyped-def]
+        complete(units["a"], cast.district_office)
+        client = login(cast.district_office)
+        body = client.get(reverse("supervision:dashboard")).content.decode()
+        panel = body.split('id="overdue-readiness"')[1].split("</section>")[0]
+        assert f'data-unit="{units["b"].pk}"' in panel and f'data-unit="{units["jkj"].pk}"' in panel
+        assert f'data-unit="{units["a"].pk}"' not in panel  # its four were in place before 31 March
+        assert '<span class="badge bad">7</span>' in panel
+        assert reverse("supervision:readiness") + "?state=overdue" in panel
+        settings.PROGRESS_READINESS_OVERDUE_SOURCE = "supervision.organisation.nothing.here"
+        assert 'id="overdue-readiness"' not in client.get(reverse("supervision:dashboard")).content.decode()
+
     def test_a_department_sees_only_its_own_checklist_and_another_is_404(
         self, cast: Cast, depts: Departments, units, client_for
     ) -> None:  # type: ignore[no-untyped-def]

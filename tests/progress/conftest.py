@@ -62,6 +62,7 @@ def registration(cast: Cast) -> Registration:
                 registrar=None if state == S.LISTED else registrar,
                 signed_at=cst(2020, 11, 1 + (number + index) % 5, 9 + number % 8),
                 expected_persons=2 + number % 2,
+                aware_of_census=(True, False, None)[number % 3],  # 知晓率: reached, not reached, not asked
             )
             PersonFactory(household=household, row_no=1, d4_sex=1, d5_birth_year=1980)
             PersonFactory(household=household, row_no=2, d2_relationship=1, d4_sex=2, d5_birth_year=1985)

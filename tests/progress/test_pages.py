@@ -123,6 +123,25 @@ class TestDistrictDashboard:
         assert kpi(body, "households") == str(Household.objects.count())
         assert reverse("supervision:dashboard-township", args=[cast.township_b.code]) in body
 
+    def test_publicity_awareness_is_shown_per_township_and_in_all(self, registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
+        cast = registration.cast
+        body = login(cast.district_office).get(reverse("supervision:dashboard")).content.decode()
+        for township in (cast.township_a, cast.township_b):
+            asked = Household.objects.filter(township=township, aware_of_census__isnull=False)
+            aware = asked.filter(aware_of_census=True).count()
+            assert cell(body, township.code, "awareness") == f"{100 * aware / asked.count():.1f}"
+        asked_all = Household.objects.filter(aware_of_census__isnull=False)
+        expected = 100 * asked_all.filter(aware_of_census=True).count() / asked_all.count()
+        assert kpi(body, "awareness") == f"{expected:.1f}%"
+
+    def test_awareness_is_a_dash_where_nobody_was_asked(self, registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
+        cast = registration.cast
+        Household.objects.filter(township=cast.township_b).update(aware_of_census=None)
+        progress_refresh()
+        body = login(cast.district_office).get(reverse("supervision:dashboard")).content.decode()
+        assert cell(body, cast.township_b.code, "awareness") == "—"
+        assert cell(body, cast.township_a.code, "awareness") != "—"
+
     def test_readiness_is_shown_when_the_organisation_part_provides_it(
         self, registration: Registration, login, settings
     ) -> None:  # type: ignore[no-untyped-def]
@@ -138,7 +157,7 @@ class TestDistrictDashboard:
     ) -> None:  # type: ignore[no-untyped-def]
         grow(TownshipFactory(district=registration.cast.township_a.district, code="511504103"), villages=2)
         client = login(registration.cast.district_office)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):  # 12, and the overdue readiness list and its count
             assert client.get(reverse("supervision:dashboard")).status_code == 200
 
 

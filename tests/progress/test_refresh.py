@@ -28,6 +28,8 @@ def expected_row(area: SmallArea) -> dict[str, int]:
     row = households.aggregate(
         households=Count("pk"),
         persons_expected=Sum("expected_persons", default=0),
+        aware_answered=Count("pk", filter=Q(aware_of_census__isnull=False)),
+        aware=Count("pk", filter=Q(aware_of_census=True)),
         **{name: Count("pk", filter=Q(state=state)) for name, state in STATE_FIELDS.items()},
     )
     persons = Person.objects.filter(small_area=area)

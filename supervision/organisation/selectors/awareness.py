@@ -2,8 +2,9 @@
 
 Whether a household was reached is recorded at listing (``Household.aware_of_census``). The rate is aware
 households over households with an answer; households without an answer are counted separately, so a
-low coverage of answers is visible rather than hidden in the rate. The dashboards reuse
-:func:`awareness_rates`.
+low coverage of answers is visible rather than hidden in the rate. This page counts the households live; the
+progress dashboards show the same rate from their per-small-area aggregates (``SmallAreaProgress.aware`` over
+``aware_answered``), as of their last refresh.
 """
 
 from __future__ import annotations
