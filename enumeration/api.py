@@ -480,23 +480,17 @@ class HouseholdSubmitApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         area = get_object_or_404(SmallArea.objects.visible_to(user), pk=values["small_area"])
-        household = services.household_list(
+        signed = services.household_submit(
             small_area=area,
             actor=user,
             head_name=values.get("head_name", ""),
-            expected_persons=len(values["persons"]),
             aware_of_census=values["aware_of_census"],
-        )
-        household = services.household_save(
-            household=household,
-            actor=user,
-            expected_version=household.version,
             data=dict(values["household"]),
             persons=[dict(p) for p in values["persons"]],
             deaths=[dict(d) for d in values.get("deaths", [])],
+            respondent=services.ConfirmationInput(**values["respondent"]),
+            password=values["password"],
         )
-        services.respondent_confirm(household=household, actor=user, **values["respondent"])
-        signed = services.household_sign(household=household, signer=user, password=values["password"])
         return Response(household_summary(signed, True), status=status.HTTP_201_CREATED)
 
 

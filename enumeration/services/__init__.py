@@ -8,10 +8,12 @@ from enumeration.services.listing import (
     next_household_no,
 )
 from enumeration.services.registration import (
+    ConfirmationInput,
     form_values,
     household_issues,
     household_save,
     household_sign,
+    household_submit,
     respondent_confirm,
 )
 from enumeration.services.review import (
@@ -26,6 +28,7 @@ from enumeration.services.review import (
 from enumeration.services.sampling import long_form_sample_draw
 
 __all__ = [
+    "ConfirmationInput",
     "building_create",
     "dwelling_unit_create",
     "form_values",
@@ -40,6 +43,7 @@ __all__ = [
     "household_return",
     "household_save",
     "household_sign",
+    "household_submit",
     "households_approve",
     "long_form_sample_draw",
     "next_household_no",

@@ -16,12 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
 from census.db import constraint_errors
-from census.models import AuditAction, Role, SmallArea, StaffMember
+from census.models import AuditAction, Role, SmallArea, SmallAreaAssignment, StaffMember
 from census.passwords import SigningLocked, password_matches
 from census.services import audit_record
 from enumeration import ledger
@@ -39,6 +40,7 @@ from enumeration.models import (
     VersionReason,
 )
 from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
+from enumeration.services.listing import next_household_no
 from enumeration.verification import household_content
 
 # What a form save may change. Everything else (area, number, state, registrar …) is the system's.
@@ -176,6 +178,30 @@ def _replace_rows(
         model.objects.bulk_create(to_create)
 
 
+def _form_apply(
+    household: Household, *, data: dict[str, Any], persons: list[dict[str, Any]], deaths: list[dict[str, Any]]
+) -> tuple[list[Person], list[DeathRecord]]:
+    """Put the form's household items on ``household`` and check its rows; nothing is written. Returns the
+    person and death rows, cleaned, as unsaved instances."""
+    unknown = set(data) - set(HOUSEHOLD_FORM_FIELDS)
+    if unknown:
+        raise ValidationError({"household": _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}})
+    if len(persons) > MAX_PERSONS:
+        raise ValidationError({"persons": _("A form holds at most %(n)d persons.") % {"n": MAX_PERSONS}})
+    if household.household_no == ALL_DEAD_HOUSEHOLD_NO and persons:
+        raise ValidationError({"persons": _("Household 999 (all members died) has no persons.")})
+    for name in HOUSEHOLD_FORM_FIELDS:
+        if name in data:
+            setattr(household, name, data[name] if data[name] is not None or name != "warning_notes" else {})
+    if not isinstance(household.warning_notes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) <= 500 for k, v in household.warning_notes.items()
+    ):
+        raise ValidationError({"warning_notes": _("Notes are short texts keyed by the warning they explain.")})
+    person_rows = _clean_rows(Person, persons, PERSON_FORM_FIELDS, "persons", household)
+    death_rows = _clean_rows(DeathRecord, deaths, DEATH_FORM_FIELDS, "deaths", household)
+    return person_rows, death_rows
+
+
 @transaction.atomic
 def household_save(
     *,
@@ -212,24 +238,8 @@ def household_save(
         )
     if changing_signed and len(reason.strip()) < MIN_REASON_LENGTH:
         raise ValidationError({"reason": _("Say why a signed form is being changed.")})
-    unknown = set(data) - set(HOUSEHOLD_FORM_FIELDS)
-    if unknown:
-        raise ValidationError({"household": _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}})
-    if len(persons) > MAX_PERSONS:
-        raise ValidationError({"persons": _("A form holds at most %(n)d persons.") % {"n": MAX_PERSONS}})
-    if household.household_no == ALL_DEAD_HOUSEHOLD_NO and persons:
-        raise ValidationError({"persons": _("Household 999 (all members died) has no persons.")})
     before = household_content(household) if changing_signed else None
-
-    for name in HOUSEHOLD_FORM_FIELDS:
-        if name in data:
-            setattr(household, name, data[name] if data[name] is not None or name != "warning_notes" else {})
-    if not isinstance(household.warning_notes, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and len(v) <= 500 for k, v in household.warning_notes.items()
-    ):
-        raise ValidationError({"warning_notes": _("Notes are short texts keyed by the warning they explain.")})
-    person_rows = _clean_rows(Person, persons, PERSON_FORM_FIELDS, "persons", household)
-    death_rows = _clean_rows(DeathRecord, deaths or [], DEATH_FORM_FIELDS, "deaths", household)
+    person_rows, death_rows = _form_apply(household, data=data, persons=persons, deaths=deaths or [])
 
     previous_state = household.state
     if household.state == HouseholdState.LISTED:
@@ -311,6 +321,31 @@ def respondent_confirm(
         )
     if household.state not in (HouseholdState.DRAFT, HouseholdState.RETURNED):
         raise ConflictError(_("Only a draft or returned form can be confirmed."), code="not_editable")
+    confirmation = _confirmation(
+        household=household,
+        actor=actor,
+        name=name,
+        relationship=relationship,
+        signature_image=signature_image,
+        refused=refused,
+        refusal_reason=refusal_reason,
+    )
+    with constraint_errors(RespondentConfirmation):
+        confirmation.save()
+    return confirmation
+
+
+def _confirmation(
+    *,
+    household: Household,
+    actor: StaffMember,
+    name: str,
+    relationship: int,
+    signature_image: str,
+    refused: bool,
+    refusal_reason: str,
+) -> RespondentConfirmation:
+    """The respondent's confirmation of the household's current version, checked and not yet saved."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Write the respondent's name.")})
@@ -334,8 +369,6 @@ def respondent_confirm(
         recorded_by=actor,
     )
     confirmation.full_clean(exclude=["household", "recorded_by"], validate_constraints=False)
-    with constraint_errors(RespondentConfirmation):
-        confirmation.save()
     return confirmation
 
 
@@ -357,9 +390,12 @@ def _link_of(signature: Signature) -> str:
     )
 
 
-def ledger_append(*, household: Household, signer: StaffMember, content: dict[str, Any]) -> Signature:
-    """Append a signature of ``content`` to the small area's chain. The small area row is locked meanwhile."""
-    area = SmallArea.objects.select_for_update().get(pk=household.small_area_id)
+def ledger_append(
+    *, household: Household, signer: StaffMember, content: dict[str, Any], locked_area: SmallArea | None = None
+) -> Signature:
+    """Append a signature of ``content`` to the small area's chain. The small area row is locked meanwhile
+    (``locked_area``: the caller holds the lock already, in this transaction)."""
+    area = locked_area or SmallArea.objects.select_for_update().get(pk=household.small_area_id)
     last = Signature.objects.filter(small_area=area).order_by("-seq").first()
     prev = _link_of(last) if last is not None else ledger.genesis_hash(area.code)
     seq = (last.seq if last is not None else 0) + 1
@@ -412,6 +448,24 @@ def household_sign(
         raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
     # One read of the form serves the rules and the signed content (the rows are locked with the household).
     values = form_values(household)
+    respondent = (
+        RespondentConfirmation.objects.filter(household=household, household_version=household.version)
+        .order_by("-confirmed_at", "-id")  # the latest confirmation of the version counts, as in verification
+        .values(*ledger.RESPONDENT_CONTENT_FIELDS)
+        .first()
+    )
+    content = _content_to_sign(household, values, respondent)
+    previous = HouseholdVersion.objects.filter(household=household).order_by("-number", "-created_at").first()
+    before = household.state
+    _seal(household, signer=signer, content=content, previous=previous.content if previous else None)
+    ReviewComment.objects.filter(household=household, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _record_transition(household, before, household.state, signer)
+    return household
+
+
+def _content_to_sign(household: Household, values: FormValues, respondent: dict[str, Any] | None) -> dict[str, Any]:
+    """What the signature covers, once the form passes: no hard error, a note on every warning, and the
+    respondent's confirmation of this version."""
     issues = validate_household(values.household, values.persons, values.deaths)
     blocking = hard_issues(issues)
     if blocking:
@@ -427,38 +481,130 @@ def household_sign(
             code="warnings_need_notes",
             extra={"issues": [issue.as_dict() for issue in unexplained]},
         )
-    respondent = (
-        RespondentConfirmation.objects.filter(household=household, household_version=household.version)
-        .order_by("-confirmed_at", "-id")  # the latest confirmation of the version counts, as in verification
-        .values(*ledger.RESPONDENT_CONTENT_FIELDS)
-        .first()
-    )
     if respondent is None:
         raise ApplicationError(
             _("The respondent has not confirmed this version of the form."), code="respondent_not_confirmed"
         )
-    content = ledger.canonical_content(
+    return ledger.canonical_content(
         small_area_code=household.small_area.code,
         household=values.household,
         persons=values.persons,
         deaths=values.deaths,
         respondent=respondent,
     )
-    signature = ledger_append(household=household, signer=signer, content=content)
-    previous = HouseholdVersion.objects.filter(household=household).order_by("-number", "-created_at").first()
+
+
+def _seal(
+    household: Household,
+    *,
+    signer: StaffMember,
+    content: dict[str, Any],
+    previous: dict[str, Any] | None,
+    locked_area: SmallArea | None = None,
+) -> None:
+    """Sign ``content``: a link in the ledger, the signed version (with its diff from ``previous``) and the form
+    marked signed."""
+    signature = ledger_append(household=household, signer=signer, content=content, locked_area=locked_area)
     HouseholdVersion.objects.create(
         household=household,
         number=household.version,
         kind=VersionReason.SIGNED,
         content=content,
-        diff=ledger.content_diff(previous.content if previous else None, content),
+        diff=ledger.content_diff(previous, content),
         author=signer,
     )
-    before = household.state
     household.state = HouseholdState.SIGNED
     household.current_signature = signature
     household.signed_at = signature.signed_at
     household.save(update_fields=["state", "current_signature", "signed_at", "updated_at"])
-    ReviewComment.objects.filter(household=household, resolved_at__isnull=True).update(resolved_at=timezone.now())
-    _record_transition(household, before, household.state, signer)
+
+
+# --- a completed household in one go ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfirmationInput:
+    name: str
+    relationship: int
+    signature_image: str = ""
+    refused: bool = False
+    refusal_reason: str = ""
+
+
+@transaction.atomic
+def household_submit(
+    *,
+    small_area: SmallArea,
+    actor: StaffMember,
+    head_name: str,
+    aware_of_census: bool | None,
+    data: dict[str, Any],
+    persons: list[dict[str, Any]],
+    deaths: list[dict[str, Any]],
+    respondent: ConfirmationInput,
+    password: str,
+) -> Household:
+    """A household completed on a device, in one step: listed (户主姓名底册), its form saved, confirmed by the
+    respondent and signed by its registrar — all or nothing.
+
+    The same rules as listing, saving, confirming and signing one after the other, and the same rows in the
+    end (the register entry, the form, the confirmation, the ledger link, the signed version, both
+    transitions), written with one insert per table: the household is new, so there is nothing to lock but
+    the small area, nothing to compare and no earlier version.
+    """
+    assigned = SmallAreaAssignment.objects.filter(small_area=OuterRef("pk"), staff=actor)
+    area = SmallArea.objects.select_for_update().annotate(assigned=Exists(assigned)).get(pk=small_area.pk)
+    if actor.role not in (Role.ENUMERATOR, Role.SUPERVISOR) or not area.assigned:  # type: ignore[attr-defined]
+        raise ApplicationError(_("Only the registrar of this household may change its form."), code="not_registrar")
+    now = timezone.now()
+    household = Household(
+        small_area=area,
+        village_id=area.village_id,
+        township_id=area.township_id,
+        household_no=next_household_no(area),
+        head_name_listed=head_name.strip(),
+        expected_persons=len(persons),
+        aware_of_census=aware_of_census,
+        listed_by=actor,
+        listed_at=now,
+        registrar=actor,
+        started_at=now,
+        state=HouseholdState.DRAFT,
+    )
+    # As household_list then household_save: the register entry is version 1, the saved form version 2.
+    household.version += 1
+    person_rows, death_rows = _form_apply(household, data=data, persons=persons, deaths=deaths)
+    household.full_clean(
+        exclude=[*FOREIGN_KEYS, "current_signature"], validate_unique=False, validate_constraints=False
+    )
+    confirmation = _confirmation(household=household, actor=actor, **respondent.__dict__)
+    if not password_ok(actor, password):
+        raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
+    with constraint_errors(Household, Person, DeathRecord, RespondentConfirmation, label="household"):
+        household.save()
+        Person.objects.bulk_create(person_rows)
+        if death_rows:
+            DeathRecord.objects.bulk_create(death_rows)
+        confirmation.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.RECORD_CHANGE,
+        object_type="household",
+        object_id=household.pk,
+        detail={"listed": household.key},
+    )
+    # The signed content is read back from the rows as stored, exactly as verification will read it.
+    values = form_values(household)
+    respondent_values = {name: getattr(confirmation, name) for name in ledger.RESPONDENT_CONTENT_FIELDS}
+    content = _content_to_sign(household, values, respondent_values)
+    _seal(household, signer=actor, content=content, previous=None, locked_area=area)
+    HouseholdTransition.objects.bulk_create(
+        [
+            HouseholdTransition(household=household, from_state=before, to_state=after, actor=actor)
+            for before, after in (
+                (HouseholdState.LISTED, HouseholdState.DRAFT),
+                (HouseholdState.DRAFT, HouseholdState.SIGNED),
+            )
+        ]
+    )
     return household
