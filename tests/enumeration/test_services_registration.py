@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from census.api import ApplicationError, ConflictError
+from census.models import AuditEvent
 from enumeration.models import (
     Household,
     HouseholdState,
@@ -19,6 +20,7 @@ from enumeration.models import (
     Signature,
 )
 from enumeration.services import (
+    ConfirmationInput,
     household_accept,
     household_approve,
     household_list,
@@ -27,6 +29,7 @@ from enumeration.services import (
     household_return,
     household_save,
     household_sign,
+    household_submit,
     households_approve,
     respondent_confirm,
 )
@@ -368,3 +371,60 @@ def test_a_signature_chain_grows_per_small_area(cast: Cast, password: str) -> No
         3,
     ]
     assert verify_small_area(cast.area_a1) == []
+
+
+class TestSubmit:
+    """household_submit: the four steps in one, with the same rows in the end."""
+
+    def submit(self, cast: Cast, password: str, **overrides):  # type: ignore[no-untyped-def]
+        data, persons = family_form()
+        arguments = {
+            "small_area": cast.area_a1,
+            "actor": cast.enumerator_a1,
+            "head_name": "王伟",
+            "aware_of_census": True,
+            "data": data,
+            "persons": persons,
+            "deaths": [],
+            "respondent": ConfirmationInput(name="王伟", relationship=0, signature_image=png_data_url()),
+            "password": password,
+        }
+        return household_submit(**{**arguments, **overrides})
+
+    def test_it_leaves_the_rows_the_four_steps_leave(self, cast: Cast, password: str) -> None:
+        stepwise = register(cast, password)
+        submitted = self.submit(cast, password)
+        assert submitted.household_no == stepwise.household_no + 1
+        for household in (stepwise, submitted):
+            household.refresh_from_db()
+        fields = ("state", "version", "registrar_id", "listed_by_id", "expected_persons", "head_name_listed")
+        assert [getattr(submitted, f) for f in fields] == [getattr(stepwise, f) for f in fields]
+        assert submitted.state == HouseholdState.SIGNED and submitted.current_signature.seq == 2
+        assert list(HouseholdTransition.objects.filter(household=submitted).values_list("from_state", "to_state")) == [
+            ("listed", "draft"),
+            ("draft", "signed"),
+        ]
+        signed_versions = HouseholdVersion.objects.filter(kind="signed")
+        stepwise_content = signed_versions.get(household=stepwise).content
+        submitted_content = signed_versions.get(household=submitted).content
+        assert submitted_content["persons"] == stepwise_content["persons"]
+        assert submitted_content["respondent"] == stepwise_content["respondent"]
+        assert AuditEvent.objects.filter(object_type="household", object_id=str(submitted.pk)).exists()
+        assert verify_small_area(cast.area_a1) == []
+
+    def test_a_wrong_password_or_a_hard_error_leaves_nothing(self, cast: Cast, password: str) -> None:
+        with pytest.raises(ApplicationError) as wrong:
+            self.submit(cast, "not-the-password")
+        assert wrong.value.code == "bad_password"
+        _data, persons = family_form()
+        persons[1]["d2_relationship"] = 0  # a second head
+        with pytest.raises(ApplicationError) as hard:
+            self.submit(cast, password, persons=persons)
+        assert hard.value.code == "hard_errors"
+        assert not Household.objects.exists() and not Signature.objects.exists()
+
+    def test_only_field_staff_assigned_to_the_small_area_submit(self, cast: Cast, password: str) -> None:
+        with pytest.raises(ApplicationError) as refused:
+            self.submit(cast, password, actor=cast.enumerator_b1)
+        assert refused.value.code == "not_registrar"
+        assert not Household.objects.exists()
