@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "census.sessions.SessionTouchMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -245,7 +246,10 @@ CSRF_FAILURE_VIEW = "census.security.csrf_failure"
 
 # Idle sessions end: field devices are shared phones and tablets.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# A request renews the session when its last renewal is this many seconds old (census.sessions): the session
+# ends 29–30 minutes after the last request, and is not written on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_INTERVAL = env.int("SESSION_TOUCH_INTERVAL", default=60)
 SESSION_COOKIE_HTTPONLY = True
 
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)

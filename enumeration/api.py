@@ -58,29 +58,40 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
-def code_choices(item: str) -> list[tuple[int, Any]]:
-    return [(code, label) for code, label in code_list(item).choices()]
+class SharedChoices(tuple):  # type: ignore[type-arg]
+    """Choices that every copy of a field shares. DRF deep-copies a serializer's declared fields, with their
+    arguments, each time the serializer is made — for the submission form that meant copying every code list
+    (and its lazily translated labels) on every request; these are immutable, so the copy is the same object."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedChoices:
+        return self
+
+
+def code_choices(item: str) -> SharedChoices:
+    return SharedChoices((code, label) for code, label in code_list(item).choices())
 
 
 # Choice sets that several items share get one name in the OpenAPI schema (SPECTACULAR_SETTINGS).
-def sex_choices() -> list[tuple[int, Any]]:
+def sex_choices() -> SharedChoices:
     return code_choices("D4")
 
 
-def education_choices() -> list[tuple[int, Any]]:
+def education_choices() -> SharedChoices:
     return code_choices("D11")
 
 
-def marital_choices() -> list[tuple[int, Any]]:
+def marital_choices() -> SharedChoices:
     return code_choices("C24")
 
 
-def has_not_choices() -> list[tuple[int, Any]]:
+def has_not_choices() -> SharedChoices:
     return code_choices("H13")
 
 
-def ethnicity_choices() -> list[tuple[str, str]]:
-    return sorted(ETHNIC_GROUPS.items())
+def ethnicity_choices() -> SharedChoices:
+    return SharedChoices(sorted(ETHNIC_GROUPS.items()))
 
 
 def code_field(item: str, **kwargs: Any) -> serializers.ChoiceField:

@@ -122,11 +122,17 @@ class HouseholdQuerySet(ScopedQuerySet["Household"]):
 class Household(models.Model):
     """户: one 户编号 of a small area, from its listing to its locked form."""
 
+    # Area and registrar keys are indexed by the composite indexes of Meta (which lead with them) and by the
+    # numbering constraint, not each by an index of its own: every index is written on every registration.
     small_area = models.ForeignKey(
-        SmallArea, on_delete=models.PROTECT, related_name="households", verbose_name=_("small area")
+        SmallArea, on_delete=models.PROTECT, related_name="households", verbose_name=_("small area"), db_index=False
     )
-    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+", verbose_name=_("village"))
-    township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"))
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="+", verbose_name=_("village"), db_index=False
+    )
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"), db_index=False
+    )
     building = models.ForeignKey(
         Building, on_delete=models.PROTECT, null=True, blank=True, related_name="households", verbose_name=_("building")
     )
@@ -189,6 +195,7 @@ class Household(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # the (registrar, state) index leads with it
         related_name="registered_households",
         verbose_name=_("registrar (登记人)"),
     )
@@ -314,12 +321,19 @@ class PersonQuerySet(ScopedQuerySet["Person"]):
 class Person(models.Model):
     """One person row of a household form. ``row_no`` 1 is the head of a family household."""
 
+    # Indexed by the row constraint and the indexes of Meta, not each by an index of its own (see Household).
     household = models.ForeignKey(
-        Household, on_delete=models.CASCADE, related_name="persons", verbose_name=_("household")
+        Household, on_delete=models.CASCADE, related_name="persons", verbose_name=_("household"), db_index=False
     )
-    small_area = models.ForeignKey(SmallArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("small area"))
-    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+", verbose_name=_("village"))
-    township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"))
+    small_area = models.ForeignKey(
+        SmallArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("small area"), db_index=False
+    )
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="+", verbose_name=_("village"), db_index=False
+    )
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("township"), db_index=False
+    )
     row_no = models.PositiveSmallIntegerField(_("row"))
 
     # --- D1–D12 (C1–C10, C15, C17 on the long form share these columns) ---

@@ -89,10 +89,13 @@ class SignatureQuerySet(ScopedQuerySet["Signature"]):
 class Signature(models.Model):
     """One link of a small area's signature chain."""
 
+    # Indexed by (household, -seq) and by the chain's (small_area, seq) constraint.
     household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("household")
+        Household, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("household"), db_index=False
     )
-    small_area = models.ForeignKey(SmallArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("small area"))
+    small_area = models.ForeignKey(
+        SmallArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("small area"), db_index=False
+    )
     seq = models.PositiveIntegerField(_("position in the small area's chain"))
     household_version = models.PositiveIntegerField(_("form version signed"))
     signer = models.ForeignKey(
@@ -137,8 +140,8 @@ class VersionReason(models.TextChoices):
 class HouseholdVersion(models.Model):
     """Every signed version of a form and every change after signing: who, when, why, and what changed."""
 
-    household = models.ForeignKey(
-        Household, on_delete=models.CASCADE, related_name="versions", verbose_name=_("household")
+    household = models.ForeignKey(  # indexed by (household, number)
+        Household, on_delete=models.CASCADE, related_name="versions", verbose_name=_("household"), db_index=False
     )
     number = models.PositiveIntegerField(_("version"))
     kind = models.CharField(_("kind"), max_length=10, choices=VersionReason.choices)
@@ -170,8 +173,8 @@ class HouseholdTransitionQuerySet(ScopedQuerySet["HouseholdTransition"]):
 class HouseholdTransition(models.Model):
     """The review trail: every state change with who, when and why."""
 
-    household = models.ForeignKey(
-        Household, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("household")
+    household = models.ForeignKey(  # indexed by (household, at)
+        Household, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("household"), db_index=False
     )
     from_state = models.CharField(_("from"), max_length=10, choices=HouseholdState.choices)
     to_state = models.CharField(_("to"), max_length=10, choices=HouseholdState.choices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import struct
 import zlib
 
@@ -11,11 +12,13 @@ from django.core.exceptions import ValidationError
 
 from census.api import ApplicationError, ConflictError
 from census.models import AuditEvent
+from enumeration.identity import make_id_number
 from enumeration.models import (
     Household,
     HouseholdState,
     HouseholdTransition,
     HouseholdVersion,
+    Person,
     ReviewComment,
     Signature,
 )
@@ -428,3 +431,20 @@ class TestSubmit:
             self.submit(cast, password, actor=cast.enumerator_b1)
         assert refused.value.code == "not_registrar"
         assert not Household.objects.exists()
+
+    def test_what_is_signed_is_what_verification_reads_back(self, cast: Cast, password: str) -> None:
+        """The content is hashed from the values as written; odd inputs must come back from the database the same."""
+        data, persons = family_form()
+        head = persons[0]
+        sequence = next(
+            s for s in range(1, 999, 2) if make_id_number("511521", datetime.date(1980, 5, 12), s)[-1] == "X"
+        )
+        head["d3_id_number"] = make_id_number("511521", datetime.date(1980, 5, 12), sequence)
+        head["d1_name"] = "  王伟 "
+        data["warning_notes"] = {"SOME_WARNING@1": "说明"}
+        household = self.submit(cast, password, data=data, persons=persons)
+        assert verify_small_area(cast.area_a1) == []
+        stored = Person.objects.get(household=household, row_no=1)
+        signed = HouseholdVersion.objects.get(household=household, kind="signed").content
+        assert signed["persons"][0]["d3_id_number"] == stored.d3_id_number
+        assert signed["persons"][0]["d1_name"] == stored.d1_name

@@ -10,12 +10,14 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
@@ -23,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from census.models import AuditAction, AuditEvent, Role, StaffMember
+from census.sessions import TOUCHED_KEY
 from tests.census.factories import PASSWORD, StaffMemberFactory
 from tests.conftest import Cast
 from tests.security.conftest import World
@@ -70,7 +73,8 @@ print(json.dumps({
     "hsts": settings.SECURE_HSTS_SECONDS,
     "hsts_subdomains": settings.SECURE_HSTS_INCLUDE_SUBDOMAINS,
     "session_age": settings.SESSION_COOKIE_AGE,
-    "save_every_request": settings.SESSION_SAVE_EVERY_REQUEST,
+    "touch_interval": settings.SESSION_TOUCH_INTERVAL,
+    "touch_middleware": "census.sessions.SessionTouchMiddleware" in settings.MIDDLEWARE,
     "csp": settings.CONTENT_SECURITY_POLICY["DIRECTIVES"],
 }))
 """
@@ -84,7 +88,7 @@ def test_production_settings_hash_with_argon2_and_send_secure_cookies_and_hsts()
     assert probe["hash"].startswith("argon2$argon2id$")
     assert probe["session_secure"] and probe["csrf_secure"] and probe["session_httponly"]
     assert probe["hsts"] >= 31536000 and probe["hsts_subdomains"]
-    assert probe["session_age"] == 30 * 60 and probe["save_every_request"]
+    assert probe["session_age"] == 30 * 60 and probe["touch_middleware"] and 0 < probe["touch_interval"] <= 60
 
 
 def test_a_development_machine_over_plain_http_gets_no_secure_only_cookies() -> None:
@@ -231,6 +235,16 @@ def _session_of(client: Client) -> Session:
     return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
 
 
+def _idle(client: Client, *, minutes: float) -> None:
+    """As if the client had made no request for ``minutes``: its session's expiry and last renewal move back."""
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    store = SessionStore(session_key=key)
+    store[TOUCHED_KEY] = int(time.time() - minutes * 60)
+    store.save()
+    expiry = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE) - timedelta(minutes=minutes)
+    Session.objects.filter(pk=key).update(expire_date=expiry)
+
+
 @pytest.mark.django_db
 def test_every_request_extends_the_session_and_an_idle_one_expires(cast: Cast) -> None:
     client = Client()
@@ -242,14 +256,34 @@ def test_every_request_extends_the_session_and_an_idle_one_expires(cast: Cast) -
     assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)
 
     # 29 minutes idle: still signed in, and the request starts the 30 minutes again.
-    Session.objects.filter(pk=_session_of(client).pk).update(expire_date=timezone.now() + timedelta(minutes=1))
-    assert client.get(reverse("jobs:list")).status_code == 200
+    _idle(client, minutes=29)
+    response = client.get(reverse("jobs:list"))
+    assert response.status_code == 200
     assert _session_of(client).expire_date - timezone.now() > timedelta(minutes=29)
+    assert int(response.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) == 1800
 
     # 30 minutes idle: the session is over and the next request goes to the login page.
+    _idle(client, minutes=30)
     Session.objects.filter(pk=_session_of(client).pk).update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("jobs:list"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_requests_within_a_minute_renew_the_session_once(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.district_office)
+    client.get(reverse("jobs:list"))  # the first request after login renews it
+    expiry = _session_of(client).expire_date
+    for _ in range(3):
+        response = client.get(reverse("jobs:list"))
+        assert response.status_code == 200 and settings.SESSION_COOKIE_NAME not in response.cookies
+    assert _session_of(client).expire_date == expiry  # not written again
+    # A minute on, the next request renews it (the idle window starts again).
+    _idle(client, minutes=1)
+    response = client.get(reverse("jobs:list"))
+    assert int(response.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) == 1800
+    assert _session_of(client).expire_date - timezone.now() > timedelta(minutes=29, seconds=50)
 
 
 # --- CSRF ------------------------------------------------------------------------------------------------
