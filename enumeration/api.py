@@ -8,6 +8,7 @@ services in ``enumeration.services``; their ``ApplicationError``/``ConflictError
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db.models import QuerySet
@@ -50,6 +51,16 @@ def unmasked_for(user: StaffMember) -> bool:
 class StrictSerializer(serializers.Serializer[Any]):
     """Refuses keys it does not know, instead of silently dropping them."""
 
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # DRF deep-copies every declared field for each serializer it makes, re-running the field's __init__ (for
+        # a choice field: rebuilding its choice maps) — for the submission form, eighty fields per request. An
+        # unbound plain field holds nothing a request changes (binding sets attributes of the copy), so a shallow
+        # copy serves; nested serializers are still copied deeply.
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
+
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = set(data) - set(self.fields)
@@ -58,40 +69,29 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
-class SharedChoices(tuple):  # type: ignore[type-arg]
-    """Choices that every copy of a field shares. DRF deep-copies a serializer's declared fields, with their
-    arguments, each time the serializer is made — for the submission form that meant copying every code list
-    (and its lazily translated labels) on every request; these are immutable, so the copy is the same object."""
-
-    __slots__ = ()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SharedChoices:
-        return self
-
-
-def code_choices(item: str) -> SharedChoices:
-    return SharedChoices((code, label) for code, label in code_list(item).choices())
+def code_choices(item: str) -> list[tuple[int, Any]]:
+    return [(code, label) for code, label in code_list(item).choices()]
 
 
 # Choice sets that several items share get one name in the OpenAPI schema (SPECTACULAR_SETTINGS).
-def sex_choices() -> SharedChoices:
+def sex_choices() -> list[tuple[int, Any]]:
     return code_choices("D4")
 
 
-def education_choices() -> SharedChoices:
+def education_choices() -> list[tuple[int, Any]]:
     return code_choices("D11")
 
 
-def marital_choices() -> SharedChoices:
+def marital_choices() -> list[tuple[int, Any]]:
     return code_choices("C24")
 
 
-def has_not_choices() -> SharedChoices:
+def has_not_choices() -> list[tuple[int, Any]]:
     return code_choices("H13")
 
 
-def ethnicity_choices() -> SharedChoices:
-    return SharedChoices(sorted(ETHNIC_GROUPS.items()))
+def ethnicity_choices() -> list[tuple[str, str]]:
+    return sorted(ETHNIC_GROUPS.items())
 
 
 def code_field(item: str, **kwargs: Any) -> serializers.ChoiceField:

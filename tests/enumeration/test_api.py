@@ -4,6 +4,8 @@ and every hard rule refused — no client gets a form that breaks one into the s
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,12 +13,19 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from enumeration.models import Household, HouseholdState, Signature
+from enumeration.models import Household, HouseholdState, IdempotencyRecord, Signature
 from enumeration.rules.catalogue import ENTRY_RULES, Severity
 from enumeration.verification import verify_small_area
 from tests.conftest import Cast
 from tests.enumeration.factories import family_form, four_person_form, person
 from tests.enumeration.test_services_registration import png_data_url
+
+
+def _fingerprint(body: dict[str, Any], path: str = "/api/households/") -> str:
+    """The request hash the idempotency decorator stores for a JSON POST of ``body``."""
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"POST {path}\n{text}".encode()).hexdigest()
+
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +184,28 @@ class TestWrites:
             reverse("api-household-list"), {**body, "head_name": "李"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
         )
         assert other.status_code == 422
+
+    def test_a_key_whose_first_request_is_still_running_gets_409_and_creates_nothing(self, cast: Cast) -> None:
+        # What a retry sees while the first request holds the key: its record without an answer yet.
+        IdempotencyRecord.objects.create(
+            user=cast.enumerator_a1, key="k-2", method="POST", path="/api/households/", request_hash="0" * 64
+        )
+        body = {"small_area": cast.area_a1.pk, "head_name": "王伟"}
+        client = api_as(cast.enumerator_a1)
+        retry = client.post(reverse("api-household-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+        assert retry.status_code == 422 and not Household.objects.exists()
+        assert retry.json()["code"] == "idempotency_key_reused"  # its body differs from the one that holds the key
+        IdempotencyRecord.objects.filter(key="k-2").update(request_hash=_fingerprint(body))
+        retry = client.post(reverse("api-household-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+        assert retry.status_code == 409 and retry.json()["code"] == "in_progress"
+        # The same key of another user is that user's own.
+        other = api_as(cast.enumerator_a2).post(
+            reverse("api-household-list"),
+            {"small_area": cast.area_a2.pk, "head_name": "李"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="k-2",
+        )
+        assert other.status_code == 201
 
     def test_a_retried_sign_signs_once(self, cast: Cast, password: str) -> None:
         client = api_as(cast.enumerator_a1)
