@@ -262,7 +262,7 @@ def value_of(obj: models.Model, param: ObjectParam) -> str:
 
 # --- the database must not change ---------------------------------------------------------------------
 
-# Sessions change on every request (idle timeout) and the audit log may record refusals; neither is data.
+# Any request may renew its session (idle timeout) and the audit log may record refusals; neither is data.
 NOT_DATA = {"django_session", "census_auditevent"}
 
 
