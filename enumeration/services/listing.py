@@ -101,6 +101,12 @@ def household_list(
     household.full_clean(exclude=list(FOREIGN_KEYS), validate_unique=False, validate_constraints=False)
     with constraint_errors(Household):
         household.save()
+    listing_audit(household=household, actor=actor)
+    return household
+
+
+def listing_audit(*, household: Household, actor: StaffMember) -> None:
+    """The audit entry of a household added to the register (also written by a one-step submission)."""
     audit_record(
         actor=actor,
         action=AuditAction.RECORD_CHANGE,
@@ -108,7 +114,6 @@ def household_list(
         object_id=household.pk,
         detail={"listed": household.key},
     )
-    return household
 
 
 @transaction.atomic

@@ -40,7 +40,7 @@ from enumeration.models import (
     VersionReason,
 )
 from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
-from enumeration.services.listing import next_household_no
+from enumeration.services.listing import listing_audit, next_household_no
 from enumeration.verification import household_content
 
 # What a form save may change. Everything else (area, number, state, registrar …) is the system's.
@@ -53,6 +53,8 @@ MAX_PERSONS = 200
 MAX_SIGNATURE_IMAGE_BYTES = 200_000
 MIN_REASON_LENGTH = 4
 FOREIGN_KEYS = ("small_area", "village", "township", "building", "dwelling_unit", "listed_by", "registrar")
+# Who may start a household's form: field staff assigned to its small area.
+REGISTRAR_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR)
 
 
 # --- reading a form as plain values ----------------------------------------------------------------------
@@ -104,10 +106,7 @@ def _lock(household: Household) -> Household:
 def _may_register(actor: StaffMember, household: Household) -> bool:
     if household.registrar_id is not None:
         return household.registrar_id == actor.pk
-    return (
-        actor.role in (Role.ENUMERATOR, Role.SUPERVISOR)
-        and household.small_area.assignments.filter(staff=actor).exists()
-    )
+    return actor.role in REGISTRAR_ROLES and household.small_area.assignments.filter(staff=actor).exists()
 
 
 def _record_transition(household: Household, before: str, after: str, actor: StaffMember, reason: str = "") -> None:
@@ -559,7 +558,7 @@ def household_submit(
     """
     assigned = SmallAreaAssignment.objects.filter(small_area=OuterRef("pk"), staff=actor)
     area = SmallArea.objects.select_for_update().annotate(assigned=Exists(assigned)).get(pk=small_area.pk)
-    if actor.role not in (Role.ENUMERATOR, Role.SUPERVISOR) or not area.assigned:  # type: ignore[attr-defined]
+    if actor.role not in REGISTRAR_ROLES or not area.assigned:  # type: ignore[attr-defined]
         raise ApplicationError(_("Only the registrar of this household may change its form."), code="not_registrar")
     now = timezone.now()
     household = Household(
@@ -591,13 +590,7 @@ def household_submit(
         if death_rows:
             DeathRecord.objects.bulk_create(death_rows)
         confirmation.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.RECORD_CHANGE,
-        object_type="household",
-        object_id=household.pk,
-        detail={"listed": household.key},
-    )
+    listing_audit(household=household, actor=actor)
     # The rows as just written: every value went through the model fields' cleaning and nothing is computed by
     # the database, so these are the values verification will read back (the tests check the hash both ways).
     values = FormValues(_stored(household), [_stored(p) for p in person_rows], [_stored(d) for d in death_rows])
