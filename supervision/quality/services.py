@@ -32,8 +32,18 @@ from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
 from census.jobs import job_start
-from census.models import AuditAction, District, Job, Role, StaffMember, SupervisorAssignment, Township
+from census.models import (
+    AuditAction,
+    AuditEvent,
+    District,
+    Job,
+    Role,
+    StaffMember,
+    SupervisorAssignment,
+    Township,
+)
 from census.services import audit_record
+from enumeration.models import Household
 from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, PartContext, runner
 from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
@@ -164,12 +174,31 @@ def _since(part: CheckRunPart) -> datetime | None:
     last = (
         CheckRunPart.objects.filter(township_id=part.township_id, status=PartStatus.DONE, started_at__isnull=False)
         .order_by("-started_at")
-        .values_list("started_at", flat=True)
+        .values_list("started_at", "stats")
         .first()
     )
-    if last is None:
+    if last is None or last[0] is None:
         return None
-    return last - timedelta(seconds=int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)))
+    started_at: datetime = last[0]
+    stats: dict[str, Any] = last[1] or {}
+    if stats.get("catalogue") != runner.catalogue_fingerprint():
+        # The rules changed since (a threshold, a new rule): every form of the township is checked again.
+        return None
+    return started_at - timedelta(seconds=int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)))
+
+
+def _township_unchanged(*, township_id: str, district_id: str, since: datetime) -> bool:
+    """Nothing the township's checks read changed after ``since``: no household of it was written (its forms,
+    persons, deaths, signatures, transitions and listing all go through the household row's ``updated_at``) and
+    no assignment of the district changed (the responsible person of area findings). Its findings from the last
+    run then stand as they are, and the part need not run the township's cross-record rules again. (Tampering
+    with the tables directly, past the application, is what the weekly full run and ``verify_signatures`` are for.)
+    """
+    if Household.objects.filter(township_id=township_id, updated_at__gt=since).exists():
+        return False
+    return not AuditEvent.objects.filter(
+        action=AuditAction.ASSIGNMENT_CHANGE, district_id=district_id, at__gt=since
+    ).exists()
 
 
 def _try_lock(namespace: int, key: int) -> bool:
@@ -230,75 +259,112 @@ def _part_execute(part_id: int) -> bool:
             since=since,
             townships=tuple(townships),
         )
-        result = runner.PartResult()
-        clock = time.perf_counter()
-        with connection.cursor() as cursor:
-            runner.tune_session(cursor)
-            runner.create_signed(cursor, townships)
-            runner.create_detections(cursor)
-            if part.township_id:
-                result.households = runner.create_household_tables(cursor, part.township_id, since)
-                runner.create_signed_persons(cursor, part.township_id, full=since is None)
-                result.timings["setup"] = time.perf_counter() - clock
-                runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
-                runner.enrich_household_detections(cursor)
-                runner.drop_explained_warnings(cursor)
-                runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "cross"], result)
-                domain = (
-                    "(f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)) OR "
-                    "(f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
-                    "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed)))"
-                )
-                domain_params = {
-                    "household_rules": runner.household_rules(),
-                    "cross_rules": runner.cross_rules("cross"),
-                    "township": part.township_id,
-                }
-            else:
-                result.timings["setup"] = time.perf_counter() - clock
-                clock = time.perf_counter()
-                cursor.execute(roster_checks.CREATE_MATCHED, context.params())
-                result.timings["roster_match"] = time.perf_counter() - clock
-                runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "district"], result)
-                domain = (
-                    "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s) "
-                    "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
-                )
-                domain_params = {"district_rules": runner.cross_rules("district"), "townships": townships}
-            runner.merge(
-                cursor,
-                run_id=run.pk,
-                now=timezone.now(),
-                domain=domain,
-                domain_params=domain_params,
-                result=result,
+        if (
+            part.township_id
+            and since is not None
+            and _township_unchanged(township_id=part.township_id, district_id=run.district_id, since=since)
+        ):
+            _mark_done(
+                part=part,
+                since=since,
+                started_at=started_at,
+                households=0,
+                stats={"catalogue": runner.catalogue_fingerprint(), "unchanged": True},
             )
-            if not part.township_id:
-                clock = time.perf_counter()
-                cursor.execute(roster_checks.REFRESH_COUNTS, context.params())
-                result.timings["roster_counts"] = time.perf_counter() - clock
-            runner.drop_part_tables(cursor)
-        stats = {
-            "checks": {name: round(seconds, 4) for name, seconds in result.timings.items()},
-            "counts": result.counts,
-            "detections": result.detections,
-        }
-        # The part's done mark commits with its findings, or neither does.
-        CheckRunPart.objects.filter(pk=part.pk).exclude(status=PartStatus.DONE).update(
-            status=PartStatus.DONE,
-            households=result.households,
-            since=since,
-            stats=stats,
-            started_at=started_at,
-            finished_at=timezone.now(),
-            error="",
+        else:
+            _part_checks(part=part, run=run, context=context, townships=townships, since=since, started_at=started_at)
+    _count_done(run)
+    return True
+
+
+def _part_checks(
+    *,
+    part: CheckRunPart,
+    run: CheckRun,
+    context: PartContext,
+    townships: list[str],
+    since: datetime | None,
+    started_at: datetime,
+) -> None:
+    """Every check of the part, the merge into findings and the done mark, in the caller's transaction."""
+    result = runner.PartResult()
+    clock = time.perf_counter()
+    with connection.cursor() as cursor:
+        runner.tune_session(cursor)
+        runner.create_signed(cursor, townships)
+        runner.create_detections(cursor)
+        if part.township_id:
+            result.households = runner.create_household_tables(cursor, part.township_id, since)
+            runner.create_signed_persons(cursor, part.township_id, full=since is None)
+            result.timings["setup"] = time.perf_counter() - clock
+            runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
+            runner.enrich_household_detections(cursor)
+            runner.drop_explained_warnings(cursor)
+            runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "cross"], result)
+            domain = (
+                "(f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)) OR "
+                "(f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
+                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed)))"
+            )
+            domain_params = {
+                "household_rules": runner.household_rules(),
+                "cross_rules": runner.cross_rules("cross"),
+                "township": part.township_id,
+            }
+        else:
+            result.timings["setup"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            cursor.execute(roster_checks.CREATE_MATCHED, context.params())
+            result.timings["roster_match"] = time.perf_counter() - clock
+            runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "district"], result)
+            domain = (
+                "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s) "
+                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+            )
+            domain_params = {"district_rules": runner.cross_rules("district"), "townships": townships}
+        runner.merge(
+            cursor,
+            run_id=run.pk,
+            now=timezone.now(),
+            domain=domain,
+            domain_params=domain_params,
+            result=result,
         )
-    # Progress, after the commit (the run's row is shared by every part); the last part closes the run.
+        if not part.township_id:
+            clock = time.perf_counter()
+            cursor.execute(roster_checks.REFRESH_COUNTS, context.params())
+            result.timings["roster_counts"] = time.perf_counter() - clock
+        runner.drop_part_tables(cursor)
+    stats = {
+        "checks": {name: round(seconds, 4) for name, seconds in result.timings.items()},
+        "counts": result.counts,
+        "detections": result.detections,
+        "catalogue": runner.catalogue_fingerprint(),
+    }
+    _mark_done(part=part, since=since, started_at=started_at, households=result.households, stats=stats)
+
+
+def _mark_done(
+    *, part: CheckRunPart, since: datetime | None, started_at: datetime, households: int, stats: dict[str, Any]
+) -> None:
+    """In the part's transaction: the done mark commits with its findings, or neither does."""
+    CheckRunPart.objects.filter(pk=part.pk).exclude(status=PartStatus.DONE).update(
+        status=PartStatus.DONE,
+        households=households,
+        since=since,
+        stats=stats,
+        started_at=started_at,
+        finished_at=timezone.now(),
+        error="",
+    )
+
+
+def _count_done(run: CheckRun) -> None:
+    """After the commit (the run's row is shared by every part): progress; the last part closes the run."""
     CheckRun.objects.filter(pk=run.pk, parts_done__lt=F("parts_total")).update(parts_done=F("parts_done") + 1)
     if run.job_id:
         Job.objects.filter(pk=run.job_id, total__gt=F("progress")).update(progress=F("progress") + 1)
     check_run_finalize(run_id=run.pk)
-    return True
 
 
 def check_run_finalize(*, run_id: int) -> CheckRun:

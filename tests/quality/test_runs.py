@@ -17,6 +17,8 @@ from django.core.management import call_command
 
 from census.jobs import job_run
 from census.models import Job, JobStatus
+from census.services import small_area_unassign
+from supervision.quality.checks import runner
 from supervision.quality.models import CheckRun, Finding
 from supervision.quality.services import check_run_create, check_run_start
 from supervision.quality.tasks import nightly_run
@@ -47,6 +49,38 @@ def test_an_incremental_run_checks_only_households_changed_since_the_last_run(ca
     assert changed.stats["households"] == 1
     # An incremental run of a township that never ran is a full one.
     assert run(mode="incremental", township=cast.township_b).parts.get(township=cast.township_b).since is not None
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_leaves_a_township_where_nothing_changed_as_its_last_run_left_it(cast: Cast) -> None:
+    first = sign_family(cast.area_a1, cast.enumerator_a1)
+    sign_family(cast.area_b1, cast.enumerator_b1, head="李强")
+    run()
+    resign(first, cast.enumerator_a1, persons=persons_of(first))
+    incremental = run(mode="incremental")
+    changed = incremental.parts.get(township=cast.township_a)
+    unchanged = incremental.parts.get(township=cast.township_b)
+    assert changed.households == 1 and "checks" in changed.stats and not changed.stats.get("unchanged")
+    assert unchanged.households == 0 and unchanged.stats.get("unchanged") is True and "checks" not in unchanged.stats
+    # The district part (duplicates and roster, across townships) runs every time.
+    assert "checks" in incremental.parts.get(township=None).stats
+    # A changed assignment may change who answers for an area's findings: every township is looked at again.
+    small_area_unassign(staff=cast.enumerator_b1, small_area=cast.area_b1, actor=cast.district_office)
+    after_assignment = run(mode="incremental").parts.get(township=cast.township_b)
+    assert "checks" in after_assignment.stats and not after_assignment.stats.get("unchanged")
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_after_the_rules_changed_checks_every_form_again(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_family(cast.area_a1, cast.enumerator_a1)
+    sign_family(cast.area_a2, cast.enumerator_a2, head="李强")
+    run()
+    assert run(mode="incremental").parts.get(township=cast.township_a).stats.get("unchanged") is True
+    monkeypatch.setattr(runner, "catalogue_fingerprint", lambda: "another catalogue")
+    part = run(mode="incremental").parts.get(township=cast.township_a)
+    assert part.since is None and part.households == 2 and part.stats["catalogue"] == "another catalogue"
 
 
 @pytest.mark.django_db

@@ -10,18 +10,20 @@ warning, ``closed`` (the cause is gone) otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
 
 from enumeration import ledger
 from enumeration.rules.catalogue import RULES, Severity
-from supervision.quality.checks import CROSS_CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
+from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
 from supervision.quality.checks.base import (
     SIGNED_SQL,
     STRIP_CHARACTERS,
@@ -433,6 +435,17 @@ PART_TABLES = ("q_signed", "q_hh", "q_p", "q_d", "q_counts", "q_family", "q_sp",
 def drop_part_tables(cursor: CursorWrapper) -> None:
     """Commit drops them anyway; dropping them here lets several parts share one transaction (tests, shells)."""
     _execute(cursor, f"DROP TABLE IF EXISTS {', '.join(PART_TABLES)}")
+
+
+def catalogue_fingerprint() -> str:
+    """What the checks are: their SQL (thresholds are written into it), the rules' severities and who acts, and
+    the settings the checks read. An incremental run re-checks everything of a township whose last run was made
+    with a different catalogue — a changed rule must see the forms it did not see before."""
+    parts = [f"{check.name}\n{check.sql}" for check in CHECKS]
+    parts += [f"{rule.code}:{rule.severity}:{rule.acts}:{rule.group}" for rule in RULES]
+    parts.append(repr(sorted(getattr(settings, "CENSUS_DISTRICT_PREVIOUS_CODES", []))))
+    parts.append(hashlib.sha256(ledger.ledger_key()).hexdigest())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def household_rules() -> list[str]:
