@@ -351,14 +351,22 @@ class CheckRunPartQuerySet(ScopedQuerySet["CheckRunPart"]):
     scope_fields = {"district": "township__district_id", "township": "township_id"}
 
 
+class PartSection(models.TextChoices):
+    TOWNSHIP = "township", _("township")
+    # The district parts: duplicates across households (重登), and the roster comparison (户籍 vs registered).
+    DUPLICATES = "duplicates", _("duplicates across the district")
+    ROSTER = "roster", _("roster comparison")
+
+
 class CheckRunPart(models.Model):
     """One township of a run. Whoever holds its advisory lock runs it; a dead worker's lock dies with it."""
 
     run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="parts", verbose_name=_("run"))
-    # Empty for the district part: the rules that look across townships (duplicates).
+    # Empty for the district parts: the rules that look across townships, in two sections run side by side.
     township = models.ForeignKey(
         Township, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("township")
     )
+    section = models.CharField(_("section"), max_length=12, choices=PartSection.choices, default=PartSection.TOWNSHIP)
     status = models.CharField(_("status"), max_length=8, choices=PartStatus.choices, default=PartStatus.QUEUED)
     # Incremental runs check the households changed after this moment (empty: every signed household).
     since = models.DateTimeField(_("households changed since"), null=True, blank=True)
@@ -375,12 +383,20 @@ class CheckRunPart(models.Model):
         verbose_name_plural = _("check run parts")
         ordering = ["run_id", "township_id"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "township"], name="run_part_unique_township", nulls_distinct=False)
+            models.UniqueConstraint(
+                fields=["run", "township", "section"], name="run_part_unique_section", nulls_distinct=False
+            ),
+            # A township part is a township's; a district part is one of the district sections.
+            models.CheckConstraint(
+                condition=Q(township__isnull=False, section=PartSection.TOWNSHIP)
+                | Q(township__isnull=True, section__in=[PartSection.DUPLICATES, PartSection.ROSTER]),
+                name="run_part_section_matches_township",
+            ),
         ]
         indexes = [models.Index(fields=["township", "status", "-finished_at"])]
 
     def __str__(self) -> str:
-        return f"run {self.run_id} {self.township_id} {self.status}"
+        return f"run {self.run_id} {self.township_id or self.section} {self.status}"
 
 
 # --- the hukou roster (户口整顿) -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Writes of the quality part: check runs and their parts, the life of a finding, escalation, the roster import.
 
 **Runs.** ``check_run_start`` creates a run for a scope (a township, or the whole district) with one part per
-township plus one district part (the duplicate rules look across townships), enqueues every part as its own
+township plus two district parts (duplicates and the roster look across townships), enqueues every part as its own
 Celery task and a coordinating job that shows the progress. ``check_run_part_execute`` is the unit of work and is
 safe to call any number of times, from any number of workers: it takes the part's PostgreSQL advisory lock (held
 by the transaction, so a killed worker's lock dies with its connection), skips a part that is done, runs every
@@ -44,7 +44,7 @@ from census.models import (
 )
 from census.services import audit_record
 from enumeration.models import Household
-from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, PartContext, runner
+from supervision.quality.checks import CHECKS, CROSS_CHECKS, DISTRICT_SECTIONS, HOUSEHOLD_CHECKS, PartContext, runner
 from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
     AWAITING_VERIFICATION,
@@ -54,6 +54,7 @@ from supervision.quality.models import (
     FindingEvent,
     FindingEventKind,
     FindingState,
+    PartSection,
     PartStatus,
     RunMode,
     RunStatus,
@@ -86,7 +87,7 @@ def _townships_in_scope(*, district: District, township: Township | None) -> lis
 def check_run_create(
     *, user: StaffMember | None, mode: str, township: Township | None = None, district: District | None = None
 ) -> CheckRun:
-    """The run row and its parts (one per township, and the district part), without starting anything."""
+    """The run row and its parts (one per township, and the two district sections), without starting anything."""
     if mode not in RunMode.values:
         raise ValidationError({"mode": _("Choose an incremental or a full run.")})
     if user is not None and user.role == Role.TOWNSHIP_OFFICE:
@@ -97,11 +98,19 @@ def check_run_create(
     if township is not None and township.district_id != district.code:
         raise ValidationError({"township": _("The township is not in this district.")})
     townships = _townships_in_scope(district=district, township=township)
-    run = CheckRun(mode=mode, district=district, township=township, started_by=user, parts_total=len(townships) + 1)
+    sections = [PartSection.DUPLICATES, PartSection.ROSTER]
+    run = CheckRun(
+        mode=mode,
+        district=district,
+        township=township,
+        started_by=user,
+        parts_total=len(townships) + len(sections),
+    )
     run.full_clean(exclude=["job"])
     run.save()
     CheckRunPart.objects.bulk_create(
-        [CheckRunPart(run=run, township_id=code) for code in townships] + [CheckRunPart(run=run, township=None)]
+        [CheckRunPart(run=run, township_id=code) for code in townships]
+        + [CheckRunPart(run=run, township=None, section=section) for section in sections]
     )
     return run
 
@@ -248,7 +257,7 @@ def _part_execute(part_id: int) -> bool:
             else list(run.parts.exclude(township__isnull=True).values_list("township_id", flat=True))
         )
         # Two runs over the same township (the nightly one and an office's) take turns, part by part.
-        _lock_scope(part.township_id or f"district:{run.district_id}")
+        _lock_scope(part.township_id or f"district:{run.district_id}:{part.section}")
         started_at = timezone.now()
         since = _since(part)
         context = PartContext(
@@ -291,7 +300,9 @@ def _part_checks(
     clock = time.perf_counter()
     with connection.cursor() as cursor:
         runner.tune_session(cursor)
-        runner.create_signed(cursor, townships)
+        if part.section != PartSection.ROSTER:
+            # The roster comparison reads no form: its findings are about roster entries.
+            runner.create_signed(cursor, townships)
         runner.create_detections(cursor)
         if part.township_id:
             result.households = runner.create_household_tables(cursor, part.township_id, since)
@@ -312,16 +323,20 @@ def _part_checks(
                 "township": part.township_id,
             }
         else:
+            checks = DISTRICT_SECTIONS[part.section]
             result.timings["setup"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            cursor.execute(roster_checks.CREATE_MATCHED, context.params())
-            result.timings["roster_match"] = time.perf_counter() - clock
-            runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "district"], result)
-            domain = (
-                "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s) "
-                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
-            )
-            domain_params = {"district_rules": runner.cross_rules("district"), "townships": townships}
+            if part.section == PartSection.ROSTER:
+                clock = time.perf_counter()
+                cursor.execute(roster_checks.CREATE_MATCHED, context.params())
+                result.timings["roster_match"] = time.perf_counter() - clock
+            runner.run_checks(cursor, context, checks, result)
+            domain = "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s)"
+            if part.section == PartSection.DUPLICATES:
+                domain += " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+            domain_params = {
+                "district_rules": [code for check in checks for code in check.codes],
+                "townships": townships,
+            }
         runner.merge(
             cursor,
             run_id=run.pk,
@@ -330,7 +345,7 @@ def _part_checks(
             domain_params=domain_params,
             result=result,
         )
-        if not part.township_id:
+        if part.section == PartSection.ROSTER:
             clock = time.perf_counter()
             cursor.execute(roster_checks.REFRESH_COUNTS, context.params())
             result.timings["roster_counts"] = time.perf_counter() - clock
@@ -403,7 +418,7 @@ def check_run_execute(
     while True:
         pending = list(
             CheckRunPart.objects.filter(run_id=run_id, status=PartStatus.QUEUED)
-            .order_by(F("township_id").asc(nulls_first=True))  # the district part is the longest: first
+            .order_by(F("township_id").asc(nulls_first=True))  # the district parts are the longest: first
             .values_list("pk", flat=True)
         )
         for part_id in pending:

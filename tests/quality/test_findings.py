@@ -35,7 +35,7 @@ def break_child(household: object) -> None:
 def test_a_clean_signed_household_raises_nothing(cast: Cast) -> None:
     sign_family(cast.area_a1, cast.enumerator_a1)
     done = run()
-    assert done.status == "done" and done.parts_total == 3  # two townships and the district part
+    assert done.status == "done" and done.parts_total == 4  # two townships and the two district sections
     assert Finding.objects.count() == 0
 
 

@@ -62,8 +62,9 @@ def test_an_incremental_run_leaves_a_township_where_nothing_changed_as_its_last_
     unchanged = incremental.parts.get(township=cast.township_b)
     assert changed.households == 1 and "checks" in changed.stats and not changed.stats.get("unchanged")
     assert unchanged.households == 0 and unchanged.stats.get("unchanged") is True and "checks" not in unchanged.stats
-    # The district part (duplicates and roster, across townships) runs every time.
-    assert "checks" in incremental.parts.get(township=None).stats
+    # The district parts (duplicates and the roster, across townships) run every time.
+    assert all("checks" in part.stats for part in incremental.parts.filter(township=None))
+    assert sorted(incremental.parts.filter(township=None).values_list("section", flat=True)) == ["duplicates", "roster"]
     # A changed assignment may change who answers for an area's findings: every township is looked at again.
     small_area_unassign(staff=cast.enumerator_b1, small_area=cast.area_b1, actor=cast.district_office)
     after_assignment = run(mode="incremental").parts.get(township=cast.township_b)
@@ -113,7 +114,7 @@ def test_the_office_s_run_is_a_job_whose_progress_the_parts_move(
     assert len(callbacks) == 2  # the job, and the part tasks
     job_run(started.job.pk)  # the coordinator works the parts itself when no other worker does
     job = Job.objects.get(pk=started.job.pk)
-    assert job.status == JobStatus.DONE and job.progress == job.total == 3
+    assert job.status == JobStatus.DONE and job.progress == job.total == 4
     assert CheckRun.objects.get(pk=started.pk).status == "done"
     assert job.result["run_id"] == started.pk
 
@@ -122,7 +123,7 @@ def test_the_office_s_run_is_a_job_whose_progress_the_parts_move(
 def test_the_nightly_task_starts_a_run_over_the_district(cast: Cast) -> None:
     assert nightly_run("incremental") == 1
     nightly = CheckRun.objects.get()
-    assert nightly.started_by is None and nightly.township is None and nightly.parts_total == 3
+    assert nightly.started_by is None and nightly.township is None and nightly.parts_total == 4
     assert "quality-nightly-incremental" in settings.CELERY_BEAT_SCHEDULE
     assert "quality-escalate-overdue" in settings.CELERY_BEAT_SCHEDULE
 

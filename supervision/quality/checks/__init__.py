@@ -38,7 +38,18 @@ CROSS_CHECKS: list[Check] = [
     *aggregates.CHECKS,
 ]
 CHECKS: list[Check] = [*HOUSEHOLD_CHECKS, *CROSS_CHECKS]
+# The district-wide checks, in the two sections a run does side by side (``CheckRunPart.section``).
+DISTRICT_SECTIONS: dict[str, list[Check]] = {"duplicates": duplicates.CHECKS, "roster": roster.CHECKS}
 BY_NAME: dict[str, Check] = {check.name: check for check in CHECKS}
 RULE_CHECKS: dict[str, Check] = {code: check for check in CHECKS for code in check.codes}
 
-__all__ = ["BY_NAME", "CHECKS", "CROSS_CHECKS", "HOUSEHOLD_CHECKS", "RULE_CHECKS", "Check", "PartContext"]
+__all__ = [
+    "BY_NAME",
+    "CHECKS",
+    "CROSS_CHECKS",
+    "DISTRICT_SECTIONS",
+    "HOUSEHOLD_CHECKS",
+    "RULE_CHECKS",
+    "Check",
+    "PartContext",
+]
