@@ -135,24 +135,42 @@ def _run_checks(context: BenchContext, *args: str) -> tuple[float, dict[str, obj
     return seconds, stats
 
 
+def _change_households(context: BenchContext, order: str) -> None:
+    """Give ``CHANGED`` signed households a new ``updated_at`` (the run cannot tell it from an edit)."""
+    context.python(
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        f'    c.execute("UPDATE enumeration_household SET updated_at = now() WHERE id IN (SELECT id FROM '
+        f"enumeration_household WHERE state IN ('signed','approved','accepted','locked') ORDER BY {order} "
+        f'LIMIT {CHANGED})")\n'
+    )
+
+
 def full_run(context: BenchContext) -> Measured:
     ensure_seeded(context)
     _roster_present(context)
+    # Nothing else writes to the bench database: each incremental run sees exactly the changes made for it (the
+    # margin for transactions still in flight would make the second one re-check the first one's changes too).
+    context.env["QUALITY_INCREMENTAL_MARGIN_SECONDS"] = "0"
     with Worker(context) as worker:
         seconds, stats = _run_checks(context, "--full")
         _state["full_stats"] = stats
         _state["full_memory"] = worker.peak_mb
         worker.reset()
-        # 20,000 households changed (a new updated_at: the incremental run cannot tell it from an edit).
-        context.python(
-            "from django.db import connection\n"
-            "with connection.cursor() as c:\n"
-            f'    c.execute("UPDATE enumeration_household SET updated_at = now() WHERE id IN (SELECT id FROM '
-            f"enumeration_household WHERE state IN ('signed','approved','accepted','locked') ORDER BY id "
-            f'LIMIT {CHANGED})")\n'
-        )
+        # 20,000 households changed in a few townships (the first by id: the seed writes township by township),
+        # as late in the census when most townships are done; then 20,000 spread over every township, as on a
+        # night in the middle of the registration window.
+        _change_households(context, "id")
         incremental, inc_stats = _run_checks(context)
-        _state["incremental"] = (incremental, inc_stats.get("households"), worker.peak_mb)
+        _change_households(context, "md5(id::text)")
+        spread, spread_stats = _run_checks(context)
+        _state["incremental"] = (
+            incremental,
+            inc_stats.get("households"),
+            spread,
+            spread_stats.get("households"),
+            worker.peak_mb,
+        )
     ok = seconds <= FULL_TARGET and float(_state["full_memory"]) <= MEMORY_TARGET_MB  # type: ignore[arg-type]
     return Measured(
         f"{seconds:.1f} s",
@@ -165,11 +183,12 @@ def full_run(context: BenchContext) -> Measured:
 def incremental_run(context: BenchContext) -> Measured:
     if "incremental" not in _state:
         full_run(context)
-    seconds, households, memory = _state["incremental"]  # type: ignore[misc]
+    seconds, households, spread, spread_households, memory = _state["incremental"]  # type: ignore[misc]
     return Measured(
-        f"{seconds:.1f} s",
-        seconds <= INCREMENTAL_TARGET and memory <= MEMORY_TARGET_MB,
-        f"{households} households re-checked after {CHANGED:,} changed, plus every cross-record rule; worker peak "
+        f"{seconds:.1f} s / {spread:.1f} s",
+        max(seconds, spread) <= INCREMENTAL_TARGET and memory <= MEMORY_TARGET_MB,
+        f"changes in a few townships / spread over all: {households} / {spread_households} households re-checked "
+        f"after {CHANGED:,} changed, plus the cross-record rules of every township with a change; worker peak "
         f"{memory:.0f} MB",
     )
 

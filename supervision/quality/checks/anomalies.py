@@ -41,7 +41,8 @@ FROM (
     SELECT s.signer_id, to_char(s.signed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day,
            count(*) OVER (PARTITION BY s.signer_id ORDER BY s.signed_at
                           RANGE BETWEEN CURRENT ROW AND interval '59 minutes 59.999999 seconds' FOLLOWING) AS in_hour
-    FROM enumeration_signature s JOIN q_signed h ON h.signature_id = s.id
+    -- q_signed carries each form's current signature: its signer and when it was signed.
+    FROM q_signed s WHERE s.signature_id IS NOT NULL
 ) w
 GROUP BY signer_id, day HAVING max(in_hour) > {int(threshold("speed_max_per_hour"))}
 """,

@@ -106,7 +106,7 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Table
         f"""
         CREATE TEMP TABLE q_signed ON COMMIT DROP AS
         SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
-               h.current_signature_id AS signature_id, s.signer_id,
+               h.current_signature_id AS signature_id, s.signer_id, s.signed_at,
                coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code, h.updated_at,
                coalesce(h.h1_kind = 1, false) AS family, h.form_kind = 'foreign' AS is_foreign,
                h.h1_kind, h.h3_births_male, h.h3_births_female, h.h5_residence_type, h.h6_floor_area, h.h7_rooms,
@@ -114,7 +114,7 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Table
                s.household_id AS signature_household_id
         FROM {tables.household} h JOIN census_smallarea sa ON sa.id = h.small_area_id
         -- One index look-up per household (a hash join would read every signature of the district).
-        LEFT JOIN LATERAL (SELECT s.signer_id, s.content_hash, s.household_id FROM enumeration_signature s
+        LEFT JOIN LATERAL (SELECT s.signer_id, s.signed_at, s.content_hash, s.household_id FROM enumeration_signature s
                            WHERE s.id = h.current_signature_id) s ON true
         WHERE h.township_id = ANY(%(townships)s) AND h.state IN {SIGNED_SQL}
         """,
@@ -169,6 +169,8 @@ def create_household_tables(
         {"since": since},
     )
     _execute(cursor, "CREATE UNIQUE INDEX ON q_hh (id)")
+    # An incremental part reads the persons of its few changed households, not the township's every person.
+    changed_persons = "AND p.household_id IN (SELECT id FROM q_hh)" if since is not None else ""
     # Column statistics of these wide tables would cost more than the checks; row counts are what matters.
     _execute(cursor, "ANALYZE q_hh (id)")
     _execute(
@@ -178,7 +180,7 @@ def create_household_tables(
         SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
                {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age, {ID_FACTS}
         FROM (SELECT p.*, {id_normalised("p.d3_id_number")} AS id_n FROM {tables.person} p
-              WHERE p.township_id = %(township)s OFFSET 0) p
+              WHERE p.township_id = %(township)s {changed_persons} OFFSET 0) p
         JOIN q_hh h ON h.id = p.household_id
         """,
         {"township": township},
