@@ -824,9 +824,27 @@
 
   // --- start ------------------------------------------------------------------------------------------------
 
+  // An input the enumerator changed before this script ran (a slow phone): what they typed wins over the saved value.
+  function pristine(input) {
+    if (input.tagName === "SELECT") {
+      // With no option marked selected in the page, a browser shows the first one.
+      var initial = 0;
+      Array.prototype.forEach.call(input.options, function (option, index) {
+        if (option.defaultSelected) { initial = index; }
+      });
+      return input.selectedIndex === initial;
+    }
+    return input.value === input.defaultValue;
+  }
+
   (function start() {
+    var typedEarly = false;
     inputsOf(householdPanel).forEach(function (input) {
-      write(input, data.household[input.getAttribute("data-field")]);
+      if (pristine(input)) {
+        write(input, data.household[input.getAttribute("data-field")]);
+      } else {
+        typedEarly = true;
+      }
     });
     (data.persons || []).forEach(function (row) { addPerson(row); });
     (data.deaths || []).forEach(function (row) { addDeath(row); });
@@ -843,5 +861,7 @@
     showIssues(state.issues);
     showComments();
     setStatus(T.saved, "ok");
+    if (typedEarly) { schedule(); }
+    root.setAttribute("data-ready", "");
   })();
 })();

@@ -87,6 +87,7 @@ def test_register_return_fix_resign_approve(live_server, phone: Page, desktop: P
     phone.click("#add-household button[type=submit]")
     expect(phone.locator(".messages")).to_contain_text("已将户 001 加入户主姓名底册")
     phone.click("[data-household-no='1'] a.button.primary")
+    expect(phone.locator("#household-form[data-ready]")).to_be_attached()
 
     household_panel = phone.locator('[data-step="household"]')
     household_panel.locator("[data-field=h1_kind]").select_option("1")

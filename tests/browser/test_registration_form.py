@@ -8,7 +8,7 @@ import datetime
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from enumeration.identity import make_id_number
 from enumeration.models import Household
@@ -116,6 +116,38 @@ def test_what_was_typed_survives_closing_the_browser(live_server, phone: Page, c
             break
         time.sleep(0.1)
     assert household.h1_kind == 1 and household.h2_present == 4 and household.state == "draft"
+
+
+def test_what_was_typed_before_the_script_ran_is_kept_and_saved(
+    live_server, phone: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A slow phone: the form is on the screen and typed into before its script has arrived."""
+    household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="王伟", expected_persons=1)
+    log_in(phone, live_server.url, cast.enumerator_a1.username, password)
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    phone.route(lambda url: "enumeration-form" in url, hold)
+    phone.goto(f"{live_server.url}/enumeration/households/{household.pk}/form/", wait_until="commit")
+    present = phone.locator('[data-step="household"] [data-field=h2_present]')
+    present.fill("4")
+    for _ in range(50):
+        if held:
+            break
+        phone.wait_for_timeout(100)
+    assert held, "the form's script was never asked for"
+    expect(phone.locator("#household-form[data-ready]")).not_to_be_attached()
+    held[0].continue_()
+    expect(phone.locator("#household-form[data-ready]")).to_be_attached()
+    expect(present).to_have_value("4")
+    # Wait in the browser's terms: while this thread sleeps, routed requests (the autosave) wait for it.
+    for _ in range(50):
+        if Household.objects.get(pk=household.pk).h2_present == 4:
+            break
+        phone.wait_for_timeout(200)
+    assert Household.objects.get(pk=household.pk).h2_present == 4
 
 
 def test_a_stale_copy_is_refused_and_overwrites_nothing(live_server, phone: Page, cast: Cast, password: str) -> None:  # type: ignore[no-untyped-def]
