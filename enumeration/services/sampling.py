@@ -6,6 +6,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
@@ -61,7 +62,8 @@ def long_form_sample_draw(
         raise ConflictError(
             _("The long-form sample of this 普查区 has been drawn; it cannot be drawn again."), code="already_drawn"
         ) from exc
-    Household.objects.filter(pk__in=chosen).update(in_long_form_sample=True)
+    # A new updated_at: the long form's items are now asked, and the next incremental check run must see it.
+    Household.objects.filter(pk__in=chosen).update(in_long_form_sample=True, updated_at=timezone.now())
     audit_record(
         actor=actor,
         action=AuditAction.RECORD_CHANGE,

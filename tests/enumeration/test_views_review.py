@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from census.api import ApplicationError
 from census.models import AuditAction, AuditEvent
@@ -254,10 +255,13 @@ class TestLongFormSample:
         rows = {row.village.code: row for row in page.context["rows"]}
         assert rows[cast.village_a.code].frame_size == 12 and rows[cast.village_a.code].sample is None
         url = reverse("enumeration:long-form-sample-draw", args=[cast.village_a.code])
+        before = timezone.now()
         assert client.post(url, {"seed": "20201101"}).status_code == 302
         sample = LongFormSample.objects.get(village=cast.village_a)
         assert (sample.seed, sample.interval, sample.frame_size) == (20201101, 10, 12)
         assert Household.objects.filter(in_long_form_sample=True).count() == sample.sample_size
+        # The sampled forms now ask the long form: they count as changed (the next incremental check run).
+        assert not Household.objects.filter(in_long_form_sample=True, updated_at__lt=before).exists()
         html = client.get(reverse("enumeration:long-form-samples")).content.decode()
         assert "20201101" in html
         again = client.post(url, {"seed": "1"}, follow=True)
