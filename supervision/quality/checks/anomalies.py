@@ -60,16 +60,17 @@ COPY_PASTE = Check(
     kind="cross",
     group="anomaly",
     sql=f"""
-WITH prints AS (
+WITH people AS (
+    -- Per household first, on its one key: the persons' part of the fingerprint.
+    SELECT p.household_id, count(*) AS persons, string_agg({_FINGERPRINT_PERSON}, ';' ORDER BY p.row_no) AS people
+    FROM q_sp p GROUP BY p.household_id
+), prints AS (
     SELECT s.id, s.registrar_id, s.area_code || lpad(s.household_no::text, 3, '0') AS household_key,
            s.small_area_id, s.village_id, s.signature_id,
-           md5(concat_ws('|', s.h1_kind, s.h5_residence_type, s.h6_floor_area, s.h7_rooms) || '|' ||
-               string_agg({_FINGERPRINT_PERSON}, ';' ORDER BY p.row_no)) AS print
-    FROM q_signed s JOIN q_sp p ON p.household_id = s.id
-    WHERE s.household_no <> 999 AND NOT s.is_foreign
-    GROUP BY s.id, s.registrar_id, s.area_code, s.household_no, s.small_area_id, s.village_id, s.signature_id,
-             s.h1_kind, s.h5_residence_type, s.h6_floor_area, s.h7_rooms
-    HAVING count(*) >= {int(threshold("copy_paste_min_persons"))}
+           md5(concat_ws('|', s.h1_kind, s.h5_residence_type, s.h6_floor_area, s.h7_rooms) || '|' || pp.people)
+             AS print
+    FROM q_signed s JOIN people pp ON pp.household_id = s.id
+    WHERE s.household_no <> 999 AND NOT s.is_foreign AND pp.persons >= {int(threshold("copy_paste_min_persons"))}
 ), copies AS (
     SELECT p.*, string_agg(o.household_key, ', ' ORDER BY o.household_key) AS others
     FROM prints p JOIN prints o ON o.registrar_id = p.registrar_id AND o.print = p.print AND o.id <> p.id

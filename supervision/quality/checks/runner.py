@@ -101,6 +101,10 @@ def tune_session(cursor: CursorWrapper) -> None:
 
 def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES) -> None:
     """``q_signed``: every signed household of the townships, with its signer, area code and a few items."""
+    # For one township, one index look-up per household (the LIMIT keeps PostgreSQL from turning the look-ups into
+    # a hash join that reads every signature of the district: 50 ms instead of 90 at 1 M persons); for the whole
+    # district that hash join is the cheaper way.
+    one_by_one = "LIMIT 1" if len(townships) == 1 else ""
     _execute(
         cursor,
         f"""
@@ -113,9 +117,8 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Table
                h.listed_at IS NOT NULL AS listed, h.expected_persons, s.content_hash AS signed_hash,
                s.household_id AS signature_household_id
         FROM {tables.household} h JOIN census_smallarea sa ON sa.id = h.small_area_id
-        -- One index look-up per household (a hash join would read every signature of the district).
         LEFT JOIN LATERAL (SELECT s.signer_id, s.signed_at, s.content_hash, s.household_id FROM enumeration_signature s
-                           WHERE s.id = h.current_signature_id) s ON true
+                           WHERE s.id = h.current_signature_id {one_by_one}) s ON true
         WHERE h.township_id = ANY(%(townships)s) AND h.state IN {SIGNED_SQL}
         """,
         {"townships": list(townships)},
