@@ -22,9 +22,10 @@ from enumeration.models import IdempotencyRecord
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 
 
-def _request_hash(request: Request) -> str:
-    body = json.dumps(request.data, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+def request_fingerprint(*, method: str, path: str, data: Any) -> str:
+    """What a retry must repeat to be the same request: method, path and body (keys sorted)."""
+    body = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{method} {path}\n{body}".encode()).hexdigest()
 
 
 def _claim(*, user_id: int, key: str, method: str, path: str, fingerprint: str) -> int | None:
@@ -59,7 +60,7 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
                 {"detail": _("The Idempotency-Key is longer than 100 characters."), "code": "bad_idempotency_key"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        fingerprint = _request_hash(request)
+        fingerprint = request_fingerprint(method=request.method or "", path=request.path, data=request.data)
         user = staff_of(request)
         record_id = _claim(
             user_id=user.pk, key=key, method=request.method or "", path=request.path, fingerprint=fingerprint

@@ -98,7 +98,7 @@ def check_run_create(
     if township is not None and township.district_id != district.code:
         raise ValidationError({"township": _("The township is not in this district.")})
     townships = _townships_in_scope(district=district, township=township)
-    sections = [PartSection.DUPLICATES, PartSection.ROSTER]
+    sections = [PartSection(name) for name in DISTRICT_SECTIONS]
     run = CheckRun(
         mode=mode,
         district=district,
@@ -334,7 +334,7 @@ def _part_checks(
             if part.section == PartSection.DUPLICATES:
                 domain += " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
             domain_params = {
-                "district_rules": [code for check in checks for code in check.codes],
+                "district_rules": runner.rule_codes(checks),
                 "townships": townships,
             }
         runner.merge(

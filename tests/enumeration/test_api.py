@@ -4,8 +4,6 @@ and every hard rule refused — no client gets a form that breaks one into the s
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,19 +11,13 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from enumeration.idempotency import request_fingerprint
 from enumeration.models import Household, HouseholdState, IdempotencyRecord, Signature
 from enumeration.rules.catalogue import ENTRY_RULES, Severity
 from enumeration.verification import verify_small_area
 from tests.conftest import Cast
 from tests.enumeration.factories import family_form, four_person_form, person
 from tests.enumeration.test_services_registration import png_data_url
-
-
-def _fingerprint(body: dict[str, Any], path: str = "/api/households/") -> str:
-    """The request hash the idempotency decorator stores for a JSON POST of ``body``."""
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(f"POST {path}\n{text}".encode()).hexdigest()
-
 
 pytestmark = pytest.mark.django_db
 
@@ -195,7 +187,9 @@ class TestWrites:
         retry = client.post(reverse("api-household-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
         assert retry.status_code == 422 and not Household.objects.exists()
         assert retry.json()["code"] == "idempotency_key_reused"  # its body differs from the one that holds the key
-        IdempotencyRecord.objects.filter(key="k-2").update(request_hash=_fingerprint(body))
+        IdempotencyRecord.objects.filter(key="k-2").update(
+            request_hash=request_fingerprint(method="POST", path="/api/households/", data=body)
+        )
         retry = client.post(reverse("api-household-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
         assert retry.status_code == 409 and retry.json()["code"] == "in_progress"
         # The same key of another user is that user's own.

@@ -453,9 +453,14 @@ def catalogue_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def rule_codes(checks: Iterable[Check]) -> list[str]:
+    """The catalogue codes the checks find (a part's domain: the findings it may open and close)."""
+    return [code for check in checks for code in check.codes]
+
+
 def household_rules() -> list[str]:
-    return [code for check in HOUSEHOLD_CHECKS for code in check.codes]
+    return rule_codes(HOUSEHOLD_CHECKS)
 
 
 def cross_rules(kind: str) -> list[str]:
-    return [code for check in CROSS_CHECKS if check.kind == kind for code in check.codes]
+    return rule_codes(check for check in CROSS_CHECKS if check.kind == kind)
