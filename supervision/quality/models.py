@@ -455,6 +455,73 @@ class HukouRosterEntry(models.Model):
         return f"{self.village_id} {self.name}"
 
 
+class RosterMatch(models.Model):
+    """What the last check runs found for one roster person (one row per ID number and village: duplicate roster
+    lines count once): whether they are registered anywhere in the district, and in their hukou village.
+
+    A derived table, kept by the roster part of the check runs: a full run rebuilds the rows of its townships; an
+    incremental run over the district re-matches only the persons whose number is, or was, on a household
+    changed since (``household_id`` and ``here_household_id`` remember which households the match rests on).
+    No foreign keys: it is rewritten a million rows at a time, and a new roster import makes the next run
+    rebuild it.
+    """
+
+    entry_id = models.BigIntegerField(_("roster entry"), primary_key=True)
+    id_number = models.CharField(_("citizen ID number"), max_length=18)
+    name = models.CharField(_("name"), max_length=50)
+    township_id = models.CharField(_("township"), max_length=9)
+    village_id = models.CharField(_("village"), max_length=12)
+    small_area_id = models.BigIntegerField(_("small area"), null=True, blank=True)
+    household_no = models.PositiveSmallIntegerField(_("household number (户编号)"), null=True, blank=True)
+    registered = models.BooleanField(_("registered somewhere in the district"))
+    here = models.BooleanField(_("registered as living in the hukou village"))
+    # One household holding the number, and one where the person lives in the hukou village: a change of any
+    # other household cannot change ``registered`` or ``here``.
+    household_id = models.BigIntegerField(_("a household with this number"), null=True, blank=True)
+    here_household_id = models.BigIntegerField(_("a household where they live at their hukou"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roster match")
+        verbose_name_plural = _("roster matches")
+        # No secondary index: every read is a hash join or a scan of the whole table, and a full run writes a
+        # million rows at once.
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(registered=True, household_id__isnull=False)
+                | Q(registered=False, household_id__isnull=True),
+                name="roster_match_registered",
+            ),
+            models.CheckConstraint(
+                condition=Q(here=True, here_household_id__isnull=False) | Q(here=False, here_household_id__isnull=True),
+                name="roster_match_here",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id_number} {self.village_id}: {self.registered}/{self.here}"
+
+
+class RosterHouseholdCount(models.Model):
+    """One household's persons as the roster comparison counts them: registered, and not on the roster with the
+    hukou in the district (D8 = 1–3) or elsewhere. Kept by the roster part like :class:`RosterMatch`, so that an
+    incremental run recounts only the households changed since."""
+
+    household_id = models.BigIntegerField(_("household"), primary_key=True)
+    township_id = models.CharField(_("township"), max_length=9)
+    village_id = models.CharField(_("village"), max_length=12)
+    small_area_id = models.BigIntegerField(_("small area"))
+    registered = models.PositiveIntegerField(_("registered"))
+    not_on_roster_local = models.PositiveIntegerField(_("with hukou in the district, not on the roster"))
+    not_on_roster_other = models.PositiveIntegerField(_("with hukou elsewhere, not on the roster"))
+
+    class Meta:
+        verbose_name = _("roster count of a household")
+        verbose_name_plural = _("roster counts of households")
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.registered}"
+
+
 class RosterAreaCountQuerySet(ScopedQuerySet["RosterAreaCount"]):
     scope_fields = AREA_SCOPE_FIELDS
 

@@ -19,13 +19,15 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +47,7 @@ from census.models import (
 from census.services import audit_record
 from enumeration.models import Household
 from supervision.quality.checks import CHECKS, CROSS_CHECKS, DISTRICT_SECTIONS, HOUSEHOLD_CHECKS, PartContext, runner
+from supervision.quality.checks import duplicates as duplicate_checks
 from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
     AWAITING_VERIFICATION,
@@ -317,7 +320,7 @@ def _part_checks(
                 "(f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
                 "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed)))"
             )
-            domain_params = {
+            domain_params: dict[str, Any] = {
                 "household_rules": runner.household_rules(),
                 "cross_rules": runner.cross_rules("cross"),
                 "township": part.township_id,
@@ -325,18 +328,20 @@ def _part_checks(
         else:
             checks = DISTRICT_SECTIONS[part.section]
             result.timings["setup"] = time.perf_counter() - clock
-            if part.section == PartSection.ROSTER:
-                clock = time.perf_counter()
-                cursor.execute(roster_checks.CREATE_MATCHED, context.params())
-                result.timings["roster_match"] = time.perf_counter() - clock
-            runner.run_checks(cursor, context, checks, result)
             domain = "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s)"
-            if part.section == PartSection.DUPLICATES:
-                domain += " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
-            domain_params = {
-                "district_rules": runner.rule_codes(checks),
-                "townships": townships,
-            }
+            domain_params = {"district_rules": runner.rule_codes(checks), "townships": townships}
+            if part.section == PartSection.ROSTER:
+                section_stats = _roster_match(cursor, run=run, townships=townships, context=context, result=result)
+            else:
+                context, section_stats = _duplicates_scope(cursor, run=run, townships=townships, context=context)
+                # An incremental section settles the ID duplicates of the numbers it looked at again only.
+                domain += (
+                    " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+                    " AND (f.rule <> 'ID_DUPLICATE_DISTRICT' OR %(every_number)s"
+                    " OR f.evidence ->> 'id_number' IN (SELECT n FROM q_dup_scope))"
+                )
+                domain_params["every_number"] = context.since is None
+            runner.run_checks(cursor, context, checks, result)
         runner.merge(
             cursor,
             run_id=run.pk,
@@ -356,7 +361,94 @@ def _part_checks(
         "detections": result.detections,
         "catalogue": runner.catalogue_fingerprint(),
     }
+    if part.section != PartSection.TOWNSHIP:
+        stats.update(section_stats)
     _mark_done(part=part, since=since, started_at=started_at, households=result.households, stats=stats)
+
+
+def _roster_state(cursor: CursorWrapper, *, run: CheckRun, townships: list[str]) -> dict[str, Any]:
+    """What the roster part's matches rest on: the roster entries of its townships (how many, the newest id — a
+    new import changes both) and whether it covered the whole district."""
+    cursor.execute(
+        "SELECT count(*), coalesce(max(id), 0) FROM quality_hukourosterentry WHERE township_id = ANY(%s)",
+        [townships],
+    )
+    entries, newest = cursor.fetchone()
+    return {"entries": [int(entries), int(newest)], "district": _covers_district(run=run, townships=townships)}
+
+
+def _section_since(*, run: CheckRun, section: str, state: dict[str, Any]) -> datetime | None:
+    """The watermark of an incremental district section (the roster comparison, the duplicates): when the last
+    part of that section over the whole district took its snapshot (less the margin), if it worked on the same
+    ``state`` (for the roster: the same roster) with this catalogue; else None (the section is done in full)."""
+    if run.mode == RunMode.FULL or not state["district"]:
+        return None
+    last = (
+        CheckRunPart.objects.filter(
+            section=section, status=PartStatus.DONE, started_at__isnull=False, run__district_id=run.district_id
+        )
+        .exclude(run_id=run.pk)
+        .order_by("-started_at")
+        .values_list("started_at", "stats")
+        .first()
+    )
+    if last is None:
+        return None
+    started_at: datetime | None = last[0]
+    stats: dict[str, Any] = last[1] or {}
+    if started_at is None or stats.get("catalogue") != runner.catalogue_fingerprint() or stats.get("state") != state:
+        return None
+    return started_at - timedelta(seconds=int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)))
+
+
+def _covers_district(*, run: CheckRun, townships: list[str]) -> bool:
+    return set(townships) == set(Township.objects.filter(district_id=run.district_id).values_list("code", flat=True))
+
+
+def _changed_households(cursor: CursorWrapper, *, params: dict[str, Any], since: datetime | None) -> None:
+    """``q_changed`` and ``q_changed_p``: the households of the run written since the watermark, and their
+    persons (none in a full section)."""
+    cursor.execute(roster_checks.CHANGED, {**params, "since": since or datetime.max.replace(tzinfo=UTC)})
+
+
+def _duplicates_scope(
+    cursor: CursorWrapper, *, run: CheckRun, townships: list[str], context: PartContext
+) -> tuple[PartContext, dict[str, Any]]:
+    """The numbers the ID-duplicate check looks at: all of them in a full section, else those of the households
+    changed since the last duplicates part over the district and of its findings still open (``q_dup_scope``)."""
+    state = {"district": _covers_district(run=run, townships=townships)}
+    since = _section_since(run=run, section=PartSection.DUPLICATES, state=state)
+    params = {**context.params(), "since": since}
+    _changed_households(cursor, params=params, since=since)
+    cursor.execute(duplicate_checks.DUPLICATE_SCOPE, params)
+    return replace(context, since=since, full=since is None), {
+        "state": state,
+        "since": since.isoformat() if since else None,
+    }
+
+
+def _roster_match(
+    cursor: CursorWrapper, *, run: CheckRun, townships: list[str], context: PartContext, result: runner.PartResult
+) -> dict[str, Any]:
+    """Bring ``quality_rostermatch`` and ``quality_rosterhouseholdcount`` up to date for the part's townships:
+    rebuilt in a full run (or after a new roster import), re-matched for the changed households otherwise."""
+    clock = time.perf_counter()
+    state = _roster_state(cursor, run=run, townships=townships)
+    since = _section_since(run=run, section=PartSection.ROSTER, state=state)
+    params = {**context.params(), "since": since}
+    if since is None:
+        cursor.execute(roster_checks.MATCH_FULL, params)
+        result.timings["roster_match"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        cursor.execute(roster_checks.HOUSEHOLD_COUNTS_FULL, params)
+    else:
+        _changed_households(cursor, params=params, since=since)
+        cursor.execute(roster_checks.MATCH_CHANGED, params)
+        result.timings["roster_match"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        cursor.execute(roster_checks.HOUSEHOLD_COUNTS_CHANGED, params)
+    result.timings["roster_household_counts"] = time.perf_counter() - clock
+    return {"state": state, "since": since.isoformat() if since else None}
 
 
 def _mark_done(

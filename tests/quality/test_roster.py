@@ -11,7 +11,13 @@ import pytest
 from openpyxl import Workbook
 
 from census.models import AuditEvent
-from supervision.quality.models import Finding, HukouRosterEntry
+from supervision.quality.models import (
+    Finding,
+    HukouRosterEntry,
+    RosterAreaCount,
+    RosterHouseholdCount,
+    RosterMatch,
+)
 from supervision.quality.resources import (
     RosterImportError,
     roster_import_bulk,
@@ -20,7 +26,7 @@ from supervision.quality.resources import (
 )
 from supervision.quality.selectors import roster_classification
 from tests.conftest import Cast
-from tests.quality.factories import persons_of, run, same_number, sign_family
+from tests.quality.factories import persons_of, resign, run, same_number, sign_family
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +165,95 @@ def test_the_district_office_imports_through_a_job(cast: Cast, tmp_path: Path, l
     office = login(cast.township_office_a)
     with path.open("rb") as handle:
         assert office.post("/supervision/quality/roster/", {"file": handle}).status_code == 404
+
+
+def _roster_state() -> dict[str, Any]:
+    """Everything the roster comparison keeps and shows: matches, household counts, area counts, findings."""
+    return {
+        "matches": sorted(
+            RosterMatch.objects.values_list("id_number", "village_id", "registered", "here", "household_id")
+        ),
+        "households": sorted(
+            RosterHouseholdCount.objects.values_list(
+                "household_id", "small_area_id", "registered", "not_on_roster_local", "not_on_roster_other"
+            )
+        ),
+        "areas": sorted(
+            RosterAreaCount.objects.values_list(
+                "village_id",
+                "small_area_id",
+                "roster",
+                "living_here",
+                "living_elsewhere",
+                "not_registered",
+                "registered",
+                "not_on_roster_local",
+                "not_on_roster_other",
+            ),
+            key=str,
+        ),
+        "findings": sorted(
+            Finding.objects.filter(rule__in=["ROSTER_NOT_REGISTERED", "AREA_ROSTER_GAP"]).values_list(
+                "rule", "key", "state"
+            )
+        ),
+    }
+
+
+def test_an_incremental_run_re_matches_the_changed_households_as_a_full_run_would(
+    cast: Cast, tmp_path: Path, settings: Any
+) -> None:
+    settings.QUALITY = {**settings.QUALITY, "INCREMENTAL_MARGIN_SECONDS": 0}
+    household = sign_family(cast.area_a1, cast.enumerator_a1)
+    head, wife, son = persons_of(household)
+    later = same_number(1950, 1, 1, 13)
+    rows = [
+        [head["d3_id_number"], "王伟", "男", 1980, 5, cast.area_a1.code, household.household_no, ""],
+        [wife["d3_id_number"], "李芳", "女", 1982, 3, cast.area_b1.code, "", ""],
+        [later, "赵大", "男", 1950, 1, cast.area_b1.code, "", ""],
+        [later, "赵大", "男", 1950, 1, cast.area_b1.code, "", ""],  # the same line twice counts once
+    ]
+    roster_import_bulk(path=_csv(tmp_path / "r.csv", rows), district_code="511504")
+    run()
+    assert RosterMatch.objects.get(id_number=later).registered is False
+    # The head leaves the form (his number goes), and 赵大 is registered in another household, living at his hukou.
+    resign(
+        household,
+        cast.enumerator_a1,
+        persons=[dict(wife, row_no=1, d2_relationship=0), dict(son, row_no=2)],
+        data={"h2_present": 2, "h2_away": 0},
+    )
+    zhao = {**head, "d1_name": "赵大", "d3_id_number": later, "d5_birth_year": 1950, "d5_birth_month": 1}
+    sign_family(cast.area_b1, cast.enumerator_b1, head="赵大", persons=[zhao], data={"h2_present": 1, "h2_away": 0})
+    incremental = run(mode="incremental")
+    roster_part = incremental.parts.get(section="roster")
+    assert roster_part.stats["since"] is not None, "the roster part re-matched only what changed"
+    after_incremental = _roster_state()
+    assert RosterMatch.objects.get(id_number=head["d3_id_number"]).registered is False
+    assert RosterMatch.objects.values_list("registered", "here").get(id_number=later) == (True, True)
+    assert ("ROSTER_NOT_REGISTERED", f"r{head['d3_id_number']}:{cast.village_a.code}", "open") in (
+        after_incremental["findings"]
+    )
+    rebuilt = run()
+    assert rebuilt.parts.get(section="roster").stats["since"] is None
+    assert _roster_state() == after_incremental
+
+
+def test_a_new_roster_import_makes_the_next_run_match_everyone_again(cast: Cast, tmp_path: Path, settings: Any) -> None:
+    settings.QUALITY = {**settings.QUALITY, "INCREMENTAL_MARGIN_SECONDS": 0}
+    household = sign_family(cast.area_a1, cast.enumerator_a1)
+    head = persons_of(household)[0]
+    missing = same_number(1950, 1, 1, 13)
+    roster_import_bulk(path=_csv(tmp_path / "r.csv", _rows(cast)[:1]), district_code="511504")
+    run()
+    assert run(mode="incremental").parts.get(section="roster").stats["since"] is not None
+    rows = [
+        [head["d3_id_number"], "王伟", "男", 1980, 5, cast.area_a1.code, household.household_no, ""],
+        [missing, "赵大", "男", 1950, 1, cast.area_a1.code, "", ""],
+    ]
+    roster_import_bulk(path=_csv(tmp_path / "r2.csv", rows), district_code="511504")
+    again = run(mode="incremental")
+    assert again.parts.get(section="roster").stats["since"] is None
+    assert sorted(RosterMatch.objects.values_list("id_number", "registered")) == sorted(
+        [(head["d3_id_number"], True), (missing, False)]
+    )

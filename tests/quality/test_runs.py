@@ -23,7 +23,7 @@ from supervision.quality.models import CheckRun, Finding
 from supervision.quality.services import check_run_create, check_run_start
 from supervision.quality.tasks import nightly_run
 from tests.conftest import Cast
-from tests.quality.factories import persons_of, resign, run, sign_family, tamper
+from tests.quality.factories import persons_of, resign, run, same_number, sign_family, tamper
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,3 +157,50 @@ def test_a_worker_killed_in_the_middle_leaves_no_trace_and_the_next_attempt_comp
     )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
     assert "1 passed" in result.stdout, result.stdout[-3000:]
+
+
+def _number_for(person: dict[str, Any], sequence: int) -> str:
+    return same_number(person["d5_birth_year"], person["d5_birth_month"], person["d4_sex"], sequence)
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_settles_the_id_duplicates_of_changed_households_as_a_full_run_would(cast: Cast) -> None:
+    household_a = sign_family(cast.area_a1, cast.enumerator_a1)
+    persons_a = persons_of(household_a)
+    # B registered A's head again; C is a household of its own.
+    persons_b = [p if p["row_no"] == 1 else {**p, "d3_id_number": _number_for(p, 60 + p["row_no"])} for p in persons_a]
+    household_b = sign_family(cast.area_b1, cast.enumerator_b1, persons=persons_b)
+    persons_c = [{**p, "d3_id_number": _number_for(p, 80 + p["row_no"])} for p in persons_a]
+    household_c = sign_family(cast.area_a2, cast.enumerator_a2, persons=persons_c, head="李强")
+    run()
+    duplicates = Finding.objects.filter(rule="ID_DUPLICATE_DISTRICT")
+    assert {f.household_id for f in duplicates} == {household_a.pk, household_b.pk}
+    # B gives its head a number of his own: A, unchanged, is settled too.
+    resign(
+        household_b,
+        cast.enumerator_b1,
+        persons=[{**persons_b[0], "d3_id_number": _number_for(persons_b[0], 71)}, *persons_b[1:]],
+    )
+    first = run(mode="incremental")
+    assert first.parts.get(section="duplicates").stats["since"] is not None
+    assert dict(duplicates.values_list("household_id", "state")) == {
+        household_a.pk: "closed",
+        household_b.pk: "corrected",
+    }
+    # C takes A's head's number by mistake: A, unchanged, has the finding again, and so has C.
+    resign(
+        household_c,
+        cast.enumerator_a2,
+        persons=[{**persons_c[0], "d3_id_number": persons_a[0]["d3_id_number"]}, *persons_c[1:]],
+    )
+    second = run(mode="incremental")
+    assert second.parts.get(section="duplicates").stats["since"] is not None
+    incremental = sorted(duplicates.values_list("household_id", "state", "evidence"), key=str)
+    assert {(household, state) for household, state, _ in incremental} == {
+        (household_a.pk, "open"),
+        (household_b.pk, "corrected"),
+        (household_c.pk, "open"),
+    }
+    full = run()
+    assert full.parts.get(section="duplicates").stats["since"] is None
+    assert sorted(duplicates.values_list("household_id", "state", "evidence"), key=str) == incremental

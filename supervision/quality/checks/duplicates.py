@@ -49,6 +49,7 @@ ID_DUPLICATE = Check(
 WITH numbers AS (
     SELECT d3_id_number AS n FROM enumeration_person
     WHERE d3_id_number <> '' AND left(township_id, 6) = %(district)s
+      AND (%(every_number)s OR d3_id_number IN (SELECT n FROM q_dup_scope))
     GROUP BY d3_id_number HAVING min(household_id) <> max(household_id)
 ), holders AS (
     SELECT p.d3_id_number AS n, p.household_id, {_HOUSEHOLD_KEY} || '#' || p.row_no AS person_key
@@ -62,8 +63,21 @@ SELECT 'ID_DUPLICATE_DISTRICT', {_SUBJECT},
 FROM enumeration_person p JOIN numbers ON numbers.n = p.d3_id_number AND p.d3_id_number <> ''
 JOIN q_signed s ON s.id = p.household_id
 """,
+    params=lambda context: {"every_number": context.since is None},
     doc="No ID number in two households of the district.",
 )
+
+# The numbers an incremental run looks at again (``q_dup_scope``): those on the households changed since the
+# last run (``q_changed_p``), and those of every finding still open or explained — a number that left a changed
+# household may have left a finding on another, unchanged one behind. Empty in a full run (every number).
+DUPLICATE_SCOPE = """
+CREATE TEMP TABLE q_dup_scope ON COMMIT DROP AS
+SELECT d3_id_number AS n FROM q_changed_p WHERE d3_id_number <> '' AND %(since)s IS NOT NULL
+UNION SELECT evidence ->> 'id_number' FROM quality_finding
+WHERE rule = 'ID_DUPLICATE_DISTRICT' AND state IN ('open', 'explained') AND township_id = ANY(%(townships)s)
+  AND %(since)s IS NOT NULL;
+ANALYZE q_dup_scope;
+"""
 
 # Stored numbers are already in normal form and well formed (constraint person_d3_format): no normalising and
 # no pattern match here. Every person's number is tested, a million times in a district, so the date test is a

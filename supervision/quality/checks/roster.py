@@ -15,39 +15,108 @@ from __future__ import annotations
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check
 
-# Roster persons of the run's townships, one row per (ID number, village), with whether and how they are
-# registered anywhere in the district: one hash join of the roster with the person table for the whole run (the
-# district part), written once to the temporary table q_roster that the three users below read.
-MATCHED = """
-SELECT DISTINCT ON (id_number, village_id) *
+# Who on the roster is registered, and where: the table ``quality_rostermatch`` (one row per ID number and
+# village of the roster, duplicate roster lines counted once), kept between runs. A full run rebuilds the rows of
+# its townships with one hash join of the roster with the person table; an incremental run over the district
+# re-matches only the roster persons whose number is on a household changed since, or whose match rested on
+# one. Every person row counts, whatever the state of its form.
+_HERE = "p.village_id = r.village_id AND p.d7_residence = 1"
+_DISTRICT_PERSON = "p.d3_id_number = r.id_number AND p.d3_id_number <> '' AND left(p.township_id, 6) = %(district)s"
+
+MATCH_FULL = f"""
+DELETE FROM quality_rostermatch WHERE township_id = ANY(%(townships)s);
+INSERT INTO quality_rostermatch (entry_id, id_number, name, township_id, village_id, small_area_id, household_no,
+    registered, here, household_id, here_household_id)
+SELECT DISTINCT ON (id_number, village_id) id, id_number, name, township_id, village_id, small_area_id, household_no,
+       household_id IS NOT NULL, here_household_id IS NOT NULL, household_id, here_household_id
 FROM (
     SELECT r.id, r.id_number, r.name, r.township_id, r.village_id, r.small_area_id, r.household_no,
-           count(p.id) > 0 AS registered,
-           coalesce(bool_or(p.village_id = r.village_id AND p.d7_residence = 1), false) AS here
-    FROM quality_hukourosterentry r
-    LEFT JOIN enumeration_person p
-      ON p.d3_id_number = r.id_number AND p.d3_id_number <> '' AND left(p.township_id, 6) = %(district)s
+           min(p.household_id) AS household_id, min(p.household_id) FILTER (WHERE {_HERE}) AS here_household_id
+    FROM quality_hukourosterentry r LEFT JOIN enumeration_person p ON {_DISTRICT_PERSON}
     WHERE r.township_id = ANY(%(townships)s)
     GROUP BY r.id
 ) matched
-ORDER BY id_number, village_id, small_area_id NULLS LAST, id
+ORDER BY id_number, village_id, small_area_id NULLS LAST, id;
+ANALYZE quality_rostermatch;
 """
 
-CREATE_MATCHED = f"CREATE TEMP TABLE q_roster ON COMMIT DROP AS {MATCHED}"
+# The households written since the watermark (``q_changed``) and their persons (``q_changed_p``), read by the
+# incremental statements below.
+CHANGED = """
+CREATE TEMP TABLE q_changed ON COMMIT DROP AS
+SELECT id FROM enumeration_household WHERE township_id = ANY(%(townships)s) AND updated_at > %(since)s;
+CREATE UNIQUE INDEX ON q_changed (id);
+ANALYZE q_changed;
+CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
+SELECT p.household_id, p.township_id, p.village_id, p.small_area_id, p.d3_id_number, p.d8_hukou_place
+FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
+ANALYZE q_changed_p;
+"""
+
+MATCH_CHANGED = f"""
+CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS
+SELECT m.entry_id, m.id_number, m.village_id, m.household_id, m.here_household_id FROM quality_rostermatch m
+WHERE m.household_id IN (SELECT id FROM q_changed) OR m.here_household_id IN (SELECT id FROM q_changed)
+   OR m.id_number IN (SELECT d3_id_number FROM q_changed_p WHERE d3_id_number <> '');
+ANALYZE q_roster_hit;
+CREATE TEMP TABLE q_roster_new ON COMMIT DROP AS
+SELECT r.entry_id, n.household_id, n.here_household_id
+FROM q_roster_hit r CROSS JOIN LATERAL (
+    SELECT min(p.household_id) AS household_id, min(p.household_id) FILTER (WHERE {_HERE}) AS here_household_id
+    FROM enumeration_person p WHERE {_DISTRICT_PERSON}
+) n
+WHERE (r.household_id, r.here_household_id) IS DISTINCT FROM (n.household_id, n.here_household_id);
+ANALYZE q_roster_new;
+UPDATE quality_rostermatch m SET
+    registered = x.household_id IS NOT NULL, here = x.here_household_id IS NOT NULL,
+    household_id = x.household_id, here_household_id = x.here_household_id
+FROM q_roster_new x WHERE m.entry_id = x.entry_id
+"""
+
+# Per household: its persons, and those whose number is not on the district's roster, by where their hukou is
+# (D8 = 1–3: in the district, a gap to ask public security about). A full run counts every household of its
+# townships; an incremental one the changed households (their persons are in ``q_changed_p``).
+_HOUSEHOLD_COUNTS = """
+INSERT INTO quality_rosterhouseholdcount (household_id, township_id, village_id, small_area_id, registered,
+    not_on_roster_local, not_on_roster_other)
+SELECT p.household_id, min(p.township_id), min(p.village_id), min(p.small_area_id), count(*),
+       count(*) FILTER (WHERE r.id_number IS NULL AND coalesce(p.d8_hukou_place IN (1, 2, 3), false)),
+       count(*) FILTER (WHERE r.id_number IS NULL AND NOT coalesce(p.d8_hukou_place IN (1, 2, 3), false))
+FROM {persons} p
+LEFT JOIN (SELECT DISTINCT r.id_number FROM quality_hukourosterentry r
+           WHERE left(r.township_id, 6) = %(district)s {numbers}) r
+  ON r.id_number = p.d3_id_number AND p.d3_id_number <> ''
+GROUP BY p.household_id
+"""
+HOUSEHOLD_COUNTS_FULL = (
+    "DELETE FROM quality_rosterhouseholdcount WHERE township_id = ANY(%(townships)s);"
+    + _HOUSEHOLD_COUNTS.format(
+        persons="(SELECT * FROM enumeration_person WHERE township_id = ANY(%(townships)s))", numbers=""
+    )
+)
+HOUSEHOLD_COUNTS_CHANGED = (
+    "DELETE FROM quality_rosterhouseholdcount WHERE household_id IN (SELECT id FROM q_changed);"
+    + _HOUSEHOLD_COUNTS.format(
+        persons="q_changed_p", numbers="AND r.id_number IN (SELECT d3_id_number FROM q_changed_p)"
+    )
+)
+
+# What the checks below read: the matches of the run's townships.
+_ROSTER = "(SELECT * FROM quality_rostermatch WHERE township_id = ANY(%(townships)s))"
 
 NOT_REGISTERED = Check(
     name="ROSTER_NOT_REGISTERED",
     codes=("ROSTER_NOT_REGISTERED",),
     kind="district",
     group="roster",
-    sql="""
+    sql=f"""
 SELECT 'ROSTER_NOT_REGISTERED', 'r' || r.id_number || ':' || r.village_id, 'roster:' || r.id_number,
        NULL::bigint, NULL::int, '', r.small_area_id, r.village_id, r.township_id, NULL::bigint,
        (SELECT min(a.staff_id) FROM census_smallareaassignment a WHERE a.small_area_id = r.small_area_id),
        NULL::bigint,
        jsonb_build_object('name', r.name, 'id_number', r.id_number,
                           'key', coalesce(sa.code || coalesce(lpad(r.household_no::text, 3, '0'), ''), r.village_id))
-FROM q_roster r LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
+FROM {_ROSTER} r LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
 WHERE NOT r.registered
 """,
     doc="Everyone on the roster of the district is registered somewhere in it.",
@@ -66,7 +135,7 @@ SELECT 'AREA_ROSTER_GAP', 'a' || v.code, v.code, NULL::bigint, NULL::int, '', NU
        jsonb_build_object('area', v.name || ' ' || v.code, 'rate', round(1000.0 * c.missing / c.roster, 1),
                           'missing', c.missing, 'roster', c.roster)
 FROM (SELECT r.village_id, count(*) AS roster, count(*) FILTER (WHERE NOT r.registered) AS missing
-      FROM q_roster r GROUP BY r.village_id) c
+      FROM {_ROSTER} r GROUP BY r.village_id) c
 JOIN census_village v ON v.code = c.village_id
 WHERE c.missing >= {int(threshold("roster_gap_min_count"))} AND 1000.0 * c.missing / c.roster > {_MAX}
 """,
@@ -75,9 +144,9 @@ WHERE c.missing >= {int(threshold("roster_gap_min_count"))} AND 1000.0 * c.missi
 
 CHECKS = [NOT_REGISTERED, ROSTER_GAP]
 
-# The classification of the run's townships, written over their previous counts (in the district part's
-# transaction). Registered persons are every person row of the townships, whatever the state of the form.
-REFRESH_COUNTS = """
+# The classification of the run's townships, written over their previous counts (in the roster part's
+# transaction), from the matches and the household counts above.
+REFRESH_COUNTS = f"""
 DELETE FROM quality_rosterareacount WHERE township_id = ANY(%(townships)s);
 INSERT INTO quality_rosterareacount (township_id, village_id, small_area_id, roster, living_here, living_elsewhere,
     not_registered, registered, not_on_roster_local, not_on_roster_other, refreshed_at)
@@ -90,19 +159,12 @@ FROM (
            count(*) FILTER (WHERE r.registered AND r.here) AS living_here,
            count(*) FILTER (WHERE r.registered AND NOT r.here) AS living_elsewhere,
            count(*) FILTER (WHERE NOT r.registered) AS not_registered
-    FROM q_roster r GROUP BY r.village_id, coalesce(r.small_area_id, 0)
+    FROM {_ROSTER} r GROUP BY r.village_id, coalesce(r.small_area_id, 0)
 ) a
 FULL JOIN (
-    SELECT p.village_id, p.small_area_id, count(*) AS registered,
-           count(*) FILTER (WHERE NOT on_roster AND p.d8_hukou_place IN (1, 2, 3)) AS local,
-           count(*) FILTER (WHERE NOT on_roster AND p.d8_hukou_place IS DISTINCT FROM 1
-                            AND p.d8_hukou_place IS DISTINCT FROM 2 AND p.d8_hukou_place IS DISTINCT FROM 3) AS other
-    FROM (SELECT p.village_id, p.small_area_id, p.d8_hukou_place, r.id_number IS NOT NULL AS on_roster
-          FROM enumeration_person p
-          LEFT JOIN (SELECT DISTINCT id_number FROM quality_hukourosterentry
-                     WHERE left(township_id, 6) = %(district)s) r
-            ON r.id_number = p.d3_id_number AND p.d3_id_number <> ''
-          WHERE p.township_id = ANY(%(townships)s)) p
-    GROUP BY p.village_id, p.small_area_id
+    SELECT village_id, small_area_id, sum(registered) AS registered, sum(not_on_roster_local) AS local,
+           sum(not_on_roster_other) AS other
+    FROM quality_rosterhouseholdcount WHERE township_id = ANY(%(townships)s)
+    GROUP BY village_id, small_area_id
 ) b ON a.village_id = b.village_id AND a.small_area_id = b.small_area_id
 """

@@ -434,7 +434,22 @@ def merge(
     result.timings["merge"] = result.timings.get("merge", 0.0) + time.perf_counter() - started
 
 
-PART_TABLES = ("q_signed", "q_hh", "q_p", "q_d", "q_counts", "q_family", "q_sp", "q_det", "q_prev", "q_roster")
+PART_TABLES = (
+    "q_signed",
+    "q_hh",
+    "q_p",
+    "q_d",
+    "q_counts",
+    "q_family",
+    "q_sp",
+    "q_det",
+    "q_prev",
+    "q_changed",
+    "q_changed_p",
+    "q_roster_new",
+    "q_roster_hit",
+    "q_dup_scope",
+)
 
 
 def drop_part_tables(cursor: CursorWrapper) -> None:
