@@ -5,9 +5,10 @@ hukou is (village level): registered and living in the hukou village (``living_h
 with D7 = this small area); registered but living elsewhere or away (``living_elsewhere``, 人户分离); registered
 nowhere (``not_registered``: the ``ROSTER_NOT_REGISTERED`` finding, 漏登 suspicion). Every registered person
 not on the roster is counted where they were registered, split by whether their form says the hukou is in the
-district (D8 = 1–3: a roster gap to ask public security about) or not. ``refresh_counts`` writes the counts of a
-township to ``quality_rosterareacount``; ``AREA_ROSTER_GAP`` compares each village with the ≤ 4‰ acceptance
-tolerance.
+district (D8 = 1–3: a roster gap to ask public security about) or not. The matches and the per-household counts
+are kept between runs (``quality_rostermatch``, ``quality_rosterhouseholdcount``) so that an incremental run
+re-matches only what changed; ``REFRESH_COUNTS`` writes the counts of the run's townships to
+``quality_rosterareacount``; ``AREA_ROSTER_GAP`` compares each village with the ≤ 4‰ acceptance tolerance.
 """
 
 from __future__ import annotations
