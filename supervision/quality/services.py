@@ -339,6 +339,8 @@ def _part_checks(
                     " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
                     " AND (f.rule <> 'ID_DUPLICATE_DISTRICT' OR %(every_number)s"
                     " OR f.evidence ->> 'id_number' IN (SELECT n FROM q_dup_scope))"
+                    " AND (f.rule <> 'NEAR_DUPLICATE_PERSON' OR %(every_number)s"
+                    " OR (f.household_id, f.row_no) IN (SELECT household_id, row_no FROM q_near_scope))"
                 )
                 domain_params["every_number"] = context.since is None
             runner.run_checks(cursor, context, checks, result)
@@ -414,13 +416,15 @@ def _changed_households(cursor: CursorWrapper, *, params: dict[str, Any], since:
 def _duplicates_scope(
     cursor: CursorWrapper, *, run: CheckRun, townships: list[str], context: PartContext
 ) -> tuple[PartContext, dict[str, Any]]:
-    """The numbers the ID-duplicate check looks at: all of them in a full section, else those of the households
-    changed since the last duplicates part over the district and of its findings still open (``q_dup_scope``)."""
+    """What the duplicate checks look at: everything in a full section; else the numbers (``q_dup_scope``) and
+    the persons (``q_near_scope``) that the households changed since the last duplicates part over the district,
+    and its findings still open, make worth a second look."""
     state = {"district": _covers_district(run=run, townships=townships)}
     since = _section_since(run=run, section=PartSection.DUPLICATES, state=state)
     params = {**context.params(), "since": since}
     _changed_households(cursor, params=params, since=since)
     cursor.execute(duplicate_checks.DUPLICATE_SCOPE, params)
+    cursor.execute(duplicate_checks.NEAR_SCOPE, params)
     return replace(context, since=since, full=since is None), {
         "state": state,
         "since": since.isoformat() if since else None,

@@ -204,3 +204,34 @@ def test_an_incremental_run_settles_the_id_duplicates_of_changed_households_as_a
     full = run()
     assert full.parts.get(section="duplicates").stats["since"] is None
     assert sorted(duplicates.values_list("household_id", "state", "evidence"), key=str) == incremental
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_settles_the_near_duplicates_of_changed_households_as_a_full_run_would(cast: Cast) -> None:
+    household_a = sign_family(cast.area_a1, cast.enumerator_a1)
+    # A's second person has lost her number: she is now compared by name, sex, birth month and address.
+    tamper("UPDATE enumeration_person SET d3_id_number = '' WHERE household_id = %s AND row_no = 2", [household_a.pk])
+    household_b = sign_family(cast.area_b1, cast.enumerator_b1, head="李强")
+    persons_b = persons_of(household_b)
+    run()
+    near = Finding.objects.filter(rule="NEAR_DUPLICATE_PERSON", household=household_a)
+    assert near.get().state == "open"
+    # B's 李芳 turns out to be 李芳芳: A, unchanged, has no near match any more.
+    renamed = [{**p, "d1_name": "李芳芳"} if p["row_no"] == 2 else p for p in persons_b]
+    resign(household_b, cast.enumerator_b1, persons=renamed)
+    first = run(mode="incremental")
+    assert first.parts.get(section="duplicates").stats["since"] is not None
+    assert (near.get().state, near.get().note) == ("closed", "cause_gone")
+    # And back: the match, and A's finding, return.
+    resign(household_b, cast.enumerator_b1, persons=persons_b)
+    run(mode="incremental")
+    assert (near.get().state, near.get().note) == ("open", "reappeared")
+    incremental = sorted(
+        Finding.objects.filter(rule="NEAR_DUPLICATE_PERSON").values_list("key", "state", "evidence"), key=str
+    )
+    full = run()
+    assert full.parts.get(section="duplicates").stats["since"] is None
+    assert (
+        sorted(Finding.objects.filter(rule="NEAR_DUPLICATE_PERSON").values_list("key", "state", "evidence"), key=str)
+        == incremental
+    )

@@ -157,6 +157,7 @@ FREE_TEXT: dict[str, str] = {
     "quality.FindingEvent.note": "a note on a finding's history",
     "quality.HukouRosterEntry.name": "hukou roster import",
     "quality.HukouRosterEntry.address": "hukou roster import",
+    "quality.RosterMatch.name": "the roster entry's name, copied by the check runs (reaches pages in findings' evidence)",
     # organisation
     "organisation.EvidenceFile.original_name": "an uploaded file's own name (evidence title)",
     "organisation.EvidenceFile.description": "evidence description",

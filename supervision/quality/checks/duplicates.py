@@ -67,6 +67,24 @@ JOIN q_signed s ON s.id = p.household_id
     doc="No ID number in two households of the district.",
 )
 
+# The persons an incremental run looks at again as near duplicates (``q_near_scope``): those of the households
+# changed since the last run, those anywhere in the district with the name, sex and birth month of a person of
+# those households (a match may have appeared), and those with a finding still open or explained (a match may
+# have gone). Empty in a full run (everyone).
+NEAR_SCOPE = """
+CREATE TEMP TABLE q_near_scope ON COMMIT DROP AS
+SELECT id, household_id, row_no FROM q_changed_p
+UNION SELECT p.id, p.household_id, p.row_no FROM enumeration_person p
+      WHERE left(p.township_id, 6) = %(district)s AND %(since)s IS NOT NULL
+        AND (p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month) IN (
+            SELECT d1_name, d4_sex, d5_birth_year, d5_birth_month FROM q_changed_p WHERE d1_name <> '')
+UNION SELECT p.id, p.household_id, p.row_no FROM quality_finding f
+      JOIN enumeration_person p ON p.household_id = f.household_id AND p.row_no = f.row_no
+      WHERE f.rule = 'NEAR_DUPLICATE_PERSON' AND f.state IN ('open', 'explained')
+        AND f.township_id = ANY(%(townships)s) AND %(since)s IS NOT NULL;
+ANALYZE q_near_scope;
+"""
+
 # The numbers an incremental run looks at again (``q_dup_scope``): those on the households changed since the
 # last run (``q_changed_p``), and those of every finding still open or explained — a number that left a changed
 # household may have left a finding on another, unchanged one behind. Empty in a full run (every number).
@@ -125,7 +143,8 @@ WITH subjects AS MATERIALIZED (
            {_address("p")} AS address, s.area_code, s.household_no, s.small_area_id, s.village_id, s.township_id,
            s.responsible_id, s.signature_id
     FROM enumeration_person p JOIN q_signed s ON s.id = p.household_id
-    WHERE p.d1_name <> '' AND p.f_identity IS NULL AND NOT s.is_foreign AND p.d4_sex IS NOT NULL
+    WHERE (%(every_person)s OR p.id IN (SELECT id FROM q_near_scope))
+      AND p.d1_name <> '' AND p.f_identity IS NULL AND NOT s.is_foreign AND p.d4_sex IS NOT NULL
       AND p.d5_birth_year IS NOT NULL AND p.d5_birth_month IS NOT NULL
       AND ((p.d3_id_number <> '' AND NOT {_VALID})
            OR (p.d3_id_number = '' AND p.d8_hukou_place IS DISTINCT FROM 5
@@ -148,6 +167,7 @@ SELECT 'NEAR_DUPLICATE_PERSON', 'h' || x.household_id || ':' || x.row_no || ':D1
 FROM subjects x JOIN matches m ON m.id = x.id
 """,
     params=lambda context: {
+        "every_person": context.since is None,
         "district_codes": [context.district, *getattr(settings, "CENSUS_DISTRICT_PREVIOUS_CODES", [])],
         "birth_dates": list(birth_dates()),
     },

@@ -49,7 +49,8 @@ SELECT id FROM enumeration_household WHERE township_id = ANY(%(townships)s) AND 
 CREATE UNIQUE INDEX ON q_changed (id);
 ANALYZE q_changed;
 CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
-SELECT p.household_id, p.township_id, p.village_id, p.small_area_id, p.d3_id_number, p.d8_hukou_place
+SELECT p.id, p.household_id, p.row_no, p.township_id, p.village_id, p.small_area_id, p.d3_id_number, p.d8_hukou_place,
+       p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month
 FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
 ANALYZE q_changed_p;
 """

@@ -449,6 +449,7 @@ PART_TABLES = (
     "q_roster_new",
     "q_roster_hit",
     "q_dup_scope",
+    "q_near_scope",
 )
 
 
