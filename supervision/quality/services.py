@@ -441,6 +441,11 @@ def _roster_match(
     since = _section_since(run=run, section=PartSection.ROSTER, state=state)
     params = {**context.params(), "since": since}
     if since is None:
+        cursor.execute(roster_checks.OTHER_DISTRICTS_KEPT, params)
+        others = bool(cursor.fetchone()[0])
+        cursor.execute(
+            roster_checks.CLEAR_ALL if state["district"] and not others else roster_checks.CLEAR_TOWNSHIPS, params
+        )
         cursor.execute(roster_checks.MATCH_FULL, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()

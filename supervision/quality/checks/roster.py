@@ -24,8 +24,20 @@ from supervision.quality.checks.base import Check
 _HERE = "p.village_id = r.village_id AND p.d7_residence = 1"
 _DISTRICT_PERSON = "p.d3_id_number = r.id_number AND p.d3_id_number <> '' AND left(p.township_id, 6) = %(district)s"
 
-MATCH_FULL = f"""
+# A full rebuild first clears the rows of its townships: for the whole district (and no other district's rows in the
+# tables) with TRUNCATE — a million deleted rows would leave as many dead ones for autovacuum to chase while the
+# next runs work; for some townships row by row.
+OTHER_DISTRICTS_KEPT = """
+SELECT EXISTS (SELECT 1 FROM quality_rostermatch WHERE left(township_id, 6) <> %(district)s)
+    OR EXISTS (SELECT 1 FROM quality_rosterhouseholdcount WHERE left(township_id, 6) <> %(district)s)
+"""
+CLEAR_ALL = "TRUNCATE quality_rostermatch, quality_rosterhouseholdcount"
+CLEAR_TOWNSHIPS = """
 DELETE FROM quality_rostermatch WHERE township_id = ANY(%(townships)s);
+DELETE FROM quality_rosterhouseholdcount WHERE township_id = ANY(%(townships)s);
+"""
+
+MATCH_FULL = f"""
 INSERT INTO quality_rostermatch (entry_id, id_number, name, township_id, village_id, small_area_id, household_no,
     registered, here, household_id, here_household_id)
 SELECT DISTINCT ON (id_number, village_id) id, id_number, name, township_id, village_id, small_area_id, household_no,
@@ -90,11 +102,8 @@ LEFT JOIN (SELECT DISTINCT r.id_number FROM quality_hukourosterentry r
   ON r.id_number = p.d3_id_number AND p.d3_id_number <> ''
 GROUP BY p.household_id
 """
-HOUSEHOLD_COUNTS_FULL = (
-    "DELETE FROM quality_rosterhouseholdcount WHERE township_id = ANY(%(townships)s);"
-    + _HOUSEHOLD_COUNTS.format(
-        persons="(SELECT * FROM enumeration_person WHERE township_id = ANY(%(townships)s))", numbers=""
-    )
+HOUSEHOLD_COUNTS_FULL = _HOUSEHOLD_COUNTS.format(
+    persons="(SELECT * FROM enumeration_person WHERE township_id = ANY(%(townships)s))", numbers=""
 )
 HOUSEHOLD_COUNTS_CHANGED = (
     "DELETE FROM quality_rosterhouseholdcount WHERE household_id IN (SELECT id FROM q_changed);"
