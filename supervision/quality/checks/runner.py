@@ -124,7 +124,8 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Table
         {"townships": list(townships)},
     )
     _execute(cursor, "CREATE UNIQUE INDEX ON q_signed (id)")
-    _execute(cursor, "ANALYZE q_signed (id)")
+    # updated_at too: how many households an incremental part picks decides how q_hh reads the household rows.
+    _execute(cursor, "ANALYZE q_signed (id, updated_at)")
 
 
 SIGNED_PERSON_COLUMNS = (
@@ -137,7 +138,7 @@ SIGNED_PERSON_COLUMNS = (
 def create_signed_persons(cursor: CursorWrapper, township: str, full: bool, tables: Tables = TABLES) -> None:
     """``q_sp``: the person rows of every signed household of a township (what the cross-record checks read),
     with their household's context and age. In a full run ``q_p`` already holds them."""
-    source = "q_p p" if full else f"{tables.person} p JOIN q_signed s0 ON s0.id = p.household_id"
+    source = "q_p p" if full else f"{tables.person} p"
     where = "" if full else "WHERE p.township_id = %(township)s"
     _execute(
         cursor,
