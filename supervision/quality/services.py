@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,10 +172,17 @@ def _enqueue_parts(part_ids: list[int], queue: str | None = None) -> None:
 
 
 def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
-    """Send every unfinished part of a run to the Celery workers (again: a part done is skipped). The district
-    part goes first: it is the longest."""
-    parts = run.parts.exclude(status=PartStatus.DONE).order_by(F("township_id").asc(nulls_first=True))
-    _enqueue_parts(list(parts.values_list("pk", flat=True)), queue)
+    """Send every unfinished part of a run to the Celery workers (again: a part done is skipped). Longest first,
+    so that the workers finish together: the district parts, then the townships by their number of households."""
+    parts = list(run.parts.exclude(status=PartStatus.DONE).values_list("pk", "township_id"))
+    sizes = dict(
+        Household.objects.filter(township_id__in=[township for _, township in parts if township])
+        .values("township_id")
+        .annotate(households=Count("id"))
+        .values_list("township_id", "households")
+    )
+    parts.sort(key=lambda part: (part[1] is not None, -sizes.get(part[1], 0), part[1] or ""))
+    _enqueue_parts([pk for pk, _ in parts], queue)
 
 
 def _since(part: CheckRunPart) -> datetime | None:
@@ -303,8 +310,9 @@ def _part_checks(
     clock = time.perf_counter()
     with connection.cursor() as cursor:
         runner.tune_session(cursor)
-        if part.section != PartSection.ROSTER:
-            # The roster comparison reads no form: its findings are about roster entries.
+        if part.township_id:
+            # (The roster comparison reads no form: its findings are about roster entries. The duplicates part
+            # reads the forms its scope needs, below.)
             runner.create_signed(cursor, townships)
         runner.create_detections(cursor)
         if part.township_id:
@@ -333,7 +341,9 @@ def _part_checks(
             if part.section == PartSection.ROSTER:
                 section_stats = _roster_match(cursor, run=run, townships=townships, context=context, result=result)
             else:
+                clock = time.perf_counter()
                 context, section_stats = _duplicates_scope(cursor, run=run, townships=townships, context=context)
+                result.timings["setup"] += time.perf_counter() - clock
                 # An incremental section settles the ID duplicates of the numbers it looked at again only.
                 domain += (
                     " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
@@ -425,6 +435,11 @@ def _duplicates_scope(
     _changed_households(cursor, params=params, since=since)
     cursor.execute(duplicate_checks.DUPLICATE_SCOPE, params)
     cursor.execute(duplicate_checks.NEAR_SCOPE, params)
+    if since is None:
+        runner.create_signed(cursor, townships)
+    else:
+        cursor.execute(duplicate_checks.SCOPE_HOUSEHOLDS, params)
+        runner.create_signed(cursor, townships, only="q_dup_households")
     return replace(context, since=since, full=since is None), {
         "state": state,
         "since": since.isoformat() if since else None,

@@ -235,3 +235,21 @@ def test_an_incremental_run_settles_the_near_duplicates_of_changed_households_as
         sorted(Finding.objects.filter(rule="NEAR_DUPLICATE_PERSON").values_list("key", "state", "evidence"), key=str)
         == incremental
     )
+
+
+@pytest.mark.django_db
+def test_the_parts_go_to_the_workers_longest_first(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    from supervision.quality import services
+
+    sign_family(cast.area_a1, cast.enumerator_a1)
+    sign_family(cast.area_b1, cast.enumerator_b1, head="李强")
+    sign_family(cast.area_b1, cast.enumerator_b1, head="赵大")
+    created = check_run_create(user=None, mode="full")
+    sent: list[int] = []
+    monkeypatch.setattr(services, "_enqueue_parts", lambda ids, queue=None: sent.extend(ids))
+    services.check_run_parts_enqueue(run=created)
+    parts = {part.pk: part for part in created.parts.all()}
+    order = [(parts[pk].section, parts[pk].township_id) for pk in sent]
+    # The district parts first, then the township with more households.
+    assert {section for section, _ in order[:2]} == {"duplicates", "roster"}
+    assert [township for _, township in order[2:]] == [cast.township_b.code, cast.township_a.code]

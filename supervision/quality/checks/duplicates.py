@@ -85,6 +85,15 @@ UNION SELECT p.id, p.household_id, p.row_no FROM quality_finding f
 ANALYZE q_near_scope;
 """
 
+# The households an incremental duplicates part reads forms of: those of the persons in either scope.
+SCOPE_HOUSEHOLDS = """
+CREATE TEMP TABLE q_dup_households ON COMMIT DROP AS
+SELECT household_id AS id FROM q_near_scope
+UNION SELECT p.household_id FROM enumeration_person p JOIN q_dup_scope d ON d.n = p.d3_id_number
+WHERE p.d3_id_number <> '';
+ANALYZE q_dup_households;
+"""
+
 # The numbers an incremental run looks at again (``q_dup_scope``): those on the households changed since the
 # last run (``q_changed_p``), and those of every finding still open or explained — a number that left a changed
 # household may have left a finding on another, unchanged one behind. Empty in a full run (every number).

@@ -99,12 +99,16 @@ def tune_session(cursor: CursorWrapper) -> None:
     ensure_address_codes(cursor)
 
 
-def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES) -> None:
-    """``q_signed``: every signed household of the townships, with its signer, area code and a few items."""
-    # For one township, one index look-up per household (the LIMIT keeps PostgreSQL from turning the look-ups into
-    # a hash join that reads every signature of the district: 50 ms instead of 90 at 1 M persons); for the whole
-    # district that hash join is the cheaper way.
-    one_by_one = "LIMIT 1" if len(townships) == 1 else ""
+def create_signed(
+    cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES, *, only: str | None = None
+) -> None:
+    """``q_signed``: every signed household of the townships (or those of them in the temporary table ``only``),
+    with its signer, area code and a few items."""
+    # For one township (or a chosen few households), one index look-up per household (the LIMIT keeps PostgreSQL
+    # from turning the look-ups into a hash join that reads every signature of the district: 50 ms instead of 90
+    # at 1 M persons); for the whole district that hash join is the cheaper way.
+    one_by_one = "LIMIT 1" if len(townships) == 1 or only else ""
+    chosen = f"AND h.id IN (SELECT id FROM {only})" if only else ""
     _execute(
         cursor,
         f"""
@@ -119,7 +123,7 @@ def create_signed(cursor: CursorWrapper, townships: Sequence[str], tables: Table
         FROM {tables.household} h JOIN census_smallarea sa ON sa.id = h.small_area_id
         LEFT JOIN LATERAL (SELECT s.signer_id, s.signed_at, s.content_hash, s.household_id FROM enumeration_signature s
                            WHERE s.id = h.current_signature_id {one_by_one}) s ON true
-        WHERE h.township_id = ANY(%(townships)s) AND h.state IN {SIGNED_SQL}
+        WHERE h.township_id = ANY(%(townships)s) AND h.state IN {SIGNED_SQL} {chosen}
         """,
         {"townships": list(townships)},
     )
@@ -451,6 +455,7 @@ PART_TABLES = (
     "q_roster_hit",
     "q_dup_scope",
     "q_near_scope",
+    "q_dup_households",
 )
 
 
