@@ -111,11 +111,15 @@ def _blocked_backend(timeout: float = 90) -> int:
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
+            # pg_stat_activity is a snapshot taken once per transaction, and this one holds the part's row:
+            # without a fresh snapshot a worker that blocks after the first look would never be seen.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute("SELECT pid FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")
             row = cursor.fetchone()
             if row:
                 return int(row[0])
             time.sleep(0.2)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT pid, pg_blocking_pids(pid), state, wait_event_type, wait_event, left(query, 80) "
             "FROM pg_stat_activity WHERE datname = current_database()"
