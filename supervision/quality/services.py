@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,12 @@ def _since(part: CheckRunPart) -> datetime | None:
     if stats.get("catalogue") != runner.catalogue_fingerprint():
         # The rules changed since (a threshold, a new rule): every form of the township is checked again.
         return None
+    return _watermark(started_at)
+
+
+def _watermark(started_at: datetime) -> datetime:
+    """Where an incremental part picks up after a part that started at ``started_at``: earlier by a margin, for
+    transactions that committed after their ``updated_at`` was set."""
     return started_at - timedelta(seconds=int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)))
 
 
@@ -347,12 +353,12 @@ def _part_checks(
                 # An incremental section settles the ID duplicates of the numbers it looked at again only.
                 domain += (
                     " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
-                    " AND (f.rule <> 'ID_DUPLICATE_DISTRICT' OR %(every_number)s"
+                    " AND (f.rule <> 'ID_DUPLICATE_DISTRICT' OR %(whole_section)s"
                     " OR f.evidence ->> 'id_number' IN (SELECT n FROM q_dup_scope))"
-                    " AND (f.rule <> 'NEAR_DUPLICATE_PERSON' OR %(every_number)s"
+                    " AND (f.rule <> 'NEAR_DUPLICATE_PERSON' OR %(whole_section)s"
                     " OR (f.household_id, f.row_no) IN (SELECT household_id, row_no FROM q_near_scope))"
                 )
-                domain_params["every_number"] = context.since is None
+                domain_params["whole_section"] = context.since is None
             runner.run_checks(cursor, context, checks, result)
         runner.merge(
             cursor,
@@ -410,17 +416,11 @@ def _section_since(*, run: CheckRun, section: str, state: dict[str, Any]) -> dat
     stats: dict[str, Any] = last[1] or {}
     if started_at is None or stats.get("catalogue") != runner.catalogue_fingerprint() or stats.get("state") != state:
         return None
-    return started_at - timedelta(seconds=int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)))
+    return _watermark(started_at)
 
 
 def _covers_district(*, run: CheckRun, townships: list[str]) -> bool:
     return set(townships) == set(Township.objects.filter(district_id=run.district_id).values_list("code", flat=True))
-
-
-def _changed_households(cursor: CursorWrapper, *, params: dict[str, Any], since: datetime | None) -> None:
-    """``q_changed`` and ``q_changed_p``: the households of the run written since the watermark, and their
-    persons (none in a full section)."""
-    cursor.execute(roster_checks.CHANGED, {**params, "since": since or datetime.max.replace(tzinfo=UTC)})
 
 
 def _duplicates_scope(
@@ -432,7 +432,7 @@ def _duplicates_scope(
     state = {"district": _covers_district(run=run, townships=townships)}
     since = _section_since(run=run, section=PartSection.DUPLICATES, state=state)
     params = {**context.params(), "since": since}
-    _changed_households(cursor, params=params, since=since)
+    runner.create_changed(cursor, townships, since)
     cursor.execute(duplicate_checks.DUPLICATE_SCOPE, params)
     cursor.execute(duplicate_checks.NEAR_SCOPE, params)
     if since is None:
@@ -466,7 +466,7 @@ def _roster_match(
         clock = time.perf_counter()
         cursor.execute(roster_checks.HOUSEHOLD_COUNTS_FULL, params)
     else:
-        _changed_households(cursor, params=params, since=since)
+        runner.create_changed(cursor, townships, since)
         cursor.execute(roster_checks.MATCH_CHANGED, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()

@@ -24,7 +24,7 @@ from supervision.quality.resources import (
     roster_import_rowwise,
     write_template,
 )
-from supervision.quality.selectors import roster_classification
+from supervision.quality.selectors import ROSTER_MEASURES, roster_classification
 from tests.conftest import Cast
 from tests.quality.factories import persons_of, resign, run, same_number, sign_family
 
@@ -167,7 +167,7 @@ def test_the_district_office_imports_through_a_job(cast: Cast, tmp_path: Path, l
         assert office.post("/supervision/quality/roster/", {"file": handle}).status_code == 404
 
 
-def _roster_state() -> dict[str, Any]:
+def _kept_roster() -> dict[str, Any]:
     """Everything the roster comparison keeps and shows: matches, household counts, area counts, findings."""
     return {
         "matches": sorted(
@@ -179,17 +179,7 @@ def _roster_state() -> dict[str, Any]:
             )
         ),
         "areas": sorted(
-            RosterAreaCount.objects.values_list(
-                "village_id",
-                "small_area_id",
-                "roster",
-                "living_here",
-                "living_elsewhere",
-                "not_registered",
-                "registered",
-                "not_on_roster_local",
-                "not_on_roster_other",
-            ),
+            RosterAreaCount.objects.values_list("village_id", "small_area_id", *ROSTER_MEASURES),
             key=str,
         ),
         "findings": sorted(
@@ -228,7 +218,7 @@ def test_an_incremental_run_re_matches_the_changed_households_as_a_full_run_woul
     incremental = run(mode="incremental")
     roster_part = incremental.parts.get(section="roster")
     assert roster_part.stats["since"] is not None, "the roster part re-matched only what changed"
-    after_incremental = _roster_state()
+    after_incremental = _kept_roster()
     assert RosterMatch.objects.get(id_number=head["d3_id_number"]).registered is False
     assert RosterMatch.objects.values_list("registered", "here").get(id_number=later) == (True, True)
     assert ("ROSTER_NOT_REGISTERED", f"r{head['d3_id_number']}:{cast.village_a.code}", "open") in (
@@ -236,7 +226,7 @@ def test_an_incremental_run_re_matches_the_changed_households_as_a_full_run_woul
     )
     rebuilt = run()
     assert rebuilt.parts.get(section="roster").stats["since"] is None
-    assert _roster_state() == after_incremental
+    assert _kept_roster() == after_incremental
 
 
 def test_a_new_roster_import_makes_the_next_run_match_everyone_again(cast: Cast, tmp_path: Path, settings: Any) -> None:

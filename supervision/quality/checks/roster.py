@@ -53,20 +53,6 @@ ORDER BY id_number, village_id, small_area_id NULLS LAST, id;
 ANALYZE quality_rostermatch;
 """
 
-# The households written since the watermark (``q_changed``) and their persons (``q_changed_p``), read by the
-# incremental statements below.
-CHANGED = """
-CREATE TEMP TABLE q_changed ON COMMIT DROP AS
-SELECT id FROM enumeration_household WHERE township_id = ANY(%(townships)s) AND updated_at > %(since)s;
-CREATE UNIQUE INDEX ON q_changed (id);
-ANALYZE q_changed;
-CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
-SELECT p.id, p.household_id, p.row_no, p.township_id, p.village_id, p.small_area_id, p.d3_id_number, p.d8_hukou_place,
-       p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month
-FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
-ANALYZE q_changed_p;
-"""
-
 MATCH_CHANGED = f"""
 CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS
 SELECT m.entry_id, m.id_number, m.village_id, m.household_id, m.here_household_id FROM quality_rostermatch m
@@ -89,7 +75,8 @@ FROM q_roster_new x WHERE m.entry_id = x.entry_id
 
 # Per household: its persons, and those whose number is not on the district's roster, by where their hukou is
 # (D8 = 1–3: in the district, a gap to ask public security about). A full run counts every household of its
-# townships; an incremental one the changed households (their persons are in ``q_changed_p``).
+# townships; an incremental one the changed households (their persons are in ``q_changed_p``, see
+# ``runner.create_changed``).
 _HOUSEHOLD_COUNTS = """
 INSERT INTO quality_rosterhouseholdcount (household_id, township_id, village_id, small_area_id, registered,
     not_on_roster_local, not_on_roster_other)

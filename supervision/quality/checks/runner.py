@@ -132,6 +132,28 @@ def create_signed(
     _execute(cursor, "ANALYZE q_signed (id, updated_at)")
 
 
+def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datetime | None) -> None:
+    """``q_changed`` and ``q_changed_p``: the households of the townships written after ``since`` and their
+    persons — what an incremental district section looks at again (both empty when ``since`` is None: the
+    section then looks at everything, and its SQL still names the tables)."""
+    _execute(
+        cursor,
+        """
+        CREATE TEMP TABLE q_changed ON COMMIT DROP AS
+        SELECT id FROM enumeration_household
+        WHERE township_id = ANY(%(townships)s) AND %(since)s::timestamptz IS NOT NULL AND updated_at > %(since)s;
+        CREATE UNIQUE INDEX ON q_changed (id);
+        ANALYZE q_changed;
+        CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
+        SELECT p.id, p.household_id, p.row_no, p.township_id, p.village_id, p.small_area_id, p.d3_id_number,
+               p.d8_hukou_place, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month
+        FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
+        ANALYZE q_changed_p;
+        """,
+        {"townships": list(townships), "since": since},
+    )
+
+
 SIGNED_PERSON_COLUMNS = (
     "id, household_id, row_no, d1_name, d2_relationship, d3_id_number, d4_sex, d5_birth_year, d5_birth_month, "
     "d6_ethnicity, d7_residence, d8_hukou_place, d8_hukou_county, d9_away_duration, d10_away_reason, d11_education, "
