@@ -232,7 +232,9 @@ HAND_WRITTEN = {
     "ID_MISSING": f"SELECT count(*) {_SIGNED} AND p.d3_id_number = '' AND h.form_kind <> 'foreign' "
     "AND p.d8_hukou_place IS DISTINCT FROM 5 AND 2020 - p.d5_birth_year - (p.d5_birth_month >= 11)::int >= 1",
     "BIRTH_AFTER_REFERENCE": f"SELECT count(*) {_SIGNED} AND p.d5_birth_year * 100 + p.d5_birth_month >= 202011",
-    "HEAD_NOT_FIRST": f"SELECT count(*) {_SIGNED} AND h.h1_kind = 1 AND p.row_no = 1 AND p.d2_relationship <> 0",
+    # The first row is the lowest row number, not row 1: nothing makes a form's rows start at 1.
+    "HEAD_NOT_FIRST": f"SELECT count(*) FROM (SELECT DISTINCT ON (p.household_id) p.d2_relationship {_SIGNED} "
+    "AND h.h1_kind = 1 ORDER BY p.household_id, p.row_no) f WHERE f.d2_relationship <> 0",
     "HEAD_NOT_UNIQUE": f"SELECT count(*) FROM (SELECT h.id {_HOUSEHOLDS} AND h.h1_kind = 1 GROUP BY h.id "
     "HAVING count(*) FILTER (WHERE p.d2_relationship = 0) <> 1) d",
     "PERSON_COUNT_MISMATCH": f"SELECT count(*) FROM (SELECT h.id {_HOUSEHOLDS} AND h.form_kind = 'census' "

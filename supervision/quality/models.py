@@ -356,13 +356,23 @@ class PartSection(models.TextChoices):
     # The district parts: duplicates across households (重登), and the roster comparison (户籍 vs registered).
     DUPLICATES = "duplicates", _("duplicates across the district")
     ROSTER = "roster", _("roster comparison")
+    # The forms sections of a full run: the household rules, each one statement over every form of the run.
+    LEDGER = "ledger", _("signatures and content")
+    ITEMS = "items", _("form items and codes")
+    IDENTITY = "identity", _("identity")
+    STRUCTURE = "structure", _("household structure")
+    PERSONS = "persons", _("relationships and persons")
+
+
+DISTRICT_PART_SECTIONS = [section for section in PartSection if section != PartSection.TOWNSHIP]
 
 
 class CheckRunPart(models.Model):
     """One township of a run. Whoever holds its advisory lock runs it; a dead worker's lock dies with it."""
 
     run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="parts", verbose_name=_("run"))
-    # Empty for the district parts: the rules that look across townships, in two sections run side by side.
+    # Empty for the district parts: the rules that look across townships, in two sections run side by side, and
+    # in a full run the household rules over every form of the run, in five.
     township = models.ForeignKey(
         Township, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("township")
     )
@@ -386,10 +396,10 @@ class CheckRunPart(models.Model):
             models.UniqueConstraint(
                 fields=["run", "township", "section"], name="run_part_unique_section", nulls_distinct=False
             ),
-            # A township part is a township's; a district part is one of the district sections.
+            # A township part is a township's; a district part is one of the district or forms sections.
             models.CheckConstraint(
                 condition=Q(township__isnull=False, section=PartSection.TOWNSHIP)
-                | Q(township__isnull=True, section__in=[PartSection.DUPLICATES, PartSection.ROSTER]),
+                | Q(township__isnull=True, section__in=DISTRICT_PART_SECTIONS),
                 name="run_part_section_matches_township",
             ),
         ]

@@ -46,7 +46,16 @@ from census.models import (
 )
 from census.services import audit_record
 from enumeration.models import Household
-from supervision.quality.checks import CHECKS, CROSS_CHECKS, DISTRICT_SECTIONS, HOUSEHOLD_CHECKS, PartContext, runner
+from supervision.quality.checks import (
+    CHECKS,
+    COUNTED_SECTIONS,
+    CROSS_CHECKS,
+    DISTRICT_SECTIONS,
+    FORM_SECTIONS,
+    HOUSEHOLD_CHECKS,
+    PartContext,
+    runner,
+)
 from supervision.quality.checks import duplicates as duplicate_checks
 from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
@@ -90,7 +99,8 @@ def _townships_in_scope(*, district: District, township: Township | None) -> lis
 def check_run_create(
     *, user: StaffMember | None, mode: str, township: Township | None = None, district: District | None = None
 ) -> CheckRun:
-    """The run row and its parts (one per township, and the two district sections), without starting anything."""
+    """The run row and its parts (one per township, the two district sections, and for a full run the forms
+    sections), without starting anything."""
     if mode not in RunMode.values:
         raise ValidationError({"mode": _("Choose an incremental or a full run.")})
     if user is not None and user.role == Role.TOWNSHIP_OFFICE:
@@ -102,6 +112,8 @@ def check_run_create(
         raise ValidationError({"township": _("The township is not in this district.")})
     townships = _townships_in_scope(district=district, township=township)
     sections = [PartSection(name) for name in DISTRICT_SECTIONS]
+    if mode == RunMode.FULL:
+        sections += [PartSection(name) for name in FORM_SECTIONS]
     run = CheckRun(
         mode=mode,
         district=district,
@@ -181,7 +193,8 @@ def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
         .annotate(households=Count("id"))
         .values_list("township_id", "households")
     )
-    parts.sort(key=lambda part: (part[1] is not None, -sizes.get(part[1], 0), part[1] or ""))
+    # (District parts in the order they were made: the longest sections first.)
+    parts.sort(key=lambda part: (part[1] is not None, -sizes.get(part[1], 0), part[1] or "", part[0]))
     _enqueue_parts([pk for pk, _ in parts], queue)
 
 
@@ -193,7 +206,7 @@ def _since(part: CheckRunPart) -> datetime | None:
     last = (
         CheckRunPart.objects.filter(township_id=part.township_id, status=PartStatus.DONE, started_at__isnull=False)
         .order_by("-started_at")
-        .values_list("started_at", "stats")
+        .values_list("started_at", "stats", "run__created_at", "run__status")
         .first()
     )
     if last is None or last[0] is None:
@@ -203,6 +216,12 @@ def _since(part: CheckRunPart) -> datetime | None:
     if stats.get("catalogue") != runner.catalogue_fingerprint():
         # The rules changed since (a threshold, a new rule): every form of the township is checked again.
         return None
+    if stats.get("forms_by_section"):
+        # The township's forms were checked by its run's forms sections — which may have begun before the
+        # township's part, and count only when every one of them was done: from the run's start, if it finished.
+        if last[3] != RunStatus.DONE:
+            return None
+        started_at = last[2]
     return _watermark(started_at)
 
 
@@ -314,6 +333,10 @@ def _part_checks(
     """Every check of the part, the merge into findings and the done mark, in the caller's transaction."""
     result = runner.PartResult()
     clock = time.perf_counter()
+    # In a full run the forms sections check the forms (each rule once over the run); township parts run the
+    # cross-record rules only.
+    forms_by_section = run.mode == RunMode.FULL
+    section_stats: dict[str, Any] = {}
     with connection.cursor() as cursor:
         runner.tune_session(cursor)
         if part.township_id:
@@ -321,24 +344,46 @@ def _part_checks(
             # reads the forms its scope needs, below.)
             runner.create_signed(cursor, townships)
         runner.create_detections(cursor)
-        if part.township_id:
+        cross = [c for c in CROSS_CHECKS if c.kind == "cross"]
+        domain_params: dict[str, Any]
+        if part.township_id and forms_by_section:
+            cursor.execute("SELECT count(*) FROM q_signed")
+            result.households = int(cursor.fetchone()[0])
+            runner.create_signed_persons(cursor, part.township_id, full=False)
+            result.timings["setup"] = time.perf_counter() - clock
+            runner.run_checks(cursor, context, cross, result)
+            domain = (
+                "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
+                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+            )
+            domain_params = {"cross_rules": runner.cross_rules("cross"), "township": part.township_id}
+        elif part.township_id:
             result.households = runner.create_household_tables(cursor, part.township_id, since)
             runner.create_signed_persons(cursor, part.township_id, full=since is None)
             result.timings["setup"] = time.perf_counter() - clock
             runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
             runner.enrich_household_detections(cursor)
             runner.drop_explained_warnings(cursor)
-            runner.run_checks(cursor, context, [c for c in CROSS_CHECKS if c.kind == "cross"], result)
+            runner.run_checks(cursor, context, cross, result)
             domain = (
                 "(f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)) OR "
                 "(f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
                 "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed)))"
             )
-            domain_params: dict[str, Any] = {
+            domain_params = {
                 "household_rules": runner.household_rules(),
                 "cross_rules": runner.cross_rules("cross"),
                 "township": part.township_id,
             }
+        elif part.section in FORM_SECTIONS:
+            checks = FORM_SECTIONS[part.section]
+            runner.create_form_views(cursor, townships, counted=part.section in COUNTED_SECTIONS)
+            result.timings["setup"] = time.perf_counter() - clock
+            runner.run_checks(cursor, context, checks, result)
+            runner.enrich_household_detections(cursor)
+            runner.drop_explained_warnings(cursor)
+            domain = "f.rule = ANY(%(section_rules)s) AND f.household_id IN (SELECT id FROM q_hh)"
+            domain_params = {"section_rules": runner.rule_codes(checks)}
         else:
             checks = DISTRICT_SECTIONS[part.section]
             result.timings["setup"] = time.perf_counter() - clock
@@ -379,8 +424,9 @@ def _part_checks(
         "detections": result.detections,
         "catalogue": runner.catalogue_fingerprint(),
     }
-    if part.section != PartSection.TOWNSHIP:
-        stats.update(section_stats)
+    stats.update(section_stats)
+    if part.township_id and forms_by_section:
+        stats["forms_by_section"] = True
     _mark_done(part=part, since=since, started_at=started_at, households=result.households, stats=stats)
 
 

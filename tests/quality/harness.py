@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from census.models import SmallArea
 from enumeration.rules.entry import validate_household
-from supervision.quality.checks import HOUSEHOLD_CHECKS, PartContext, runner
+from supervision.quality.checks import COUNTED_SECTIONS, FORM_SECTIONS, HOUSEHOLD_CHECKS, PartContext, runner
 
 Form = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
 Verdict = tuple[int, str, int | None, str]  # household index, rule, row, item
@@ -45,8 +45,12 @@ def _adapt(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, dict) else value
 
 
-def sql_verdicts(forms: list[Form], area: SmallArea) -> tuple[set[Verdict], dict[Verdict, dict[str, Any]]]:
-    """The household rules as the nightly SQL finds them; households are numbered by their index in ``forms``."""
+def sql_verdicts(
+    forms: list[Form], area: SmallArea, *, sections: bool = False
+) -> tuple[set[Verdict], dict[Verdict, dict[str, Any]]]:
+    """The household rules as the nightly SQL finds them; households are numbered by their index in ``forms``.
+    As a township part runs them (over tables built first), or with ``sections`` as a full run's forms sections
+    do (each section over views of the forms)."""
     verdicts: set[Verdict] = set()
     evidence: dict[Verdict, dict[str, Any]] = {}
     try:
@@ -112,13 +116,23 @@ def sql_verdicts(forms: list[Form], area: SmallArea) -> tuple[set[Verdict], dict
                 run_id=0, township=area.township_id, district=area.township_id[:6], full=True, since=None
             )
             runner.tune_session(cursor)
-            runner.create_signed(cursor, [area.township_id], STAGING)
-            runner.create_detections(cursor)
-            runner.create_household_tables(cursor, area.township_id, None, STAGING)
-            runner.run_checks(cursor, context, SQL_CHECKS, runner.PartResult())
-            cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
-            rows = cursor.fetchall()
-            runner.drop_part_tables(cursor)
+            rows = []
+            if sections:
+                for section, checks in FORM_SECTIONS.items():
+                    runner.create_detections(cursor)
+                    runner.create_form_views(cursor, [area.township_id], STAGING, counted=section in COUNTED_SECTIONS)
+                    runner.run_checks(cursor, context, [c for c in checks if c in SQL_CHECKS], runner.PartResult())
+                    cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
+                    rows += cursor.fetchall()
+                    runner.drop_part_tables(cursor)
+            else:
+                runner.create_signed(cursor, [area.township_id], STAGING)
+                runner.create_detections(cursor)
+                runner.create_household_tables(cursor, area.township_id, None, STAGING)
+                runner.run_checks(cursor, context, SQL_CHECKS, runner.PartResult())
+                cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
+                rows = cursor.fetchall()
+                runner.drop_part_tables(cursor)
             for household_id, code, row_no, item, values in rows:
                 verdict = (int(household_id), code, row_no, item or "")
                 verdicts.add(verdict)

@@ -17,7 +17,7 @@ from enumeration.identity import make_id_number
 from enumeration.rules.catalogue import CATALOGUE, ENTRY_RULES
 from enumeration.rules.entry import PERSON_ITEMS
 from enumeration.synthetic.planting import MUTATIONS
-from supervision.quality.checks import RULE_CHECKS
+from supervision.quality.checks import FORM_SECTIONS, HOUSEHOLD_CHECKS, RULE_CHECKS
 from supervision.quality.checks.form import PERSON_ITEM_SQL
 from supervision.quality.presentation import message_values
 from tests.enumeration.test_entry_rules import clean_family, long_form_family
@@ -26,9 +26,14 @@ from tests.quality.harness import Form, python_verdicts, sql_verdicts
 pytestmark = pytest.mark.django_db
 
 
-def _agree(forms: list[Form], area: Any) -> set[tuple[Any, ...]]:
+# The household rules run township by township over tables built first (incremental runs), or in a full run's
+# forms sections over views of every form: both must find what the entry rules find.
+MODES = pytest.mark.parametrize("sections", [False, True], ids=["township_part", "forms_sections"])
+
+
+def _agree(forms: list[Form], area: Any, *, sections: bool = False) -> set[tuple[Any, ...]]:
     expected, python_values = python_verdicts(forms)
-    found, evidence = sql_verdicts(forms, area)
+    found, evidence = sql_verdicts(forms, area, sections=sections)
     assert found == expected, {"only SQL": sorted(found - expected)[:20], "only Python": sorted(expected - found)[:20]}
     for verdict, alternatives in python_values.items():
         shown = message_values(evidence[verdict])
@@ -51,14 +56,22 @@ def test_every_household_rule_has_its_sql_twin() -> None:
     assert set(CATALOGUE) == set(RULE_CHECKS)
 
 
+def test_the_forms_sections_hold_every_household_check_once() -> None:
+    in_sections = [check.name for checks in FORM_SECTIONS.values() for check in checks]
+    assert sorted(in_sections) == sorted(check.name for check in HOUSEHOLD_CHECKS)
+
+
 def test_the_skip_logic_lists_the_same_items() -> None:
     assert [(field, item, codes) for field, item, codes, _ in PERSON_ITEM_SQL] == [
         (field, item, codes) for field, item, codes, _ in PERSON_ITEMS
     ]
 
 
-def test_they_agree_on_the_generated_district_with_planted_errors(planted_forms: list[Form], some_area: Any) -> None:
-    found = _agree(planted_forms, some_area)
+@MODES
+def test_they_agree_on_the_generated_district_with_planted_errors(
+    planted_forms: list[Form], some_area: Any, sections: bool
+) -> None:
+    found = _agree(planted_forms, some_area, sections=sections)
     assert len({code for _, code, _, _ in found}) >= 40, "the planted district exercises most rules"
 
 
@@ -147,11 +160,12 @@ def _damage(rng: random.Random, form: Form) -> Form:
     return household, persons, deaths
 
 
-def test_they_agree_on_randomly_damaged_households(planted_forms: list[Form], some_area: Any) -> None:
+@MODES
+def test_they_agree_on_randomly_damaged_households(planted_forms: list[Form], some_area: Any, sections: bool) -> None:
     rng = random.Random(2020)
     forms = [_damage(rng, form) for form in rng.sample(planted_forms, min(1500, len(planted_forms)))]
     forms += [_damage(rng, long_form_family()) for _ in range(150)] + [_damage(rng, clean_family()) for _ in range(150)]
-    found = _agree(forms, some_area)
+    found = _agree(forms, some_area, sections=sections)
     assert len({code for _, code, _, _ in found}) >= 45
 
 
@@ -200,9 +214,10 @@ def _by_hand(code: str) -> Form:
 HOUSEHOLD_RULES = sorted(rule.code for rule in ENTRY_RULES)
 
 
+@MODES
 @pytest.mark.parametrize("code", HOUSEHOLD_RULES)
 def test_each_rule_breaks_on_one_household_and_not_on_another(
-    code: str, planted_forms: list[Form], some_area: Any
+    code: str, planted_forms: list[Form], some_area: Any, sections: bool
 ) -> None:
     clean = [clean_family(), long_form_family()]
     if code in MUTATIONS:
@@ -216,6 +231,6 @@ def test_each_rule_breaks_on_one_household_and_not_on_another(
         assert broken is not None, f"no household could host {code}"
     else:
         broken = _by_hand(code)
-    found, _ = sql_verdicts([*clean, broken], some_area)
+    found, _ = sql_verdicts([*clean, broken], some_area, sections=sections)
     assert not any(c == code for index, c, _, _ in found if index <= len(clean)), "the clean households pass"
     assert any(c == code for index, c, _, _ in found if index == len(clean) + 1), f"{code} is found"

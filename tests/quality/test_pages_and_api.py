@@ -125,6 +125,6 @@ def test_the_api(cast: Cast, finding: Finding, login: Any, django_capture_on_com
     office = login(cast.district_office)
     with django_capture_on_commit_callbacks():
         created = office.post("/api/quality/runs/", {"mode": "full"}, content_type="application/json")
-    assert created.status_code == 201 and created.json()["parts_total"] == 4
+    assert created.status_code == 201 and created.json()["parts_total"] == 9  # 2 townships, 2 + 5 sections
     roster = office.get("/api/quality/roster/?level=township")
     assert roster.status_code == 200

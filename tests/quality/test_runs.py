@@ -18,7 +18,7 @@ from django.core.management import call_command
 from census.jobs import job_run
 from census.models import Job, JobStatus
 from census.services import small_area_unassign
-from supervision.quality.checks import runner
+from supervision.quality.checks import DISTRICT_SECTIONS, FORM_SECTIONS, runner
 from supervision.quality.models import CheckRun, Finding
 from supervision.quality.services import check_run_create, check_run_start
 from supervision.quality.tasks import nightly_run
@@ -49,6 +49,21 @@ def test_an_incremental_run_checks_only_households_changed_since_the_last_run(ca
     assert changed.stats["households"] == 1
     # An incremental run of a township that never ran is a full one.
     assert run(mode="incremental", township=cast.township_b).parts.get(township=cast.township_b).since is not None
+
+
+@pytest.mark.django_db
+def test_after_a_full_run_the_townships_pick_up_from_its_start_if_it_finished(cast: Cast) -> None:
+    # A full run checks the forms in its forms sections, which may begin before a township's part.
+    sign_family(cast.area_a1, cast.enumerator_a1)
+    full = run()
+    assert full.parts.get(township=cast.township_a).stats["forms_by_section"] is True
+    after = run(mode="incremental").parts.get(township=cast.township_a)
+    assert after.since == full.created_at and after.households == 0
+    # A full run that did not finish (a forms section failed): its townships' forms count as unchecked.
+    unfinished = run()
+    CheckRun.objects.filter(pk=unfinished.pk).update(status="failed")
+    again = run(mode="incremental").parts.get(township=cast.township_a)
+    assert again.since is None and again.households == 1
 
 
 @pytest.mark.django_db
@@ -114,7 +129,8 @@ def test_the_office_s_run_is_a_job_whose_progress_the_parts_move(
     assert len(callbacks) == 2  # the job, and the part tasks
     job_run(started.job.pk)  # the coordinator works the parts itself when no other worker does
     job = Job.objects.get(pk=started.job.pk)
-    assert job.status == JobStatus.DONE and job.progress == job.total == 4
+    # Two townships, the two district sections and the five forms sections of a full run.
+    assert job.status == JobStatus.DONE and job.progress == job.total == 9
     assert CheckRun.objects.get(pk=started.pk).status == "done"
     assert job.result["run_id"] == started.pk
 
@@ -250,6 +266,7 @@ def test_the_parts_go_to_the_workers_longest_first(cast: Cast, monkeypatch: pyte
     services.check_run_parts_enqueue(run=created)
     parts = {part.pk: part for part in created.parts.all()}
     order = [(parts[pk].section, parts[pk].township_id) for pk in sent]
-    # The district parts first, then the township with more households.
-    assert {section for section, _ in order[:2]} == {"duplicates", "roster"}
-    assert [township for _, township in order[2:]] == [cast.township_b.code, cast.township_a.code]
+    # The district and forms sections first, then the township with more households.
+    sections = [*DISTRICT_SECTIONS, *FORM_SECTIONS]
+    assert sorted(section for section, _ in order[: len(sections)]) == sorted(sections)
+    assert [township for _, township in order[len(sections) :]] == [cast.township_b.code, cast.township_a.code]

@@ -40,14 +40,27 @@ CROSS_CHECKS: list[Check] = [
 CHECKS: list[Check] = [*HOUSEHOLD_CHECKS, *CROSS_CHECKS]
 # The district-wide checks, in the two sections a run does side by side (``CheckRunPart.section``).
 DISTRICT_SECTIONS: dict[str, list[Check]] = {"duplicates": duplicates.CHECKS, "roster": roster.CHECKS}
+# A full run checks the forms in sections over the whole run instead of township by township: each household
+# check is then one statement over every form (``runner.create_form_views``), as a hand-written query would be.
+FORM_SECTIONS: dict[str, list[Check]] = {
+    "ledger": process.HOUSEHOLD_CHECKS,
+    "items": form.CHECKS,
+    "persons": [*relationships.CHECKS, *persons.CHECKS],
+    "structure": structure.CHECKS,
+    "identity": identity.CHECKS,
+}
+# The relationship rules read q_family — the one-head families with their head — eight times: built once.
+COUNTED_SECTIONS = {"persons"}
 BY_NAME: dict[str, Check] = {check.name: check for check in CHECKS}
 RULE_CHECKS: dict[str, Check] = {code: check for check in CHECKS for code in check.codes}
 
 __all__ = [
     "BY_NAME",
     "CHECKS",
+    "COUNTED_SECTIONS",
     "CROSS_CHECKS",
     "DISTRICT_SECTIONS",
+    "FORM_SECTIONS",
     "HOUSEHOLD_CHECKS",
     "RULE_CHECKS",
     "Check",

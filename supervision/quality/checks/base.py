@@ -126,6 +126,15 @@ def id_normalised(column: str) -> str:
     return f"upper(replace(replace({column}, ' ', ''), '-', ''))"
 
 
+def id_for_reading(column: str) -> str:
+    """The number as the identity rules read it: ``id_normalised`` when it holds a space, a hyphen or a lower-case
+    x, else as it is. The two differ then only in other lower-case letters, which a well-formed number never has,
+    so every verdict and every value read from a well-formed number is the same — at less than half the cost of
+    normalising each of a district's million numbers."""
+    test = " OR ".join(f"strpos({column}, '{c}') > 0" for c in (" ", "-", "x"))
+    return f"(CASE WHEN {test} THEN {id_normalised(column)} ELSE {column} END)"
+
+
 def id_well_formed(number: str) -> str:
     return f"({number} ~ '^[0-9]{{17}}[0-9X]$')"
 
@@ -184,7 +193,8 @@ def ensure_address_codes(cursor: Any) -> None:
 
 
 def address_known(expression: str) -> str:
-    return f"EXISTS (SELECT 1 FROM {ADDRESS_CODES_TABLE} c WHERE c.code = {expression})"
+    # IN over the whole table, not EXISTS per row: PostgreSQL hashes the codes once.
+    return f"coalesce({expression} IN (SELECT c.code FROM {ADDRESS_CODES_TABLE} c), false)"
 
 
 # Python's str.strip() in SQL, for the notes on warnings (ASCII white space and the ideographic space).

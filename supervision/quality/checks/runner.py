@@ -29,10 +29,7 @@ from supervision.quality.checks.base import (
     STRIP_CHARACTERS,
     age_sql,
     ensure_address_codes,
-    id_birth_ym,
-    id_date_valid,
-    id_normalised,
-    id_well_formed,
+    id_for_reading,
 )
 
 DET_COLUMNS = (
@@ -47,13 +44,6 @@ _HOUSEHOLD_FORM_COLUMNS = ", ".join(
 )
 
 TEMP_BUFFERS = "128MB"
-# What the number says, read once per person (as ``identity.read_id_number`` does): the normalised number, whether
-# it is well formed, and for a well-formed one whether digits 7–14 are a real date and its year and month.
-ID_FACTS = (
-    f"{id_well_formed('p.id_n')} AS id_ok, "
-    f"CASE WHEN {id_well_formed('p.id_n')} THEN {id_date_valid('p.id_n')} END AS id_date_ok, "
-    f"CASE WHEN {id_well_formed('p.id_n')} THEN {id_birth_ym('p.id_n')} END AS id_ym"
-)
 WARNING_CODES = [rule.code for rule in RULES if rule.severity is Severity.WARNING]
 
 
@@ -181,6 +171,40 @@ def create_signed_persons(cursor: CursorWrapper, township: str, full: bool, tabl
     _execute(cursor, "ANALYZE q_sp (household_id)")
 
 
+_AGE = age_sql("p.d5_birth_year", "p.d5_birth_month")
+
+
+def _counts_sql(persons: str) -> str:
+    """Per regular household of q_hh: its persons, heads, persons here, infants by sex and its one head (what the
+    structure and relationship rules share); ``persons`` is where the person rows (with ``age``) come from."""
+    return f"""
+        SELECT h.id AS household_id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family,
+               h.is_foreign, count(p.id) AS persons,
+               count(p.id) FILTER (WHERE p.d2_relationship = 0) AS heads,
+               count(p.id) FILTER (WHERE p.d7_residence = 1) AS here,
+               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 1) AS infants_male,
+               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 2) AS infants_female,
+               min(p.row_no) FILTER (WHERE p.d2_relationship = 0) AS head_row,
+               min(p.age) FILTER (WHERE p.d2_relationship = 0) AS head_age,
+               min(p.d4_sex) FILTER (WHERE p.d2_relationship = 0) AS head_sex,
+               coalesce(bool_or(p.d2_relationship = 1), false) AS has_spouse,
+               coalesce(bool_or(p.d2_relationship = 2), false) AS has_child,
+               min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law
+        FROM q_hh h LEFT JOIN {persons} p ON p.household_id = h.id
+        WHERE h.regular
+        GROUP BY h.id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family, h.is_foreign
+        """
+
+
+# The persons the relationship rules read: family households with exactly one head, narrow rows.
+FAMILY_SQL = """
+    SELECT p.household_id, p.row_no, p.d2_relationship, p.d4_sex, p.age, c.head_row, c.head_age, c.head_sex,
+           c.has_spouse, c.has_child, c.first_child_in_law
+    FROM q_p p JOIN q_counts c ON c.household_id = p.household_id
+    WHERE p.regular AND p.family AND c.family AND c.heads = 1
+"""
+
+
 def create_household_tables(
     cursor: CursorWrapper, township: str, since: datetime | None, tables: Tables = TABLES
 ) -> int:
@@ -208,8 +232,8 @@ def create_household_tables(
         f"""
         CREATE TEMP TABLE q_p ON COMMIT DROP AS
         SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
-               {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age, {ID_FACTS}
-        FROM (SELECT p.*, {id_normalised("p.d3_id_number")} AS id_n FROM {tables.person} p
+               {_AGE} AS age
+        FROM (SELECT p.*, {id_for_reading("p.d3_id_number")} AS id_n FROM {tables.person} p
               WHERE p.township_id = %(township)s {changed_persons} OFFSET 0) p
         JOIN q_hh h ON h.id = p.household_id
         """,
@@ -218,47 +242,15 @@ def create_household_tables(
     _execute(cursor, "CREATE INDEX ON q_p (household_id)")
     _execute(cursor, "ANALYZE q_p (household_id)")
     # What the structure and relationship rules share: per household, its counts and its one head.
-    _execute(
-        cursor,
-        """
-        CREATE TEMP TABLE q_counts ON COMMIT DROP AS
-        SELECT h.id AS household_id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family,
-               h.is_foreign, count(p.id) AS persons,
-               count(p.id) FILTER (WHERE p.d2_relationship = 0) AS heads,
-               count(p.id) FILTER (WHERE p.d7_residence = 1) AS here,
-               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 1) AS infants_male,
-               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 2) AS infants_female,
-               min(p.row_no) FILTER (WHERE p.d2_relationship = 0) AS head_row,
-               min(p.age) FILTER (WHERE p.d2_relationship = 0) AS head_age,
-               min(p.d4_sex) FILTER (WHERE p.d2_relationship = 0) AS head_sex,
-               coalesce(bool_or(p.d2_relationship = 1), false) AS has_spouse,
-               coalesce(bool_or(p.d2_relationship = 2), false) AS has_child,
-               min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law,
-               min(p.row_no) AS first_row,
-               (array_agg(p.d2_relationship ORDER BY p.row_no))[1] AS first_relationship
-        FROM q_hh h LEFT JOIN q_p p ON p.household_id = h.id
-        WHERE h.regular
-        GROUP BY h.id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family, h.is_foreign
-        """,
-    )
+    _execute(cursor, f"CREATE TEMP TABLE q_counts ON COMMIT DROP AS {_counts_sql('q_p')}")
     _execute(cursor, "CREATE UNIQUE INDEX ON q_counts (household_id)")
     _execute(cursor, "ANALYZE q_counts (household_id)")
-    # The persons the relationship rules read: family households with exactly one head, narrow rows.
-    _execute(
-        cursor,
-        """
-        CREATE TEMP TABLE q_family ON COMMIT DROP AS
-        SELECT p.household_id, p.row_no, p.d2_relationship, p.d4_sex, p.age, c.head_row, c.head_age, c.head_sex,
-               c.has_spouse, c.has_child, c.first_child_in_law
-        FROM q_p p JOIN q_counts c ON c.household_id = p.household_id
-        WHERE p.regular AND p.family AND c.family AND c.heads = 1
-        """,
-    )
+    _execute(cursor, f"CREATE TEMP TABLE q_family ON COMMIT DROP AS {FAMILY_SQL}")
     _execute(
         cursor,
         f"""
         CREATE TEMP TABLE q_d ON COMMIT DROP AS
-        SELECT d.* FROM {tables.death} d JOIN q_hh h ON h.id = d.household_id
+        SELECT d.*, h.regular, h.is_foreign FROM {tables.death} d JOIN q_hh h ON h.id = d.household_id
         WHERE d.township_id = %(township)s
         """,
         {"township": township},
@@ -267,6 +259,70 @@ def create_household_tables(
     _execute(cursor, "ANALYZE q_d (household_id)")
     _execute(cursor, "SELECT count(*) FROM q_hh")
     return int(cursor.fetchone()[0])
+
+
+def create_form_views(
+    cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES, *, counted: bool = False
+) -> None:
+    """``q_hh``, ``q_p``, ``q_d``, ``q_counts`` and ``q_family`` as views over every signed household of the
+    townships: what a forms section reads. Each check then is one statement over the forms themselves, as a
+    hand-written query would be — PostgreSQL reads only the columns and joins the check uses (the area and the
+    signature are left joins on unique keys, dropped when unused) — instead of a statement per township over
+    tables built first. ``counted``: q_counts and q_family are built once as tables (for a section whose checks
+    read them over and over)."""
+    # Views take no parameters: the township codes are written in as a literal (quoted by the driver). When no
+    # other township has a household (one district, the whole of it), the test is left out: it would cost more
+    # than a household rule's own.
+    _execute(
+        cursor,
+        f"SELECT EXISTS (SELECT 1 FROM census_township t WHERE NOT t.code = ANY(%s) "
+        f"AND EXISTS (SELECT 1 FROM {tables.household} h WHERE h.township_id = t.code))",
+        [list(townships)],
+    )
+    others = bool(cursor.fetchone()[0])
+    codes = cursor.mogrify("%s::text[]", [list(townships)]).decode()
+    in_townships = f"h.township_id = ANY({codes}) AND" if others else ""
+    _execute(
+        cursor,
+        f"""
+        CREATE TEMP VIEW q_hh AS
+        SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
+               h.current_signature_id AS signature_id, s.signer_id,
+               coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code,
+               s.content_hash AS signed_hash, s.household_id AS signature_household_id,
+               h.household_no <> 999 AS regular, h.form_kind = 'foreign' AS is_foreign,
+               coalesce(h.h1_kind = 1, false) AS family, h.in_long_form_sample AS long_form,
+               {_HOUSEHOLD_FORM_COLUMNS}
+        FROM {tables.household} h
+        LEFT JOIN census_smallarea sa ON sa.id = h.small_area_id
+        LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
+        WHERE {in_townships} h.state IN {SIGNED_SQL}
+        """,
+    )
+    _execute(
+        cursor,
+        f"""
+        CREATE TEMP VIEW q_p AS
+        SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
+               {_AGE} AS age, {id_for_reading("p.d3_id_number")} AS id_n
+        FROM {tables.person} p JOIN q_hh h ON h.id = p.household_id
+        """,
+    )
+    _execute(
+        cursor,
+        f"CREATE TEMP VIEW q_d AS SELECT d.*, h.regular, h.is_foreign FROM {tables.death} d "
+        "JOIN q_hh h ON h.id = d.household_id",
+    )
+    persons = f"(SELECT p.*, {_AGE} AS age FROM {tables.person} p)"
+    if counted:
+        _execute(cursor, f"CREATE TEMP TABLE q_counts ON COMMIT DROP AS {_counts_sql(persons)}")
+        _execute(cursor, "CREATE UNIQUE INDEX ON q_counts (household_id)")
+        _execute(cursor, "ANALYZE q_counts (household_id)")
+        _execute(cursor, f"CREATE TEMP TABLE q_family ON COMMIT DROP AS {FAMILY_SQL}")
+        _execute(cursor, "ANALYZE q_family")
+    else:
+        _execute(cursor, f"CREATE TEMP VIEW q_counts AS {_counts_sql(persons)}")
+        _execute(cursor, f"CREATE TEMP VIEW q_family AS {FAMILY_SQL}")
 
 
 def create_detections(cursor: CursorWrapper) -> None:
@@ -482,8 +538,18 @@ PART_TABLES = (
 
 
 def drop_part_tables(cursor: CursorWrapper) -> None:
-    """Commit drops them anyway; dropping them here lets several parts share one transaction (tests, shells)."""
-    _execute(cursor, f"DROP TABLE IF EXISTS {', '.join(PART_TABLES)}")
+    """Commit drops the tables anyway (not the views of a forms section); dropping them here lets several parts
+    share one transaction or one session (workers, tests, shells)."""
+    _execute(
+        cursor,
+        "SELECT relname, relkind FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname = ANY(%s)",
+        [list(PART_TABLES)],
+    )
+    present = dict(cursor.fetchall())
+    views = [name for name, kind in present.items() if kind == "v"]
+    if views:
+        _execute(cursor, f"DROP VIEW IF EXISTS {', '.join(views)} CASCADE")
+    _execute(cursor, f"DROP TABLE IF EXISTS {', '.join(name for name in PART_TABLES if name not in views)}")
 
 
 def catalogue_fingerprint() -> str:

@@ -16,20 +16,29 @@ CENSUS_COUNTS = "SELECT * FROM q_counts WHERE NOT is_foreign"
 # The death rows ``_deaths`` reads: it stops at the first row with a blank S2–S5 item (after reporting it), so
 # rows after that one are never looked at. ``blank_item`` is the item of the first blank field of a row.
 DEATH_ROWS = """
-SELECT d.*, first_blank.row_no AS first_blank_row,
-       CASE WHEN d.name = '' THEN 'S2' WHEN d.sex IS NULL THEN 'S3'
-            WHEN d.birth_year IS NULL OR d.birth_month IS NULL THEN 'S4'
-            WHEN d.death_year IS NULL OR d.death_month IS NULL THEN 'S5' END AS blank_item
-FROM q_d d JOIN q_hh h ON h.id = d.household_id
-LEFT JOIN LATERAL (
-    SELECT min(b.row_no) AS row_no FROM q_d b WHERE b.household_id = d.household_id
-      AND (b.name = '' OR b.sex IS NULL OR b.birth_year IS NULL OR b.birth_month IS NULL
-           OR b.death_year IS NULL OR b.death_month IS NULL)
-) first_blank ON true
-WHERE (NOT h.is_foreign OR NOT h.regular) AND (first_blank.row_no IS NULL OR d.row_no <= first_blank.row_no)
+SELECT d.* FROM (
+    SELECT d.*,
+           min(d.row_no) FILTER (WHERE d.name = '' OR d.sex IS NULL OR d.birth_year IS NULL OR d.birth_month IS NULL
+                                 OR d.death_year IS NULL OR d.death_month IS NULL)
+               OVER (PARTITION BY d.household_id) AS first_blank_row,
+           CASE WHEN d.name = '' THEN 'S2' WHEN d.sex IS NULL THEN 'S3'
+                WHEN d.birth_year IS NULL OR d.birth_month IS NULL THEN 'S4'
+                WHEN d.death_year IS NULL OR d.death_month IS NULL THEN 'S5' END AS blank_item
+    FROM q_d d WHERE NOT d.is_foreign OR NOT d.regular
+) d WHERE d.first_blank_row IS NULL OR d.row_no <= d.first_blank_row
 """
-# Complete death rows that ``_deaths`` reads past DEATH_BEFORE_BIRTH: the window and S7/S8 checks.
-DEATH_ROWS_COMPLETE = f"SELECT * FROM ({DEATH_ROWS}) d WHERE d.blank_item IS NULL"
+# Complete death rows that ``_deaths`` reads (no blank row before them): what DEATH_BEFORE_BIRTH looks at. Written
+# without the window of DEATH_ROWS so that a check's own test on the row comes first and only the rows it keeps
+# are looked up (a few, of thousands).
+DEATH_COMPLETE = (
+    "{d}.name <> '' AND {d}.sex IS NOT NULL AND {d}.birth_year IS NOT NULL AND {d}.birth_month IS NOT NULL "
+    "AND {d}.death_year IS NOT NULL AND {d}.death_month IS NOT NULL"
+)
+DEATH_ROWS_COMPLETE = (
+    f"SELECT d.* FROM q_d d WHERE (NOT d.is_foreign OR NOT d.regular) AND {DEATH_COMPLETE.format(d='d')} "
+    "AND NOT EXISTS (SELECT 1 FROM q_d b WHERE b.household_id = d.household_id AND b.row_no < d.row_no "
+    f"AND NOT ({DEATH_COMPLETE.format(d='b')}))"
+)
 
 ALL_DEAD_FILLED = (
     "h1_kind",
@@ -57,8 +66,10 @@ def _check(code: str, sql: str, doc: str) -> Check:
 CHECKS = [
     _check(
         "HEAD_NOT_FIRST",
-        "SELECT 'HEAD_NOT_FIRST', household_id, first_row, 'D2', '{}'::jsonb FROM q_counts "
-        "WHERE family AND persons > 0 AND first_relationship IS DISTINCT FROM 0",
+        # Each household's lowest row (the rows in order of household and row: one pass, no grouping).
+        "SELECT 'HEAD_NOT_FIRST', household_id, row_no, 'D2', '{}'::jsonb FROM (SELECT DISTINCT ON "
+        "(p.household_id) p.household_id, p.row_no, p.d2_relationship FROM q_p p WHERE p.regular AND p.family "
+        "ORDER BY p.household_id, p.row_no) f WHERE d2_relationship IS DISTINCT FROM 0",
         "A family household's first row is its head.",
     ),
     _check(
@@ -118,7 +129,7 @@ CHECKS = [
     ),
     _check(
         "ALL_DEAD_HOUSEHOLD",
-        "SELECT 'ALL_DEAD_HOUSEHOLD', h.id, NULL::int, 'H4', '{}'::jsonb FROM q_hh h WHERE NOT h.regular AND ("
+        "SELECT 'ALL_DEAD_HOUSEHOLD', h.id, NULL::int, 'H4', '{}'::jsonb FROM q_hh h WHERE h.household_no = 999 AND ("
         "EXISTS (SELECT 1 FROM q_p p WHERE p.household_id = h.id) OR "
         + " OR ".join(f"coalesce(h.{name}, 0) <> 0" for name in ALL_DEAD_FILLED)
         + " OR coalesce(h.h4_deaths_male, 0) + coalesce(h.h4_deaths_female, 0) < 1)",
@@ -143,8 +154,9 @@ CHECKS = [
         "FLOOR_AREA_PER_PERSON_HIGH",
         "SELECT 'FLOOR_AREA_PER_PERSON_HIGH', h.id, NULL::int, 'H6', "
         + evidence(per_person="round(h.h6_floor_area::numeric / greatest(1, coalesce(h.h2_present, 0)), 1)")
-        + f" FROM ({HOUSING_COMPLETE}) h WHERE h.h6_floor_area::numeric / greatest(1, coalesce(h.h2_present, 0)) "
-        f"> {threshold('floor_area_per_person_max')}",
+        # (The area over the persons above the limit, without a division per household.)
+        + f" FROM ({HOUSING_COMPLETE}) h WHERE h.h6_floor_area "
+        f"> {threshold('floor_area_per_person_max')} * greatest(1, coalesce(h.h2_present, 0))",
         "Floor area per person at most 200 m².",
     ),
     _check(
