@@ -53,6 +53,7 @@ from supervision.quality.checks import (
     DISTRICT_SECTIONS,
     FORM_SECTIONS,
     HOUSEHOLD_CHECKS,
+    SIGNED_SECTIONS,
     PartContext,
     runner,
 )
@@ -377,7 +378,12 @@ def _part_checks(
             }
         elif part.section in FORM_SECTIONS:
             checks = FORM_SECTIONS[part.section]
-            runner.create_form_views(cursor, townships, counted=part.section in COUNTED_SECTIONS)
+            runner.create_form_views(
+                cursor,
+                townships,
+                counted=part.section in COUNTED_SECTIONS,
+                signed=part.section in SIGNED_SECTIONS,
+            )
             result.timings["setup"] = time.perf_counter() - clock
             runner.run_checks(cursor, context, checks, result)
             runner.enrich_household_detections(cursor)

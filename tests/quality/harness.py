@@ -16,7 +16,13 @@ from django.db import connection, transaction
 
 from census.models import SmallArea
 from enumeration.rules.entry import validate_household
-from supervision.quality.checks import COUNTED_SECTIONS, FORM_SECTIONS, HOUSEHOLD_CHECKS, PartContext, runner
+from supervision.quality.checks import (
+    COUNTED_SECTIONS,
+    FORM_SECTIONS,
+    HOUSEHOLD_CHECKS,
+    PartContext,
+    runner,
+)
 
 Form = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
 Verdict = tuple[int, str, int | None, str]  # household index, rule, row, item

@@ -12,6 +12,7 @@ import random
 from typing import Any
 
 import pytest
+from stdnum.cn import ric
 
 from enumeration.identity import make_id_number
 from enumeration.rules.catalogue import CATALOGUE, ENTRY_RULES
@@ -110,6 +111,24 @@ TEXT = {
 }
 
 
+def _with_check(first17: str) -> str:
+    return first17 + ric.calc_check_digit(first17)
+
+
+def _written(number: str, rng: random.Random) -> str:
+    """The number as people write it (D3 holds 18 characters): a small x, or a space or a hyphen in it — which
+    normalising takes out, leaving 17 characters."""
+    return rng.choice([number.lower(), f"{number[:6]} {number[6:17]}", f"{number[:6]}-{number[6:17]}"])
+
+
+# A number whose check character is X (written small, it is the same number).
+ENDS_IN_X = next(
+    number
+    for sequence in range(1, 999)
+    if (number := make_id_number("511521", datetime.date(1975, 8, 9), sequence)).endswith("X")
+)
+
+
 def _damage_value(rng: random.Random, field: str, current: Any) -> Any:
     if field == "d3_id_number":
         return rng.choice(
@@ -119,6 +138,17 @@ def _damage_value(rng: random.Random, field: str, current: Any) -> Any:
                 make_id_number("519999", datetime.date(1990, 2, 3), 5),
                 make_id_number("511521", datetime.date(2021, 2, 3), 6),
                 (current or "")[:17] + "0",
+                # The identity rules read a written number only when a cheap test on it raises a suspicion:
+                # numbers written other than normalised, and the dates at the edges of that test.
+                _written(current or ENDS_IN_X, rng),
+                _written((current or ENDS_IN_X)[:17] + "0", rng),
+                ENDS_IN_X.lower(),
+                _with_check("51152119900229123"),  # no 29 February in 1990
+                _with_check("51152120000229123"),  # a leap year's
+                _with_check("51152100000101123"),  # year 0
+                _with_check("51152120201031123"),  # the day before the reference month
+                _with_check("51152120201101123"),  # its first day
+                _with_check("51152119800431123"),  # no 31 April
             ]
         )
     if field in ("d5_birth_year", "birth_year", "death_year"):

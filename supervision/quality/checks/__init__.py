@@ -51,6 +51,8 @@ FORM_SECTIONS: dict[str, list[Check]] = {
 }
 # The relationship rules read q_family — the one-head families with their head — eight times: built once.
 COUNTED_SECTIONS = {"persons"}
+# The process rules read the current signature and the area code of every form.
+SIGNED_SECTIONS = {"ledger"}
 BY_NAME: dict[str, Check] = {check.name: check for check in CHECKS}
 RULE_CHECKS: dict[str, Check] = {code: check for check in CHECKS for code in check.codes}
 
@@ -63,6 +65,7 @@ __all__ = [
     "FORM_SECTIONS",
     "HOUSEHOLD_CHECKS",
     "RULE_CHECKS",
+    "SIGNED_SECTIONS",
     "Check",
     "PartContext",
 ]

@@ -25,8 +25,6 @@ WITH_NUMBER = (
     "p.id_n AS n FROM q_p p "
     "WHERE p.regular AND p.d3_id_number <> ''"
 )
-# The check character reads the number seventeen times: OFFSET 0 has it worked out once per person instead.
-WITH_NUMBER_ONCE = f"{WITH_NUMBER} OFFSET 0"
 # What the number says, read as ``identity.read_id_number`` does: whether it is well formed, and for a
 # well-formed number whether digits 7–14 are a real date, and its year and month.
 ID_OK = id_well_formed("p.n")
@@ -35,28 +33,35 @@ ID_YM = id_birth_ym("p.n")
 
 
 def well_formed_and(suspect: str, verdict: str = "") -> str:
-    """A well-formed number that breaks the rule. ``suspect`` is a cheap test, true at least whenever the rule
-    is broken and safe on any text (no casts); only the suspects' numbers are read further — whether they are well
-    formed, then ``verdict`` — in that order (CASE keeps PostgreSQL from reordering: over a district, reading the
-    number's form for every person would cost more than the rule)."""
+    """A well-formed number that breaks the rule — worked out only for the suspects. ``suspect`` is a cheap test
+    on the number as written (``raw``, not normalised), safe on any text (no casts) and true at least whenever the
+    rule is broken: a well-formed normalised number of 18 characters comes from a written one of 18 bytes with the
+    same digits (D3 holds 18 characters; anything else is a suspect anyway). Only the suspects are normalised and
+    read further — whether they are well formed, then ``verdict`` — in that order (CASE keeps PostgreSQL from
+    reordering: over a district, normalising and reading every number would cost more than the rule)."""
     then = f"CASE WHEN {ID_OK} THEN {verdict} ELSE false END" if verdict else ID_OK
-    return f"CASE WHEN {suspect} THEN {then} ELSE false END"
+    return f"CASE WHEN octet_length(p.raw) <> 18 OR {suspect} THEN {then} ELSE false END"
 
 
-# Digits 7–14 of a well-formed number that may not be a real date before 2020-11 — read off the number as
-# written (only spaces and hyphens move digits: such numbers are all suspects) with as few reads as can be: a year
-# and month outside 0001-01…2020-10, or a month and day not among the 365 of a year (29 February is looked at
-# properly).
+# Digits 7–14 that may not be a real date before 2020-11, with as few reads as can be: a year and month outside
+# 0001-01…2020-10, or a month and day not among the 365 of a year (29 February is looked at properly).
 _DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 _MONTH_DAYS = ",".join(f"{m:02d}{d:02d}" for m, days in enumerate(_DAYS, start=1) for d in range(1, days + 1))
 DATE_SUSPECT = (
-    "(strpos(p.raw, ' ') > 0 OR strpos(p.raw, '-') > 0 "
-    f"OR substr(p.raw, 7, 6) COLLATE \"C\" NOT BETWEEN '000101' AND '{REFERENCE_YM - 1}' "
-    f"OR substr(p.raw, 11, 4) <> ALL('{{{_MONTH_DAYS}}}'::text[]))"
+    f"substr(p.raw, 7, 6) COLLATE \"C\" NOT BETWEEN '000101' AND '{REFERENCE_YM - 1}' "
+    f"OR substr(p.raw, 11, 4) <> ALL('{{{_MONTH_DAYS}}}'::text[])"
 )
+# (A small x written as the check character is a suspect too: it never equals the computed one.)
+CHECKSUM_SUSPECT = f"substr(p.raw, 18, 1) <> {id_check_character('p.raw')}"
 CHECKSUM_WRONG = f"substr(p.n, 18, 1) <> {id_check_character('p.n')}"
-SEX_WRONG = f"p.d4_sex IS NOT NULL AND {id_sex('p.n')} <> p.d4_sex"
+SEX_SUSPECT = f"p.d4_sex IS NOT NULL AND {id_sex('p.raw')} <> p.d4_sex"
+SEX_WRONG = f"{id_sex('p.n')} <> p.d4_sex"
+ADDRESS_SUSPECT = f"NOT {address_known('substr(p.raw, 1, 6)')}"
 ADDRESS_UNKNOWN = f"NOT {address_known('substr(p.n, 1, 6)')}"
+# Equal numbers are equal texts: digits 7–12 that read as D5 make no suspect.
+BIRTH_SUSPECT = "substr(p.raw, 7, 6) <> (p.d5_birth_year * 100 + p.d5_birth_month)::text"
+# A number well formed as written is so normalised (it has no space, hyphen or small x).
+FORMAT_WRONG = f"CASE WHEN {id_well_formed('p.raw')} THEN false ELSE NOT {ID_OK} END"
 
 
 def _check(code: str, sql: str, doc: str) -> Check:
@@ -66,13 +71,14 @@ def _check(code: str, sql: str, doc: str) -> Check:
 CHECKS = [
     _check(
         "ID_FORMAT",
-        f"SELECT 'ID_FORMAT', p.household_id, p.row_no, 'D3', '{{}}'::jsonb FROM ({WITH_NUMBER}) p WHERE NOT {ID_OK}",
+        f"SELECT 'ID_FORMAT', p.household_id, p.row_no, 'D3', '{{}}'::jsonb FROM ({WITH_NUMBER}) p "
+        f"WHERE {FORMAT_WRONG}",
         "17 digits and a digit or X.",
     ),
     _check(
         "ID_CHECKSUM",
-        f"SELECT 'ID_CHECKSUM', p.household_id, p.row_no, 'D3', '{{}}'::jsonb FROM ({WITH_NUMBER_ONCE}) p "
-        f"WHERE {well_formed_and(CHECKSUM_WRONG)}",
+        f"SELECT 'ID_CHECKSUM', p.household_id, p.row_no, 'D3', '{{}}'::jsonb FROM ({WITH_NUMBER}) p "
+        f"WHERE {well_formed_and(CHECKSUM_SUSPECT, CHECKSUM_WRONG)}",
         "ISO 7064 MOD 11-2 over the first 17 digits.",
     ),
     _check(
@@ -90,8 +96,7 @@ CHECKS = [
         )
         + f" FROM ({WITH_NUMBER}) p WHERE p.d5_birth_year IS NOT NULL AND p.d5_birth_month IS NOT NULL AND "
         + well_formed_and(
-            # Equal numbers are equal texts: a number whose digits 7–12 read as D5 is no suspect.
-            "substr(p.n, 7, 6) <> (p.d5_birth_year * 100 + p.d5_birth_month)::text",
+            BIRTH_SUSPECT,
             f"{ID_DATE_OK} AND {ID_YM} < {REFERENCE_YM} AND {ID_YM} <> p.d5_birth_year * 100 + p.d5_birth_month",
         ),
         "The number's year and month of birth equal D5.",
@@ -99,14 +104,14 @@ CHECKS = [
     _check(
         "ID_SEX_MISMATCH",
         f"SELECT 'ID_SEX_MISMATCH', p.household_id, p.row_no, 'D4', '{{}}'::jsonb FROM ({WITH_NUMBER}) p "
-        f"WHERE {well_formed_and(SEX_WRONG)}",
+        f"WHERE {well_formed_and(SEX_SUSPECT, SEX_WRONG)}",
         "Odd 17th digit for men, even for women.",
     ),
     _check(
         "ID_ADDRESS_UNKNOWN",
         "SELECT 'ID_ADDRESS_UNKNOWN', p.household_id, p.row_no, 'D3', "
         + evidence(code="substr(p.n, 1, 6)")
-        + f" FROM ({WITH_NUMBER}) p WHERE {well_formed_and(ADDRESS_UNKNOWN)}",
+        + f" FROM ({WITH_NUMBER}) p WHERE {well_formed_and(ADDRESS_SUSPECT, ADDRESS_UNKNOWN)}",
         "The address code appears somewhere in the GB/T 2260 history.",
     ),
     _check(

@@ -25,6 +25,7 @@ from enumeration import ledger
 from enumeration.rules.catalogue import RULES, Severity
 from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
 from supervision.quality.checks.base import (
+    ADDRESS_CODES_TABLE,
     SIGNED_SQL,
     STRIP_CHARACTERS,
     age_sql,
@@ -86,7 +87,6 @@ def tune_session(cursor: CursorWrapper) -> None:
     _execute(cursor, "SET LOCAL jit = off")
     # The run is already parallel (a part per township): no parallel workers inside a part.
     _execute(cursor, "SET LOCAL max_parallel_workers_per_gather = 0")
-    ensure_address_codes(cursor)
 
 
 def create_signed(
@@ -262,14 +262,19 @@ def create_household_tables(
 
 
 def create_form_views(
-    cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES, *, counted: bool = False
+    cursor: CursorWrapper,
+    townships: Sequence[str],
+    tables: Tables = TABLES,
+    *,
+    counted: bool = False,
+    signed: bool = False,
 ) -> None:
     """``q_hh``, ``q_p``, ``q_d``, ``q_counts`` and ``q_family`` as views over every signed household of the
     townships: what a forms section reads. Each check then is one statement over the forms themselves, as a
-    hand-written query would be — PostgreSQL reads only the columns and joins the check uses (the area and the
-    signature are left joins on unique keys, dropped when unused) — instead of a statement per township over
-    tables built first. ``counted``: q_counts and q_family are built once as tables (for a section whose checks
-    read them over and over)."""
+    hand-written query would be, instead of a statement per township over tables built first. ``counted``:
+    q_counts and q_family are built once as tables (for a section whose checks read them over and over);
+    ``signed``: q_hh carries the signature and the area code (the process rules read them; joining them into
+    every other check's plan would cost more planning than a small check takes to run)."""
     # Views take no parameters: the township codes are written in as a literal (quoted by the driver). When no
     # other township has a household (one district, the whole of it), the test is left out: it would cost more
     # than a household rule's own.
@@ -282,20 +287,23 @@ def create_form_views(
     others = bool(cursor.fetchone()[0])
     codes = cursor.mogrify("%s::text[]", [list(townships)]).decode()
     in_townships = f"h.township_id = ANY({codes}) AND" if others else ""
+    signature = (
+        """, s.signer_id, coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code,
+               s.content_hash AS signed_hash, s.household_id AS signature_household_id
+        FROM {household} h JOIN census_smallarea sa ON sa.id = h.small_area_id
+        LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id"""
+        if signed
+        else "FROM {household} h"
+    ).format(household=tables.household)
     _execute(
         cursor,
         f"""
         CREATE TEMP VIEW q_hh AS
         SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
-               h.current_signature_id AS signature_id, s.signer_id,
-               coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code,
-               s.content_hash AS signed_hash, s.household_id AS signature_household_id,
+               h.current_signature_id AS signature_id,
                h.household_no <> 999 AS regular, h.form_kind = 'foreign' AS is_foreign,
                coalesce(h.h1_kind = 1, false) AS family, h.in_long_form_sample AS long_form,
-               {_HOUSEHOLD_FORM_COLUMNS}
-        FROM {tables.household} h
-        LEFT JOIN census_smallarea sa ON sa.id = h.small_area_id
-        LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
+               {_HOUSEHOLD_FORM_COLUMNS} {signature}
         WHERE {in_townships} h.state IN {SIGNED_SQL}
         """,
     )
@@ -352,13 +360,16 @@ def enrich_household_detections(cursor: CursorWrapper) -> None:
         cursor,
         """
         UPDATE q_det d SET
-            record_key = h.area_code || lpad(h.household_no::text, 3, '0') ||
+            record_key = sa.code || lpad(h.household_no::text, 3, '0') ||
                 CASE WHEN d.row_no IS NOT NULL AND left(d.code, 5) <> 'DEATH' THEN '#' || d.row_no ELSE '' END,
             small_area_id = h.small_area_id, village_id = h.village_id, township_id = h.township_id,
             -- 谁签字谁负责: the signer; for a form signed by someone else, its registrar (who must sign it).
-            responsible_id = CASE WHEN d.code = 'SIGNED_BY_OTHER' THEN h.registrar_id ELSE h.responsible_id END,
+            responsible_id = CASE WHEN d.code = 'SIGNED_BY_OTHER' THEN h.registrar_id
+                                  ELSE coalesce(s.signer_id, h.registrar_id) END,
             signature_id = h.signature_id
-        FROM q_hh h WHERE h.id = d.household_id AND d.record_key IS NULL
+        FROM q_hh h JOIN census_smallarea sa ON sa.id = h.small_area_id
+        LEFT JOIN enumeration_signature s ON s.id = h.signature_id
+        WHERE h.id = d.household_id AND d.record_key IS NULL
         """,
     )
 
@@ -366,6 +377,9 @@ def enrich_household_detections(cursor: CursorWrapper) -> None:
 def run_checks(cursor: CursorWrapper, context: PartContext, checks: Iterable[Check], result: PartResult) -> None:
     for check in checks:
         started = time.perf_counter()
+        if ADDRESS_CODES_TABLE in check.sql:
+            # (Made once per worker session, by the first check that reads it.)
+            ensure_address_codes(cursor)
         if check.kind == "household":
             sql = _household_insert(check)
         else:
