@@ -249,16 +249,25 @@ HAND_WRITTEN = {
     "DEATHS_MISMATCH": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
     "'accepted','locked') AND h.h4_deaths_male <> (SELECT count(*) FROM enumeration_deathrecord d "
     "WHERE d.household_id = h.id AND d.sex = 1)",
+    # As ``_deaths`` reads the register: complete rows before the first row with a blank item, in the households
+    # whose deaths are asked (not a foreign form's).
     "DEATH_BEFORE_BIRTH": "SELECT count(*) FROM enumeration_deathrecord d JOIN enumeration_household h ON "
     "h.id = d.household_id WHERE h.state IN ('signed','approved','accepted','locked') AND "
-    "(d.death_year, d.death_month) < (d.birth_year, d.birth_month)",
+    "(h.form_kind <> 'foreign' OR h.household_no = 999) AND d.name <> '' AND d.sex IS NOT NULL AND "
+    "d.birth_year IS NOT NULL AND d.birth_month IS NOT NULL AND d.death_year IS NOT NULL AND "
+    "d.death_month IS NOT NULL AND (d.death_year, d.death_month) < (d.birth_year, d.birth_month) AND NOT EXISTS "
+    "(SELECT 1 FROM enumeration_deathrecord b WHERE b.household_id = d.household_id AND b.row_no < d.row_no AND "
+    "(b.name = '' OR b.sex IS NULL OR b.birth_year IS NULL OR b.birth_month IS NULL OR b.death_year IS NULL "
+    "OR b.death_month IS NULL))",
     "ALL_DEAD_HOUSEHOLD": "SELECT count(*) FROM enumeration_household h WHERE h.household_no = 999 AND "
     "h.state IN ('signed','approved','accepted','locked') AND (h.h1_kind IS NOT NULL OR "
     "EXISTS (SELECT 1 FROM enumeration_person p WHERE p.household_id = h.id))",
     "HOUSING_NOT_ASKED": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
     "'accepted','locked') AND h.h5_residence_type <> 1 AND (h.h6_floor_area IS NOT NULL OR h.h7_rooms IS NOT NULL)",
+    # An ordinary dwelling's H6 > 0 and H7 ≥ 1, in a regular household (户编号 999 has no housing items).
     "HOUSING_MISSING": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
-    "'accepted','locked') AND h.h5_residence_type = 1 AND (h.h6_floor_area IS NULL OR h.h7_rooms IS NULL)",
+    "'accepted','locked') AND h.household_no <> 999 AND h.h5_residence_type = 1 AND (h.h6_floor_area IS NULL "
+    "OR h.h7_rooms IS NULL OR h.h6_floor_area <= 0 OR h.h7_rooms < 1)",
     "FLOOR_AREA_PER_PERSON_HIGH": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed',"
     "'approved','accepted','locked') AND h.h5_residence_type = 1 AND h.h6_floor_area > 200 * greatest(1, h.h2_present)",
     "FLOOR_AREA_LOW": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"

@@ -176,23 +176,30 @@ _AGE = age_sql("p.d5_birth_year", "p.d5_birth_month")
 
 def _counts_sql(persons: str) -> str:
     """Per regular household of q_hh: its persons, heads, persons here, infants by sex and its one head (what the
-    structure and relationship rules share); ``persons`` is where the person rows (with ``age``) come from."""
+    structure and relationship rules share); ``persons`` is where the person rows (with ``age``) come from. The
+    persons are counted by household first — grouped by one integer, not by the household's columns."""
     return f"""
         SELECT h.id AS household_id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family,
-               h.is_foreign, count(p.id) AS persons,
-               count(p.id) FILTER (WHERE p.d2_relationship = 0) AS heads,
-               count(p.id) FILTER (WHERE p.d7_residence = 1) AS here,
-               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 1) AS infants_male,
-               count(p.id) FILTER (WHERE p.age = 0 AND p.d4_sex = 2) AS infants_female,
-               min(p.row_no) FILTER (WHERE p.d2_relationship = 0) AS head_row,
-               min(p.age) FILTER (WHERE p.d2_relationship = 0) AS head_age,
-               min(p.d4_sex) FILTER (WHERE p.d2_relationship = 0) AS head_sex,
-               coalesce(bool_or(p.d2_relationship = 1), false) AS has_spouse,
-               coalesce(bool_or(p.d2_relationship = 2), false) AS has_child,
-               min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law
-        FROM q_hh h LEFT JOIN {persons} p ON p.household_id = h.id
+               h.is_foreign, coalesce(c.persons, 0) AS persons, coalesce(c.heads, 0) AS heads,
+               coalesce(c.here, 0) AS here, coalesce(c.infants_male, 0) AS infants_male,
+               coalesce(c.infants_female, 0) AS infants_female, c.head_row, c.head_age, c.head_sex,
+               coalesce(c.has_spouse, false) AS has_spouse, coalesce(c.has_child, false) AS has_child,
+               c.first_child_in_law
+        FROM q_hh h LEFT JOIN (
+            SELECT p.household_id, count(*) AS persons,
+                   count(*) FILTER (WHERE p.d2_relationship = 0) AS heads,
+                   count(*) FILTER (WHERE p.d7_residence = 1) AS here,
+                   count(*) FILTER (WHERE p.age = 0 AND p.d4_sex = 1) AS infants_male,
+                   count(*) FILTER (WHERE p.age = 0 AND p.d4_sex = 2) AS infants_female,
+                   min(p.row_no) FILTER (WHERE p.d2_relationship = 0) AS head_row,
+                   min(p.age) FILTER (WHERE p.d2_relationship = 0) AS head_age,
+                   min(p.d4_sex) FILTER (WHERE p.d2_relationship = 0) AS head_sex,
+                   bool_or(p.d2_relationship = 1) AS has_spouse,
+                   bool_or(p.d2_relationship = 2) AS has_child,
+                   min(p.row_no) FILTER (WHERE p.d2_relationship = 6) AS first_child_in_law
+            FROM {persons} p GROUP BY p.household_id
+        ) c ON c.household_id = h.id
         WHERE h.regular
-        GROUP BY h.id, h.h2_present, h.h2_away, h.h3_births_male, h.h3_births_female, h.family, h.is_foreign
         """
 
 

@@ -6,6 +6,7 @@ The SQL twins of ``_structure`` (head rules), ``_counts``, ``_deaths``, ``_all_d
 
 from __future__ import annotations
 
+from enumeration.codes import code_list
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check, codes, evidence
 
@@ -53,8 +54,11 @@ ALL_DEAD_FILLED = (
 
 # Regular households whose H5 is answered with a valid code (``_household_items`` stops otherwise).
 HOUSING = f"SELECT h.* FROM q_hh h WHERE h.regular AND h.h5_residence_type IN {codes('H5')}"
+# Regular households in an ordinary dwelling (H5 = 1, a code of the list: no need to test that too).
+assert 1 in code_list("H5").codes
+ORDINARY = "SELECT h.* FROM q_hh h WHERE h.regular AND h.h5_residence_type = 1"
 HOUSING_COMPLETE = (
-    f"SELECT h.* FROM ({HOUSING}) h WHERE h.h5_residence_type = 1 AND h.h6_floor_area IS NOT NULL "
+    f"SELECT h.* FROM ({ORDINARY}) h WHERE h.h6_floor_area IS NOT NULL "
     "AND h.h7_rooms IS NOT NULL AND h.h6_floor_area > 0 AND h.h7_rooms >= 1"
 )
 
@@ -146,7 +150,7 @@ CHECKS = [
     _check(
         "HOUSING_MISSING",
         "SELECT 'HOUSING_MISSING', h.id, NULL::int, 'H6', '{}'::jsonb "
-        f"FROM ({HOUSING}) h WHERE h.h5_residence_type = 1 AND (h.h6_floor_area IS NULL OR h.h7_rooms IS NULL "
+        f"FROM ({ORDINARY}) h WHERE (h.h6_floor_area IS NULL OR h.h7_rooms IS NULL "
         "OR h.h6_floor_area <= 0 OR h.h7_rooms < 1)",
         "An ordinary dwelling has H6 > 0 and H7 ≥ 1.",
     ),
