@@ -283,8 +283,10 @@ from django.db import connection
 queries = json.loads(%r)
 out = {}
 with connection.cursor() as cursor:
+    # The settings a part runs with (runner.tune_session): the same room for hashes and sorts, no JIT.
     cursor.execute("SET max_parallel_workers_per_gather = 0")
     cursor.execute("SET jit = off")
+    cursor.execute("SET work_mem = %%s", [WORK_MEM])
     for name, sql in queries.items():
         best = None
         for _ in range(2):
@@ -311,7 +313,13 @@ def rules_against_hand_written(context: BenchContext) -> Measured:
         rules = [name for name in timings if name.isupper()]
         for name in rules:
             ours[name] = float(timings[name]) + float(timings.get("setup", 0.0)) / len(rules)
-    hand = json.loads(context.python(_TIME_QUERIES % json.dumps(HAND_WRITTEN)).stdout.strip().splitlines()[-1])
+    hand = json.loads(
+        context.python(
+            "from supervision.quality.checks.runner import WORK_MEM\n" + _TIME_QUERIES % json.dumps(HAND_WRITTEN)
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     lines, worst = [], 0.0
     for name in HAND_WRITTEN:
         ratio = ours[name] / hand[name] if hand[name] else 0.0

@@ -10,7 +10,12 @@ Household checks (``kind="household"``) read three temporary tables the part bui
   of the township), with the form's household items, the signer and the current signature;
 * ``q_p`` — their person rows, with the household context (``is_foreign``, ``family``, ``long_form``,
   ``regular`` = not 户编号 999) and ``age`` (completed years at 2020-11-01, NULL when D5 is incomplete);
-* ``q_d`` — their death-register rows.
+* ``q_d`` — their death-register rows;
+* ``q_person_rows``, ``q_death_rows`` — rows of the person and death tables that include every row of those
+  households (and may include others: read them only for households of ``q_hh``).
+
+In a township part these are tables built first; in a full run's forms sections, views over every form of the
+run (``runner.create_form_views``).
 
 They select ``code, household_id, row_no, item, evidence``; the part adds the key, the record key, the area
 and the person responsible. Cross-record checks (``kind="cross"``: duplicates, roster, coverage, anomalies,

@@ -45,6 +45,11 @@ _HOUSEHOLD_FORM_COLUMNS = ", ".join(
 )
 
 TEMP_BUFFERS = "128MB"
+# Room for a district's worth of groups in a forms section (a hash of every household's numbers).
+WORK_MEM = "256MB"
+# H1 = 1 (a family household), never NULL — written so that PostgreSQL estimates it from H1's statistics (it
+# cannot see into coalesce(), and a wrong guess of how many households are families picks a slower plan).
+FAMILY = "(h.h1_kind = 1 AND h.h1_kind IS NOT NULL)"
 WARNING_CODES = [rule.code for rule in RULES if rule.severity is Severity.WARNING]
 
 
@@ -83,7 +88,7 @@ def tune_session(cursor: CursorWrapper) -> None:
                 _execute(cursor, f"SET temp_buffers = '{TEMP_BUFFERS}'")
         except DatabaseError:
             pass
-    _execute(cursor, "SET LOCAL work_mem = '64MB'")
+    _execute(cursor, f"SET LOCAL work_mem = '{WORK_MEM}'")
     _execute(cursor, "SET LOCAL jit = off")
     # The run is already parallel (a part per township): no parallel workers inside a part.
     _execute(cursor, "SET LOCAL max_parallel_workers_per_gather = 0")
@@ -106,7 +111,7 @@ def create_signed(
         SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
                h.current_signature_id AS signature_id, s.signer_id, s.signed_at,
                coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code, h.updated_at,
-               coalesce(h.h1_kind = 1, false) AS family, h.form_kind = 'foreign' AS is_foreign,
+               {FAMILY} AS family, h.form_kind = 'foreign' AS is_foreign,
                h.h1_kind, h.h3_births_male, h.h3_births_female, h.h5_residence_type, h.h6_floor_area, h.h7_rooms,
                h.listed_at IS NOT NULL AS listed, h.expected_persons, s.content_hash AS signed_hash,
                s.household_id AS signature_household_id
@@ -264,8 +269,19 @@ def create_household_tables(
     )
     _execute(cursor, "CREATE INDEX ON q_d (household_id)")
     _execute(cursor, "ANALYZE q_d (household_id)")
+    _execute(cursor, ROW_VIEWS.format(person="q_p", death="q_d"))
     _execute(cursor, "SELECT count(*) FROM q_hh")
     return int(cursor.fetchone()[0])
+
+
+# ``q_person_rows`` and ``q_death_rows``: rows of the form tables that include every row of q_hh's households (and
+# may hold others: a check reads them only for households of q_hh). Over tables built for a township part they
+# are q_p and q_d; in a forms section they are the tables themselves — a test for a household's rows, or counting
+# rows by household before joining, then reads no household it does not need.
+ROW_VIEWS = """
+    CREATE TEMP VIEW q_person_rows AS SELECT * FROM {person};
+    CREATE TEMP VIEW q_death_rows AS SELECT * FROM {death};
+"""
 
 
 def create_form_views(
@@ -309,7 +325,7 @@ def create_form_views(
         SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
                h.current_signature_id AS signature_id,
                h.household_no <> 999 AS regular, h.form_kind = 'foreign' AS is_foreign,
-               coalesce(h.h1_kind = 1, false) AS family, h.in_long_form_sample AS long_form,
+               {FAMILY} AS family, h.in_long_form_sample AS long_form,
                {_HOUSEHOLD_FORM_COLUMNS} {signature}
         WHERE {in_townships} h.state IN {SIGNED_SQL}
         """,
@@ -328,6 +344,7 @@ def create_form_views(
         f"CREATE TEMP VIEW q_d AS SELECT d.*, h.regular, h.is_foreign FROM {tables.death} d "
         "JOIN q_hh h ON h.id = d.household_id",
     )
+    _execute(cursor, ROW_VIEWS.format(person=tables.person, death=tables.death))
     persons = f"(SELECT p.*, {_AGE} AS age FROM {tables.person} p)"
     if counted:
         _execute(cursor, f"CREATE TEMP TABLE q_counts ON COMMIT DROP AS {_counts_sql(persons)}")
@@ -539,6 +556,8 @@ def merge(
 
 
 PART_TABLES = (
+    "q_person_rows",
+    "q_death_rows",
     "q_signed",
     "q_hh",
     "q_p",

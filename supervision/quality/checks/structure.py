@@ -37,7 +37,7 @@ DEATH_COMPLETE = (
 )
 DEATH_ROWS_COMPLETE = (
     f"SELECT d.* FROM q_d d WHERE (NOT d.is_foreign OR NOT d.regular) AND {DEATH_COMPLETE.format(d='d')} "
-    "AND NOT EXISTS (SELECT 1 FROM q_d b WHERE b.household_id = d.household_id AND b.row_no < d.row_no "
+    "AND NOT EXISTS (SELECT 1 FROM q_death_rows b WHERE b.household_id = d.household_id AND b.row_no < d.row_no "
     f"AND NOT ({DEATH_COMPLETE.format(d='b')}))"
 )
 
@@ -134,7 +134,7 @@ CHECKS = [
     _check(
         "ALL_DEAD_HOUSEHOLD",
         "SELECT 'ALL_DEAD_HOUSEHOLD', h.id, NULL::int, 'H4', '{}'::jsonb FROM q_hh h WHERE h.household_no = 999 AND ("
-        "EXISTS (SELECT 1 FROM q_p p WHERE p.household_id = h.id) OR "
+        "EXISTS (SELECT 1 FROM q_person_rows p WHERE p.household_id = h.id) OR "
         + " OR ".join(f"coalesce(h.{name}, 0) <> 0" for name in ALL_DEAD_FILLED)
         + " OR coalesce(h.h4_deaths_male, 0) + coalesce(h.h4_deaths_female, 0) < 1)",
         "户编号 999 has deaths only.",
