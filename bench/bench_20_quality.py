@@ -261,9 +261,12 @@ HAND_WRITTEN = {
     "(SELECT 1 FROM enumeration_deathrecord b WHERE b.household_id = d.household_id AND b.row_no < d.row_no AND "
     "(b.name = '' OR b.sex IS NULL OR b.birth_year IS NULL OR b.birth_month IS NULL OR b.death_year IS NULL "
     "OR b.death_month IS NULL))",
+    # 户编号 999: deaths only — no person, no household item filled, at least one death.
     "ALL_DEAD_HOUSEHOLD": "SELECT count(*) FROM enumeration_household h WHERE h.household_no = 999 AND "
-    "h.state IN ('signed','approved','accepted','locked') AND (h.h1_kind IS NOT NULL OR "
-    "EXISTS (SELECT 1 FROM enumeration_person p WHERE p.household_id = h.id))",
+    "h.state IN ('signed','approved','accepted','locked') AND (h.h1_kind <> 0 OR h.h2_present <> 0 OR "
+    "h.h2_away <> 0 OR h.h3_births_male <> 0 OR h.h3_births_female <> 0 OR h.h5_residence_type <> 0 OR "
+    "h.h6_floor_area <> 0 OR h.h7_rooms <> 0 OR coalesce(h.h4_deaths_male, 0) + coalesce(h.h4_deaths_female, 0) < 1 "
+    "OR EXISTS (SELECT 1 FROM enumeration_person p WHERE p.household_id = h.id))",
     "HOUSING_NOT_ASKED": "SELECT count(*) FROM enumeration_household h WHERE h.state IN ('signed','approved',"
     "'accepted','locked') AND h.h5_residence_type <> 1 AND (h.h6_floor_area IS NOT NULL OR h.h7_rooms IS NOT NULL)",
     # An ordinary dwelling's H6 > 0 and H7 ≥ 1, in a regular household (户编号 999 has no housing items).

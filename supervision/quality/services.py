@@ -383,6 +383,7 @@ def _part_checks(
                 townships,
                 counted=part.section in COUNTED_SECTIONS,
                 signed=part.section in SIGNED_SECTIONS,
+                reads=checks,
             )
             result.timings["setup"] = time.perf_counter() - clock
             runner.run_checks(cursor, context, checks, result)

@@ -11,6 +11,7 @@ warning, ``closed`` (the cause is gone) otherwise.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -291,13 +292,15 @@ def create_form_views(
     *,
     counted: bool = False,
     signed: bool = False,
+    reads: Iterable[Check] | None = None,
 ) -> None:
     """``q_hh``, ``q_p``, ``q_d``, ``q_counts`` and ``q_family`` as views over every signed household of the
     townships: what a forms section reads. Each check then is one statement over the forms themselves, as a
     hand-written query would be, instead of a statement per township over tables built first. ``counted``:
     q_counts and q_family are built once as tables (for a section whose checks read them over and over);
     ``signed``: q_hh carries the signature and the area code (the process rules read them; joining them into
-    every other check's plan would cost more planning than a small check takes to run)."""
+    every other check's plan would cost more planning than a small check takes to run); ``reads``: the checks
+    that will read the views (only the views they need are made)."""
     # Views take no parameters: the township codes are written in as a literal (quoted by the driver). When no
     # other township has a household (one district, the whole of it), the test is left out: it would cost more
     # than a household rule's own.
@@ -318,43 +321,57 @@ def create_form_views(
         if signed
         else "FROM {household} h"
     ).format(household=tables.household)
-    _execute(
-        cursor,
-        f"""
-        CREATE TEMP VIEW q_hh AS
-        SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
-               h.current_signature_id AS signature_id,
-               h.household_no <> 999 AS regular, h.form_kind = 'foreign' AS is_foreign,
-               {FAMILY} AS family, h.in_long_form_sample AS long_form,
-               {_HOUSEHOLD_FORM_COLUMNS} {signature}
-        WHERE {in_townships} h.state IN {SIGNED_SQL}
-        """,
-    )
-    _execute(
-        cursor,
-        f"""
-        CREATE TEMP VIEW q_p AS
-        SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
-               {_AGE} AS age, {id_for_reading("p.d3_id_number")} AS id_n
-        FROM {tables.person} p JOIN q_hh h ON h.id = p.household_id
-        """,
-    )
-    _execute(
-        cursor,
-        f"CREATE TEMP VIEW q_d AS SELECT d.*, h.regular, h.is_foreign FROM {tables.death} d "
-        "JOIN q_hh h ON h.id = d.household_id",
-    )
-    _execute(cursor, ROW_VIEWS.format(person=tables.person, death=tables.death))
     persons = f"(SELECT p.*, {_AGE} AS age FROM {tables.person} p)"
+    views = {
+        "q_hh": f"""
+            SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
+                   h.current_signature_id AS signature_id,
+                   h.household_no <> 999 AS regular, h.form_kind = 'foreign' AS is_foreign,
+                   {FAMILY} AS family, h.in_long_form_sample AS long_form,
+                   {_HOUSEHOLD_FORM_COLUMNS} {signature}
+            WHERE {in_townships} h.state IN {SIGNED_SQL}""",
+        "q_p": f"""
+            SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
+                   {_AGE} AS age, {id_for_reading("p.d3_id_number")} AS id_n
+            FROM {tables.person} p JOIN q_hh h ON h.id = p.household_id""",
+        "q_d": f"SELECT d.*, h.regular, h.is_foreign FROM {tables.death} d JOIN q_hh h ON h.id = d.household_id",
+        "q_person_rows": f"SELECT * FROM {tables.person}",
+        "q_death_rows": f"SELECT * FROM {tables.death}",
+        "q_counts": _counts_sql(persons),
+        "q_family": FAMILY_SQL,
+    }
+    # Only what the section's checks read (each view is a few catalogue rows to write), in one round trip.
+    wanted = _read_by(views, reads)
+    counted_tables = {"q_counts", "q_family"} if counted else set()
+    _execute(
+        cursor,
+        ";\n".join(
+            f"CREATE TEMP VIEW {name} AS {sql}"
+            for name, sql in views.items()
+            if name in wanted and name not in counted_tables
+        ),
+    )
     if counted:
-        _execute(cursor, f"CREATE TEMP TABLE q_counts ON COMMIT DROP AS {_counts_sql(persons)}")
+        _execute(cursor, f"CREATE TEMP TABLE q_counts ON COMMIT DROP AS {views['q_counts']}")
         _execute(cursor, "CREATE UNIQUE INDEX ON q_counts (household_id)")
         _execute(cursor, "ANALYZE q_counts (household_id)")
         _execute(cursor, f"CREATE TEMP TABLE q_family ON COMMIT DROP AS {FAMILY_SQL}")
         _execute(cursor, "ANALYZE q_family")
-    else:
-        _execute(cursor, f"CREATE TEMP VIEW q_counts AS {_counts_sql(persons)}")
-        _execute(cursor, f"CREATE TEMP VIEW q_family AS {FAMILY_SQL}")
+
+
+def _read_by(views: dict[str, str], checks: Iterable[Check] | None) -> set[str]:
+    """The views the checks read, with the views those read (every view when no checks are named)."""
+    if checks is None:
+        return set(views)
+    wanted = {"q_hh"}  # (enrich, the explained warnings and the merge read it)
+    pending = [check.sql for check in checks]
+    while pending:
+        text = pending.pop()
+        for name, sql in views.items():
+            if name not in wanted and re.search(rf"\b{name}\b", text):
+                wanted.add(name)
+                pending.append(sql)
+    return wanted
 
 
 def create_detections(cursor: CursorWrapper) -> None:

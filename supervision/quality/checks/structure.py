@@ -133,10 +133,11 @@ CHECKS = [
     ),
     _check(
         "ALL_DEAD_HOUSEHOLD",
+        # (The household's own items first: a person row is looked up only when they pass.)
         "SELECT 'ALL_DEAD_HOUSEHOLD', h.id, NULL::int, 'H4', '{}'::jsonb FROM q_hh h WHERE h.household_no = 999 AND ("
-        "EXISTS (SELECT 1 FROM q_person_rows p WHERE p.household_id = h.id) OR "
         + " OR ".join(f"coalesce(h.{name}, 0) <> 0" for name in ALL_DEAD_FILLED)
-        + " OR coalesce(h.h4_deaths_male, 0) + coalesce(h.h4_deaths_female, 0) < 1)",
+        + " OR coalesce(h.h4_deaths_male, 0) + coalesce(h.h4_deaths_female, 0) < 1"
+        " OR EXISTS (SELECT 1 FROM q_person_rows p WHERE p.household_id = h.id))",
         "户编号 999 has deaths only.",
     ),
     _check(
