@@ -303,10 +303,9 @@ print(json.dumps(out))
 
 def rules_against_hand_written(context: BenchContext) -> Measured:
     """Each rule's time in a full run against a hand-written query's, measured alike: three rounds, each a full
-    run worked by one worker process (nothing runs beside a rule's statement, as nothing runs beside the
-    hand-written query) and then the hand-written queries alone; for each rule the best of its three times and
-    the best of the query's three — the rounds interleaved, so that both sides meet the machine in the same
-    moods. In a full run each A/B rule is one statement over the district (a forms section); its time is that
+    run (the worker of the full-run row) and then the hand-written queries alone; for each rule the best of its
+    three times and the best of the query's three — the rounds interleaved, so that both sides meet the machine
+    in the same moods (its times vary by a third from one minute to the next). In a full run each A/B rule is one statement over the district (a forms section); its time is that
     statement's plus a share of its section's setup (the views, and the tables a section builds once for its
     checks) in proportion to the time of its statement (the setup — the section's fixed cost, spent once — is
     charged to the section's checks as their own work is: every second of it is charged, most of it to the rules
@@ -316,7 +315,7 @@ def rules_against_hand_written(context: BenchContext) -> Measured:
     ours: dict[str, float] = {}
     hand: dict[str, float] = {}
     setup_total = 0.0
-    with Worker(context, processes=1):
+    with Worker(context):
         for _ in range(3):
             _seconds, stats = _run_checks(context, "--full")
             sections: dict[str, dict[str, float]] = stats["sections"]  # type: ignore[assignment]
@@ -350,8 +349,8 @@ def rules_against_hand_written(context: BenchContext) -> Measured:
         f"worst {worst:.2f}×",
         worst <= RULE_RATIO,
         f"{len(HAND_WRITTEN)} A/B rules; each: its one statement over the district + its share of its forms "
-        f"section's setup (all sections' setup {setup_total:.3f} s), best of three full runs by one worker "
-        "process, against the hand-written query alone, best of three, interleaved — details in "
+        f"section's setup (all sections' setup {setup_total:.3f} s), best of three full runs, against the "
+        "hand-written query alone, best of three, interleaved — details in "
         "bench/results/quality/rules_vs_hand_written.txt",
     )
 
