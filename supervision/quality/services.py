@@ -1,7 +1,9 @@
 """Writes of the quality part: check runs and their parts, the life of a finding, escalation, the roster import.
 
 **Runs.** ``check_run_start`` creates a run for a scope (a township, or the whole district) with one part per
-township plus two district parts (duplicates and the roster look across townships), enqueues every part as its own
+township plus two district parts (duplicates and the roster look across townships) — and in a full run five forms
+sections, which check the household rules over every form of the scope, each rule one statement, while the township
+parts run only the cross-record rules — enqueues every part as its own
 Celery task and a coordinating job that shows the progress. ``check_run_part_execute`` is the unit of work and is
 safe to call any number of times, from any number of workers: it takes the part's PostgreSQL advisory lock (held
 by the transaction, so a killed worker's lock dies with its connection), skips a part that is done, runs every

@@ -38,7 +38,7 @@ CROSS_CHECKS: list[Check] = [
     *aggregates.CHECKS,
 ]
 CHECKS: list[Check] = [*HOUSEHOLD_CHECKS, *CROSS_CHECKS]
-# The district-wide checks, in the two sections a run does side by side (``CheckRunPart.section``).
+# The district-wide checks, in the two sections every run does side by side (``CheckRunPart.section``).
 DISTRICT_SECTIONS: dict[str, list[Check]] = {"duplicates": duplicates.CHECKS, "roster": roster.CHECKS}
 # A full run checks the forms in sections over the whole run instead of township by township: each household
 # check is then one statement over every form (``runner.create_form_views``), as a hand-written query would be.

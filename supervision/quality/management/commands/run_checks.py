@@ -3,10 +3,10 @@
 Runs the whole rule catalogue, as the nightly run does: incremental by default (households changed since the
 township's last completed run, plus the cross-record rules of every township where anything changed, plus the
 district-wide rules — the roster comparison and the ID duplicates re-examined for the changed households),
-``--full`` for every signed household. The parts (one per township, and the two district
-parts: duplicates and the roster) run here in ``--workers`` threads — each with its own database
-connection, so PostgreSQL does the work in parallel — or, with ``--celery``, as Celery tasks that the running
-workers pick up while this command waits and reports.
+``--full`` for every signed household. The parts (one per township, the two district parts — duplicates and
+the roster — and in a full run five forms sections that check every form, a rule at a time) run here in
+``--workers`` threads — each with its own database connection, so PostgreSQL does the work in parallel — or,
+with ``--celery``, as Celery tasks that the running workers pick up while this command waits and reports.
 """
 
 from __future__ import annotations
