@@ -43,12 +43,10 @@ _state: dict[str, object] = {}
 
 
 class Worker:
-    """A Celery worker with 2 processes (or ``processes``) on a queue of its own, its memory sampled while it
-    runs."""
+    """A Celery worker with 2 processes on a queue of its own, its memory sampled while it runs."""
 
-    def __init__(self, context: BenchContext, processes: int = 2) -> None:
+    def __init__(self, context: BenchContext) -> None:
         self.context = context
-        self.processes = processes
         self.peak_mb = 0.0
         self.process: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
@@ -63,7 +61,7 @@ class Worker:
                 "census",
                 "worker",
                 "--concurrency",
-                str(self.processes),
+                "2",
                 "-Q",
                 QUEUE,
                 "--without-gossip",
@@ -159,7 +157,6 @@ def full_run(context: BenchContext) -> Measured:
     context.env["QUALITY_INCREMENTAL_MARGIN_SECONDS"] = "0"
     with Worker(context) as worker:
         seconds, stats = _run_checks(context, "--full")
-        _state["full_stats"] = stats
         _state["full_memory"] = worker.peak_mb
         worker.reset()
         # 20,000 households changed in a few townships (the first by id: the seed writes township by township),

@@ -209,7 +209,7 @@ def _since(part: CheckRunPart) -> datetime | None:
     last = (
         CheckRunPart.objects.filter(township_id=part.township_id, status=PartStatus.DONE, started_at__isnull=False)
         .order_by("-started_at")
-        .values_list("started_at", "stats", "run__created_at", "run__status")
+        .values_list("started_at", "stats", "run__mode", "run__created_at", "run__status")
         .first()
     )
     if last is None or last[0] is None:
@@ -219,12 +219,12 @@ def _since(part: CheckRunPart) -> datetime | None:
     if stats.get("catalogue") != runner.catalogue_fingerprint():
         # The rules changed since (a threshold, a new rule): every form of the township is checked again.
         return None
-    if stats.get("forms_by_section"):
-        # The township's forms were checked by its run's forms sections — which may have begun before the
-        # township's part, and count only when every one of them was done: from the run's start, if it finished.
-        if last[3] != RunStatus.DONE:
+    if last[2] == RunMode.FULL:
+        # A full run's forms were checked by its forms sections — which may have begun before the township's
+        # part, and count only when every one of them was done: from the run's start, if it finished.
+        if last[4] != RunStatus.DONE:
             return None
-        started_at = last[2]
+        started_at = last[3]
     return _watermark(started_at)
 
 
@@ -349,35 +349,28 @@ def _part_checks(
         runner.create_detections(cursor)
         cross = [c for c in CROSS_CHECKS if c.kind == "cross"]
         domain_params: dict[str, Any]
-        if part.township_id and forms_by_section:
-            cursor.execute("SELECT count(*) FROM q_signed")
-            result.households = int(cursor.fetchone()[0])
-            runner.create_signed_persons(cursor, part.township_id, full=False)
+        if part.township_id:
+            if forms_by_section:
+                cursor.execute("SELECT count(*) FROM q_signed")
+                result.households = int(cursor.fetchone()[0])
+            else:
+                result.households = runner.create_household_tables(cursor, part.township_id, since)
+            runner.create_signed_persons(cursor, part.township_id, full=not forms_by_section and since is None)
             result.timings["setup"] = time.perf_counter() - clock
-            runner.run_checks(cursor, context, cross, result)
             domain = (
                 "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
                 "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
             )
             domain_params = {"cross_rules": runner.cross_rules("cross"), "township": part.township_id}
-        elif part.township_id:
-            result.households = runner.create_household_tables(cursor, part.township_id, since)
-            runner.create_signed_persons(cursor, part.township_id, full=since is None)
-            result.timings["setup"] = time.perf_counter() - clock
-            runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
-            runner.enrich_household_detections(cursor)
-            runner.drop_explained_warnings(cursor)
+            if not forms_by_section:
+                runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
+                runner.enrich_household_detections(cursor)
+                runner.drop_explained_warnings(cursor)
+                domain = (
+                    f"(f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)) OR ({domain})"
+                )
+                domain_params["household_rules"] = runner.household_rules()
             runner.run_checks(cursor, context, cross, result)
-            domain = (
-                "(f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)) OR "
-                "(f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
-                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed)))"
-            )
-            domain_params = {
-                "household_rules": runner.household_rules(),
-                "cross_rules": runner.cross_rules("cross"),
-                "township": part.township_id,
-            }
         elif part.section in FORM_SECTIONS:
             checks = FORM_SECTIONS[part.section]
             runner.create_form_views(
@@ -434,8 +427,6 @@ def _part_checks(
         "catalogue": runner.catalogue_fingerprint(),
     }
     stats.update(section_stats)
-    if part.township_id and forms_by_section:
-        stats["forms_by_section"] = True
     _mark_done(part=part, since=since, started_at=started_at, households=result.households, stats=stats)
 
 

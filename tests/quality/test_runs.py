@@ -56,7 +56,6 @@ def test_after_a_full_run_the_townships_pick_up_from_its_start_if_it_finished(ca
     # A full run checks the forms in its forms sections, which may begin before a township's part.
     sign_family(cast.area_a1, cast.enumerator_a1)
     full = run()
-    assert full.parts.get(township=cast.township_a).stats["forms_by_section"] is True
     after = run(mode="incremental").parts.get(township=cast.township_a)
     assert after.since == full.created_at and after.households == 0
     # A full run that did not finish (a forms section failed): its townships' forms count as unchecked.

@@ -159,7 +159,8 @@ SIGNED_PERSON_COLUMNS = (
 
 def create_signed_persons(cursor: CursorWrapper, township: str, full: bool, tables: Tables = TABLES) -> None:
     """``q_sp``: the person rows of every signed household of a township (what the cross-record checks read),
-    with their household's context and age. In a full run ``q_p`` already holds them."""
+    with their household's context and age. ``full``: the part checks every form of the township, so ``q_p``
+    already holds them."""
     source = "q_p p" if full else f"{tables.person} p"
     where = "" if full else "WHERE p.township_id = %(township)s"
     _execute(
@@ -178,6 +179,9 @@ def create_signed_persons(cursor: CursorWrapper, township: str, full: bool, tabl
 
 
 _AGE = age_sql("p.d5_birth_year", "p.d5_birth_month")
+# What q_p and q_d carry of their household (as tables of a township part, or views of a forms section).
+_PERSON_CONTEXT = "h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female"
+_DEATHS = "SELECT d.*, h.regular, h.is_foreign FROM {death} d JOIN q_hh h ON h.id = d.household_id"
 
 
 def _counts_sql(persons: str) -> str:
@@ -244,8 +248,7 @@ def create_household_tables(
         cursor,
         f"""
         CREATE TEMP TABLE q_p ON COMMIT DROP AS
-        SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
-               {_AGE} AS age
+        SELECT p.*, {_PERSON_CONTEXT}, {_AGE} AS age
         FROM (SELECT p.*, {id_for_reading("p.d3_id_number")} AS id_n FROM {tables.person} p
               WHERE p.township_id = %(township)s {changed_persons} OFFSET 0) p
         JOIN q_hh h ON h.id = p.household_id
@@ -263,8 +266,7 @@ def create_household_tables(
         cursor,
         f"""
         CREATE TEMP TABLE q_d ON COMMIT DROP AS
-        SELECT d.*, h.regular, h.is_foreign FROM {tables.death} d JOIN q_hh h ON h.id = d.household_id
-        WHERE d.township_id = %(township)s
+        {_DEATHS.format(death=tables.death)} WHERE d.township_id = %(township)s
         """,
         {"township": township},
     )
@@ -331,10 +333,9 @@ def create_form_views(
                    {_HOUSEHOLD_FORM_COLUMNS} {signature}
             WHERE {in_townships} h.state IN {SIGNED_SQL}""",
         "q_p": f"""
-            SELECT p.*, h.regular, h.is_foreign, h.family, h.long_form, h.h3_births_male, h.h3_births_female,
-                   {_AGE} AS age, {id_for_reading("p.d3_id_number")} AS id_n
+            SELECT p.*, {_PERSON_CONTEXT}, {_AGE} AS age, {id_for_reading("p.d3_id_number")} AS id_n
             FROM {tables.person} p JOIN q_hh h ON h.id = p.household_id""",
-        "q_d": f"SELECT d.*, h.regular, h.is_foreign FROM {tables.death} d JOIN q_hh h ON h.id = d.household_id",
+        "q_d": _DEATHS.format(death=tables.death),
         "q_person_rows": f"SELECT * FROM {tables.person}",
         "q_death_rows": f"SELECT * FROM {tables.death}",
         "q_counts": _counts_sql(persons),
