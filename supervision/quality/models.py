@@ -166,7 +166,10 @@ class Finding(models.Model):
     escalated_at = models.DateTimeField(_("escalated to the township office"), null=True, blank=True)
 
     first_seen_at = models.DateTimeField(_("first found"))
-    last_seen_at = models.DateTimeField(_("last found"))
+    # Not rewritten when a run finds the finding again unchanged (see selectors.finding_last_checked_at).
+    last_seen_at = models.DateTimeField(
+        _("last found"), help_text=_("When a run last found it new, changed or back again.")
+    )
     first_run = models.ForeignKey(
         "quality.CheckRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("run")
     )

@@ -12,6 +12,7 @@ the roster comparison per area::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
@@ -25,6 +26,7 @@ from supervision.quality.models import (
     FindingQuerySet,
     FindingState,
     RosterAreaCount,
+    RunStatus,
 )
 
 ROSTER_LEVELS = {"township": "township_id", "village": "village_id", "small_area": "small_area_id"}
@@ -131,6 +133,31 @@ def finding_rules_in_use(*, user: StaffMember) -> list[dict[str, Any]]:
 
 def finding_events(*, finding: Finding) -> QuerySet[FindingEvent]:
     return finding.events.select_related("actor").order_by("at", "id")
+
+
+def finding_last_checked_at(*, finding: Finding) -> datetime | None:
+    """When a finished run over the finding's area last left it standing, for a finding still detected (open,
+    explained, or verified with an explanation); None for one that is gone.
+
+    A run does not rewrite a finding it finds again unchanged (``runner.merge``), but a run over its township that
+    no longer found it would have closed it: so the latest finished run over its area found it still there.
+    """
+    gone = finding.state in (FindingState.CORRECTED, FindingState.CLOSED) or (
+        finding.state == FindingState.VERIFIED and not finding.explanation
+    )
+    if gone:
+        return None
+    latest = (
+        CheckRun.objects.filter(
+            Q(township__isnull=True, district_id=finding.township.district_id) | Q(township_id=finding.township_id),
+            status=RunStatus.DONE,
+            finished_at__gte=finding.last_seen_at,
+        )
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return latest or finding.last_seen_at
 
 
 def check_runs(*, user: StaffMember) -> QuerySet[CheckRun]:

@@ -348,6 +348,7 @@ def _part_checks(
             runner.create_signed(cursor, townships)
         runner.create_detections(cursor)
         cross = [c for c in CROSS_CHECKS if c.kind == "cross"]
+        domains: list[str]
         domain_params: dict[str, Any]
         if part.township_id:
             if forms_by_section:
@@ -357,18 +358,16 @@ def _part_checks(
                 result.households = runner.create_household_tables(cursor, part.township_id, since)
             runner.create_signed_persons(cursor, part.township_id, full=not forms_by_section and since is None)
             result.timings["setup"] = time.perf_counter() - clock
-            domain = (
+            domains = [
                 "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
                 "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
-            )
+            ]
             domain_params = {"cross_rules": runner.cross_rules("cross"), "township": part.township_id}
             if not forms_by_section:
                 runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
                 runner.enrich_household_detections(cursor)
                 runner.drop_explained_warnings(cursor)
-                domain = (
-                    f"(f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)) OR ({domain})"
-                )
+                domains.append("f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)")
                 domain_params["household_rules"] = runner.household_rules()
             runner.run_checks(cursor, context, cross, result)
         elif part.section in FORM_SECTIONS:
@@ -384,12 +383,13 @@ def _part_checks(
             runner.run_checks(cursor, context, checks, result)
             runner.enrich_household_detections(cursor)
             runner.drop_explained_warnings(cursor)
-            domain = "f.rule = ANY(%(section_rules)s) AND f.household_id IN (SELECT id FROM q_hh)"
+            domains = ["f.rule = ANY(%(section_rules)s) AND f.household_id IN (SELECT id FROM q_hh)"]
             domain_params = {"section_rules": runner.rule_codes(checks)}
         else:
             checks = DISTRICT_SECTIONS[part.section]
             result.timings["setup"] = time.perf_counter() - clock
             domain = "f.rule = ANY(%(district_rules)s) AND f.township_id = ANY(%(townships)s)"
+            domains = [domain]
             domain_params = {"district_rules": runner.rule_codes(checks), "townships": townships}
             if part.section == PartSection.ROSTER:
                 section_stats = _roster_match(cursor, run=run, townships=townships, context=context, result=result)
@@ -398,20 +398,20 @@ def _part_checks(
                 context, section_stats = _duplicates_scope(cursor, run=run, townships=townships, context=context)
                 result.timings["setup"] += time.perf_counter() - clock
                 # An incremental section settles the ID duplicates of the numbers it looked at again only.
-                domain += (
-                    " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+                domains = [
+                    domain + " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
                     " AND (f.rule <> 'ID_DUPLICATE_DISTRICT' OR %(whole_section)s"
                     " OR f.evidence ->> 'id_number' IN (SELECT n FROM q_dup_scope))"
                     " AND (f.rule <> 'NEAR_DUPLICATE_PERSON' OR %(whole_section)s"
                     " OR (f.household_id, f.row_no) IN (SELECT household_id, row_no FROM q_near_scope))"
-                )
+                ]
                 domain_params["whole_section"] = context.since is None
             runner.run_checks(cursor, context, checks, result)
         runner.merge(
             cursor,
             run_id=run.pk,
             now=timezone.now(),
-            domain=domain,
+            domains=domains,
             domain_params=domain_params,
             result=result,
         )

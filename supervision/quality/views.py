@@ -128,6 +128,7 @@ def _finding_page(request: StaffRequest, finding: Finding, **extra: Any) -> Http
         "evidence": sorted(message_values(finding.evidence, unmasked=unmasked).items()),
         "note": note_text(finding.note),
         "events": selectors.finding_events(finding=finding),
+        "last_checked_at": selectors.finding_last_checked_at(finding=finding),
         "household_url": _household_url(finding, user),
         "may_explain": finding.state == FindingState.OPEN and finding.responsible_id == user.pk,
         "may_verify": may_verify,

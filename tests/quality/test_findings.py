@@ -7,10 +7,12 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from census.api import ApplicationError, ConflictError
 from supervision.quality.models import Finding, FindingEvent, FindingState
+from supervision.quality.selectors import finding_last_checked_at
 from supervision.quality.services import (
     finding_explain,
     finding_reject,
@@ -65,6 +67,47 @@ def test_running_twice_never_duplicates(cast: Cast) -> None:
     assert findings() == first
     assert second.stats["counts"].get("new", 0) == 0
     assert FindingEvent.objects.filter(kind="detected").count() == 2
+
+
+def _row_versions() -> dict[str, tuple[str, int]]:
+    """Each finding's row version (xmin) and last run, by rule: a rewritten row gets a new xmin."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rule, xmin::text, last_run_id FROM quality_finding")
+        return {rule: (xmin, last_run) for rule, xmin, last_run in cursor.fetchall()}
+
+
+def test_a_finding_found_again_unchanged_is_not_rewritten_and_a_changed_one_is(cast: Cast) -> None:
+    household = sign_family(cast.area_a1, cast.enumerator_a1)
+    break_child(household)
+    first = run()
+    before = _row_versions()
+    assert set(before) == {"ID_BIRTH_MISMATCH", "CONTENT_CHANGED_AFTER_SIGNING"}
+    run()
+    assert _row_versions() == before
+    # The son's month changes again: the same finding (same rule, same record) with new evidence is rewritten.
+    tamper("UPDATE enumeration_person SET d5_birth_month = 7 WHERE household_id = %s AND row_no = 3", [household.pk])
+    third = run()
+    after = _row_versions()
+    mismatch = Finding.objects.get(rule="ID_BIRTH_MISMATCH")
+    assert after["ID_BIRTH_MISMATCH"][0] != before["ID_BIRTH_MISMATCH"][0]
+    assert mismatch.evidence == {"id_birth": "2010-09", "birth": "2010-07"} and mismatch.last_run_id == third.pk
+    assert mismatch.first_run_id == first.pk and mismatch.state == "open"
+    assert Finding.objects.count() == 2 and FindingEvent.objects.filter(kind="detected").count() == 2
+
+
+def test_a_finding_still_found_was_last_checked_by_the_latest_run_over_its_area(cast: Cast) -> None:
+    household = sign_family(cast.area_a1, cast.enumerator_a1)
+    break_child(household)
+    run()
+    finding = Finding.objects.get(rule="ID_BIRTH_MISMATCH")
+    later = run()
+    assert finding_last_checked_at(finding=finding) == later.finished_at > finding.last_seen_at
+    # A run over the other township did not look at it.
+    run(township=cast.township_b)
+    assert finding_last_checked_at(finding=finding) == later.finished_at
+    # Gone findings were last found when the merge last wrote them.
+    Finding.objects.filter(pk=finding.pk).update(state=FindingState.CLOSED)
+    assert finding_last_checked_at(finding=Finding.objects.get(pk=finding.pk)) is None
 
 
 def test_correcting_and_signing_again_is_found_by_the_next_run(cast: Cast) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import timezone
 
 from supervision.quality.models import CheckRun, Finding
 from tests.census.factories import PASSWORD
@@ -64,6 +65,13 @@ def test_my_findings_then_explain_then_verify_in_pages(
     assert finding.record_key in supervisor.get("/supervision/quality/mine/?show=verify").content.decode()
     rejected = supervisor.post(f"/supervision/quality/findings/{finding.pk}/reject/", {"reason": "请再核对户口簿"})
     assert rejected.status_code == 302 and Finding.objects.get(pk=finding.pk).state == "open"
+
+
+def test_the_detail_page_says_which_run_found_it_still_there(cast: Cast, finding: Finding, login: Any) -> None:
+    later = run()
+    page = login(cast.enumerator_a1).get(f"/supervision/quality/findings/{finding.pk}/").content.decode()
+    checked = timezone.localtime(later.finished_at).strftime("%Y-%m-%d %H:%M")
+    assert f'id="finding-last-checked">{checked} 的检查仍发现此问题' in page
 
 
 def test_offices_list_findings_and_start_runs(

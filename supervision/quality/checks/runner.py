@@ -456,25 +456,50 @@ def merge(
     *,
     run_id: int,
     now: datetime,
-    domain: str,
+    domains: Sequence[str],
     domain_params: dict[str, Any],
     result: PartResult,
 ) -> None:
-    """Upsert the detections and resolve the findings of ``domain`` (an SQL condition on ``f``) not detected."""
+    """Upsert the detections and resolve the findings of the part's domain not detected. ``domains`` are SQL
+    conditions on ``f``; a finding meeting any of them is in the domain (each is looked up on its own, so each
+    can use its index: as one condition joined by OR, every part read the whole findings table).
+
+    A finding detected again with the same values is not written: a township's roster comparison finds the same
+    100,000 unregistered entries night after night, and rewriting each of them cost more than every check of an
+    incremental run together. The finding's ``last_seen_at`` is when it was last found *new or different*; that
+    it is still found is what the latest run over its area says (``selectors.finding_last_checked_at``).
+    """
     started = time.perf_counter()
     params = {"run": run_id, "now": now, **domain_params}
     _execute(cursor, "SELECT count(*) FROM q_det")
     result.detections += int(cursor.fetchone()[0])
-    # Without an index and statistics the planner takes q_det for a few rows and looks findings up in it with a
-    # nested loop: harmless at 300 detections, hours at 100,000 (a new roster's first comparison).
-    _execute(cursor, "CREATE INDEX ON q_det (code, key)")
-    _execute(cursor, "ANALYZE q_det (code, key)")
+    # One detection per (rule, key): a record a check finds twice gets one finding, the same one every run.
+    _execute(
+        cursor,
+        """
+        CREATE TEMP TABLE q_found ON COMMIT DROP AS
+        SELECT DISTINCT ON (d.code, d.key) d.code, d.key, d.record_key, d.household_id, d.row_no,
+            coalesce(d.item, '') AS item, d.small_area_id, d.village_id, d.township_id, d.staff_id,
+            d.responsible_id, sv.supervisor_id, d.evidence, d.signature_id
+        FROM q_det d LEFT JOIN census_supervisorassignment sv ON sv.enumerator_id = d.responsible_id
+        ORDER BY d.code, d.key, d.evidence::text
+        """,
+    )
+    # Without an index and statistics the planner takes a temporary table for a few rows and looks findings up in
+    # it with a nested loop: harmless at 300 detections, hours at 100,000 (a new roster's first comparison).
+    _execute(cursor, "CREATE INDEX ON q_found (code, key)")
+    _execute(cursor, "ANALYZE q_found")
     _execute(
         cursor,
         f"""
         CREATE TEMP TABLE q_prev ON COMMIT DROP AS
-        SELECT f.id, f.state, {REOPEN} AS reopen FROM quality_finding f
-        WHERE EXISTS (SELECT 1 FROM q_det d WHERE d.code = f.rule AND d.key = f.key)
+        SELECT f.id, f.rule, f.key, {REOPEN} AS reopen,
+               (f.record_key, f.household_id, f.row_no, f.item, f.small_area_id, f.village_id, f.township_id,
+                f.staff_id, f.responsible_id, f.supervisor_id, f.evidence, f.signature_id)
+               IS NOT DISTINCT FROM
+               (n.record_key, n.household_id, n.row_no, n.item, n.small_area_id, n.village_id, n.township_id,
+                n.staff_id, n.responsible_id, n.supervisor_id, n.evidence, n.signature_id) AS same
+        FROM quality_finding f JOIN q_found n ON n.code = f.rule AND n.key = f.key
         """,
     )
     _execute(
@@ -483,13 +508,11 @@ def merge(
         INSERT INTO quality_finding AS f (rule, rule_group, severity, acts, key, record_key, state, household_id,
             row_no, item, small_area_id, village_id, township_id, staff_id, responsible_id, supervisor_id, evidence,
             signature_id, explanation, note, first_seen_at, last_seen_at, first_run_id, last_run_id, updated_at)
-        SELECT DISTINCT ON (d.code, d.key) d.code, r.grp, r.severity, r.acts, d.key, d.record_key, 'open',
-            d.household_id, d.row_no, coalesce(d.item, ''), d.small_area_id, d.village_id, d.township_id, d.staff_id,
-            d.responsible_id, sv.supervisor_id, d.evidence, d.signature_id, '', '', %(now)s, %(now)s, %(run)s,
-            %(run)s, %(now)s
-        FROM q_det d JOIN {_rules_values()} ON r.code = d.code
-        LEFT JOIN census_supervisorassignment sv ON sv.enumerator_id = d.responsible_id
-        ORDER BY d.code, d.key, d.evidence::text
+        SELECT n.code, r.grp, r.severity, r.acts, n.key, n.record_key, 'open', n.household_id, n.row_no, n.item,
+            n.small_area_id, n.village_id, n.township_id, n.staff_id, n.responsible_id, n.supervisor_id, n.evidence,
+            n.signature_id, '', '', %(now)s, %(now)s, %(run)s, %(run)s, %(now)s
+        FROM q_found n JOIN {_rules_values()} ON r.code = n.code
+        WHERE NOT EXISTS (SELECT 1 FROM q_prev p WHERE p.rule = n.code AND p.key = n.key AND p.same AND NOT p.reopen)
         ON CONFLICT (rule, key) DO UPDATE SET
             record_key = EXCLUDED.record_key, household_id = EXCLUDED.household_id, row_no = EXCLUDED.row_no,
             item = EXCLUDED.item, small_area_id = EXCLUDED.small_area_id, village_id = EXCLUDED.village_id,
@@ -511,7 +534,7 @@ def merge(
         """
         INSERT INTO quality_findingevent (finding_id, kind, run_id, note, at)
         SELECT f.id, CASE WHEN p.id IS NULL THEN 'detected' ELSE 'reopened' END, %(run)s, '', %(now)s
-        FROM quality_finding f JOIN (SELECT DISTINCT code, key FROM q_det) d ON d.code = f.rule AND d.key = f.key
+        FROM quality_finding f JOIN q_found n ON n.code = f.rule AND n.key = f.key
         LEFT JOIN q_prev p ON p.id = f.id
         WHERE p.id IS NULL OR p.reopen
         """,
@@ -519,22 +542,24 @@ def merge(
     )
     cursor.execute("SELECT count(*) FILTER (WHERE NOT reopen), count(*) FILTER (WHERE reopen) FROM q_prev")
     seen, reopened = cursor.fetchone()
-    _execute(cursor, "SELECT count(DISTINCT (code, key)) FROM q_det")
+    _execute(cursor, "SELECT count(*) FROM q_found")
     distinct = int(cursor.fetchone()[0])
     result.counts["new"] = result.counts.get("new", 0) + distinct - int(seen) - int(reopened)
     result.counts["reopened"] = result.counts.get("reopened", 0) + int(reopened)
 
     # Findings of the domain that were open (or explained) and are no longer detected.
+    candidates = " UNION ".join(
+        f"""
+            SELECT f.id FROM quality_finding f
+            WHERE f.state IN ('open', 'explained') AND ({domain})
+              AND NOT EXISTS (SELECT 1 FROM q_found n WHERE n.code = f.rule AND n.key = f.key)"""
+        for domain in domains
+    )
     _execute(
         cursor,
         f"""
         WITH gone AS (
-            -- Everything detected was just upserted with this run's id: what is not is no longer detected.
-            -- (Reading that off the row, rather than looking each finding up in q_det, keeps the statement
-            -- linear when the upsert has just added 100,000 findings the table statistics know nothing of.)
-            SELECT f.id FROM quality_finding f
-            WHERE f.state IN ('open', 'explained') AND ({domain})
-              AND f.last_run_id IS DISTINCT FROM %(run)s
+            {candidates}
         ), decided AS (
             SELECT f.id,
                    h.id IS NOT NULL AND h.current_signature_id IS DISTINCT FROM f.signature_id AS signed_again,
@@ -585,6 +610,7 @@ PART_TABLES = (
     "q_sp",
     "q_det",
     "q_prev",
+    "q_found",
     "q_changed",
     "q_changed_p",
     "q_roster_new",
