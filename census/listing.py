@@ -38,11 +38,12 @@ class RememberedCountPaginator(Paginator):  # type: ignore[type-arg]
 
     @cached_property
     def count(self) -> int:
+        rows: Any = self.object_list
         try:
-            sql = str(self.object_list.query)
+            sql = str(rows.query)
         except (AttributeError, EmptyResultSet):  # a list, or a query that can match nothing
             return int(super().count)
-        database = connections[self.object_list.db].settings_dict["NAME"]
+        database = connections[rows.db].settings_dict["NAME"]
         key = f"census:list-count:{database}:" + hashlib.sha256(sql.encode()).hexdigest()
         remembered = cache.get(key)
         if isinstance(remembered, int):
