@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from census.api import ApplicationError, ConflictError
+from supervision.quality.checks.duplicates import OTHERS_SHOWN
 from supervision.quality.models import Finding, FindingEvent, FindingState
 from supervision.quality.selectors import finding_last_checked_at
 from supervision.quality.services import (
@@ -161,6 +162,40 @@ def test_a_duplicate_corrected_on_one_side_closes_on_the_other(cast: Cast) -> No
     assert duplicates.get(household=household_b).state == "corrected"
     closed = duplicates.get(household=household_a)
     assert closed.state == "closed" and closed.note == "cause_gone"
+
+
+def test_a_number_in_many_households_names_the_first_others_and_says_there_are_more(cast: Cast) -> None:
+    first = sign_family(cast.area_a1, cast.enumerator_a1)
+    persons = persons_of(first)
+    # OTHERS_SHOWN + 1 more households register the same head (each with children of its own).
+    households = [first]
+    for n in range(OTHERS_SHOWN + 1):
+        rows = [
+            p
+            if p["row_no"] == 1
+            else {
+                **p,
+                "d3_id_number": same_number(
+                    p["d5_birth_year"], p["d5_birth_month"], p["d4_sex"], 100 + 3 * n + p["row_no"]
+                ),
+            }
+            for p in persons
+        ]
+        households.append(
+            sign_family(
+                cast.area_a2 if n % 2 else cast.area_b1,
+                cast.enumerator_a2 if n % 2 else cast.enumerator_b1,
+                persons=rows,
+            )
+        )
+    run()
+    duplicates = Finding.objects.filter(rule="ID_DUPLICATE_DISTRICT")
+    assert duplicates.count() == len(households)
+    keys = sorted(f"{h.small_area.code}{h.household_no:03d}#1" for h in households)
+    for finding in duplicates:
+        own = f"{finding.household.small_area.code}{finding.household.household_no:03d}#1"
+        others = [key for key in keys if key != own]
+        assert finding.evidence["other"] == ", ".join(others[:OTHERS_SHOWN]) + ", …"
 
 
 def test_the_registrar_explains_with_a_password_and_the_supervisor_verifies_or_sends_back(cast: Cast) -> None:
