@@ -37,13 +37,15 @@ def password_matches(user: StaffMember, password: str) -> bool:
     """Is ``password`` the user's password? Raises :class:`SigningLocked` after too many wrong ones in a row,
     so that a stolen session cannot be used to guess the password through the signing form."""
     limit = int(getattr(settings, "LOGIN_FAILURE_LIMIT", 5))
-    if int(cache.get(_failures_key(user)) or 0) >= limit:
+    key = f"census:signing-password:{user.pk}"
+    # Both in one round trip: every signature asks.
+    known = cache.get_many([_failures_key(user), key])
+    if int(known.get(_failures_key(user)) or 0) >= limit:
         raise SigningLocked
     if not password or not user.has_usable_password():
         return False
-    key = f"census:signing-password:{user.pk}"
     digest = _digest(user, password)
-    remembered = cache.get(key)
+    remembered = known.get(key)
     if isinstance(remembered, str) and hmac.compare_digest(remembered, digest):
         return True
     # Verify without upgrading the stored hash: an upgrade would change the session hash and log the signer out

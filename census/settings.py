@@ -150,7 +150,7 @@ else:
 # https://docs.djangoproject.com/en/5.2/topics/cache/#redis
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "census.cache.SharedClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="census"),
     }

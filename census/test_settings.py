@@ -21,9 +21,7 @@ def _with_db(url: str, db: int) -> str:
 # Parallel test processes (pytest-xdist: gw0, gw1 …) take one Redis database each, counting down.
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
 REDIS_URL = _with_db(_REDIS_URL, int(os.environ.get("CENSUS_TEST_REDIS_DB", "15")) - _WORKER)
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "test"}
-}
+CACHES = {"default": {"BACKEND": "census.cache.SharedClientRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "test"}}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 
