@@ -200,6 +200,7 @@ class Finding(models.Model):
             models.Index(fields=["supervisor", "state"]),
             models.Index(fields=["township", "state"]),
             models.Index(fields=["small_area", "state"]),
+            models.Index(fields=["village", "state"]),
             models.Index(fields=["household"]),
             models.Index(fields=["state", "first_seen_at"]),
         ]

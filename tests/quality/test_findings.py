@@ -8,9 +8,11 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from census.api import ApplicationError, ConflictError
+from supervision.quality import services
 from supervision.quality.checks.duplicates import OTHERS_SHOWN
 from supervision.quality.models import Finding, FindingEvent, FindingState
 from supervision.quality.selectors import finding_last_checked_at
@@ -109,6 +111,23 @@ def test_a_finding_still_found_was_last_checked_by_the_latest_run_over_its_area(
     # Gone findings were last found when the merge last wrote them.
     Finding.objects.filter(pk=finding.pk).update(state=FindingState.CLOSED)
     assert finding_last_checked_at(finding=Finding.objects.get(pk=finding.pk)) is None
+
+
+def test_a_run_that_writes_many_findings_refreshes_the_table_s_statistics(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    household = sign_family(cast.area_a1, cast.enumerator_a1)
+    break_child(household)
+    with CaptureQueriesContext(connection) as few:
+        run()
+    assert not [q for q in few.captured_queries if q["sql"] == "ANALYZE quality_finding"]
+    # Another household's two findings: at a threshold of two, the run ends by analyzing the findings table.
+    monkeypatch.setattr(services, "ANALYZE_AFTER_WRITES", 2)
+    break_child(sign_family(cast.area_a2, cast.enumerator_a2))
+    with CaptureQueriesContext(connection) as many:
+        done = run()
+    assert sum(done.stats["counts"].values()) >= 2
+    assert [q for q in many.captured_queries if q["sql"] == "ANALYZE quality_finding"]
 
 
 def test_correcting_and_signing_again_is_found_by_the_next_run(cast: Cast) -> None:
