@@ -50,6 +50,9 @@ class FindingState(models.TextChoices):
 # Waiting for the supervisor.
 AWAITING_VERIFICATION = (FindingState.EXPLAINED, FindingState.CORRECTED)
 UNRESOLVED_STATES = (FindingState.OPEN, *AWAITING_VERIFICATION)
+# The cause is gone: corrected, closed, or verified without an explanation (a verified correction). Found again,
+# such a finding opens again (``runner.REOPEN`` is this test in SQL); any other finding is still found.
+GONE_STATES = (FindingState.CORRECTED, FindingState.CLOSED)
 
 
 class FindingQuerySet(ScopedQuerySet["Finding"]):
@@ -207,6 +210,10 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} {self.record_key} ({self.state})"
+
+    @property
+    def is_gone(self) -> bool:
+        return self.state in GONE_STATES or (self.state == FindingState.VERIFIED and not self.explanation)
 
 
 class FindingEventKind(models.TextChoices):

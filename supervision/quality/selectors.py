@@ -142,10 +142,7 @@ def finding_last_checked_at(*, finding: Finding) -> datetime | None:
     A run does not rewrite a finding it finds again unchanged (``runner.merge``), but a run over its township that
     no longer found it would have closed it: so the latest finished run over its area found it still there.
     """
-    gone = finding.state in (FindingState.CORRECTED, FindingState.CLOSED) or (
-        finding.state == FindingState.VERIFIED and not finding.explanation
-    )
-    if gone:
+    if finding.is_gone:
         return None
     latest = (
         CheckRun.objects.filter(

@@ -33,6 +33,7 @@ from supervision.quality.checks.base import (
     ensure_address_codes,
     id_for_reading,
 )
+from supervision.quality.models import GONE_STATES, FindingState
 
 DET_COLUMNS = (
     "code, key, record_key, household_id, row_no, item, small_area_id, village_id, township_id, staff_id, "
@@ -448,7 +449,11 @@ def _rules_values() -> str:
     return f"(VALUES {rows}) r(code, grp, severity, acts)"
 
 
-REOPEN = "(f.state IN ('corrected', 'closed') OR (f.state = 'verified' AND f.explanation = ''))"
+# Finding.is_gone in SQL.
+REOPEN = (
+    f"(f.state IN ({', '.join(repr(str(state)) for state in GONE_STATES)}) "
+    f"OR (f.state = '{FindingState.VERIFIED}' AND f.explanation = ''))"
+)
 
 
 def merge(
