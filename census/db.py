@@ -24,9 +24,10 @@ def constraint_message(model: type[models.Model], name: str) -> str:
 
 
 @contextmanager
-def constraint_errors(*models_: type[models.Model], label: str = "__all__") -> Iterator[None]:
+def constraint_errors(*models_: type[models.Model], label: str = "__all__", savepoint: bool = True) -> Iterator[None]:
+    """``savepoint=False`` where the caller's own atomic block rolls back on the error anyway."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             yield
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import django_filters
+from django import forms
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -371,13 +375,47 @@ def _scoped(request: Request) -> QuerySet[Household]:
     return Household.objects.visible_to(request.user).select_related("small_area")
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class HouseholdApiFilter(django_filters.FilterSet):
+    """The list's filters compare the row's own columns: an area or registrar id is not looked up first (the
+    list is scoped already, and each lookup was a query per request)."""
+
+    small_area = IdFilter(field_name="small_area_id")
+    village = django_filters.CharFilter(field_name="village_id", max_length=12, label=gettext_lazy("village code"))
+    township = django_filters.CharFilter(field_name="township_id", max_length=9, label=gettext_lazy("township code"))
+    registrar = IdFilter(field_name="registrar_id")
+
+    class Meta:
+        model = Household
+        fields = ("state", "small_area", "village", "township", "registrar", "in_long_form_sample")
+
+
+# What a list row shows (household_summary): the rest of the form stays in the database.
+SUMMARY_COLUMNS = (
+    "small_area__code",
+    "household_no",
+    "head_name_listed",
+    "expected_persons",
+    "aware_of_census",
+    "state",
+    "version",
+    "registrar_id",
+    "in_long_form_sample",
+    "signed_at",
+)
+
+
 class HouseholdListCreateApi(generics.GenericAPIView[Household]):
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
     serializer_class = HouseholdSummarySerializer
-    filterset_fields = ("state", "small_area", "village", "township", "registrar", "in_long_form_sample")
+    filterset_class = HouseholdApiFilter
 
     def get_queryset(self) -> QuerySet[Household]:
-        return _scoped(self.request).order_by("small_area__code", "household_no")
+        return _scoped(self.request).only(*SUMMARY_COLUMNS).order_by("small_area__code", "household_no")
 
     @extend_schema(responses=HouseholdSummarySerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -490,18 +528,26 @@ class HouseholdSubmitApi(APIView):
         data = SubmitInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        area = get_object_or_404(SmallArea.objects.visible_to(user), pk=values["small_area"])
-        signed = services.household_submit(
-            small_area=area,
-            actor=user,
-            head_name=values.get("head_name", ""),
-            aware_of_census=values["aware_of_census"],
-            data=dict(values["household"]),
-            persons=[dict(p) for p in values["persons"]],
-            deaths=[dict(d) for d in values.get("deaths", [])],
-            respondent=services.ConfirmationInput(**values["respondent"]),
-            password=values["password"],
-        )
+        try:
+            signed = services.household_submit(
+                small_area_id=values["small_area"],
+                actor=user,
+                head_name=values.get("head_name", ""),
+                aware_of_census=values["aware_of_census"],
+                data=dict(values["household"]),
+                persons=[dict(p) for p in values["persons"]],
+                deaths=[dict(d) for d in values.get("deaths", [])],
+                respondent=services.ConfirmationInput(**values["respondent"]),
+                password=values["password"],
+            )
+        except ApplicationError as refused:
+            # The service checks the area while locking it (assigned to the caller); one the caller cannot see
+            # is, to them, not there.
+            if refused.code == "not_registrar" and not (
+                SmallArea.objects.visible_to(user).filter(pk=values["small_area"]).exists()
+            ):
+                raise Http404 from refused
+            raise
         return Response(household_summary(signed, True), status=status.HTTP_201_CREATED)
 
 

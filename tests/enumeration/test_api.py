@@ -91,6 +91,51 @@ class TestScope:
         )
         assert response.status_code == 404
 
+    def test_a_submission_to_a_small_area_out_of_sight_is_404_and_to_one_in_sight_but_not_assigned_400(
+        self, cast: Cast, password: str
+    ) -> None:
+        """The submission checks the area while locking it; whether a refusal reads "not yours" (400) or "not
+        there" (404) depends on whether the caller can see the area at all."""
+        data, persons = four_person_form()
+        body = {
+            "household": data,
+            "persons": persons,
+            "respondent": {"name": "王伟", "relationship": 0, "signature_image": png_data_url()},
+            "password": password,
+        }
+        submit = reverse("api-household-submit")
+        elsewhere = api_as(cast.enumerator_a1).post(submit, {**body, "small_area": cast.area_b1.pk}, format="json")
+        missing = api_as(cast.enumerator_a1).post(submit, {**body, "small_area": 10**9}, format="json")
+        # The supervisor sees the area (through enumerator_a1) but is not assigned to it: not its registrar.
+        seen = api_as(cast.supervisor_a).post(submit, {**body, "small_area": cast.area_a1.pk}, format="json")
+        assert (elsewhere.status_code, missing.status_code) == (404, 404)
+        assert seen.status_code == 400 and seen.json()["code"] == "not_registrar"
+        assert not Household.objects.exists()
+
+    def test_the_list_filters_by_area_and_registrar_without_looking_them_up(
+        self, cast: Cast, django_assert_num_queries
+    ) -> None:  # type: ignore[no-untyped-def]
+        """A filter compares the row's column; naming an area out of sight finds nothing, a malformed id is a
+        400 with a message, and the filters cost no query of their own."""
+        supervisor = api_as(cast.supervisor_a)
+        a1 = [listed(cast, api_as(cast.enumerator_a1))["id"] for _ in range(3)]
+        a2 = api_as(cast.enumerator_a2).post(
+            reverse("api-household-list"), {"small_area": cast.area_a2.pk}, format="json"
+        )
+        url = reverse("api-household-list")
+        # The request's savepoint and its release, the supervisor's small areas, the count, the page.
+        with django_assert_num_queries(5):
+            rows = supervisor.get(url, {"small_area": cast.area_a1.pk, "registrar": ""}).json()["results"]
+        assert [r["id"] for r in rows] == a1
+        assert [r["id"] for r in supervisor.get(url, {"village": cast.area_a2.village_id}).json()["results"]] == [
+            *a1,
+            a2.json()["id"],
+        ]
+        assert supervisor.get(url, {"small_area": cast.area_b1.pk}).json()["results"] == []
+        assert supervisor.get(url, {"township": cast.area_b1.township_id}).json()["results"] == []
+        malformed = supervisor.get(url, {"small_area": "one"})
+        assert malformed.status_code == 400 and "small_area" in malformed.json()
+
     def test_a_township_office_sees_its_township_masked(self, cast: Cast, password: str) -> None:
         household = listed(cast, api_as(cast.enumerator_a1))
         data, persons = family_form()

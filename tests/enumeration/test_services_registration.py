@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import struct
+import threading
 import zlib
 
 import pytest
@@ -376,13 +377,16 @@ def test_a_signature_chain_grows_per_small_area(cast: Cast, password: str) -> No
     assert verify_small_area(cast.area_a1) == []
 
 
+THREADS, ROUNDS = 6, 3
+
+
 class TestSubmit:
     """household_submit: the four steps in one, with the same rows in the end."""
 
     def submit(self, cast: Cast, password: str, **overrides):  # type: ignore[no-untyped-def]
         data, persons = family_form()
         arguments = {
-            "small_area": cast.area_a1,
+            "small_area_id": cast.area_a1.pk,
             "actor": cast.enumerator_a1,
             "head_name": "王伟",
             "aware_of_census": True,
@@ -431,6 +435,40 @@ class TestSubmit:
             self.submit(cast, password, actor=cast.enumerator_b1)
         assert refused.value.code == "not_registrar"
         assert not Household.objects.exists()
+
+    @pytest.mark.django_db(transaction=True)
+    def test_submissions_racing_for_one_small_area_each_get_the_next_number_and_link(
+        self, cast: Cast, password: str
+    ) -> None:
+        """What a submission reads of its area (the highest 户编号, the chain's last link) must be read after the
+        area's lock is granted: read with the lock, a submission that waited would see the area as it was
+        before the one it waited for, and take its number again."""
+        from django.db import connection
+
+        start, failures = threading.Barrier(THREADS), []
+
+        def enumerate_households() -> None:
+            try:
+                start.wait(timeout=30)
+                for _round in range(ROUNDS):
+                    self.submit(cast, password)
+            except Exception as exc:  # reported below; a thread's exception would otherwise vanish
+                failures.append(exc)
+            finally:
+                connection.close()
+
+        workers = [threading.Thread(target=enumerate_households) for _ in range(THREADS)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+        assert failures == []
+        total = THREADS * ROUNDS
+        numbers = sorted(Household.objects.filter(small_area=cast.area_a1).values_list("household_no", flat=True))
+        assert numbers == list(range(1, total + 1))
+        seqs = sorted(Signature.objects.filter(small_area=cast.area_a1).values_list("seq", flat=True))
+        assert seqs == list(range(1, total + 1))
+        assert verify_small_area(cast.area_a1) == []
 
     def test_what_is_signed_is_what_verification_reads_back(self, cast: Cast, password: str) -> None:
         """The content is hashed from the values as written; odd inputs must come back from the database the same."""
