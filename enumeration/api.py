@@ -327,7 +327,7 @@ def household_detail(household: Household, unmasked: bool, *, with_issues: bool 
     data["persons"] = [_person_out(p, unmasked) for p in persons]
     data["deaths"] = [_death_out(d, unmasked) for d in deaths]
     if with_issues:
-        values = services.form_values(household)
+        values = services.form_values_of(household, persons, deaths)
         data["issues"] = [i.as_dict() for i in validate_household(values.household, values.persons, values.deaths)]
     return data
 

@@ -10,6 +10,7 @@ from enumeration.services.listing import (
 from enumeration.services.registration import (
     ConfirmationInput,
     form_values,
+    form_values_of,
     household_issues,
     household_save,
     household_sign,
@@ -32,6 +33,7 @@ __all__ = [
     "building_create",
     "dwelling_unit_create",
     "form_values",
+    "form_values_of",
     "household_accept",
     "household_approve",
     "household_issues",

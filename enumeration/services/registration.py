@@ -79,6 +79,11 @@ def _stored(instance: Household | Person | DeathRecord) -> dict[str, Any]:
     return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
 
 
+def form_values_of(household: Household, persons: list[Person], deaths: list[DeathRecord]) -> FormValues:
+    """What ``form_values`` reads, from rows the caller has just read in full (no query of its own)."""
+    return FormValues(_stored(household), [_stored(p) for p in persons], [_stored(d) for d in deaths])
+
+
 def household_issues(household: Household) -> list[Issue]:
     values = form_values(household)
     return validate_household(values.household, values.persons, values.deaths)

@@ -25,6 +25,8 @@ from enumeration.models import (
 )
 from enumeration.services import (
     ConfirmationInput,
+    form_values,
+    form_values_of,
     household_accept,
     household_approve,
     household_list,
@@ -469,6 +471,13 @@ class TestSubmit:
         seqs = sorted(Signature.objects.filter(small_area=cast.area_a1).values_list("seq", flat=True))
         assert seqs == list(range(1, total + 1))
         assert verify_small_area(cast.area_a1) == []
+
+    def test_the_form_from_loaded_rows_is_the_form_the_database_gives(self, cast: Cast, password: str) -> None:
+        data, _persons = family_form()
+        data["warning_notes"] = {"SOME_WARNING@1": "说明"}
+        household = Household.objects.get(pk=self.submit(cast, password, data=data).pk)
+        rows = list(household.persons.order_by("row_no"))
+        assert form_values_of(household, rows, list(household.deaths.order_by("row_no"))) == form_values(household)
 
     def test_what_is_signed_is_what_verification_reads_back(self, cast: Cast, password: str) -> None:
         """The content is hashed from the values as written; odd inputs must come back from the database the same."""
