@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 
 from census.models import Building, Role, SmallArea, SmallAreaAssignment, StaffMember, Township, Village
+from census.scoping import ScopeKind, scope_of
 from enumeration.codes import code_list
 from enumeration.models import (
     ALL_DEAD_HOUSEHOLD_NO,
@@ -265,8 +266,33 @@ def review_search_fields(user: StaffMember) -> tuple[str, ...]:
     return fields
 
 
+def within_area_code(queryset: QuerySet[Household], code: str) -> QuerySet[Household]:
+    """Households whose small area's code lies under ``code`` (a township's 9 or a village's 12 digits).
+
+    Area codes nest, so this repeats a township or village filter — on the small area's code, which is what the
+    lists sort by. Without it PostgreSQL, sorting a township's households by small area code, walks the small
+    areas of the whole district in code order from the first and drops the other townships' households one by
+    one (235 ms for the page of a township late in the code order, 1,000,000-person district); with it, only
+    the township's small areas. A code that is not all digits bounds nothing.
+    """
+    if not code.isdigit():
+        return queryset
+    after = str(int(code) + 1).zfill(len(code))
+    return queryset.filter(small_area__code__gte=code, small_area__code__lt=after)
+
+
+def narrowest_area_code(user: StaffMember, filters: HouseholdFilter | None = None) -> str:
+    """The finest area code a household list is limited to: a village or township filter, else a township
+    office's own township ("" when nothing narrower than the district applies)."""
+    if filters is not None and (filters.village or filters.township):
+        return filters.village or filters.township
+    scope = scope_of(user)
+    return scope.code if scope.kind is ScopeKind.TOWNSHIP else ""
+
+
 def household_table(*, user: StaffMember, filters: HouseholdFilter, query: str = "") -> QuerySet[Household]:
     queryset = filters.apply(Household.objects.visible_to(user))
+    queryset = within_area_code(queryset, narrowest_area_code(user, filters))
     return (
         search(queryset, query, review_search_fields(user))
         .select_related("small_area", "village", "township", "registrar")

@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from enumeration.models import Household
 from enumeration.services import household_list
+from tests.census.factories import SmallAreaFactory, TownshipFactory, VillageFactory
 from tests.conftest import Cast
+from tests.enumeration.factories import HouseholdFactory
 from tests.enumeration.test_services_registration import register
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,29 @@ def test_pages_and_a_constant_number_of_queries(cast: Cast, login, django_assert
     with django_assert_max_num_queries(15):
         last = client.get(URL, {"page": "3"})
     assert len(last.context["rows"]) == 15
+
+
+def test_a_list_limited_to_an_area_is_also_bounded_by_its_small_areas_codes(cast: Cast) -> None:
+    """A township office's list (and any list filtered by township or village) also bounds the small area's code
+    by the area's, so that PostgreSQL sorting by small area code walks only that area's small areas."""
+    from enumeration.selectors import HouseholdFilter, household_table, within_area_code
+
+    # Township 511504109 ends in 9: its bound's end carries into the next ten (511504110), not past it.
+    nine = SmallAreaFactory(village=VillageFactory(township=TownshipFactory(code="511504109")))
+    ten = SmallAreaFactory(village=VillageFactory(township=TownshipFactory(code="511504110")))
+    ours = [HouseholdFactory(small_area=nine).pk, *[h.pk for h in listed(cast, 2)]]
+    HouseholdFactory(small_area=ten)
+    everyone = Household.objects.order_by("pk")
+    assert sorted(within_area_code(everyone, "511504109").values_list("pk", flat=True)) == ours[:1]
+    assert sorted(within_area_code(everyone, cast.area_a1.village_id).values_list("pk", flat=True)) == ours[1:]
+    assert within_area_code(everyone, "5115041O9").count() == everyone.count()  # not all digits: no bound
+
+    bound = '"census_smallarea"."code" >='
+    for user, filters in (
+        (cast.township_office_a, HouseholdFilter()),
+        (cast.district_office, HouseholdFilter(village=cast.area_a1.village_id)),
+    ):
+        table = household_table(user=user, filters=filters)
+        assert bound in str(table.query)
+        assert sorted(table.values_list("pk", flat=True)) == ours[1:]
+    assert bound not in str(household_table(user=cast.district_office, filters=HouseholdFilter()).query)
