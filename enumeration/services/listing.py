@@ -49,6 +49,11 @@ def next_household_no(small_area: SmallArea) -> int:
         .exclude(household_no=ALL_DEAD_HOUSEHOLD_NO)
         .aggregate(top=Max("household_no"))["top"]
     )
+    return household_no_after(current)
+
+
+def household_no_after(current: int | None) -> int:
+    """The 户编号 after the small area's highest (``None``: it has none yet)."""
     number = (current or 0) + 1
     if number >= ALL_DEAD_HOUSEHOLD_NO:
         raise ValidationError(

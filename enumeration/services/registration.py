@@ -40,7 +40,7 @@ from enumeration.models import (
     VersionReason,
 )
 from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
-from enumeration.services.listing import listing_audit
+from enumeration.services.listing import household_no_after, listing_audit
 from enumeration.verification import household_content
 
 # What a form save may change. Everything else (area, number, state, registrar …) is the system's.
@@ -589,11 +589,7 @@ def _slot_take(area: SmallArea) -> _Slot:
             {"area": area.pk, "all_dead": ALL_DEAD_HOUSEHOLD_NO},
         )
         top, household_id, signature_id, *chain = cursor.fetchone()
-    number = (top or 0) + 1
-    if number >= ALL_DEAD_HOUSEHOLD_NO:
-        raise ValidationError(
-            _("The small area already holds 998 households; split it (a small area holds at most 999 forms).")
-        )
+    number = household_no_after(top)
     last = Signature(**dict(zip(link, chain, strict=True)), small_area=area) if chain[0] is not None else None
     return _Slot(household_no=number, household_id=household_id, signature_id=signature_id, last=last)
 

@@ -41,7 +41,7 @@ from enumeration.services import (
 )
 from enumeration.verification import verify_small_area
 from tests.conftest import Cast
-from tests.enumeration.factories import family_form
+from tests.enumeration.factories import HouseholdFactory, family_form
 
 pytestmark = pytest.mark.django_db
 
@@ -471,6 +471,12 @@ class TestSubmit:
         seqs = sorted(Signature.objects.filter(small_area=cast.area_a1).values_list("seq", flat=True))
         assert seqs == list(range(1, total + 1))
         assert verify_small_area(cast.area_a1) == []
+
+    def test_a_full_small_area_takes_no_more_submissions(self, cast: Cast, password: str) -> None:
+        HouseholdFactory(small_area=cast.area_a1, household_no=998)
+        with pytest.raises(ValidationError) as full:
+            self.submit(cast, password)
+        assert "998" in str(full.value) and Household.objects.count() == 1
 
     def test_the_form_from_loaded_rows_is_the_form_the_database_gives(self, cast: Cast, password: str) -> None:
         data, _persons = family_form()
