@@ -345,6 +345,9 @@ def filter_choices(
     chosen_staff = staff.filter(pk=int(registrar)) if registrar.isdigit() else staff.none()
     narrow = bool(township or village) or user.role != Role.DISTRICT_OFFICE
     area_list = list(areas.values_list("pk", "code")[:MAX_OPTIONS]) if narrow else chosen_area
+    # A select's label is the name and username (StaffMember.__str__): the rest of each row stays unread.
+    staff = staff.only("username", "first_name", "last_name")
+    chosen_staff = chosen_staff.only("username", "first_name", "last_name")
     staff_list = list(staff.order_by("username")[:MAX_OPTIONS]) if narrow else list(chosen_staff)
     return {
         "townships": list(townships.values_list("code", "name")),
