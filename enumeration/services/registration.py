@@ -438,12 +438,9 @@ def _ledger_link(
     )
 
 
-def ledger_append(
-    *, household: Household, signer: StaffMember, content: dict[str, Any], locked_area: SmallArea | None = None
-) -> Signature:
-    """Append a signature of ``content`` to the small area's chain. The small area row is locked meanwhile
-    (``locked_area``: the caller holds the lock already, in this transaction)."""
-    area = locked_area or SmallArea.objects.select_for_update().get(pk=household.small_area_id)
+def ledger_append(*, household: Household, signer: StaffMember, content: dict[str, Any]) -> Signature:
+    """Append a signature of ``content`` to the small area's chain. The small area row is locked meanwhile."""
+    area = SmallArea.objects.select_for_update().get(pk=household.small_area_id)
     last = Signature.objects.filter(small_area=area).order_by("-seq").first()
     signature = _ledger_link(household=household, area=area, last=last, signer=signer, content=content)
     signature.save(force_insert=True)
@@ -519,18 +516,11 @@ def _content_to_sign(household: Household, values: FormValues, respondent: dict[
     )
 
 
-def _seal(
-    household: Household,
-    *,
-    signer: StaffMember,
-    content: dict[str, Any],
-    previous: dict[str, Any] | None,
-    locked_area: SmallArea | None = None,
-) -> None:
-    """Sign ``content``: a link in the ledger, the signed version (with its diff from ``previous``) and the form
-    marked signed."""
-    signature = ledger_append(household=household, signer=signer, content=content, locked_area=locked_area)
-    HouseholdVersion.objects.create(
+def _signed_version(
+    household: Household, *, signer: StaffMember, content: dict[str, Any], previous: dict[str, Any] | None
+) -> HouseholdVersion:
+    """The version a signature keeps: the signed content and its diff from ``previous``."""
+    return HouseholdVersion.objects.create(
         household=household,
         number=household.version,
         kind=VersionReason.SIGNED,
@@ -538,6 +528,15 @@ def _seal(
         diff=ledger.content_diff(previous, content),
         author=signer,
     )
+
+
+def _seal(
+    household: Household, *, signer: StaffMember, content: dict[str, Any], previous: dict[str, Any] | None
+) -> None:
+    """Sign ``content``: a link in the ledger, the signed version (with its diff from ``previous``) and the form
+    marked signed."""
+    signature = ledger_append(household=household, signer=signer, content=content)
+    _signed_version(household, signer=signer, content=content, previous=previous)
     household.state = HouseholdState.SIGNED
     household.current_signature = signature
     household.signed_at = signature.signed_at
@@ -669,14 +668,7 @@ def household_submit(
             DeathRecord.objects.bulk_create(death_rows)
         confirmation.save()
     signature.save(force_insert=True)
-    HouseholdVersion.objects.create(
-        household=household,
-        number=household.version,
-        kind=VersionReason.SIGNED,
-        content=content,
-        diff=ledger.content_diff(None, content),
-        author=actor,
-    )
+    _signed_version(household, signer=actor, content=content, previous=None)
     HouseholdTransition.objects.bulk_create(
         [
             HouseholdTransition(household=household, from_state=before, to_state=after, actor=actor)
