@@ -9,11 +9,12 @@ services in ``enumeration.services``; their ``ApplicationError``/``ConflictError
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -36,6 +37,7 @@ from enumeration.forms import ITEMS_BY_CODE
 from enumeration.idempotency import idempotent
 from enumeration.identity import mask_id_number, mask_name
 from enumeration.models import DeathRecord, Household, HouseholdVersion, LongFormSample, Person
+from enumeration.models.households import household_key
 from enumeration.rules.entry import validate_household
 from enumeration.selectors import narrowest_area_code, within_area_code
 from enumeration.services.registration import DEATH_FORM_FIELDS, HOUSEHOLD_FORM_FIELDS, MAX_PERSONS, PERSON_FORM_FIELDS
@@ -302,22 +304,45 @@ def _death_out(death: DeathRecord, unmasked: bool) -> dict[str, Any]:
     return data
 
 
-def household_summary(household: Household, unmasked: bool) -> dict[str, Any]:
+# The columns of a list row; ``small_area_code`` is read through the small area.
+SUMMARY_VALUES = (
+    "id",
+    "small_area_id",
+    "household_no",
+    "head_name_listed",
+    "expected_persons",
+    "aware_of_census",
+    "state",
+    "version",
+    "registrar_id",
+    "in_long_form_sample",
+    "signed_at",
+)
+
+
+def summary_of_values(row: Mapping[str, Any], unmasked: bool) -> dict[str, Any]:
+    """A list row from the household's column values (``SUMMARY_VALUES`` and ``small_area_code``): a page of
+    fifty rows is read as values, not as fifty households and fifty small areas."""
     return {
-        "id": household.pk,
-        "key": household.key,
-        "small_area": household.small_area_id,
-        "small_area_code": household.small_area.code,
-        "household_no": household.household_no,
-        "head_name_listed": household.head_name_listed if unmasked else mask_name(household.head_name_listed),
-        "expected_persons": household.expected_persons,
-        "aware_of_census": household.aware_of_census,
-        "state": household.state,
-        "version": household.version,
-        "registrar": household.registrar_id,
-        "in_long_form_sample": household.in_long_form_sample,
-        "signed_at": household.signed_at,
+        "id": row["id"],
+        "key": household_key(row["small_area_code"], row["household_no"]),
+        "small_area": row["small_area_id"],
+        "small_area_code": row["small_area_code"],
+        "household_no": row["household_no"],
+        "head_name_listed": row["head_name_listed"] if unmasked else mask_name(row["head_name_listed"]),
+        "expected_persons": row["expected_persons"],
+        "aware_of_census": row["aware_of_census"],
+        "state": row["state"],
+        "version": row["version"],
+        "registrar": row["registrar_id"],
+        "in_long_form_sample": row["in_long_form_sample"],
+        "signed_at": row["signed_at"],
     }
+
+
+def household_summary(household: Household, unmasked: bool) -> dict[str, Any]:
+    values = {name: getattr(household, name) for name in SUMMARY_VALUES}
+    return summary_of_values({**values, "small_area_code": household.small_area.code}, unmasked)
 
 
 def household_detail(household: Household, unmasked: bool, *, with_issues: bool = True) -> dict[str, Any]:
@@ -395,21 +420,6 @@ class HouseholdApiFilter(django_filters.FilterSet):
         fields = ("state", "small_area", "village", "township", "registrar", "in_long_form_sample")
 
 
-# What a list row shows (household_summary): the rest of the form stays in the database.
-SUMMARY_COLUMNS = (
-    "small_area__code",
-    "household_no",
-    "head_name_listed",
-    "expected_persons",
-    "aware_of_census",
-    "state",
-    "version",
-    "registrar_id",
-    "in_long_form_sample",
-    "signed_at",
-)
-
-
 class HouseholdListCreateApi(generics.GenericAPIView[Household]):
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
     serializer_class = HouseholdSummarySerializer
@@ -419,14 +429,15 @@ class HouseholdListCreateApi(generics.GenericAPIView[Household]):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the filters' model
             return Household.objects.none()
         rows = within_area_code(_scoped(self.request), narrowest_area_code(staff_of(self.request)))
-        return rows.only(*SUMMARY_COLUMNS).order_by("small_area__code", "household_no")
+        return rows.order_by("small_area__code", "household_no")
 
     @extend_schema(responses=HouseholdSummarySerializer(many=True))
     def get(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        values = queryset.values(*SUMMARY_VALUES, small_area_code=F("small_area__code"))
+        page = self.paginate_queryset(values)  # type: ignore[arg-type]
         user = staff_of(request)
-        rows = [household_summary(h, unmasked_for(user)) for h in (page if page is not None else queryset)]
+        rows = [summary_of_values(row, unmasked_for(user)) for row in (page if page is not None else values)]
         return self.get_paginated_response(rows) if page is not None else Response(rows)
 
     @extend_schema(request=ListingInput, responses={201: HouseholdSummarySerializer})

@@ -119,6 +119,11 @@ class HouseholdQuerySet(ScopedQuerySet["Household"]):
         return self.annotate(person_count=models.Count("persons"))
 
 
+def household_key(small_area_code: str, household_no: int) -> str:
+    """A household's key: 普查区(12) + 普查小区(3) + 户编号(3)."""
+    return f"{small_area_code}{household_no:03d}"
+
+
 class Household(models.Model):
     """户: one 户编号 of a small area, from its listing to its locked form."""
 
@@ -292,7 +297,7 @@ class Household(models.Model):
     @property
     def key(self) -> str:
         """普查区(12) + 普查小区(3) + 户编号(3)."""
-        return f"{self.small_area.code}{self.household_no:03d}"
+        return household_key(self.small_area.code, self.household_no)
 
     @property
     def is_all_dead(self) -> bool:

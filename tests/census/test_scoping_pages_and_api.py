@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -98,3 +100,33 @@ class TestTokens:
         response = client.get(reverse("api-small-area-list"))
         assert response.status_code in (401, 403)
         assert "expired" in response.json()["detail"] or "过期" in response.json()["detail"]
+
+    def test_an_unknown_token_and_a_deactivated_accounts_token_are_refused(self, cast: Cast) -> None:
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+        refused = client.get(reverse("api-small-area-list"))
+        assert refused.status_code in (401, 403)
+        assert refused.json()["detail"] == "认证令牌无效。"
+        token = Token.objects.create(user=cast.enumerator_a1)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        cast.enumerator_a1.is_active = False
+        cast.enumerator_a1.save(update_fields=["is_active"])
+        inactive = client.get(reverse("api-small-area-list"))
+        assert inactive.status_code in (401, 403)
+        assert inactive.json()["detail"] == "用户未激活或已删除。"
+
+    def test_a_token_authenticates_its_own_user_in_one_query(self, cast: Cast, django_assert_num_queries: Any) -> None:
+        from rest_framework.authtoken.models import Token
+        from rest_framework.test import APIRequestFactory
+
+        from census.authentication import ExpiringTokenAuthentication
+
+        token = Token.objects.create(user=cast.enumerator_a1)
+        request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token.key}")
+        with django_assert_num_queries(1):
+            user, auth = ExpiringTokenAuthentication().authenticate(request)  # type: ignore[misc]
+        assert user == cast.enumerator_a1
+        assert user.role == cast.enumerator_a1.role and user.password == cast.enumerator_a1.password
+        assert (auth.key, auth.user_id, auth.created) == (token.key, token.user_id, token.created)

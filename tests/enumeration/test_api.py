@@ -4,14 +4,17 @@ and every hard rule refused — no client gets a form that breaks one into the s
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from enumeration.idempotency import request_fingerprint
+from enumeration.identity import mask_name
 from enumeration.models import Household, HouseholdState, IdempotencyRecord, Signature
 from enumeration.rules.catalogue import ENTRY_RULES, Severity
 from enumeration.verification import verify_small_area
@@ -148,6 +151,21 @@ class TestScope:
             api_as(cast.township_office_b).get(reverse("api-household-detail", args=[household["id"]])).status_code
             == 404
         )
+
+    def test_a_list_row_is_the_households_summary_masked_for_offices(self, cast: Cast) -> None:
+        """List rows are read as column values; they say what the summary of the household itself says."""
+        from enumeration.api import household_summary
+
+        created = listed(cast, api_as(cast.enumerator_a1))
+        household = Household.objects.select_related("small_area").get(pk=created["id"])
+        url = reverse("api-household-list")
+        own = api_as(cast.enumerator_a1).get(url).json()["results"]
+        office = api_as(cast.township_office_a).get(url, {"small_area": cast.area_a1.pk}).json()["results"]
+        expected = json.loads(json.dumps(household_summary(household, True), cls=DjangoJSONEncoder))
+        assert own == [expected] == [created]
+        assert own[0]["key"] == f"{cast.area_a1.code}{household.household_no:03d}"
+        assert office == [{**expected, "head_name_listed": mask_name(household.head_name_listed)}]
+        assert office[0]["head_name_listed"] != household.head_name_listed
 
     def test_departments_cannot_read_households(self, cast: Cast) -> None:
         assert api_as(cast.department_user).get(reverse("api-household-list")).status_code == 403
