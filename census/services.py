@@ -30,7 +30,7 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 # --- audit ---------------------------------------------------------------------------------------------
 
 
-def audit_record(
+def audit_event(
     *,
     actor: StaffMember | None,
     action: str,
@@ -39,13 +39,13 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit log (never updated, never deleted)."""
+    """One event of the audit log, not yet written: for a service that writes it with its other rows."""
     district = ""
     if actor is not None and actor.district_id:
         district = actor.district_id
     elif actor is None or actor.is_superuser:
         district = settings.CENSUS_DISTRICT_CODE
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor_id=actor.pk if actor is not None else None,
         actor_username=actor.username if actor is not None else "",
         actor_role=actor.role if actor is not None else "",
@@ -56,6 +56,23 @@ def audit_record(
         detail=detail or {},
         ip_address=ip_address,
     )
+
+
+def audit_record(
+    *,
+    actor: StaffMember | None,
+    action: str,
+    object_type: str = "",
+    object_id: str | int = "",
+    detail: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log (never updated, never deleted)."""
+    event = audit_event(
+        actor=actor, action=action, object_type=object_type, object_id=object_id, detail=detail, ip_address=ip_address
+    )
+    event.save(force_insert=True)
+    return event
 
 
 # --- area frame import / export ------------------------------------------------------------------------

@@ -46,6 +46,15 @@ def _claim(*, user_id: int, key: str, method: str, path: str, fingerprint: str) 
     return None if row is None else int(row[0])
 
 
+def _settle(*, record_id: int, status_code: int, body: str) -> None:
+    """Store the response of the claimed request: one statement written once (every API write ends here)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {IdempotencyRecord._meta.db_table} SET status_code = %s, response_body = %s::jsonb WHERE id = %s",
+            [status_code, body, record_id],
+        )
+
+
 def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
     """Decorate an APIView's ``post``: with an ``Idempotency-Key`` header, the first response is stored and
     replayed for every retry; without the header the request runs as usual."""
@@ -84,15 +93,13 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
             response["Idempotent-Replayed"] = "true"
             return response
         response = method(view, request, *args, **kwargs)
-        records = IdempotencyRecord.objects.filter(pk=record_id)
         if response.status_code < 500:
             # Stored as the client saw it (DRF's encoding of dates and decimals), so a replay is identical.
-            records.update(
-                status_code=response.status_code,
-                response_body=json.loads(json.dumps(response.data, cls=JSONEncoder)),
+            _settle(
+                record_id=record_id, status_code=response.status_code, body=json.dumps(response.data, cls=JSONEncoder)
             )
         else:
-            records.delete()
+            IdempotencyRecord.objects.filter(pk=record_id).delete()
         return response
 
     return wrapper

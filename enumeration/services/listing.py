@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.db import constraint_errors
-from census.models import AuditAction, Building, SmallArea, StaffMember
-from census.services import audit_record
+from census.models import AuditAction, AuditEvent, Building, SmallArea, StaffMember
+from census.services import audit_event
 from enumeration.models import ALL_DEAD_HOUSEHOLD_NO, DwellingUnit, Household, HouseholdState
 
 # Set by the system from rows it has just read and locked; validating them again would cost a query each.
@@ -110,15 +110,21 @@ def household_list(
     return household
 
 
-def listing_audit(*, household: Household, actor: StaffMember) -> None:
-    """The audit entry of a household added to the register (also written by a one-step submission)."""
-    audit_record(
+def listing_audit_event(*, household: Household, actor: StaffMember) -> AuditEvent:
+    """The audit entry of a household added to the register, not yet written (a one-step submission writes it
+    with the household's other rows)."""
+    return audit_event(
         actor=actor,
         action=AuditAction.RECORD_CHANGE,
         object_type="household",
         object_id=household.pk,
         detail={"listed": household.key},
     )
+
+
+def listing_audit(*, household: Household, actor: StaffMember) -> None:
+    """The audit entry of a household added to the register."""
+    listing_audit_event(household=household, actor=actor).save(force_insert=True)
 
 
 @transaction.atomic

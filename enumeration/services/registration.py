@@ -9,6 +9,7 @@ keeping the version that was signed and a field-level diff of what changed and w
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
-from census.db import constraint_errors
+from census.db import constraint_errors, post_save_send, rows_insert
 from census.models import AuditAction, Role, SmallArea, SmallAreaAssignment, StaffMember
 from census.passwords import SigningLocked, password_matches
 from census.services import audit_record
@@ -40,7 +40,7 @@ from enumeration.models import (
     VersionReason,
 )
 from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
-from enumeration.services.listing import household_no_after, listing_audit
+from enumeration.services.listing import household_no_after, listing_audit_event
 from enumeration.verification import household_content
 
 # What a form save may change. Everything else (area, number, state, registrar …) is the system's.
@@ -520,7 +520,15 @@ def _signed_version(
     household: Household, *, signer: StaffMember, content: dict[str, Any], previous: dict[str, Any] | None
 ) -> HouseholdVersion:
     """The version a signature keeps: the signed content and its diff from ``previous``."""
-    return HouseholdVersion.objects.create(
+    version = _signed_version_row(household, signer=signer, content=content, previous=previous)
+    version.save(force_insert=True)
+    return version
+
+
+def _signed_version_row(
+    household: Household, *, signer: StaffMember, content: dict[str, Any], previous: dict[str, Any] | None
+) -> HouseholdVersion:
+    return HouseholdVersion(
         household=household,
         number=household.version,
         kind=VersionReason.SIGNED,
@@ -564,6 +572,29 @@ class _Slot:
     household_id: int
     signature_id: int
     last: Signature | None
+
+
+@functools.cache
+def _area_lock_sql() -> tuple[list[str], str]:
+    fields = [field.attname for field in SmallArea._meta.concrete_fields]
+    columns = ", ".join(f"a.{field.column}" for field in SmallArea._meta.concrete_fields)
+    return fields, (
+        f"SELECT {columns} FROM {SmallArea._meta.db_table} a WHERE a.id = %(area)s AND EXISTS ("
+        f"  SELECT 1 FROM {SmallAreaAssignment._meta.db_table} s"
+        "   WHERE s.small_area_id = a.id AND s.staff_id = %(staff)s"
+        ") FOR UPDATE OF a"
+    )
+
+
+def _area_lock(*, small_area_id: int, actor: StaffMember) -> SmallArea | None:
+    """The small area, locked for the rest of the transaction (its households' numbers and its chain of
+    signatures are taken one submission at a time), when ``actor`` is assigned to it; else ``None``. A
+    statement written once: the ORM composed the same query anew for every submission."""
+    fields, sql = _area_lock_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"area": small_area_id, "staff": actor.pk})
+        row = cursor.fetchone()
+    return None if row is None else SmallArea.from_db(connection.alias, fields, row)
 
 
 def _slot_take(area: SmallArea) -> _Slot:
@@ -618,9 +649,8 @@ def household_submit(
 
     An area that does not exist or is not assigned to ``actor`` is refused as ``not_registrar``.
     """
-    assigned = SmallAreaAssignment.objects.filter(small_area=OuterRef("pk"), staff=actor)
-    area = SmallArea.objects.select_for_update().annotate(assigned=Exists(assigned)).filter(pk=small_area_id).first()
-    if area is None or actor.role not in REGISTRAR_ROLES or not area.assigned:  # type: ignore[attr-defined]
+    area = _area_lock(small_area_id=small_area_id, actor=actor)
+    if area is None or actor.role not in REGISTRAR_ROLES:
         raise ApplicationError(_("Only the registrar of this household may change its form."), code="not_registrar")
     slot = _slot_take(area)
     now = timezone.now()
@@ -660,23 +690,27 @@ def household_submit(
     household.state = HouseholdState.SIGNED
     household.current_signature = signature
     household.signed_at = signature.signed_at
-    # No savepoint of its own: a refused row ends this whole atomic function, which has one.
-    with constraint_errors(Household, Person, DeathRecord, RespondentConfirmation, label="household", savepoint=False):
-        household.save(force_insert=True)
-        Person.objects.bulk_create(person_rows)
-        if death_rows:
-            DeathRecord.objects.bulk_create(death_rows)
-        confirmation.save()
-    signature.save(force_insert=True)
-    _signed_version(household, signer=actor, content=content, previous=None)
-    HouseholdTransition.objects.bulk_create(
-        [
-            HouseholdTransition(household=household, from_state=before, to_state=after, actor=actor)
-            for before, after in (
-                (HouseholdState.LISTED, HouseholdState.DRAFT),
-                (HouseholdState.DRAFT, HouseholdState.SIGNED),
-            )
-        ]
-    )
-    listing_audit(household=household, actor=actor)
+    transitions = [
+        HouseholdTransition(household=household, from_state=before, to_state=after, actor=actor)
+        for before, after in (
+            (HouseholdState.LISTED, HouseholdState.DRAFT),
+            (HouseholdState.DRAFT, HouseholdState.SIGNED),
+        )
+    ]
+    # Every row in one statement (rows_insert). No savepoint of its own: a refused row ends this whole atomic
+    # function, which has one.
+    with constraint_errors(
+        Household, Person, DeathRecord, RespondentConfirmation, Signature, label="household", savepoint=False
+    ):
+        rows_insert(
+            [household],
+            person_rows,
+            death_rows,
+            [confirmation],
+            [signature],
+            [_signed_version_row(household, signer=actor, content=content, previous=None)],
+            transitions,
+            [listing_audit_event(household=household, actor=actor)],
+        )
+    post_save_send(household, created=True)
     return household

@@ -1,12 +1,18 @@
-"""census.db: database constraint violations as form errors."""
+"""census.db: database constraint violations as form errors; new rows of several models in one statement."""
 
 from __future__ import annotations
+
+import time
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from census.db import constraint_errors
+from census.db import constraint_errors, rows_insert
+from census.models import AuditAction, AuditEvent
+from census.services import audit_event
 from enumeration.models import DwellingUnit
 from tests.census.factories import BuildingFactory
 
@@ -38,3 +44,73 @@ def test_with_its_own_savepoint_the_caller_goes_on_after_a_refusal() -> None:
             DwellingUnit.objects.create(building=building, number="no #")
         DwellingUnit.objects.create(building=building, number="102")
     assert sorted(DwellingUnit.objects.filter(building=building).values_list("number", flat=True)) == ["101", "102"]
+
+
+def test_rows_insert_writes_several_models_in_one_statement_and_reads_the_ids_back(
+    django_assert_num_queries: Any,
+) -> None:
+    building = BuildingFactory()
+    units = [DwellingUnit(building=building, number=f"{n}01", note="东") for n in (1, 2, 3)]
+    event = audit_event(actor=None, action=AuditAction.RECORD_CHANGE, object_type="dwelling_unit", detail={"n": 3})
+    with django_assert_num_queries(1):
+        rows_insert(units, [], [event])
+    stored = list(DwellingUnit.objects.filter(building=building).order_by("pk").values_list("pk", "number", "note"))
+    assert stored == [(unit.pk, unit.number, "东") for unit in units]
+    assert all(not unit._state.adding for unit in [*units, event])
+    # auto_now_add is set on the instance as save() would, and the row holds what the instance holds.
+    row = AuditEvent.objects.get(pk=event.pk)
+    assert event.at is not None and row.at == event.at and row.detail == {"n": 3}
+
+
+def test_rows_insert_keeps_ids_taken_beforehand_and_leaves_the_rest_as_save_would() -> None:
+    building = BuildingFactory()
+    saved = DwellingUnit.objects.create(building=building, number="101", note="a")
+    inserted = DwellingUnit(pk=saved.pk + 1000, building=building, number="102", note="a")
+    rows_insert([inserted])
+    assert inserted.pk == saved.pk + 1000
+    columns = [f.attname for f in DwellingUnit._meta.concrete_fields if f.attname not in ("id", "number")]
+    assert DwellingUnit.objects.values(*columns).get(pk=inserted.pk) == DwellingUnit.objects.values(*columns).get(
+        pk=saved.pk
+    )
+
+
+def test_rows_insert_refused_by_a_constraint_is_a_message_and_writes_nothing() -> None:
+    building = BuildingFactory()
+    good, bad = DwellingUnit(building=building, number="101"), DwellingUnit(building=building, number="no #")
+    with pytest.raises(ValidationError) as refused, transaction.atomic(), constraint_errors(DwellingUnit, label="x"):
+        rows_insert([good, bad])
+    assert "dwelling_unit_number_format" in str(refused.value.message_dict["x"])
+    assert not DwellingUnit.objects.filter(building=building).exists()
+
+
+def test_rows_insert_takes_a_group_of_one_model_with_ids_all_given_or_all_not() -> None:
+    building = BuildingFactory()
+    with pytest.raises(TypeError):
+        rows_insert([DwellingUnit(building=building, number="101"), DwellingUnit(pk=10**9, building=building)])
+    with pytest.raises(TypeError):
+        rows_insert([DwellingUnit(building=building, number="101"), AuditEvent(action="x")])
+    assert not DwellingUnit.objects.filter(building=building).exists()
+
+
+def test_a_kept_alive_connection_is_checked_without_a_query_and_a_terminated_one_is_found_out() -> None:
+    """census.postgresql: the health check looks at the socket; only a socket with something to read costs
+    Django's ``SELECT 1`` — and a connection the server ended is then reported unusable."""
+    from django.db import connection, connections
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangoWrapper
+
+    kept = connections.create_connection("default")
+    kept.connect()
+    try:
+        with kept.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with patch.object(DjangoWrapper, "is_usable", side_effect=AssertionError("a query was sent")):
+            assert kept.is_usable() is True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        deadline = time.monotonic() + 10
+        while kept.is_usable() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kept.is_usable() is False
+    finally:
+        kept.close()

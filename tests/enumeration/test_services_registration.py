@@ -7,6 +7,8 @@ import datetime
 import struct
 import threading
 import zlib
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -420,6 +422,25 @@ class TestSubmit:
         assert submitted_content["respondent"] == stepwise_content["respondent"]
         assert AuditEvent.objects.filter(object_type="household", object_id=str(submitted.pk)).exists()
         assert verify_small_area(cast.area_a1) == []
+
+    def test_its_rows_are_written_in_one_statement_and_the_progress_refresh_follows_the_commit(
+        self, cast: Cast, password: str, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        refreshed: list[int] = []
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+            patch("supervision.progress.tasks.schedule_refresh", refreshed.append),
+        ):
+            household = self.submit(cast, password)
+        writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith(("INSERT", "WITH"))]
+        assert len(writes) == 1 and writes[0].count("INSERT INTO") == 7
+        assert refreshed == [cast.area_a1.pk]
+        assert not household._state.adding and household.current_signature.pk == household.current_signature_id
+        assert Person.objects.filter(household=household).count() == household.expected_persons
 
     def test_a_wrong_password_or_a_hard_error_leaves_nothing(self, cast: Cast, password: str) -> None:
         with pytest.raises(ApplicationError) as wrong:
