@@ -1,4 +1,4 @@
-"""API plumbing shared by every app: the exception handler and pagination."""
+"""API plumbing shared by every app: the exception handler, pagination and reads outside the request's transaction."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -61,3 +63,26 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)
+
+
+class ReadsOutsideTransaction:
+    """For an API view: a read (GET, HEAD, OPTIONS) runs without the request's transaction; a write keeps it.
+
+    ``ATOMIC_REQUESTS`` wraps every request in a transaction — for a read, a ``BEGIN`` and a ``COMMIT`` around
+    statements that each see their own snapshot anyway (PostgreSQL's READ COMMITTED), two more round trips
+    for the field worker's most frequent requests. A write still runs in one transaction, the same block
+    ``ATOMIC_REQUESTS`` would give it, so DRF still rolls it back when the view raises. A read that writes (the
+    audit entry of a view of unmasked personal data) writes one row in its own statement.
+    """
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))  # type: ignore[misc]
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # Inside a block someone else opened (a test's), a read gets a block of its own as before: DRF marks the
+        # innermost block for rollback when a view raises, and that must not be the other's.
+        if request.method in SAFE_METHODS and not transaction.get_connection().in_atomic_block:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

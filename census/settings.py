@@ -128,10 +128,12 @@ if env.str("CENSUS_DATABASE_NAME", default=""):
     DATABASES["default"]["NAME"] = env.str("CENSUS_DATABASE_NAME")
 if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
     raise ImproperlyConfigured("The census system runs on PostgreSQL only; DATABASE_URL must be postgres://…")
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+# Django's PostgreSQL backend with a health check that costs no query (census/postgresql/base.py).
+DATABASES["default"]["ENGINE"] = "census.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-# A kept-alive connection is checked before each request, so that a restarted database costs no request.
+# A kept-alive connection is checked before each request, so that a restarted database costs no request (by
+# looking at its socket: census/postgresql/base.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from census.api import ApplicationError
+from census.api import ApplicationError, ReadsOutsideTransaction
 from census.models import AuditAction, Role, SmallArea, StaffMember, Village
 from census.permissions import HasRole, staff_of
 from census.services import audit_record
@@ -420,7 +420,7 @@ class HouseholdApiFilter(django_filters.FilterSet):
         fields = ("state", "small_area", "village", "township", "registrar", "in_long_form_sample")
 
 
-class HouseholdListCreateApi(generics.GenericAPIView[Household]):
+class HouseholdListCreateApi(ReadsOutsideTransaction, generics.GenericAPIView[Household]):
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
     serializer_class = HouseholdSummarySerializer
     filterset_class = HouseholdApiFilter
@@ -461,7 +461,7 @@ class HouseholdListCreateApi(generics.GenericAPIView[Household]):
         return Response(household_summary(household, True), status=status.HTTP_201_CREATED)
 
 
-class HouseholdDetailApi(APIView):
+class HouseholdDetailApi(ReadsOutsideTransaction, APIView):
     url_objects = {"pk": Household}
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
     serializer_class = HouseholdDetailSerializer

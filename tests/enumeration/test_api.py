@@ -7,6 +7,7 @@ import copy
 import json
 from collections.abc import Callable
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
@@ -166,6 +167,27 @@ class TestScope:
         assert own[0]["key"] == f"{cast.area_a1.code}{household.household_no:03d}"
         assert office == [{**expected, "head_name_listed": mask_name(household.head_name_listed)}]
         assert office[0]["head_name_listed"] != household.head_name_listed
+
+    @pytest.mark.django_db(transaction=True)
+    def test_reads_run_outside_a_transaction_and_writes_inside_one(self, cast: Cast) -> None:
+        """census.api.ReadsOutsideTransaction: no BEGIN/COMMIT round trips around a read."""
+        from django.db import connection
+
+        from census.permissions import staff_of
+
+        seen: list[tuple[str, bool]] = []
+
+        def staff_noting_the_transaction(request: Any) -> Any:
+            seen.append((request.method, connection.in_atomic_block))
+            return staff_of(request)
+
+        client = api_as(cast.enumerator_a1)
+        with patch("enumeration.api.staff_of", side_effect=staff_noting_the_transaction):
+            created = listed(cast, client)
+            assert client.get(reverse("api-household-list")).status_code == 200
+            assert client.get(reverse("api-household-detail", args=[created["id"]])).status_code == 200
+        assert seen[0] == ("POST", True) and len(seen) > 2 and set(seen[1:]) == {("GET", False)}
+        assert Household.objects.filter(pk=created["id"]).exists()
 
     def test_departments_cannot_read_households(self, cast: Cast) -> None:
         assert api_as(cast.department_user).get(reverse("api-household-list")).status_code == 403

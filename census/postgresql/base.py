@@ -1,0 +1,26 @@
+"""Django's PostgreSQL backend, with a kept-alive connection checked without a query.
+
+``CONN_HEALTH_CHECKS`` makes Django check a kept-alive connection before the first query of each request, so
+that a restarted database costs no request; Django's check is a ``SELECT 1`` round trip, one more statement for
+every request (a fifth of the statements of a household list read). A server that ends a connection — a
+restart, a crash recovery, ``pg_terminate_backend`` — sends its notice and closes the socket, which makes the
+socket readable; an idle connection the server still holds has nothing to read. So the socket is looked at
+first, and only a connection with something to read gets Django's ``SELECT 1``.
+"""
+
+from __future__ import annotations
+
+import select
+
+from django.db.backends.postgresql import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def is_usable(self) -> bool:
+        if self.connection is None or self.connection.closed:
+            return False
+        poll = select.poll()
+        poll.register(self.connection.fileno(), select.POLLIN | select.POLLPRI)
+        if poll.poll(0):
+            return bool(super().is_usable())
+        return True
