@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
@@ -60,8 +61,9 @@ def _insert_shape(model: type[models.Model], with_pk: bool) -> tuple[tuple[model
         if field.primary_key and not with_pk:
             continue
         fields.append(field)
-    columns = ", ".join(quote(field.column) for field in fields)
-    return tuple(fields), f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ", quote(model._meta.pk.column)
+    columns = ", ".join(quote(field.column or field.attname) for field in fields)
+    pk_column = quote(model._meta.pk.column or "id")
+    return tuple(fields), f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ", pk_column
 
 
 def rows_insert(*groups: Sequence[models.Model]) -> None:
@@ -79,7 +81,7 @@ def rows_insert(*groups: Sequence[models.Model]) -> None:
     database = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` costs a lookup on every use
     parts: list[str] = []
     selects: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     pending: list[list[models.Model]] = []
     for number, objs in enumerate(group for group in groups if group):
         model = type(objs[0])
@@ -89,7 +91,7 @@ def rows_insert(*groups: Sequence[models.Model]) -> None:
         fields, head, pk_column = _insert_shape(model, with_pk)
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="rows_insert")
+            obj._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]
             params.extend(field.get_db_prep_save(field.pre_save(obj, True), database) for field in fields)
         parts.append(f"i{number} AS ({head}{', '.join([row] * len(objs))} RETURNING {pk_column})")
         selects.append(f"SELECT {number}, {pk_column} FROM i{number}")
