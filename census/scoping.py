@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar
 
 from django.db import connection, models
 
+from census.db import execute_prepared
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
@@ -58,7 +60,7 @@ class Scope:
         cached = self.__dict__.get("_small_area_ids")
         if cached is None:
             with connection.cursor() as cursor:
-                cursor.execute(_small_area_ids_sql(), {"staff": self.staff_id})
+                execute_prepared(cursor, _small_area_ids_sql(), [self.staff_id, self.staff_id])
                 cached = sorted(row[0] for row in cursor.fetchall())
             object.__setattr__(self, "_small_area_ids", cached)
         return list(cached)
@@ -66,15 +68,16 @@ class Scope:
 
 @functools.cache
 def _small_area_ids_sql() -> str:
-    """Own assignments and those of the supervised enumerators in one statement, written once: every request
-    of a field worker asks, and composing the same union through the ORM cost more than running it."""
+    """Own assignments and those of the supervised enumerators in one statement, written once and prepared:
+    every request of a field worker asks, and composing the same union through the ORM cost more than running
+    it."""
     from census.models import SmallAreaAssignment, SupervisorAssignment
 
     areas, supervision = SmallAreaAssignment._meta.db_table, SupervisorAssignment._meta.db_table
     return (
-        f"SELECT small_area_id FROM {areas} WHERE staff_id = %(staff)s"
+        f"SELECT small_area_id FROM {areas} WHERE staff_id = %s"
         f" UNION SELECT a.small_area_id FROM {areas} a JOIN {supervision} s ON s.enumerator_id = a.staff_id"
-        f" WHERE s.supervisor_id = %(staff)s"
+        f" WHERE s.supervisor_id = %s"
     )
 
 

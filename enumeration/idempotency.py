@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from census.db import execute_prepared
 from census.permissions import staff_of
 from enumeration.models import IdempotencyRecord
 
@@ -37,7 +38,8 @@ def _claim(*, user_id: int, key: str, method: str, path: str, fingerprint: str) 
     """
     table = IdempotencyRecord._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
             f"INSERT INTO {table} (user_id, key, method, path, request_hash, created_at) "
             "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             [user_id, key, method, path[:300], fingerprint, timezone.now()],
@@ -49,7 +51,8 @@ def _claim(*, user_id: int, key: str, method: str, path: str, fingerprint: str) 
 def _settle(*, record_id: int, status_code: int, body: str) -> None:
     """Store the response of the claimed request: one statement written once (every API write ends here)."""
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
             f"UPDATE {IdempotencyRecord._meta.db_table} SET status_code = %s, response_body = %s::jsonb WHERE id = %s",
             [status_code, body, record_id],
         )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
-from census.db import constraint_errors, post_save_send, rows_insert
+from census.db import constraint_errors, execute_prepared, post_save_send, rows_insert
 from census.models import AuditAction, Role, SmallArea, SmallAreaAssignment, StaffMember
 from census.passwords import SigningLocked, password_matches
 from census.services import audit_record
@@ -579,9 +579,9 @@ def _area_lock_sql() -> tuple[list[str], str]:
     fields = [field.attname for field in SmallArea._meta.concrete_fields]
     columns = ", ".join(f"a.{field.column}" for field in SmallArea._meta.concrete_fields)
     return fields, (
-        f"SELECT {columns} FROM {SmallArea._meta.db_table} a WHERE a.id = %(area)s AND EXISTS ("
+        f"SELECT {columns} FROM {SmallArea._meta.db_table} a WHERE a.id = %s AND EXISTS ("
         f"  SELECT 1 FROM {SmallAreaAssignment._meta.db_table} s"
-        "   WHERE s.small_area_id = a.id AND s.staff_id = %(staff)s"
+        "   WHERE s.small_area_id = a.id AND s.staff_id = %s"
         ") FOR UPDATE OF a"
     )
 
@@ -589,10 +589,10 @@ def _area_lock_sql() -> tuple[list[str], str]:
 def _area_lock(*, small_area_id: int, actor: StaffMember) -> SmallArea | None:
     """The small area, locked for the rest of the transaction (its households' numbers and its chain of
     signatures are taken one submission at a time), when ``actor`` is assigned to it; else ``None``. A
-    statement written once: the ORM composed the same query anew for every submission."""
+    statement written once and prepared: the ORM composed the same query anew for every submission."""
     fields, sql = _area_lock_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"area": small_area_id, "staff": actor.pk})
+        execute_prepared(cursor, sql, [small_area_id, actor.pk])
         row = cursor.fetchone()
     return None if row is None else SmallArea.from_db(connection.alias, fields, row)
 
@@ -607,16 +607,17 @@ def _slot_take(area: SmallArea) -> _Slot:
         *("content_hash", "prev_hash"),
     )
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
             f"SELECT (SELECT max(h.household_no) FROM {households} h"
-            f"         WHERE h.small_area_id = %(area)s AND h.household_no <> %(all_dead)s),"
+            f"         WHERE h.small_area_id = %s AND h.household_no <> %s),"
             f" nextval(pg_get_serial_sequence('{households}', 'id')),"
             f" nextval(pg_get_serial_sequence('{signatures}', 'id')),"
             f" {', '.join(f'last.{name}' for name in link)}"
             f" FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
-            f"   SELECT * FROM {signatures} s WHERE s.small_area_id = %(area)s ORDER BY s.seq DESC LIMIT 1"
+            f"   SELECT * FROM {signatures} s WHERE s.small_area_id = %s ORDER BY s.seq DESC LIMIT 1"
             f" ) AS last ON true",
-            {"area": area.pk, "all_dead": ALL_DEAD_HOUSEHOLD_NO},
+            [area.pk, ALL_DEAD_HOUSEHOLD_NO, area.pk],
         )
         top, household_id, signature_id, *chain = cursor.fetchone()
     number = household_no_after(top)

@@ -1,4 +1,5 @@
-"""census.db: database constraint violations as form errors; new rows of several models in one statement."""
+"""census.db: database constraint violations as form errors, statements prepared once per connection and new rows of
+several models in one statement; census.postgresql: the health check."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from unittest.mock import patch
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.test.utils import CaptureQueriesContext
 
-from census.db import constraint_errors, rows_insert
+from census.db import constraint_errors, execute_prepared, rows_insert
 from census.models import AuditAction, AuditEvent
 from census.services import audit_event
 from enumeration.models import DwellingUnit
@@ -114,3 +116,33 @@ def test_a_kept_alive_connection_is_checked_without_a_query_and_a_terminated_one
         assert kept.is_usable() is False
     finally:
         kept.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_is_prepared_once_per_connection_and_outlives_a_rollback() -> None:
+    from django.db import connection
+
+    sql = "SELECT %s::int + %s::int, 'a%%b'"
+
+    def run(a: int, b: int) -> tuple[int, str]:
+        with connection.cursor() as cursor:
+            execute_prepared(cursor, sql, [a, b])
+            return cursor.fetchone()  # type: ignore[no-any-return]
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%$1::int%"])
+            return [row[0] for row in cursor.fetchall()]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run(1, 2) == (3, "a%b")
+    assert len(queries.captured_queries) == 1 and queries.captured_queries[0]["sql"].startswith("EXECUTE census_")
+    with transaction.atomic():
+        assert run(2, 2) == (4, "a%b")
+        transaction.set_rollback(True)
+    assert run(5, 5) == (10, "a%b")
+    assert len(prepared()) == 1
+    connection.close()  # a new connection prepares it again
+    assert prepared() == [] and run(1, 1) == (2, "a%b") and len(prepared()) == 1
+    with pytest.raises(ValueError), connection.cursor() as cursor:
+        execute_prepared(cursor, sql, [1])

@@ -436,7 +436,15 @@ class TestSubmit:
             patch("supervision.progress.tasks.schedule_refresh", refreshed.append),
         ):
             household = self.submit(cast, password)
-        writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith(("INSERT", "WITH"))]
+
+        def text(sql: str) -> str:  # a prepared statement's execution by the statement's text
+            if not sql.startswith("EXECUTE "):
+                return sql
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [sql.split()[1]])
+                return str(cursor.fetchone()[0])
+
+        writes = [sql for sql in (text(q["sql"]) for q in queries.captured_queries) if "INSERT INTO" in sql]
         assert len(writes) == 1 and writes[0].count("INSERT INTO") == 7
         assert refreshed == [cast.area_a1.pk]
         assert not household._state.adding and household.current_signature.pk == household.current_signature_id
