@@ -1,4 +1,5 @@
-"""API plumbing shared by every app: the exception handler, pagination and reads outside the request's transaction."""
+"""API plumbing shared by every app: the exception handler, pagination and reads outside the request's
+transaction."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page
 from django.db import transaction
+from django.db.models import Count, Window
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -86,3 +90,30 @@ class ReadsOutsideTransaction:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         with transaction.atomic():
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class CountedPagination(PageNumberPagination):
+    """Page-number pagination that learns the number of rows with the page: ``COUNT(*) OVER ()`` on the page's
+    own statement, instead of a ``COUNT`` statement before it — one statement for a list a field device asks
+    for on every screen. A page past the end, or asked for by name ("last"), is left to DRF's pagination."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        page_size = self.get_page_size(request)
+        asked = request.query_params.get(self.page_query_param) or "1"
+        if not page_size or not asked.isdigit() or int(asked) < 1:
+            return super().paginate_queryset(queryset, request, view)
+        number = int(asked)
+        start = (number - 1) * page_size
+        rows = list(queryset.annotate(census_total=Window(Count("*")))[start : start + page_size])
+        if not rows and number > 1:
+            return super().paginate_queryset(queryset, request, view)
+        total = 0
+        for row in rows:
+            total = row.pop("census_total") if isinstance(row, dict) else row.__dict__.pop("census_total")
+        self.request = request
+        paginator = self.django_paginator_class(queryset, page_size)
+        paginator.__dict__["count"] = total  # Paginator.count is a cached property: the count is known
+        self.page = Page(rows, number, paginator)
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return rows

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from census.api import ApplicationError, ReadsOutsideTransaction
+from census.api import ApplicationError, CountedPagination, ReadsOutsideTransaction
 from census.models import AuditAction, Role, SmallArea, StaffMember, Village
 from census.permissions import HasRole, staff_of
 from census.services import audit_record
@@ -422,6 +422,7 @@ class HouseholdApiFilter(django_filters.FilterSet):
 
 class HouseholdListCreateApi(ReadsOutsideTransaction, generics.GenericAPIView[Household]):
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
+    pagination_class = CountedPagination
     serializer_class = HouseholdSummarySerializer
     filterset_class = HouseholdApiFilter
 

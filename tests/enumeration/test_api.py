@@ -20,7 +20,7 @@ from enumeration.models import Household, HouseholdState, IdempotencyRecord, Sig
 from enumeration.rules.catalogue import ENTRY_RULES, Severity
 from enumeration.verification import verify_small_area
 from tests.conftest import Cast
-from tests.enumeration.factories import family_form, four_person_form, person
+from tests.enumeration.factories import HouseholdFactory, family_form, four_person_form, person
 from tests.enumeration.test_services_registration import png_data_url
 
 pytestmark = pytest.mark.django_db
@@ -127,8 +127,9 @@ class TestScope:
             reverse("api-household-list"), {"small_area": cast.area_a2.pk}, format="json"
         )
         url = reverse("api-household-list")
-        # The request's savepoint and its release, the supervisor's small areas, the count, the page.
-        with django_assert_num_queries(5):
+        # The request's savepoint and its release (only inside the test's transaction), the supervisor's small
+        # areas, and the page with its count (census.api.CountedPagination).
+        with django_assert_num_queries(4):
             rows = supervisor.get(url, {"small_area": cast.area_a1.pk, "registrar": ""}).json()["results"]
         assert [r["id"] for r in rows] == a1
         assert [r["id"] for r in supervisor.get(url, {"village": cast.area_a2.village_id}).json()["results"]] == [
@@ -139,6 +140,26 @@ class TestScope:
         assert supervisor.get(url, {"township": cast.area_b1.township_id}).json()["results"] == []
         malformed = supervisor.get(url, {"small_area": "one"})
         assert malformed.status_code == 400 and "small_area" in malformed.json()
+
+    def test_pages_carry_their_count_and_a_page_past_the_end_is_404(self, cast: Cast) -> None:
+        for number in range(1, 53):
+            HouseholdFactory(small_area=cast.area_a1, household_no=number, registrar=cast.enumerator_a1)
+        client, url = api_as(cast.enumerator_a1), reverse("api-household-list")
+        first = client.get(url).json()
+        assert first["count"] == 52 and len(first["results"]) == 50 and first["previous"] is None
+        second = client.get(first["next"]).json()
+        assert second["count"] == 52 and second["next"] is None and "census_total" not in second["results"][0]
+        assert [r["household_no"] for r in [*first["results"], *second["results"]]] == list(range(1, 53))
+        assert client.get(url, {"page": "last"}).json()["results"] == second["results"]
+        past = client.get(url, {"page": 3})
+        assert past.status_code == 404 and past.json()["detail"]
+        assert client.get(url, {"page": "0"}).status_code == 404
+        assert client.get(url, {"small_area": cast.area_a2.pk}).json() == {
+            "count": 0,
+            "next": None,
+            "previous": None,
+            "results": [],
+        }
 
     def test_a_township_office_sees_its_township_masked(self, cast: Cast, password: str) -> None:
         household = listed(cast, api_as(cast.enumerator_a1))
