@@ -110,7 +110,7 @@ def rows_insert(*groups: Sequence[models.Model]) -> None:
     What ``save(force_insert=True)`` and ``bulk_create`` do for a new row (``pre_save`` of every field, so
     ``auto_now_add`` is set on the instance; the database value of every field; the related objects' ids), but
     the SQL of each model is composed once per process and all groups travel in one round trip, as the
-    data-modifying parts of one ``WITH``: a submission writes seven kinds of rows, and composing and sending
+    data-modifying parts of one ``WITH``: a submission writes up to eight kinds of rows, and composing and sending
     them one by one was a third of its cost. Ids the database assigns are read back onto the instances, which
     are then saved instances like any other. The parts run against one snapshot, so a row may not depend on
     another row of the same call except through a deferred foreign key (Django's foreign keys are deferred to
