@@ -1,9 +1,9 @@
 # The census enumeration system. A newcomer needs two commands: `make demo` and `make test`.
 SHELL := /bin/bash
-# The distribution's Python 3.11 where there is one: Debian builds it with profile-guided and link-time
-# optimisation, and the load scenario sustained 117-118 submissions/s on it against 100-110 on a default source
-# build of the same version (pyenv's, first on PATH here) in alternating runs (bench/bench_40_load.py).
-PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || command -v python3.11 || command -v python3)
+# The distribution's Python 3.11 where there is one (with its venv module): Debian builds it with profile-guided
+# and link-time optimisation, and the load scenario sustained 116-118 submissions/s on it against 100-110 on a
+# default source build of the same version (pyenv's, first on PATH here) in alternating runs (bench/load_once.sh).
+PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' 2>/dev/null && echo /usr/bin/python3.11 || command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypedDict, Unpack
 
 import tablib
 from django.conf import settings
@@ -58,19 +58,18 @@ def audit_event(
     )
 
 
-def audit_record(
-    *,
-    actor: StaffMember | None,
-    action: str,
-    object_type: str = "",
-    object_id: str | int = "",
-    detail: dict[str, Any] | None = None,
-    ip_address: str | None = None,
-) -> AuditEvent:
+class AuditFields(TypedDict, total=False):
+    """What an audit event says beyond who did what (``audit_event``'s optional arguments)."""
+
+    object_type: str
+    object_id: str | int
+    detail: dict[str, Any] | None
+    ip_address: str | None
+
+
+def audit_record(*, actor: StaffMember | None, action: str, **fields: Unpack[AuditFields]) -> AuditEvent:
     """Append one event to the audit log (never updated, never deleted)."""
-    event = audit_event(
-        actor=actor, action=action, object_type=object_type, object_id=object_id, detail=detail, ip_address=ip_address
-    )
+    event = audit_event(actor=actor, action=action, **fields)
     event.save(force_insert=True)
     return event
 
