@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from census.models import StaffMember
+from census.models import Role, StaffMember
 from census.models.jobs import Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -68,12 +68,58 @@ Handler = Callable[[Job, "ProgressReporter"], JobOutput]
 _HANDLERS: dict[str, Handler] = {}
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
+@dataclass(frozen=True)
+class JobKind:
+    """Who a kind of job is for: ``audience``, the roles its content is meant for, and ``starters``, the roles
+    that may start it."""
+
+    audience: frozenset[str] = frozenset()
+    starters: frozenset[str] = frozenset()
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def job_handler(
+    kind: str, *, audience: Iterable[str] = (), starters: Iterable[str] = ()
+) -> Callable[[Handler], Handler]:
+    """Register the handler of a job kind, and say whom its jobs are for.
+
+    A job's file and result belong to whoever started it. Beyond them, only the roles of the kind's ``audience``
+    see it (list, page, download), and only within their area: a township office the jobs started for its
+    township, the district office and the auditor those of their district. Give it exactly the roles of the
+    pages that show the same content (a file must not reach a role its page refuses): no audience at all keeps
+    every job of the kind with whoever started it. ``starters`` are the roles that may start the kind: one of
+    them may also start again a failed job of the kind that they see (a colleague's, the nightly run); anyone
+    else only their own. The auditor reads and never starts anything again.
+    """
+
     def register(handler: Handler) -> Handler:
         _HANDLERS[kind] = handler
+        _KINDS[kind] = JobKind(audience=frozenset(audience), starters=frozenset(starters))
         return handler
 
     return register
+
+
+def job_kinds() -> dict[str, JobKind]:
+    """Every registered kind with whom it is for."""
+    return dict(_KINDS)
+
+
+def job_kinds_for(role: str) -> list[str]:
+    """The kinds whose jobs started by others a user of ``role`` sees within their area."""
+    return sorted(kind for kind, declared in _KINDS.items() if role in declared.audience)
+
+
+def job_retry_allowed(*, user: StaffMember, job: Job) -> bool:
+    """Whether ``user``, who sees ``job``, may start it again: whoever started it, or a role that may start its
+    kind — never the auditor, who reads and does not write."""
+    if not user.is_active or (user.role == Role.AUDITOR and not user.is_superuser):
+        return False
+    if user.is_superuser or (job.created_by_id is not None and job.created_by_id == user.pk):
+        return True
+    return user.role in _KINDS.get(job.kind, JobKind()).starters
 
 
 def handler_for(kind: str) -> Handler:

@@ -1,14 +1,19 @@
-"""Job pages: status with a live progress bar, download of the result, retry of a failed job."""
+"""Job pages: status with a live progress bar, download of the result, retry of a failed job.
+
+Every signed-in role has these pages; which jobs each one finds on them is ``Job.objects.visible_to`` (its own,
+and those its role is the audience of), and who may start a failed one again is ``job_retry_allowed``.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from census.jobs import job_retry
+from census.jobs import job_retry, job_retry_allowed
 from census.listing import paginate_list
 from census.models import AuditAction, Job
 from census.permissions import StaffRequest, any_role, url_objects
@@ -61,6 +66,8 @@ def job_download(request: StaffRequest, pk: int) -> FileResponse:
 @url_objects(pk=Job)
 def job_retry_view(request: StaffRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
+    if not job_retry_allowed(user=request.user, job=job):
+        raise PermissionDenied
     try:
         job_retry(job=job)
     except ValueError:

@@ -27,12 +27,21 @@ class JobQuerySet(ScopedQuerySet["Job"]):
     scope_fields = {"district": "district_id", "township": "township_id"}
 
     def visible_to(self, user):  # type: ignore[no-untyped-def,override]
-        # A job belongs to whoever started it; offices also see the jobs of their scope.
+        """A job belongs to whoever started it. Others see it only when its kind's content is meant for their role
+        (the kind's ``audience``, declared with ``@job_handler``) and it lies in their scope: a township office
+        the jobs of its township, the district office and the auditor those of their district. An enumerator
+        never sees the township's payment sheet or ranking just because the job lies in their township."""
+        from census.jobs import job_kinds_for  # the registry imports the models
+
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
-        return super().visible_to(user) | self.filter(created_by=user)
+        own = self.filter(created_by=user)
+        kinds = job_kinds_for(user.role)
+        if not kinds:
+            return own
+        return own | super().visible_to(user).filter(kind__in=kinds)
 
     def active(self) -> JobQuerySet:
         return self.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))

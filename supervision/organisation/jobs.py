@@ -1,4 +1,12 @@
-"""Background jobs of the organisation part: the township's 两员 subsidy payment sheet (xlsx)."""
+"""Background jobs of the organisation part: the township's 两员 subsidy payment sheet (xlsx).
+
+Whom each kind is for (``@job_handler(audience=…, starters=…)``; the rule is in ``census.jobs.job_handler``):
+
+``organisation_subsidy_sheet`` — every colleague's name, credential, amounts, reductions and their reasons.
+    audience: township office, district office — exactly the roles of the subsidy pages (``OFFICE_ROLES``);
+    not the auditor, whom those pages refuse, nor field workers, who see only what they themselves are owed.
+    starters: township office, district office (the subsidy list starts it).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +22,12 @@ from census.jobs import JobOutput, ProgressReporter, job_handler
 from census.models import Job, StaffMember, Township
 from supervision.organisation.models import SubsidyPhase
 from supervision.organisation.selectors import subsidy_sheet_rows
+from supervision.organisation.views.common import OFFICE_ROLES
 
 PHASES = list(SubsidyPhase)
 
 
-@job_handler("organisation_subsidy_sheet")
+@job_handler("organisation_subsidy_sheet", audience=OFFICE_ROLES, starters=OFFICE_ROLES)
 def subsidy_sheet(job: Job, report: ProgressReporter) -> JobOutput:
     """One row per person: households and amount by phase, reduction with its reason, due, paid, outstanding,
     and an empty column for the recipient's signature (签字) — what a township hands out when it pays."""

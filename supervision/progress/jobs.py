@@ -2,6 +2,18 @@
 
 Each handler reads as the person who started the job (``job.created_by``), through ``visible_to`` — a job
 never sees more than its requester could see on the page.
+
+Whom each kind is for (``@job_handler(audience=…, starters=…)``; the rule is in ``census.jobs.job_handler``):
+
+``progress_table`` — a dashboard table: townships, villages, small areas, the enumerator ranking.
+    audience: township office, district office — the roles of the dashboards (``OFFICE``); a ranking of
+    colleagues is not for enumerators, supervisors or the auditor, whom the dashboards refuse.
+    starters: township office, district office (the export button of each table).
+``progress_summary`` — the district's summary tables.
+    audience and starters: the district office (the exports page).
+``progress_microdata`` — pseudonymous person-level rows.
+    audience: nobody — the file stays with whoever asked for it, even among the district office.
+    starters: the district office (the exports page).
 """
 
 from __future__ import annotations
@@ -11,11 +23,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from census.jobs import JobOutput, ProgressReporter, job_file_path, job_handler
-from census.models import AuditAction, Job, StaffMember, Township
+from census.models import AuditAction, Job, Role, StaffMember, Township
 from census.services import audit_record
 from supervision.progress import microdata, services
 from supervision.progress.summaries import build_summary, check_summary, write_csv_zip, write_xlsx
 from supervision.progress.tables import TABLES, export_xlsx, table_data
+from supervision.progress.views import OFFICE
+
+DISTRICT = (Role.DISTRICT_OFFICE,)
 
 
 class ExportRefused(Exception):
@@ -35,7 +50,7 @@ def _stamp() -> str:
     return timezone.localtime().strftime("%Y%m%d-%H%M")
 
 
-@job_handler(services.EXPORT_SUMMARY)
+@job_handler(services.EXPORT_SUMMARY, audience=DISTRICT, starters=DISTRICT)
 def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
     user = _requester(job, district_only=True)
     file_format = job.params.get("format", "xlsx")
@@ -65,7 +80,7 @@ def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
     )
 
 
-@job_handler(services.EXPORT_MICRODATA)
+@job_handler(services.EXPORT_MICRODATA, audience=(), starters=DISTRICT)
 def microdata_export(job: Job, report: ProgressReporter) -> JobOutput:
     user = _requester(job, district_only=True)
     forms = job.params.get("forms", "accepted")
@@ -96,7 +111,7 @@ def microdata_export(job: Job, report: ProgressReporter) -> JobOutput:
     return JobOutput(stored_path=path, file_name=name, result={"rows": rows}, message=_("%(n)d rows.") % {"n": rows})
 
 
-@job_handler(services.EXPORT_TABLE)
+@job_handler(services.EXPORT_TABLE, audience=OFFICE, starters=OFFICE)
 def table_export(job: Job, report: ProgressReporter) -> JobOutput:
     user = _requester(job, district_only=False)
     spec = TABLES[job.params["table"]]

@@ -210,11 +210,8 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
         title = _("Dashboard table: %(table)s") % {"table": spec.title}
     else:
         raise ApplicationError(_("Unknown export."), code="kind")
+    # Microdata stays with whoever asked for it: its kind has no audience (supervision/progress/jobs.py).
     job = job_start(kind=kind, title=str(title), user=user, params=params)
-    if kind == EXPORT_MICRODATA:
-        # A job is visible to its district (an auditor's scope too); microdata stays with whoever asked for it.
-        Job.objects.filter(pk=job.pk).update(district_id="", township_id="")
-        job.district_id = job.township_id = ""
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,

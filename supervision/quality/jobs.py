@@ -1,11 +1,20 @@
-"""Job handlers of the quality part: coordinating a check run, importing the hukou roster."""
+"""Job handlers of the quality part: coordinating a check run, importing the hukou roster.
+
+Whom each kind is for (``@job_handler(audience=…, starters=…)``; the rule is in ``census.jobs.job_handler``):
+
+``quality_check_run`` — the progress and counts of a check run.
+    audience and starters: township office, district office — the roles of the check-run pages (``OFFICES``);
+    a failed run, the nightly one too, is started again by an office that sees it.
+``quality_roster_import`` — the import of the district's hukou roster: its file name, rows, the lines refused.
+    audience and starters: the district office, the only role that imports the roster.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from census.jobs import JobOutput, ProgressReporter, job_handler
-from census.models import Job
+from census.models import Job, Role
 from supervision.quality.models import CheckRun, RunStatus
 from supervision.quality.resources import RosterImportError
 from supervision.quality.services import (
@@ -16,9 +25,12 @@ from supervision.quality.services import (
     check_run_start,
     roster_import,
 )
+from supervision.quality.views import OFFICES
+
+DISTRICT = (Role.DISTRICT_OFFICE,)
 
 
-@job_handler(RUN_JOB_KIND)
+@job_handler(RUN_JOB_KIND, audience=OFFICES, starters=OFFICES)
 def coordinate_check_run(job: Job, report: ProgressReporter) -> JobOutput:
     """Watch (and help with) a run whose parts are Celery tasks of their own; the parts move the progress bar."""
     run = CheckRun.objects.get(pk=job.params["run_id"])
@@ -34,7 +46,7 @@ def coordinate_check_run(job: Job, report: ProgressReporter) -> JobOutput:
     )
 
 
-@job_handler(ROSTER_JOB_KIND)
+@job_handler(ROSTER_JOB_KIND, audience=DISTRICT, starters=DISTRICT)
 def import_roster(job: Job, report: ProgressReporter) -> JobOutput:
     """Import an uploaded roster; on success start a check run so that the comparison and its findings follow."""
     path = Path(job.params["path"])

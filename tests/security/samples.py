@@ -48,3 +48,34 @@ def make_quality(world: Any) -> None:
 
 
 SAMPLE_MAKERS.append(make_quality)
+
+
+def make_jobs(world: Any) -> None:
+    """A job of every kind, made by the service that starts it, by the offices of townships A and B and of both
+    districts, plus the nightly check runs (started by nobody), so that each role has jobs of others it must see
+    and jobs it must not."""
+    from census.jobs import job_start
+    from census.models import Township
+    from supervision.organisation.services import subsidy_sheet_export_start
+    from supervision.progress.services import EXPORT_MICRODATA, EXPORT_SUMMARY, EXPORT_TABLE, export_start
+    from supervision.quality.services import ROSTER_JOB_KIND, check_run_start, check_runs_start_nightly
+
+    cast = world.cast
+    for office in (cast.township_office_a, cast.township_office_b):
+        subsidy_sheet_export_start(township=office.township, actor=office)
+        export_start(user=office, kind=EXPORT_TABLE, params={"table": "enumerators", "township": office.township_id})
+        check_run_start(user=office)
+    for office in (cast.district_office, world.other_office):
+        township = Township.objects.filter(district_id=office.district_id).order_by("code").first()
+        assert township is not None
+        subsidy_sheet_export_start(township=township, actor=office)
+        export_start(user=office, kind=EXPORT_TABLE, params={"table": "townships"})
+        export_start(user=office, kind=EXPORT_SUMMARY, params={"format": "xlsx"})
+        export_start(user=office, kind=EXPORT_MICRODATA, params={"forms": "accepted"})
+        check_run_start(user=office)
+        # As roster_import_start makes it, without storing an uploaded file.
+        job_start(kind=ROSTER_JOB_KIND, title="roster.csv", user=office, params={"district": office.district_id or ""})
+    check_runs_start_nightly()
+
+
+SAMPLE_MAKERS.append(make_jobs)
