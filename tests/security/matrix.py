@@ -1,6 +1,9 @@
 """The machinery of the permission matrix: discover every URL and API operation, fill their arguments with
 real objects inside and outside each user's scope, and say what each user must get.
 
+Which objects lie inside a user's scope is the policy's answer (tests/security/policy.py), stated from the
+world's structure: asking the model's own ``visible_to`` would let a too-wide ``visible_to`` agree with itself.
+
 Nothing here lists pages by hand. URLs come from ``get_resolver()``, API operations from drf-spectacular's
 schema generator, expectations from the access declarations of ``census.permissions`` (``allowed_roles``,
 ``public``, ``HasRole``, ``url_objects``). A page added tomorrow is checked tomorrow — or fails, telling its
@@ -25,6 +28,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from census.permissions import Access, access_of
+from tests.security.policy import must_see
 
 UNSAFE_METHODS = ("post", "put", "patch", "delete")
 HOW_TO_DECLARE = (
@@ -244,12 +248,13 @@ def scoped(model: type[models.Model], user: Any) -> models.QuerySet[Any]:
 
 
 def object_inside(param: ObjectParam, user: Any) -> models.Model | None:
-    return scoped(param.model, user).order_by("pk").first()
+    """An object the policy (tests/security/policy.py, not the model's own ``visible_to``) says the user sees."""
+    return param.model._default_manager.filter(pk__in=must_see(param.model, user)).order_by("pk").first()
 
 
 def object_outside(param: ObjectParam, user: Any) -> models.Model | None:
-    visible = scoped(param.model, user).values("pk")
-    return param.model._default_manager.exclude(pk__in=visible).order_by("pk").first()
+    """An object the policy says the user must not see: asked for by id, it must be 404."""
+    return param.model._default_manager.exclude(pk__in=must_see(param.model, user)).order_by("pk").first()
 
 
 def any_object(param: ObjectParam) -> models.Model | None:
