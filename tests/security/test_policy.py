@@ -150,6 +150,24 @@ def test_job_lists_pages_and_files_are_those_of_the_policy(job_files: list[Job])
 
 
 @pytest.mark.django_db
+def test_the_townships_payment_sheet_and_ranking_reach_only_its_offices(world: World, job_files: list[Job]) -> None:
+    """The probe's case, worked by hand: township A's office exports its 两员 payment sheet and its enumerator
+    ranking. Its office and the district office download them; its enumerator, its supervisor, township B's
+    office and the auditor (whom the subsidy pages and dashboards refuse) get 404, for the file and the retry."""
+    cast = world.cast
+    office = cast.township_office_a
+    sheet = Job.objects.get(kind="organisation_subsidy_sheet", created_by=office)
+    ranking = Job.objects.get(kind="progress_table", created_by=office, params__table="enumerators")
+    for job in (sheet, ranking):
+        for user in (office, cast.district_office):
+            assert _client(user).get(reverse("jobs:download", args=[job.pk])).status_code == 200, user
+        for user in (cast.enumerator_a1, cast.supervisor_a, cast.township_office_b, cast.auditor):
+            client = _client(user)
+            assert client.get(reverse("jobs:download", args=[job.pk])).status_code == 404, (job.kind, user)
+            assert client.post(reverse("jobs:retry", args=[job.pk])).status_code == 404, (job.kind, user)
+
+
+@pytest.mark.django_db
 def test_a_failed_job_is_started_again_only_by_those_the_policy_names(world: World) -> None:
     """Whoever started it, or a role that may start its kind and sees it; never the auditor. Anyone else who
     sees it is refused (403) and is not offered the button, anyone who does not gets 404, and neither changes
