@@ -27,14 +27,5 @@ def small_area_list(*, user: StaffMember) -> QuerySet[SmallArea]:
     )
 
 
-def staff_list(*, user: StaffMember) -> QuerySet[StaffMember]:
-    return (
-        StaffMember.objects.visible_to(user)
-        .select_related("township", "department", "supervision__supervisor")
-        .annotate(area_count=Count("area_assignments", distinct=True))
-        .order_by("username")
-    )
-
-
 def audit_log(*, user: StaffMember) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.visible_to(user).order_by("-at", "-id")

@@ -1,4 +1,5 @@
-"""Writes to the census frame: area-frame import, staff, assignments, the audit log."""
+"""Writes to the census frame: area-frame import and export, the audit log. Staff, departments and assignments are
+written by ``census.staffing.services``."""
 
 from __future__ import annotations
 
@@ -8,20 +9,11 @@ from typing import IO, Any, TypedDict, Unpack
 
 import tablib
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from census.models import (
-    AuditAction,
-    AuditEvent,
-    Role,
-    SmallArea,
-    SmallAreaAssignment,
-    StaffMember,
-    SupervisorAssignment,
-)
+from census.models import AuditAction, AuditEvent, StaffMember
 from census.resources import FRAME_LEVELS, FRAME_RESOURCES
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -235,100 +227,3 @@ def area_frame_export(*, level: str | None, file_format: str, queryset_by_level:
         dataset.title = sheet_level
         book.add_sheet(dataset)
     return book.export("xlsx")  # type: ignore[no-any-return]
-
-
-# --- staff and assignments ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def staff_create(
-    *,
-    username: str,
-    role: str,
-    district_id: str,
-    full_name: str = "",
-    township_id: str | None = None,
-    department_id: int | None = None,
-    password: str | None = None,
-    password_hash: str | None = None,
-    actor: StaffMember | None = None,
-) -> StaffMember:
-    """Create a personal account. ``password_hash`` lets bulk seeding reuse one hash for many accounts."""
-    member = StaffMember(
-        username=username,
-        role=role,
-        district_id=district_id,
-        township_id=township_id,
-        department_id=department_id,
-        last_name=full_name[:1],
-        first_name=full_name[1:],
-    )
-    if password_hash is not None:
-        member.password = password_hash
-    elif password is not None:
-        member.password = make_password(password)
-    else:
-        member.set_unusable_password()
-    member.full_clean()
-    member.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.PERMISSION_CHANGE,
-        object_type="staff",
-        object_id=member.pk,
-        detail={"created": username, "role": role, "township": township_id, "department": department_id},
-    )
-    return member
-
-
-@transaction.atomic
-def small_area_assign(*, staff: StaffMember, small_area: SmallArea, actor: StaffMember | None) -> SmallAreaAssignment:
-    if staff.role not in (Role.ENUMERATOR, Role.SUPERVISOR):
-        raise ValidationError(_("Only enumerators and supervisors can be assigned to small areas."))
-    if staff.township_id != small_area.township_id:
-        raise ValidationError(_("The small area lies outside the staff member's township."))
-    assignment, created = SmallAreaAssignment.objects.get_or_create(staff=staff, small_area=small_area)
-    if created:
-        audit_record(
-            actor=actor,
-            action=AuditAction.ASSIGNMENT_CHANGE,
-            object_type="small_area_assignment",
-            object_id=assignment.pk,
-            detail={"staff": staff.username, "small_area": small_area.code, "change": "assigned"},
-        )
-    return assignment
-
-
-@transaction.atomic
-def small_area_unassign(*, staff: StaffMember, small_area: SmallArea, actor: StaffMember | None) -> None:
-    deleted, _count = SmallAreaAssignment.objects.filter(staff=staff, small_area=small_area).delete()
-    if deleted:
-        audit_record(
-            actor=actor,
-            action=AuditAction.ASSIGNMENT_CHANGE,
-            object_type="small_area_assignment",
-            detail={"staff": staff.username, "small_area": small_area.code, "change": "unassigned"},
-        )
-
-
-@transaction.atomic
-def supervisor_assign(
-    *, supervisor: StaffMember, enumerator: StaffMember, actor: StaffMember | None
-) -> SupervisorAssignment:
-    if supervisor.role != Role.SUPERVISOR:
-        raise ValidationError(_("%(name)s is not a supervisor.") % {"name": supervisor})
-    if enumerator.role != Role.ENUMERATOR:
-        raise ValidationError(_("%(name)s is not an enumerator.") % {"name": enumerator})
-    if supervisor.township_id != enumerator.township_id:
-        raise ValidationError(_("A supervisor oversees enumerators of their own township."))
-    assignment, _created = SupervisorAssignment.objects.update_or_create(
-        enumerator=enumerator, defaults={"supervisor": supervisor}
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.ASSIGNMENT_CHANGE,
-        object_type="supervisor_assignment",
-        object_id=assignment.pk,
-        detail={"supervisor": supervisor.username, "enumerator": enumerator.username},
-    )
-    return assignment

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from census import views_frame
+from census.staffing import views as staffing
 
 app_name = "frame"
 
@@ -12,6 +13,11 @@ urlpatterns = [
     path("small-areas/<int:pk>/", views_frame.small_area_detail, name="small-area"),
     path("import/", views_frame.frame_import, name="import"),
     path("export/", views_frame.frame_export, name="export"),
-    path("staff/", views_frame.staff_list, name="staff"),
+    path("staff/", staffing.staff_list, name="staff"),
+    path("staff/new/", staffing.staff_new, name="staff-new"),
+    path("staff/<int:pk>/", staffing.staff_detail, name="staff-detail"),
+    path("staff/<int:pk>/status/", staffing.staff_status, name="staff-status"),
+    path("departments/", staffing.department_list, name="departments"),
+    path("departments/<int:pk>/", staffing.department_detail, name="department"),
     path("audit-log/", views_frame.audit_log, name="audit-log"),
 ]

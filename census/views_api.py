@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from census.models import SmallArea, StaffMember, Township, Village
 from census.permissions import AnyRole, staff_of
+from census.staffing import api as staffing_api
 
 
 class TownshipOutput(serializers.ModelSerializer[Township]):
@@ -110,6 +111,8 @@ frame_api_urlpatterns = [
     path("small-areas/", SmallAreaListApi.as_view(), name="api-small-area-list"),
     path("small-areas/<int:pk>/", SmallAreaDetailApi.as_view(), name="api-small-area-detail"),
     path("me/", MeApi.as_view(), name="api-me"),
+    path("staff/", staffing_api.StaffListCreateApi.as_view(), name="api-staff-list"),
+    path("staff/<int:pk>/", staffing_api.StaffDetailApi.as_view(), name="api-staff-detail"),
 ]
 
 api_urlpatterns = [

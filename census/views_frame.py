@@ -1,4 +1,4 @@
-"""Pages of the area frame: browse, import, export; the staff list; the audit log."""
+"""Pages of the area frame: browse, import, export; the audit log. The staff pages are census.staffing.views."""
 
 from __future__ import annotations
 
@@ -174,23 +174,6 @@ def frame_export(request: StaffRequest) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-@require_GET
-@role_required(*OFFICE)
-def staff_list(request: StaffRequest) -> HttpResponse:
-    qs = selectors.staff_list(user=request.user)
-    role = request.GET.get("role", "")
-    if role in Role.values:
-        qs = qs.filter(role=role)
-    listing = paginate_list(
-        request,
-        qs,
-        search_fields=("username", "first_name", "last_name"),
-        sortable=("username", "role", "area_count"),
-        default_sort="username",
-    )
-    return render(request, "census/staff_list.html", {"listing": listing, "roles": Role.choices, "role": role})
 
 
 @require_GET

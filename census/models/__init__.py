@@ -16,6 +16,7 @@ from census.models.staff import (
     Role,
     SmallAreaAssignment,
     StaffMember,
+    StaffStatus,
     SupervisorAssignment,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "SmallArea",
     "SmallAreaAssignment",
     "StaffMember",
+    "StaffStatus",
     "SupervisorAssignment",
     "Township",
     "TownshipKind",

@@ -47,7 +47,12 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at"]
-        indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["actor_id", "at"])]
+        indexes = [
+            models.Index(fields=["action", "at"]),
+            models.Index(fields=["actor_id", "at"]),
+            # A staff member's page lists what the log says about their account.
+            models.Index(fields=["object_type", "object_id"], name="census_audit_object_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"

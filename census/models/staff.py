@@ -3,6 +3,12 @@
 Every person who uses the system has a personal account (no shared logins: 谁登记、谁签字 needs to know
 who registered what), a role, and a scope — a district, a township, or a department. Enumerators and
 supervisors are scoped further by their assignments to small areas.
+
+A person's ``status`` (active, suspended, left) decides whether the account works: ``is_active`` follows it
+(a database constraint keeps the two together), so Django's session and token checks, which read
+``is_active``, stop a suspended or departed person at their next request. An ID number or a phone number
+belongs to one active person at a time; a credential number to one person ever, so that a credential once
+issued can never come to vouch for somebody else.
 """
 
 from __future__ import annotations
@@ -31,6 +37,12 @@ class Role(models.TextChoices):
 
 FIELD_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR)
 TOWNSHIP_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE)
+
+
+class StaffStatus(models.TextChoices):
+    ACTIVE = "active", _("Active (在岗)")
+    SUSPENDED = "suspended", _("Suspended (暂停)")
+    LEFT = "left", _("Left (离岗)")
 
 
 class DepartmentQuerySet(ScopedQuerySet["Department"]):
@@ -68,6 +80,9 @@ class StaffMemberQuerySet(ScopedQuerySet["StaffMember"]):
             return self.filter(Q(pk=scope.staff_id) | Q(supervision__supervisor_id=scope.staff_id))
         return super().visible_to(user)
 
+    def active(self) -> StaffMemberQuerySet:
+        return self.filter(status=StaffStatus.ACTIVE)
+
     def enumerators(self) -> StaffMemberQuerySet:
         return self.filter(role=Role.ENUMERATOR)
 
@@ -95,6 +110,18 @@ class StaffMember(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     # 普查员证 / 普查指导员证: the nationally uniform credential shown at the door (条例 §21).
     credential_no = models.CharField(_("credential number (证件编号)"), max_length=30, blank=True)
+    # What anyone scanning the credential's QR code sends to the public check page: random, so that the page
+    # cannot be walked through by counting, and replaced when a credential is issued again (the old one stops).
+    credential_key = models.CharField(_("credential check key"), max_length=32, blank=True, editable=False)
+    id_number = models.CharField(_("ID number (公民身份号码)"), max_length=18, blank=True)
+    unit = models.CharField(_("unit they come from (来源单位)"), max_length=100, blank=True)
+    selected_on = models.DateField(_("selected on (选聘日期)"), null=True, blank=True)
+    trained_on = models.DateField(_("training completed on (培训日期)"), null=True, blank=True)
+    exam_score = models.PositiveSmallIntegerField(_("exam score (考试成绩)"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=StaffStatus.choices, default=StaffStatus.ACTIVE)
+    # Set for an account whose password someone else chose (a one-time password on the credential sheet, or an
+    # office's reset): the person must choose their own before doing anything else.
+    must_change_password = models.BooleanField(_("must change the password"), default=False)
 
     objects: ClassVar[StaffMemberManager] = StaffMemberManager()  # type: ignore[assignment]
 
@@ -126,6 +153,37 @@ class StaffMember(AbstractUser):
                 condition=Q(township__isnull=True)
                 | Q(StartsWith(Cast("township_id", models.CharField()), F("district_id"))),
                 name="staff_township_in_district",
+            ),
+            models.CheckConstraint(condition=Q(status__in=StaffStatus.values), name="staff_status_valid"),
+            # Django's session and token checks read is_active; the status is what offices set.
+            models.CheckConstraint(
+                condition=Q(status=StaffStatus.ACTIVE, is_active=True)
+                | (~Q(status=StaffStatus.ACTIVE) & Q(is_active=False)),
+                name="staff_active_follows_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(exam_score__isnull=True) | Q(exam_score__lte=100), name="staff_exam_score_range"
+            ),
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=Q(status=StaffStatus.ACTIVE) & ~Q(id_number=""),
+                name="staff_id_number_unique_active",
+                violation_error_message=_("Another active staff member has this ID number."),
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(status=StaffStatus.ACTIVE) & ~Q(phone=""),
+                name="staff_phone_unique_active",
+                violation_error_message=_("Another active staff member has this phone number."),
+            ),
+            models.UniqueConstraint(
+                fields=["credential_no"],
+                condition=~Q(credential_no=""),
+                name="staff_credential_no_unique",
+                violation_error_message=_("This credential number has been issued to someone else."),
+            ),
+            models.UniqueConstraint(
+                fields=["credential_key"], condition=~Q(credential_key=""), name="staff_credential_key_unique"
             ),
         ]
 

@@ -17,7 +17,7 @@ from django.core.management import call_command
 
 from census.jobs import job_run
 from census.models import Job, JobStatus
-from census.services import small_area_unassign
+from census.staffing.services import small_area_unassign
 from supervision.quality.checks import DISTRICT_SECTIONS, FORM_SECTIONS, runner
 from supervision.quality.models import CheckRun, Finding
 from supervision.quality.services import check_run_create, check_run_start

@@ -36,6 +36,7 @@ from typing import Any
 from django.db import models
 
 from census.models import (
+    Department,
     Job,
     Role,
     SmallArea,
@@ -268,7 +269,28 @@ def _rectification_item(item: RectificationItem, who: Standing) -> bool:
     return in_place(who, district=item.district_id, department=item.lead_department_id)
 
 
+def _staff_member(member: StaffMember, who: Standing) -> bool:
+    if who.role in FIELD:
+        # Themselves, and for a supervisor the enumerators they oversee — not their colleagues of the township.
+        return (
+            member.pk == who.user.pk
+            or SupervisorAssignment.objects.filter(supervisor_id=who.user.pk, enumerator_id=member.pk).exists()
+        )
+    return in_place(who, district=member.district_id, township=member.township_id, department=member.department_id)
+
+
 RULES: dict[type[models.Model], Rule] = {
+    StaffMember: Rule(
+        "the account's township (a district account: its district) or department; a field worker sees their own "
+        "account and those of the enumerators they oversee",
+        lambda: StaffMember.objects.all(),
+        _staff_member,
+    ),
+    Department: Rule(
+        "the department's district; a department user sees their own department only",
+        lambda: Department.objects.all(),
+        lambda d, who: in_place(who, district=d.district_id, department=d.pk),
+    ),
     Township: Rule(
         "the township's own area",
         lambda: Township.objects.all(),

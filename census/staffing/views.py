@@ -1,0 +1,224 @@
+"""The staff pages (under the frame's URLs): people, departments, assignments, the import, credentials.
+
+A township office works on the 两员 of its own township, the district office on every account and department of
+its district; what each sees is ``visible_to`` (anything else is 404), what each may change is
+``services.staff_may_manage`` (checked again by the services).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from census.api import ApplicationError
+from census.listing import paginate_list
+from census.models import Department, Role, StaffMember, StaffStatus, Township
+from census.permissions import StaffRequest, role_required, url_objects
+from census.privacy import record_personal_data_view
+from census.security import client_ip
+from census.staffing import selectors, services
+from census.staffing.forms import DepartmentForm, DepartmentRenameForm, StaffForm, StatusForm, add_service_errors
+
+OFFICES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
+
+
+def _service_error(form: StaffForm | StatusForm | DepartmentForm | DepartmentRenameForm, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        add_service_errors(form, exc)
+    elif isinstance(exc, ApplicationError):
+        form.add_error(None, exc.message)
+
+
+# --- people -------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(*OFFICES)
+def staff_list(request: StaffRequest) -> HttpResponse:
+    role = request.GET.get("role", "")
+    status = request.GET.get("status", "")
+    township = request.GET.get("township", "")
+    listing = paginate_list(
+        request,
+        selectors.staff_list(user=request.user, role=role, status=status, township=township),
+        search_fields=("username", "first_name", "last_name", "phone", "credential_no", "unit"),
+        sortable=("username", "role", "status", "area_count", "township_id"),
+        default_sort="username",
+    )
+    townships = (
+        Township.objects.visible_to(request.user).order_by("code") if request.user.role != Role.TOWNSHIP_OFFICE else []
+    )
+    return render(
+        request,
+        "census/staff_list.html",
+        {
+            "listing": listing,
+            "roles": Role.choices,
+            "role": role,
+            "statuses": StaffStatus.choices,
+            "status": status,
+            "townships": townships,
+            "township": township,
+            "can_create": bool(services.roles_managed_by(request.user)),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*OFFICES)
+def staff_new(request: StaffRequest) -> HttpResponse:
+    initial = {"role": request.GET.get("role") or Role.ENUMERATOR, "department": request.GET.get("department")}
+    form = StaffForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.staff_create(
+                **form.service_kwargs(), district_id=request.user.district_id or "", actor=request.user
+            )
+        except (ValidationError, ApplicationError) as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s has an account now. Print the credential sheet to hand over the one-time password.")
+                % {"name": member.get_full_name()},
+            )
+            return redirect("frame:staff-detail", pk=member.pk)
+    return render(request, "census/staff_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _member(request: StaffRequest, pk: int) -> StaffMember:
+    return get_object_or_404(
+        StaffMember.objects.visible_to(request.user).select_related(
+            "township", "department", "supervision__supervisor"
+        ),
+        pk=pk,
+    )
+
+
+def _render_detail(
+    request: StaffRequest,
+    member: StaffMember,
+    *,
+    form: StaffForm | None = None,
+    status_form: StatusForm | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    manage = services.staff_may_manage(request.user, member)
+    if manage and form is None:
+        form = StaffForm(actor=request.user, initial=StaffForm.initial_for(member))
+    if member.id_number:
+        # The page shows the ID number in the clear (the office keeps it, and prints it on the credential).
+        record_personal_data_view(actor=request.user, obj=member, fields=["id_number"], ip_address=client_ip(request))
+    return render(
+        request,
+        "census/staff_detail.html",
+        {
+            "member": member,
+            "manage": manage,
+            "form": form,
+            "status_form": status_form or StatusForm(initial={"status": member.status}),
+            "areas": selectors.staff_areas(member=member),
+            "overseen": member.supervised.select_related("enumerator").order_by("enumerator__username"),
+            "history": selectors.staff_history(user=request.user, member=member),
+        },
+        status=code,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*OFFICES)
+@url_objects(pk=StaffMember)
+def staff_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    member = _member(request, pk)
+    if request.method == "GET":
+        return _render_detail(request, member)
+    form = StaffForm(request.POST, actor=request.user)
+    if not services.staff_may_manage(request.user, member):
+        form.add_error(None, _("Your role may not manage this account."))
+        return _render_detail(request, member, form=form, code=403)
+    if form.is_valid():
+        try:
+            services.staff_update(member=member, actor=request.user, **form.service_kwargs())  # type: ignore[misc]
+        except (ValidationError, ApplicationError) as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("frame:staff-detail", pk=member.pk)
+    return _render_detail(request, member, form=form, code=400)
+
+
+@require_POST
+@role_required(*OFFICES)
+@url_objects(pk=StaffMember)
+def staff_status(request: StaffRequest, pk: int) -> HttpResponse:
+    member = _member(request, pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.staff_status_set(
+                member=member,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except (ValidationError, ApplicationError) as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(request, _("The status has been changed."))
+            return redirect("frame:staff-detail", pk=member.pk)
+    return _render_detail(request, member, status_form=form, code=400)
+
+
+# --- departments ----------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.DISTRICT_OFFICE)
+def department_list(request: StaffRequest) -> HttpResponse:
+    form = DepartmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            department = services.department_create(
+                district_id=request.user.district_id or "",
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                actor=request.user,
+            )
+        except (ValidationError, ApplicationError) as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(request, _("The department %(name)s has been added.") % {"name": department.name})
+            return redirect("frame:department", pk=department.pk)
+    return render(
+        request,
+        "census/department_list.html",
+        {"departments": selectors.department_list(user=request.user), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=Department)
+def department_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    department = get_object_or_404(Department.objects.visible_to(request.user), pk=pk)
+    form = DepartmentRenameForm(request.POST or None, initial={"name": department.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.department_update(department=department, name=form.cleaned_data["name"], actor=request.user)
+        except (ValidationError, ApplicationError) as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("frame:department", pk=department.pk)
+    users = StaffMember.objects.visible_to(request.user).filter(department=department).order_by("username")
+    return render(
+        request,
+        "census/department_detail.html",
+        {"department": department, "form": form, "users": users},
+        status=400 if form.errors else 200,
+    )
