@@ -395,6 +395,15 @@ CENSUS_VILLAGE_CODE_RANGES = {
 
 PAGE_TITLE = _("Seventh National Population Census")
 
+# --- Staffing (census.staffing) ---------------------------------------------------------------------------
+CENSUS_STAFFING = {
+    # More active enumerators than this in one small area shows on the township dashboard (as does none).
+    "MAX_ENUMERATORS_PER_AREA": env.int("CENSUS_MAX_ENUMERATORS_PER_AREA", default=2),
+    # Households the listing expects per small area, ``(*, small_area_ids) -> {id: count}``, from the part that
+    # owns the listing (census may not import it).
+    "EXPECTED_HOUSEHOLDS_SOURCE": "enumeration.selectors.listed_households_by_small_area",
+}
+
 # --- Organisation, subsidies and rectification (supervision.organisation) -------------------------------
 # 四落实 deadlines of the census year (the speech: townships by March, villages by 30 June, departments by
 # 31 July). Override with ORGANISATION_READINESS_DEADLINE_TOWNSHIP=2020-03-31 etc.

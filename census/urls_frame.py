@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/new/", staffing.staff_new, name="staff-new"),
     path("staff/<int:pk>/", staffing.staff_detail, name="staff-detail"),
     path("staff/<int:pk>/status/", staffing.staff_status, name="staff-status"),
+    path("assignments/", staffing.assignments, name="assignments"),
     path("departments/", staffing.department_list, name="departments"),
     path("departments/<int:pk>/", staffing.department_detail, name="department"),
     path("audit-log/", views_frame.audit_log, name="audit-log"),

@@ -54,6 +54,18 @@ def my_small_areas(*, user: StaffMember) -> QuerySet[SmallArea]:
     )
 
 
+def listed_households_by_small_area(*, small_area_ids: list[int]) -> dict[int, int]:
+    """Households the listing (摸底) found in each of the given small areas: what the offices balance their
+    enumerators by (``CENSUS_STAFFING["EXPECTED_HOUSEHOLDS_SOURCE"]``). The ids come from the caller's scope."""
+    rows = (
+        Household.objects.filter(small_area_id__in=small_area_ids)
+        .values("small_area_id")
+        .annotate(n=Count("pk"))
+        .values_list("small_area_id", "n")
+    )
+    return dict(rows)
+
+
 def returned_households(*, user: StaffMember) -> QuerySet[Household]:
     """Forms sent back to this registrar, with the open review comments, oldest first."""
     return (

@@ -7,16 +7,20 @@ its district; what each sees is ``visible_to`` (anything else is 404), what each
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from census.api import ApplicationError
 from census.listing import paginate_list
-from census.models import Department, Role, StaffMember, StaffStatus, Township
+from census.models import Department, Role, SmallArea, StaffMember, StaffStatus, Township
 from census.permissions import StaffRequest, role_required, url_objects
 from census.privacy import record_personal_data_view
 from census.security import client_ip
@@ -221,4 +225,118 @@ def department_detail(request: StaffRequest, pk: int) -> HttpResponse:
         "census/department_detail.html",
         {"department": department, "form": form, "users": users},
         status=400 if form.errors else 200,
+    )
+
+
+# --- who works where -----------------------------------------------------------------------------------------
+
+
+def _board_township(request: StaffRequest, code: str) -> Township:
+    townships = Township.objects.visible_to(request.user).order_by("code")
+    if request.user.role == Role.TOWNSHIP_OFFICE:
+        return get_object_or_404(townships, code=request.user.township_id)
+    if code:
+        return get_object_or_404(townships, code=code)
+    first = townships.first()
+    if first is None:
+        raise Http404
+    return first
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+def _assignment_post(request: StaffRequest, township: Township) -> str:
+    """Carry out one action of the assignment page; the message to show. Everything of one submission happens,
+    or nothing: a refusal for one area leaves the others as they were."""
+    user = request.user
+    action = request.POST.get("action", "")
+    staff = StaffMember.objects.visible_to(user).filter(township=township)
+    areas = SmallArea.objects.visible_to(user).filter(township=township)
+    with transaction.atomic():
+        if action in ("assign", "handover"):
+            chosen = list(areas.filter(pk__in=_ids(request.POST.getlist("areas"))).order_by("code"))
+            worker = get_object_or_404(staff, pk=request.POST.get("staff") or 0)
+            if not chosen:
+                raise ValidationError(_("Tick the small areas first."))
+            moved = 0
+            for area in chosen:
+                current = [a.staff for a in area.assignments.select_related("staff") if a.staff_id != worker.pk]
+                if action == "handover" and current:
+                    for predecessor in current:
+                        moved += services.small_area_reassign(
+                            small_area=area, predecessor=predecessor, successor=worker, actor=user
+                        ).records_moved
+                else:
+                    services.small_area_assign(staff=worker, small_area=area, actor=user)
+            if action == "handover":
+                return _("%(n)d small area(s) handed over to %(name)s, with %(moved)d household(s) not yet signed.") % {
+                    "n": len(chosen),
+                    "name": worker.get_full_name() or worker.username,
+                    "moved": moved,
+                }
+            return _("%(n)d small area(s) assigned to %(name)s.") % {
+                "n": len(chosen),
+                "name": worker.get_full_name() or worker.username,
+            }
+        if action == "unassign":
+            area_id, _sep, staff_id = request.POST.get("pair", "").partition("-")
+            area = get_object_or_404(areas, pk=int(area_id) if area_id.isdigit() else 0)
+            worker = get_object_or_404(staff, pk=int(staff_id) if staff_id.isdigit() else 0)
+            services.small_area_unassign(staff=worker, small_area=area, actor=user)
+            return _("%(name)s no longer covers %(area)s.") % {
+                "name": worker.get_full_name() or worker.username,
+                "area": area.code,
+            }
+        if action == "supervise":
+            enumerators = list(staff.filter(pk__in=_ids(request.POST.getlist("enumerators"))))
+            if not enumerators:
+                raise ValidationError(_("Tick the enumerators first."))
+            supervisor_id = request.POST.get("supervisor", "")
+            if not supervisor_id:
+                for enumerator in enumerators:
+                    services.supervisor_unassign(enumerator=enumerator, actor=user)
+                return _("%(n)d enumerator(s) have no supervisor now.") % {"n": len(enumerators)}
+            supervisor = get_object_or_404(staff, pk=int(supervisor_id) if supervisor_id.isdigit() else 0)
+            for enumerator in enumerators:
+                services.supervisor_assign(supervisor=supervisor, enumerator=enumerator, actor=user)
+            return _("%(n)d enumerator(s) put under %(name)s.") % {
+                "n": len(enumerators),
+                "name": supervisor.get_full_name() or supervisor.username,
+            }
+    raise ValidationError(_("Unknown action."))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*OFFICES)
+def assignments(request: StaffRequest) -> HttpResponse:
+    """Who works where: a township's small areas with their expected households and enumerators, its field
+    workers with their load and supervisor; assign, hand over, take off, put under a supervisor."""
+    source = request.POST if request.method == "POST" else request.GET
+    township = _board_township(request, source.get("township", ""))
+    village = source.get("village", "")
+    if request.method == "POST":
+        try:
+            messages.success(request, _assignment_post(request, township))
+        except (ValidationError, ApplicationError) as exc:
+            for message in exc.messages if isinstance(exc, ValidationError) else [exc.message]:
+                messages.error(request, message)
+        query = {"township": township.code, **({"village": village} if village else {})}
+        return redirect(f"{reverse('frame:assignments')}?{urlencode(query)}")
+    board = selectors.assignment_board(user=request.user, township=township, village=village)
+    return render(
+        request,
+        "census/assignments.html",
+        {
+            "board": board,
+            "township": township,
+            "village": village,
+            "villages": township.villages.order_by("code"),
+            "townships": (
+                Township.objects.visible_to(request.user).order_by("code")
+                if request.user.role != Role.TOWNSHIP_OFFICE
+                else []
+            ),
+        },
     )

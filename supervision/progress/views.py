@@ -19,6 +19,7 @@ from census.api import ApplicationError
 from census.listing import ListPage
 from census.models import Job, Role, Township, Village
 from census.permissions import StaffRequest, role_required, url_objects
+from census.staffing import selectors as staffing
 from supervision.progress import hooks, scoring, selectors, services
 from supervision.progress.summaries.tables import table_titles
 from supervision.progress.tables import STATE_COLUMNS, TABLES, TEXT, Column, TableSpec, all_rows, table_data
@@ -258,6 +259,9 @@ def _township_dashboard(request: StaffRequest, township: Township) -> HttpRespon
         ],
         "window": settings.PROGRESS_WINDOW,
         "chart_labels": _chart_labels(),
+        # Areas nobody active covers, or too many: one statement over the township's areas.
+        "staffing_gaps": list(staffing.small_areas_needing_staff(user=user).filter(township=township)),
+        "staffing_max": staffing.max_enumerators_per_area(),
     }
     return render(request, "progress/dashboard_township.html", context)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 
-from census.models import Role, SmallArea, StaffMember, Township, Village
+from census.models import Role, SmallArea, SmallAreaAssignment, StaffMember, Township, Village
 from supervision.quality.models import (
     AWAITING_VERIFICATION,
     CheckRun,
@@ -56,9 +56,18 @@ def findings_visible(*, user: StaffMember) -> FindingQuerySet:
 
 def my_findings(*, user: StaffMember, show: str = "act") -> QuerySet[Finding]:
     """Findings routed to a field worker: ``act`` — open ones they are responsible for; ``verify`` — corrected or
-    explained ones of the enumerators they supervise; ``all`` — everything routed to them."""
+    explained ones of the enumerators they supervise; ``areas`` — unresolved ones in the small areas assigned to
+    them about records someone else registered (a predecessor's, after a hand-over: the registrar still answers
+    for them, 谁普查、谁负责, and the successor should know); ``all`` — everything routed to them."""
     findings = findings_visible(user=user)
-    if show == "act":
+    if show == "areas":
+        own_areas = SmallAreaAssignment.objects.filter(staff=user).values("small_area_id")
+        findings = (
+            findings.filter(small_area_id__in=own_areas, responsible__isnull=False)
+            .exclude(responsible=user)
+            .unresolved()
+        )
+    elif show == "act":
         findings = findings.responsible_is(user).open()
     elif show == "verify":
         findings = findings.supervised_by(user).awaiting_verification()

@@ -49,7 +49,7 @@ def _decorate(findings: Any, user: Any) -> list[Finding]:
 @role_required(*FIELD_ROLES)
 def my_findings(request: StaffRequest) -> HttpResponse:
     show = request.GET.get("show", "act")
-    if show not in ("act", "verify", "all"):
+    if show not in ("act", "verify", "areas", "all"):
         show = "act"
     listing = paginate_list(
         request,
