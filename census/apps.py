@@ -9,5 +9,6 @@ class CensusConfig(AppConfig):
 
     def ready(self) -> None:
         from census import security
+        from census.staffing import imports  # noqa: F401  (registers the job handlers)
 
         security.connect_signals()

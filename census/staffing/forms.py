@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from census.identity import id_number_clean, phone_clean
 from census.models import Department, Role, StaffMember, StaffStatus, Township
 from census.models.staff import TOWNSHIP_ROLES
+from census.services import MAX_IMPORT_BYTES
 from census.staffing.services import roles_managed_by
 
 
@@ -172,3 +173,20 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+class StaffImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Staff list (xlsx or csv)"))
+    import_good_rows = forms.BooleanField(
+        label=gettext_lazy("Import the good rows even if some are wrong (the wrong ones are listed to fix)"),
+        required=False,
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not (name.endswith(".xlsx") or name.endswith(".csv")):
+            raise ValidationError(_("Choose an .xlsx or .csv file."))
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(_("The file is too large."))
+        return upload

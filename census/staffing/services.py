@@ -369,6 +369,55 @@ def staff_update(*, member: StaffMember, actor: StaffMember | None, **changes: U
     return member
 
 
+# What a bulk change may touch: particulars only (a role or a place changes through ``staff_update``, which checks
+# that no work is stranded).
+BULK_UPDATABLE = frozenset(
+    {"full_name", "phone", "id_number", "unit", "selected_on", "trained_on", "exam_score", "credential_no", "username"}
+)
+
+
+@transaction.atomic
+def staff_bulk_update(
+    *, changes: Sequence[tuple[StaffMember, dict[str, Any]]], actor: StaffMember | None
+) -> list[StaffMember]:
+    """Change the particulars of many people in a few statements, each change audited with its old and new values.
+    The values are already clean (the import's checks); the database's constraints refuse the whole batch if two
+    active people would end up with one ID number or phone."""
+    members: list[StaffMember] = []
+    events: list[AuditEvent] = []
+    touched: set[str] = set()
+    for member, values in changes:
+        _require_manage(actor, role=member.role, township_id=member.township_id, district_id=member.district_id)
+        unknown = set(values) - BULK_UPDATABLE
+        if unknown:
+            raise ValueError(f"staff_bulk_update does not change {sorted(unknown)}")
+        diff = {}
+        for name, value in values.items():
+            if name == "full_name":
+                old: Any = member.get_full_name()
+                member.last_name, member.first_name = split_name(value)
+                touched |= {"last_name", "first_name"}
+            else:
+                old = getattr(member, name)
+                setattr(member, name, value)
+                touched.add(name)
+            diff[name] = [_audit_value(name, old), _audit_value(name, value)]
+        members.append(member)
+        events.append(
+            audit_event(
+                actor=actor,
+                action=AuditAction.RECORD_CHANGE,
+                object_type="staff",
+                object_id=member.pk,
+                detail={"change": "updated", "username": member.username, "fields": diff},
+            )
+        )
+    if members:
+        StaffMember.objects.bulk_update(members, fields=sorted(touched), batch_size=1000)
+        AuditEvent.objects.bulk_create(events)
+    return members
+
+
 _UPDATABLE = (
     "username",
     "role",

@@ -9,23 +9,34 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import tablib
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from census.api import ApplicationError
 from census.listing import paginate_list
-from census.models import Department, Role, SmallArea, StaffMember, StaffStatus, Township
+from census.models import AuditAction, Department, Job, Role, SmallArea, StaffMember, StaffStatus, Township
 from census.permissions import StaffRequest, role_required, url_objects
 from census.privacy import record_personal_data_view
+from census.resources import StaffResource
 from census.security import client_ip
-from census.staffing import selectors, services
-from census.staffing.forms import DepartmentForm, DepartmentRenameForm, StaffForm, StatusForm, add_service_errors
+from census.services import audit_record
+from census.staffing import imports, selectors, services
+from census.staffing.forms import (
+    DepartmentForm,
+    DepartmentRenameForm,
+    StaffForm,
+    StaffImportForm,
+    StatusForm,
+    add_service_errors,
+)
 
 OFFICES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
 
@@ -340,3 +351,77 @@ def assignments(request: StaffRequest) -> HttpResponse:
             ),
         },
     )
+
+
+# --- the spreadsheet --------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*OFFICES)
+def staff_import(request: StaffRequest) -> HttpResponse:
+    """Upload an office's staff list; the import runs as a job and this page shows its report."""
+    form = StaffImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        started = imports.staff_import_start(
+            actor=request.user,
+            file_name=upload.name,
+            chunks=upload.chunks(),
+            import_good_rows=form.cleaned_data["import_good_rows"],
+            language=get_language() or "zh-hans",
+        )
+        return redirect(f"{reverse('frame:staff-import')}?{urlencode({'job': started.pk})}")
+    job: Job | None = None
+    job_id = request.GET.get("job", "")
+    if job_id.isdigit():
+        job = Job.objects.visible_to(request.user).filter(kind=imports.STAFF_IMPORT_JOB, pk=int(job_id)).first()
+    context = {
+        "form": form,
+        "job": job,
+        "columns": [StaffResource.fields[n].column_name for n in StaffResource.columns()],
+    }
+    if request.htmx and job is not None:  # type: ignore[attr-defined]
+        return render(request, "census/_staff_import_report.html", context)
+    return render(request, "census/staff_import.html", context, status=400 if form.errors else 200)
+
+
+def _spreadsheet(dataset: tablib.Dataset, file_format: str, name: str) -> HttpResponse:
+    if file_format == "csv":
+        content: bytes = dataset.export("csv").encode("utf-8-sig")
+        content_type = "text/csv; charset=utf-8"
+    else:
+        content = dataset.export("xlsx")
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
+
+
+@require_GET
+@role_required(*OFFICES)
+def staff_import_template(request: StaffRequest) -> HttpResponse:
+    """An empty staff list with the columns and one example row."""
+    file_format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    return _spreadsheet(imports.staff_template(), file_format, "staff-template")
+
+
+@require_GET
+@role_required(*OFFICES)
+def staff_export(request: StaffRequest) -> HttpResponse:
+    """The staff the office sees, in the import's columns (with ID numbers: written to the audit log)."""
+    file_format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    township = request.GET.get("township", "")
+    # The people the office manages: the file is for editing and importing again.
+    members = (
+        selectors.staff_list(user=request.user, township=township)
+        .filter(role__in=services.roles_managed_by(request.user))
+        .select_related("department")
+    )
+    audit_record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        object_type="staff",
+        detail={"township": township or request.user.township_id or "", "format": file_format},
+        ip_address=client_ip(request),
+    )
+    return _spreadsheet(imports.staff_export(members=members), file_format, "staff")

@@ -197,6 +197,13 @@ JOB_KINDS: dict[str, JobKind] = {
         pages=("supervision:check-runs", "supervision:check-run"),
         start_pages=("supervision:check-runs",),
     ),
+    "staff_import": JobKind(
+        "the import of an office's staff list (counts, and the lines it refused with names in them)",
+        audience=frozenset(OFFICES),
+        starters=frozenset(OFFICES),
+        pages=("frame:staff-import", "frame:staff"),
+        start_pages=("frame:staff-import",),
+    ),
     "quality_roster_import": JobKind(
         "the import of the district's hukou roster (its file name, its rows, the lines it refused)",
         audience=frozenset({Role.DISTRICT_OFFICE}),

@@ -79,3 +79,17 @@ def make_jobs(world: Any) -> None:
 
 
 SAMPLE_MAKERS.append(make_jobs)
+
+
+def make_staffing_jobs(world: Any) -> None:
+    """A staff import started by the offices of townships A and B and of both districts (as
+    staff_import_start makes it, without storing an uploaded file)."""
+    from census.jobs import job_start
+    from census.staffing.imports import STAFF_IMPORT_JOB
+
+    cast = world.cast
+    for office in (cast.township_office_a, cast.township_office_b, cast.district_office, world.other_office):
+        job_start(kind=STAFF_IMPORT_JOB, title="staff.xlsx", user=office, params={"format": "xlsx"})
+
+
+SAMPLE_MAKERS.append(make_staffing_jobs)
