@@ -307,7 +307,8 @@ def test_a_changed_id_number_is_masked_in_the_audit_log(cast: Cast) -> None:
 
 
 def test_an_unchanged_save_writes_nothing(cast: Cast) -> None:
-    services.staff_update(member=cast.enumerator_a1, actor=cast.township_office_a, full_name="王伟", unit="")
+    member = cast.enumerator_a1
+    services.staff_update(member=member, actor=cast.township_office_a, full_name=member.get_full_name(), unit="")
     assert not AuditEvent.objects.filter(object_type="staff").exists()
 
 
