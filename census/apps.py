@@ -9,6 +9,6 @@ class CensusConfig(AppConfig):
 
     def ready(self) -> None:
         from census import security
-        from census.staffing import imports  # noqa: F401  (registers the job handlers)
+        from census.staffing import credentials, imports  # noqa: F401  (register the job handlers)
 
         security.connect_signals()

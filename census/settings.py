@@ -402,6 +402,8 @@ CENSUS_STAFFING = {
     # Households the listing expects per small area, ``(*, small_area_ids) -> {id: count}``, from the part that
     # owns the listing (census may not import it).
     "EXPECTED_HOUSEHOLDS_SOURCE": "enumeration.selectors.listed_households_by_small_area",
+    # Requests per client address to the public credential check page (django-ratelimit's "n/period").
+    "CREDENTIAL_CHECK_RATE": env.str("CENSUS_CREDENTIAL_CHECK_RATE", default="30/m"),
 }
 
 # --- Organisation, subsidies and rectification (supervision.organisation) -------------------------------

@@ -22,6 +22,7 @@ from census.models import (
     StaffStatus,
     Township,
 )
+from census.privacy import mask_name
 
 
 def staff_list(*, user: StaffMember, role: str = "", status: str = "", township: str = "") -> QuerySet[StaffMember]:
@@ -201,4 +202,36 @@ def small_areas_needing_staff(*, user: StaffMember) -> QuerySet[SmallArea]:
         .filter(Q(active_staff=0) | Q(active_staff__gt=max_enumerators_per_area()))
         .select_related("village", "township")
         .order_by("code")
+    )
+
+
+# --- the public credential check --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    """All the public check page may say about a credential."""
+
+    valid: bool
+    masked_name: str
+    role: str
+    township: str
+
+
+def credential_status(*, key: str) -> CredentialStatus | None:
+    """What anyone scanning a credential's QR code may learn: whether it is valid now (an active enumerator or
+    supervisor, and the key of the credential last issued), the name masked, the role and the township.
+
+    The one read not made through ``visible_to``: the reader has no account. It is keyed by the credential's
+    random key (never by a number one could count through) and returns these four facts only."""
+    if not 16 <= len(key) <= 32:
+        return None
+    member = StaffMember.objects.select_related("township").filter(credential_key=key).first()
+    if member is None:
+        return None
+    return CredentialStatus(
+        valid=member.status == StaffStatus.ACTIVE and member.role in FIELD_ROLES,
+        masked_name=mask_name(member.get_full_name()),
+        role=member.get_role_display(),
+        township=member.township.name if member.township is not None else "",
     )

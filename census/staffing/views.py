@@ -10,25 +10,28 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import tablib
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from census.api import ApplicationError
 from census.listing import paginate_list
-from census.models import AuditAction, Department, Job, Role, SmallArea, StaffMember, StaffStatus, Township
-from census.permissions import StaffRequest, role_required, url_objects
+from census.models import FIELD_ROLES, AuditAction, Department, Job, Role, SmallArea, StaffMember, StaffStatus, Township
+from census.permissions import StaffRequest, public, role_required, url_objects
 from census.privacy import record_personal_data_view
 from census.resources import StaffResource
 from census.security import client_ip
 from census.services import audit_record
-from census.staffing import imports, selectors, services
+from census.staffing import credentials, imports, selectors, services
 from census.staffing.forms import (
     DepartmentForm,
     DepartmentRenameForm,
@@ -425,3 +428,87 @@ def staff_export(request: StaffRequest) -> HttpResponse:
         ip_address=client_ip(request),
     )
     return _spreadsheet(imports.staff_export(members=members), file_format, "staff")
+
+
+# --- credentials ---------------------------------------------------------------------------------------------
+
+
+def _base_url(request: StaffRequest) -> str:
+    """Where the credential's QR code points: the site's own address as this office reaches it."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*OFFICES)
+def staff_credentials(request: StaffRequest) -> HttpResponse:
+    """Choose whose credentials to print; printing runs as a job whose PDF only the printer downloads."""
+    source = request.POST if request.method == "POST" else request.GET
+    township = _board_township(request, source.get("township", ""))
+    members = (
+        StaffMember.objects.visible_to(request.user)
+        .filter(township=township, role__in=FIELD_ROLES, status=StaffStatus.ACTIVE)
+        .order_by("role", "last_name", "first_name", "username")
+    )
+    if request.method == "POST":
+        chosen = list(members.filter(pk__in=_ids(request.POST.getlist("staff"))))
+        if not chosen:
+            messages.error(request, _("Tick the people whose credentials to print."))
+        else:
+            try:
+                job = credentials.staff_credentials_start(
+                    actor=request.user, members=chosen, base_url=_base_url(request)
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                return redirect("jobs:detail", pk=job.pk)
+    return render(
+        request,
+        "census/staff_credentials.html",
+        {
+            "members": members,
+            "township": township,
+            "townships": (
+                Township.objects.visible_to(request.user).order_by("code")
+                if request.user.role != Role.TOWNSHIP_OFFICE
+                else []
+            ),
+        },
+    )
+
+
+@require_POST
+@role_required(*OFFICES)
+@url_objects(pk=StaffMember)
+def staff_credential_revoke(request: StaffRequest, pk: int) -> HttpResponse:
+    """A lost credential: its QR code stops vouching for its holder; print a new one."""
+    member = _member(request, pk)
+    try:
+        credentials.staff_credential_reissue(member=member, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The old credential is no longer valid. Print a new one."))
+    return redirect("frame:staff-detail", pk=member.pk)
+
+
+def _client_address(group: str, request: HttpRequest) -> str:
+    return client_ip(request) or "unknown"
+
+
+def _check_rate(group: str, request: HttpRequest) -> str:
+    return str(getattr(settings, "CENSUS_STAFFING", {}).get("CREDENTIAL_CHECK_RATE", "30/m"))
+
+
+@require_GET
+@never_cache
+@public
+@url_objects(key=["not-a-credential-key"])
+def credential_check(request: HttpRequest, key: str) -> HttpResponse:
+    """The page a credential's QR code opens, for anyone: is it valid now? Rate-limited by address, so that it
+    cannot be used to try keys."""
+    if is_ratelimited(
+        request, group="credential-check", key=_client_address, rate=_check_rate, method="GET", increment=True
+    ):
+        return render(request, "census/credential_check.html", {"limited": True}, status=429)
+    return render(request, "census/credential_check.html", {"status": selectors.credential_status(key=key)})

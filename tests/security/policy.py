@@ -204,6 +204,12 @@ JOB_KINDS: dict[str, JobKind] = {
         pages=("frame:staff-import", "frame:staff"),
         start_pages=("frame:staff-import",),
     ),
+    "staff_credentials": JobKind(
+        "printed credentials with the one-time passwords of new accounts: stays with whoever printed them",
+        audience=frozenset(),
+        starters=frozenset(OFFICES),
+        start_pages=("frame:staff-credentials",),
+    ),
     "quality_roster_import": JobKind(
         "the import of the district's hukou roster (its file name, its rows, the lines it refused)",
         audience=frozenset({Role.DISTRICT_OFFICE}),

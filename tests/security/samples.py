@@ -82,14 +82,16 @@ SAMPLE_MAKERS.append(make_jobs)
 
 
 def make_staffing_jobs(world: Any) -> None:
-    """A staff import started by the offices of townships A and B and of both districts (as
-    staff_import_start makes it, without storing an uploaded file)."""
+    """A staff import and a credentials print started by the offices of townships A and B and of both districts
+    (as their services make them, without storing an uploaded file)."""
     from census.jobs import job_start
+    from census.staffing.credentials import CREDENTIALS_JOB
     from census.staffing.imports import STAFF_IMPORT_JOB
 
     cast = world.cast
     for office in (cast.township_office_a, cast.township_office_b, cast.district_office, world.other_office):
         job_start(kind=STAFF_IMPORT_JOB, title="staff.xlsx", user=office, params={"format": "xlsx"})
+        job_start(kind=CREDENTIALS_JOB, title="credentials", user=office, params={"staff": []})
 
 
 SAMPLE_MAKERS.append(make_staffing_jobs)
