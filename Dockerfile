@@ -10,6 +10,7 @@ RUN pip install -r requirements.txt
 COPY --chown=census:census . .
 # collectstatic only reads files; the placeholders keep settings from reaching for a database or a key.
 RUN DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 SECRET_KEY=build-only-placeholder-key-0123456789abcdef \
+    SIGNATURE_LEDGER_KEY=build-only-placeholder-ledger-key-0123456789 CENSUS_PSEUDONYM_KEY=build-only-placeholder-pseudonym-key-012345 \
     python manage.py collectstatic --noinput --verbosity 0
 USER census
 EXPOSE 8000

@@ -34,6 +34,8 @@ browser:
 demo: venv
 	DEBUG=$${DEBUG:-False} SECURE_COOKIES=$${SECURE_COOKIES:-False} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-*} \
 	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -m census.demo_secret)} \
+	SIGNATURE_LEDGER_KEY=$${SIGNATURE_LEDGER_KEY:-$$($(BIN)/python -m census.demo_secret signature-ledger-key)} \
+	CENSUS_PSEUDONYM_KEY=$${CENSUS_PSEUDONYM_KEY:-$$($(BIN)/python -m census.demo_secret pseudonym-key)} \
 	$(BIN)/python manage.py demo
 
 ## test: the whole suite against real PostgreSQL and Redis (the machine's if DATABASE_URL/REDIS_URL are set).

@@ -42,9 +42,43 @@ else:
     if len(SECRET_KEY) < 32:
         raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
 
-# The key that signs the household signature ledger (HMAC). It defaults to SECRET_KEY so a demo needs one
-# key only; a production district should set its own and keep it as carefully as the database backups.
-SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default=SECRET_KEY)
+
+def _production_key(name: str, *, differs_from: dict[str, str]) -> str:
+    """A key that only this setting uses: set, at least 32 characters of some variety, shared with no other key.
+
+    An empty ledger key (what ``${SIGNATURE_LEDGER_KEY:-}`` in a compose file hands over) or one anyone could
+    guess lets whoever can write the database recompute the ledger's HMACs; a key shared with SECRET_KEY leaks
+    with it and cannot be rotated on its own (rotating SECRET_KEY ends sessions, rotating the ledger key
+    invalidates every signature). A district keeps these two as carefully as its backups.
+    """
+    how = f"generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` and set {name}"
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. With DEBUG off the census system refuses to start without it: {how}."
+        )
+    if len(value) < 32:
+        raise ImproperlyConfigured(f"{name} must be at least 32 characters long: {how}.")
+    if len(set(value)) < 10:
+        raise ImproperlyConfigured(f"{name} must have at least 10 different characters: {how}.")
+    for other, other_value in differs_from.items():
+        if value == other_value:
+            raise ImproperlyConfigured(f"{name} must differ from {other}: {how}.")
+    return value
+
+
+# The key that signs the household signature ledger (HMAC), and the key of the microdata export's pseudonyms
+# (further down). On a development machine (DEBUG) they default to SECRET_KEY so a developer needs one key;
+# everywhere else each is required, strong and distinct (`make demo` generates its own under .data/).
+if DEBUG:
+    SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default="") or SECRET_KEY
+    _PSEUDONYM_KEY = env.str("CENSUS_PSEUDONYM_KEY", default="") or SECRET_KEY
+else:
+    SIGNATURE_LEDGER_KEY = _production_key("SIGNATURE_LEDGER_KEY", differs_from={"SECRET_KEY": SECRET_KEY})
+    _PSEUDONYM_KEY = _production_key(
+        "CENSUS_PSEUDONYM_KEY",
+        differs_from={"SECRET_KEY": SECRET_KEY, "SIGNATURE_LEDGER_KEY": SIGNATURE_LEDGER_KEY},
+    )
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
@@ -470,8 +504,8 @@ PROGRESS_READINESS_OVERDUE_SOURCE = "supervision.organisation.selectors.readines
 
 # Pseudonymous keys of the microdata export: HMAC-SHA256 of the person / household id under this key. Keep it
 # stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);
-# set a dedicated value in production instead of the SECRET_KEY fallback.
-CENSUS_PSEUDONYM_KEY = env.str("CENSUS_PSEUDONYM_KEY", default=SECRET_KEY)
+# required outside DEBUG (checked with the ledger key at the top of this file).
+CENSUS_PSEUDONYM_KEY = _PSEUDONYM_KEY
 # COPY streams (database connections) a microdata export writes at once; PostgreSQL formatting the rows is
 # what takes the time, one backend per stream.
 PROGRESS_MICRODATA_STREAMS = env.int("PROGRESS_MICRODATA_STREAMS", default=2)
