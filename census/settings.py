@@ -172,6 +172,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
 
+# The database role the running services use when it is not the owner of the tables (docker compose: census_app,
+# with DATABASE_URL naming it). `migrate`, run as the owner, creates it with CENSUS_APP_DB_PASSWORD and grants it
+# only what the application needs — SELECT and INSERT on the append-only tables, no ownership
+# (census/database_roles.py). Empty: no grants (a development machine, the tests).
+CENSUS_APP_DB_ROLE = env.str("CENSUS_APP_DB_ROLE", default="")
+CENSUS_APP_DB_PASSWORD = env.str("CENSUS_APP_DB_PASSWORD", default="")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "census.StaffMember"
 
