@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv browser messages vendor clean
+.PHONY: demo test lint bench venv browser nginx messages vendor clean
 
 venv: $(INSTALLED)
 
@@ -30,6 +30,19 @@ browser:
 	  ($$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null); \
 	fi
 
+# Debian's nginx for the reverse-proxy test (tests/security/test_proxy.py runs the shipped configuration): the
+# package is unpacked under .data/nginx, not installed, so that no nginx service starts on the machine.
+NGINX := .data/nginx/usr/sbin/nginx
+nginx: $(NGINX)
+$(NGINX):
+	@echo "unpacking Debian's nginx under .data/nginx for the reverse-proxy test"
+	@mkdir -p .data/nginx-download && cd .data/nginx-download && rm -f nginx_*.deb && \
+	  (apt-get download nginx >/dev/null 2>&1 || \
+	   ($$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -q >/dev/null && apt-get download nginx >/dev/null 2>&1))
+	dpkg-deb -x .data/nginx-download/nginx_*.deb .data/nginx
+	rm -rf .data/nginx-download
+	$(NGINX) -v
+
 ## demo: the whole system with a synthetic district (web + Celery worker + beat); Ctrl-C stops it.
 demo: venv
 	DEBUG=$${DEBUG:-False} SECURE_COOKIES=$${SECURE_COOKIES:-False} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-*} \
@@ -39,7 +52,7 @@ demo: venv
 	$(BIN)/python manage.py demo
 
 ## test: the whole suite against real PostgreSQL and Redis (the machine's if DATABASE_URL/REDIS_URL are set).
-test: venv browser
+test: venv browser nginx
 	$(BIN)/python -m pytest
 
 lint: venv

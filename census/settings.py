@@ -327,6 +327,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxy's addresses (docker compose: the proxy service's), the only peers whose X-Real-IP is taken as
+# the client's address (census/proxy.py). The same variable tells gunicorn whose X-Forwarded-Proto to believe, so
+# under docker compose request.is_secure() comes from gunicorn and USE_X_FORWARDED_PROTO stays off.
+CENSUS_TRUSTED_PROXIES = env.list("FORWARDED_ALLOW_IPS", default=[])
+MIDDLEWARE.insert(0, "census.proxy.ProxiedClientAddressMiddleware")
 
 # --- Internationalisation: Chinese first ----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
