@@ -12,11 +12,14 @@ INSTALLED := $(VENV)/.installed
 
 venv: $(INSTALLED)
 
-$(INSTALLED): requirements.txt
+# The runtime (requirements.txt, all the production image installs) and, on top, the development file: tests,
+# linters, benchmarks and the embedded PostgreSQL and Redis that `make demo` and `make test` start on a machine
+# without them.
+$(INSTALLED): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (Django 5.2 LTS)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # Debian's Chromium drives the browser tests (`npx playwright install` cannot download browsers here), with a
@@ -60,6 +63,9 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	DEBUG=True $(BIN)/python manage.py makemigrations --check --dry-run
+	# docker-compose.yml against the compose specification (check-jsonschema's vendored copy: no network, no
+	# Docker engine); nothing here builds an image it could not run.
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 ## bench: every benchmark in bench/, one table (target, measured, command).
 bench: venv
