@@ -111,9 +111,12 @@ class Target:
 def target() -> Target:
     db: dict[str, Any] = connection.settings_dict
     env = dict(os.environ)
+    options = db.get("OPTIONS") or {}
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
-        if db.get(key):
-            env[var] = str(db[key])
+        # A DATABASE_URL like postgres://user@/db?host=/run/postgresql&port=5433 puts host and port in OPTIONS.
+        value = db.get(key) or options.get(key.lower())
+        if value:
+            env[var] = str(value)
     env["PGDATABASE"] = db["NAME"]
     # Libraries next to the binaries (the embedded build) are found without touching the system's.
     return Target(name=db["NAME"], env=env)
