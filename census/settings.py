@@ -72,10 +72,10 @@ def _production_key(name: str, *, differs_from: dict[str, str]) -> str:
 # everywhere else each is required, strong and distinct (`make demo` generates its own under .data/).
 if DEBUG:
     SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default="") or SECRET_KEY
-    _PSEUDONYM_KEY = env.str("CENSUS_PSEUDONYM_KEY", default="") or SECRET_KEY
+    _pseudonym_key = env.str("CENSUS_PSEUDONYM_KEY", default="") or SECRET_KEY
 else:
     SIGNATURE_LEDGER_KEY = _production_key("SIGNATURE_LEDGER_KEY", differs_from={"SECRET_KEY": SECRET_KEY})
-    _PSEUDONYM_KEY = _production_key(
+    _pseudonym_key = _production_key(
         "CENSUS_PSEUDONYM_KEY",
         differs_from={"SECRET_KEY": SECRET_KEY, "SIGNATURE_LEDGER_KEY": SIGNATURE_LEDGER_KEY},
     )
@@ -517,7 +517,7 @@ PROGRESS_READINESS_OVERDUE_SOURCE = "supervision.organisation.selectors.readines
 # Pseudonymous keys of the microdata export: HMAC-SHA256 of the person / household id under this key. Keep it
 # stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);
 # required outside DEBUG (checked with the ledger key at the top of this file).
-CENSUS_PSEUDONYM_KEY = _PSEUDONYM_KEY
+CENSUS_PSEUDONYM_KEY = _pseudonym_key
 # COPY streams (database connections) a microdata export writes at once; PostgreSQL formatting the rows is
 # what takes the time, one backend per stream.
 PROGRESS_MICRODATA_STREAMS = env.int("PROGRESS_MICRODATA_STREAMS", default=2)
