@@ -42,9 +42,43 @@ else:
     if len(SECRET_KEY) < 32:
         raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
 
-# The key that signs the household signature ledger (HMAC). It defaults to SECRET_KEY so a demo needs one
-# key only; a production district should set its own and keep it as carefully as the database backups.
-SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default=SECRET_KEY)
+
+def _production_key(name: str, *, differs_from: dict[str, str]) -> str:
+    """A key that only this setting uses: set, at least 32 characters of some variety, shared with no other key.
+
+    An empty ledger key (what ``${SIGNATURE_LEDGER_KEY:-}`` in a compose file hands over) or one anyone could
+    guess lets whoever can write the database recompute the ledger's HMACs; a key shared with SECRET_KEY leaks
+    with it and cannot be rotated on its own (rotating SECRET_KEY ends sessions, rotating the ledger key
+    invalidates every signature). A district keeps these two as carefully as its backups.
+    """
+    how = f"generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` and set {name}"
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. With DEBUG off the census system refuses to start without it: {how}."
+        )
+    if len(value) < 32:
+        raise ImproperlyConfigured(f"{name} must be at least 32 characters long: {how}.")
+    if len(set(value)) < 10:
+        raise ImproperlyConfigured(f"{name} must have at least 10 different characters: {how}.")
+    for other, other_value in differs_from.items():
+        if value == other_value:
+            raise ImproperlyConfigured(f"{name} must differ from {other}: {how}.")
+    return value
+
+
+# The key that signs the household signature ledger (HMAC), and the key of the microdata export's pseudonyms
+# (further down). On a development machine (DEBUG) they default to SECRET_KEY so a developer needs one key;
+# everywhere else each is required, strong and distinct (`make demo` generates its own under .data/).
+if DEBUG:
+    SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default="") or SECRET_KEY
+    _pseudonym_key = env.str("CENSUS_PSEUDONYM_KEY", default="") or SECRET_KEY
+else:
+    SIGNATURE_LEDGER_KEY = _production_key("SIGNATURE_LEDGER_KEY", differs_from={"SECRET_KEY": SECRET_KEY})
+    _pseudonym_key = _production_key(
+        "CENSUS_PSEUDONYM_KEY",
+        differs_from={"SECRET_KEY": SECRET_KEY, "SIGNATURE_LEDGER_KEY": SIGNATURE_LEDGER_KEY},
+    )
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
@@ -137,6 +171,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
+
+# The database role the running services use when it is not the owner of the tables (docker compose: census_app,
+# with DATABASE_URL naming it). `migrate`, run as the owner, creates it with CENSUS_APP_DB_PASSWORD and grants it
+# only what the application needs — SELECT and INSERT on the append-only tables, no ownership
+# (census/database_roles.py). Empty: no grants (a development machine, the tests).
+CENSUS_APP_DB_ROLE = env.str("CENSUS_APP_DB_ROLE", default="")
+CENSUS_APP_DB_PASSWORD = env.str("CENSUS_APP_DB_PASSWORD", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "census.StaffMember"
@@ -286,6 +327,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxy's addresses (docker compose: the proxy service's), the only peers whose X-Real-IP is taken as
+# the client's address (census/proxy.py). The same variable tells gunicorn whose X-Forwarded-Proto to believe, so
+# under docker compose request.is_secure() comes from gunicorn and USE_X_FORWARDED_PROTO stays off.
+CENSUS_TRUSTED_PROXIES = env.list("FORWARDED_ALLOW_IPS", default=[])
+MIDDLEWARE.insert(0, "census.proxy.ProxiedClientAddressMiddleware")
 
 # --- Internationalisation: Chinese first ----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
@@ -470,8 +516,8 @@ PROGRESS_READINESS_OVERDUE_SOURCE = "supervision.organisation.selectors.readines
 
 # Pseudonymous keys of the microdata export: HMAC-SHA256 of the person / household id under this key. Keep it
 # stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);
-# set a dedicated value in production instead of the SECRET_KEY fallback.
-CENSUS_PSEUDONYM_KEY = env.str("CENSUS_PSEUDONYM_KEY", default=SECRET_KEY)
+# required outside DEBUG (checked with the ledger key at the top of this file).
+CENSUS_PSEUDONYM_KEY = _pseudonym_key
 # COPY streams (database connections) a microdata export writes at once; PostgreSQL formatting the rows is
 # what takes the time, one backend per stream.
 PROGRESS_MICRODATA_STREAMS = env.int("PROGRESS_MICRODATA_STREAMS", default=2)

@@ -1,7 +1,9 @@
 """The append-only audit log (全国人口普查条例 §33: personal data must not leak or be altered unseen).
 
 Rows are only ever inserted; a database trigger (migration 0002) rejects UPDATE and DELETE, so not even a
-bug or a console session can rewrite history.
+bug or a console session can rewrite history; and the application's database role holds only SELECT and INSERT
+on it and owns nothing, so it can neither TRUNCATE the table nor switch the trigger off
+(census/database_roles.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
+    # The application's database role may only insert and read this table (census/database_roles.py).
+    census_append_only = True
+
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     # Who acted, copied rather than referenced: the log must outlive any change to the staff table, and a
     # foreign key would let a cascade or a SET NULL rewrite it.
