@@ -87,8 +87,11 @@ def test_the_rule_is_idempotent(typed: str, written: str) -> None:
 
 @pytest.mark.django_db
 def test_the_sql_rule_writes_what_the_python_rule_writes() -> None:
-    # COPY streams are formatted by PostgreSQL: its expression must agree with cell_safe on every case.
+    # COPY streams are formatted by PostgreSQL: its expression must agree with cell_safe on every case — and on
+    # every ASCII first character and a few others, alone and before a formula, which covers its shortcut.
+    firsts = [chr(code) for code in range(1, 128)] + ["\u00a0", "\u2003", "\u3000", "＝", "南", "\ufeff"]
     cases = [typed for typed, _written in NEUTRALISED] + UNCHANGED + [None]
+    cases += [first + rest for first in firsts for rest in ("", "=1+1", "1", "a")]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT x, {sql_text_safe('x')} FROM unnest(%s::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n", [cases]
