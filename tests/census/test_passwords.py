@@ -135,3 +135,21 @@ def register_other(cast: Cast) -> Any:
         household=household, actor=cast.enumerator_a2, name="李强", relationship=0, signature_image=png_data_url()
     )
     return household
+
+
+def test_no_other_module_checks_a_password_itself() -> None:
+    """A new action confirmed with a password must go through password_confirm (its limit, its audit): a module
+    that calls check_password or authenticate itself bypasses both, as the explanation of findings did."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\b(?:check_password|authenticate)\(")
+    callers = [
+        path.relative_to(root).as_posix()
+        for package in ("census", "enumeration", "supervision")
+        for path in sorted((root / package).rglob("*.py"))
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert callers == ["census/passwords.py"]
+    assert pattern.search("if not actor.check_password(password):") and pattern.search("authenticate(request, **c)")
