@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from census.models import Building, District, SmallArea, Township, Village
+from census.spreadsheets import SpreadsheetResource
 
 
-class _FrameResource(resources.ModelResource):
+class _FrameResource(SpreadsheetResource):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 

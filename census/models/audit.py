@@ -23,6 +23,8 @@ class AuditAction(models.TextChoices):
     RECORD_CHANGE = "record_change", _("Record change")
     LOGIN = "login", _("Login")
     LOGIN_FAILED = "login_failed", _("Failed login")
+    # A wrong password where an action is signed with it (census.passwords), and each attempt while locked.
+    PASSWORD_REFUSED = "password_refused", _("Password refused at a signature")
 
 
 class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):

@@ -14,7 +14,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from census.api import ApplicationError, ConflictError
 from census.db import constraint_errors, execute_prepared, post_save_send, rows_insert
 from census.models import AuditAction, Role, SmallArea, SmallAreaAssignment, StaffMember
-from census.passwords import SigningLocked, password_matches
+from census.passwords import password_confirm
 from census.services import audit_record
 from enumeration import ledger
 from enumeration.models import (
@@ -90,18 +89,6 @@ def household_issues(household: Household) -> list[Issue]:
 
 
 # --- saving ----------------------------------------------------------------------------------------------
-
-
-def password_ok(user: StaffMember, password: str) -> bool:
-    """The re-entered password of a signature (or a reopening); refused for a while after repeated mistakes."""
-    try:
-        return password_matches(user, password)
-    except SigningLocked:
-        raise ApplicationError(
-            _("Too many wrong passwords: signing is paused for %(minutes)d minutes.")
-            % {"minutes": int(getattr(settings, "LOGIN_LOCKOUT_MINUTES", 30))},
-            code="signing_locked",
-        ) from None
 
 
 def _lock(household: Household) -> Household:
@@ -466,8 +453,12 @@ def household_sign(
         )
     if household.state not in (HouseholdState.DRAFT, HouseholdState.RETURNED):
         raise ConflictError(_("This form is not waiting for a signature."), code="not_signable")
-    if not password_ok(signer, password):
-        raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
+    password_confirm(
+        user=signer,
+        password=password,
+        purpose="household_sign",
+        refusal=_("The password is wrong; the form was not signed."),
+    )
     # One read of the form serves the rules and the signed content (the rows are locked with the household).
     values = form_values(household)
     respondent = (
@@ -677,8 +668,12 @@ def household_submit(
         exclude=[*FOREIGN_KEYS, "current_signature"], validate_unique=False, validate_constraints=False
     )
     confirmation = _confirmation(household=household, actor=actor, **respondent.__dict__)
-    if not password_ok(actor, password):
-        raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
+    password_confirm(
+        user=actor,
+        password=password,
+        purpose="household_submit",
+        refusal=_("The password is wrong; the form was not signed."),
+    )
     # The rows as they will be written: every value went through the model fields' cleaning and nothing is
     # computed by the database, so these are the values verification will read back (the tests check the hash
     # both ways).
