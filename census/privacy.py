@@ -1,4 +1,5 @@
-"""Personal data (names, ID numbers): who sees it unmasked, and the masks everyone else sees.
+"""Personal data (names, ID numbers): who sees it unmasked, the masks everyone else sees, and the pseudonyms that
+stand for an ID number where one must not be stored.
 
 Only the people who collect or check a household need its names and ID numbers in the clear: the enumerator
 for the households of their own small areas, the supervisor for those of the enumerators they review (exactly
@@ -12,14 +13,21 @@ too because the census package must not import from enumeration.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from census.models import AuditAction, AuditEvent, Role, StaffMember
 
 UNMASKED_ROLES: tuple[str, ...] = (Role.ENUMERATOR, Role.SUPERVISOR)
+PSEUDONYM_HEX_DIGITS = 20
+_PSEUDONYM_KIND = re.compile(r"^[a-z_]+$")
+_HMAC_BLOCK = 64  # SHA-256's block size (RFC 2104's B)
 
 
 def mask_id_number(number: str) -> str:
@@ -70,3 +78,52 @@ def record_personal_data_view(
         detail={"fields": sorted(fields)},
         ip_address=ip_address,
     )
+
+
+# --- pseudonyms ------------------------------------------------------------------------------------------
+#
+# Where a record must be known by a person's ID number without storing it — a finding about a roster person,
+# which the checks must find again night after night and across new imports of the roster — it is known by the
+# number's pseudonym: HMAC-SHA256 of ``<kind>:<value>`` under ``settings.CENSUS_PSEUDONYM_KEY``, as the
+# microdata export's keys are. Without the key the number can be neither recovered nor tested; the system, which
+# holds the key, can still find such a record by a whole number typed in (:func:`id_number_pseudonym`).
+
+
+def _pseudonym_key() -> bytes:
+    return str(settings.CENSUS_PSEUDONYM_KEY).encode()
+
+
+def pseudonym(kind: str, value: str | int | bytes) -> str:
+    """HMAC-SHA256 of ``<kind>:<value>`` under the pseudonym key, the first ``PSEUDONYM_HEX_DIGITS`` hex digits."""
+    text = value if isinstance(value, bytes) else str(value).encode()
+    digest = hmac.new(_pseudonym_key(), kind.encode() + b":" + text, hashlib.sha256).hexdigest()
+    return digest[:PSEUDONYM_HEX_DIGITS]
+
+
+def id_number_pseudonym(number: str) -> str:
+    """What stands for a citizen ID number (upper case, as stored) where the number itself must not."""
+    return pseudonym("id_number", number.strip().upper())
+
+
+def pseudonym_params() -> dict[str, bytes]:
+    """The parameters of :func:`pseudonym_sql`: the key's inner and outer pads (RFC 2104)."""
+    key = _pseudonym_key()
+    if len(key) > _HMAC_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_HMAC_BLOCK, b"\0")
+    return {
+        "pseudonym_inner": bytes(byte ^ 0x36 for byte in key),
+        "pseudonym_outer": bytes(byte ^ 0x5C for byte in key),
+    }
+
+
+def pseudonym_sql(kind: str, expression: str) -> str:
+    """:func:`pseudonym` of an SQL text expression, computed by PostgreSQL in a set-based statement.
+
+    HMAC from the built-in ``sha256`` — H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)) — so no extension (pgcrypto) is
+    needed; the pads are the named parameters of :func:`pseudonym_params`, never written into the SQL."""
+    if not _PSEUDONYM_KIND.match(kind):
+        raise ValueError(f"not a pseudonym kind: {kind!r}")
+    message = f"convert_to('{kind}:' || {expression}, 'UTF8')"
+    inner = f"sha256(%(pseudonym_inner)s::bytea || {message})"
+    return f"left(encode(sha256(%(pseudonym_outer)s::bytea || {inner}), 'hex'), {PSEUDONYM_HEX_DIGITS})"

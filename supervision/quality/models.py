@@ -4,8 +4,9 @@ A ``Finding`` is one rule broken by one record — a person row, a household, an
 roster entry — with the evidence (the values that broke the rule), the person responsible (the signer of the
 record; for area and staff rules the enumerator or nobody, when an office acts) and that person's supervisor.
 ``(rule, key)`` is unique: ``key`` is the identity of the evidence (``h<household>:<row>:<item>``,
-``s<staff>:<day>``, ``a<area code>``, ``r<ID number>:<village>``), so re-running the checks updates a finding
-instead of adding another.
+``s<staff>:<day>``, ``a<area code>``, ``r<pseudonym of the ID number>:<village>``), so re-running the checks
+updates a finding instead of adding another. Neither key nor record key holds an ID number or a name: both are
+shown or searched, and the evidence that holds them is masked for every reader who may not see them.
 
 Its life: ``open`` → ``corrected`` (the record was changed and signed again; found by the next run) or
 ``explained`` (the registrar's explanation, signed with their password) → ``verified`` by the supervisor.
@@ -98,7 +99,8 @@ class Finding(models.Model):
     acts = models.CharField(_("who acts"), max_length=20)
     # The identity of the evidence: unique with the rule, so that a re-run updates instead of duplicating.
     key = models.CharField(_("key"), max_length=120)
-    # What a person reads: "<small area><户编号>#<row>", an area code, "staff:<username>", "roster:<ID number>".
+    # What a person reads: "<small area><户编号>#<row>", an area code, "staff:<username>", "roster:<pseudonym>" (the
+    # HMAC of the roster person's ID number: census.privacy.id_number_pseudonym).
     record_key = models.CharField(_("record"), max_length=60, db_index=True)
     state = models.CharField(_("state"), max_length=10, choices=FindingState.choices, default=FindingState.OPEN)
 

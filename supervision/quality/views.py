@@ -45,6 +45,11 @@ def _decorate(findings: Any, user: Any) -> list[Finding]:
     return rows
 
 
+def _search(fields: tuple[str, ...]) -> Any:
+    """The lists' search: part of a record key or a rule, or a whole ID number (``selectors.findings_search``)."""
+    return lambda findings, query: selectors.findings_search(findings, query, fields=fields)
+
+
 @require_GET
 @role_required(*FIELD_ROLES)
 def my_findings(request: StaffRequest) -> HttpResponse:
@@ -54,7 +59,7 @@ def my_findings(request: StaffRequest) -> HttpResponse:
     listing = paginate_list(
         request,
         selectors.my_findings(user=request.user, show=show),
-        search_fields=("record_key", "rule"),
+        search=_search(("record_key", "rule")),
         sortable=("first_seen_at", "rule", "record_key"),
     )
     listing.page.object_list = _decorate(listing.page.object_list, request.user)  # type: ignore[assignment]
@@ -72,7 +77,7 @@ def finding_list(request: StaffRequest) -> HttpResponse:
     listing = paginate_list(
         request,
         selectors.finding_list(user=request.user, state=state, rule=rule, township=township, escalated=escalated),
-        search_fields=("record_key",),
+        search=_search(("record_key",)),
         sortable=("first_seen_at", "rule", "record_key", "state_order", "township_id"),
         default_sort="state_order",
     )

@@ -13,6 +13,7 @@ re-matches only what changed; ``REFRESH_COUNTS`` writes the counts of the run's 
 
 from __future__ import annotations
 
+from census import privacy
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check
 
@@ -102,21 +103,36 @@ HOUSEHOLD_COUNTS_CHANGED = (
 # What the checks below read: the matches of the run's townships.
 _ROSTER = "(SELECT * FROM quality_rostermatch WHERE township_id = ANY(%(townships)s))"
 
+# A roster person is known by the pseudonym of their number (``census.privacy``: HMAC under the pseudonym key), in
+# the finding's key and in the record key people read and search: the same every night and across new imports
+# of the roster (whose entries get new ids), and no ID number in a column that is shown. The number itself stays
+# in the evidence, masked for every reader who may not see it. (OFFSET 0 keeps PostgreSQL from pulling the
+# subquery up, which would compute each pseudonym twice: once for the key, once for the record key.)
+_PSEUDONYM = privacy.pseudonym_sql("id_number", "r.id_number")
+ROSTER_RECORD_PREFIX = "roster:"
+
+
+def roster_record_key(id_number: str) -> str:
+    """The record key of a roster person's finding (what ``NOT_REGISTERED`` writes)."""
+    return ROSTER_RECORD_PREFIX + privacy.id_number_pseudonym(id_number)
+
+
 NOT_REGISTERED = Check(
     name="ROSTER_NOT_REGISTERED",
     codes=("ROSTER_NOT_REGISTERED",),
     kind="district",
     group="roster",
     sql=f"""
-SELECT 'ROSTER_NOT_REGISTERED', 'r' || r.id_number || ':' || r.village_id, 'roster:' || r.id_number,
+SELECT 'ROSTER_NOT_REGISTERED', 'r' || r.pseudonym || ':' || r.village_id, '{ROSTER_RECORD_PREFIX}' || r.pseudonym,
        NULL::bigint, NULL::int, '', r.small_area_id, r.village_id, r.township_id, NULL::bigint,
        (SELECT min(a.staff_id) FROM census_smallareaassignment a WHERE a.small_area_id = r.small_area_id),
        NULL::bigint,
        jsonb_build_object('name', r.name, 'id_number', r.id_number,
                           'key', coalesce(sa.code || coalesce(lpad(r.household_no::text, 3, '0'), ''), r.village_id))
-FROM {_ROSTER} r LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
-WHERE NOT r.registered
+FROM (SELECT r.*, {_PSEUDONYM} AS pseudonym FROM {_ROSTER} r WHERE NOT r.registered OFFSET 0) r
+LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
 """,
+    params=lambda context: privacy.pseudonym_params(),
     doc="Everyone on the roster of the district is registered somewhere in it.",
 )
 
