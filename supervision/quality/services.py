@@ -46,6 +46,7 @@ from census.models import (
     SupervisorAssignment,
     Township,
 )
+from census.privacy import record_personal_data_list_view, record_personal_data_view
 from census.services import audit_record
 from enumeration.models import Household
 from supervision.quality.checks import (
@@ -74,6 +75,7 @@ from supervision.quality.models import (
     RunMode,
     RunStatus,
 )
+from supervision.quality.presentation import personal_values_shown
 
 logger = logging.getLogger(__name__)
 
@@ -643,6 +645,30 @@ def _is_supervisor_of(actor: StaffMember, finding: Finding) -> bool:
     return actor.role == Role.TOWNSHIP_OFFICE and actor.township_id == finding.township_id
 
 
+def finding_view_record(*, actor: StaffMember, finding: Finding, ip_address: str | None) -> AuditEvent | None:
+    """The audit event of a response that showed one finding unmasked (its detail: message and evidence), when
+    its evidence holds a name or an ID number."""
+    fields = personal_values_shown(finding.rule, finding.evidence, message_only=False)
+    if not fields:
+        return None
+    return record_personal_data_view(actor=actor, obj=finding, fields=fields, ip_address=ip_address)
+
+
+def findings_view_record(
+    *, actor: StaffMember, findings: Iterable[Finding], message_only: bool, ip_address: str | None
+) -> AuditEvent | None:
+    """The one audit event of a response that showed a list of findings unmasked, naming those whose names or ID
+    numbers it showed — in their messages (``message_only``: a page of findings) or in their evidence too (the
+    API). Nothing when it showed none."""
+    shown = [
+        (finding.pk, personal_values_shown(finding.rule, finding.evidence, message_only=message_only))
+        for finding in findings
+    ]
+    ids = [pk for pk, fields in shown if fields]
+    fields = {field for _, values in shown for field in values}
+    return record_personal_data_list_view(actor=actor, model=Finding, ids=ids, fields=fields, ip_address=ip_address)
+
+
 @transaction.atomic
 def finding_explain(*, finding: Finding, actor: StaffMember, explanation: str, password: str) -> Finding:
     """The registrar explains an open finding and signs the explanation by entering their password again."""
@@ -782,7 +808,9 @@ __all__ = [
     "finding_explain",
     "finding_reject",
     "finding_verify",
+    "finding_view_record",
     "findings_escalate_overdue",
+    "findings_view_record",
     "roster_import",
     "roster_import_start",
 ]

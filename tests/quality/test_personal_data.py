@@ -19,7 +19,7 @@ from census.models import AuditAction, AuditEvent, StaffMember
 from supervision.quality.models import Finding, FindingState
 from supervision.quality.resources import roster_import_bulk
 from supervision.quality.services import finding_explain
-from tests.census.factories import PASSWORD
+from tests.census.factories import PASSWORD, EnumeratorFactory, SmallAreaAssignmentFactory
 from tests.conftest import Cast
 from tests.quality.factories import roster_pseudonym, run, same_number, sign_family, tamper
 
@@ -182,3 +182,88 @@ def test_the_data_migration_gives_existing_findings_the_key_the_checks_now_find(
     migration.keys_backward(apps, SimpleNamespace(connection=connection))
     old.refresh_from_db()
     assert (old.key, old.record_key) == (f"r{MISSING}:{cast.village_a.code}", f"roster:{MISSING}")
+
+
+# --- item 3: reads of findings are audited, once per request -------------------------------------------------
+
+
+@pytest.fixture
+def two_omissions(cast: Cast, tmp_path: Path) -> list[Finding]:
+    household = sign_family(cast.area_a1, cast.enumerator_a1)
+    import_roster(cast, tmp_path / "roster.csv", household.household_no, both=True)
+    run()
+    found = list(Finding.objects.filter(rule="ROSTER_NOT_REGISTERED").order_by("pk"))
+    assert len(found) == 2
+    return found
+
+
+def test_the_enumerator_s_pages_of_findings_write_one_event_each(
+    cast: Cast, two_omissions: list[Finding], login: Any
+) -> None:
+    client = login(cast.enumerator_a1)
+    ids = {finding.pk for finding in two_omissions}
+    mine = client.get("/supervision/quality/mine/")
+    assert NAME in mine.content.decode() and OTHER_NAME in mine.content.decode()
+    events = views_of(cast.enumerator_a1)
+    assert len(events) == 1 and named_findings(events[0]) == ids
+    assert events[0].object_type == "quality.finding"
+    detail = client.get(f"/supervision/quality/findings/{two_omissions[0].pk}/")
+    assert MISSING in detail.content.decode()
+    events = views_of(cast.enumerator_a1)
+    assert len(events) == 2 and named_findings(events[1]) == {two_omissions[0].pk}
+
+
+def test_the_supervisor_s_list_of_findings_writes_one_event(
+    cast: Cast, two_omissions: list[Finding], login: Any
+) -> None:
+    page = login(cast.supervisor_a).get("/supervision/quality/findings/?state=unresolved")
+    assert NAME in page.content.decode()
+    events = views_of(cast.supervisor_a)
+    assert len(events) == 1 and named_findings(events[0]) == {finding.pk for finding in two_omissions}
+
+
+def test_the_findings_api_writes_one_event_per_request(cast: Cast, two_omissions: list[Finding]) -> None:
+    client = api_as(cast.enumerator_a1)
+    listed = client.get("/api/quality/findings/?mine=1")
+    assert listed.status_code == 200
+    assert {item["evidence"]["id_number"] for item in listed.json()["results"]} == {MISSING, OTHER_MISSING}
+    events = views_of(cast.enumerator_a1)
+    assert len(events) == 1 and named_findings(events[0]) == {finding.pk for finding in two_omissions}
+    assert events[0].actor_username == cast.enumerator_a1.username
+    detail = client.get(f"/api/quality/findings/{two_omissions[1].pk}/")
+    assert detail.json()["evidence"]["name"] == OTHER_NAME
+    events = views_of(cast.enumerator_a1)
+    assert len(events) == 2 and named_findings(events[1]) == {two_omissions[1].pk}
+
+
+def test_findings_without_personal_values_write_no_event(cast: Cast, login: Any) -> None:
+    household = sign_family(cast.area_a1, cast.enumerator_a1)
+    tamper("UPDATE enumeration_person SET d5_birth_month = 8 WHERE household_id = %s AND row_no = 3", [household.pk])
+    run()
+    finding = Finding.objects.get(rule="ID_BIRTH_MISMATCH")
+    login(cast.enumerator_a1).get("/supervision/quality/mine/")
+    api_as(cast.enumerator_a1).get(f"/api/quality/findings/{finding.pk}/")
+    assert not views_of(cast.enumerator_a1)
+
+
+def test_a_superuser_holding_a_field_role_reads_findings_masked(cast: Cast, two_omissions: list[Finding]) -> None:
+    root = EnumeratorFactory(username="root_enum", is_superuser=True, township=cast.township_a)
+    SmallAreaAssignmentFactory(staff=root, small_area=cast.area_a1)
+    client = api_as(root)
+    for response in (
+        client.get("/api/quality/findings/?state=unresolved"),
+        client.get(f"/api/quality/findings/{two_omissions[0].pk}/"),
+    ):
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert MISSING not in body and NAME not in body and OTHER_NAME not in body
+    assert not views_of(root)
+
+
+def test_the_start_page_s_summary_of_findings_is_audited_too(
+    cast: Cast, two_omissions: list[Finding], login: Any
+) -> None:
+    page = login(cast.enumerator_a1).get("/enumeration/my-areas/")
+    assert page.status_code == 200 and NAME in page.content.decode()
+    findings = [event for event in views_of(cast.enumerator_a1) if event.object_type == "quality.finding"]
+    assert len(findings) == 1 and named_findings(findings[0]) == {finding.pk for finding in two_omissions}
