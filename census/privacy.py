@@ -5,7 +5,8 @@ Only the people who collect or check a household need its names and ID numbers i
 for the households of their own small areas, the supervisor for those of the enumerators they review (exactly
 what ``visible_to`` gives these two roles). Township and district offices, departments, auditors and system
 administrators — also an administrator who holds a field role — see masked values. :func:`can_see_personal_data`
-is the one decision: pages, template tags, the API and exports all ask it. Every response that shows unmasked
+is the one decision: pages, template tags and the API all ask it (no export carries a name or an ID number: the
+microdata export replaces them with pseudonyms). Every response that shows unmasked
 values writes one ``AuditAction.VIEW_PERSONAL_DATA`` event: :func:`record_personal_data_view` for one object,
 :func:`record_personal_data_list_view` for a page of them (one event naming the objects, not one per row).
 

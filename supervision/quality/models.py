@@ -502,6 +502,10 @@ class RosterMatch(models.Model):
     # other household cannot change ``registered`` or ``here``.
     household_id = models.BigIntegerField(_("a household with this number"), null=True, blank=True)
     here_household_id = models.BigIntegerField(_("a household where they live at their hukou"), null=True, blank=True)
+    # What the person's finding is known by (``census.privacy.id_number_pseudonym``), written with the match while
+    # they are registered nowhere: an HMAC per unregistered person when the matches are rebuilt or change, instead
+    # of one for each of them on every run.
+    pseudonym = models.CharField(_("pseudonym of the ID number"), max_length=20, null=True, blank=True)
 
     class Meta:
         verbose_name = _("roster match")
@@ -517,6 +521,10 @@ class RosterMatch(models.Model):
             models.CheckConstraint(
                 condition=Q(here=True, here_household_id__isnull=False) | Q(here=False, here_household_id__isnull=True),
                 name="roster_match_here",
+            ),
+            models.CheckConstraint(
+                condition=Q(pseudonym__isnull=True) | Q(pseudonym__regex=r"^[0-9a-f]{20}$"),
+                name="roster_match_pseudonym_hex",
             ),
         ]
 

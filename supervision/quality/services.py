@@ -34,6 +34,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from census import privacy
 from census.api import ApplicationError, ConflictError
 from census.jobs import job_start
 from census.models import (
@@ -502,7 +503,7 @@ def _roster_match(
     clock = time.perf_counter()
     state = _roster_state(cursor, run=run, townships=townships)
     since = _section_since(run=run, section=PartSection.ROSTER, state=state)
-    params = {**context.params(), "since": since}
+    params = {**context.params(), "since": since, **privacy.pseudonym_params()}
     if since is None:
         cursor.execute(roster_checks.OTHER_DISTRICTS_KEPT, params)
         others = bool(cursor.fetchone()[0])

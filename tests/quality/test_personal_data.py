@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from census.models import AuditAction, AuditEvent, StaffMember
-from supervision.quality.models import Finding, FindingState
+from supervision.quality.models import Finding, FindingState, RosterMatch
 from supervision.quality.resources import roster_import_bulk
 from supervision.quality.services import finding_explain
 from tests.census.factories import PASSWORD, EnumeratorFactory, SmallAreaAssignmentFactory
@@ -32,8 +32,10 @@ NAME = "赵大明"
 OTHER_NAME = "钱小红"
 
 
-def import_roster(cast: Cast, path: Path, household_no: int, *, both: bool = False) -> None:
+def import_roster(cast: Cast, path: Path, household_no: int, *, both: bool = False, head: str = "") -> None:
     rows = [[MISSING, NAME, "男", 1950, 1, cast.area_a1.code, household_no, ""]]
+    if head:  # the household's head, registered
+        rows.append([head, "王伟", "男", 1980, 5, cast.area_a1.code, household_no, ""])
     if both:
         rows.append([OTHER_MISSING, OTHER_NAME, "女", 1961, 7, cast.area_a1.code, household_no, ""])
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -47,7 +49,8 @@ def import_roster(cast: Cast, path: Path, household_no: int, *, both: bool = Fal
 def omission(cast: Cast, tmp_path: Path) -> Finding:
     """赵大明 is on the roster of enumerator A1's small area and registered nowhere."""
     household = sign_family(cast.area_a1, cast.enumerator_a1)
-    import_roster(cast, tmp_path / "roster.csv", household.household_no)
+    head = household.persons.get(row_no=1).d3_id_number
+    import_roster(cast, tmp_path / "roster.csv", household.household_no, head=head)
     run()
     return Finding.objects.get(rule="ROSTER_NOT_REGISTERED")
 
@@ -80,6 +83,10 @@ def test_a_roster_finding_is_known_by_a_pseudonym_not_by_the_number(cast: Cast, 
         assert not any(MISSING[i : i + 8] in stored for i in range(len(MISSING) - 7)), stored
     # The evidence keeps the number for those who may read it (the enumerator who must find the person).
     assert omission.evidence["id_number"] == MISSING and omission.evidence["name"] == NAME
+    # The match keeps the pseudonym while the person is registered nowhere (the registered have none).
+    head = cast.area_a1.households.get().persons.get(row_no=1).d3_id_number
+    kept = dict(RosterMatch.objects.values_list("id_number", "pseudonym"))
+    assert kept == {MISSING: roster_pseudonym(MISSING), head: None}
 
 
 def test_the_finding_stays_the_same_one_across_runs_and_a_new_import_of_the_roster(
@@ -88,6 +95,12 @@ def test_the_finding_stays_the_same_one_across_runs_and_a_new_import_of_the_rost
     finding_explain(
         finding=omission, actor=cast.enumerator_a1, explanation="已迁出，派出所未注销户口", password=PASSWORD
     )
+    # Matches kept from before the pseudonyms were stored with them: the check computes the same one.
+    tamper("UPDATE quality_rostermatch SET pseudonym = NULL", [])
+    incremental = run(mode="incremental")
+    assert incremental.parts.get(section="roster").stats["since"] is not None
+    found = Finding.objects.get(rule="ROSTER_NOT_REGISTERED")
+    assert (found.pk, found.state, found.record_key) == (omission.pk, FindingState.EXPLAINED, omission.record_key)
     household_no = cast.area_a1.households.get().household_no
     import_roster(cast, tmp_path / "again.csv", household_no)  # the roster entries get new ids
     run()

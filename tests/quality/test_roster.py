@@ -171,7 +171,9 @@ def _kept_roster() -> dict[str, Any]:
     """Everything the roster comparison keeps and shows: matches, household counts, area counts, findings."""
     return {
         "matches": sorted(
-            RosterMatch.objects.values_list("id_number", "village_id", "registered", "here", "household_id")
+            RosterMatch.objects.values_list(
+                "id_number", "village_id", "registered", "here", "household_id", "pseudonym"
+            )
         ),
         "households": sorted(
             RosterHouseholdCount.objects.values_list(
