@@ -519,9 +519,11 @@ PROGRESS_READINESS_SOURCE = "supervision.organisation.selectors.readiness_by_tow
 # district dashboard when it can be imported.
 PROGRESS_READINESS_OVERDUE_SOURCE = "supervision.organisation.selectors.readiness_overdue"
 
-# Pseudonymous keys of the microdata export: HMAC-SHA256 of the person / household id under this key. Keep it
-# stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);
-# required outside DEBUG (checked with the ledger key at the top of this file).
+# Pseudonymous keys of the microdata export (HMAC-SHA256 of the person / household id under this key) and of the
+# roster persons the findings name (of their ID numbers: census.privacy). Keep it stable (the same person keeps
+# the same key across exports; a changed key makes every open roster finding close and open again as a new one)
+# and secret (whoever has it can test guesses); required outside DEBUG (checked with the ledger key at the top of
+# this file).
 CENSUS_PSEUDONYM_KEY = _pseudonym_key
 # COPY streams (database connections) a microdata export writes at once; PostgreSQL formatting the rows is
 # what takes the time, one backend per stream.

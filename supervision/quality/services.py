@@ -34,6 +34,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from census import privacy
 from census.api import ApplicationError, ConflictError
 from census.jobs import job_start
 from census.models import (
@@ -47,6 +48,7 @@ from census.models import (
     Township,
 )
 from census.passwords import password_confirm
+from census.privacy import record_personal_data_list_view, record_personal_data_view
 from census.services import audit_record
 from enumeration.models import Household
 from supervision.quality.checks import (
@@ -75,6 +77,7 @@ from supervision.quality.models import (
     RunMode,
     RunStatus,
 )
+from supervision.quality.presentation import personal_values_shown
 
 logger = logging.getLogger(__name__)
 
@@ -501,7 +504,7 @@ def _roster_match(
     clock = time.perf_counter()
     state = _roster_state(cursor, run=run, townships=townships)
     since = _section_since(run=run, section=PartSection.ROSTER, state=state)
-    params = {**context.params(), "since": since}
+    params = {**context.params(), "since": since, **privacy.pseudonym_params()}
     if since is None:
         cursor.execute(roster_checks.OTHER_DISTRICTS_KEPT, params)
         others = bool(cursor.fetchone()[0])
@@ -642,6 +645,30 @@ def _is_supervisor_of(actor: StaffMember, finding: Finding) -> bool:
         return finding.supervisor_id == actor.pk
     # Nobody supervises the responsible person (or nobody is responsible): the township office verifies.
     return actor.role == Role.TOWNSHIP_OFFICE and actor.township_id == finding.township_id
+
+
+def finding_view_record(*, actor: StaffMember, finding: Finding, ip_address: str | None) -> AuditEvent | None:
+    """The audit event of a response that showed one finding unmasked (its detail: message and evidence), when
+    its evidence holds a name or an ID number."""
+    fields = personal_values_shown(finding.rule, finding.evidence, message_only=False)
+    if not fields:
+        return None
+    return record_personal_data_view(actor=actor, obj=finding, fields=fields, ip_address=ip_address)
+
+
+def findings_view_record(
+    *, actor: StaffMember, findings: Iterable[Finding], message_only: bool, ip_address: str | None
+) -> AuditEvent | None:
+    """The one audit event of a response that showed a list of findings unmasked, naming those whose names or ID
+    numbers it showed — in their messages (``message_only``: a page of findings) or in their evidence too (the
+    API). Nothing when it showed none."""
+    shown = [
+        (finding.pk, personal_values_shown(finding.rule, finding.evidence, message_only=message_only))
+        for finding in findings
+    ]
+    ids = [pk for pk, fields in shown if fields]
+    fields = {field for _, values in shown for field in values}
+    return record_personal_data_list_view(actor=actor, model=Finding, ids=ids, fields=fields, ip_address=ip_address)
 
 
 @transaction.atomic
@@ -789,7 +816,9 @@ __all__ = [
     "finding_explain",
     "finding_reject",
     "finding_verify",
+    "finding_view_record",
     "findings_escalate_overdue",
+    "findings_view_record",
     "roster_import",
     "roster_import_start",
 ]

@@ -217,7 +217,7 @@ SKIPPED: dict[str, str] = {
     "quality.Finding.rule": "a rule id from the catalogue",
     "quality.Finding.acts": "who acts, from the catalogue",
     "quality.Finding.key": "an identity composed by the checks from codes and numbers",
-    "quality.Finding.record_key": "composed by the checks from area codes, 户编号, usernames and ID numbers",
+    "quality.Finding.record_key": "composed by the checks from area codes, 户编号, usernames and pseudonyms of ID numbers",
     "quality.Finding.evidence": "composed by the checks from stored values (names among them are the planted ones)",
     "quality.CheckRun.stats": "counts written by the checks",
     "quality.CheckRun.error": "a traceback summary written by the worker",
