@@ -115,8 +115,9 @@ def format_time(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
-def link_message(*, seq: int, event_id: int, event_hash: str, prev_hash: str, sealed_at: datetime.datetime) -> bytes:
-    return "|".join(["audit-link-v1", str(seq), str(event_id), event_hash, prev_hash, format_time(sealed_at)]).encode()
+def link_message(*, seq: int, event_id: int, event_hash: str, prev_hash: str, sealed_at: str) -> bytes:
+    """``sealed_at`` as ``format_time`` writes it (formatted once per run: every link of a run shares it)."""
+    return "|".join(["audit-link-v1", str(seq), str(event_id), event_hash, prev_hash, sealed_at]).encode()
 
 
 def link_hash(message: bytes) -> str:
@@ -128,12 +129,10 @@ class _Mac:
     """HMAC-SHA256 under the ledger key; the messages' prefixes keep them apart from the signature ledger's."""
 
     def __init__(self) -> None:
-        self._base = hmac.new(str(settings.SIGNATURE_LEDGER_KEY).encode(), digestmod=hashlib.sha256)
+        self._key = str(settings.SIGNATURE_LEDGER_KEY).encode()
 
     def __call__(self, message: bytes) -> str:
-        mac = self._base.copy()
-        mac.update(message)
-        return mac.hexdigest()
+        return hmac.digest(self._key, message, "sha256").hex()
 
     def matches(self, message: bytes, mac: str) -> bool:
         return hmac.compare_digest(self(message), mac)
@@ -145,7 +144,7 @@ def _message_of(link: AuditLink) -> bytes:
         event_id=link.event_id,
         event_hash=link.event_hash,
         prev_hash=link.prev_hash,
-        sealed_at=link.sealed_at,
+        sealed_at=format_time(link.sealed_at),
     )
 
 
@@ -484,7 +483,7 @@ def _links_write(rows: list[tuple[int, str]], head: AuditLink | None, mac: _Mac,
     buffer = io.StringIO()
     for event_id, event_hash in rows:
         seq += 1
-        message = link_message(seq=seq, event_id=event_id, event_hash=event_hash, prev_hash=prev, sealed_at=sealed_at)
+        message = link_message(seq=seq, event_id=event_id, event_hash=event_hash, prev_hash=prev, sealed_at=sealed_text)
         buffer.write(f"{seq}\t{event_id}\t{event_hash}\t{prev}\t{mac(message)}\t{sealed_text}\n")
         prev = link_hash(message)
     buffer.seek(0)
@@ -618,6 +617,7 @@ def audit_chain_verify(
         report.add(ChainProblem("anchor_forged", {"path": path}))
     anchored_hash: str | None = None
     expected_seq, prev = 1, GENESIS_HASH
+    sealed_at_seen, sealed_text = None, ""
     with connection.cursor() as cursor:
         while True:
             cursor.execute(_WALK_SQL, [expected_seq - 1, batch])
@@ -627,8 +627,10 @@ def audit_chain_verify(
                     report.add(ChainProblem("links_missing", {"seq": expected_seq, "last": seq - 1}))
                 elif seq < expected_seq or prev_hash != prev:
                     report.add(ChainProblem("chain_broken", {"seq": seq}))
+                if sealed_at != sealed_at_seen:  # a run's links share their time: format it once
+                    sealed_at_seen, sealed_text = sealed_at, format_time(sealed_at)
                 message = link_message(
-                    seq=seq, event_id=event_id, event_hash=event_hash, prev_hash=prev_hash, sealed_at=sealed_at
+                    seq=seq, event_id=event_id, event_hash=event_hash, prev_hash=prev_hash, sealed_at=sealed_text
                 )
                 if not mac.matches(message, stored_mac):
                     report.add(ChainProblem("link_forged", {"seq": seq, "entry": event_id}))
