@@ -412,8 +412,9 @@ def _seal_part(*, sweep: bool, after: int | None, chunk: int, mac: _Mac) -> _Par
         )
         xmin, xmax, horizon = cursor.fetchone()
     runs = AuditChainRun.objects.filter(kind=AuditChainRunKind.SEAL, ok=True)
-    last = runs.order_by("-id").values_list("safe_through", flat=True).first()
-    watermark = 0 if sweep or last is None else last
+    # Every entry with an id up to ``proven`` is linked: the last successful run's word, true by induction.
+    proven = runs.order_by("-id").values_list("safe_through", flat=True).first() or 0
+    watermark = 0 if sweep else proven
     trust_before = started - datetime.timedelta(seconds=settings.AUDIT_CHAIN_TRUST_AFTER_SECONDS)
     trusted = (
         runs.filter(started_at__lte=trust_before, horizon_xid__lte=xmin)
@@ -421,7 +422,7 @@ def _seal_part(*, sweep: bool, after: int | None, chunk: int, mac: _Mac) -> _Par
         .values_list("horizon_event_id", flat=True)
         .first()
     )
-    candidate = max(watermark, trusted or 0)
+    candidate = max(proven, trusted or 0)
     head = AuditLink.objects.order_by("-seq").first()
 
     problems: list[ChainProblem] = []
@@ -435,7 +436,7 @@ def _seal_part(*, sweep: bool, after: int | None, chunk: int, mac: _Mac) -> _Par
             head=head,
             problems=problems,
             scanned_from=watermark,
-            safe_through=watermark,
+            safe_through=proven,
             horizon=horizon,
             xmax=xmax,
         )
@@ -450,9 +451,10 @@ def _seal_part(*, sweep: bool, after: int | None, chunk: int, mac: _Mac) -> _Par
     if start > watermark:
         # A later part read from where the previous one stopped, not from the watermark: entries below that
         # which committed meanwhile are still to be read by the next run.
-        safe_through = watermark
+        safe_through = proven
     elif len(rows) == chunk:
-        safe_through = max(watermark, min(candidate, rows[-1][0]))
+        # Read from the watermark up to the last entry linked: past that, nothing is proved yet.
+        safe_through = max(proven, min(candidate, rows[-1][0]))
     else:
         safe_through = candidate
     _run_record(

@@ -268,6 +268,34 @@ def test_a_large_backlog_is_sealed_in_chunks() -> None:
     assert [event_id for _, event_id in _links()] == [entry.pk for entry in entries]
 
 
+def test_the_nightly_sweep_rereads_the_whole_log_and_keeps_the_watermark() -> None:
+    """Entries below the watermark that the minute's runs could not see (a transaction that took its ids and
+    wrote them much later: the case the age guards against) are linked by the sweep; and a sweep in several
+    parts does not throw away what earlier runs proved."""
+    from census.audit_chain import audit_chain_seal
+    from census.models import AuditChainRun
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('census_auditevent', 'id')) FROM generate_series(1, 3)")
+        stalled = [row[0] for row in cursor.fetchall()]
+    entries = [_entry(n) for n in range(5)]
+    _seal()
+    proven = entries[-1].pk
+    AuditChainRun.objects.filter(kind="seal").update(safe_through=proven)  # as if a trusted run had proved it
+    with connection.cursor() as cursor:
+        for pk in stalled:
+            cursor.execute(
+                "INSERT INTO census_auditevent (id, at, actor_username, actor_role, district_id, action, object_type, "
+                "object_id, detail) OVERRIDING SYSTEM VALUE VALUES (%s, now(), 'stalled', '', '511504', 'export', "
+                "'households', 'stalled', '{}')",
+                [pk],
+            )
+    assert audit_chain_seal().linked == 0  # the minute's run reads above the watermark only
+    assert audit_chain_seal(sweep=True, chunk=2).linked == 3
+    assert [event_id for _, event_id in _links()][-3:] == stalled
+    assert AuditChainRun.objects.filter(kind="seal").latest("id").safe_through == proven
+
+
 def test_the_sealer_will_not_run_inside_someone_elses_transaction() -> None:
     """It commits before it writes the anchor; inside an outer transaction the anchor could outrun a rollback."""
     from census.audit_chain import audit_chain_seal
