@@ -363,6 +363,31 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- The audit log's hash chain (census.audit_chain) ------------------------------------------------------
+# The sealer links committed audit entries into a chain every AUDIT_CHAIN_SEAL_SECONDS and writes the chain's
+# head to a file here, outside the database (a volume in docker compose), so that someone with only the
+# database cannot shorten the chain unseen. One file per database name.
+AUDIT_CHAIN_ANCHOR_DIR = Path(env.str("AUDIT_CHAIN_ANCHOR_DIR", default=str(PRIVATE_MEDIA_ROOT / "audit-chain")))
+AUDIT_CHAIN_SEAL_SECONDS = env.int("AUDIT_CHAIN_SEAL_SECONDS", default=60)
+# The sealer rereads entries from an id it has proved linked. It moves that id on only past the ids of runs at
+# least this old whose transactions have all ended — the age guards against a transaction that took its id
+# and had not yet written when the run looked (see census.audit_chain). Larger is slower, never less safe.
+AUDIT_CHAIN_TRUST_AFTER_SECONDS = env.int("AUDIT_CHAIN_TRUST_AFTER_SECONDS", default=600)
+# verify_audit_log reports entries older than this that are still not sealed (the sealer is not running, or
+# they were written around the application).
+AUDIT_CHAIN_GRACE_MINUTES = env.int("AUDIT_CHAIN_GRACE_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["census-seal-audit-log"] = {
+    "task": "census.tasks.seal_audit_log",
+    "schedule": timedelta(seconds=AUDIT_CHAIN_SEAL_SECONDS),
+}
+# Nightly: a sealing run that rereads the whole log (the safety net for an entry the minute's runs could not
+# see), then the full verification whose result the auditor's page shows.
+CELERY_BEAT_SCHEDULE["census-verify-audit-log"] = {
+    "task": "census.tasks.verify_audit_log",
+    "schedule": crontab(hour=3, minute=15),
+}
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

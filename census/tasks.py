@@ -41,3 +41,21 @@ def recover_jobs() -> list[int]:
     from census.jobs import jobs_recover
 
     return jobs_recover()
+
+
+@shared_task(name="census.tasks.seal_audit_log")
+def seal_audit_log() -> int:
+    """Beat, every minute: link the new audit entries into the chain. Returns how many were sealed."""
+    from census.audit_chain import audit_chain_seal
+
+    return audit_chain_seal().linked
+
+
+@shared_task(name="census.tasks.verify_audit_log")
+def verify_audit_log() -> int:
+    """Beat, nightly: reread the whole log for entries to seal, then verify the whole chain (the auditor's
+    page shows the result). Returns how many problems were found."""
+    from census.audit_chain import audit_chain_seal, audit_chain_verify
+
+    audit_chain_seal(sweep=True)
+    return audit_chain_verify().problem_count
