@@ -342,6 +342,9 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.RequestSizeLimitMiddleware"
 )
+# A NUL character in a query string, a form field or JSON is refused with 400 before any view reads it: PostgreSQL
+# stores no NUL, and a query with one was a server error (census/limits.py).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.NulCharacterMiddleware")
 API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "七人普 census enumeration API",

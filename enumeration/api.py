@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from census.api import ApplicationError, CountedPagination, ReadsOutsideTransaction
+from census.db import BIGINT_MAX
 from census.models import AuditAction, Role, SmallArea, StaffMember, Village
 from census.permissions import HasRole, staff_of
 from census.services import audit_record
@@ -118,6 +119,10 @@ def small_int(minimum: int = 0, maximum: int = 999) -> serializers.IntegerField:
 
 def text(max_length: int) -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, max_length=max_length, trim_whitespace=True)
+
+
+# Household.version is a PostgreSQL integer: a larger "version" is not a stale copy but a wrong number (400).
+MAX_VERSION = 2**31 - 1
 
 
 class PersonSerializer(StrictSerializer):
@@ -219,7 +224,9 @@ class HouseholdFormSerializer(StrictSerializer):
 
 
 class FormUpdateInput(StrictSerializer):
-    version = serializers.IntegerField(min_value=1, help_text="the version the client last read; a stale one is 409")
+    version = serializers.IntegerField(
+        min_value=1, max_value=MAX_VERSION, help_text="the version the client last read; a stale one is 409"
+    )
     household = HouseholdFormSerializer()
     persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
     deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
@@ -238,11 +245,11 @@ class RespondentInput(StrictSerializer):
 
 class SignInput(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VERSION)
 
 
 class ListingInput(StrictSerializer):
-    small_area = serializers.IntegerField(min_value=1)
+    small_area = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     head_name = text(50)
     expected_persons = serializers.IntegerField(required=False, min_value=0, max_value=999, default=0)
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -252,7 +259,7 @@ class ListingInput(StrictSerializer):
 class SubmitInput(StrictSerializer):
     """A completed household in one request: listing, form, respondent confirmation and the signature."""
 
-    small_area = serializers.IntegerField(min_value=1)
+    small_area = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     head_name = text(50)
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
     household = HouseholdFormSerializer()
