@@ -41,7 +41,13 @@ from enumeration.models import DeathRecord, Household, HouseholdVersion, LongFor
 from enumeration.models.households import household_key
 from enumeration.rules.entry import validate_household
 from enumeration.selectors import narrowest_area_code, within_area_code
-from enumeration.services.registration import DEATH_FORM_FIELDS, HOUSEHOLD_FORM_FIELDS, MAX_PERSONS, PERSON_FORM_FIELDS
+from enumeration.services.registration import (
+    DEATH_FORM_FIELDS,
+    HOUSEHOLD_FORM_FIELDS,
+    MAX_DEATHS,
+    MAX_PERSONS,
+    PERSON_FORM_FIELDS,
+)
 
 READERS = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE, Role.AUDITOR)
 FIELD_STAFF = (Role.ENUMERATOR, Role.SUPERVISOR)
@@ -183,7 +189,7 @@ class PersonSerializer(StrictSerializer):
 
 
 class DeathSerializer(StrictSerializer):
-    row_no = serializers.IntegerField(min_value=1, max_value=99)
+    row_no = serializers.IntegerField(min_value=1, max_value=MAX_DEATHS)
     name = text(50)
     id_number = serializers.RegexField(r"^[0-9]{17}[0-9Xx]$", required=False, allow_blank=True, max_length=18)
     sex = code_field("D4")
@@ -229,7 +235,7 @@ class FormUpdateInput(StrictSerializer):
     )
     household = HouseholdFormSerializer()
     persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
-    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=MAX_DEATHS)  # type: ignore[call-arg]
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="required when a signed form is changed"
     )
@@ -264,7 +270,7 @@ class SubmitInput(StrictSerializer):
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
     household = HouseholdFormSerializer()
     persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
-    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=MAX_DEATHS)  # type: ignore[call-arg]
     respondent = RespondentInput()
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 

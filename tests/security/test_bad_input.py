@@ -827,3 +827,40 @@ def test_the_autosave_refuses_values_of_the_wrong_type(world: World, where: tupl
         text = " ".join(m for e in errors if name in e["key"] for m in e["messages"])
         assert has_chinese(text) if language == "zh-hans" else has_english(text), errors
     assert changed_tables(before, fingerprint()) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("section", "limit"), [("persons", 200), ("deaths", 99)])
+def test_the_autosave_refuses_more_rows_than_a_form_holds_before_reading_them(
+    world: World, section: str, limit: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A form holds at most 200 persons (and a death register 99 rows: the API's limits). Ten thousand rows are
+    refused by their number, before any row is read: each row here is also wrong, and reading them would say so
+    ten thousand times (and take seconds of CPU: 13.5 s for the probe's request)."""
+    import time
+
+    cast = world.cast
+    household = _draft(cast)
+    client = quiet_client(cast.enumerator_a1)
+    wrong = {"persons": {"d1_name": "王伟", "d5_birth_year": "abc"}, "deaths": {"name": "王老", "birth_year": "abc"}}
+    body = json.dumps({"version": household.version, "household": {}, section: [wrong[section]] * 10_000})
+    before = fingerprint()
+    for language in ("zh-hans", "en"):
+        started = time.process_time()
+        response = client.post(
+            reverse("enumeration:household-autosave", args=[household.pk]),
+            body,
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        cpu = time.process_time() - started
+        with capsys.disabled():
+            print(f"\n[autosave] {section} × 10,000 ({language}): {response.status_code} in {cpu:.3f} s of CPU")
+        assert response.status_code == 400, response.content[:300]
+        errors = response.json()["errors"]
+        assert [e["key"] for e in errors] == [section], [e["key"] for e in errors][:5]
+        text = " ".join(errors[0]["messages"])
+        assert str(limit) in text
+        assert has_chinese(text) if language == "zh-hans" else has_english(text) and not has_chinese(text)
+        assert cpu < 1.0
+    assert changed_tables(before, fingerprint()) == []
