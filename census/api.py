@@ -21,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from census.db import BIGINT_MAX
+from census.errors import RETRY_AFTER_SECONDS
 from census.limits import PayloadTooLarge, too_large_response
 
 
@@ -42,13 +43,21 @@ class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class ServiceUnavailable(ApplicationError):
+    """A service the request needs cannot be reached for now (the task queue, the signing-password counter):
+    nothing was done, and the same request may be sent again later. Answered with 503 and ``Retry-After``."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map service-layer exceptions to HTTP: services never raise DRF exceptions themselves."""
     if isinstance(exc, ApplicationError):
         # A refused request changes nothing: roll back whatever the view wrote before the refusal.
         set_rollback()
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code, **exc.extra}
-        return Response(body, status=exc.status_code)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, ServiceUnavailable) else None
+        return Response(body, status=exc.status_code, headers=headers)
     if isinstance(exc, RequestDataTooBig | PayloadTooLarge):
         # Django refused to read a body above DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads JSON through request.body):
         # unanswered, that became a bare English "Bad Request" page. census.limits' parsers refuse the rest.
