@@ -7,6 +7,12 @@ the login's limit (``LOGIN_FAILURE_LIMIT``, django-axes' ``AXES_FAILURE_LIMIT``)
 login's cool-off (``LOGIN_LOCKOUT_MINUTES``): a stolen session cannot guess the password five times through
 the signing form, then five more through the explanation form. Every refusal is in the audit log.
 
+The count of mistakes is kept on the person's own row (``password_failures``, ``password_failed_at``), which the
+request has read already to know who is asking: the limit costs no query, and it holds when Redis is down — the
+cache is an optimisation, signing must go on without it. A refused password rolls back everything the request
+wrote, so the count is written after the view has returned (:class:`RefusalAuditMiddleware`), with one UPDATE
+that adds to what the database holds, so that parallel guesses all count.
+
 An enumerator re-enters their password to sign every household — eighty or more a day. Checking Argon2 each
 time would cost a tenth of a second of CPU per signature (and make a district's peak hour need many cores),
 so a successful check is remembered for the idle-session window as a keyed digest of (user, stored hash,
@@ -17,6 +23,7 @@ misses the cache. The cache holds no password and no hash, only an HMAC under th
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -26,7 +33,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.api import ApplicationError
@@ -40,10 +50,6 @@ def _digest(user: StaffMember, password: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _failures_key(user: StaffMember) -> str:
-    return f"census:signing-failures:{user.pk}"
-
-
 def _remembered_key(user: StaffMember) -> str:
     return f"census:signing-password:{user.pk}"
 
@@ -52,31 +58,40 @@ def _lockout_minutes() -> int:
     return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
+def _failures_now(user: StaffMember, now: datetime.datetime) -> int:
+    """The person's mistakes in a row that still count: those of the cool-off before ``now``."""
+    failed_at = user.password_failed_at
+    if failed_at is None or now - failed_at >= settings.AXES_COOLOFF_TIME:
+        return 0
+    return int(user.password_failures)
+
+
 def password_confirm(*, user: StaffMember, password: str, purpose: str, refusal: str) -> None:
     """Confirm an action with ``user``'s password, or refuse it with an :class:`ApplicationError`: code
     ``bad_password`` and the caller's ``refusal`` message for a wrong password, code ``signing_locked`` and
     the one lockout message once the person has made too many mistakes in a row (whatever they were
     confirming). ``purpose`` names the action in the audit log (``household_sign``, ``finding_explain``…).
 
-    A success clears the count of mistakes. The count lives in the cache (outside the database transaction
-    that the refusal rolls back), as does the remembered success; neither holds the password."""
+    A success clears the count of mistakes. ``user`` is the person as this request read them (their count with
+    them); the remembered success lives in the cache and holds no password."""
     limit = int(settings.AXES_FAILURE_LIMIT)
-    # Both in one round trip: every signature asks.
-    known = cache.get_many([_failures_key(user), _remembered_key(user)])
-    failures = int(known.get(_failures_key(user)) or 0)
+    now = timezone.now()
+    failures = _failures_now(user, now)
     if failures >= limit:
-        _refusal_audit(user=user, purpose=purpose, failures=failures, locked=True)
+        _after_refusal(_refusal_audit(user=user, purpose=purpose, failures=failures, locked=True))
         raise ApplicationError(
             _("Too many wrong passwords: signing is paused for %(minutes)d minutes.") % {"minutes": _lockout_minutes()},
             code=LOCKED_CODE,
         )
-    if _matches(user, password, remembered=known.get(_remembered_key(user))):
-        if failures:
-            cache.delete(_failures_key(user))
+    if _matches(user, password, remembered=cache.get(_remembered_key(user))):
+        if user.password_failures:
+            StaffMember.objects.filter(pk=user.pk).update(password_failures=0, password_failed_at=None)
+            user.password_failures, user.password_failed_at = 0, None
         return
-    cache.add(_failures_key(user), 0, timeout=int(settings.AXES_COOLOFF_TIME.total_seconds()))
-    failures = int(cache.incr(_failures_key(user)))
-    _refusal_audit(user=user, purpose=purpose, failures=failures, locked=failures >= limit)
+    failures += 1
+    user.password_failures, user.password_failed_at = failures, now
+    _after_refusal(_failure_count(user_id=user.pk, now=now))
+    _after_refusal(_refusal_audit(user=user, purpose=purpose, failures=failures, locked=failures >= limit))
     raise ApplicationError(refusal, code="bad_password")
 
 
@@ -96,49 +111,71 @@ def _matches(user: StaffMember, password: str, *, remembered: Any) -> bool:
 
 # --- the audit of refusals ----------------------------------------------------------------------------------
 
-# The refusals of the current request, written once the request is over (see RefusalAuditMiddleware).
-_pending: ContextVar[list[dict[str, Any]] | None] = ContextVar("census_password_refusals", default=None)
+# What the refusals of the current request write, done once the request is over (see RefusalAuditMiddleware).
+Write = Callable[[HttpRequest | None], None]
+_pending: ContextVar[list[Write] | None] = ContextVar("census_password_refusals", default=None)
 
 
-def _refusal_audit(*, user: StaffMember, purpose: str, failures: int, locked: bool) -> None:
-    event: dict[str, Any] = {
-        "actor": user,
-        "action": AuditAction.PASSWORD_REFUSED,
-        "object_type": "staff",
-        "object_id": user.pk,
-        "detail": {"purpose": purpose, "failures": failures, "locked": locked},
-    }
+def _after_refusal(write: Write) -> None:
     pending = _pending.get()
     if pending is not None:
-        pending.append(event)
+        pending.append(write)
         return
     # Outside a request (a command, a task, a test calling the service): in the caller's transaction.
-    from census.services import audit_record
+    write(None)
 
-    audit_record(**event)
+
+def _failure_count(*, user_id: int, now: datetime.datetime) -> Write:
+    def write(request: HttpRequest | None) -> None:
+        # Added to what the database holds, not set from what this request read: guesses sent in parallel all count.
+        StaffMember.objects.filter(pk=user_id).update(
+            password_failures=Case(
+                When(password_failed_at__gt=now - settings.AXES_COOLOFF_TIME, then=F("password_failures") + 1),
+                default=Value(1),
+            ),
+            password_failed_at=now,
+        )
+
+    return write
+
+
+def _refusal_audit(*, user: StaffMember, purpose: str, failures: int, locked: bool) -> Write:
+    def write(request: HttpRequest | None) -> None:
+        from census.security import client_ip
+        from census.services import audit_record
+
+        audit_record(
+            actor=user,
+            action=AuditAction.PASSWORD_REFUSED,
+            object_type="staff",
+            object_id=user.pk,
+            detail={"purpose": purpose, "failures": failures, "locked": locked},
+            ip_address=client_ip(request) if request is not None else None,
+        )
+
+    return write
 
 
 class RefusalAuditMiddleware:
-    """Writes the audit entries of refused passwords after the view, outside the request's transaction.
+    """Writes the count and the audit entries of refused passwords after the view, outside the request's
+    transaction.
 
     A refused password refuses the whole action, and everything written for it is rolled back — by the
-    service's own atomic block, by ``ATOMIC_REQUESTS`` on a page, by the API's exception handler — including an
-    audit entry written at the moment of refusal. The attempt is still a fact for the auditor, so the entry
-    waits here and is written when the view has returned, in a statement of its own."""
+    service's own atomic block, by ``ATOMIC_REQUESTS`` on a page, by the API's exception handler — including a
+    count or an audit entry written at the moment of refusal. The attempt still counts towards the limit and is
+    still a fact for the auditor, so both wait here and are written when the view has returned."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        pending: list[dict[str, Any]] = []
+        pending: list[Write] = []
         token = _pending.set(pending)
         try:
             return self.get_response(request)
         finally:
             _pending.reset(token)
             if pending:
-                from census.security import client_ip
-                from census.services import audit_record
-
-                for event in pending:
-                    audit_record(**event, ip_address=client_ip(request))
+                with transaction.atomic():
+                    for write in pending:
+                        write(request)

@@ -214,7 +214,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=35 * 60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A broker host that does not answer at all (not refusing: silent) costs a web request starting a job this long
+# rather than the operating system's connect timeout of minutes (census/jobs.py fails the job instead).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60, "socket_connect_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".data" / "celerybeat-schedule")
@@ -418,6 +420,9 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.RequestSizeLimitMiddleware"
 )
+# A NUL character in a query string, a form field or JSON is refused with 400 before any view reads it: PostgreSQL
+# stores no NUL, and a query with one was a server error (census/limits.py).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.NulCharacterMiddleware")
 API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "七人普 census enumeration API",

@@ -28,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from census.api import ApplicationError, CountedPagination, ReadsOutsideTransaction
-from census.models import Role, SmallArea, StaffMember, Village
+from census.db import BIGINT_MAX
+from census.models import AuditAction, Role, SmallArea, StaffMember, Village
 from census.permissions import HasRole, staff_of
 from census.privacy import (
     can_see_personal_data,
@@ -46,7 +47,13 @@ from enumeration.models import DeathRecord, Household, HouseholdVersion, LongFor
 from enumeration.models.households import household_key
 from enumeration.rules.entry import validate_household
 from enumeration.selectors import narrowest_area_code, within_area_code
-from enumeration.services.registration import DEATH_FORM_FIELDS, HOUSEHOLD_FORM_FIELDS, MAX_PERSONS, PERSON_FORM_FIELDS
+from enumeration.services.registration import (
+    DEATH_FORM_FIELDS,
+    HOUSEHOLD_FORM_FIELDS,
+    MAX_DEATHS,
+    MAX_PERSONS,
+    PERSON_FORM_FIELDS,
+)
 
 READERS = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE, Role.AUDITOR)
 FIELD_STAFF = (Role.ENUMERATOR, Role.SUPERVISOR)
@@ -130,6 +137,10 @@ def text(max_length: int) -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, max_length=max_length, trim_whitespace=True)
 
 
+# Household.version is a PostgreSQL integer: a larger "version" is not a stale copy but a wrong number (400).
+MAX_VERSION = 2**31 - 1
+
+
 class PersonSerializer(StrictSerializer):
     row_no = serializers.IntegerField(min_value=1, max_value=MAX_PERSONS)
     d1_name = text(50)
@@ -188,7 +199,7 @@ class PersonSerializer(StrictSerializer):
 
 
 class DeathSerializer(StrictSerializer):
-    row_no = serializers.IntegerField(min_value=1, max_value=99)
+    row_no = serializers.IntegerField(min_value=1, max_value=MAX_DEATHS)
     name = text(50)
     id_number = serializers.RegexField(r"^[0-9]{17}[0-9Xx]$", required=False, allow_blank=True, max_length=18)
     sex = code_field("D4")
@@ -229,10 +240,12 @@ class HouseholdFormSerializer(StrictSerializer):
 
 
 class FormUpdateInput(StrictSerializer):
-    version = serializers.IntegerField(min_value=1, help_text="the version the client last read; a stale one is 409")
+    version = serializers.IntegerField(
+        min_value=1, max_value=MAX_VERSION, help_text="the version the client last read; a stale one is 409"
+    )
     household = HouseholdFormSerializer()
     persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
-    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=MAX_DEATHS)  # type: ignore[call-arg]
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="required when a signed form is changed"
     )
@@ -248,11 +261,11 @@ class RespondentInput(StrictSerializer):
 
 class SignInput(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VERSION)
 
 
 class ListingInput(StrictSerializer):
-    small_area = serializers.IntegerField(min_value=1)
+    small_area = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     head_name = text(50)
     expected_persons = serializers.IntegerField(required=False, min_value=0, max_value=999, default=0)
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -262,12 +275,12 @@ class ListingInput(StrictSerializer):
 class SubmitInput(StrictSerializer):
     """A completed household in one request: listing, form, respondent confirmation and the signature."""
 
-    small_area = serializers.IntegerField(min_value=1)
+    small_area = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     head_name = text(50)
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
     household = HouseholdFormSerializer()
     persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
-    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=MAX_DEATHS)  # type: ignore[call-arg]
     respondent = RespondentInput()
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 

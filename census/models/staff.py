@@ -95,6 +95,11 @@ class StaffMember(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     # 普查员证 / 普查指导员证: the nationally uniform credential shown at the door (条例 §21).
     credential_no = models.CharField(_("credential number (证件编号)"), max_length=30, blank=True)
+    # Wrong passwords re-entered to confirm an action (signing, explaining…) since the last right one, and when the
+    # last was typed: census.passwords. Kept on the person's own row, which every request reads anyway, so that
+    # the limit holds without Redis and costs no query.
+    password_failures = models.PositiveSmallIntegerField(_("wrong confirmation passwords"), default=0)
+    password_failed_at = models.DateTimeField(_("last wrong confirmation password"), null=True, blank=True)
 
     objects: ClassVar[StaffMemberManager] = StaffMemberManager()  # type: ignore[assignment]
 

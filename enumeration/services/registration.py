@@ -49,11 +49,20 @@ HOUSEHOLD_FORM_FIELDS: tuple[str, ...] = tuple(
 PERSON_FORM_FIELDS: tuple[str, ...] = ledger.PERSON_CONTENT_FIELDS
 DEATH_FORM_FIELDS: tuple[str, ...] = ledger.DEATH_CONTENT_FIELDS
 MAX_PERSONS = 200
+# The death register's rows (2019-11 to 2020-10; the API's DeathSerializer numbers them 1–99).
+MAX_DEATHS = 99
 MAX_SIGNATURE_IMAGE_BYTES = 200_000
 MIN_REASON_LENGTH = 4
 FOREIGN_KEYS = ("small_area", "village", "township", "building", "dwelling_unit", "listed_by", "registrar")
 # Who may start a household's form: field staff assigned to its small area.
 REGISTRAR_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR)
+ROW_LIMITS = {"persons": MAX_PERSONS, "deaths": MAX_DEATHS}
+
+
+def too_many_rows_message(section: str) -> str:
+    if section == "persons":
+        return _("A form holds at most %(n)d persons.") % {"n": MAX_PERSONS}
+    return _("A form's death register holds at most %(n)d rows.") % {"n": MAX_DEATHS}
 
 
 # --- reading a form as plain values ----------------------------------------------------------------------
@@ -182,8 +191,9 @@ def _form_apply(
     unknown = set(data) - set(HOUSEHOLD_FORM_FIELDS)
     if unknown:
         raise ValidationError({"household": _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}})
-    if len(persons) > MAX_PERSONS:
-        raise ValidationError({"persons": _("A form holds at most %(n)d persons.") % {"n": MAX_PERSONS}})
+    for section, rows in (("persons", persons), ("deaths", deaths)):
+        if len(rows) > ROW_LIMITS[section]:
+            raise ValidationError({section: too_many_rows_message(section)})
     if household.household_no == ALL_DEAD_HOUSEHOLD_NO and persons:
         raise ValidationError({"persons": _("Household 999 (all members died) has no persons.")})
     for name in HOUSEHOLD_FORM_FIELDS:

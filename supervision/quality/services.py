@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from census import privacy
 from census.api import ApplicationError, ConflictError
-from census.jobs import job_start
+from census.jobs import job_start, queue_unavailable_message
 from census.models import (
     AuditAction,
     AuditEvent,
@@ -155,7 +155,7 @@ def check_run_start(
     )
     CheckRun.objects.filter(pk=run.pk).update(job=job)
     run.job = job
-    transaction.on_commit(lambda: check_run_parts_enqueue(run=run))
+    transaction.on_commit(lambda: _parts_enqueue_after_commit(run))
     return run
 
 
@@ -175,9 +175,19 @@ def check_runs_start_nightly(*, mode: str = RunMode.INCREMENTAL) -> int:
             )
             Job.objects.filter(pk=job.pk).update(district_id=district.code)
             CheckRun.objects.filter(pk=run.pk).update(job=job)
-            transaction.on_commit(lambda run=run: check_run_parts_enqueue(run=run))  # type: ignore[misc]
+            transaction.on_commit(lambda run=run: _parts_enqueue_after_commit(run))  # type: ignore[misc]
         started += 1
     return started
+
+
+def _parts_enqueue_after_commit(run: CheckRun) -> None:
+    """Send a committed run's parts to the workers. If the task queue went away since its job was started, the run
+    fails with the reason (its job does too, census.jobs): retrying the job runs the parts itself."""
+    try:
+        check_run_parts_enqueue(run=run)
+    except Exception:
+        logger.warning("the parts of check run %s could not be handed to the task queue", run.pk, exc_info=True)
+        check_run_fail(run_id=run.pk, error=queue_unavailable_message())
 
 
 def _enqueue_parts(part_ids: list[int], queue: str | None = None) -> None:
