@@ -153,3 +153,31 @@ def test_no_other_module_checks_a_password_itself() -> None:
     ]
     assert callers == ["census/passwords.py"]
     assert pattern.search("if not actor.check_password(password):") and pattern.search("authenticate(request, **c)")
+
+
+def test_guesses_made_in_parallel_all_count_and_the_count_ends_with_the_cool_off(cast: Cast) -> None:
+    """Each request reads the person once; two requests guessing at the same time both see the same count. The
+    mistakes are added to what the database holds, so both count; and mistakes older than the login's cool-off
+    (30 minutes) start the count again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from census.models import StaffMember
+    from census.passwords import password_confirm
+
+    first, second = (StaffMember.objects.get(pk=cast.enumerator_a1.pk) for _ in range(2))
+    for reader in (first, second):
+        with pytest.raises(ApplicationError):
+            password_confirm(user=reader, password="guess", purpose="household_sign", refusal="wrong")
+    assert StaffMember.objects.get(pk=cast.enumerator_a1.pk).password_failures == 2
+    StaffMember.objects.filter(pk=cast.enumerator_a1.pk).update(
+        password_failures=LIMIT, password_failed_at=timezone.now() - timedelta(minutes=31)
+    )
+    password_confirm(
+        user=StaffMember.objects.get(pk=cast.enumerator_a1.pk),
+        password=PASSWORD,
+        purpose="household_sign",
+        refusal="wrong",
+    )
+    assert StaffMember.objects.get(pk=cast.enumerator_a1.pk).password_failures == 0
