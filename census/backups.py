@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import tarfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -202,16 +204,43 @@ def _private_file(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def private_files_archive(root: Path, archive: Path) -> int:
-    """Write the private files under ``root`` to a gzipped tar (paths relative to ``root``); the number of files."""
+def anchors_read(root: Path) -> dict[str, bytes]:
+    """The audit chain's anchors under ``root`` (paths relative to it), as they are now.
+
+    A set must hold the anchor as it was before the database was dumped: the sealer may extend the chain and
+    rewrite its anchor while pg_dump runs, and an anchor newer than the dumped chain would make the restored log
+    look truncated (census.audit_chain: ``chain_short``). An anchor read first is always reached by the chain in
+    the dump, which pg_dump takes from one snapshot at its start."""
+    anchors = Path(settings.AUDIT_CHAIN_ANCHOR_DIR)
+    if not anchors.is_dir() or not anchors.resolve().is_relative_to(root.resolve()):
+        return {}
+    return {
+        str(path.resolve().relative_to(root.resolve())): path.read_bytes()
+        for path in sorted(anchors.glob("*.json"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+def private_files_archive(root: Path, archive: Path, *, frozen: dict[str, bytes] | None = None) -> int:
+    """Write the private files under ``root`` to a gzipped tar (paths relative to ``root``); the number of files.
+    ``frozen`` gives the content of some of them as read earlier (:func:`anchors_read`)."""
+    frozen = frozen or {}
     _private_file(archive)
     count = 0
     with tarfile.open(archive, "w:gz") as tar:
         if root.is_dir():
             for path in sorted(root.rglob("*")):
                 if path.is_file() and not path.is_symlink():
-                    tar.add(path, arcname=str(path.relative_to(root)), recursive=False)
+                    name = str(path.relative_to(root))
+                    if name in frozen:
+                        continue
+                    tar.add(path, arcname=name, recursive=False)
                     count += 1
+        for name, content in sorted(frozen.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(content), 0o600, int(time.time())
+            tar.addfile(info, io.BytesIO(content))
+            count += 1
     return count
 
 
@@ -234,9 +263,10 @@ def backup_set_write(*, directory: Path) -> BackupSet:
         pg_restore = find_tool("pg_restore", major)
         dump = partial / DATABASE_FILE
         _private_file(dump)
+        anchors = anchors_read(Path(settings.PRIVATE_MEDIA_ROOT))
         run([str(pg_dump), "--format=custom", "--file", str(dump), where.name], where.env)
         tables = archive_tables(pg_restore, dump, where.env)
-        files = private_files_archive(Path(settings.PRIVATE_MEDIA_ROOT), partial / FILES_ARCHIVE)
+        files = private_files_archive(Path(settings.PRIVATE_MEDIA_ROOT), partial / FILES_ARCHIVE, frozen=anchors)
         manifest = {
             "taken_at": taken_at.isoformat(),
             "database": where.name,
@@ -297,6 +327,18 @@ def backup_set_check(path: Path) -> dict[str, Any]:
         if _sha256(member) != expected:
             raise PgToolError(f"{member} does not match its checksum in {MANIFEST}: damaged or altered")
     return manifest
+
+
+def anchor_adopt(*, taken_from: str, restored_into: str) -> None:
+    """The audit chain's anchor is kept per database name (census.audit_chain.anchor_path): a set restored into a
+    database of another name brings its anchor under the new name, so that the restored log is verified against
+    the anchor that was taken with it."""
+    if not taken_from or taken_from == restored_into:
+        return
+    anchors = Path(settings.AUDIT_CHAIN_ANCHOR_DIR)
+    source = anchors / f"{taken_from}.json"
+    if source.is_file():
+        shutil.copyfile(source, anchors / f"{restored_into}.json")
 
 
 def private_files_restore(archive: Path, root: Path) -> tuple[int, Path | None]:

@@ -386,3 +386,43 @@ def test_private_files_from_an_archive_never_land_outside_their_directory(tmp_pa
         private_files_restore(archive, root)
     assert not (tmp_path / "outside.txt").exists()
     assert (root / "kept.txt").read_text() == "still here"
+
+
+def test_a_set_holds_the_anchor_of_the_chain_it_dumped_so_the_restored_log_verifies(
+    cast: Cast, tmp_path: Path, fresh_database: str, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """The sealer runs every minute, also while a backup is written. The set must hold the audit chain's anchor as
+    it was when the database was dumped: an anchor the sealer wrote after the dump would be ahead of the restored
+    chain, and the restored log would be reported truncated. Here the chain grows right after pg_dump."""
+    import census.backups
+    from census.backups import backup_set_write
+    from census.services import audit_record
+
+    private = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT = private
+    settings.AUDIT_CHAIN_ANCHOR_DIR = private / "audit-chain"
+    for n in range(3):
+        audit_record(actor=cast.auditor, action="export", object_type="test", object_id=n)
+    call_command("seal_audit_log", stdout=io.StringIO())
+    dumped = (private / "audit-chain" / f"{connection.settings_dict['NAME']}.json").read_bytes()
+    original = census.backups.run
+
+    def run_then_seal(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        result = original(args, env)
+        if Path(args[0]).name == "pg_dump":
+            audit_record(actor=cast.auditor, action="export", object_type="test", object_id="after the dump")
+            call_command("seal_audit_log", stdout=io.StringIO())
+        return result
+
+    monkeypatch.setattr(census.backups, "run", run_then_seal)
+    backup = backup_set_write(directory=tmp_path / "backups")
+    assert (private / "audit-chain" / f"{connection.settings_dict['NAME']}.json").read_bytes() != dumped
+    with tarfile.open(backup.path / "private-files.tar.gz") as tar:
+        member = tar.extractfile(f"audit-chain/{connection.settings_dict['NAME']}.json")
+        assert member is not None and member.read() == dumped
+
+    restored_private = tmp_path / "restored"
+    restored = _manage("restore", str(backup.path), database=fresh_database, PRIVATE_MEDIA_ROOT=str(restored_private))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    verified = _manage("verify_audit_log", database=fresh_database, PRIVATE_MEDIA_ROOT=str(restored_private))
+    assert verified.returncode == 0, verified.stdout + verified.stderr

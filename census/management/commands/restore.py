@@ -25,6 +25,7 @@ from census.backups import (
     DATABASE_FILE,
     FILES_ARCHIVE,
     PgToolError,
+    anchor_adopt,
     archive_tables,
     backup_set_check,
     database_tables,
@@ -54,9 +55,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         given = Path(options["file"])
         files_archive: Path | None = None
+        taken_from = ""
         if given.is_dir():
             try:
-                backup_set_check(given)
+                taken_from = str(backup_set_check(given).get("database", ""))
             except PgToolError as exc:
                 raise CommandError(str(exc)) from exc
             archive, files_archive = given / DATABASE_FILE, given / FILES_ARCHIVE
@@ -107,6 +109,7 @@ class Command(BaseCommand):
         restored_files, previous = 0, None
         if files_archive is not None:
             restored_files, previous = private_files_restore(files_archive, Path(settings.PRIVATE_MEDIA_ROOT))
+            anchor_adopt(taken_from=taken_from, restored_into=where.name)
         from census.services import audit_record
 
         audit_record(
