@@ -8,15 +8,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv browser messages vendor clean
+.PHONY: demo test lint bench venv browser nginx messages vendor clean
 
 venv: $(INSTALLED)
 
-$(INSTALLED): requirements.txt
+# The runtime (requirements.txt, all the production image installs) and, on top, the development file: tests,
+# linters, benchmarks and the embedded PostgreSQL and Redis that `make demo` and `make test` start on a machine
+# without them.
+$(INSTALLED): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (Django 5.2 LTS)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # Debian's Chromium drives the browser tests (`npx playwright install` cannot download browsers here), with a
@@ -30,14 +33,29 @@ browser:
 	  ($$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null); \
 	fi
 
+# Debian's nginx for the reverse-proxy test (tests/security/test_proxy.py runs the shipped configuration): the
+# package is unpacked under .data/nginx, not installed, so that no nginx service starts on the machine.
+NGINX := .data/nginx/usr/sbin/nginx
+nginx: $(NGINX)
+$(NGINX):
+	@echo "unpacking Debian's nginx under .data/nginx for the reverse-proxy test"
+	@mkdir -p .data/nginx-download && cd .data/nginx-download && rm -f nginx_*.deb && \
+	  (apt-get download nginx >/dev/null 2>&1 || \
+	   ($$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -q >/dev/null && apt-get download nginx >/dev/null 2>&1))
+	dpkg-deb -x .data/nginx-download/nginx_*.deb .data/nginx
+	rm -rf .data/nginx-download
+	$(NGINX) -v
+
 ## demo: the whole system with a synthetic district (web + Celery worker + beat); Ctrl-C stops it.
 demo: venv
 	DEBUG=$${DEBUG:-False} SECURE_COOKIES=$${SECURE_COOKIES:-False} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-*} \
 	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -m census.demo_secret)} \
+	SIGNATURE_LEDGER_KEY=$${SIGNATURE_LEDGER_KEY:-$$($(BIN)/python -m census.demo_secret signature-ledger-key)} \
+	CENSUS_PSEUDONYM_KEY=$${CENSUS_PSEUDONYM_KEY:-$$($(BIN)/python -m census.demo_secret pseudonym-key)} \
 	$(BIN)/python manage.py demo
 
 ## test: the whole suite against real PostgreSQL and Redis (the machine's if DATABASE_URL/REDIS_URL are set).
-test: venv browser
+test: venv browser nginx
 	$(BIN)/python -m pytest
 
 lint: venv
@@ -45,6 +63,9 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	DEBUG=True $(BIN)/python manage.py makemigrations --check --dry-run
+	# docker-compose.yml against the compose specification (check-jsonschema's vendored copy: no network, no
+	# Docker engine); nothing here builds an image it could not run.
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 ## bench: every benchmark in bench/, one table (target, measured, command).
 bench: venv

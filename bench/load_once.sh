@@ -12,6 +12,8 @@ source "${VENV:-$DIR/.venv}/bin/activate"
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/census_bench}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/1}
 export SECRET_KEY=${SECRET_KEY:-bench-only-secret-key-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx}
+export SIGNATURE_LEDGER_KEY=${SIGNATURE_LEDGER_KEY:-bench-only-signature-ledger-key-0123456789}
+export CENSUS_PSEUDONYM_KEY=${CENSUS_PSEUDONYM_KEY:-bench-only-pseudonym-key-0123456789abcdef}
 export ALLOWED_HOSTS='*' SECURE_COOKIES=False DEBUG=False
 WORK=$(mktemp -d)
 cd "$DIR"

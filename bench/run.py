@@ -103,6 +103,8 @@ def bench_env() -> dict[str, str]:
     env["CENSUS_DATABASE_NAME"] = env.get("CENSUS_BENCH_DATABASE_NAME", "census_bench")
     env.setdefault("DEBUG", "False")
     env.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    env.setdefault("SIGNATURE_LEDGER_KEY", "bench-only-signature-ledger-key-0123456789")
+    env.setdefault("CENSUS_PSEUDONYM_KEY", "bench-only-pseudonym-key-0123456789abcdef")
     env.setdefault("ALLOWED_HOSTS", "*")
     env.setdefault("SECURE_COOKIES", "False")
     env["PYTHONPATH"] = str(ROOT)

@@ -20,6 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from census.db import BIGINT_MAX
+from census.errors import RETRY_AFTER_SECONDS
 from census.limits import PayloadTooLarge, too_large_response
 
 
@@ -41,13 +43,21 @@ class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class ServiceUnavailable(ApplicationError):
+    """A service the request needs cannot be reached for now (the task queue, the signing-password counter):
+    nothing was done, and the same request may be sent again later. Answered with 503 and ``Retry-After``."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map service-layer exceptions to HTTP: services never raise DRF exceptions themselves."""
     if isinstance(exc, ApplicationError):
         # A refused request changes nothing: roll back whatever the view wrote before the refusal.
         set_rollback()
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code, **exc.extra}
-        return Response(body, status=exc.status_code)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, ServiceUnavailable) else None
+        return Response(body, status=exc.status_code, headers=headers)
     if isinstance(exc, RequestDataTooBig | PayloadTooLarge):
         # Django refused to read a body above DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads JSON through request.body):
         # unanswered, that became a bare English "Bad Request" page. census.limits' parsers refuse the rest.
@@ -95,15 +105,19 @@ class ReadsOutsideTransaction:
 class CountedPagination(PageNumberPagination):
     """Page-number pagination that learns the number of rows with the page: ``COUNT(*) OVER ()`` on the page's
     own statement, instead of a ``COUNT`` statement before it — one statement for a list a field device asks
-    for on every screen. A page past the end, or asked for by name ("last"), is left to DRF's pagination."""
+    for on every screen. A page past the end, or asked for by name ("last"), is left to DRF's pagination; a
+    page whose first row would lie beyond what PostgreSQL can count (an ``OFFSET`` above bigint) is 404 at once."""
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
         page_size = self.get_page_size(request)
         asked = request.query_params.get(self.page_query_param) or "1"
-        if not page_size or not asked.isdigit() or int(asked) < 1:
+        # ASCII digits only: "²".isdigit() is true and int("²") an error.
+        if not page_size or not (asked.isascii() and asked.isdigit()) or int(asked) < 1:
             return super().paginate_queryset(queryset, request, view)
         number = int(asked)
         start = (number - 1) * page_size
+        if start > BIGINT_MAX - page_size:
+            raise exceptions.NotFound(self.invalid_page_message)
         rows = list(queryset.annotate(census_total=Window(Count("*")))[start : start + page_size])
         if not rows and number > 1:
             return super().paginate_queryset(queryset, request, view)

@@ -8,7 +8,11 @@ class CensusConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from census import security
+        from django.db.models.signals import post_migrate
+
+        from census import database_roles, security
         from census.staffing import credentials, imports  # noqa: F401  (register the job handlers)
 
         security.connect_signals()
+        # After every migrate, the application's database role gets the grants of the tables as they now are.
+        post_migrate.connect(database_roles.grant_after_migrate, sender=self)

@@ -20,6 +20,10 @@ from django.db.models.fields import NOT_PROVIDED
 from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
+# The largest bigint (every id, and every OFFSET): raw SQL with a larger number fails in PostgreSQL ("bigint out
+# of range") where the ORM would have answered "no such row", so numbers bound for it are held to this first.
+BIGINT_MAX = 2**63 - 1
+
 
 def constraint_message(model: type[models.Model], name: str) -> str:
     for constraint in model._meta.constraints:

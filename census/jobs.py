@@ -13,6 +13,11 @@ An app registers a handler for a job kind::
 commit. The runner claims the job with a compare-and-swap update (so a job delivered twice runs once at a
 time), calls the handler, and stores its output only at the end. A worker killed mid-way leaves the job
 ``running`` with a stale heartbeat; ``acks_late`` re-delivers the task and the runner takes it over.
+
+A job nobody can run is never left ``queued``. ``job_start`` (and ``job_retry``) first make sure the task queue
+(Redis) answers, and otherwise refuse with :class:`QueueUnavailable` (a 503 that says so) before anything is
+written — the surrounding transaction, and the audit entry of the export with it, rolls back. Should the queue go
+away between that check and the commit, the job is marked failed with the reason at once, and can be retried.
 """
 
 from __future__ import annotations
@@ -32,12 +37,29 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from census.api import ServiceUnavailable
 from census.models import Role, StaffMember
 from census.models.jobs import Job, JobStatus
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Redis accepts a connection in a millisecond; one that takes this long is as good as down.
+QUEUE_CONNECT_TIMEOUT_SECONDS = 2
+
+
+class QueueUnavailable(ServiceUnavailable):
+    """The task queue (Redis, the Celery broker) cannot be reached: a job could not be handed to the workers."""
+
+    def __init__(self) -> None:
+        super().__init__(queue_unavailable_message(), code="queue_unavailable")
+
+
+def queue_unavailable_message() -> str:
+    return _(
+        "The job could not be started: the task queue (Redis) cannot be reached. Nothing was started; "
+        "try again in a few minutes."
+    )
 
 
 def stale_after() -> datetime.timedelta:
@@ -164,9 +186,11 @@ def job_start(
     params: dict[str, Any] | None = None,
     township_id: str = "",
 ) -> Job:
-    """Create a job and run it in a worker once the surrounding transaction commits."""
+    """Create a job and run it in a worker once the surrounding transaction commits; :class:`QueueUnavailable`
+    when the task queue cannot be reached (nothing is created)."""
     if kind not in _HANDLERS:
         raise ValueError(f"no handler for job kind {kind!r}")
+    _queue_required()
     job = Job.objects.create(
         kind=kind,
         title=title[:200],
@@ -179,14 +203,47 @@ def job_start(
     return job
 
 
+def _queue_required() -> None:
+    """Refuse now, while nothing is written, when the task queue does not answer: a fresh connection to the broker
+    (a pooled one may be stale), one attempt, a short timeout. Jobs start a few times a day; this costs one
+    connection and a PING each time."""
+    from census.celery import app
+
+    options = {"socket_connect_timeout": QUEUE_CONNECT_TIMEOUT_SECONDS}
+    try:
+        with app.connection_for_write(
+            connect_timeout=QUEUE_CONNECT_TIMEOUT_SECONDS, transport_options=options
+        ) as connection:
+            connection.ensure_connection(max_retries=0)
+    except Exception as exc:  # kombu's OperationalError, or whatever the transport raised
+        logger.warning("the task queue cannot be reached (%s): no job is started", exc)
+        raise QueueUnavailable from exc
+
+
 def _enqueue(job_id: int) -> None:
+    transaction.on_commit(lambda: _send(job_id))
+
+
+def _send(job_id: int) -> None:
+    """Hand a committed job to the workers. If the queue went away since :func:`_queue_required` asked, the job
+    fails at once with the reason (it can be retried) rather than waiting as ``queued`` for a task that was never
+    sent; the request that started it has already answered."""
     from census.tasks import run_job
 
-    transaction.on_commit(lambda: run_job.delay(job_id))
+    try:
+        run_job.delay(job_id)
+    except Exception:
+        logger.warning("job %s could not be handed to the task queue", job_id, exc_info=True)
+        reason = queue_unavailable_message()
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, error=reason, message=reason[:500], finished_at=timezone.now()
+        )
 
 
 def job_retry(*, job: Job) -> Job:
-    """Start a failed job again from the beginning."""
+    """Start a failed job again from the beginning; :class:`QueueUnavailable` (and the job stays failed) when the
+    task queue cannot be reached."""
+    _queue_required()
     updated = Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
         status=JobStatus.QUEUED, progress=0, error="", message=_("Retrying"), finished_at=None
     )

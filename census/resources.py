@@ -11,12 +11,13 @@ import datetime
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from census.models import Building, District, Role, SmallArea, StaffMember, Township, Village
+from census.spreadsheets import SpreadsheetResource
 
 
-class _FrameResource(resources.ModelResource):
+class _FrameResource(SpreadsheetResource):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
@@ -182,7 +183,7 @@ class ScoreWidget(widgets.IntegerWidget):
         return int(score)
 
 
-class StaffResource(resources.ModelResource):
+class StaffResource(SpreadsheetResource):
     """The columns of an office's staff spreadsheet, headed in Chinese as the template has them. Exporting a
     township's staff with it gives a file that, imported again, changes nothing.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from census.models import AuditEvent, SmallArea, StaffMember, Township, Village
+from census.models import AuditChainRun, AuditChainRunKind, AuditEvent, SmallArea, StaffMember, Township, Village
 
 
 def township_list(*, user: StaffMember) -> QuerySet[Township]:
@@ -29,3 +29,16 @@ def small_area_list(*, user: StaffMember) -> QuerySet[SmallArea]:
 
 def audit_log(*, user: StaffMember) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.visible_to(user).order_by("-at", "-id")
+
+
+def audit_chain_status() -> tuple[AuditChainRun | None, AuditChainRun | None]:
+    """The last sealing run and the last full verification of the audit log's chain (census.audit_chain).
+
+    Not scoped: they say how far the whole installation's log is sealed and whether it verifies, and name no
+    one. Two indexed queries — what the sealer and the nightly verification found, not a verification per view.
+    """
+    runs = AuditChainRun.objects.order_by("-started_at", "-id")
+    return (
+        runs.filter(kind=AuditChainRunKind.SEAL).first(),
+        runs.filter(kind=AuditChainRunKind.VERIFY).first(),
+    )

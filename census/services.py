@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from census.models import AuditAction, AuditEvent, StaffMember
 from census.resources import FRAME_LEVELS, FRAME_RESOURCES
+from census.spreadsheets import dataset_export
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -219,11 +220,10 @@ def area_frame_import(
 def area_frame_export(*, level: str | None, file_format: str, queryset_by_level: dict[str, Any]) -> bytes:
     """Export the given (already scoped) querysets in the import format."""
     if level is not None:
-        dataset = FRAME_RESOURCES[level]().export(queryset=queryset_by_level[level])
-        return dataset.export(file_format).encode("utf-8-sig") if file_format == "csv" else dataset.export(file_format)
+        return dataset_export(FRAME_RESOURCES[level]().export(queryset=queryset_by_level[level]), file_format)
     book = tablib.Databook()
     for sheet_level in FRAME_LEVELS:
         dataset = FRAME_RESOURCES[sheet_level]().export(queryset=queryset_by_level[sheet_level])
         dataset.title = sheet_level
         book.add_sheet(dataset)
-    return book.export("xlsx")  # type: ignore[no-any-return]
+    return dataset_export(book, "xlsx")

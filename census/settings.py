@@ -42,9 +42,43 @@ else:
     if len(SECRET_KEY) < 32:
         raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
 
-# The key that signs the household signature ledger (HMAC). It defaults to SECRET_KEY so a demo needs one
-# key only; a production district should set its own and keep it as carefully as the database backups.
-SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default=SECRET_KEY)
+
+def _production_key(name: str, *, differs_from: dict[str, str]) -> str:
+    """A key that only this setting uses: set, at least 32 characters of some variety, shared with no other key.
+
+    An empty ledger key (what ``${SIGNATURE_LEDGER_KEY:-}`` in a compose file hands over) or one anyone could
+    guess lets whoever can write the database recompute the ledger's HMACs; a key shared with SECRET_KEY leaks
+    with it and cannot be rotated on its own (rotating SECRET_KEY ends sessions, rotating the ledger key
+    invalidates every signature). A district keeps these two as carefully as its backups.
+    """
+    how = f"generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` and set {name}"
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. With DEBUG off the census system refuses to start without it: {how}."
+        )
+    if len(value) < 32:
+        raise ImproperlyConfigured(f"{name} must be at least 32 characters long: {how}.")
+    if len(set(value)) < 10:
+        raise ImproperlyConfigured(f"{name} must have at least 10 different characters: {how}.")
+    for other, other_value in differs_from.items():
+        if value == other_value:
+            raise ImproperlyConfigured(f"{name} must differ from {other}: {how}.")
+    return value
+
+
+# The key that signs the household signature ledger (HMAC), and the key of the microdata export's pseudonyms
+# (further down). On a development machine (DEBUG) they default to SECRET_KEY so a developer needs one key;
+# everywhere else each is required, strong and distinct (`make demo` generates its own under .data/).
+if DEBUG:
+    SIGNATURE_LEDGER_KEY = env.str("SIGNATURE_LEDGER_KEY", default="") or SECRET_KEY
+    _pseudonym_key = env.str("CENSUS_PSEUDONYM_KEY", default="") or SECRET_KEY
+else:
+    SIGNATURE_LEDGER_KEY = _production_key("SIGNATURE_LEDGER_KEY", differs_from={"SECRET_KEY": SECRET_KEY})
+    _pseudonym_key = _production_key(
+        "CENSUS_PSEUDONYM_KEY",
+        differs_from={"SECRET_KEY": SECRET_KEY, "SIGNATURE_LEDGER_KEY": SIGNATURE_LEDGER_KEY},
+    )
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
@@ -86,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Writes the audit entries of passwords refused at a signature once the request's transaction is over.
+    "census.passwords.RefusalAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -138,6 +174,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
 
+# The database role the running services use when it is not the owner of the tables (docker compose: census_app,
+# with DATABASE_URL naming it). `migrate`, run as the owner, creates it with CENSUS_APP_DB_PASSWORD and grants it
+# only what the application needs — SELECT and INSERT on the append-only tables, no ownership
+# (census/database_roles.py). Empty: no grants (a development machine, the tests).
+CENSUS_APP_DB_ROLE = env.str("CENSUS_APP_DB_ROLE", default="")
+CENSUS_APP_DB_PASSWORD = env.str("CENSUS_APP_DB_PASSWORD", default="")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "census.StaffMember"
 
@@ -171,7 +214,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=35 * 60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A broker host that does not answer at all (not refusing: silent) costs a web request starting a job this long
+# rather than the operating system's connect timeout of minutes (census/jobs.py fails the job instead).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60, "socket_connect_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".data" / "celerybeat-schedule")
@@ -286,6 +331,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxy's addresses (docker compose: the proxy service's), the only peers whose X-Real-IP is taken as
+# the client's address (census/proxy.py). The same variable tells gunicorn whose X-Forwarded-Proto to believe, so
+# under docker compose request.is_secure() comes from gunicorn and USE_X_FORWARDED_PROTO stays off.
+CENSUS_TRUSTED_PROXIES = env.list("FORWARDED_ALLOW_IPS", default=[])
+MIDDLEWARE.insert(0, "census.proxy.ProxiedClientAddressMiddleware")
 
 # --- Internationalisation: Chinese first ----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
@@ -315,15 +365,43 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- The audit log's hash chain (census.audit_chain) ------------------------------------------------------
+# The sealer links committed audit entries into a chain every AUDIT_CHAIN_SEAL_SECONDS and writes the chain's
+# head to a file here, outside the database (a volume in docker compose), so that someone with only the
+# database cannot shorten the chain unseen. One file per database name.
+AUDIT_CHAIN_ANCHOR_DIR = Path(env.str("AUDIT_CHAIN_ANCHOR_DIR", default=str(PRIVATE_MEDIA_ROOT / "audit-chain")))
+AUDIT_CHAIN_SEAL_SECONDS = env.int("AUDIT_CHAIN_SEAL_SECONDS", default=60)
+# The sealer rereads entries from an id it has proved linked. It moves that id on only past the ids of runs at
+# least this old whose transactions have all ended — the age guards against a transaction that took its id
+# and had not yet written when the run looked (see census.audit_chain). Larger is slower, never less safe.
+AUDIT_CHAIN_TRUST_AFTER_SECONDS = env.int("AUDIT_CHAIN_TRUST_AFTER_SECONDS", default=600)
+# verify_audit_log reports entries older than this that are still not sealed (the sealer is not running, or
+# they were written around the application).
+AUDIT_CHAIN_GRACE_MINUTES = env.int("AUDIT_CHAIN_GRACE_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["census-seal-audit-log"] = {
+    "task": "census.tasks.seal_audit_log",
+    "schedule": timedelta(seconds=AUDIT_CHAIN_SEAL_SECONDS),
+}
+# Nightly: a sealing run that rereads the whole log (the safety net for an entry the minute's runs could not
+# see), then the full verification whose result the auditor's page shows.
+CELERY_BEAT_SCHEDULE["census-verify-audit-log"] = {
+    "task": "census.tasks.verify_audit_log",
+    "schedule": crontab(hour=3, minute=15),
+}
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
+    # The token first: DRF answers a refused request with the first class's challenge, so a device whose token
+    # ended (expired, password changed, account deactivated) gets 401 with "WWW-Authenticate: Token" and knows
+    # to sign in again, where the session class would make it a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "census.authentication.ExpiringTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -342,6 +420,9 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.RequestSizeLimitMiddleware"
 )
+# A NUL character in a query string, a form field or JSON is refused with 400 before any view reads it: PostgreSQL
+# stores no NUL, and a query with one was a server error (census/limits.py).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "census.limits.NulCharacterMiddleware")
 API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "七人普 census enumeration API",
@@ -479,10 +560,12 @@ PROGRESS_READINESS_SOURCE = "supervision.organisation.selectors.readiness_by_tow
 # district dashboard when it can be imported.
 PROGRESS_READINESS_OVERDUE_SOURCE = "supervision.organisation.selectors.readiness_overdue"
 
-# Pseudonymous keys of the microdata export: HMAC-SHA256 of the person / household id under this key. Keep it
-# stable (the same person keeps the same key across exports) and secret (whoever has it can test guesses);
-# set a dedicated value in production instead of the SECRET_KEY fallback.
-CENSUS_PSEUDONYM_KEY = env.str("CENSUS_PSEUDONYM_KEY", default=SECRET_KEY)
+# Pseudonymous keys of the microdata export (HMAC-SHA256 of the person / household id under this key) and of the
+# roster persons the findings name (of their ID numbers: census.privacy). Keep it stable (the same person keeps
+# the same key across exports; a changed key makes every open roster finding close and open again as a new one)
+# and secret (whoever has it can test guesses); required outside DEBUG (checked with the ledger key at the top of
+# this file).
+CENSUS_PSEUDONYM_KEY = _pseudonym_key
 # COPY streams (database connections) a microdata export writes at once; PostgreSQL formatting the rows is
 # what takes the time, one backend per stream.
 PROGRESS_MICRODATA_STREAMS = env.int("PROGRESS_MICRODATA_STREAMS", default=2)

@@ -5,6 +5,8 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-the-checks-0123456789")
+os.environ.setdefault("SIGNATURE_LEDGER_KEY", "test-only-ledger-key-that-is-long-enough-for-the-checks-0123456789")
+os.environ.setdefault("CENSUS_PSEUDONYM_KEY", "test-only-pseudonym-key-that-is-long-enough-for-the-checks-012345")
 os.environ.setdefault("DEBUG", "False")
 os.environ.setdefault("SECURE_COOKIES", "False")
 os.environ.setdefault("ALLOWED_HOSTS", "*")

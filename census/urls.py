@@ -33,3 +33,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+# A page (JSON on the API) for what no view answered: the database unreachable is a 503, not a bare 500.
+handler500 = "census.errors.server_error"

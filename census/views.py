@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -78,6 +78,9 @@ def _workers_ok() -> tuple[bool, str]:
     return True, f"{len(replies)} worker(s)"
 
 
+# Without the request's transaction (ATOMIC_REQUESTS): opening it needs the database, and the answer "the database
+# is unreachable" must not depend on the database.
+@transaction.non_atomic_requests
 @require_GET
 @never_cache
 @public

@@ -189,8 +189,16 @@ def audit_log(request: StaffRequest) -> HttpResponse:
     listing = paginate_list(
         request, qs, search_fields=("object_type", "object_id"), sortable=("at", "action"), default_sort="-at"
     )
+    last_seal, last_verification = selectors.audit_chain_status()
     return render(
         request,
         "census/audit_log.html",
-        {"listing": listing, "actions": AuditAction.choices, "action": action, "actor": actor},
+        {
+            "listing": listing,
+            "actions": AuditAction.choices,
+            "action": action,
+            "actor": actor,
+            "last_seal": last_seal,
+            "last_verification": last_verification,
+        },
     )

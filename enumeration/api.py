@@ -28,28 +28,45 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from census.api import ApplicationError, CountedPagination, ReadsOutsideTransaction
+from census.db import BIGINT_MAX
 from census.models import AuditAction, Role, SmallArea, StaffMember, Village
 from census.permissions import HasRole, staff_of
-from census.services import audit_record
+from census.privacy import (
+    can_see_personal_data,
+    client_address,
+    mask_id_number,
+    mask_name,
+    record_personal_data_list_view,
+    record_personal_data_view,
+)
 from enumeration import services
 from enumeration.codes import ETHNIC_GROUPS, code_list
 from enumeration.forms import ITEMS_BY_CODE
 from enumeration.idempotency import idempotent
-from enumeration.identity import mask_id_number, mask_name
 from enumeration.models import DeathRecord, Household, HouseholdVersion, LongFormSample, Person
 from enumeration.models.households import household_key
 from enumeration.rules.entry import validate_household
 from enumeration.selectors import narrowest_area_code, within_area_code
-from enumeration.services.registration import DEATH_FORM_FIELDS, HOUSEHOLD_FORM_FIELDS, MAX_PERSONS, PERSON_FORM_FIELDS
+from enumeration.services.registration import (
+    DEATH_FORM_FIELDS,
+    HOUSEHOLD_FORM_FIELDS,
+    MAX_DEATHS,
+    MAX_PERSONS,
+    PERSON_FORM_FIELDS,
+)
 
 READERS = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE, Role.AUDITOR)
 FIELD_STAFF = (Role.ENUMERATOR, Role.SUPERVISOR)
 REVIEWERS = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
+# What a household's responses show of personal data (the audit event names them).
+PERSONAL_FIELDS = ("head_name_listed", "d1_name", "d3_id_number", "name", "id_number")
+PERSONAL_DIFF_FIELDS = ("d1_name", "d3_id_number", "name", "id_number")
 
 
 def unmasked_for(user: StaffMember) -> bool:
-    """Field staff see the names and numbers of the households in their scope; offices see them masked."""
-    return user.role in FIELD_STAFF
+    """Names and numbers unmasked — the one rule of ``census.privacy``, asked about the user only: every household
+    these views show comes from ``visible_to(user)``, so asking about the object too would only cost a query."""
+    return can_see_personal_data(user)
 
 
 # --- fields ----------------------------------------------------------------------------------------------
@@ -120,6 +137,10 @@ def text(max_length: int) -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, max_length=max_length, trim_whitespace=True)
 
 
+# Household.version is a PostgreSQL integer: a larger "version" is not a stale copy but a wrong number (400).
+MAX_VERSION = 2**31 - 1
+
+
 class PersonSerializer(StrictSerializer):
     row_no = serializers.IntegerField(min_value=1, max_value=MAX_PERSONS)
     d1_name = text(50)
@@ -178,7 +199,7 @@ class PersonSerializer(StrictSerializer):
 
 
 class DeathSerializer(StrictSerializer):
-    row_no = serializers.IntegerField(min_value=1, max_value=99)
+    row_no = serializers.IntegerField(min_value=1, max_value=MAX_DEATHS)
     name = text(50)
     id_number = serializers.RegexField(r"^[0-9]{17}[0-9Xx]$", required=False, allow_blank=True, max_length=18)
     sex = code_field("D4")
@@ -219,10 +240,12 @@ class HouseholdFormSerializer(StrictSerializer):
 
 
 class FormUpdateInput(StrictSerializer):
-    version = serializers.IntegerField(min_value=1, help_text="the version the client last read; a stale one is 409")
+    version = serializers.IntegerField(
+        min_value=1, max_value=MAX_VERSION, help_text="the version the client last read; a stale one is 409"
+    )
     household = HouseholdFormSerializer()
     persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
-    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=MAX_DEATHS)  # type: ignore[call-arg]
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="required when a signed form is changed"
     )
@@ -238,11 +261,11 @@ class RespondentInput(StrictSerializer):
 
 class SignInput(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VERSION)
 
 
 class ListingInput(StrictSerializer):
-    small_area = serializers.IntegerField(min_value=1)
+    small_area = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     head_name = text(50)
     expected_persons = serializers.IntegerField(required=False, min_value=0, max_value=999, default=0)
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -252,12 +275,12 @@ class ListingInput(StrictSerializer):
 class SubmitInput(StrictSerializer):
     """A completed household in one request: listing, form, respondent confirmation and the signature."""
 
-    small_area = serializers.IntegerField(min_value=1)
+    small_area = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     head_name = text(50)
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
     household = HouseholdFormSerializer()
     persons = PersonSerializer(many=True, max_length=MAX_PERSONS)  # type: ignore[call-arg]
-    deaths = DeathSerializer(many=True, required=False, max_length=99)  # type: ignore[call-arg]
+    deaths = DeathSerializer(many=True, required=False, max_length=MAX_DEATHS)  # type: ignore[call-arg]
     respondent = RespondentInput()
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -358,15 +381,9 @@ def household_detail(household: Household, unmasked: bool, *, with_issues: bool 
     return data
 
 
-def _audit_view(user: StaffMember, household: Household, request: Request) -> None:
-    if unmasked_for(user):
-        audit_record(
-            actor=user,
-            action=AuditAction.VIEW_PERSONAL_DATA,
-            object_type="household",
-            object_id=household.pk,
-            ip_address=request.META.get("REMOTE_ADDR"),
-        )
+def _audit_view(user: StaffMember, household: Household, request: Request, fields: tuple[str, ...]) -> None:
+    """The audit event of a response that showed one household's personal data unmasked."""
+    record_personal_data_view(actor=user, obj=household, fields=fields, ip_address=client_address(request))
 
 
 class HouseholdSummarySerializer(serializers.Serializer[Any]):
@@ -438,7 +455,17 @@ class HouseholdListCreateApi(ReadsOutsideTransaction, generics.GenericAPIView[Ho
         values = queryset.values(*SUMMARY_VALUES, small_area_code=F("small_area__code"))
         page = self.paginate_queryset(values)  # type: ignore[arg-type]
         user = staff_of(request)
-        rows = [summary_of_values(row, unmasked_for(user)) for row in (page if page is not None else values)]
+        unmasked = unmasked_for(user)
+        rows = [summary_of_values(row, unmasked) for row in (page if page is not None else values)]
+        if unmasked:
+            # One event for the page (the request's only write: one INSERT, no transaction around it).
+            record_personal_data_list_view(
+                actor=user,
+                model=Household,
+                ids=[row["id"] for row in rows],
+                fields=("head_name_listed",),
+                ip_address=client_address(request),
+            )
         return self.get_paginated_response(rows) if page is not None else Response(rows)
 
     @extend_schema(request=ListingInput, responses={201: HouseholdSummarySerializer})
@@ -459,7 +486,8 @@ class HouseholdListCreateApi(ReadsOutsideTransaction, generics.GenericAPIView[Ho
             aware_of_census=data.validated_data["aware_of_census"],
             all_members_died=data.validated_data["all_members_died"],
         )
-        return Response(household_summary(household, True), status=status.HTTP_201_CREATED)
+        # (A write's reply shows what the caller just sent: masked by the same rule, but no view to audit.)
+        return Response(household_summary(household, unmasked_for(user)), status=status.HTTP_201_CREATED)
 
 
 class HouseholdDetailApi(ReadsOutsideTransaction, APIView):
@@ -471,8 +499,10 @@ class HouseholdDetailApi(ReadsOutsideTransaction, APIView):
     def get(self, request: Request, pk: int) -> Response:
         household = get_object_or_404(_scoped(request), pk=pk)
         user = staff_of(request)
-        _audit_view(user, household, request)
-        return Response(household_detail(household, unmasked_for(user)))
+        unmasked = unmasked_for(user)
+        if unmasked:
+            _audit_view(user, household, request, PERSONAL_FIELDS)
+        return Response(household_detail(household, unmasked))
 
     @extend_schema(request=FormUpdateInput, responses=HouseholdDetailSerializer)
     def put(self, request: Request, pk: int) -> Response:
@@ -489,7 +519,7 @@ class HouseholdDetailApi(ReadsOutsideTransaction, APIView):
             deaths=[dict(d) for d in data.validated_data.get("deaths", [])],
             reason=data.validated_data.get("reason", ""),
         )
-        return Response(household_detail(saved, True))
+        return Response(household_detail(saved, unmasked_for(staff_of(request))))
 
 
 class HouseholdConfirmApi(APIView):
@@ -506,7 +536,7 @@ class HouseholdConfirmApi(APIView):
         data.is_valid(raise_exception=True)
         services.respondent_confirm(household=household, actor=staff_of(request), **data.validated_data)
         household.refresh_from_db()
-        return Response(household_summary(household, True), status=status.HTTP_201_CREATED)
+        return Response(household_summary(household, unmasked_for(staff_of(request))), status=status.HTTP_201_CREATED)
 
 
 class HouseholdSignApi(APIView):
@@ -528,7 +558,7 @@ class HouseholdSignApi(APIView):
             password=data.validated_data["password"],
             expected_version=data.validated_data.get("version"),
         )
-        return Response(household_summary(signed, True))
+        return Response(household_summary(signed, unmasked_for(staff_of(request))))
 
 
 class HouseholdSubmitApi(APIView):
@@ -564,7 +594,7 @@ class HouseholdSubmitApi(APIView):
             ):
                 raise Http404 from refused
             raise
-        return Response(household_summary(signed, True), status=status.HTTP_201_CREATED)
+        return Response(household_summary(signed, unmasked_for(user)), status=status.HTTP_201_CREATED)
 
 
 class HouseholdTransitionApi(APIView):
@@ -600,7 +630,11 @@ class HouseholdTransitionApi(APIView):
             )
         else:
             household = services.household_long_form_open(household=household, actor=user)
-        return Response(household_summary(household, unmasked_for(user)))
+        unmasked = unmasked_for(user)
+        if unmasked and household.head_name_listed:
+            # The reviewer reads back a name they did not send (in the transition's transaction: one INSERT more).
+            _audit_view(user, household, request, ("head_name_listed",))
+        return Response(household_summary(household, unmasked))
 
 
 class HouseholdVersionsApi(APIView):
@@ -620,11 +654,21 @@ class HouseholdVersionsApi(APIView):
         household = get_object_or_404(_scoped(request), pk=pk)
         versions = HouseholdVersion.objects.filter(household=household).order_by("number", "created_at")
         rows = self.VersionSerializer(versions, many=True).data
-        if not unmasked_for(staff_of(request)):
+        user = staff_of(request)
+        unmasked = unmasked_for(user)
+        personal = {
+            change["field"]
+            for row in rows
+            for change in row["diff"]
+            if change.get("field") in PERSONAL_DIFF_FIELDS and (change.get("before") or change.get("after"))
+        }
+        if not unmasked:
             for row in rows:
                 for change in row["diff"]:
-                    if change.get("field") in ("d1_name", "d3_id_number", "name", "id_number"):
+                    if change.get("field") in PERSONAL_DIFF_FIELDS:
                         change["before"] = change["after"] = "***"
+        elif personal:
+            _audit_view(user, household, request, tuple(personal))
         return Response(rows)
 
 

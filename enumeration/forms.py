@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from census.models import Building, SmallArea
 from enumeration.codes import ETHNIC_GROUP_ALIASES, ETHNIC_GROUPS, bilingual, code_list
 from enumeration.models import DeathRecord, DwellingUnit, FormKind, Household, Person
-from enumeration.services.registration import DEATH_FORM_FIELDS, HOUSEHOLD_FORM_FIELDS, PERSON_FORM_FIELDS
+from enumeration.services.registration import (
+    DEATH_FORM_FIELDS,
+    HOUSEHOLD_FORM_FIELDS,
+    PERSON_FORM_FIELDS,
+    ROW_LIMITS,
+    too_many_rows_message,
+)
 
 # --- the items of the forms ------------------------------------------------------------------------------
 
@@ -564,6 +570,11 @@ def clean_form_payload(payload: dict[str, Any]) -> CleanedForm:
             return None
         if not isinstance(raw, list):
             errors.append({"key": section, "label": "", "messages": [str(_("The form data are damaged."))]})
+            return []
+        if len(raw) > ROW_LIMITS[section]:
+            # Refused by their number before any row is read: ten thousand rows took 13.5 s of CPU to read
+            # (each a Django form), only for the service to refuse them by their number afterwards.
+            errors.append({"key": section, "label": "", "messages": [too_many_rows_message(section)]})
             return []
         out = []
         for index, row in enumerate(raw):

@@ -16,9 +16,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from census.models import Building, SmallArea, StaffMember
+from census.spreadsheets import SpreadsheetResource
 from enumeration.models import ALL_DEAD_HOUSEHOLD_NO, DwellingUnit, Household, HouseholdState
 
 # Canonical column names, and the Chinese headers an office's own spreadsheet may use instead.
@@ -114,7 +115,7 @@ class AwareWidget(widgets.Widget):
         return "" if value is None else "是" if value else "否"
 
 
-class HouseholdListingResource(resources.ModelResource):
+class HouseholdListingResource(SpreadsheetResource):
     small_area = fields.Field(attribute="small_area", column_name="small_area")
     household_no = fields.Field(attribute="household_no", column_name="household_no", widget=HouseholdNumberWidget())
     head_name = fields.Field(attribute="head_name_listed", column_name="head_name", widget=widgets.CharWidget())

@@ -8,7 +8,7 @@ from census.models.areas import (
     Village,
     VillageKind,
 )
-from census.models.audit import AuditAction, AuditEvent
+from census.models.audit import AuditAction, AuditChainRun, AuditChainRunKind, AuditEvent, AuditLink
 from census.models.jobs import Job, JobStatus
 from census.models.staff import (
     FIELD_ROLES,
@@ -23,7 +23,10 @@ from census.models.staff import (
 __all__ = [
     "FIELD_ROLES",
     "AuditAction",
+    "AuditChainRun",
+    "AuditChainRunKind",
     "AuditEvent",
+    "AuditLink",
     "Building",
     "Department",
     "District",

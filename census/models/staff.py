@@ -122,6 +122,11 @@ class StaffMember(AbstractUser):
     # Set for an account whose password someone else chose (a one-time password on the credential sheet, or an
     # office's reset): the person must choose their own before doing anything else.
     must_change_password = models.BooleanField(_("must change the password"), default=False)
+    # Wrong passwords re-entered to confirm an action (signing, explaining…) since the last right one, and when the
+    # last was typed: census.passwords. Kept on the person's own row, which every request reads anyway, so that
+    # the limit holds without Redis and costs no query.
+    password_failures = models.PositiveSmallIntegerField(_("wrong confirmation passwords"), default=0)
+    password_failed_at = models.DateTimeField(_("last wrong confirmation password"), null=True, blank=True)
 
     objects: ClassVar[StaffMemberManager] = StaffMemberManager()  # type: ignore[assignment]
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.core import is_ratelimited
 
 from census.api import ApplicationError
+from census.cache import CacheUnavailable
 from census.listing import paginate_list
 from census.models import FIELD_ROLES, AuditAction, Department, Job, Role, SmallArea, StaffMember, StaffStatus, Township
 from census.permissions import StaffRequest, public, role_required, url_objects
@@ -31,6 +32,7 @@ from census.privacy import record_personal_data_view
 from census.resources import StaffResource
 from census.security import client_ip
 from census.services import audit_record
+from census.spreadsheets import dataset_export
 from census.staffing import credentials, imports, selectors, services
 from census.staffing.forms import (
     DepartmentForm,
@@ -390,12 +392,10 @@ def staff_import(request: StaffRequest) -> HttpResponse:
 
 def _spreadsheet(dataset: tablib.Dataset, file_format: str, name: str) -> HttpResponse:
     if file_format == "csv":
-        content: bytes = dataset.export("csv").encode("utf-8-sig")
         content_type = "text/csv; charset=utf-8"
     else:
-        content = dataset.export("xlsx")
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(content, content_type=content_type)
+    response = HttpResponse(dataset_export(dataset, file_format), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response
 
@@ -507,8 +507,14 @@ def _check_rate(group: str, request: HttpRequest) -> str:
 def credential_check(request: HttpRequest, key: str) -> HttpResponse:
     """The page a credential's QR code opens, for anyone: is it valid now? Rate-limited by address, so that it
     cannot be used to try keys."""
-    if is_ratelimited(
-        request, group="credential-check", key=_client_address, rate=_check_rate, method="GET", increment=True
-    ):
+    try:
+        limited = is_ratelimited(
+            request, group="credential-check", key=_client_address, rate=_check_rate, method="GET", increment=True
+        )
+    except CacheUnavailable:
+        # Redis is down: the household at the door still gets its answer. The limit is a second line only —
+        # a key is 128 random bits, which no one guesses at any rate.
+        limited = False
+    if limited:
         return render(request, "census/credential_check.html", {"limited": True}, status=429)
     return render(request, "census/credential_check.html", {"status": selectors.credential_status(key=key)})

@@ -14,7 +14,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from census.api import ApplicationError, ConflictError
 from census.db import constraint_errors, execute_prepared, post_save_send, rows_insert
 from census.models import AuditAction, Role, SmallArea, SmallAreaAssignment, StaffMember
-from census.passwords import SigningLocked, password_matches
+from census.passwords import password_confirm
 from census.services import audit_record
 from enumeration import ledger
 from enumeration.models import (
@@ -50,11 +49,20 @@ HOUSEHOLD_FORM_FIELDS: tuple[str, ...] = tuple(
 PERSON_FORM_FIELDS: tuple[str, ...] = ledger.PERSON_CONTENT_FIELDS
 DEATH_FORM_FIELDS: tuple[str, ...] = ledger.DEATH_CONTENT_FIELDS
 MAX_PERSONS = 200
+# The death register's rows (2019-11 to 2020-10; the API's DeathSerializer numbers them 1–99).
+MAX_DEATHS = 99
 MAX_SIGNATURE_IMAGE_BYTES = 200_000
 MIN_REASON_LENGTH = 4
 FOREIGN_KEYS = ("small_area", "village", "township", "building", "dwelling_unit", "listed_by", "registrar")
 # Who may start a household's form: field staff assigned to its small area.
 REGISTRAR_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR)
+ROW_LIMITS = {"persons": MAX_PERSONS, "deaths": MAX_DEATHS}
+
+
+def too_many_rows_message(section: str) -> str:
+    if section == "persons":
+        return _("A form holds at most %(n)d persons.") % {"n": MAX_PERSONS}
+    return _("A form's death register holds at most %(n)d rows.") % {"n": MAX_DEATHS}
 
 
 # --- reading a form as plain values ----------------------------------------------------------------------
@@ -90,18 +98,6 @@ def household_issues(household: Household) -> list[Issue]:
 
 
 # --- saving ----------------------------------------------------------------------------------------------
-
-
-def password_ok(user: StaffMember, password: str) -> bool:
-    """The re-entered password of a signature (or a reopening); refused for a while after repeated mistakes."""
-    try:
-        return password_matches(user, password)
-    except SigningLocked:
-        raise ApplicationError(
-            _("Too many wrong passwords: signing is paused for %(minutes)d minutes.")
-            % {"minutes": int(getattr(settings, "LOGIN_LOCKOUT_MINUTES", 30))},
-            code="signing_locked",
-        ) from None
 
 
 def _lock(household: Household) -> Household:
@@ -195,8 +191,9 @@ def _form_apply(
     unknown = set(data) - set(HOUSEHOLD_FORM_FIELDS)
     if unknown:
         raise ValidationError({"household": _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}})
-    if len(persons) > MAX_PERSONS:
-        raise ValidationError({"persons": _("A form holds at most %(n)d persons.") % {"n": MAX_PERSONS}})
+    for section, rows in (("persons", persons), ("deaths", deaths)):
+        if len(rows) > ROW_LIMITS[section]:
+            raise ValidationError({section: too_many_rows_message(section)})
     if household.household_no == ALL_DEAD_HOUSEHOLD_NO and persons:
         raise ValidationError({"persons": _("Household 999 (all members died) has no persons.")})
     for name in HOUSEHOLD_FORM_FIELDS:
@@ -466,8 +463,12 @@ def household_sign(
         )
     if household.state not in (HouseholdState.DRAFT, HouseholdState.RETURNED):
         raise ConflictError(_("This form is not waiting for a signature."), code="not_signable")
-    if not password_ok(signer, password):
-        raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
+    password_confirm(
+        user=signer,
+        password=password,
+        purpose="household_sign",
+        refusal=_("The password is wrong; the form was not signed."),
+    )
     # One read of the form serves the rules and the signed content (the rows are locked with the household).
     values = form_values(household)
     respondent = (
@@ -677,8 +678,12 @@ def household_submit(
         exclude=[*FOREIGN_KEYS, "current_signature"], validate_unique=False, validate_constraints=False
     )
     confirmation = _confirmation(household=household, actor=actor, **respondent.__dict__)
-    if not password_ok(actor, password):
-        raise ApplicationError(_("The password is wrong; the form was not signed."), code="bad_password")
+    password_confirm(
+        user=actor,
+        password=password,
+        purpose="household_submit",
+        refusal=_("The password is wrong; the form was not signed."),
+    )
     # The rows as they will be written: every value went through the model fields' cleaning and nothing is
     # computed by the database, so these are the values verification will read back (the tests check the hash
     # both ways).

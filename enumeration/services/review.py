@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 
 from census.api import ApplicationError, ConflictError
 from census.models import AuditAction, Role, StaffMember, SupervisorAssignment
+from census.passwords import password_confirm
 from census.services import audit_record
 from enumeration.models import Household, HouseholdState, HouseholdTransition, ReviewComment
-from enumeration.services.registration import MIN_REASON_LENGTH, password_ok
+from enumeration.services.registration import MIN_REASON_LENGTH
 
 S = HouseholdState
 
@@ -134,8 +135,12 @@ def household_reopen(*, household: Household, actor: StaffMember, reason: str, p
         raise ApplicationError(_("You may not reopen this form."), code="not_allowed")
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise ValidationError({"reason": _("Say why the form is reopened.")})
-    if not password_ok(actor, password):
-        raise ApplicationError(_("The password is wrong; the form was not reopened."), code="bad_password")
+    password_confirm(
+        user=actor,
+        password=password,
+        purpose="household_reopen",
+        refusal=_("The password is wrong; the form was not reopened."),
+    )
     audit_record(
         actor=actor,
         action=AuditAction.RECORD_CHANGE,

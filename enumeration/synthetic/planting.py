@@ -617,7 +617,7 @@ class ErrorPlanter:
 # duplicates across households and villages, coverage gaps, enumerator anomalies and roster omissions. Every
 # household changed here is validated again and a change that would break an entry rule is undone, so the
 # manifest names exactly what the nightly checks must find. Keys: persons and households as above, areas by
-# their code, enumerators as ``staff:<username>``, roster persons as ``roster:<ID number>``.
+# their code, enumerators as ``staff:<username>``, roster persons as ``roster:<pseudonym of the ID number>``.
 
 CROSS_RULES = (
     "ID_DUPLICATE_DISTRICT",
@@ -876,7 +876,10 @@ class CrossPlanter:
                 "household_no": household_no,
             }
         )
-        self._record("ROSTER_NOT_REGISTERED", f"roster:{person['d3_id_number']}")
+        from census.privacy import id_number_pseudonym
+
+        # (Findings know a roster person by the pseudonym of their number, never by the number.)
+        self._record("ROSTER_NOT_REGISTERED", f"roster:{id_number_pseudonym(person['d3_id_number'])}")
 
     def _unlisted(self, by_area: list[tuple[Any, list[Any]]]) -> None:
         """COVERAGE_HOUSEHOLDS: a small area done with registration where five households were not listed."""

@@ -9,7 +9,12 @@ from django.http import HttpRequest
 
 from census.api import ApplicationError
 from census.models import Role, StaffMember
-from census.privacy import can_see_personal_data, record_personal_data_view
+from census.privacy import (
+    can_see_personal_data,
+    client_address,
+    record_personal_data_list_view,
+    record_personal_data_view,
+)
 from enumeration.models import EDITABLE_STATES, Household, HouseholdState
 
 FIELD_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR)
@@ -48,10 +53,6 @@ def issue_messages(exc: ApplicationError) -> list[dict[str, Any]]:
     return [issue for issue in issues if isinstance(issue, dict)]
 
 
-def client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def personal_data_shown(request: HttpRequest, user: StaffMember, household: Household) -> bool:
     """Whether names and ID numbers of this household are shown unmasked — and if so, the audit-log entry."""
     unmasked = can_see_personal_data(user, household)
@@ -64,16 +65,12 @@ def list_personal_data_shown(request: HttpRequest, user: StaffMember, households
     """For a list of households: unmasked for the field roles (whose lists are their own scope), one audit entry
     naming the households shown."""
     unmasked = can_see_personal_data(user)
-    if unmasked and households:
-        from census.models import AuditAction
-        from census.services import audit_record
-
-        audit_record(
+    if unmasked:
+        record_personal_data_list_view(
             actor=user,
-            action=AuditAction.VIEW_PERSONAL_DATA,
-            object_type="enumeration.household",
-            object_id="",
-            detail={"fields": ["head_name_listed"], "households": [h.pk for h in households][:200]},
+            model=Household,
+            ids=[h.pk for h in households],
+            fields=("head_name_listed",),
             ip_address=client_address(request),
         )
     return unmasked

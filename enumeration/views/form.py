@@ -10,7 +10,6 @@ signature (the password again). The server decides everything; the browser only 
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from census.api import ApplicationError, ConflictError
+from census.limits import JSONTooDeep, json_loads
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration import selectors
 from enumeration.codes import ETHNIC_GROUPS
@@ -259,7 +259,9 @@ def household_autosave(request: StaffRequest, pk: int) -> JsonResponse:
     if len(request.body) > MAX_AUTOSAVE_BYTES:
         return _json_error(400, "too_large", _("The form is too large to save."))
     try:
-        payload = json.loads(request.body or b"{}")
+        payload = json_loads(request.body or b"{}")
+    except JSONTooDeep as exc:
+        return _json_error(400, "too_deep", str(exc))
     except (ValueError, UnicodeDecodeError):
         return _json_error(400, "bad_json", _("The form data are damaged."))
     if not isinstance(payload, dict):

@@ -26,6 +26,7 @@ from stdnum.cn import uscc
 
 from census.models import AuditAction, Department, District, Role, StaffMember, Township
 from census.services import audit_record
+from census.spreadsheets import dataset_export
 from supervision.organisation import services
 from supervision.organisation.criteria import criteria_for
 from supervision.organisation.models import (
@@ -542,7 +543,7 @@ class DemoBuilder:
                         f"{rng.choice(places)}路{rng.randint(1, 300)}号",
                     ]
                 )
-        upload = io.BytesIO(dataset.export("xlsx"))
+        upload = io.BytesIO(dataset_export(dataset, "xlsx"))
         report = services.directory_import(upload=upload, actor=self.actor)
         if not report.ok:
             raise ValueError(f"the sample directory did not import: {report.problems[:3]}")

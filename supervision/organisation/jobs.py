@@ -15,11 +15,11 @@ from io import BytesIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from census.jobs import JobOutput, ProgressReporter, job_handler
 from census.models import Job, StaffMember, Township
+from census.spreadsheets import workbook_new
 from supervision.organisation.models import SubsidyPhase
 from supervision.organisation.selectors import subsidy_sheet_rows
 from supervision.organisation.views.common import OFFICE_ROLES
@@ -39,7 +39,7 @@ def subsidy_sheet(job: Job, report: ProgressReporter) -> JobOutput:
     with override("zh-hans"):
         rows = subsidy_sheet_rows(user=user, township=township)
         report.total(len(rows) or 1, _("Building the sheet"))
-        book = Workbook()
+        book = workbook_new()
         sheet = book.active
         assert sheet is not None
         sheet.title = township.code

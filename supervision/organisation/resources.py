@@ -12,16 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 from stdnum.cn import uscc
 
 from census.models import Department, Township
+from census.spreadsheets import SpreadsheetResource
 from supervision.organisation.models import DirectoryKind, DirectoryUnit, UnitStatus
 
 COLUMNS = ("credit_code", "name", "kind", "township", "address")
 
 
-class DirectoryUnitResource(resources.ModelResource):
+class DirectoryUnitResource(SpreadsheetResource):
     township = fields.Field(
         attribute="township", column_name="township", widget=widgets.ForeignKeyWidget(Township, field="code")
     )

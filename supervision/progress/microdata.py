@@ -9,7 +9,8 @@ not traced back to a form without the key.
 PostgreSQL writes the rows (``COPY (SELECT …) TO STDOUT WITH CSV``) township by township, on a few
 connections at once; the writer replaces the two leading id columns with their keys as each row arrives and
 appends to a part file, so memory stays flat whatever the size of the district, and progress is reported as
-each township is done.
+each township is done. Text columns are made safe for spreadsheets in the statement itself
+(``census.spreadsheets.sql_text_safe``): a value that would start a formula arrives with an apostrophe.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from census.models import StaffMember, Township
+from census.spreadsheets import sql_text_safe
 from enumeration.models import SIGNED_STATES, HouseholdState, Person
 from supervision.progress.summaries.queries import age_expression
 
@@ -195,11 +197,21 @@ class _KeyingWriter:
         self.rows += 1
 
 
+def _is_text(field: Any) -> bool:
+    # A foreign key is written as the key it points to (a township's code is text).
+    field = getattr(field, "target_field", field)
+    return field.get_internal_type() in ("CharField", "TextField")
+
+
 def _copy_township(*, user: StaffMember, forms: str, township: Township, out: IO[bytes]) -> int:
     """Stream one township's rows through COPY into ``out``; returns the number of rows."""
     writer = _KeyingWriter(out)
-    columns = ", ".join(f'q."c{index}"' for index in range(len(COLUMNS)))
-    sql, params = persons(user=user, forms=forms).filter(township=township).query.sql_with_params()
+    query = persons(user=user, forms=forms).filter(township=township).query
+    columns = ", ".join(
+        sql_text_safe(f'q."c{index}"') if _is_text(query.annotations[f"c{index}"].output_field) else f'q."c{index}"'
+        for index in range(len(COLUMNS))
+    )
+    sql, params = query.sql_with_params()
     with _without_jit() as cursor:
         raw = cursor.cursor
         statement = raw.mogrify(f"COPY (SELECT {columns} FROM ({sql}) q) TO STDOUT WITH (FORMAT csv)", params)

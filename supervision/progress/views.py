@@ -199,7 +199,12 @@ def progress_table_export(request: StaffRequest, name: str) -> HttpResponse:
         "q": request.POST.get("q", "")[:100],
         "sort": request.POST.get("sort", ""),
     }
-    job = services.export_start(user=request.user, kind=services.EXPORT_TABLE, params=params)
+    try:
+        job = services.export_start(user=request.user, kind=services.EXPORT_TABLE, params=params)
+    except ApplicationError as exc:  # the task queue unreachable: say so where the job's progress would show
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "progress/_export_refused.html", {"message": exc.message})
+        raise
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "census/job_status.html", {"job": job})
     return redirect("jobs:detail", pk=job.pk)

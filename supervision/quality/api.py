@@ -2,7 +2,8 @@
 
 Querysets come from ``visible_to``; writes go through ``supervision.quality.services`` (their
 ``ApplicationError``/``ConflictError`` become 400/409 in ``census.api.exception_handler``). Names and ID numbers
-in the evidence are masked for readers who may not see them.
+in the evidence are masked for readers who may not see them (``census.privacy``'s one rule, as on the pages), and
+a response that shows them unmasked writes one audit event naming the findings.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from rest_framework.views import APIView
 
 from census.models import Role, Township
 from census.permissions import HasRole, staff_of
-from census.privacy import can_see_personal_data
+from census.privacy import client_address
 from supervision.quality import selectors, services
 from supervision.quality.models import CheckRun, Finding, RunMode
-from supervision.quality.presentation import finding_message, message_values
+from supervision.quality.presentation import finding_message, message_values, personal_data_unmasked
 
 READERS = (Role.ENUMERATOR, Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE, Role.AUDITOR)
 FIELD_STAFF = (Role.ENUMERATOR, Role.SUPERVISOR)
@@ -67,8 +68,8 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
         read_only_fields = fields
 
     def _unmasked(self) -> bool:
-        request = self.context.get("request")
-        return bool(request is not None and can_see_personal_data(request.user))
+        """Decided once per response by the view (``finding_response``/``FindingListApi``): masked unless told."""
+        return bool(self.context.get("unmasked", False))
 
     def get_responsible(self, finding: Finding) -> str:
         return str(finding.responsible) if finding.responsible_id else ""
@@ -87,6 +88,15 @@ def _findings(request: Request) -> Any:
     return selectors.findings_visible(user=staff_of(request))
 
 
+def finding_response(request: Request, finding: Finding) -> Response:
+    """One finding as the API shows it, masked by the pages' rule; shown unmasked, with its audit event."""
+    user = staff_of(request)
+    unmasked = personal_data_unmasked(user, finding)
+    if unmasked:
+        services.finding_view_record(actor=user, finding=finding, ip_address=client_address(request))
+    return Response(FindingSerializer(finding, context={"request": request, "unmasked": unmasked}).data)
+
+
 class FindingListApi(generics.ListAPIView[Finding]):
     permission_classes = [IsAuthenticated, HasRole.of(*READERS)]
     serializer_class = FindingSerializer
@@ -100,6 +110,21 @@ class FindingListApi(generics.ListAPIView[Finding]):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A page of findings; shown unmasked, the page's one audit event names those whose evidence holds a name
+        or an ID number."""
+        user = staff_of(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        findings = list(page if page is not None else queryset)
+        unmasked = personal_data_unmasked(user)
+        if unmasked:
+            services.findings_view_record(
+                actor=user, findings=findings, message_only=False, ip_address=client_address(request)
+            )
+        data = FindingSerializer(findings, many=True, context={"request": request, "unmasked": unmasked}).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user to scope by
@@ -120,6 +145,9 @@ class FindingDetailApi(generics.RetrieveAPIView[Finding]):
 
     def get_queryset(self) -> Any:
         return _findings(self.request)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return finding_response(request, self.get_object())
 
 
 class ExplainInput(serializers.Serializer[Any]):
@@ -148,7 +176,7 @@ class FindingExplainApi(APIView):
             explanation=data.validated_data["explanation"],
             password=data.validated_data["password"],
         )
-        return Response(FindingSerializer(finding, context={"request": request}).data)
+        return finding_response(request, finding)
 
 
 class FindingVerifyApi(APIView):
@@ -160,7 +188,7 @@ class FindingVerifyApi(APIView):
         """The supervisor confirms a correction or accepts an explanation."""
         finding = get_object_or_404(_findings(request), pk=pk)
         finding = services.finding_verify(finding=finding, actor=staff_of(request))
-        return Response(FindingSerializer(finding, context={"request": request}).data)
+        return finding_response(request, finding)
 
 
 class FindingRejectApi(APIView):
@@ -177,7 +205,7 @@ class FindingRejectApi(APIView):
         finding = services.finding_reject(
             finding=finding, actor=staff_of(request), reason=data.validated_data["reason"]
         )
-        return Response(FindingSerializer(finding, context={"request": request}).data)
+        return finding_response(request, finding)
 
 
 class CheckRunSerializer(serializers.ModelSerializer[CheckRun]):

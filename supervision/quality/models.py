@@ -4,8 +4,9 @@ A ``Finding`` is one rule broken by one record — a person row, a household, an
 roster entry — with the evidence (the values that broke the rule), the person responsible (the signer of the
 record; for area and staff rules the enumerator or nobody, when an office acts) and that person's supervisor.
 ``(rule, key)`` is unique: ``key`` is the identity of the evidence (``h<household>:<row>:<item>``,
-``s<staff>:<day>``, ``a<area code>``, ``r<ID number>:<village>``), so re-running the checks updates a finding
-instead of adding another.
+``s<staff>:<day>``, ``a<area code>``, ``r<pseudonym of the ID number>:<village>``), so re-running the checks
+updates a finding instead of adding another. Neither key nor record key holds an ID number or a name: both are
+shown or searched, and the evidence that holds them is masked for every reader who may not see them.
 
 Its life: ``open`` → ``corrected`` (the record was changed and signed again; found by the next run) or
 ``explained`` (the registrar's explanation, signed with their password) → ``verified`` by the supervisor.
@@ -98,7 +99,8 @@ class Finding(models.Model):
     acts = models.CharField(_("who acts"), max_length=20)
     # The identity of the evidence: unique with the rule, so that a re-run updates instead of duplicating.
     key = models.CharField(_("key"), max_length=120)
-    # What a person reads: "<small area><户编号>#<row>", an area code, "staff:<username>", "roster:<ID number>".
+    # What a person reads: "<small area><户编号>#<row>", an area code, "staff:<username>", "roster:<pseudonym>" (the
+    # HMAC of the roster person's ID number: census.privacy.id_number_pseudonym).
     record_key = models.CharField(_("record"), max_length=60, db_index=True)
     state = models.CharField(_("state"), max_length=10, choices=FindingState.choices, default=FindingState.OPEN)
 
@@ -500,6 +502,10 @@ class RosterMatch(models.Model):
     # other household cannot change ``registered`` or ``here``.
     household_id = models.BigIntegerField(_("a household with this number"), null=True, blank=True)
     here_household_id = models.BigIntegerField(_("a household where they live at their hukou"), null=True, blank=True)
+    # What the person's finding is known by (``census.privacy.id_number_pseudonym``), written with the match while
+    # they are registered nowhere: an HMAC per unregistered person when the matches are rebuilt or change, instead
+    # of one for each of them on every run.
+    pseudonym = models.CharField(_("pseudonym of the ID number"), max_length=20, null=True, blank=True)
 
     class Meta:
         verbose_name = _("roster match")
@@ -515,6 +521,10 @@ class RosterMatch(models.Model):
             models.CheckConstraint(
                 condition=Q(here=True, here_household_id__isnull=False) | Q(here=False, here_household_id__isnull=True),
                 name="roster_match_here",
+            ),
+            models.CheckConstraint(
+                condition=Q(pseudonym__isnull=True) | Q(pseudonym__regex=r"^[0-9a-f]{20}$"),
+                name="roster_match_pseudonym_hex",
             ),
         ]
 

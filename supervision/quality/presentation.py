@@ -7,7 +7,9 @@ names and ID numbers for readers who may not see them (``census.privacy``).
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +57,33 @@ def message_values(evidence: Mapping[str, Any], *, unmasked: bool = True) -> dic
             if isinstance(values.get(key), str):
                 values[key] = mask(values[key])
     return values
+
+
+def personal_data_unmasked(user: Any, finding: Any = None) -> bool:
+    """May ``user`` read this finding's names and ID numbers unmasked — ``census.privacy``'s one rule. A finding
+    about a household asks about the household (it must be in the user's scope); a list, whose findings all come
+    from ``visible_to(user)``, and a finding about no household ask about the user only."""
+    if finding is not None and finding.household_id:
+        return privacy.can_see_personal_data(user, finding.household)
+    return privacy.can_see_personal_data(user)
+
+
+@cache
+def _message_fields(message: str) -> frozenset[str]:
+    """The evidence values a message template names (``{name}``, ``{other}`` …), in the reader's language."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(message) if name)
+
+
+def personal_values_shown(rule_code: str, evidence: Mapping[str, Any], *, message_only: bool) -> set[str]:
+    """Which personal values (a name, an ID number) of a finding its reader sees: those its message names (a list
+    shows the message only), or every one its evidence holds (the detail page and the API show the evidence)."""
+    present = {key for key in PERSONAL_VALUES if evidence.get(key)}
+    if not present or not message_only:
+        return present
+    rule = CATALOGUE.get(rule_code)
+    if rule is None:
+        return set()
+    return present & _message_fields(str(rule.message))
 
 
 class _Blank(dict[str, Any]):

@@ -26,9 +26,10 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from census.models import SmallArea, Village
+from census.spreadsheets import SpreadsheetResource, csv_writer
 from supervision.quality.models import HukouRosterEntry
 
 # Canonical column → the headings accepted for it (first: what an exported template uses).
@@ -66,7 +67,7 @@ class SexWidget(widgets.IntegerWidget):
         raise ValueError(_("Sex is 1 (男) or 2 (女)."))
 
 
-class HukouRosterResource(resources.ModelResource):
+class HukouRosterResource(SpreadsheetResource):
     id_number = fields.Field(attribute="id_number", column_name="id_number")
     sex = fields.Field(attribute="sex", column_name="sex", widget=SexWidget())
     village = fields.Field(
@@ -364,7 +365,7 @@ def roster_import_rowwise(*, path: Path | str, dry_run: bool = False) -> Any:
 def write_template(path: Path | str, rows: Iterable[Iterable[Any]] = ()) -> None:
     """A csv with the headings the import reads (and optionally rows), for offices and tests."""
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow([names[1] for names in COLUMNS.values()])
         for row in rows:
             writer.writerow(list(row))

@@ -11,13 +11,18 @@ the roster comparison per area::
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 
 from census.models import Role, SmallArea, SmallAreaAssignment, StaffMember, Township, Village
+from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
     AWAITING_VERIFICATION,
     CheckRun,
@@ -52,6 +57,21 @@ def findings_visible(*, user: StaffMember) -> FindingQuerySet:
     return Finding.objects.visible_to(user).select_related(  # type: ignore[no-any-return]
         "responsible", "supervisor", "small_area", "township", "household__small_area"
     )
+
+
+_WHOLE_ID_NUMBER = re.compile(r"^(?:ROSTER:)?\s*([0-9]{17}[0-9X])$")
+
+
+def findings_search(findings: QuerySet[Finding], query: str, *, fields: Sequence[str]) -> QuerySet[Finding]:
+    """Findings whose ``fields`` contain ``query`` — and, for a whole ID number (with or without ``roster:``), the
+    roster finding of that person, found by the pseudonym of the number: record keys hold no ID numbers, so part
+    of a number finds no roster finding, and only whoever already knows a whole number can look one up. (Eighteen
+    digits are also a small area's code and a 户编号: those records are still found by their key.)"""
+    matches = reduce(or_, (Q(**{f"{name}__icontains": query}) for name in fields))
+    whole = _WHOLE_ID_NUMBER.match(query.strip().upper())
+    if whole:
+        matches |= Q(record_key=roster_checks.roster_record_key(whole.group(1)))
+    return findings.filter(matches)
 
 
 def my_findings(*, user: StaffMember, show: str = "act") -> QuerySet[Finding]:

@@ -34,8 +34,9 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from census import privacy
 from census.api import ApplicationError, ConflictError
-from census.jobs import job_start
+from census.jobs import job_start, queue_unavailable_message
 from census.models import (
     AuditAction,
     AuditEvent,
@@ -46,6 +47,8 @@ from census.models import (
     SupervisorAssignment,
     Township,
 )
+from census.passwords import password_confirm
+from census.privacy import record_personal_data_list_view, record_personal_data_view
 from census.services import audit_record
 from enumeration.models import Household
 from supervision.quality.checks import (
@@ -74,6 +77,7 @@ from supervision.quality.models import (
     RunMode,
     RunStatus,
 )
+from supervision.quality.presentation import personal_values_shown
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +155,7 @@ def check_run_start(
     )
     CheckRun.objects.filter(pk=run.pk).update(job=job)
     run.job = job
-    transaction.on_commit(lambda: check_run_parts_enqueue(run=run))
+    transaction.on_commit(lambda: _parts_enqueue_after_commit(run))
     return run
 
 
@@ -171,9 +175,19 @@ def check_runs_start_nightly(*, mode: str = RunMode.INCREMENTAL) -> int:
             )
             Job.objects.filter(pk=job.pk).update(district_id=district.code)
             CheckRun.objects.filter(pk=run.pk).update(job=job)
-            transaction.on_commit(lambda run=run: check_run_parts_enqueue(run=run))  # type: ignore[misc]
+            transaction.on_commit(lambda run=run: _parts_enqueue_after_commit(run))  # type: ignore[misc]
         started += 1
     return started
+
+
+def _parts_enqueue_after_commit(run: CheckRun) -> None:
+    """Send a committed run's parts to the workers. If the task queue went away since its job was started, the run
+    fails with the reason (its job does too, census.jobs): retrying the job runs the parts itself."""
+    try:
+        check_run_parts_enqueue(run=run)
+    except Exception:
+        logger.warning("the parts of check run %s could not be handed to the task queue", run.pk, exc_info=True)
+        check_run_fail(run_id=run.pk, error=queue_unavailable_message())
 
 
 def _enqueue_parts(part_ids: list[int], queue: str | None = None) -> None:
@@ -500,7 +514,7 @@ def _roster_match(
     clock = time.perf_counter()
     state = _roster_state(cursor, run=run, townships=townships)
     since = _section_since(run=run, section=PartSection.ROSTER, state=state)
-    params = {**context.params(), "since": since}
+    params = {**context.params(), "since": since, **privacy.pseudonym_params()}
     if since is None:
         cursor.execute(roster_checks.OTHER_DISTRICTS_KEPT, params)
         others = bool(cursor.fetchone()[0])
@@ -643,6 +657,30 @@ def _is_supervisor_of(actor: StaffMember, finding: Finding) -> bool:
     return actor.role == Role.TOWNSHIP_OFFICE and actor.township_id == finding.township_id
 
 
+def finding_view_record(*, actor: StaffMember, finding: Finding, ip_address: str | None) -> AuditEvent | None:
+    """The audit event of a response that showed one finding unmasked (its detail: message and evidence), when
+    its evidence holds a name or an ID number."""
+    fields = personal_values_shown(finding.rule, finding.evidence, message_only=False)
+    if not fields:
+        return None
+    return record_personal_data_view(actor=actor, obj=finding, fields=fields, ip_address=ip_address)
+
+
+def findings_view_record(
+    *, actor: StaffMember, findings: Iterable[Finding], message_only: bool, ip_address: str | None
+) -> AuditEvent | None:
+    """The one audit event of a response that showed a list of findings unmasked, naming those whose names or ID
+    numbers it showed — in their messages (``message_only``: a page of findings) or in their evidence too (the
+    API). Nothing when it showed none."""
+    shown = [
+        (finding.pk, personal_values_shown(finding.rule, finding.evidence, message_only=message_only))
+        for finding in findings
+    ]
+    ids = [pk for pk, fields in shown if fields]
+    fields = {field for _, values in shown for field in values}
+    return record_personal_data_list_view(actor=actor, model=Finding, ids=ids, fields=fields, ip_address=ip_address)
+
+
 @transaction.atomic
 def finding_explain(*, finding: Finding, actor: StaffMember, explanation: str, password: str) -> Finding:
     """The registrar explains an open finding and signs the explanation by entering their password again."""
@@ -656,8 +694,14 @@ def finding_explain(*, finding: Finding, actor: StaffMember, explanation: str, p
     explanation = explanation.strip()
     if len(explanation) < MIN_EXPLANATION_LENGTH:
         raise ValidationError({"explanation": _("Write what you checked and why the record is right.")})
-    if not password or not actor.check_password(password):
-        raise ApplicationError(_("The password is wrong; the explanation was not signed."), code="bad_password")
+    # Through the one confirmation of census.passwords: its limit of mistakes is shared with signing, and a
+    # plain check_password here would let a stolen session guess without one.
+    password_confirm(
+        user=actor,
+        password=password,
+        purpose="finding_explain",
+        refusal=_("The password is wrong; the explanation was not signed."),
+    )
     finding.state = FindingState.EXPLAINED
     finding.explanation = explanation[:2000]
     finding.explained_by = actor
@@ -782,7 +826,9 @@ __all__ = [
     "finding_explain",
     "finding_reject",
     "finding_verify",
+    "finding_view_record",
     "findings_escalate_overdue",
+    "findings_view_record",
     "roster_import",
     "roster_import_start",
 ]

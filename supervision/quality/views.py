@@ -17,7 +17,7 @@ from census.api import ApplicationError, ConflictError
 from census.listing import paginate_list
 from census.models import Role
 from census.permissions import StaffRequest, role_required, url_objects
-from census.privacy import can_see_personal_data, record_personal_data_view
+from census.privacy import client_address
 from enumeration.rules.catalogue import CATALOGUE, RULES
 from supervision.quality import selectors, services
 from supervision.quality.forms import ExplainForm, RejectForm, RosterUploadForm, RunForm
@@ -28,6 +28,7 @@ from supervision.quality.presentation import (
     finding_message,
     message_values,
     note_text,
+    personal_data_unmasked,
 )
 
 FIELD_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR)
@@ -35,14 +36,24 @@ OFFICES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
 LIST_ROLES = (Role.SUPERVISOR, *OFFICES)
 
 
-def _decorate(findings: Any, user: Any) -> list[Finding]:
-    """Messages for a page of findings, masked for readers who may not see names and ID numbers."""
-    unmasked = can_see_personal_data(user)
+def _decorate(request: StaffRequest, findings: Any) -> list[Finding]:
+    """Messages for a page of findings, masked for readers who may not see names and ID numbers — and when they
+    are shown unmasked, the page's one audit event naming the findings whose messages showed them."""
+    unmasked = personal_data_unmasked(request.user)
     rows = list(findings)
     for finding in rows:
         finding.message = finding_message(finding.rule, finding.evidence, unmasked=unmasked)  # type: ignore[attr-defined]
         finding.rule_info = CATALOGUE.get(finding.rule)  # type: ignore[attr-defined]
+    if unmasked:
+        services.findings_view_record(
+            actor=request.user, findings=rows, message_only=True, ip_address=client_address(request)
+        )
     return rows
+
+
+def _search(fields: tuple[str, ...]) -> Any:
+    """The lists' search: part of a record key or a rule, or a whole ID number (``selectors.findings_search``)."""
+    return lambda findings, query: selectors.findings_search(findings, query, fields=fields)
 
 
 @require_GET
@@ -54,10 +65,10 @@ def my_findings(request: StaffRequest) -> HttpResponse:
     listing = paginate_list(
         request,
         selectors.my_findings(user=request.user, show=show),
-        search_fields=("record_key", "rule"),
+        search=_search(("record_key", "rule")),
         sortable=("first_seen_at", "rule", "record_key"),
     )
-    listing.page.object_list = _decorate(listing.page.object_list, request.user)  # type: ignore[assignment]
+    listing.page.object_list = _decorate(request, listing.page.object_list)  # type: ignore[assignment]
     summary = selectors.my_findings_summary(user=request.user, first=0)
     return render(request, "quality/my_findings.html", {"listing": listing, "show": show, "summary": summary})
 
@@ -72,11 +83,11 @@ def finding_list(request: StaffRequest) -> HttpResponse:
     listing = paginate_list(
         request,
         selectors.finding_list(user=request.user, state=state, rule=rule, township=township, escalated=escalated),
-        search_fields=("record_key",),
+        search=_search(("record_key",)),
         sortable=("first_seen_at", "rule", "record_key", "state_order", "township_id"),
         default_sort="state_order",
     )
-    listing.page.object_list = _decorate(listing.page.object_list, request.user)  # type: ignore[assignment]
+    listing.page.object_list = _decorate(request, listing.page.object_list)  # type: ignore[assignment]
     return render(
         request,
         "quality/finding_list.html",
@@ -113,9 +124,9 @@ def _household_url(finding: Finding, user: Any) -> str:
 
 def _finding_page(request: StaffRequest, finding: Finding, **extra: Any) -> HttpResponse:
     user = request.user
-    unmasked = can_see_personal_data(user, finding.household) if finding.household_id else can_see_personal_data(user)
-    if unmasked and any(key in finding.evidence for key in ("name", "id_number")):
-        record_personal_data_view(actor=user, obj=finding, fields=("name", "id_number"))
+    unmasked = personal_data_unmasked(user, finding)
+    if unmasked:
+        services.finding_view_record(actor=user, finding=finding, ip_address=client_address(request))
     may_verify = finding.state in (FindingState.EXPLAINED, FindingState.CORRECTED) and services.may_verify(
         actor=user, finding=finding
     )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv as csv_module
 import io
+from typing import Any
 
+import openpyxl
 import pytest
 import tablib
+from django.urls import reverse
 
 from census.models import AuditEvent, SmallArea, Township, Village
 from census.services import area_frame_export, area_frame_import
 from tests.census.factories import DistrictFactory
+from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +134,37 @@ def test_the_export_reimports_without_changes(district: None) -> None:
     )
     report = area_frame_import(upload=io.BytesIO(exported), file_format="xlsx", level=None, actor=None)
     assert report.ok and report.changed == 0 and report.skipped == 6
+
+
+# Payloads of the CSV-injection write-ups (OWASP "CSV Injection"): each would run as a formula in a spreadsheet.
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/","x")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    " =1+1",
+]
+
+
+def test_a_formula_typed_as_an_address_arrives_as_text_in_the_csv_and_the_xlsx_export(cast: Cast, login: Any) -> None:
+    from census.models import Building
+    from tests.census.factories import BuildingFactory
+
+    for number, address in enumerate(FORMULAS, start=1):
+        BuildingFactory(small_area=cast.area_a1, number=str(number), address=address)
+    client = login(cast.district_office)
+    csv_response = client.get(reverse("frame:export"), {"level": "building", "format": "csv"})
+    assert csv_response.status_code == 200
+    rows = list(csv_module.DictReader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    xlsx_response = client.get(reverse("frame:export"), {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_response.content))["building"]
+    header, *lines = list(sheet.iter_rows(values_only=True))
+    cells = [dict(zip(header, line, strict=True)) for line in lines]
+    formula_cells = [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    # The neutralised form: the same text behind an apostrophe, so it is read as text (OWASP's advice).
+    expected = {str(number): "'" + address for number, address in enumerate(FORMULAS, start=1)}
+    assert {row["number"]: row["address"] for row in rows} == expected
+    assert {str(cell["number"]): cell["address"] for cell in cells} == expected
+    assert formula_cells == []
+    # What is stored is what was typed: only the files carry the apostrophe.
+    assert set(Building.objects.values_list("address", flat=True)) == set(FORMULAS)

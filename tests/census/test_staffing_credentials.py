@@ -178,3 +178,16 @@ def test_the_check_page_is_rate_limited_per_address(cast: Cast, settings) -> Non
     status, page = check(key, address)
     assert status == 429 and "data-valid" not in page
     assert check(key, "198.51.100.78")[0] == 200  # another address is not held up
+
+
+def test_without_redis_the_check_page_still_answers(cast: Cast) -> None:
+    """The rate limit counts in Redis; when Redis cannot be reached the household at the door still gets its
+    answer (a key is 128 random bits: the limit is a second line only)."""
+    from django.test import override_settings
+
+    from tests.census.test_cache import unreachable_cache
+
+    key = new_person(cast, 6).credential_key
+    with override_settings(CACHES=unreachable_cache()):
+        status, page = check(key, "203.0.113.5")
+    assert status == 200 and 'data-valid="true"' in page

@@ -128,8 +128,8 @@ class TestScope:
         )
         url = reverse("api-household-list")
         # The request's savepoint and its release (only inside the test's transaction), the supervisor's small
-        # areas, and the page with its count (census.api.CountedPagination).
-        with django_assert_num_queries(4):
+        # areas, the page with its count (census.api.CountedPagination) and the audit event of the names shown.
+        with django_assert_num_queries(5):
             rows = supervisor.get(url, {"small_area": cast.area_a1.pk, "registrar": ""}).json()["results"]
         assert [r["id"] for r in rows] == a1
         assert [r["id"] for r in supervisor.get(url, {"village": cast.area_a2.village_id}).json()["results"]] == [

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from census.jobs import job_run
-from census.models import AuditAction, AuditEvent, Job, JobStatus
+from census.models import AuditAction, AuditEvent, Job, JobStatus, StaffMember
 from enumeration.models import HouseholdState
 from supervision.organisation import selectors
 from supervision.organisation.models import SubsidyDue, SubsidyPhase, SubsidyRate
@@ -279,6 +279,27 @@ class TestPaymentSheet:
         usernames = {row[2] for row in sheet.iter_rows(min_row=4, values_only=True) if row[2]}
         assert usernames == {"enum_a1", "enum_a2", "sup_a"}
         assert job.result["people"] == 3 and job.result["due"] == 32 + 30 + 20 + 16 + 20 + 10
+
+    def test_a_formula_in_a_name_arrives_as_text_and_the_amounts_stay_numbers(self, cast: Cast, work: None) -> None:
+        # A name or credential number typed as a formula (OWASP's CSV-injection payloads) must reach the sheet
+        # as text; the amounts are numbers and stay numbers.
+        StaffMember.objects.filter(pk=cast.enumerator_a1.pk).update(
+            first_name="", last_name='=HYPERLINK("http://evil.example/","x")', credential_no="@SUM(1+1)"
+        )
+        StaffMember.objects.filter(pk=cast.enumerator_a2.pk).update(first_name="", last_name="-2+3+cmd|' /C calc'!A0")
+        settle_all(cast.district_office)
+        job = subsidy_sheet_export_start(township=cast.township_a, actor=cast.township_office_a)
+        job_run(job.pk)
+        job.refresh_from_db()
+        assert job.status == JobStatus.DONE, job.error
+        sheet = openpyxl.load_workbook(io.BytesIO(job.file.read())).active
+        assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
+        by_username = {row[2]: row for row in sheet.iter_rows(min_row=4, values_only=True) if row[2]}
+        assert by_username["enum_a1"][1] == '\'=HYPERLINK("http://evil.example/","x")'
+        assert by_username["enum_a1"][4] == "'@SUM(1+1)"
+        assert by_username["enum_a2"][1] == "'-2+3+cmd|' /C calc'!A0"
+        due_column = len(by_username["enum_a1"]) - 4
+        assert isinstance(by_username["enum_a1"][due_column], int | float) and by_username["enum_a1"][due_column] > 0
 
     def test_a_township_office_cannot_start_another_townships_sheet(self, cast: Cast, work: None, login) -> None:  # type: ignore[no-untyped-def]
         response = login(cast.township_office_a).post(reverse("supervision:subsidy-export"), {"township": "511504102"})

@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from census.jobs import job_run
-from census.models import AuditAction, AuditEvent, Job, JobStatus, Township
+from census.models import AuditAction, AuditEvent, Job, JobStatus, StaffMember, Township
 from enumeration.models import Household, HouseholdState
 from supervision.progress.services import progress_refresh
 from tests.census.factories import (
@@ -222,6 +222,32 @@ class TestTables:
         accounts = [row[header.index("账号")] if "账号" in header else row[header.index("Account")] for row in rows[2:]]
         assert accounts == ["enum_a1", "enum_a2"]  # 11 households before 4
         assert AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="progress_table").count() == 1
+
+    def test_a_formula_in_a_name_reaches_the_table_workbook_as_text(
+        self, registration: Registration, login, settings, tmp_path
+    ) -> None:  # type: ignore[no-untyped-def]
+        settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+        cast = registration.cast
+        formula = '=HYPERLINK("http://evil.example/","x")'
+        StaffMember.objects.filter(pk=cast.enumerator_a1.pk).update(first_name="", last_name=formula)
+        client = login(cast.township_office_a)
+        client.post(
+            reverse("supervision:progress-table-export", args=["enumerators"]),
+            {"township": cast.township_a.code},
+            HTTP_HX_REQUEST="true",
+        )
+        job = Job.objects.get(kind="progress_table")
+        job_run(job.pk)
+        job.refresh_from_db()
+        assert job.status == JobStatus.DONE, job.error
+        sheet = load_workbook(io.BytesIO(job.file.read())).active
+        assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
+        rows = list(sheet.iter_rows(values_only=True))
+        assert "'" + formula in [value for row in rows for value in row]
+        # The counts are numbers in the workbook, as before.
+        header = rows[1]
+        households = header.index("已登记户数") if "已登记户数" in header else header.index("Households registered")
+        assert all(isinstance(row[households], int) for row in rows[2:])
 
     def test_a_township_office_cannot_export_another_townships_table(self, registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
         cast = registration.cast

@@ -340,3 +340,30 @@ class TestWhoMayExport:
         job_run(job.pk)
         job.refresh_from_db()
         assert job.status == JobStatus.FAILED and job.error
+
+
+def test_the_summary_writers_write_formulas_as_text_and_numbers_as_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Today every label begins with a code or a fixed word; a label that began with text a person typed (a
+    township named like a formula) must still arrive as text, in the workbook and in the CSV files."""
+    from supervision.progress.summaries import write_csv_zip, write_xlsx
+    from supervision.progress.summaries.model import Block, Column, Row, Summary, SummaryTable
+
+    formula = '=HYPERLINK("http://evil.example/","x")'
+    table = SummaryTable(
+        code="T01",
+        title="test",
+        universe="test",
+        columns=[Column("persons", "persons"), Column("change", "change", additive=False)],
+        blocks=[Block("", "@SUM(1+1)", [Row("a", formula, {"persons": 3, "change": -3})], None)],
+    )
+    summary = Summary(tables=[table], markings={}, pending_note="")
+    write_xlsx(summary, tmp_path / "summary.xlsx")
+    write_csv_zip(summary, tmp_path / "summary.zip")
+    sheet = load_workbook(tmp_path / "summary.xlsx").worksheets[0]
+    assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
+    sheet_lines = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert sheet_lines[4][0] == "'@SUM(1+1)"
+    assert sheet_lines[5][:3] == ["'" + formula, 3, -3]
+    lines = list(csv.reader(io.StringIO(zipfile.ZipFile(tmp_path / "summary.zip").read("T01.csv").decode("utf-8-sig"))))
+    assert lines[4][0] == "'@SUM(1+1)"
+    assert lines[5][:3] == ["'" + formula, "3", "-3"]

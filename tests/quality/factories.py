@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from census.models import SmallArea, StaffMember
@@ -71,6 +74,13 @@ def persons_of(household: Household) -> list[dict[str, Any]]:
 def same_number(year: int, month: int, sex: int, sequence: int = 51) -> str:
     """A valid number for this birth month and sex (``sequence`` picks which one)."""
     return make_id_number("511521", datetime.date(year, month, 12), 2 * sequence + (1 if sex == 1 else 2))
+
+
+def roster_pseudonym(number: str) -> str:
+    """What a roster person's finding is known by instead of the ID number: HMAC-SHA256 (RFC 2104, Python's own
+    ``hmac``) of ``id_number:<number>`` under the installation's pseudonym key, 20 hex digits."""
+    message = f"id_number:{number}".encode()
+    return hmac.new(settings.CENSUS_PSEUDONYM_KEY.encode(), message, hashlib.sha256).hexdigest()[:20]
 
 
 def run(mode: str = "full", **kwargs: Any) -> CheckRun:

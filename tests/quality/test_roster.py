@@ -26,7 +26,7 @@ from supervision.quality.resources import (
 )
 from supervision.quality.selectors import ROSTER_MEASURES, roster_classification
 from tests.conftest import Cast
-from tests.quality.factories import persons_of, resign, run, same_number, sign_family
+from tests.quality.factories import persons_of, resign, roster_pseudonym, run, same_number, sign_family
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_every_roster_person_is_classified_and_omissions_are_findings(cast: Cast
     roster_import_bulk(path=_csv(tmp_path / "r.csv", rows), district_code="511504")
     run()
     omission = Finding.objects.get(rule="ROSTER_NOT_REGISTERED")
-    assert omission.record_key == f"roster:{missing_number}"
+    assert omission.record_key == f"roster:{roster_pseudonym(missing_number)}"
     assert omission.responsible == cast.enumerator_a1 and omission.small_area_id == cast.area_a1.pk
     by_area = {row["code"]: row for row in roster_classification(cast.district_office, level="small_area")}
     assert by_area[cast.area_a1.code]["roster"] == 2
@@ -171,7 +171,9 @@ def _kept_roster() -> dict[str, Any]:
     """Everything the roster comparison keeps and shows: matches, household counts, area counts, findings."""
     return {
         "matches": sorted(
-            RosterMatch.objects.values_list("id_number", "village_id", "registered", "here", "household_id")
+            RosterMatch.objects.values_list(
+                "id_number", "village_id", "registered", "here", "household_id", "pseudonym"
+            )
         ),
         "households": sorted(
             RosterHouseholdCount.objects.values_list(
@@ -221,7 +223,7 @@ def test_an_incremental_run_re_matches_the_changed_households_as_a_full_run_woul
     after_incremental = _kept_roster()
     assert RosterMatch.objects.get(id_number=head["d3_id_number"]).registered is False
     assert RosterMatch.objects.values_list("registered", "here").get(id_number=later) == (True, True)
-    assert ("ROSTER_NOT_REGISTERED", f"r{head['d3_id_number']}:{cast.village_a.code}", "open") in (
+    assert ("ROSTER_NOT_REGISTERED", f"r{roster_pseudonym(head['d3_id_number'])}:{cast.village_a.code}", "open") in (
         after_incremental["findings"]
     )
     rebuilt = run()

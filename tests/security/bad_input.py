@@ -72,6 +72,13 @@ class Spoiled:
 
 ID_FIELD_HINTS = ("id_number",)
 
+# A NUL character (%00 in a URL or a form, \u0000 in JSON): PostgreSQL stores no NUL in text or JSON.
+NUL = "\x00"
+# 2⁷⁰: above every integer PostgreSQL stores (bigint is 2⁶³ − 1).
+ABSURD_INTEGER = 2**70
+# A page number whose offset is beyond bigint (the probe's).
+ABSURD_PAGE = "462599420882135936"
+
 
 def spoiled_values(name: str, field: forms.Field, form: forms.Form) -> Iterator[Spoiled]:
     """Values a field must refuse, by its type: the form's declared rules, not the page's."""
@@ -177,6 +184,9 @@ def _spoils(node: dict[str, Any]) -> Iterator[Spoiled]:
         yield Spoiled("wrong type", "abc")
         if "maximum" in node:
             yield Spoiled("out of range", node["maximum"] + 1)
+        elif kind == "integer":
+            # No declared maximum: still no number above what PostgreSQL stores (bigint) may reach the database.
+            yield Spoiled("out of range", ABSURD_INTEGER)
         if "minimum" in node:
             yield Spoiled("out of range", node["minimum"] - 1)
     elif kind == "string":
@@ -360,9 +370,11 @@ def plausible(item: Input, password: str) -> str | None:
 
 
 def spoiled_inputs(item: Input) -> Iterator[Spoiled]:
-    """Values an input must refuse, read from the page: its options, bounds, length and type."""
+    """Values an input must refuse, read from the page: its options, bounds, length and type — and a NUL
+    character in every one of them, hidden inputs too (a script or a hand-made request sends what it likes)."""
     if item.name in SKIPPED_INPUTS or item.type in ("checkbox", "radio", "file", "submit", "password", "button"):
         return
+    yield Spoiled("NUL character", f"测试{NUL}")
     if item.type == "hidden":
         if item.name == "version":
             yield Spoiled("wrong type", "abc")
@@ -418,3 +430,76 @@ def error_messages_of(html: str) -> str:
     finder = _ErrorFinder()
     finder.feed(html)
     return " ".join(finder.texts)
+
+
+# --- queries and JSON bodies: NUL characters, absurd numbers, deep nesting --------------------------------
+
+
+def query_names(html: str) -> list[str]:
+    """The query parameters a page reads: its search, sort and page, and every input of its GET forms."""
+    from tests.security.xss import get_form_fields
+
+    return list(dict.fromkeys(["q", "sort", "page", *get_form_fields(html)]))
+
+
+def api_query_parameters(schema: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    """The documented query parameters (name → schema) of the GET operation that serves ``path``; literal
+    paths before templated ones (``/api/households/submit/`` is not ``/api/households/{id}/``)."""
+    templates = sorted(schema.get("paths", {}), key=lambda t: (t.count("{"), t))
+    for template in templates:
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        operation = schema["paths"][template].get("get")
+        if operation is not None and re.fullmatch(pattern, path):
+            return {p["name"]: p.get("schema", {}) for p in operation.get("parameters", []) if p.get("in") == "query"}
+    return {}
+
+
+def nul_places(schema: dict[str, Any], components: dict[str, Any], body: Any) -> Iterator[tuple[Path, str]]:
+    """Where a NUL character can go in a request body: every text (each string property of the schema and each
+    string of the baseline body) and a new key in every object (``warning_notes`` takes any key)."""
+
+    def from_schema(node: Any, value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+        node = resolve(node, components)
+        if node.get("readOnly"):
+            return
+        kind = node.get("type")
+        if kind == "string":
+            yield path, "text"
+        if kind == "object" or "properties" in node:
+            yield path, "key"
+            for name, child in (node.get("properties") or {}).items():
+                yield from from_schema(child, value.get(name) if isinstance(value, dict) else None, (*path, name))
+            extra = node.get("additionalProperties")
+            if isinstance(extra, dict) and isinstance(value, dict) and value:
+                key = next(iter(value))
+                yield from from_schema(extra, value[key], (*path, key))
+        elif kind == "array" and isinstance(value, list) and value:
+            yield from from_schema(node.get("items") or {}, value[0], (*path, 0))
+
+    def from_body(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+        if isinstance(value, dict):
+            yield path, "key"
+            for key, item in value.items():
+                yield from from_body(item, (*path, key))
+        elif isinstance(value, list) and value:
+            yield from from_body(value[0], (*path, 0))
+        elif isinstance(value, str):
+            yield path, "text"
+
+    seen: set[tuple[Path, str]] = set()
+    for place in (*from_schema(schema, body, ()), *from_body(body, ())):
+        if place not in seen:
+            seen.add(place)
+            yield place
+
+
+def with_nul(body: Any, path: Path, kind: str) -> Any:
+    """``body`` with a NUL in the text at ``path``, or in a new key of the object at ``path``."""
+    if kind == "key":
+        return with_value(body, (*path, f"键{NUL}"), "说明")
+    return with_value(body, path, f"测试{NUL}")
+
+
+def nested(depth: int) -> str:
+    """JSON nested ``depth`` arrays deep (``[[[…]]]``), as text: the JSON encoder itself would recurse."""
+    return "[" * depth + "]" * depth

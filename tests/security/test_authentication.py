@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
+from rest_framework.test import APIClient
 
 from census.models import AuditAction, AuditEvent, Role, StaffMember
 from census.sessions import TOUCHED_KEY
@@ -351,3 +352,80 @@ def test_every_url_refuses_unsafe_methods_without_the_csrf_token(world: World) -
             refused += 1
     assert refused >= 4 * 20
     assert changed_tables(before, fingerprint()) == []
+
+
+# --- API tokens end with the password -------------------------------------------------------------------------
+
+
+def _token_client(user: StaffMember) -> tuple[APIClient, str]:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get(reverse("api-small-area-list")).status_code == 200
+    return client, token.key
+
+
+def _refused_with_401_json(client: APIClient) -> dict[str, str]:
+    response = client.get(reverse("api-small-area-list"))
+    assert response.status_code == 401, response.status_code
+    assert response["Content-Type"] == "application/json" and response["WWW-Authenticate"] == "Token"
+    return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.django_db
+def test_a_token_ends_when_its_user_sets_a_new_password(cast: Cast) -> None:
+    client, _key = _token_client(cast.enumerator_a1)
+    cast.enumerator_a1.set_password("a-new-password-for-2020")
+    cast.enumerator_a1.save()
+    assert _refused_with_401_json(client)["detail"] == "认证令牌无效。"
+
+
+@pytest.mark.django_db
+def test_a_token_ends_when_the_password_is_changed_with_the_changepassword_command(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management import call_command
+
+    client, _key = _token_client(cast.enumerator_a1)
+    # The command asks twice on the terminal; these are the two answers.
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "a-new-password-for-2020")
+    call_command("changepassword", cast.enumerator_a1.username, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    cast.enumerator_a1.refresh_from_db()
+    assert cast.enumerator_a1.check_password("a-new-password-for-2020")
+    _refused_with_401_json(client)
+
+
+@pytest.mark.django_db
+def test_a_token_ends_when_the_password_hash_is_changed_in_the_database(cast: Cast) -> None:
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+
+    client, _key = _token_client(cast.enumerator_a1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE census_staffmember SET password = %s WHERE id = %s",
+            [make_password("set-by-an-administrator-2020"), cast.enumerator_a1.pk],
+        )
+    _refused_with_401_json(client)
+
+
+@pytest.mark.django_db
+def test_a_token_survives_changes_that_leave_the_password_alone(cast: Cast, client: Client) -> None:
+    api, _key = _token_client(cast.enumerator_a1)
+    cast.enumerator_a1.phone = "13800000000"
+    cast.enumerator_a1.save()  # every column written again, the password with its old value
+    assert _login(client, cast.enumerator_a1.username, PASSWORD).status_code == 302  # last_login changes
+    assert api.get(reverse("api-small-area-list")).status_code == 200
+    # Another person's password change leaves this token alone.
+    cast.enumerator_a2.set_password("a-new-password-for-2020")
+    cast.enumerator_a2.save()
+    assert api.get(reverse("api-small-area-list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_deactivated_accounts_token_is_refused_with_401(cast: Cast) -> None:
+    client, _key = _token_client(cast.enumerator_a1)
+    StaffMember.objects.filter(pk=cast.enumerator_a1.pk).update(is_active=False)
+    assert _refused_with_401_json(client)["detail"] == "用户未激活或已删除。"

@@ -40,28 +40,36 @@ from tests.census.factories import PASSWORD
 from tests.conftest import Cast
 from tests.enumeration.factories import family_form
 from tests.security.bad_input import (
+    ABSURD_INTEGER,
+    ABSURD_PAGE,
+    NUL,
     PageForm,
+    api_query_parameters,
     error_messages_of,
     error_text,
     has_chinese,
     has_english,
     keyword_arguments,
     messages_at,
+    nested,
+    nul_places,
     plausible,
     png_data_url,
     post_forms,
     project_forms,
+    query_names,
     resolve,
     spoiled_inputs,
     spoiled_properties,
     spoiled_values,
+    with_nul,
     with_value,
 )
 from tests.security.bad_input import Path as FieldPath
 from tests.security.conftest import World
 from tests.security.matrix import changed_tables, fingerprint, schema_template, url_endpoints
 from tests.security.test_schemathesis import real_arguments
-from tests.security.xss import is_html, plant, text_of, walk
+from tests.security.xss import is_html, is_json, plant, text_of, walk
 
 LIMIT = 4096
 
@@ -435,6 +443,172 @@ def messages_source(body: Any, where: FieldPath) -> Any:
     return node[0] if isinstance(node, list) and node else {}
 
 
+# --- NUL characters and deep nesting in every JSON write --------------------------------------------------
+
+AUTOSAVE = ("POST", "autosave")
+JSON_WRITES = [*BODY_OPERATIONS, AUTOSAVE]
+
+
+def _json_write(method: str, path: str, world: World) -> tuple[Baseline, dict[str, Any]]:
+    """The baseline of a JSON write and the schema of its body (the autosave of the form page has none in the
+    OpenAPI schema: its baseline body is walked instead)."""
+    if (method, path) == AUTOSAVE:
+        household = _draft(world.cast, deaths=True)
+        body = {"version": household.version, **_form_body(household, deaths=True)}
+        body["household"]["warning_notes"] = {"h2_persons": "核实过"}
+        url = reverse("enumeration:household-autosave", args=[household.pk])
+        return Baseline(world.cast.enumerator_a1, url, body), {}
+    operation = SCHEMA["paths"][path][method.lower()]
+    return _baseline(method, path, world), operation["requestBody"]["content"]["application/json"]["schema"]
+
+
+def quiet_client(user: Any) -> Client:
+    """A signed-in client that answers a server error as a server would (500), instead of raising it."""
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def refused_in_both_languages(response: Any, language: str, label: str) -> list[str]:
+    """A 400 with a JSON body whose message is in the reader's language — or what is wrong with the answer."""
+    if response.status_code != 400 or not response["Content-Type"].startswith("application/json"):
+        return [f"{label}: {response.status_code} {response['Content-Type']}, expected 400 with JSON"]
+    text = " ".join(messages_at(response.json(), ()))
+    if language == "zh-hans" and not has_chinese(text):
+        return [f"{label}: no Chinese in {text[:200]!r}"]
+    if language == "en" and (has_chinese(text) or not has_english(text)):
+        return [f"{label}: not English: {text[:200]!r}"]
+    return []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), JSON_WRITES, ids=[f"{m} {p}" for m, p in JSON_WRITES])
+def test_every_json_write_refuses_a_nul_character_in_any_text_or_key(method: str, path: str, world: World) -> None:
+    """PostgreSQL stores no NUL (``\\u0000``) in text or JSON: a NUL anywhere in a body — a name, a note, the key
+    of a note (``warning_notes`` takes any key) — is refused with 400 and a message, not a server error, and
+    nothing is saved."""
+    base, schema = _json_write(method, path, world)
+    client = quiet_client(base.user)
+    places = list(nul_places(schema, COMPONENTS, base.body))
+    assert places
+    before = fingerprint()
+    problems: list[str] = []
+    for number, (where, kind) in enumerate(places):
+        for language in ("zh-hans", "en") if number == 0 else ("zh-hans",):
+            response = send(client, method, base.path, with_nul(base.body, where, kind), language)
+            label = f"{method} {path} NUL in the {kind} at {'.'.join(map(str, where)) or '(body)'} ({language})"
+            problems += refused_in_both_languages(response, language, label)
+    assert not problems, f"{len(problems)} of {len(places)} places:\n" + "\n".join(problems)
+    assert changed_tables(before, fingerprint()) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), JSON_WRITES, ids=[f"{m} {p}" for m, p in JSON_WRITES])
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_every_json_write_refuses_deeply_nested_json(method: str, path: str, opening: str, world: World) -> None:
+    """A hundred thousand nested arrays or objects (100 KB, under every size limit) are refused with 400 and a
+    message before anything recurses into them."""
+    base, _schema = _json_write(method, path, world)
+    client = quiet_client(base.user)
+    body = opening * 100_000
+    before = fingerprint()
+    problems: list[str] = []
+    for language in ("zh-hans", "en"):
+        response = client.generic(
+            method, base.path, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+        )
+        problems += refused_in_both_languages(response, language, f"{method} {path} {opening}×100000")
+    assert not problems, "\n".join(problems)
+    assert changed_tables(before, fingerprint()) == []
+
+
+def test_json_as_deep_as_a_form_can_be_is_read_and_one_level_more_is_refused() -> None:
+    """The limit sits well above the deepest body the system takes (the submission: object, list of persons,
+    person — three levels) and refuses by counting, not by running out of stack."""
+    from census.limits import JSON_MAX_DEPTH, JSONTooDeep, json_loads
+
+    assert JSON_MAX_DEPTH >= 3
+    assert json_loads(nested(JSON_MAX_DEPTH)) == json.loads(nested(JSON_MAX_DEPTH))
+    # Brackets inside texts are text: they count for nothing.
+    text = json.dumps({"note": "[" * 10_000, "list": [[["]]]"]]]})
+    assert json_loads(text) == json.loads(text)
+    with pytest.raises(JSONTooDeep):
+        json_loads(nested(JSON_MAX_DEPTH + 1))
+    with pytest.raises(JSONTooDeep):
+        json_loads('{"a": ' * (JSON_MAX_DEPTH + 1) + "1" + "}" * (JSON_MAX_DEPTH + 1))
+
+
+# --- NUL characters and absurd numbers in every query ------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_every_page_and_api_operation_refuses_nul_and_absurd_numbers_in_its_query(
+    world: World,
+    role_clients: dict[str, Client],
+    settings,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every page and API operation the walk reads, again with a NUL in each query parameter it reads (its
+    search, sort and page, the inputs of its GET forms, the API's documented parameters): 400 with a message —
+    a page in the reader's language, JSON on the API. An absurd page number (beyond bigint) and an integer
+    parameter of 2⁷⁰ are no server error either; an API list answers such a page with 404 and JSON."""
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    clients = {who: quiet_client(user) for who, user in world.by_role().items()}
+    anonymous = Client(raise_request_exception=False)
+    problems: list[str] = []
+    done: set[str] = set()
+    tried = 0
+    english = {"page": False, "api": False}
+    for visit in walk(world.by_role(), role_clients, Client()):
+        route = visit.path.split("?")[0]
+        pattern = resolve_route(route)  # once per URL pattern: /jobs/<int:pk>/ is one, whatever the job
+        if visit.response.status_code != 200 or pattern in done:
+            continue
+        done.add(pattern)
+        client = anonymous if visit.who == "anonymous" else clients[visit.who]
+        api = route.startswith("/api/")  # JSON under /api/, the Swagger page included
+        if not is_json(visit.response) and not is_html(visit.response):
+            continue
+        parameters = api_query_parameters(SCHEMA, route) if api else {}
+        names = list(dict.fromkeys(["q", "page", *parameters])) if api else query_names(text_of(visit.response))
+        for name in names:
+            kind = "api" if api else "page"
+            languages = ("zh-hans",) if english[kind] else ("zh-hans", "en")
+            english[kind] = True
+            for language in languages:
+                tried += 1
+                response = client.get(route, {name: f"测试{NUL}"}, HTTP_ACCEPT_LANGUAGE=language)
+                label = f"GET {route}?{name}=%00 as {visit.who} ({language})"
+                if api:
+                    problems += refused_in_both_languages(response, language, label)
+                    continue
+                text = error_messages_of(text_of(response)) if is_html(response) else ""
+                if response.status_code != 400 or not is_html(response):
+                    problems.append(f"{label}: {response.status_code}, expected a page with 400")
+                elif language == "zh-hans" and not has_chinese(text):
+                    problems.append(f"{label}: no Chinese message in {text[:200]!r}")
+                elif language == "en" and not has_english(text):
+                    problems.append(f"{label}: no English message in {text[:200]!r}")
+        absurd = [("page", ABSURD_PAGE)]
+        absurd += [(name, str(ABSURD_INTEGER)) for name, node in parameters.items() if node.get("type") == "integer"]
+        for name, value in absurd:
+            tried += 1
+            response = client.get(route, {name: value})
+            label = f"GET {route}?{name}={value} as {visit.who}"
+            if response.status_code >= 500:
+                problems.append(f"{label}: {response.status_code}")
+            elif api and response.status_code >= 400 and not is_json(response):
+                problems.append(f"{label}: {response.status_code} without JSON")
+            elif api and name == "page" and "page" in parameters and response.status_code != 404:
+                problems.append(f"{label}: {response.status_code}, expected 404 (no such page)")
+    with capsys.disabled():
+        print(f"\n[queries] {len(done)} routes, {tried} requests")
+    assert len(done) > 50
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
 # --- what the schema cannot say ---------------------------------------------------------------------------
 
 
@@ -596,6 +770,12 @@ def test_every_form_on_every_page_refuses_bad_values_and_saves_nothing(
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
+def resolve_route(path: str) -> str:
+    from django.urls import resolve
+
+    return resolve(path).route
+
+
 def resolve_url_name(action: str) -> str:
     from django.urls import Resolver404, resolve
 
@@ -646,4 +826,41 @@ def test_the_autosave_refuses_values_of_the_wrong_type(world: World, where: tupl
         errors = response.json().get("errors", [])
         text = " ".join(m for e in errors if name in e["key"] for m in e["messages"])
         assert has_chinese(text) if language == "zh-hans" else has_english(text), errors
+    assert changed_tables(before, fingerprint()) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("section", "limit"), [("persons", 200), ("deaths", 99)])
+def test_the_autosave_refuses_more_rows_than_a_form_holds_before_reading_them(
+    world: World, section: str, limit: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A form holds at most 200 persons (and a death register 99 rows: the API's limits). Ten thousand rows are
+    refused by their number, before any row is read: each row here is also wrong, and reading them would say so
+    ten thousand times (and take seconds of CPU: 13.5 s for the probe's request)."""
+    import time
+
+    cast = world.cast
+    household = _draft(cast)
+    client = quiet_client(cast.enumerator_a1)
+    wrong = {"persons": {"d1_name": "王伟", "d5_birth_year": "abc"}, "deaths": {"name": "王老", "birth_year": "abc"}}
+    body = json.dumps({"version": household.version, "household": {}, section: [wrong[section]] * 10_000})
+    before = fingerprint()
+    for language in ("zh-hans", "en"):
+        started = time.process_time()
+        response = client.post(
+            reverse("enumeration:household-autosave", args=[household.pk]),
+            body,
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        cpu = time.process_time() - started
+        with capsys.disabled():
+            print(f"\n[autosave] {section} × 10,000 ({language}): {response.status_code} in {cpu:.3f} s of CPU")
+        assert response.status_code == 400, response.content[:300]
+        errors = response.json()["errors"]
+        assert [e["key"] for e in errors] == [section], [e["key"] for e in errors][:5]
+        text = " ".join(errors[0]["messages"])
+        assert str(limit) in text
+        assert has_chinese(text) if language == "zh-hans" else has_english(text) and not has_chinese(text)
+        assert cpu < 1.0
     assert changed_tables(before, fingerprint()) == []

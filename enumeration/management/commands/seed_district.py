@@ -74,14 +74,14 @@ class Command(BaseCommand):
 
 
 def reset_census_data() -> None:
-    """Empty every table of the census apps (the audit log excepted: it is append-only by law)."""
+    """Empty every table of the census apps (the audit log and its chain excepted: they are append-only by law)."""
     from django.apps import apps
 
     tables = [
         model._meta.db_table
         for app in ("enumeration", "supervision", "census", "authtoken")
         for model in apps.get_app_config(app).get_models()
-        if model._meta.db_table != "census_auditevent"
+        if not getattr(model, "census_append_only", False)
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")

@@ -14,6 +14,7 @@ from stdnum.cn import uscc
 from census.listing import paginate_list
 from census.models import Department, Township
 from census.permissions import StaffRequest, role_required, url_objects
+from census.spreadsheets import dataset_export
 from supervision.organisation import selectors, services
 from supervision.organisation.criteria import criteria_for
 from supervision.organisation.forms import (
@@ -118,7 +119,8 @@ def directory_template(request: StaffRequest) -> HttpResponse:
     dataset.append([example + uscc.calc_check_digit(example), "示例有限公司", "industry", "", "叙州区某路1号"])
     dataset.title = "directory"
     response = HttpResponse(
-        dataset.export("xlsx"), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        dataset_export(dataset, "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = 'attachment; filename="directory-template.xlsx"'
     return response

@@ -14,7 +14,6 @@ is the same in both, so a reader (or a test) finds the header on line 4 and the 
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Iterator
@@ -24,10 +23,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from census.spreadsheets import csv_writer, workbook_new
 from supervision.progress.summaries.balance import Check
 from supervision.progress.summaries.model import Summary, SummaryTable
 
@@ -84,7 +83,7 @@ def sheet_title(table: SummaryTable) -> str:
 
 
 def write_xlsx(summary: Summary, path: Path) -> None:
-    book = Workbook()
+    book = workbook_new()
     book.remove(book.active)  # type: ignore[arg-type]
     bold = Font(bold=True)
     for table in summary.tables:
@@ -119,7 +118,7 @@ def write_csv_zip(summary: Summary, path: Path) -> None:
 
 def _csv(lines: Iterator[list[Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     for line in lines:
         writer.writerow(["" if value is None else value for value in line])
     # UTF-8 with a BOM: spreadsheet programs on Chinese Windows then read the characters correctly.

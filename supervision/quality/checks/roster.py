@@ -13,6 +13,7 @@ re-matches only what changed; ``REFRESH_COUNTS`` writes the counts of the run's 
 
 from __future__ import annotations
 
+from census import privacy
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check
 
@@ -37,19 +38,30 @@ DELETE FROM quality_rostermatch WHERE township_id = ANY(%(townships)s);
 DELETE FROM quality_rosterhouseholdcount WHERE township_id = ANY(%(townships)s);
 """
 
+# A roster person registered nowhere is known by the pseudonym of their number (``census.privacy``: HMAC under
+# the pseudonym key) — in their finding's key and in the record key people read and search: the same every night
+# and across new imports of the roster (whose entries get new ids), and no ID number in a column that is shown.
+# The match keeps it while they are registered nowhere, so that it is computed when the matches are rebuilt or
+# change, not for each of them on every run. (The number itself stays in the finding's evidence, masked for every
+# reader who may not see it.)
+_PSEUDONYM = privacy.pseudonym_sql("id_number", "m.id_number")
+
 MATCH_FULL = f"""
 INSERT INTO quality_rostermatch (entry_id, id_number, name, township_id, village_id, small_area_id, household_no,
-    registered, here, household_id, here_household_id)
-SELECT DISTINCT ON (id_number, village_id) id, id_number, name, township_id, village_id, small_area_id, household_no,
-       household_id IS NOT NULL, here_household_id IS NOT NULL, household_id, here_household_id
+    registered, here, household_id, here_household_id, pseudonym)
+SELECT m.*, CASE WHEN m.household_id IS NULL THEN {_PSEUDONYM} END
 FROM (
-    SELECT r.id, r.id_number, r.name, r.township_id, r.village_id, r.small_area_id, r.household_no,
-           min(p.household_id) AS household_id, min(p.household_id) FILTER (WHERE {_HERE}) AS here_household_id
-    FROM quality_hukourosterentry r LEFT JOIN enumeration_person p ON {_DISTRICT_PERSON}
-    WHERE r.township_id = ANY(%(townships)s)
-    GROUP BY r.id
-) matched
-ORDER BY id_number, village_id, small_area_id NULLS LAST, id;
+    SELECT DISTINCT ON (id_number, village_id) id, id_number, name, township_id, village_id, small_area_id,
+           household_no, household_id IS NOT NULL, here_household_id IS NOT NULL, household_id, here_household_id
+    FROM (
+        SELECT r.id, r.id_number, r.name, r.township_id, r.village_id, r.small_area_id, r.household_no,
+               min(p.household_id) AS household_id, min(p.household_id) FILTER (WHERE {_HERE}) AS here_household_id
+        FROM quality_hukourosterentry r LEFT JOIN enumeration_person p ON {_DISTRICT_PERSON}
+        WHERE r.township_id = ANY(%(townships)s)
+        GROUP BY r.id
+    ) matched
+    ORDER BY id_number, village_id, small_area_id NULLS LAST, id
+) m;
 ANALYZE quality_rostermatch;
 """
 
@@ -69,7 +81,8 @@ WHERE (r.household_id, r.here_household_id) IS DISTINCT FROM (n.household_id, n.
 ANALYZE q_roster_new;
 UPDATE quality_rostermatch m SET
     registered = x.household_id IS NOT NULL, here = x.here_household_id IS NOT NULL,
-    household_id = x.household_id, here_household_id = x.here_household_id
+    household_id = x.household_id, here_household_id = x.here_household_id,
+    pseudonym = CASE WHEN x.household_id IS NULL THEN coalesce(m.pseudonym, {_PSEUDONYM}) END
 FROM q_roster_new x WHERE m.entry_id = x.entry_id
 """
 
@@ -102,21 +115,32 @@ HOUSEHOLD_COUNTS_CHANGED = (
 # What the checks below read: the matches of the run's townships.
 _ROSTER = "(SELECT * FROM quality_rostermatch WHERE township_id = ANY(%(townships)s))"
 
+ROSTER_RECORD_PREFIX = "roster:"
+
+
+def roster_record_key(id_number: str) -> str:
+    """The record key of a roster person's finding (what ``NOT_REGISTERED`` writes)."""
+    return ROSTER_RECORD_PREFIX + privacy.id_number_pseudonym(id_number)
+
+
 NOT_REGISTERED = Check(
     name="ROSTER_NOT_REGISTERED",
     codes=("ROSTER_NOT_REGISTERED",),
     kind="district",
     group="roster",
     sql=f"""
-SELECT 'ROSTER_NOT_REGISTERED', 'r' || r.id_number || ':' || r.village_id, 'roster:' || r.id_number,
+SELECT 'ROSTER_NOT_REGISTERED', 'r' || r.known_as || ':' || r.village_id, '{ROSTER_RECORD_PREFIX}' || r.known_as,
        NULL::bigint, NULL::int, '', r.small_area_id, r.village_id, r.township_id, NULL::bigint,
        (SELECT min(a.staff_id) FROM census_smallareaassignment a WHERE a.small_area_id = r.small_area_id),
        NULL::bigint,
        jsonb_build_object('name', r.name, 'id_number', r.id_number,
                           'key', coalesce(sa.code || coalesce(lpad(r.household_no::text, 3, '0'), ''), r.village_id))
-FROM {_ROSTER} r LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
-WHERE NOT r.registered
+-- (A match kept from before the pseudonyms has none yet: computed here. OFFSET 0 keeps PostgreSQL from pulling the
+-- subquery up, which would compute it twice, for the key and for the record key.)
+FROM (SELECT m.*, coalesce(m.pseudonym, {_PSEUDONYM}) AS known_as FROM {_ROSTER} m WHERE NOT m.registered OFFSET 0) r
+LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
 """,
+    params=lambda context: privacy.pseudonym_params(),
     doc="Everyone on the roster of the district is registered somewhere in it.",
 )
 

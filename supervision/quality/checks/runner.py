@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
 
+from census import privacy
 from enumeration import ledger
 from enumeration.rules.catalogue import RULES, Severity
 from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
@@ -649,6 +650,8 @@ def catalogue_fingerprint() -> str:
     parts += [f"{rule.code}:{rule.severity}:{rule.acts}:{rule.group}" for rule in RULES]
     parts.append(repr(sorted(getattr(settings, "CENSUS_DISTRICT_PREVIOUS_CODES", []))))
     parts.append(hashlib.sha256(ledger.ledger_key()).hexdigest())
+    # (Another pseudonym key re-keys the roster findings: the roster part then rebuilds its matches.)
+    parts.append(privacy.pseudonym("catalogue", "fingerprint"))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 

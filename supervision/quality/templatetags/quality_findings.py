@@ -11,9 +11,10 @@ from typing import Any
 from django import template
 
 from census.models import Role
-from census.privacy import can_see_personal_data
-from supervision.quality.presentation import finding_message
+from census.privacy import client_address
+from supervision.quality.presentation import finding_message, personal_data_unmasked
 from supervision.quality.selectors import my_findings_summary
+from supervision.quality.services import findings_view_record
 
 register = template.Library()
 
@@ -27,11 +28,14 @@ def my_findings_summary_tag(context: Any, first: int = 5) -> dict[str, Any]:
     if user is None or not user.is_authenticated or user.role not in (Role.ENUMERATOR, Role.SUPERVISOR):
         return {"summary": None}
     summary = my_findings_summary(user=user, first=first)
-    unmasked = can_see_personal_data(user)
+    unmasked = personal_data_unmasked(user)
     items = [
         {"finding": finding, "message": finding_message(finding.rule, finding.evidence, unmasked=unmasked)}
         for finding in summary.first
     ]
+    if unmasked:
+        # The page that includes the summary shows these messages: its audit event for them.
+        findings_view_record(actor=user, findings=summary.first, message_only=True, ip_address=client_address(request))
     return {"summary": summary, "items": items, "request": request}
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('census', '0004_staff_particulars_and_status'),
+        ('census', '0008_staff_particulars_and_status'),
     ]
 
     operations = [

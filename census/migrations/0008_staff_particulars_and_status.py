@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("census", "0003_job_heartbeat_at"),
+        ("census", "0007_staffmember_password_failures"),
     ]
 
     operations = [
