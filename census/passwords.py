@@ -179,3 +179,14 @@ class RefusalAuditMiddleware:
                 with transaction.atomic():
                     for write in pending:
                         write(request)
+
+
+def password_login(*, request: HttpRequest, username: str, password: str) -> StaffMember | None:
+    """Sign in with a login name and password outside the login page (the API's token endpoint): Django's
+    ``authenticate`` with django-axes in front, so that the login's lockout, its failure signal and its audit
+    entry apply alike. ``None`` for a wrong password, an inactive account or a locked-out one
+    (``request.axes_locked_out`` then says which)."""
+    from django.contrib.auth import authenticate
+
+    user = authenticate(request, username=username, password=password)
+    return user if isinstance(user, StaffMember) else None

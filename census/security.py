@@ -12,8 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from census.models import AuditAction, StaffMember
@@ -69,8 +70,12 @@ def connect_signals() -> None:
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
 ) -> HttpResponse:
-    """The page a locked-out person sees (django-axes ``AXES_LOCKOUT_CALLABLE``): 429 with the wait in minutes."""
+    """The page a locked-out person sees (django-axes ``AXES_LOCKOUT_CALLABLE``): 429 with the wait in minutes;
+    JSON for the API's token endpoint, whose clients read JSON."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    if request.path.startswith("/api/"):
+        message = _("Too many failed logins: wait %(minutes)d minutes.") % {"minutes": minutes}
+        return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
     return render(request, "registration/locked_out.html", context, status=429)
 

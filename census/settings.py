@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A one-time password opens the password page and nothing else (census.staffing).
+    "census.staffing.middleware.PasswordChangeRequiredMiddleware",
     # Writes the audit entries of passwords refused at a signature once the request's transaction is over.
     "census.passwords.RefusalAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from census import views
 from census.permissions import public
+from census.staffing import views as staffing_views
 from census.views_api import api_urlpatterns
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/password/", staffing_views.password_change, name="password-change"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("frame/", include("census.urls_frame")),
     path("jobs/", include("census.urls_jobs")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -115,7 +115,9 @@ frame_api_urlpatterns = [
     path("staff/<int:pk>/", staffing_api.StaffDetailApi.as_view(), name="api-staff-detail"),
 ]
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("auth/token/", staffing_api.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/token/revoke/", staffing_api.TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("frame/", include(frame_api_urlpatterns)),
     path("", include("enumeration.api_urls")),
     path("", include("supervision.api_urls")),

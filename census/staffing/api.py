@@ -6,22 +6,27 @@ view is written to the audit log.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from census.api import CountedPagination
 from census.models import Department, Role, StaffMember, StaffStatus, Township
-from census.permissions import HasRole, staff_of
+from census.passwords import password_login
+from census.permissions import AnyRole, HasRole, staff_of
 from census.privacy import mask_id_number
+from census.security import client_ip
 from census.staffing import selectors, services
 
 OFFICES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
@@ -150,3 +155,75 @@ class StaffDetailApi(APIView):
         if new_status is not None:
             member = services.staff_status_set(member=member, status=new_status, reason=reason, actor=user)
         return Response(StaffOutput(member).data)
+
+
+# --- API tokens ---------------------------------------------------------------------------------------------------
+
+
+class TokenInput(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenOutput(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send it as the header 'Authorization: Token <token>'.")
+    expires_at = serializers.DateTimeField()
+    username = serializers.CharField()
+    role = serializers.CharField()
+
+
+class TokenObtainApi(APIView):
+    """Sign a device in: a login name and password give an API token (the device's earlier token ends)."""
+
+    permission_classes = [AllowAny]  # the way in: no account is signed in yet
+    # A device sends no cookie and is not asked for a CSRF token; a browser that is signed in is (DRF checks CSRF
+    # for session authentication only), as on every other URL.
+    authentication_classes = [SessionAuthentication]
+
+    @extend_schema(
+        request=TokenInput,
+        responses={201: TokenOutput},
+        description=(
+            "A new API token for the account, valid API_TOKEN_MAX_AGE_DAYS days. Wrong passwords count towards "
+            "the login's lockout (429 while it lasts); an account that still has a one-time password gets 403 "
+            "with code password_change_required until its owner has chosen a password on the website."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        django_request = request._request
+        member = password_login(
+            request=django_request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if member is None:
+            if getattr(django_request, "axes_locked_out", False):
+                minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+                return Response(
+                    {
+                        "detail": _("Too many failed logins: wait %(minutes)d minutes.") % {"minutes": minutes},
+                        "code": "locked_out",
+                    },
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            return Response(
+                {"detail": _("Wrong login name or password."), "code": "bad_credentials"},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
+        token = services.api_token_issue(member=member, ip_address=client_ip(django_request))
+        expires = token.created + datetime.timedelta(days=settings.API_TOKEN_MAX_AGE_DAYS)
+        body = {"token": token.key, "expires_at": expires, "username": member.username, "role": member.role}
+        return Response(TokenOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+class TokenRevokeApi(APIView):
+    """End the token the request is made with (a device signing out)."""
+
+    permission_classes = [IsAuthenticated, AnyRole]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.api_tokens_revoke(member=staff_of(request), actor=staff_of(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

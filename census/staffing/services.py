@@ -263,7 +263,12 @@ def staff_bulk_create(
         member = _member_from(spec)
         _set_password(member, password=None, password_hash=password_hash)
         if clean:
-            member.full_clean(validate_unique=False, validate_constraints=False)
+            # Field by field; the district, township and department are the caller's (the import looks them up
+            # in the office's scope) and the database's foreign keys hold them: asking for each would cost three
+            # queries per account.
+            member.full_clean(
+                exclude=["district", "township", "department"], validate_unique=False, validate_constraints=False
+            )
         members.append(member)
     for member, pk in zip(members, _next_staff_ids(len(members)), strict=True):
         member.pk = member.id = pk
@@ -774,3 +779,115 @@ def supervisor_unassign(*, enumerator: StaffMember, actor: StaffMember | None) -
         detail={"supervisor": link.supervisor.username, "enumerator": enumerator.username, "change": "ended"},
     )
     link.delete()
+
+
+# --- passwords and API tokens ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_password_change(*, member: StaffMember, current_password: str, new_password: str) -> StaffMember:
+    """A person chooses their own password: at the first login (the current one is the one-time password of
+    their sheet), after a reset, or whenever they like. The current password is confirmed as every signed
+    action is (census.passwords: its count of mistakes and its lockout); the new one must pass the site's
+    password rules and differ from it. The account's API tokens end (a trigger on the password) and so do its
+    other sessions (Django's session hash)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    from census.passwords import password_confirm
+
+    member = StaffMember.objects.select_for_update().get(pk=member.pk)
+    password_confirm(
+        user=member,
+        password=current_password,
+        purpose="password_change",
+        refusal=_("The current password is wrong."),
+    )
+    if new_password == current_password:
+        raise ValidationError({"new_password1": _("Choose a password other than the one you were given.")})
+    try:
+        validate_password(new_password, user=member)
+    except ValidationError as exc:
+        raise ValidationError({"new_password1": exc.messages}) from exc
+    member.set_password(new_password)
+    first = member.must_change_password
+    member.must_change_password = False
+    member.save(update_fields=["password", "must_change_password"])
+    audit_record(
+        actor=member,
+        action=AuditAction.PERMISSION_CHANGE,
+        object_type="staff",
+        object_id=member.pk,
+        detail={"change": "password_changed", "username": member.username, "first": first},
+    )
+    return member
+
+
+@transaction.atomic
+def staff_password_reset(*, member: StaffMember, actor: StaffMember | None) -> str:
+    """An office gives a person a new one-time password (a forgotten password, a lost phone); returned once, to
+    be shown to the office and never kept. The person must choose their own at the next login; their API tokens
+    and sessions end, and a lockout from their mistakes is lifted."""
+    from axes.utils import reset as axes_reset
+
+    from census.staffing.credentials import one_time_password
+
+    member = StaffMember.objects.select_for_update().get(pk=member.pk)
+    _require_manage(actor, role=member.role, township_id=member.township_id, district_id=member.district_id)
+    if actor is not None and actor.pk == member.pk:
+        raise ApplicationError(_("Change your own password on your password page."), code="own_password")
+    password = one_time_password()
+    member.set_password(password)
+    member.must_change_password = True
+    member.password_failures, member.password_failed_at = 0, None
+    member.save(update_fields=["password", "must_change_password", "password_failures", "password_failed_at"])
+    axes_reset(username=member.username)
+    audit_record(
+        actor=actor,
+        action=AuditAction.PERMISSION_CHANGE,
+        object_type="staff",
+        object_id=member.pk,
+        detail={"change": "password_reset", "username": member.username},
+    )
+    return password
+
+
+class PasswordChangeRequired(ApplicationError):
+    status_code = http_status.HTTP_403_FORBIDDEN
+
+
+@transaction.atomic
+def api_token_issue(*, member: StaffMember, ip_address: str | None = None) -> Token:
+    """A new API token for a signed-in person (a phone or tablet); the person's earlier token ends, so that one
+    device at a time speaks for them. Not before they have chosen their own password."""
+    if member.must_change_password:
+        raise PasswordChangeRequired(
+            _("Choose your own password on the website first: the one-time password only opens that page."),
+            code="password_change_required",
+        )
+    Token.objects.filter(user=member).delete()
+    token = Token.objects.create(user=member)
+    audit_record(
+        actor=member,
+        action=AuditAction.LOGIN,
+        object_type="staff",
+        object_id=member.pk,
+        detail={"via": "api_token"},
+        ip_address=ip_address,
+    )
+    return token
+
+
+@transaction.atomic
+def api_tokens_revoke(*, member: StaffMember, actor: StaffMember | None) -> int:
+    """End a person's API tokens (a device lost or handed on): by the person, or by an office that manages them."""
+    if actor is None or actor.pk != member.pk:
+        _require_manage(actor, role=member.role, township_id=member.township_id, district_id=member.district_id)
+    revoked, _deleted = Token.objects.filter(user=member).delete()
+    audit_record(
+        actor=actor,
+        action=AuditAction.PERMISSION_CHANGE,
+        object_type="staff",
+        object_id=member.pk,
+        detail={"change": "tokens_revoked", "username": member.username, "tokens": revoked},
+    )
+    return revoked

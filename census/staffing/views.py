@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import tablib
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,7 +28,7 @@ from census.api import ApplicationError
 from census.cache import CacheUnavailable
 from census.listing import paginate_list
 from census.models import FIELD_ROLES, AuditAction, Department, Job, Role, SmallArea, StaffMember, StaffStatus, Township
-from census.permissions import StaffRequest, public, role_required, url_objects
+from census.permissions import StaffRequest, any_role, public, role_required, url_objects
 from census.privacy import record_personal_data_view
 from census.resources import StaffResource
 from census.security import client_ip
@@ -37,6 +38,7 @@ from census.staffing import credentials, imports, selectors, services
 from census.staffing.forms import (
     DepartmentForm,
     DepartmentRenameForm,
+    PasswordChangeForm,
     StaffForm,
     StaffImportForm,
     StatusForm,
@@ -518,3 +520,66 @@ def credential_check(request: HttpRequest, key: str) -> HttpResponse:
     if limited:
         return render(request, "census/credential_check.html", {"limited": True}, status=429)
     return render(request, "census/credential_check.html", {"status": selectors.credential_status(key=key)})
+
+
+# --- passwords and API tokens -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@any_role
+def password_change(request: StaffRequest) -> HttpResponse:
+    """Choose one's own password; the only page a one-time password opens."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.staff_password_change(
+                member=request.user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            form.add_error("current_password", exc.message)
+        else:
+            # This session goes on with the new password; the person's other sessions end.
+            update_session_auth_hash(request, member)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("home")
+    return render(
+        request,
+        "registration/password_change.html",
+        {"form": form, "first": request.user.must_change_password},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@never_cache
+@role_required(*OFFICES)
+@url_objects(pk=StaffMember)
+def staff_password_reset(request: StaffRequest, pk: int) -> HttpResponse:
+    """Give a person a new one-time password, shown on this page once (it is kept nowhere)."""
+    member = _member(request, pk)
+    try:
+        password = services.staff_password_reset(member=member, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("frame:staff-detail", pk=member.pk)
+    return render(request, "census/staff_password_reset.html", {"member": member, "password": password})
+
+
+@require_POST
+@role_required(*OFFICES)
+@url_objects(pk=StaffMember)
+def staff_tokens_revoke(request: StaffRequest, pk: int) -> HttpResponse:
+    """End a person's API tokens (their phone was lost): the device must sign in again."""
+    member = _member(request, pk)
+    try:
+        revoked = services.api_tokens_revoke(member=member, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)d API token(s) ended.") % {"n": revoked})
+    return redirect("frame:staff-detail", pk=member.pk)
