@@ -1,7 +1,8 @@
 """Build a whole synthetic district: frame, staff, listing, forms, signatures, samples.
 
 ``build_district(persons=N, seed=S)`` is deterministic: the same seed on an empty database gives the same
-district, row for row. The frame and staff (thousands of rows) go in through the ORM; households, persons,
+district, row for row. The frame (thousands of rows) goes in through the ORM, the departments, staff and their
+assignments through the staffing services (census.staffing: their bulk paths, audited); households, persons,
 death records, signatures and confirmations (up to millions of rows) through COPY (see ``loader``).
 """
 
@@ -30,7 +31,6 @@ from django.utils import timezone
 from census.models import (
     AuditAction,
     Building,
-    Department,
     District,
     Role,
     SmallArea,
@@ -43,7 +43,15 @@ from census.models import (
     Village,
     VillageKind,
 )
+from census.models.staff import FIELD_ROLES
 from census.services import audit_record
+from census.staffing.services import (
+    StaffSpec,
+    department_create,
+    small_areas_assign_bulk,
+    staff_bulk_create,
+    supervisors_assign_bulk,
+)
 from enumeration import ledger
 from enumeration.models import (
     SIGNED_STATES,
@@ -184,11 +192,11 @@ def plan_district(*, persons: int, district_code: str, rng: random.Random) -> li
     return townships
 
 
-# --- the frame and the staff through the ORM ------------------------------------------------------------
+# --- the frame through the ORM, the staff through the staffing services -----------------------------------
 
 
 def _create_frame_and_staff(
-    district_code: str, plan: list[TownshipPlan], rng: random.Random, password_hash: str
+    district_code: str, plan: list[TownshipPlan], rng: random.Random, password_hash: str, seed: int
 ) -> dict[str, Any]:
     District.objects.update_or_create(code=district_code, defaults={"name": settings.CENSUS_DISTRICT_NAME})
     Township.objects.bulk_create(
@@ -215,49 +223,69 @@ def _create_frame_and_staff(
             for a in v.small_areas:
                 a.id = by_code[a.code]
 
-    departments = Department.objects.bulk_create(
-        [Department(district_id=district_code, code=code, name=name) for code, name in names.DEPARTMENTS]
-    )
+    # Departments, staff and assignments through the staffing services, as an office would make them (their bulk
+    # paths: a few statements for thousands of accounts), each in the audit log.
+    departments = [
+        department_create(district_id=district_code, code=code, name=name, actor=None)
+        for code, name in names.DEPARTMENTS
+    ]
     maker = PersonMaker(rng, IdAllocator(), district_code, [])
+    # The particulars the names do not decide (ID number, phone, unit, training) come from a stream of their own,
+    # so that the district's households are the same as before they were added.
+    particulars = random.Random(seed * 7919 + 20)
+    staff_ids = IdAllocator(stride=1, offset=250)
+    phones: set[str] = set()
 
-    def staff(username: str, role: str, township: str | None = None, department: int | None = None) -> StaffMember:
+    def staff(username: str, role: str, township: str | None = None, department: int | None = None) -> StaffSpec:
         sex = rng.choice((1, 2))
         full = maker.surname() + maker.given(sex)
-        return StaffMember(
+        spec = StaffSpec(
             username=username,
-            password=password_hash,
             role=role,
             district_id=district_code,
             township_id=township,
             department_id=department,
-            last_name=full[:1],
-            first_name=full[1:],
-            is_active=True,
+            full_name=full,
         )
+        if role in FIELD_ROLES:
+            born = datetime.date(
+                particulars.randint(1962, 1998), particulars.randint(1, 12), particulars.randint(1, 28)
+            )
+            spec.id_number = staff_ids.allocate(district_code, born, sex)
+            phone = ""
+            while not phone or phone in phones:
+                phone = f"1{particulars.choice('3578')}{particulars.randint(0, 999_999_999):09d}"
+            phones.add(phone)
+            spec.phone = phone
+            spec.unit = particulars.choice(names.STAFF_UNITS)
+            spec.selected_on = datetime.date(2020, 8, particulars.randint(1, 31))
+            spec.trained_on = datetime.date(2020, 9, particulars.randint(10, 30))
+            spec.exam_score = particulars.randint(70, 100)
+        return spec
 
-    members: list[StaffMember] = [
+    specs: list[StaffSpec] = [
         staff(DEMO_USERNAMES[Role.DISTRICT_OFFICE], Role.DISTRICT_OFFICE),
         staff("district2", Role.DISTRICT_OFFICE),
         staff(DEMO_USERNAMES[Role.AUDITOR], Role.AUDITOR),
     ]
     demo_department = next(d for d in departments if d.code == "jkj")
-    members.append(staff(DEMO_USERNAMES[Role.DEPARTMENT], Role.DEPARTMENT, department=demo_department.id))
-    members += [staff(f"dept-{d.code}", Role.DEPARTMENT, department=d.id) for d in departments if d.code != "jkj"]
-    enumerators: list[tuple[SmallAreaPlan, StaffMember]] = []
-    supervisors: list[tuple[str, StaffMember, list[StaffMember]]] = []
+    specs.append(staff(DEMO_USERNAMES[Role.DEPARTMENT], Role.DEPARTMENT, department=demo_department.id))
+    specs += [staff(f"dept-{d.code}", Role.DEPARTMENT, department=d.id) for d in departments if d.code != "jkj"]
+    enumerator_specs: list[tuple[SmallAreaPlan, StaffSpec]] = []
+    supervisor_specs: list[tuple[StaffSpec, list[StaffSpec]]] = []
     for t_index, t in enumerate(plan):
         office = DEMO_USERNAMES[Role.TOWNSHIP_OFFICE] if t_index == 0 else f"t{t.code}"
-        members.append(staff(office, Role.TOWNSHIP_OFFICE, township=t.code))
+        specs.append(staff(office, Role.TOWNSHIP_OFFICE, township=t.code))
         township_enumerators = []
         for v in t.villages:
             for a in v.small_areas:
-                first = t_index == 0 and not enumerators
-                member = staff(
+                first = t_index == 0 and not enumerator_specs
+                spec = staff(
                     DEMO_USERNAMES[Role.ENUMERATOR] if first else f"e{a.code}", Role.ENUMERATOR, township=t.code
                 )
-                members.append(member)
-                enumerators.append((a, member))
-                township_enumerators.append(member)
+                specs.append(spec)
+                enumerator_specs.append((a, spec))
+                township_enumerators.append(spec)
         groups = max(1, round(len(township_enumerators) / ENUMERATORS_PER_SUPERVISOR))
         for g in range(groups):
             group = township_enumerators[g::groups]
@@ -265,19 +293,20 @@ def _create_frame_and_staff(
             supervisor = staff(
                 DEMO_USERNAMES[Role.SUPERVISOR] if first else f"s{t.code}{g + 1:03d}", Role.SUPERVISOR, township=t.code
             )
-            members.append(supervisor)
-            supervisors.append((t.code, supervisor, group))
-    created = StaffMember.objects.bulk_create(members)
-    # bulk_create fills in the ids on PostgreSQL; the objects in the lists are the same instances.
-    assert all(m.pk for m in created)
-    SmallAreaAssignment.objects.bulk_create(
-        [SmallAreaAssignment(staff_id=m.pk, small_area_id=a.id) for a, m in enumerators]
+            specs.append(supervisor)
+            supervisor_specs.append((supervisor, group))
+    created = staff_bulk_create(specs=specs, actor=None, password_hash=password_hash)
+    member_of = {spec.username: member for spec, member in zip(specs, created, strict=True)}
+    area_of = {area.id: area for area in areas}
+    small_areas_assign_bulk(
+        assignments=[(member_of[spec.username], area_of[a.id]) for a, spec in enumerator_specs], actor=None
     )
+    enumerators = [(a, member_of[spec.username]) for a, spec in enumerator_specs]
     for area, member in enumerators:
         area.enumerator_id = member.pk
-    SupervisorAssignment.objects.bulk_create(
-        [SupervisorAssignment(supervisor_id=s.pk, enumerator_id=e.pk) for _, s, group in supervisors for e in group]
-    )
+    supervisors = [("", member_of[s.username], [member_of[e.username] for e in group]) for s, group in supervisor_specs]
+    supervisors_assign_bulk(pairs=[(s, e) for _, s, group in supervisors for e in group], actor=None)
+    members = created
     supervisor_of = {e.pk: s.pk for _, s, group in supervisors for e in group}
     district_user = members[0]
     return {"supervisor_of": supervisor_of, "district_user_id": district_user.pk, "staff_count": len(members)}
@@ -902,7 +931,7 @@ def build_district(
     if planter is not None:
         workers = 1
     with transaction.atomic():
-        staff = _create_frame_and_staff(district_code, plan, rng, password_hash)
+        staff = _create_frame_and_staff(district_code, plan, rng, password_hash, seed)
         say(
             f"frame: {len(plan)} townships, {sum(len(t.villages) for t in plan)} villages, {staff['staff_count']} staff"
         )

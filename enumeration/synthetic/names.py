@@ -186,3 +186,17 @@ OTHER_COUNTIES: tuple[str, ...] = (
     "420102",
     "610113",
 )
+
+# Where the 两员 come from (来源单位): teachers, village and community cadres, township staff, volunteers.
+STAFF_UNITS = [
+    "镇中心小学",
+    "村民委员会",
+    "社区居民委员会",
+    "镇人民政府",
+    "镇卫生院",
+    "区统计局",
+    "区教育和体育局",
+    "社会招聘",
+    "大学生志愿者",
+    "退休教师",
+]

@@ -177,3 +177,33 @@ def test_seeding_twice_does_not_duplicate(district: None) -> None:
     households = Household.objects.count()
     call_command("seed_district", persons=PERSONS, if_empty=True, stdout=io.StringIO())
     assert Household.objects.count() == households
+
+
+def test_the_staff_is_made_by_the_staffing_services(district: None) -> None:
+    """make demo's accounts, departments and assignments come through census.staffing's services, as an office's
+    would: each is in the audit log, and the 两员 have what the credential and the import need."""
+    from census.identity import id_number_clean
+    from census.models import AuditAction, AuditEvent, Department
+
+    created = set(
+        AuditEvent.objects.filter(
+            action=AuditAction.PERMISSION_CHANGE, object_type="staff", detail__change="created"
+        ).values_list("object_id", flat=True)
+    )
+    assert created == {str(pk) for pk in StaffMember.objects.values_list("pk", flat=True)}
+    assert AuditEvent.objects.filter(object_type="department", detail__change="created").count() == (
+        Department.objects.count()
+    )
+    assigned = AuditEvent.objects.filter(object_type="small_area_assignment", detail__change="assigned")
+    assert assigned.count() == SmallAreaAssignment.objects.count()
+    supervised = AuditEvent.objects.filter(object_type="supervisor_assignment", detail__change="assigned")
+    assert supervised.count() == SupervisorAssignment.objects.count()
+    field = StaffMember.objects.filter(role__in=(Role.ENUMERATOR, Role.SUPERVISOR))
+    for member in field:
+        assert id_number_clean(member.id_number) == member.id_number
+        assert member.credential_no == f"{member.township_id}-{member.pk:06d}" and member.credential_key
+        assert not member.must_change_password  # the demo's logins have the demo password
+    assert field.values("phone").distinct().count() == field.count()
+    assert (
+        not StaffMember.objects.exclude(role__in=(Role.ENUMERATOR, Role.SUPERVISOR)).exclude(credential_no="").exists()
+    )
