@@ -6,9 +6,13 @@ dashboard."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from census.api import ApplicationError
 from census.models import AuditEvent, Role, SmallAreaAssignment, StaffStatus, SupervisorAssignment
@@ -39,7 +43,7 @@ def new_enumerator(cast: Cast, username: str = "successor") -> object:
 
 
 def list_households(area: object, enumerator: object, n: int) -> None:
-    for _ in range(n):
+    for _number in range(n):
         household_list(small_area=area, actor=enumerator, head_name="张三", expected_persons=2)  # type: ignore[arg-type]
 
 
@@ -110,7 +114,8 @@ def test_nobody_inactive_takes_on_work(cast: Cast) -> None:
         member=cast.enumerator_a2, status=StaffStatus.SUSPENDED, reason="病假", actor=cast.township_office_a
     )
     cast.enumerator_a2.refresh_from_db()
-    with pytest.raises(Exception, match="not active"):
+    not_active = _("%(name)s is not active and cannot take on work.") % {"name": cast.enumerator_a2.get_full_name()}
+    with pytest.raises(ValidationError, match=re.escape(not_active)):
         services.small_area_assign(staff=cast.enumerator_a2, small_area=cast.area_a1, actor=cast.township_office_a)
 
 
@@ -189,7 +194,11 @@ def test_a_hand_over_keeps_registrars_and_routes_findings_to_them(cast: Cast, lo
 
 
 def test_a_hand_over_of_an_area_its_successor_does_not_cover_is_refused(cast: Cast) -> None:
-    with pytest.raises(Exception, match="does not cover"):
+    not_covered = _("%(name)s does not cover %(area)s.") % {
+        "name": cast.enumerator_a2.get_full_name(),
+        "area": cast.area_a1.code,
+    }
+    with pytest.raises(ValidationError, match=re.escape(not_covered)):
         services.small_area_reassign(
             small_area=cast.area_a1,
             predecessor=cast.enumerator_a2,

@@ -199,3 +199,19 @@ def test_the_page_runs_the_import_as_a_job_and_shows_its_report(cast: Cast, logi
     # Township B's office does not see township A's import.
     other = login(cast.township_office_b).get(response["Location"]).content.decode()
     assert 'id="import-report"' not in other
+
+
+def test_a_cell_quoted_in_the_report_is_shown_as_text(cast: Cast, login, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A refused cell is quoted back in the report; a payload typed into the spreadsheet stays text on the page."""
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    payload = "<script>alert(1)</script>"
+    dataset = staff_file(1, bad=False)
+    row = list(dataset[0])
+    row[3] = payload
+    dataset[0] = row
+    client = login(cast.township_office_a)
+    upload = SimpleUploadedFile("staff.xlsx", dataset.export("xlsx"))
+    location = client.post(reverse("frame:staff-import"), {"file": upload})["Location"]
+    job_run(Job.objects.get(kind=STAFF_IMPORT_JOB).pk)
+    page = client.get(location).content.decode()
+    assert payload not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -427,5 +427,6 @@ def test_a_token_survives_changes_that_leave_the_password_alone(cast: Cast, clie
 @pytest.mark.django_db
 def test_a_deactivated_accounts_token_is_refused_with_401(cast: Cast) -> None:
     client, _key = _token_client(cast.enumerator_a1)
-    StaffMember.objects.filter(pk=cast.enumerator_a1.pk).update(is_active=False)
+    # Switched off behind the services' back (a status other than active is what keeps is_active off).
+    StaffMember.objects.filter(pk=cast.enumerator_a1.pk).update(is_active=False, status="suspended")
     assert _refused_with_401_json(client)["detail"] == "用户未激活或已删除。"

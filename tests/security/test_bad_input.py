@@ -200,6 +200,7 @@ FORM_ARGUMENTS: dict[str, Any] = {
     "keys": lambda cast: ["h2_persons"],
     "items": lambda cast: [("D1", "D1 姓名"), ("D4", "D4 性别")],
     "kind": lambda cast: "industry",
+    "actor": lambda cast: cast.district_office,
 }
 
 

@@ -130,6 +130,7 @@ FREE_TEXT: dict[str, str] = {
     "census.StaffMember.email": "admin (a quoted local part may hold <, > and quotes)",
     "census.StaffMember.phone": "admin / staff import",
     "census.StaffMember.credential_no": "admin / staff import",
+    "census.StaffMember.unit": "staff pages / staff import",
     "census.Job.title": "composed from names the user chose (township, table)",
     "census.Job.message": "progress text, may quote a file's values",
     "census.Job.error": "a failed job's error, may quote a file's values",
@@ -196,6 +197,7 @@ FREE_TEXT: dict[str, str] = {
 # Text fields that no person types, or that cannot reach a page; each with the reason.
 SKIPPED: dict[str, str] = {
     "census.StaffMember.password": "a password hash, never shown",
+    "census.StaffMember.credential_key": "a random key the system makes (secrets.token_urlsafe), never typed",
     "census.AuditEvent.actor_username": "copied from StaffMember.username (letters, digits and @.+-_ only)",
     "census.AuditEvent.actor_role": "copied from StaffMember.role (choices)",
     "census.AuditEvent.object_type": "a model label written by the code",
@@ -206,7 +208,11 @@ SKIPPED: dict[str, str] = {
     "census.AuditChainRun.problems": "problem codes, link and entry numbers, the anchor's path and time, written by the sealer",
     "census.Job.kind": "a handler name written by the code",
     "census.Job.params": "ids and codes the code passes to a handler; never shown",
-    "census.Job.result": "a handler's machine-readable result; never shown (outputs are files)",
+    "census.Job.result": (
+        "a handler's machine-readable result: counts, and for the staff import its report, whose messages may quote "
+        "a cell of the uploaded file; the import page shows them through the template's escaping (a string "
+        "planted here would not be a report at all)"
+    ),
     "enumeration.IdempotencyRecord.key": "a client's Idempotency-Key header: stored to match retries, never shown",
     "enumeration.IdempotencyRecord.path": "the request path (a URL of this site), never shown",
     "enumeration.IdempotencyRecord.request_hash": "a SHA-256 written by the code",
