@@ -215,3 +215,16 @@ def test_a_cell_quoted_in_the_report_is_shown_as_text(cast: Cast, login, setting
     job_run(Job.objects.get(kind=STAFF_IMPORT_JOB).pk)
     page = client.get(location).content.decode()
     assert payload not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_models_field_rules_hold_for_imported_text(cast: Cast) -> None:
+    dataset = staff_file(3, bad=False)
+    rows = [list(row) for row in dataset]
+    rows[0][5] = "单" * 101  # the unit: at most 100 characters
+    dataset[0] = rows[0]
+    long_name = list(dataset[1])
+    long_name[0] = "王" + "明" * 151  # a given name of 151 characters: at most 150
+    dataset[1] = long_name
+    report = staff_import(dataset=dataset, actor=cast.township_office_a)
+    assert {(p.line, p.column) for p in report.problems} == {(2, "来源单位"), (3, "姓名")}
+    assert not report.imported
