@@ -111,8 +111,9 @@ class TestTokens:
         assert refused.json()["detail"] == "认证令牌无效。"
         token = Token.objects.create(user=cast.enumerator_a1)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        cast.enumerator_a1.is_active = False
-        cast.enumerator_a1.save(update_fields=["is_active"])
+        # The status is what switches an account off (is_active follows it, census.models.staff).
+        cast.enumerator_a1.is_active, cast.enumerator_a1.status = False, "suspended"
+        cast.enumerator_a1.save(update_fields=["is_active", "status"])
         inactive = client.get(reverse("api-small-area-list"))
         assert inactive.status_code in (401, 403)
         assert inactive.json()["detail"] == "用户未激活或已删除。"
