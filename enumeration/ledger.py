@@ -5,11 +5,19 @@ and the synthetic-district generator, so that all of them compute exactly the sa
 
 Canonical content is the sorted-key JSON of the household's form items, its persons (by row), its death
 records and the respondent's confirmation. Empty values (None and "") are left out, so a form's hash does not
-change when a column is added to the table later.
+change when a column is added to the table later. The confirmation enters the content with the SHA-256 of the
+respondent's drawn signature (the PNG's bytes), so the image itself is vouched for through that hash.
+
+Besides the small areas' signature chains, each household has a trail of state changes (draft → signed →
+approved …): every change carries an HMAC, under the same key, of the household, both states, who, when, why
+and the HMAC of the household's change before it. The trail vouches for the form's state and, through the
+actor of its first change (who started the form, and so became its registrar), for its registrar.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import hashlib
 import hmac
@@ -183,6 +191,43 @@ def signature_message(
 def link_hash(message: bytes) -> str:
     """What the next signature in the small area stores as its ``prev_hash``."""
     return hashlib.sha256(message).hexdigest()
+
+
+def transition_message(
+    *,
+    household_id: int,
+    from_state: str,
+    to_state: str,
+    actor_id: int,
+    at: datetime.datetime,
+    prev_hmac: str,
+    reason: str,
+) -> bytes:
+    """What a state change's HMAC is of. ``prev_hmac`` is the HMAC of the household's change before it (empty for
+    its first), so a change removed from the middle of a trail breaks the one after it. The reason, free text,
+    comes last: every field before it is free of "|", so no two changes give the same message."""
+    return "|".join(
+        ["t1", str(household_id), from_state, to_state, str(actor_id), format_time(at), prev_hmac, reason]
+    ).encode()
+
+
+# The ``prev_hmac`` of a household's first state change.
+TRAIL_START = ""
+
+SIGNATURE_IMAGE_PREFIX = "data:image/png;base64,"
+
+
+def image_sha256(data_url: str) -> str | None:
+    """The SHA-256 (hex) of the PNG behind a respondent's ``data:image/png;base64,…`` signature — what the
+    confirmation's ``signature_sha256``, and through it the signed content, vouches for — or ``None`` when the
+    text is no such URL (strict base64: no whitespace, padding only at the end)."""
+    if not data_url.startswith(SIGNATURE_IMAGE_PREFIX):
+        return None
+    try:
+        raw = base64.b64decode(data_url[len(SIGNATURE_IMAGE_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return hashlib.sha256(raw).hexdigest()
 
 
 def ledger_key() -> bytes:
