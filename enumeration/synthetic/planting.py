@@ -584,7 +584,14 @@ class ErrorPlanter:
         self._record("SIGNED_BY_OTHER", household_key(small_area_code, generated.row["household_no"]))
         return other_staff_id
 
-    def after_signing(self, small_area_code: str, generated: Any, signature: dict[str, Any], is_last: bool) -> None:
+    def after_signing(
+        self,
+        small_area_code: str,
+        generated: Any,
+        signature: dict[str, Any],
+        confirmation: dict[str, Any],
+        is_last: bool,
+    ) -> None:
         """CONTENT_CHANGED_AFTER_SIGNING and SIGNATURE_CHAIN_BROKEN: damage done after the ledger was written."""
         if generated.row["id"] in self.touched or not generated.persons:
             return
