@@ -8,7 +8,6 @@ keeping the version that was signed and a field-level diff of what changed and w
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -292,14 +291,13 @@ def household_save(
 
 
 def _signature_bytes(image: str) -> bytes:
-    """The PNG behind a ``data:image/png;base64,…`` URL from signature_pad."""
-    prefix = "data:image/png;base64,"
-    if not image.startswith(prefix):
+    """The PNG behind a ``data:image/png;base64,…`` URL from signature_pad: the bytes the ledger vouches for,
+    read as verification reads them (``ledger.image_bytes``)."""
+    if not image.startswith(ledger.SIGNATURE_IMAGE_PREFIX):
         raise ValidationError({"signature_image": _("The signature must be a PNG drawn in the browser.")})
-    try:
-        raw = base64.b64decode(image[len(prefix) :], validate=True)
-    except ValueError as exc:
-        raise ValidationError({"signature_image": _("The signature image is damaged.")}) from exc
+    raw = ledger.image_bytes(image)
+    if raw is None:
+        raise ValidationError({"signature_image": _("The signature image is damaged.")})
     if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ValidationError({"signature_image": _("The signature must be a PNG drawn in the browser.")})
     if len(raw) > MAX_SIGNATURE_IMAGE_BYTES:
