@@ -1229,6 +1229,8 @@ def _emit_small_area(
         reviewer_id = supervisor_of.get(row.get("registrar_id") or 0, office_id)
         steps = trail_of(row, signer_id=signers.get(row["id"]), reviewer_id=reviewer_id, office_id=office_id)
         _emit_trail(loader, ids, row["id"], steps)
+        if planter is not None and steps:
+            planter.after_trail(area.code, generated, other_staff_id=reviewer_id)
         loader.add(Household, row)
         for person in generated.persons:
             loader.add(

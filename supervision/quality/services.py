@@ -49,6 +49,7 @@ from census.models import (
 from census.services import audit_record
 from enumeration.models import Household
 from supervision.quality.checks import (
+    ANY_STATE_RULES,
     CHECKS,
     COUNTED_SECTIONS,
     CROSS_CHECKS,
@@ -360,9 +361,15 @@ def _part_checks(
             result.timings["setup"] = time.perf_counter() - clock
             domains = [
                 "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
-                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))",
+                # The trail rules judge every household of the township: an unsigned form's finding is settled too.
+                "f.rule = ANY(%(any_state_rules)s) AND f.township_id = %(township)s",
             ]
-            domain_params = {"cross_rules": runner.cross_rules("cross"), "township": part.township_id}
+            domain_params = {
+                "cross_rules": runner.cross_rules("cross"),
+                "any_state_rules": list(ANY_STATE_RULES),
+                "township": part.township_id,
+            }
             if not forms_by_section:
                 runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
                 runner.enrich_household_detections(cursor)
