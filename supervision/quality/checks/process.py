@@ -224,34 +224,35 @@ def _transition_message(alias: str, prev: str) -> str:
 
 # Every household of the township with its trail (in (at, id) order, as the services write it and
 # ``enumeration.verification`` walks it) and its signatures; one row per household that disagrees with them.
+# Each household's changes and signatures are read through its own index entries (a join would read every
+# change of the district for each township).
 TRAIL = f"""
 WITH hh AS (
     SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.state, h.registrar_id,
            h.current_signature_id
     FROM enumeration_household h WHERE h.township_id = %(township)s
-), changes AS (
-    SELECT t.household_id, t.to_state, t.hmac, row_number() OVER w AS position,
-           count(*) OVER (PARTITION BY t.household_id) AS total, first_value(t.actor_id) OVER w AS first_actor,
-           convert_to({_transition_message("t", "coalesce(lag(t.hmac) OVER w, '')")}, 'UTF8') AS message
-    FROM enumeration_householdtransition t JOIN hh ON hh.id = t.household_id
-    WINDOW w AS (PARTITION BY t.household_id ORDER BY t.at, t.id)
-), trail AS (
-    SELECT c.household_id,
-           bool_or(c.hmac <> encode(sha256(%(outer_pad)s || sha256(%(inner_pad)s || c.message)), 'hex')) AS forged,
-           min(c.to_state) FILTER (WHERE c.position = c.total) AS last_state, min(c.first_actor) AS first_actor,
-           count(*) FILTER (WHERE c.to_state = 'signed') AS signings
-    FROM changes c GROUP BY c.household_id
-), signed AS (
-    SELECT s.household_id, count(*) AS signatures, (array_agg(s.id ORDER BY s.seq DESC))[1] AS latest
-    FROM enumeration_signature s JOIN hh ON hh.id = s.household_id GROUP BY s.household_id
 ), judged AS (
     SELECT hh.*, t.first_actor, array_remove(ARRAY[
                CASE WHEN t.forged THEN 'transition' END,
                CASE WHEN hh.state <> coalesce(t.last_state, 'listed') THEN 'state' END,
-               CASE WHEN coalesce(t.signings, 0) <> coalesce(s.signatures, 0)
+               CASE WHEN coalesce(t.signings, 0) <> s.signatures
                       OR (hh.current_signature_id IS NOT NULL AND hh.current_signature_id IS DISTINCT FROM s.latest)
                     THEN 'signature' END], NULL) AS detail
-    FROM hh LEFT JOIN trail t ON t.household_id = hh.id LEFT JOIN signed s ON s.household_id = hh.id
+    FROM hh
+    LEFT JOIN LATERAL (
+        SELECT bool_or(c.hmac <> encode(sha256(%(outer_pad)s || sha256(%(inner_pad)s || c.message)), 'hex')) AS forged,
+               (array_agg(c.to_state ORDER BY c.position DESC))[1] AS last_state,
+               (array_agg(c.actor_id ORDER BY c.position))[1] AS first_actor,
+               count(*) FILTER (WHERE c.to_state = 'signed') AS signings
+        FROM (SELECT t.to_state, t.actor_id, t.hmac, row_number() OVER w AS position,
+                     convert_to({_transition_message("t", "coalesce(lag(t.hmac) OVER w, '')")}, 'UTF8') AS message
+              FROM enumeration_householdtransition t WHERE t.household_id = hh.id
+              WINDOW w AS (ORDER BY t.at, t.id)) c
+    ) t ON true
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS signatures, (array_agg(s.id ORDER BY s.seq DESC))[1] AS latest
+        FROM enumeration_signature s WHERE s.household_id = hh.id
+    ) s
 )
 SELECT x.code, 'h' || j.id || ':' || x.suffix, a.code || lpad(j.household_no::text, 3, '0'), j.id, NULL::int, '',
        j.small_area_id, j.village_id, j.township_id, NULL::bigint, coalesce(j.first_actor, j.registrar_id),
