@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from census.api import ApplicationError, CountedPagination, ReadsOutsideTransaction
 from census.db import BIGINT_MAX
-from census.models import AuditAction, Role, SmallArea, StaffMember, Village
+from census.models import Role, SmallArea, StaffMember, Village
 from census.permissions import HasRole, staff_of
 from census.privacy import (
     can_see_personal_data,

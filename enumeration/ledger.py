@@ -5,12 +5,20 @@ and the synthetic-district generator, so that all of them compute exactly the sa
 
 Canonical content is the sorted-key JSON of the household's form items, its persons (by row), its death
 records and the respondent's confirmation. Empty values (None and "") are left out, so a form's hash does not
-change when a column is added to the table later.
+change when a column is added to the table later. The confirmation enters the content with the SHA-256 of the
+respondent's drawn signature (the PNG's bytes), so the image itself is vouched for through that hash.
+
+Besides the small areas' signature chains, each household has a trail of state changes (draft → signed →
+approved …): every change carries an HMAC, under the same key, of the household, both states, who, when, why
+and the HMAC of the household's change before it. The trail vouches for the form's state and, through the
+actor of its first change (who started the form, and so became its registrar), for its registrar.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -185,12 +193,68 @@ def link_hash(message: bytes) -> str:
     return hashlib.sha256(message).hexdigest()
 
 
+def transition_message(
+    *,
+    household_id: int,
+    from_state: str,
+    to_state: str,
+    actor_id: int,
+    at: datetime.datetime,
+    prev_hmac: str,
+    reason: str,
+) -> bytes:
+    """What a state change's HMAC is of. ``prev_hmac`` is the HMAC of the household's change before it (empty for
+    its first), so a change removed from the middle of a trail breaks the one after it. The reason, free text,
+    comes last: every field before it is free of "|", so no two changes give the same message."""
+    return "|".join(
+        ["t1", str(household_id), from_state, to_state, str(actor_id), format_time(at), prev_hmac, reason]
+    ).encode()
+
+
+# The ``prev_hmac`` of a household's first state change.
+TRAIL_START = ""
+
+SIGNATURE_IMAGE_PREFIX = "data:image/png;base64,"
+
+
+def image_bytes(data_url: str) -> bytes | None:
+    """The PNG behind a respondent's ``data:image/png;base64,…`` signature, or ``None`` when the text is no such
+    URL: base64 as a browser's canvas writes it — whole quanta of the alphabet, at most two "=" ending the last,
+    nothing else. The nightly checks read it the same way in SQL (the function ``ledger_image_sha256`` of
+    migration ``ledger_image_sha256``), and a property test holds the two together."""
+    if not data_url.startswith(SIGNATURE_IMAGE_PREFIX):
+        return None
+    body = data_url[len(SIGNATURE_IMAGE_PREFIX) :]
+    if len(body) % 4:
+        return None
+    try:
+        # Strict: no character outside the alphabet (whitespace included), "=" only at the end.
+        return base64.b64decode(body, validate=True)
+    except ValueError:  # binascii.Error, or a character that is not ASCII
+        return None
+
+
+def image_sha256(data_url: str) -> str | None:
+    """The SHA-256 (hex) of the drawn signature's bytes — what the confirmation's ``signature_sha256``, and
+    through it the signed content, vouches for — or ``None`` when the text is no signature image."""
+    raw = image_bytes(data_url)
+    return hashlib.sha256(raw).hexdigest() if raw is not None else None
+
+
 def ledger_key() -> bytes:
     return str(settings.SIGNATURE_LEDGER_KEY).encode()
 
 
+@functools.lru_cache(maxsize=4)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 with the key's pads applied: each message then costs a copy (a seed seals a million)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
 def message_hmac(message: bytes, key: bytes | None = None) -> str:
-    return hmac.new(key if key is not None else ledger_key(), message, hashlib.sha256).hexdigest()
+    keyed = _keyed(key if key is not None else ledger_key()).copy()
+    keyed.update(message)
+    return keyed.hexdigest()
 
 
 def hmac_matches(message: bytes, mac: str, key: bytes | None = None) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from census.models import SmallArea, Village
@@ -171,7 +172,15 @@ class HouseholdTransitionQuerySet(ScopedQuerySet["HouseholdTransition"]):
 
 
 class HouseholdTransition(models.Model):
-    """The review trail: every state change with who, when and why."""
+    """The review trail: every state change with who, when and why, sealed under the ledger key.
+
+    A household's changes in (``at``, ``id``) order form a chain: each ``hmac`` covers the change and the
+    ``hmac`` of the one before it (``enumeration.ledger.transition_message``), computed by the service that
+    makes the change. So a state, an actor or a reason edited in the database, a change inserted without the
+    key or one removed from the middle is visible to ``verify_signatures``; and the household's own state, its
+    current signature and its registrar must agree with its trail. Rows written before the trail was sealed
+    were sealed as they stood by the migration ``householdtransition_hmac``.
+    """
 
     household = models.ForeignKey(  # indexed by (household, at)
         Household, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("household"), db_index=False
@@ -182,15 +191,21 @@ class HouseholdTransition(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
-    at = models.DateTimeField(_("time"), auto_now_add=True)
+    # Set by the service before the row is written (not auto_now_add, which would overwrite it on save): the
+    # HMAC covers it.
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    hmac = models.CharField(_("HMAC under the ledger key"), max_length=64)
 
     objects = HouseholdTransitionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("state change")
         verbose_name_plural = _("state changes")
-        ordering = ["household_id", "at"]
+        ordering = ["household_id", "at", "id"]
         indexes = [models.Index(fields=["household", "at"]), models.Index(fields=["to_state", "at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(hmac__regex=r"^[0-9a-f]{64}$"), name="transition_hmac_hex"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.from_state} → {self.to_state}"

@@ -508,6 +508,33 @@ RULES: tuple[Rule, ...] = (
         "The small area's signature chain breaks at signature {seq}: {detail}.",
         acts=Actor.DISTRICT_OFFICE,
     ),
+    Rule(
+        "SIGNATURE_IMAGE_CHANGED",
+        "process",
+        N,
+        HH,
+        "申报人签名图像与签字时的SHA-256不符：图像在签字后被替换或删除。",
+        "The respondent's signature image no longer matches the SHA-256 that was signed: it was replaced or removed.",
+        acts=Actor.DISTRICT_OFFICE,
+    ),
+    Rule(
+        "STATE_TRAIL_BROKEN",
+        "process",
+        N,
+        HH,
+        "表的状态（{state}）与经签名的状态变更记录不符：{detail}。",
+        "The form's state ({state}) does not follow from its sealed trail of state changes: {detail}.",
+        acts=Actor.DISTRICT_OFFICE,
+    ),
+    Rule(
+        "REGISTRAR_CHANGED",
+        "process",
+        N,
+        HH,
+        "登记人被改为 {registrar}，状态变更记录中开始登记的是 {recorded}。",
+        "The registrar was changed to {registrar}; the trail records {recorded} as the one who started the form.",
+        acts=Actor.DISTRICT_OFFICE,
+    ),
     # --- duplicates -------------------------------------------------------------------------------------
     Rule(
         "ID_DUPLICATE_DISTRICT",

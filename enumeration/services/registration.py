@@ -8,7 +8,6 @@ keeping the version that was signed and a field-level diff of what changed and w
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from enumeration.models import (
     DeathRecord,
     Household,
     HouseholdState,
-    HouseholdTransition,
     HouseholdVersion,
     Person,
     RespondentConfirmation,
@@ -40,6 +38,7 @@ from enumeration.models import (
 )
 from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
 from enumeration.services.listing import household_no_after, listing_audit_event
+from enumeration.services.trail import TrailEnd, transition_record, transition_sealed
 from enumeration.verification import household_content
 
 # What a form save may change. Everything else (area, number, state, registrar …) is the system's.
@@ -111,9 +110,7 @@ def _may_register(actor: StaffMember, household: Household) -> bool:
 
 
 def _record_transition(household: Household, before: str, after: str, actor: StaffMember, reason: str = "") -> None:
-    HouseholdTransition.objects.create(
-        household=household, from_state=before, to_state=after, actor=actor, reason=reason[:500]
-    )
+    transition_record(household_id=household.pk, from_state=before, to_state=after, actor_id=actor.pk, reason=reason)
 
 
 def _clean_rows(
@@ -291,14 +288,13 @@ def household_save(
 
 
 def _signature_bytes(image: str) -> bytes:
-    """The PNG behind a ``data:image/png;base64,…`` URL from signature_pad."""
-    prefix = "data:image/png;base64,"
-    if not image.startswith(prefix):
+    """The PNG behind a ``data:image/png;base64,…`` URL from signature_pad: the bytes the ledger vouches for,
+    read as verification reads them (``ledger.image_bytes``)."""
+    if not image.startswith(ledger.SIGNATURE_IMAGE_PREFIX):
         raise ValidationError({"signature_image": _("The signature must be a PNG drawn in the browser.")})
-    try:
-        raw = base64.b64decode(image[len(prefix) :], validate=True)
-    except ValueError as exc:
-        raise ValidationError({"signature_image": _("The signature image is damaged.")}) from exc
+    raw = ledger.image_bytes(image)
+    if raw is None:
+        raise ValidationError({"signature_image": _("The signature image is damaged.")})
     if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ValidationError({"signature_image": _("The signature must be a PNG drawn in the browser.")})
     if len(raw) > MAX_SIGNATURE_IMAGE_BYTES:
@@ -696,13 +692,24 @@ def household_submit(
     household.state = HouseholdState.SIGNED
     household.current_signature = signature
     household.signed_at = signature.signed_at
-    transitions = [
-        HouseholdTransition(household=household, from_state=before, to_state=after, actor=actor)
-        for before, after in (
-            (HouseholdState.LISTED, HouseholdState.DRAFT),
-            (HouseholdState.DRAFT, HouseholdState.SIGNED),
-        )
-    ]
+    # The household's trail, sealed here: it is new, so there is no earlier change to read.
+    started = transition_sealed(
+        household_id=household.pk,
+        from_state=HouseholdState.LISTED,
+        to_state=HouseholdState.DRAFT,
+        actor_id=actor.pk,
+        after=None,
+        at=now,
+    )
+    signing = transition_sealed(
+        household_id=household.pk,
+        from_state=HouseholdState.DRAFT,
+        to_state=HouseholdState.SIGNED,
+        actor_id=actor.pk,
+        after=TrailEnd(started.hmac, started.at),
+        at=signature.signed_at,
+    )
+    transitions = [started, signing]
     # Every row in one statement (rows_insert). No savepoint of its own: a refused row ends this whole atomic
     # function, which has one.
     with constraint_errors(

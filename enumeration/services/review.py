@@ -26,8 +26,9 @@ from census.api import ApplicationError, ConflictError
 from census.models import AuditAction, Role, StaffMember, SupervisorAssignment
 from census.passwords import password_confirm
 from census.services import audit_record
-from enumeration.models import Household, HouseholdState, HouseholdTransition, ReviewComment
+from enumeration.models import Household, HouseholdState, ReviewComment
 from enumeration.services.registration import MIN_REASON_LENGTH
+from enumeration.services.trail import transition_record, transitions_record
 
 S = HouseholdState
 
@@ -64,9 +65,7 @@ def _move(household: Household, to_state: str, actor: StaffMember, reason: str =
     before = household.state
     household.state = to_state
     household.save(update_fields=["state", "updated_at"])
-    HouseholdTransition.objects.create(
-        household=household, from_state=before, to_state=to_state, actor=actor, reason=reason[:500]
-    )
+    transition_record(household_id=household.pk, from_state=before, to_state=to_state, actor_id=actor.pk, reason=reason)
     return household
 
 
@@ -187,13 +186,7 @@ def households_approve(*, households: QuerySet[Household], actor: StaffMember) -
     if not ids:
         return 0
     Household.objects.filter(pk__in=ids).update(state=S.APPROVED, updated_at=timezone.now())
-    HouseholdTransition.objects.bulk_create(
-        [
-            HouseholdTransition(household_id=pk, from_state=S.SIGNED, to_state=S.APPROVED, actor=actor, reason="bulk")
-            for pk in ids
-        ],
-        batch_size=2000,
-    )
+    transitions_record(household_ids=ids, from_state=S.SIGNED, to_state=S.APPROVED, actor_id=actor.pk, reason="bulk")
     return len(ids)
 
 
@@ -213,11 +206,5 @@ def households_accept(*, households: QuerySet[Household], actor: StaffMember) ->
     if not ids:
         return 0
     Household.objects.filter(pk__in=ids).update(state=S.ACCEPTED, updated_at=timezone.now())
-    HouseholdTransition.objects.bulk_create(
-        [
-            HouseholdTransition(household_id=pk, from_state=S.APPROVED, to_state=S.ACCEPTED, actor=actor, reason="bulk")
-            for pk in ids
-        ],
-        batch_size=2000,
-    )
+    transitions_record(household_ids=ids, from_state=S.APPROVED, to_state=S.ACCEPTED, actor_id=actor.pk, reason="bulk")
     return len(ids)

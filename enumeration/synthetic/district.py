@@ -3,11 +3,15 @@
 ``build_district(persons=N, seed=S)`` is deterministic: the same seed on an empty database gives the same
 district, row for row. The frame (thousands of rows) goes in through the ORM, the departments, staff and their
 assignments through the staffing services (census.staffing: their bulk paths, audited); households, persons,
-death records, signatures and confirmations (up to millions of rows) through COPY (see ``loader``).
+death records, signatures, confirmations and the households' trails of state changes (up to millions of rows)
+through COPY (see ``loader``). Everything the ledger vouches for verifies: each confirmation carries a drawn
+signature (a small PNG of its own) whose SHA-256 is signed, and each household's state, signatures and
+registrar follow from its sealed trail, as the services would have left them.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import hashlib
@@ -17,7 +21,9 @@ import os
 import queue
 import random
 import signal
+import struct
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -59,6 +65,7 @@ from enumeration.models import (
     DwellingUnit,
     Household,
     HouseholdState,
+    HouseholdTransition,
     LongFormSample,
     Person,
     RespondentConfirmation,
@@ -308,8 +315,14 @@ def _create_frame_and_staff(
     supervisors_assign_bulk(pairs=[(s, e) for _, s, group in supervisors for e in group], actor=None)
     members = created
     supervisor_of = {e.pk: s.pk for _, s, group in supervisors for e in group}
+    office_of = {m.township_id: m.pk for m in members if m.role == Role.TOWNSHIP_OFFICE}
     district_user = members[0]
-    return {"supervisor_of": supervisor_of, "district_user_id": district_user.pk, "staff_count": len(members)}
+    return {
+        "supervisor_of": supervisor_of,
+        "office_of": office_of,
+        "district_user_id": district_user.pk,
+        "staff_count": len(members),
+    }
 
 
 # --- households -----------------------------------------------------------------------------------------
@@ -326,6 +339,7 @@ class Ids:
     confirmation: int
     comment: int
     sample: int
+    transition: int
 
     def take(self, name: str) -> int:
         value = getattr(self, name)
@@ -764,6 +778,101 @@ def content_of(
     )
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+# A 40×20 grey PNG with one stroke, as signature_pad draws it; each household's copy carries its id in a text
+# chunk, so that no two respondents' signatures have the same bytes (a swapped image must be a different one).
+_SIGNATURE_WIDTH, _SIGNATURE_HEIGHT = 40, 20
+_SIGNATURE_HEAD = b"\x89PNG\r\n\x1a\n" + _png_chunk(
+    b"IHDR", struct.pack(">IIBBBBB", _SIGNATURE_WIDTH, _SIGNATURE_HEIGHT, 8, 0, 0, 0, 0)
+)
+_SIGNATURE_TAIL = _png_chunk(
+    b"IDAT",
+    zlib.compress(
+        b"".join(
+            b"\x00" + bytes(255 if abs(2 * y - x // 2 - 8) < 2 else 0 for x in range(_SIGNATURE_WIDTH))
+            for y in range(_SIGNATURE_HEIGHT)
+        )
+    ),
+) + _png_chunk(b"IEND", b"")
+
+
+def synthetic_signature(household_id: int) -> tuple[str, str]:
+    """The respondent's drawn signature of a generated household: its data URL and the SHA-256 of its bytes."""
+    png = _SIGNATURE_HEAD + _png_chunk(b"tEXt", b"Comment\x00synthetic %d" % household_id) + _SIGNATURE_TAIL
+    return ledger.SIGNATURE_IMAGE_PREFIX + base64.b64encode(png).decode(), hashlib.sha256(png).hexdigest()
+
+
+RETURN_REASON = ("H6", "请核实住房建筑面积。")
+
+
+Step = tuple[str, str, int, datetime.datetime, str]
+
+
+def trail_of(row: dict[str, Any], *, signer_id: int | None, reviewer_id: int, office_id: int) -> list[Step]:
+    """The state changes the services would have recorded for a generated household, as (from, to, actor,
+    time, reason): started by its registrar, signed, then returned or approved by the registrar's supervisor and
+    accepted by the township office. Times come from the household (the approval a few hours after signing, the
+    acceptance a day later), not from the random stream, which stays what it was."""
+    state = row["state"]
+    if state == HouseholdState.LISTED:
+        return []
+    steps: list[Step] = [(HouseholdState.LISTED, HouseholdState.DRAFT, row["registrar_id"], row["started_at"], "")]
+    if state == HouseholdState.DRAFT:
+        return steps
+    signed_at = row["signed_at"]
+    steps.append((HouseholdState.DRAFT, HouseholdState.SIGNED, signer_id or row["registrar_id"], signed_at, ""))
+    if state == HouseholdState.RETURNED:
+        item, text = RETURN_REASON
+        steps.append(
+            (
+                HouseholdState.SIGNED,
+                HouseholdState.RETURNED,
+                reviewer_id,
+                signed_at + datetime.timedelta(hours=3),
+                f"{item}: {text}",
+            )
+        )
+    if state in (HouseholdState.APPROVED, HouseholdState.ACCEPTED):
+        approved_at = signed_at + datetime.timedelta(hours=2 + row["id"] % 20)
+        steps.append((HouseholdState.SIGNED, HouseholdState.APPROVED, reviewer_id, approved_at, ""))
+        if state == HouseholdState.ACCEPTED:
+            accepted_at = approved_at + datetime.timedelta(days=1, hours=row["id"] % 8)
+            steps.append((HouseholdState.APPROVED, HouseholdState.ACCEPTED, office_id, accepted_at, ""))
+    return steps
+
+
+def _emit_trail(loader: RowSink, ids: Ids, household_id: int, steps: list[Step]) -> None:
+    prev = ledger.TRAIL_START
+    for from_state, to_state, actor_id, at, reason in steps:
+        prev = ledger.message_hmac(
+            ledger.transition_message(
+                household_id=household_id,
+                from_state=from_state,
+                to_state=to_state,
+                actor_id=actor_id,
+                at=at,
+                prev_hmac=prev,
+                reason=reason,
+            )
+        )
+        loader.add(
+            HouseholdTransition,
+            {
+                "id": ids.take("transition"),
+                "household_id": household_id,
+                "from_state": str(from_state),
+                "to_state": str(to_state),
+                "actor_id": actor_id,
+                "reason": reason,
+                "at": at,
+                "hmac": prev,
+            },
+        )
+
+
 # --- entry point ----------------------------------------------------------------------------------------
 
 
@@ -821,7 +930,7 @@ def _generate_township(
             planter.plant_village(village, by_area)
         for area, households in by_area:
             totals["signatures"] += _emit_small_area(
-                rng, loader, ids, area, households, staff["supervisor_of"], planter
+                rng, loader, ids, area, households, staff["supervisor_of"], staff["office_of"][township.code], planter
             )
             totals["households"] += len(households)
             totals["persons"] += sum(len(h.persons) for h in households)
@@ -950,6 +1059,7 @@ def build_district(
                 confirmation=next_ids(RespondentConfirmation),
                 comment=next_ids(ReviewComment),
                 sample=next_ids(LongFormSample),
+                transition=next_ids(HouseholdTransition),
             ),
             previous_codes=list(settings.CENSUS_DISTRICT_PREVIOUS_CODES),
         )
@@ -963,6 +1073,7 @@ def build_district(
             RespondentConfirmation,
             ReviewComment,
             LongFormSample,
+            HouseholdTransition,
         ]
         with BulkLoader(loaded) as loader:
             if workers > 1:
@@ -1062,6 +1173,7 @@ def _emit_small_area(
     area: SmallAreaPlan,
     households: list[GeneratedHousehold],
     supervisor_of: dict[int, int],
+    office_id: int,
     planter: ErrorPlanter | None = None,
 ) -> int:
     signed = sorted(
@@ -1069,28 +1181,28 @@ def _emit_small_area(
     )
     prev = ledger.genesis_hash(area.code)
     signature_ids: dict[int, int] = {}
+    signers: dict[int, int] = {}
     for seq, generated in enumerate(signed, start=1):
         row = generated.row
         head = generated.persons[0] if generated.persons else None
+        image, image_sha256 = synthetic_signature(row["id"])
         respondent = {
             "name": head["d1_name"] if head else row.get("head_name_listed", ""),
             # A collective household has no head; its respondent is recorded as 其他 (9).
             "relationship": 9 if row.get("h1_kind") == 2 else 0,
-            "signature_sha256": hashlib.sha256(f"synthetic-signature:{row['id']}".encode()).hexdigest(),
+            "signature_sha256": image_sha256,
             "refused": False,
             "refusal_reason": "",
         }
-        loader.add(
-            RespondentConfirmation,
-            {
-                "id": ids.take("confirmation"),
-                "household_id": row["id"],
-                "household_version": 1,
-                "confirmed_at": row["signed_at"] - datetime.timedelta(minutes=2),
-                "recorded_by_id": row["registrar_id"],
-                **respondent,
-            },
-        )
+        confirmation = {
+            "id": ids.take("confirmation"),
+            "household_id": row["id"],
+            "household_version": 1,
+            "confirmed_at": row["signed_at"] - datetime.timedelta(minutes=2),
+            "recorded_by_id": row["registrar_id"],
+            "signature_image": image,
+            **respondent,
+        }
         digest = ledger.content_hash(content_of(area.code, generated, respondent))
         signature_id = ids.take("signature")
         signer_id, signer_role = row["registrar_id"], str(Role.ENUMERATOR)
@@ -1122,18 +1234,20 @@ def _emit_small_area(
             "hmac": ledger.message_hmac(message),
         }
         if planter is not None:
-            planter.after_signing(area.code, generated, signature, is_last=seq == len(signed))
+            planter.after_signing(area.code, generated, signature, confirmation, is_last=seq == len(signed))
+        loader.add(RespondentConfirmation, confirmation)
         loader.add(Signature, signature)
         prev = ledger.link_hash(message)
         signature_ids[row["id"]] = signature_id
+        signers[row["id"]] = signer_id
         if row["state"] == HouseholdState.RETURNED:
             loader.add(
                 ReviewComment,
                 {
                     "id": ids.take("comment"),
                     "household_id": row["id"],
-                    "item": "H6",
-                    "text": "请核实住房建筑面积。",
+                    "item": RETURN_REASON[0],
+                    "text": RETURN_REASON[1],
                     "author_id": supervisor_of.get(row["registrar_id"], row["registrar_id"]),
                     "created_at": row["signed_at"] + datetime.timedelta(hours=3),
                 },
@@ -1141,6 +1255,11 @@ def _emit_small_area(
     for generated in households:
         row = generated.row
         row["current_signature_id"] = signature_ids.get(row["id"])
+        reviewer_id = supervisor_of.get(row.get("registrar_id") or 0, office_id)
+        steps = trail_of(row, signer_id=signers.get(row["id"]), reviewer_id=reviewer_id, office_id=office_id)
+        _emit_trail(loader, ids, row["id"], steps)
+        if planter is not None and steps:
+            planter.after_trail(area.code, generated, other_staff_id=reviewer_id)
         loader.add(Household, row)
         for person in generated.persons:
             loader.add(

@@ -7,9 +7,11 @@ written to the manifest — a break sometimes drags a second rule with it (a spo
 an ID number of the other sex) and the manifest must explain everything the checks will find.
 
 Process rules (谁登记、谁签字) are planted around signing: a form changed after its signature, a form signed
-by someone else, a broken link in a small area's chain. Rules that the database itself makes impossible
-(a malformed ID number, hours outside 1–98, codes outside the constrained ranges) cannot be planted; they
-are refused at entry and by the constraints.
+by someone else, a broken link in a small area's chain, a respondent's signature image swapped for another's;
+and, once a household's trail of state changes is written, what an insider with the database would do to the
+household: lock it without the trail saying so, or name someone else its registrar. Rules that the database
+itself makes impossible (a malformed ID number, hours outside 1–98, codes outside the constrained ranges)
+cannot be planted; they are refused at entry and by the constraints.
 
 Manifest keys: a household is ``<15-digit small area><3-digit 户编号>``; a person adds ``#<row>``.
 """
@@ -30,7 +32,14 @@ MUTATIONS: dict[str, Mutation] = {}
 
 # Rules the nightly run finds that planting here produces (the quality part plants the cross-record,
 # coverage, roster and anomaly rules itself).
-PROCESS_RULES = ("CONTENT_CHANGED_AFTER_SIGNING", "SIGNED_BY_OTHER", "SIGNATURE_CHAIN_BROKEN")
+PROCESS_RULES = (
+    "CONTENT_CHANGED_AFTER_SIGNING",
+    "SIGNED_BY_OTHER",
+    "SIGNATURE_CHAIN_BROKEN",
+    "SIGNATURE_IMAGE_CHANGED",
+    "STATE_TRAIL_BROKEN",
+    "REGISTRAR_CHANGED",
+)
 NOT_PLANTABLE = {
     "ID_FORMAT": "database constraint person_d3_format",
     "HOURS_RANGE": "database constraint person_c18_hours",
@@ -584,12 +593,33 @@ class ErrorPlanter:
         self._record("SIGNED_BY_OTHER", household_key(small_area_code, generated.row["household_no"]))
         return other_staff_id
 
-    def after_signing(self, small_area_code: str, generated: Any, signature: dict[str, Any], is_last: bool) -> None:
-        """CONTENT_CHANGED_AFTER_SIGNING and SIGNATURE_CHAIN_BROKEN: damage done after the ledger was written."""
+    def after_signing(
+        self,
+        small_area_code: str,
+        generated: Any,
+        signature: dict[str, Any],
+        confirmation: dict[str, Any],
+        is_last: bool,
+    ) -> None:
+        """CONTENT_CHANGED_AFTER_SIGNING, SIGNATURE_CHAIN_BROKEN and SIGNATURE_IMAGE_CHANGED: damage done after the
+        ledger was written."""
+        from enumeration.models import SIGNED_STATES
+        from enumeration.synthetic.district import synthetic_signature
+
         if generated.row["id"] in self.touched or not generated.persons:
             return
         key = household_key(small_area_code, generated.row["household_no"])
-        if self.process_planted["CONTENT_CHANGED_AFTER_SIGNING"] < self.per_rule and self.rng.random() < 0.05:
+        if (
+            self.process_planted["SIGNATURE_IMAGE_CHANGED"] < self.per_rule
+            and generated.row["state"] in SIGNED_STATES
+            and self.rng.random() < 0.05
+        ):
+            # Another household's drawing (the id of a household in another district's range).
+            confirmation["signature_image"] = synthetic_signature(generated.row["id"] + 1_000_000_000)[0]
+            self.touched.add(generated.row["id"])
+            self.process_planted["SIGNATURE_IMAGE_CHANGED"] += 1
+            self._record("SIGNATURE_IMAGE_CHANGED", key)
+        elif self.process_planted["CONTENT_CHANGED_AFTER_SIGNING"] < self.per_rule and self.rng.random() < 0.05:
             generated.persons[-1]["d1_name"] += "改"
             self.touched.add(generated.row["id"])
             self.process_planted["CONTENT_CHANGED_AFTER_SIGNING"] += 1
@@ -600,6 +630,32 @@ class ErrorPlanter:
             self.touched.add(generated.row["id"])
             self.process_planted["SIGNATURE_CHAIN_BROKEN"] += 1
             self._record("SIGNATURE_CHAIN_BROKEN", key)
+
+    def after_trail(self, small_area_code: str, generated: Any, other_staff_id: int) -> None:
+        """STATE_TRAIL_BROKEN and REGISTRAR_CHANGED: a signed household's row edited once its trail is written —
+        locked with no lock in the trail, or another staff member (``other_staff_id``) named its registrar, which
+        also makes it a form signed by someone other than its registrar."""
+        from enumeration.models import SIGNED_STATES, HouseholdState
+
+        row = generated.row
+        if row["id"] in self.touched or row["state"] not in SIGNED_STATES or row["state"] == HouseholdState.LOCKED:
+            return
+        key = household_key(small_area_code, row["household_no"])
+        if self.process_planted["STATE_TRAIL_BROKEN"] < self.per_rule and self.rng.random() < 0.02:
+            row["state"] = HouseholdState.LOCKED
+            self.touched.add(row["id"])
+            self.process_planted["STATE_TRAIL_BROKEN"] += 1
+            self._record("STATE_TRAIL_BROKEN", key)
+        elif (
+            self.process_planted["REGISTRAR_CHANGED"] < self.per_rule
+            and other_staff_id != row["registrar_id"]
+            and self.rng.random() < 0.02
+        ):
+            row["registrar_id"] = other_staff_id
+            self.touched.add(row["id"])
+            self.process_planted["REGISTRAR_CHANGED"] += 1
+            self._record("REGISTRAR_CHANGED", key)
+            self._record("SIGNED_BY_OTHER", key)
 
     def plant_cross_records(self, plan: Any) -> None:
         """The cross-record rules were planted village by village (``CrossPlanter``), before signing."""

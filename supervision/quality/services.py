@@ -52,6 +52,7 @@ from census.privacy import record_personal_data_list_view, record_personal_data_
 from census.services import audit_record
 from enumeration.models import Household
 from supervision.quality.checks import (
+    ANY_STATE_RULES,
     CHECKS,
     COUNTED_SECTIONS,
     CROSS_CHECKS,
@@ -361,7 +362,9 @@ def _part_checks(
             # reads the forms its scope needs, below.)
             runner.create_signed(cursor, townships)
         runner.create_detections(cursor)
-        cross = [c for c in CROSS_CHECKS if c.kind == "cross"]
+        # (Checks of full runs only — the trail of every household — wait for the weekly full run, as edits made
+        # behind the application's back do.)
+        cross = [c for c in CROSS_CHECKS if c.kind == "cross" and (forms_by_section or not c.full_runs_only)]
         domains: list[str]
         domain_params: dict[str, Any]
         if part.township_id:
@@ -376,7 +379,11 @@ def _part_checks(
                 "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
                 "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
             ]
-            domain_params = {"cross_rules": runner.cross_rules("cross"), "township": part.township_id}
+            domain_params = {"cross_rules": runner.rule_codes(cross), "township": part.township_id}
+            if forms_by_section:
+                # The trail rules judge every household of the township: an unsigned form's finding is settled too.
+                domains.append("f.rule = ANY(%(any_state_rules)s) AND f.township_id = %(township)s")
+                domain_params["any_state_rules"] = list(ANY_STATE_RULES)
             if not forms_by_section:
                 runner.run_checks(cursor, context, HOUSEHOLD_CHECKS, result)
                 runner.enrich_household_detections(cursor)

@@ -93,7 +93,8 @@ def test_requirements_are_split_and_pinned_and_the_runtime_installs_nothing_for_
 
 
 def _third_party_imports(path: Path) -> set[str]:
-    """Top-level modules a file imports, except those guarded by ``except ImportError`` (optional ones)."""
+    """Top-level modules a file imports, except those guarded by ``except ImportError`` (optional ones) and those
+    imported for the type checker only (``if TYPE_CHECKING:``, never run)."""
     tree = ast.parse(path.read_text())
     guarded: set[int] = set()
     for node in ast.walk(tree):
@@ -101,6 +102,8 @@ def _third_party_imports(path: Path) -> set[str]:
             isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError") for h in node.handlers
         ):
             guarded.update(id(n) for n in ast.walk(node))
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            guarded.update(id(n) for child in node.body for n in ast.walk(child))
     names: set[str] = set()
     for node in ast.walk(tree):
         if id(node) in guarded:

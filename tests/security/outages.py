@@ -36,14 +36,24 @@ def redis_unreachable() -> Iterator[str]:
     # override_settings of CACHES closes Django's cache connections (django.test.signals.clear_cache_handlers).
     with override_settings(REDIS_URL=url, CACHES={"default": cache}, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url):
         app.conf.broker_url = app.conf.result_backend = url
-        app.close()  # Celery's connection and producer pools, connected to the real Redis
+        _pools_drop(app)
         app._backend_cache = app._local.backend = None
         try:
             yield url
         finally:
             app.conf.broker_url, app.conf.result_backend = before
-            app.close()
+            _pools_drop(app)
             app._backend_cache, app._local.backend = backend
+
+
+def _pools_drop(app: Any) -> None:
+    """Forget Celery's connection pool and the producer pool made from it (as Celery does in a forked worker):
+    ``app.close()`` forgets only the first, and a producer kept from an earlier test still holds a connection to
+    the real Redis, through which a task would be sent after all."""
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
 
 
 @contextmanager

@@ -1,19 +1,24 @@
-"""Property tests (hypothesis) for the ID-number logic, the masks and the area-code validation."""
+"""Property tests (hypothesis) for the ID-number logic, the masks, the area-code validation and the ledger's SQL
+twin."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from psycopg2 import Binary
 
 from census import privacy
 from census.models import District, SmallArea, Township, TownshipKind, Village, VillageKind
 from census.models.areas import TOWNSHIP_CODE_RANGES, UrbanRuralCode
-from enumeration import identity
+from enumeration import identity, ledger
+from enumeration.models import HouseholdState
+from supervision.quality.checks import process
 
 DIGITS = "0123456789"
 digits = st.text(alphabet=DIGITS, min_size=1, max_size=1)
@@ -262,3 +267,73 @@ def test_a_small_area_code_must_be_fifteen_digits_under_its_village(code: str) -
     area = SmallArea(code=code, village_id="511504101201", township_id="511504101")
     with pytest.raises(ValidationError):
         area.clean()
+
+
+# --- the ledger's arithmetic and its SQL twin in the nightly checks -------------------------------------------
+
+BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+image_texts = st.one_of(
+    st.binary(max_size=64).map(lambda raw: ledger.SIGNATURE_IMAGE_PREFIX + base64.b64encode(raw).decode()),
+    st.text(alphabet=BASE64, max_size=24).map(lambda text: ledger.SIGNATURE_IMAGE_PREFIX + text),
+    st.text(alphabet=BASE64 + " \t\r\n-_.\u00e9", max_size=24).map(lambda text: ledger.SIGNATURE_IMAGE_PREFIX + text),
+    st.text(max_size=40).filter(lambda text: "\x00" not in text),
+)
+# Whatever PostgreSQL stores as text: no NUL, no lone surrogate.
+stored_texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=500)
+moments = st.datetimes(
+    min_value=datetime.datetime(1990, 1, 1),
+    max_value=datetime.datetime(2090, 12, 31),
+    timezones=st.sampled_from([datetime.UTC, datetime.timezone(datetime.timedelta(hours=8))]),
+)
+states = st.sampled_from([state.value for state in HouseholdState])
+
+
+@pytest.mark.django_db
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(image_texts)
+@example(ledger.SIGNATURE_IMAGE_PREFIX + "QUJ=")  # padding over non-zero bits
+@example(ledger.SIGNATURE_IMAGE_PREFIX + "QUI=QUI=")  # data after the padding (PostgreSQL's decode takes it)
+@example(ledger.SIGNATURE_IMAGE_PREFIX + "QU=A")  # padding in the middle (ditto)
+@example(ledger.SIGNATURE_IMAGE_PREFIX + "QU I=")  # whitespace (which decode skips)
+@example(ledger.SIGNATURE_IMAGE_PREFIX + "0000=")  # excess padding (which Python's strict decoding takes)
+@example(ledger.SIGNATURE_IMAGE_PREFIX + "QUJ\u00e9")  # a character outside the alphabet
+def test_a_signature_image_hashes_to_the_same_in_sql_as_in_python(text: str) -> None:
+    """The nightly SIGNATURE_IMAGE_CHANGED reads the image as ``verify_signatures`` does: the same digest, or
+    none for both (and no error from ``decode`` whatever the text)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {process._IMAGE_HASH} FROM (SELECT %s::text AS signature_image) c", [text])
+        in_sql = cursor.fetchone()[0]
+    assert in_sql == ledger.image_sha256(text)
+
+
+@pytest.mark.django_db
+@DB_EXAMPLES
+@given(st.integers(1, 2**62), states, states, st.integers(1, 2**62), moments, stored_texts, stored_texts)
+def test_a_state_change_s_hmac_is_the_same_in_sql_as_in_python(
+    household: int, before: str, after: str, actor: int, at: datetime.datetime, prev: str, reason: str
+) -> None:
+    inner, outer = process.hmac_pads()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT encode(sha256(%(outer)s || sha256(%(inner)s || convert_to("
+            + process._transition_message("t", "%(prev)s")
+            + ", 'UTF8'))), 'hex') FROM (SELECT %(household)s::bigint AS household_id, %(before)s::text AS from_state,"
+            " %(after)s::text AS to_state, %(actor)s::bigint AS actor_id, %(at)s::timestamptz AS at,"
+            " %(reason)s::text AS reason) t",
+            {
+                "inner": Binary(inner),
+                "outer": Binary(outer),
+                "prev": prev,
+                "household": household,
+                "before": before,
+                "after": after,
+                "actor": actor,
+                "at": at,
+                "reason": reason,
+            },
+        )
+        in_sql = cursor.fetchone()[0]
+    message = ledger.transition_message(
+        household_id=household, from_state=before, to_state=after, actor_id=actor, at=at, prev_hmac=prev, reason=reason
+    )
+    assert in_sql == ledger.message_hmac(message)

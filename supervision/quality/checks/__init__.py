@@ -53,10 +53,13 @@ FORM_SECTIONS: dict[str, list[Check]] = {
 COUNTED_SECTIONS = {"persons"}
 # The process rules read the current signature and the area code of every form.
 SIGNED_SECTIONS = {"ledger"}
+# Cross rules that judge every household of a township, signed or not (a township part settles them all).
+ANY_STATE_RULES = process.ANY_STATE_RULES
 BY_NAME: dict[str, Check] = {check.name: check for check in CHECKS}
 RULE_CHECKS: dict[str, Check] = {code: check for check in CHECKS for code in check.codes}
 
 __all__ = [
+    "ANY_STATE_RULES",
     "BY_NAME",
     "CHECKS",
     "COUNTED_SECTIONS",

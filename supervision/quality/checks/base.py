@@ -76,6 +76,9 @@ class Check:
     # Hand-written comparison queries in the benchmarks look these up by name.
     group: str = ""
     doc: str = field(default="", compare=False)
+    # A cross check that only full runs make (an incremental run neither opens nor closes its findings): what
+    # looks for edits made behind the application's back and costs too much to repeat every night.
+    full_runs_only: bool = False
 
     def parameters(self, context: PartContext) -> dict[str, Any]:
         values = context.params()

@@ -25,7 +25,7 @@ from django.db.backends.utils import CursorWrapper
 from census import privacy
 from enumeration import ledger
 from enumeration.rules.catalogue import RULES, Severity
-from supervision.quality.checks import CHECKS, CROSS_CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
+from supervision.quality.checks import CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
 from supervision.quality.checks.base import (
     ADDRESS_CODES_TABLE,
     SIGNED_SQL,
@@ -662,7 +662,3 @@ def rule_codes(checks: Iterable[Check]) -> list[str]:
 
 def household_rules() -> list[str]:
     return rule_codes(HOUSEHOLD_CHECKS)
-
-
-def cross_rules(kind: str) -> list[str]:
-    return rule_codes(check for check in CROSS_CHECKS if check.kind == kind)
