@@ -22,7 +22,7 @@ import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -213,6 +213,21 @@ def transition_message(
 
 # The ``prev_hmac`` of a household's first state change.
 TRAIL_START = ""
+
+# A form nobody has signed yet, handed over to another enumerator with its small area (census.staffing's
+# small_area_reassign, enumeration.services.handover): the one change from a state to itself. Its actor is the
+# form's registrar from then on.
+HANDOVER = ("draft", "draft")
+
+
+def trail_registrar(trail: Sequence[Mapping[str, Any]]) -> int | None:
+    """Who a household's trail (its changes in order) says its registrar is: the actor of its last hand-over,
+    else of its first change (who started the form: the services make them registrar)."""
+    for change in reversed(trail):
+        if (change["from_state"], change["to_state"]) == HANDOVER:
+            return int(change["actor_id"])
+    return int(trail[0]["actor_id"]) if trail else None
+
 
 SIGNATURE_IMAGE_PREFIX = "data:image/png;base64,"
 

@@ -196,15 +196,16 @@ def trail_findings(
     if problems_en:
         found.append(TrailFinding("state", "；".join(problems_zh), "; ".join(problems_en)))
 
-    # The services make the actor of a form's first change (listed → draft) its registrar, and never change it.
-    recorded = trail[0]["actor_id"] if trail else None
+    # The services make the actor of a form's first change (listed → draft) its registrar; only a sealed hand-over
+    # of a form nobody has signed (ledger.HANDOVER) makes someone else its registrar.
+    recorded = ledger.trail_registrar(trail)
     if household["registrar_id"] != recorded:
         found.append(
             TrailFinding(
                 "registrar",
-                f"登记人为工作人员 #{household['registrar_id']}，但状态变更记录中开始登记的是 #{recorded}",
+                f"登记人为工作人员 #{household['registrar_id']}，但状态变更记录中开始登记（或接手）的是 #{recorded}",
                 f"the registrar is staff #{household['registrar_id']}, but the trail records #{recorded} as the one "
-                "who started the form",
+                "who started the form (or took it over)",
             )
         )
     return found

@@ -20,6 +20,7 @@ from census.staffing import services
 from census.staffing.services import StaffPermissionError
 from enumeration.models import HouseholdState
 from enumeration.services import household_list, household_save
+from enumeration.verification import verify
 from supervision.quality.models import Finding
 from supervision.quality.selectors import my_findings
 from tests.census.factories import SmallAreaFactory
@@ -176,9 +177,15 @@ def test_a_hand_over_keeps_registrars_and_routes_findings_to_them(cast: Cast, lo
         1,
     )
 
+    # The hand-over is sealed in the draft's trail: the ledger vouches for the new registrar.
+    trail = list(draft.transitions.order_by("at", "id").values_list("from_state", "to_state", "actor_id"))
+    assert trail[-1] == (HouseholdState.DRAFT, HouseholdState.DRAFT, successor.pk)  # type: ignore[attr-defined]
+    assert all(not mismatches for _area, mismatches in verify())
+
     # A problem found after the hand-over in the signed form goes to the person who registered and signed it.
     tamper("UPDATE enumeration_person SET d5_birth_month = 8 WHERE household_id = %s AND row_no = 3", [signed.pk])
     run()
+    assert not Finding.objects.filter(rule="REGISTRAR_CHANGED").exists()  # the sealed hand-over is no tampering
     finding = Finding.objects.get(rule="ID_BIRTH_MISMATCH")
     assert finding.responsible == predecessor and finding.supervisor == cast.supervisor_a
     # The successor sees it — in the area's findings, and under "in my areas, registered by others" —
@@ -231,3 +238,14 @@ def test_areas_nobody_active_covers_or_too_many_cover_show_on_the_township_dashb
     gaps_a = page_a[page_a.index('id="staffing-gaps"') :]
     assert f'data-key="{cast.area_a1.code}"' in gaps_a and f'data-key="{cast.area_a2.code}"' not in gaps_a
     assert cast.area_b1.code not in gaps_a
+
+
+def test_a_registrar_changed_behind_the_applications_back_is_still_caught(cast: Cast) -> None:
+    """Only a sealed hand-over makes someone else a form's registrar: an UPDATE by hand is reported."""
+    draft = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="李四", expected_persons=3)
+    form, rows = family_form()
+    household_save(household=draft, actor=cast.enumerator_a1, expected_version=draft.version, data=form, persons=rows)
+    tamper("UPDATE enumeration_household SET registrar_id = %s WHERE id = %s", [cast.enumerator_a2.pk, draft.pk])
+    assert [m.kind for _area, found in verify() for m in found] == ["registrar"]
+    run()
+    assert Finding.objects.filter(rule="REGISTRAR_CHANGED", household=draft).exists()

@@ -242,9 +242,14 @@ WITH hh AS (
     LEFT JOIN LATERAL (
         SELECT bool_or(c.hmac <> encode(sha256(%(outer_pad)s || sha256(%(inner_pad)s || c.message)), 'hex')) AS forged,
                (array_agg(c.to_state ORDER BY c.position DESC))[1] AS last_state,
-               (array_agg(c.actor_id ORDER BY c.position))[1] AS first_actor,
+               -- Who the trail says the registrar is (ledger.trail_registrar): whom the form was last handed
+               -- over to (a change from draft to draft), else who started it.
+               coalesce((array_agg(c.actor_id ORDER BY c.position DESC)
+                             FILTER (WHERE c.from_state = '{ledger.HANDOVER[0]}'
+                                       AND c.to_state = '{ledger.HANDOVER[1]}'))[1],
+                        (array_agg(c.actor_id ORDER BY c.position))[1]) AS first_actor,
                count(*) FILTER (WHERE c.to_state = 'signed') AS signings
-        FROM (SELECT t.to_state, t.actor_id, t.hmac, row_number() OVER w AS position,
+        FROM (SELECT t.from_state, t.to_state, t.actor_id, t.hmac, row_number() OVER w AS position,
                      convert_to({_transition_message("t", "coalesce(lag(t.hmac) OVER w, '')")}, 'UTF8') AS message
               FROM enumeration_householdtransition t WHERE t.household_id = hh.id
               WINDOW w AS (ORDER BY t.at, t.id)) c
