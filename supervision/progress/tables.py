@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from census.listing import ListPage
 from census.models import StaffMember, Township
 from supervision.progress import hooks, selectors
+from supervision.progress.summaries.writers import xlsx_sheet_title
 
 TEXT, INT, PERCENT, DECIMAL = "text", "int", "percent", "decimal"
 
@@ -250,7 +251,7 @@ def table_data(
 def export_xlsx(data: TableData, *, title: str) -> bytes:
     """The whole table (every row the filters keep, in the chosen order) as one xlsx sheet."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=str(data.spec.title)[:31])
+    sheet = book.create_sheet(title=xlsx_sheet_title(str(data.spec.title)))
     sheet.append([title])
     sheet.append([str(column.label) for column in data.columns])
     for row in data.rows:

@@ -71,3 +71,25 @@ def finding_message(rule_code: str, evidence: Mapping[str, Any], *, unmasked: bo
 
 def note_text(note: str) -> str:
     return str(NOTES.get(note, note))
+
+
+# What a check run counts (``CheckRun.stats["counts"]``): findings new to this run, found again after they had
+# been resolved, and those the run resolved, by the state it left them in.
+RUN_COUNT_LABELS = {
+    "new": _("new findings"),
+    "reopened": _("found again"),
+    "corrected": _("corrected and signed again"),
+    "explained": _("explained on the form"),
+    "closed": _("closed: the cause is gone"),
+}
+
+
+def run_counts(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """A run's counts as a person reads them, in a fixed order (new first)."""
+    order = {kind: position for position, kind in enumerate(RUN_COUNT_LABELS)}
+    ranked = sorted(counts.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+    return [(str(RUN_COUNT_LABELS.get(kind, kind)), count) for kind, count in ranked]
+
+
+def run_counts_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{label} {count}" for label, count in run_counts(counts))

@@ -294,3 +294,22 @@ class TestApi:
         assert sorted(row["rank"] for row in rows.values()) == [1, 2]
         client.force_authenticate(cast.township_office_b)
         assert [row["code"] for row in client.get(reverse("api-progress-townships")).json()] == [cast.township_b.code]
+
+
+def test_the_district_exports_its_townships_table_although_the_title_holds_a_slash(  # type: ignore[no-untyped-def]
+    registration: Registration, login, settings, tmp_path
+) -> None:
+    """The table is called "乡镇/街道" in Chinese, and "/" may not stand in a sheet's name (issue 21, item 1)."""
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    cast = registration.cast
+    client = login(cast.district_office)
+    response = client.post(reverse("supervision:progress-table-export", args=["townships"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    job = Job.objects.get(kind="progress_table")
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    book = load_workbook(io.BytesIO(job.file.read()))
+    assert "/" not in book.active.title
+    codes = {row[1] for row in list(book.active.iter_rows(values_only=True))[2:]}  # rank, code, name, …
+    assert codes == {cast.township_a.code, cast.township_b.code}
