@@ -12,7 +12,7 @@ from django import template
 
 from census.models import Role
 from census.privacy import can_see_personal_data
-from supervision.quality.presentation import finding_message
+from supervision.quality.presentation import RecordLabel, finding_message, record_label, rule_name
 from supervision.quality.selectors import my_findings_summary
 
 register = template.Library()
@@ -38,3 +38,14 @@ def my_findings_summary_tag(context: Any, first: int = 5) -> dict[str, Any]:
 @register.filter
 def finding_state_badge(state: str) -> str:
     return {"open": "bad", "explained": "warn", "corrected": "warn", "verified": "ok", "closed": "ok"}.get(state, "")
+
+
+@register.filter(name="record_label")
+def record_label_filter(finding: Any) -> RecordLabel:
+    """``{% with label=finding|record_label %}{{ label.text }} {{ label.where }}{% endwith %}``."""
+    return record_label(finding)
+
+
+@register.filter(name="rule_name")
+def rule_name_filter(code: str) -> str:
+    return rule_name(code)
