@@ -66,11 +66,11 @@ STATE_COLUMNS = (
 )
 COUNT_COLUMNS = (
     Column("households", _("Households listed")),
-    Column("registered", _("Households registered")),
+    Column("registered", _("Forms started (drafts included)")),
     *STATE_COLUMNS,
     Column("completion", _("Completion %"), PERCENT),
     Column("persons_expected", _("Persons listed")),
-    Column("persons_registered", _("Persons registered")),
+    Column("persons_registered", _("Persons on forms started (drafts included)")),
     Column("awareness", _("Publicity awareness %"), PERCENT),
     Column("findings", _("Open findings")),
 )

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from census.jobs import job_run
@@ -313,3 +314,29 @@ def test_the_district_exports_its_townships_table_although_the_title_holds_a_sla
     assert "/" not in book.active.title
     codes = {row[1] for row in list(book.active.iter_rows(values_only=True))[2:]}  # rank, code, name, …
     assert codes == {cast.township_a.code, cast.township_b.code}
+
+
+def _kpi_label(body: str, name: str) -> str:
+    match = re.search(rf'data-kpi="{name}">.*?<div class="label">([^<]*)<', body, re.S)
+    assert match, f"no KPI {name}"
+    return match.group(1)
+
+
+def test_the_dashboard_says_what_each_number_counts(registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21, item 7: the number that counts drafts says so, the signed forms have a number of their own, and a
+    signed form is 已签字 on every part of the page, never 已签名."""
+    cast = registration.cast
+    with translation.override("zh-hans"):
+        body = login(cast.township_office_a).get(reverse("supervision:dashboard")).content.decode()
+    households = Household.objects.filter(township=cast.township_a)
+    started = households.exclude(state=HouseholdState.LISTED)
+    assert kpi(body, "registered") == str(started.count())
+    assert households.filter(state=HouseholdState.DRAFT).exists()  # so the label must say drafts are in it
+    label = _kpi_label(body, "registered")
+    assert "草稿" in label or "draft" in label.lower(), label  # Chinese once the catalogue has it, English till then
+    signed = households.filter(
+        state__in=(HouseholdState.SIGNED, HouseholdState.APPROVED, HouseholdState.ACCEPTED, HouseholdState.LOCKED)
+    )
+    assert kpi(body, "signed") == str(signed.count())
+    text = re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.S)
+    assert "已签名" not in text
