@@ -10,6 +10,13 @@
       event.preventDefault();
     }
   }, true);
+  // A message is closed by its button (<button data-dismiss> inside the message).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-dismiss]");
+    if (button && button.parentElement) {
+      button.parentElement.remove();
+    }
+  });
   // htmx requests that need confirmation use hx-confirm, which htmx handles itself.
   // Auto-submit filter forms when a select changes: <form data-autosubmit>.
   document.addEventListener("change", function (event) {
