@@ -53,6 +53,7 @@ from enumeration.views.common import (
 from enumeration.views.readback import (
     MASKED_ID_FIELDS,
     MASKED_NAME_FIELDS,
+    Block,
     comment_label,
     issue_location,
     item_choices,
@@ -166,6 +167,23 @@ def readable_diff(version: HouseholdVersion, unmasked: bool) -> list[dict[str, s
     return rows
 
 
+def return_item_choices(blocks: list[Block]) -> list[tuple[Any, Any]]:
+    """The items a reviewer may return a form with comments on — ``readback.item_choices``, the values the return
+    accepts — grouped as the read-back groups them: the whole form, then the household's items, then each person's
+    and each death's, so that a seven-person form is a list of short groups (<optgroup>), not seventy lines."""
+    flat = dict(item_choices(blocks))
+    grouped: list[tuple[Any, Any]] = [("*", flat.pop("*"))]
+    for block in blocks:
+        options = []
+        for line in block.lines:
+            value = line.code if block.row is None else f"{line.code}@{block.row}"
+            if line.code and value in flat:
+                options.append((value, line.title))
+        if options:
+            grouped.append((block.title, options))
+    return grouped
+
+
 def detail_context(
     request: StaffRequest,
     household: Household,
@@ -182,7 +200,7 @@ def detail_context(
     notes = household.warning_notes or {}
     actions = actions_for(user, household)
     if return_form is None and actions.give_back:
-        return_form = ReturnForm(items=item_choices(blocks))
+        return_form = ReturnForm(items=return_item_choices(blocks))
     return {
         "household": household,
         "blocks": blocks,
@@ -245,7 +263,7 @@ def household_return_view(request: StaffRequest, pk: int) -> HttpResponse:
     values = form_values(household)
     issues = validate_household(values.household, values.persons, values.deaths)
     blocks = readback(values.household, values.persons, values.deaths, issues, unmasked=False)
-    form = ReturnForm(request.POST, items=item_choices(blocks))
+    form = ReturnForm(request.POST, items=return_item_choices(blocks))
     if form.is_valid():
         try:
             household_return(household=household, actor=request.user, comments=form.comments())

@@ -34,6 +34,10 @@ _TARGETS = """
   const out = [];
   for (const el of document.querySelectorAll(selector)) {
     if (el.closest('.sr-only, [hidden], template')) continue;
+    // Visually hidden for screen readers (a table's header row on a phone, where the rows are cards).
+    let clipped = false;
+    for (let a = el; a; a = a.parentElement) { if (getComputedStyle(a).clip !== 'auto') { clipped = true; break; } }
+    if (clipped) continue;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') continue;
     if ((el.type === 'checkbox' || el.type === 'radio') && el.closest('label')) continue;  // the label is the target

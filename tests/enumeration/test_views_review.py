@@ -168,8 +168,16 @@ class TestDetail:
         household = register(cast, password)
         client = login(cast.supervisor_a)
         page = client.get(reverse("enumeration:household-detail", args=[household.pk]))
-        choices = dict(page.context["return_form"].fields["item_1"].choices)
-        assert choices["H6"] == "H6 本户现住房建筑面积" and choices["D5@2"] == "第2人 · D5 出生年月"
+        # Grouped as the read-back is (issue 21, item 10): the household's items, then person by person.
+        groups = [
+            (str(group), dict(options))
+            for group, options in page.context["return_form"].fields["item_1"].choices
+            if isinstance(options, list)
+        ]
+        where = {value: (group, str(label)) for group, options in groups for value, label in options.items()}
+        assert where["H6"] == ("按户填报项目", "H6 本户现住房建筑面积")
+        assert where["D5@2"][0].startswith("第2人") and where["D5@2"][1] == "D5 出生年月"
+        assert all(len(options) < 30 for _group, options in groups), [len(o) for _g, o in groups]
         response = client.post(
             reverse("enumeration:household-return", args=[household.pk]),
             {
