@@ -212,3 +212,20 @@ def run_counts(counts: Mapping[str, int]) -> list[tuple[str, int]]:
 
 def run_counts_text(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{label} {count}" for label, count in run_counts(counts))
+
+
+# A run's timings name its checks by rule code, and a few steps of their own.
+RUN_STEP_LABELS = {
+    "setup": _("preparing the forms to check"),
+    "merge": _("recording the findings"),
+    "roster_match": _("matching the hukou roster"),
+    "roster_counts": _("counting the roster by area"),
+    "roster_household_counts": _("counting the roster by household"),
+}
+
+
+def run_step_name(name: str) -> str:
+    """A timing's name as a person reads it: the rule's name, or the step's."""
+    if name in CATALOGUE:
+        return rule_name(name)
+    return str(RUN_STEP_LABELS.get(name, name))

@@ -131,3 +131,22 @@ def test_an_age_gap_warning_is_worded_for_its_case(code: str, gap: int, present:
     with translation.override("en"):
         english = rule.render(gap=gap)
     assert "-" not in english and not CJK.search(english), english
+
+
+def test_a_check_run_s_page_is_in_words(cast: Cast, finding: Finding, login: Any) -> None:
+    """Issue 21, item 11: the counts named ("新发现问题 1", not "new: 1"), each district part named by what it checks
+    (not "全区规则" five times), and the timings, under their own heading, named by rule."""
+    from supervision.quality.models import CheckRun
+
+    run_ = CheckRun.objects.order_by("-pk").first()
+    assert run_ is not None and run_.stats.get("counts")
+    with translation.override("zh-hans"):
+        html = login(cast.township_office_a).get(f"/supervision/quality/runs/{run_.pk}/").content.decode()
+    text = visible_text(html)
+    assert not re.search(r"\b(new|reopened|corrected|closed): ", text), "raw counts"
+    assert not CODE.findall(text), CODE.findall(text)
+    parts = re.findall(r"<tr><td>([^<]*)</td>", re.search(r'id="run-parts">(.*?)</table>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert len(parts) == len(set(parts)), f"parts named alike: {parts}"
+    # The table under the timings' heading holds the timings, not the parts.
+    timings = re.search(r'<details id="run-timings">(.*?)</details>', html, re.S)
+    assert timings is not None and "quality-timings" in timings.group(1)

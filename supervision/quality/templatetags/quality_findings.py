@@ -12,7 +12,14 @@ from django import template
 
 from census.models import Role
 from census.privacy import can_see_personal_data
-from supervision.quality.presentation import RecordLabel, finding_message, record_label, rule_name
+from supervision.quality.presentation import (
+    RecordLabel,
+    finding_message,
+    record_label,
+    rule_name,
+    run_counts,
+    run_step_name,
+)
 from supervision.quality.selectors import my_findings_summary
 
 register = template.Library()
@@ -49,3 +56,14 @@ def record_label_filter(finding: Any) -> RecordLabel:
 @register.filter(name="rule_name")
 def rule_name_filter(code: str) -> str:
     return rule_name(code)
+
+
+@register.filter(name="run_counts")
+def run_counts_filter(counts: Any) -> list[tuple[str, int]]:
+    """A check run's counts (``{"new": 6, "reopened": 0}``) as (label, count) pairs."""
+    return run_counts(counts or {})
+
+
+@register.filter(name="run_step_name")
+def run_step_name_filter(name: str) -> str:
+    return run_step_name(name)
