@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from census.models import SmallArea, StaffMember
 from enumeration.models import Household, HouseholdState
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in
 from tests.browser.pages import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -77,7 +77,6 @@ def test_an_enumerator_finds_a_household_and_adds_one_from_the_top(live_server, 
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 740, f"the message is off screen: {box}"
     entry = phone.locator(f"#h{new.household_no}").bounding_box()
     assert entry is not None and entry["y"] >= box["y"] + box["height"] - 1, "the message hides the new household"
-    screenshot(phone, "listing-phone")
     message.locator("[data-dismiss]").click()
     expect(phone.locator(".messages .message")).to_have_count(0)
 
