@@ -36,6 +36,8 @@ NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("Audit log"), "frame:audit-log", (Role.AUDITOR, Role.DISTRICT_OFFICE)),
     (_("Long-form sample"), "enumeration:long-form-samples", (Role.DISTRICT_OFFICE,)),
     (_("Import the listing"), "enumeration:listing-import", OFFICE_ROLES),
+    # Exports, imports and check runs run as jobs; their files are fetched from their pages (the roles that start them).
+    (_("Jobs and downloads"), "jobs:list", OFFICE_ROLES),
 ]
 
 

@@ -62,6 +62,12 @@ def queue_unavailable_message() -> str:
     )
 
 
+class JobFailed(Exception):
+    """A failure a handler explains to the person who started the job: its message (translated, in Chinese by
+    default) is shown on the job's page as it is. Any other exception is a fault of the system: the page says
+    so in words of its own and the exception goes to the log and the job's ``error``, never to the page."""
+
+
 def stale_after() -> datetime.timedelta:
     """How long a running job may stay silent before it counts as lost with its worker."""
     return datetime.timedelta(seconds=getattr(settings, "CENSUS_JOB_STALE_SECONDS", 600))
@@ -264,10 +270,9 @@ def jobs_recover() -> list[int]:
     restarted = []
     for job in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff):
         if job.attempts >= MAX_ATTEMPTS:
+            reason = _("The worker stopped %(n)d times while running this job.") % {"n": job.attempts}
             Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-                status=JobStatus.FAILED,
-                error=_("The worker stopped %(n)d times while running this job.") % {"n": job.attempts},
-                finished_at=timezone.now(),
+                status=JobStatus.FAILED, error=reason, message=reason[:500], finished_at=timezone.now()
             )
             continue
         if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
@@ -296,12 +301,19 @@ def job_run(job_id: int) -> None:
     try:
         output = handler_for(job.kind)(job, reporter)
         reporter.flush()
+    except JobFailed as exc:
+        logger.warning("job %s (%s) refused: %s", job_id, job.kind, exc)
+        Job.objects.filter(pk=job_id).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], message=str(exc)[:500], finished_at=timezone.now()
+        )
+        return
     except Exception as exc:
         logger.exception("job %s (%s) failed", job_id, job.kind)
+        # No message: the page shows its own words for a fault (census/job_status.html), not the exception.
         Job.objects.filter(pk=job_id).update(
             status=JobStatus.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
-            message=str(exc)[:500],
+            message="",
             finished_at=timezone.now(),
         )
         logger.debug("%s", traceback.format_exc())

@@ -647,6 +647,11 @@ class BuildingForm(forms.Form):
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     is_residential = forms.BooleanField(label=_("Residential building"), required=False, initial=True)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Ids of their own: the listing page holds this form and the dwelling unit's, which both have a "number".
+        kwargs.setdefault("auto_id", "id_building_%s")
+        super().__init__(*args, **kwargs)
+
 
 class DwellingUnitForm(forms.Form):
     building = forms.ModelChoiceField(label=_("Building"), queryset=Building.objects.none())
@@ -658,6 +663,7 @@ class DwellingUnitForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args: Any, small_area: SmallArea, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_unit_%s")  # see BuildingForm
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = Building.objects.filter(small_area=small_area).order_by("number")  # type: ignore[attr-defined]
 

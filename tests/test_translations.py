@@ -47,13 +47,16 @@ def test_every_string_in_the_sources_is_in_the_catalogue(tmp_path: Path, monkeyp
 
 
 def test_the_compiled_catalogue_matches_the_source() -> None:
+    # Keyed by context and msgid: "No." is three entries, told apart by their contexts (pgettext).
     compiled = polib.mofile(str(PO.with_suffix(".mo")))
     source = {
-        entry.msgid: entry.msgstr for entry in polib.pofile(str(PO)) if not entry.obsolete and not entry.msgid_plural
+        (entry.msgctxt, entry.msgid): entry.msgstr
+        for entry in polib.pofile(str(PO))
+        if not entry.obsolete and not entry.msgid_plural
     }
-    assert {entry.msgid: entry.msgstr for entry in compiled if not entry.msgid_plural and entry.msgid} == {
-        k: v for k, v in source.items() if k
-    }
+    assert {
+        (entry.msgctxt, entry.msgid): entry.msgstr for entry in compiled if not entry.msgid_plural and entry.msgid
+    } == {k: v for k, v in source.items() if k[1]}
 
 
 def test_django_serves_the_chinese_translation() -> None:

@@ -4,7 +4,8 @@
     python tools/po.py fill FILE.json     # {"English msgid": "中文", "msgid|plural": ["单数", "复数"]}
     python tools/po.py compile            # write the .mo (what Django reads)
 
-Only entries named in FILE.json are touched, so several people can fill their own strings in turn.
+Only entries named in FILE.json are touched, so several people can fill their own strings in turn. A msgid with a
+context (``pgettext``, ``{% translate … context … %}``) is keyed as gettext keys it: "context\u0004msgid".
 """
 
 from __future__ import annotations
@@ -24,18 +25,26 @@ def missing() -> None:
     for entry in catalogue:
         if entry.obsolete:
             continue
+        msgid = _key(entry.msgctxt, entry.msgid)
         if entry.msgid_plural:
             if not all(entry.msgstr_plural.values()) or "fuzzy" in entry.flags:
-                out[f"{entry.msgid}|{entry.msgid_plural}"] = ["", ""]
+                out[f"{msgid}|{entry.msgid_plural}"] = ["", ""]
         elif not entry.msgstr or "fuzzy" in entry.flags:
-            out[entry.msgid] = ""
+            out[msgid] = ""
     print(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+CONTEXT_SEPARATOR = "\x04"  # gettext's own, between a context and its msgid
+
+
+def _key(context: str | None, msgid: str) -> str:
+    return f"{context}{CONTEXT_SEPARATOR}{msgid}" if context else msgid
 
 
 def fill(path: str) -> None:
     mapping = json.loads(Path(path).read_text(encoding="utf-8"))
     catalogue = polib.pofile(str(PO))
-    by_id = {entry.msgid: entry for entry in catalogue if not entry.obsolete}
+    by_id = {_key(entry.msgctxt, entry.msgid): entry for entry in catalogue if not entry.obsolete}
     filled = 0
     for key, value in mapping.items():
         msgid = key.split("|", 1)[0]

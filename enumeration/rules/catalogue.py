@@ -12,7 +12,8 @@ E education, F long form, G aggregates; plus process, duplicates, coverage, rost
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +44,18 @@ class Scope(StrEnum):
 
 
 @dataclass(frozen=True)
+class Wording:
+    """Another wording of a rule's message for the cases ``applies`` picks out: "a child less than 15 years younger
+    than the head (gap -7)" is nonsense for a child seven years *older* than the head. ``derive`` adds the values
+    the wording names (the gap the other way round, say) to the evidence."""
+
+    applies: Callable[[Mapping[str, Any]], bool]
+    message_zh: str
+    message_en: str
+    derive: Callable[[Mapping[str, Any]], Mapping[str, Any]] = lambda values: {}
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     group: str
@@ -52,29 +65,80 @@ class Rule:
     message_en: str
     acts: Actor = Actor.REGISTRAR
     items: tuple[str, ...] = ()
+    wordings: tuple[Wording, ...] = ()
+    # What a person calls the rule (the findings' lists and filters, the check runs): the code is for the API.
+    name_zh: str = ""
+    name_en: str = ""
+
+    @property
+    def name(self) -> Promise:
+        return bilingual(self.name_zh or self.code, self.name_en or self.code)  # type: ignore[no-any-return]
 
     @property
     def message(self) -> Promise:
         return bilingual(self.message_zh, self.message_en)  # type: ignore[no-any-return]
 
+    def worded(self, values: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """The Chinese and English message for these evidence values, and the values with what the wording adds."""
+        for wording in self.wordings:
+            try:
+                applies = wording.applies(values)
+            except (KeyError, TypeError, ValueError):  # evidence without the value the wording tests
+                applies = False
+            if applies:
+                return wording.message_zh, wording.message_en, {**values, **wording.derive(values)}
+        return self.message_zh, self.message_en, dict(values)
+
+    def message_for(self, values: Mapping[str, Any]) -> tuple[Promise, dict[str, Any]]:
+        """The message (in the reader's language, still to be formatted) and the values to format it with."""
+        zh, en, values = self.worded(values)
+        return bilingual(zh, en), values
+
     def render(self, **values: Any) -> str:
-        return str(self.message).format(**values) if values else str(self.message)
+        message, values = self.message_for(values)
+        return str(message).format(**values) if values else str(message)
 
     def render_zh(self, **values: Any) -> str:
-        return self.message_zh.format(**values) if values else self.message_zh
+        zh, _en, values = self.worded(values)
+        return zh.format(**values) if values else zh
 
     def render_en(self, **values: Any) -> str:
-        return self.message_en.format(**values) if values else self.message_en
+        _zh, en, values = self.worded(values)
+        return en.format(**values) if values else en
 
     @property
     def blocks_signing(self) -> bool:
         return self.severity is Severity.HARD
 
 
+def _age_gap_wordings(relative_zh: str, relative_en: str, *, elder: bool) -> tuple[Wording, ...]:
+    """The age-gap rules' evidence ``gap`` is how much older (a parent) or younger (a child) the relative is than
+    the head; zero and below are not "too small a gap" but the wrong way round, and say so."""
+    other_zh, other_en = ("小", "younger") if elder else ("大", "older")
+
+    def reversed_gap(values: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"years": -int(values["gap"])}
+
+    return (
+        Wording(
+            lambda values: int(values["gap"]) == 0,
+            f"{relative_zh}与户主同岁，请核实D2与户主关系和D5出生年月。",
+            f"The {relative_en} is the same age as the head: check D2 (relationship) and D5 (birth month).",
+        ),
+        Wording(
+            lambda values: int(values["gap"]) < 0,
+            f"{relative_zh}反而比户主{other_zh}{{years}}岁，请核实D2与户主关系和D5出生年月。",
+            f"The {relative_en} is {{years}} years {other_en} than the head: check D2 (relationship) and D5 (birth "
+            "month).",
+            reversed_gap,
+        ),
+    )
+
+
 H, W, N = Severity.HARD, Severity.WARNING, Severity.NIGHTLY
 P, HH, X, AR, ST = Scope.PERSON, Scope.HOUSEHOLD, Scope.CROSS, Scope.AREA, Scope.STAFF
 
-RULES: tuple[Rule, ...] = (
+_RULES: tuple[Rule, ...] = (
     # --- completeness and codes (every item the form asks must be answered with a valid code) ----------
     Rule("ITEM_MISSING", "form", H, P, "{item} 未填写。", "{item} is not filled in.", items=("*",)),
     Rule(
@@ -324,36 +388,40 @@ RULES: tuple[Rule, ...] = (
         "C",
         W,
         P,
-        "子女比户主年轻不到15岁（相差{gap}岁）。",
-        "A child is less than 15 years younger than the head ({gap}).",
+        "子女只比户主小{gap}岁，不到15岁。",
+        "The child is only {gap} years younger than the head, less than 15.",
         items=("D2", "D5"),
+        wordings=_age_gap_wordings("子女", "child", elder=False),
     ),
     Rule(
         "PARENT_AGE_GAP",
         "C",
         W,
         P,
-        "父母比户主年长不到15岁（相差{gap}岁）。",
-        "A parent is less than 15 years older than the head ({gap}).",
+        "父母只比户主大{gap}岁，不到15岁。",
+        "The parent is only {gap} years older than the head, less than 15.",
         items=("D2", "D5"),
+        wordings=_age_gap_wordings("父母", "parent", elder=True),
     ),
     Rule(
         "GRANDPARENT_AGE_GAP",
         "C",
         W,
         P,
-        "祖父母比户主年长不到30岁（相差{gap}岁）。",
-        "A grandparent is less than 30 years older than the head ({gap}).",
+        "祖父母只比户主大{gap}岁，不到30岁。",
+        "The grandparent is only {gap} years older than the head, less than 30.",
         items=("D2", "D5"),
+        wordings=_age_gap_wordings("祖父母", "grandparent", elder=True),
     ),
     Rule(
         "GRANDCHILD_AGE_GAP",
         "C",
         W,
         P,
-        "孙子女比户主年轻不到30岁（相差{gap}岁）。",
-        "A grandchild is less than 30 years younger than the head ({gap}).",
+        "孙子女只比户主小{gap}岁，不到30岁。",
+        "The grandchild is only {gap} years younger than the head, less than 30.",
         items=("D2", "D5"),
+        wordings=_age_gap_wordings("孙子女", "grandchild", elder=False),
     ),
     Rule(
         "CHILD_IN_LAW_WITHOUT_CHILD",
@@ -677,6 +745,84 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# What a person calls each rule, in Chinese and English: the lists and filters show the name, never the code.
+NAMES: dict[str, tuple[str, str]] = {
+    "ITEM_MISSING": ("项目漏填", "Item not filled in"),
+    "ITEM_NOT_ASKED": ("不应填的项目已填", "Item filled in that the skip rule leaves empty"),
+    "CODE_INVALID": ("代码不在代码表中", "Code not in the code list"),
+    "ID_FORMAT": ("身份证号格式错误", "ID number badly formed"),
+    "ID_CHECKSUM": ("身份证号校验码错误", "ID number check character wrong"),
+    "ID_BIRTH_DATE_INVALID": ("身份证号出生日期无效", "ID number's birth date invalid"),
+    "ID_BIRTH_MISMATCH": ("身份证号与出生年月不符", "ID number and birth month disagree"),
+    "ID_SEX_MISMATCH": ("身份证号与性别不符", "ID number and sex disagree"),
+    "ID_DUPLICATE_IN_HOUSEHOLD": ("户内身份证号重复", "Same ID number twice in a household"),
+    "ID_ADDRESS_UNKNOWN": ("身份证号地址码不存在", "ID number's address code unknown"),
+    "ID_MISSING": ("未填身份证号", "ID number missing"),
+    "BIRTH_AFTER_REFERENCE": ("出生晚于普查时点", "Born after the reference moment"),
+    "HEAD_NOT_FIRST": ("户主不在第一行", "Head not on the first row"),
+    "HEAD_NOT_UNIQUE": ("户主不是一个", "Not exactly one head"),
+    "PERSON_COUNT_MISMATCH": ("H2人数与登记人数不符", "H2 and the persons registered disagree"),
+    "PRESENT_COUNT_MISMATCH": ("H2a人数与现住人数不符", "H2a and the persons present disagree"),
+    "BIRTHS_MISMATCH": ("H3出生人口与户内婴儿不符", "H3 births and the infants disagree"),
+    "DEATHS_MISMATCH": ("H4死亡人口与死亡调查表不符", "H4 deaths and the death register disagree"),
+    "DEATH_BEFORE_BIRTH": ("死亡早于出生", "Death before birth"),
+    "ALL_DEAD_HOUSEHOLD": ("全户死亡户登记了人员", "All-dead household with persons"),
+    "HOUSING_NOT_ASKED": ("不应填的住房项目已填", "Housing items filled in that stay empty"),
+    "HOUSING_MISSING": ("住房面积或间数漏填", "Floor area or rooms missing"),
+    "FLOOR_AREA_PER_PERSON_HIGH": ("人均住房面积过大", "Floor area per person too large"),
+    "FLOOR_AREA_LOW": ("住房面积过小", "Floor area too small"),
+    "ROOMS_HIGH": ("住房间数过多", "Too many rooms"),
+    "SPOUSE_MULTIPLE": ("配偶多于一个", "More than one spouse"),
+    "SPOUSE_UNDER_15": ("配偶不满15岁", "Spouse under 15"),
+    "SPOUSE_UNDER_MARRIAGE_AGE": ("未到法定婚龄", "Below the legal marriage age"),
+    "SPOUSE_SAME_SEX": ("配偶与户主同性别", "Spouse of the head's sex"),
+    "CHILD_AGE_GAP": ("子女与户主年龄差过小", "Child too close in age to the head"),
+    "PARENT_AGE_GAP": ("父母与户主年龄差过小", "Parent too close in age to the head"),
+    "GRANDPARENT_AGE_GAP": ("祖父母与户主年龄差过小", "Grandparent too close in age to the head"),
+    "GRANDCHILD_AGE_GAP": ("孙子女与户主年龄差过小", "Grandchild too close in age to the head"),
+    "CHILD_IN_LAW_WITHOUT_CHILD": ("有媳婿而无子女", "Child-in-law without a child"),
+    "AWAY_LONGER_THAN_AGE": ("离开户口地时间超过年龄", "Away longer than the age"),
+    "AWAY_BUT_LIVES_AT_HUKOU": ("住户口所在地却填离开", "Away yet living at the hukou place"),
+    "AWAY_REASON_AGE": ("离开户口地原因与年龄不符", "Reason for leaving unfit for the age"),
+    "EDUCATION_AGE": ("受教育程度与年龄不符", "Education unfit for the age"),
+    "EDUCATED_ILLITERATE": ("初中以上却不识字", "Educated yet not literate"),
+    "MARRIED_UNDER_15": ("不满15岁却非未婚", "Married under 15"),
+    "FIRST_MARRIAGE_DATE": ("初婚年月不合理", "First marriage date implausible"),
+    "CHILDREN_ALIVE_EXCEEDS_BORN": ("存活子女多于生育子女", "More children alive than born"),
+    "FERTILITY_NOT_WOMAN": ("男性填了生育情况", "Fertility filled in for a man"),
+    "BIRTH_LAST_YEAR_NO_INFANT": ("一年内生育却无婴儿", "Birth last year but no infant"),
+    "RETIRED_YOUNG": ("离退休年龄过小", "Retired too young"),
+    "STUDENT_OLD": ("在校学习年龄过大", "Studying too old"),
+    "HOURS_RANGE": ("工作时间超出范围", "Hours worked out of range"),
+    "RENT_NOT_ASKED": ("非租房填了月租", "Rent for housing not rented"),
+    "SIGNED_BY_OTHER": ("非登记人签字", "Signed by someone other than the registrar"),
+    "CONTENT_CHANGED_AFTER_SIGNING": ("签字后内容被改动", "Changed after signing"),
+    "SIGNATURE_CHAIN_BROKEN": ("签名链断开", "Signature chain broken"),
+    "ID_DUPLICATE_DISTRICT": ("全区身份证号重复", "ID number in two households of the district"),
+    "NEAR_DUPLICATE_PERSON": ("疑似重复登记", "Possible double count"),
+    "COVERAGE_HOUSEHOLDS": ("登记户数与摸底户数不符", "Households registered and listed disagree"),
+    "COVERAGE_PERSONS": ("登记人数与摸底人数不符", "Persons registered and listed disagree"),
+    "ROSTER_NOT_REGISTERED": ("户籍人口疑似漏登", "Roster person possibly missed"),
+    "SPEED_IMPLAUSIBLE": ("签字速度过快", "Signing implausibly fast"),
+    "COPY_PASTE_HOUSEHOLDS": ("两户内容几乎相同", "Two households nearly identical"),
+    "AGE_HEAPING": ("年龄堆积", "Age heaping"),
+    "SEX_RATIO_BY_AGE": ("分年龄性别比异常", "Sex ratio by age out of range"),
+    "AREA_SEX_RATIO": ("性别比异常", "Sex ratio out of range"),
+    "AREA_HOUSEHOLD_SIZE": ("平均户规模异常", "Average household size out of range"),
+    "AREA_INFANTS_VS_BIRTHS": ("0岁人口与出生人口不符", "Infants and births disagree"),
+    "AREA_MONTH_HEAPING": ("出生月份堆积", "Birth month heaping"),
+    "AREA_HUKOU_PENDING_SHARE": ("户口待定人口偏多", "Too many with pending hukou"),
+    "AREA_ROSTER_GAP": ("登记人数与户籍人数差距过大", "Registered and roster persons too far apart"),
+    # Rules other branches add, named here so that they read as a name from the first merge on.
+    "SIGNATURE_IMAGE_CHANGED": ("申报人签名图像被替换", "Respondent's signature image replaced"),
+    "STATE_TRAIL_BROKEN": ("状态与变更记录不符", "State does not follow its trail"),
+    "REGISTRAR_CHANGED": ("登记人被更改", "Registrar changed"),
+}
+
+RULES: tuple[Rule, ...] = tuple(
+    replace(rule, name_zh=NAMES[rule.code][0], name_en=NAMES[rule.code][1]) if rule.code in NAMES else rule
+    for rule in _RULES
+)
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 ENTRY_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.severity is not Severity.NIGHTLY)
 

@@ -82,6 +82,7 @@ def _listing_context(request: StaffRequest, area: SmallArea, **forms: Any) -> di
         "unit_form": forms.get("unit_form") or DwellingUnitForm(small_area=area),
         "household_form": forms.get("household_form")
         or HouseholdAddForm(small_area=area, initial={"expected_persons": 1}),
+        "states": HouseholdState.choices,  # the register's filter
     }
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +29,8 @@ from census.models import Role, StaffMember, SupervisorAssignment, Village
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration import selectors
 from enumeration.forms import ReopenForm, ReturnForm, SampleDrawForm, field_label, value_label
-from enumeration.models import Household, HouseholdState, HouseholdVersion
+from enumeration.models import DeathRecord, Household, HouseholdState, HouseholdVersion, Person, RespondentConfirmation
+from enumeration.rules.catalogue import CATALOGUE
 from enumeration.rules.entry import validate_household
 from enumeration.services import (
     form_values,
@@ -53,6 +55,7 @@ from enumeration.views.common import (
 from enumeration.views.readback import (
     MASKED_ID_FIELDS,
     MASKED_NAME_FIELDS,
+    Block,
     comment_label,
     issue_location,
     item_choices,
@@ -138,6 +141,49 @@ def _section_row_label(section: str, row: int | None) -> str:
     return ""
 
 
+# The models whose fields a version's changes name, beyond the form's items (collection_mode, the respondent's
+# name): a change reads with the field's own name and choice label, never "collection_mode: in_person".
+SECTION_MODELS: dict[str, type[models.Model]] = {
+    "household": Household,
+    "persons": Person,
+    "deaths": DeathRecord,
+    "respondent": RespondentConfirmation,
+}
+
+
+def _model_field(section: str, field: str) -> models.Field[Any, Any] | None:
+    model = SECTION_MODELS.get(section)
+    try:
+        found = model._meta.get_field(field) if model is not None else None
+    except FieldDoesNotExist:
+        return None
+    return found if isinstance(found, models.Field) else None
+
+
+def _field_label(section: str, field: str) -> str:
+    label = field_label(section, field)
+    if label != field:
+        return label
+    if field == "warning_notes":
+        return str(_("Notes on warnings"))
+    found = _model_field(section, field)
+    return str(found.verbose_name) if found is not None else field
+
+
+def _notes_text(notes: Any) -> str:
+    """Notes on warnings, keyed "RULE" or "RULE@row", as "子女与户主年龄差过小（第3人）：已核实"."""
+    if not isinstance(notes, dict) or not notes:
+        return "—"
+    lines = []
+    for key, note in notes.items():
+        code, _sep, row = str(key).partition("@")
+        rule = CATALOGUE.get(code)
+        name = str(rule.name) if rule is not None else code
+        where = _("Person %(n)d") % {"n": int(row)} if row.isdigit() else ""
+        lines.append(f"{name}（{where}）：{note}" if where else f"{name}：{note}")
+    return "；".join(lines)
+
+
 def _shown(section: str, field: str, value: Any, unmasked: bool) -> str:
     from census.privacy import mask_id_number, mask_name
 
@@ -145,6 +191,11 @@ def _shown(section: str, field: str, value: Any, unmasked: bool) -> str:
         return mask_name(value or "") or "—"
     if not unmasked and field in MASKED_ID_FIELDS:
         return mask_id_number(value or "") or "—"
+    if field == "warning_notes":
+        return _notes_text(value)
+    found = _model_field(section, field) if field_label(section, field) == field else None
+    if found is not None and found.choices and value not in (None, ""):
+        return str(dict(found.flatchoices).get(value, value))
     return value_label(section, field, value)
 
 
@@ -154,7 +205,7 @@ def readable_diff(version: HouseholdVersion, unmasked: bool) -> list[dict[str, s
     for change in version.diff or []:
         section, field, row = change.get("section", ""), change.get("field", ""), change.get("row")
         where = _section_row_label(section, row)
-        label = field_label(section, field)
+        label = _field_label(section, field)
         rows.append(
             {
                 "where": where,
@@ -164,6 +215,23 @@ def readable_diff(version: HouseholdVersion, unmasked: bool) -> list[dict[str, s
             }
         )
     return rows
+
+
+def return_item_choices(blocks: list[Block]) -> list[tuple[Any, Any]]:
+    """The items a reviewer may return a form with comments on — ``readback.item_choices``, the values the return
+    accepts — grouped as the read-back groups them: the whole form, then the household's items, then each person's
+    and each death's, so that a seven-person form is a list of short groups (<optgroup>), not seventy lines."""
+    flat = dict(item_choices(blocks))
+    grouped: list[tuple[Any, Any]] = [("*", flat.pop("*"))]
+    for block in blocks:
+        options = []
+        for line in block.lines:
+            value = line.code if block.row is None else f"{line.code}@{block.row}"
+            if line.code and value in flat:
+                options.append((value, line.title))
+        if options:
+            grouped.append((block.title, options))
+    return grouped
 
 
 def detail_context(
@@ -182,7 +250,7 @@ def detail_context(
     notes = household.warning_notes or {}
     actions = actions_for(user, household)
     if return_form is None and actions.give_back:
-        return_form = ReturnForm(items=item_choices(blocks))
+        return_form = ReturnForm(items=return_item_choices(blocks))
     return {
         "household": household,
         "blocks": blocks,
@@ -245,7 +313,7 @@ def household_return_view(request: StaffRequest, pk: int) -> HttpResponse:
     values = form_values(household)
     issues = validate_household(values.household, values.persons, values.deaths)
     blocks = readback(values.household, values.persons, values.deaths, issues, unmasked=False)
-    form = ReturnForm(request.POST, items=item_choices(blocks))
+    form = ReturnForm(request.POST, items=return_item_choices(blocks))
     if form.is_valid():
         try:
             household_return(household=household, actor=request.user, comments=form.comments())

@@ -10,6 +10,30 @@
       event.preventDefault();
     }
   }, true);
+  // A message is closed by its button (<button data-dismiss> inside the message).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-dismiss]");
+    if (button && button.parentElement) {
+      button.parentElement.remove();
+    }
+  });
+  // A table wider than the screen scrolls sideways inside its frame (.table-wrap): a keyboard must reach it too,
+  // so a frame that scrolls is focusable and named after its table's heading.
+  function focusableScrollers(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll(".table-wrap"), function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth && !wrap.hasAttribute("tabindex")) {
+        var heading = wrap.closest("section, .card, main");
+        heading = heading && heading.querySelector("h1, h2, h3");
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", heading ? heading.textContent.trim() : document.title);
+      }
+    });
+  }
+  focusableScrollers(document);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    focusableScrollers(event.target);
+  });
   // htmx requests that need confirmation use hx-confirm, which htmx handles itself.
   // Auto-submit filter forms when a select changes: <form data-autosubmit>.
   document.addEventListener("change", function (event) {

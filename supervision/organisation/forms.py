@@ -242,6 +242,11 @@ class DirectoryRemoveForm(forms.Form):
     removed_on = forms.DateField(label=_("Removed on"), widget=DateInput())
     upload = evidence_field(label=_("Supporting document"))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Ids of its own: the unit's page also holds the figure form, with a "note" and an "upload" too.
+        kwargs.setdefault("auto_id", "id_remove_%s")
+        super().__init__(*args, **kwargs)
+
 
 class DirectoryFigureForm(forms.Form):
     period = forms.DateField(label=_("Month"), widget=MonthInput(), input_formats=["%Y-%m", "%Y-%m-%d"])
@@ -249,6 +254,10 @@ class DirectoryFigureForm(forms.Form):
     value = forms.DecimalField(label=_("Value"), max_digits=16, decimal_places=2, min_value=0)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
     upload = evidence_field(label=_("Source document"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_figure_%s")  # see DirectoryRemoveForm
+        super().__init__(*args, **kwargs)
 
 
 # --- trainings -----------------------------------------------------------------------------------------

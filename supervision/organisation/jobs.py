@@ -14,7 +14,7 @@ from io import BytesIO
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 from openpyxl.styles import Alignment, Font
 
 from census.jobs import JobOutput, ProgressReporter, job_handler
@@ -47,9 +47,19 @@ def subsidy_sheet(job: Job, report: ProgressReporter) -> JobOutput:
         sheet.append([title])
         sheet["A1"].font = Font(bold=True, size=14)
         sheet.append([_("Printed %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}])
-        headers = [_("No."), _("Name"), _("Username"), _("Role"), _("Credential number")]
+        headers = [
+            pgettext("a row's number in a sheet", "No."),
+            _("Name"),
+            _("Username"),
+            _("Role"),
+            _("Credential number"),
+        ]
         for phase in PHASES:
-            headers += [f"{phase.label} · {_('households')}", f"{phase.label} · {_('yuan')}"]
+            # Whole sentences to translate: a word inside an f-string is never extracted ("摸底 · yuan").
+            headers += [
+                _("%(phase)s · households") % {"phase": phase.label},
+                _("%(phase)s · yuan") % {"phase": phase.label},
+            ]
         headers += [
             _("Reduction"),
             _("Reason for the reduction"),

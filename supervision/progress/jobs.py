@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from census.jobs import JobOutput, ProgressReporter, job_file_path, job_handler
+from census.jobs import JobFailed, JobOutput, ProgressReporter, job_file_path, job_handler
 from census.models import AuditAction, Job, Role, StaffMember, Township
 from census.services import audit_record
 from supervision.progress import microdata, services
@@ -33,7 +33,7 @@ from supervision.progress.views import OFFICE
 DISTRICT = (Role.DISTRICT_OFFICE,)
 
 
-class ExportRefused(Exception):
+class ExportRefused(JobFailed):
     pass
 
 

@@ -155,16 +155,26 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
 
 def progress_refresh_changed() -> int:
     """Refresh the small areas whose households changed since the aggregates were last refreshed, and any
-    small area that has no aggregate row yet. A first run refreshes everything."""
+    small area that has no aggregate row yet. A first run refreshes everything.
+
+    The other small areas had no change to count: their figures are as current as the refreshed ones, so their
+    ``refreshed_at`` moves to the moment this run looked (the dashboards' "figures as of" is the oldest
+    ``refreshed_at``, and otherwise stood still at the last full refresh while the numbers changed). The moment
+    is taken before looking, so a change made while the run works is never claimed as counted."""
     if not SmallAreaProgress.objects.exists():
         return progress_refresh()
+    looked_at = timezone.now()
     newest = SmallAreaProgress.objects.aggregate(newest=Max("last_change_at"))["newest"]
     changed = Household.objects.all()
     if newest is not None:
         changed = changed.filter(updated_at__gt=newest - REFRESH_OVERLAP)
     ids = set(changed.values_list("small_area_id", flat=True).distinct())
     ids |= set(SmallArea.objects.filter(progress__isnull=True).values_list("id", flat=True))
-    return progress_refresh(small_area_ids=ids)
+    refreshed = progress_refresh(small_area_ids=ids)
+    SmallAreaProgress.objects.exclude(small_area_id__in=ids).filter(refreshed_at__lt=looked_at).update(
+        refreshed_at=looked_at
+    )
+    return refreshed
 
 
 # --- exports ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from census.listing import ListPage
 from census.models import StaffMember, Township
 from census.spreadsheets import workbook_new
 from supervision.progress import hooks, selectors
+from supervision.progress.summaries.writers import xlsx_sheet_title
 
 TEXT, INT, PERCENT, DECIMAL = "text", "int", "percent", "decimal"
 
@@ -65,11 +66,11 @@ STATE_COLUMNS = (
 )
 COUNT_COLUMNS = (
     Column("households", _("Households listed")),
-    Column("registered", _("Households registered")),
+    Column("registered", _("Forms started (drafts included)")),
     *STATE_COLUMNS,
     Column("completion", _("Completion %"), PERCENT),
     Column("persons_expected", _("Persons listed")),
-    Column("persons_registered", _("Persons registered")),
+    Column("persons_registered", _("Persons on forms started (drafts included)")),
     Column("awareness", _("Publicity awareness %"), PERCENT),
     Column("findings", _("Open findings")),
 )
@@ -252,7 +253,7 @@ def export_xlsx(data: TableData, *, title: str) -> bytes:
     hundred rows at most (see ``table_data``), so the workbook is built in memory."""
     book = workbook_new()
     sheet = book.active
-    sheet.title = str(data.spec.title)[:31]
+    sheet.title = xlsx_sheet_title(str(data.spec.title))
     sheet.append([title])
     sheet.append([str(column.label) for column in data.columns])
     for row in data.rows:

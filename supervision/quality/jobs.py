@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from census.jobs import JobOutput, ProgressReporter, job_handler
+from django.utils.translation import gettext as _
+
+from census.jobs import JobFailed, JobOutput, ProgressReporter, job_handler
 from census.models import Job, Role
 from supervision.quality.models import CheckRun, RunStatus
+from supervision.quality.presentation import run_counts_text
 from supervision.quality.resources import RosterImportError
 from supervision.quality.services import (
     ROSTER_JOB_KIND,
@@ -38,11 +41,12 @@ def coordinate_check_run(job: Job, report: ProgressReporter) -> JobOutput:
     Job.objects.filter(pk=job.pk).update(total=run.parts_total, progress=run.parts_done)
     run = check_run_execute(run_id=run.pk)
     if run.status != RunStatus.DONE:
-        raise RuntimeError(run.error or "the run did not finish")
+        # The parts' errors are the system's (they stay in the run's error and the log); the page says what to do.
+        raise JobFailed(_("Part of the check run failed, so it did not finish. Start it again (Retry)."))
     counts = run.stats.get("counts", {})
     return JobOutput(
         result={"run_id": run.pk, **counts, "households": run.stats.get("households", 0)},
-        message=", ".join(f"{name}: {count}" for name, count in sorted(counts.items())),
+        message=run_counts_text(counts),
     )
 
 
@@ -60,7 +64,7 @@ def import_roster(job: Job, report: ProgressReporter) -> JobOutput:
         )
     except RosterImportError as exc:
         # The messages name the lines; the job fails with them and can be retried after the file is fixed.
-        raise RuntimeError("; ".join(exc.messages[:20])) from exc
+        raise JobFailed("; ".join(exc.messages[:20])) from exc
     finally:
         path.unlink(missing_ok=True)
     report.advance()
@@ -68,5 +72,5 @@ def import_roster(job: Job, report: ProgressReporter) -> JobOutput:
     report.advance()
     return JobOutput(
         result={"rows": result.rows, "replaced": result.replaced, "run_id": run.pk if run else None},
-        message=f"{result.rows} rows in {result.seconds:.1f} s",
+        message=_("%(rows)d rows in %(seconds).1f s") % {"rows": result.rows, "seconds": result.seconds},
     )

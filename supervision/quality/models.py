@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from census.models import District, SmallArea, Township, Village
 from census.scoping import Scope, ScopedQuerySet, ScopeKind, scope_of
@@ -219,7 +220,7 @@ class Finding(models.Model):
 
 
 class FindingEventKind(models.TextChoices):
-    DETECTED = "detected", _("Found")
+    DETECTED = "detected", pgettext_lazy("a finding's event", "Found")
     REOPENED = "reopened", _("Found again")
     EXPLAINED = "explained", _("Explained")
     CORRECTED = "corrected", _("Corrected and signed again")

@@ -25,8 +25,8 @@ from supervision.quality.models import CheckRun, Finding, FindingState, RunStatu
 from supervision.quality.presentation import (
     ACTOR_LABELS,
     SEVERITY_LABELS,
+    evidence_rows,
     finding_message,
-    message_values,
     note_text,
     personal_data_unmasked,
 )
@@ -60,7 +60,8 @@ def _search(fields: tuple[str, ...]) -> Any:
 @role_required(*FIELD_ROLES)
 def my_findings(request: StaffRequest) -> HttpResponse:
     show = request.GET.get("show", "act")
-    if show not in ("act", "verify", "areas", "all"):
+    # Verifying is the supervisor's: an enumerator has no findings to verify, so no such list either.
+    if show not in ("act", "verify", "areas", "all") or (show == "verify" and request.user.role != Role.SUPERVISOR):
         show = "act"
     listing = paginate_list(
         request,
@@ -98,7 +99,7 @@ def finding_list(request: StaffRequest) -> HttpResponse:
             "township": township,
             "escalated": escalated,
             "states": FindingState.choices,
-            "rules": [(r.code, r.code) for r in RULES],
+            "rules": [(r.code, r.name) for r in RULES],
             "townships": selectors.townships_for_runs(user=request.user)
             if request.user.role != Role.SUPERVISOR
             else [],
@@ -136,7 +137,7 @@ def _finding_page(request: StaffRequest, finding: Finding, **extra: Any) -> Http
         "severity_label": SEVERITY_LABELS.get(finding.severity, finding.severity),
         "acts_label": ACTOR_LABELS.get(finding.acts, finding.acts),
         "message": finding_message(finding.rule, finding.evidence, unmasked=unmasked),
-        "evidence": sorted(message_values(finding.evidence, unmasked=unmasked).items()),
+        "evidence": evidence_rows(finding.evidence, unmasked=unmasked),
         "note": note_text(finding.note),
         "events": selectors.finding_events(finding=finding),
         "last_checked_at": selectors.finding_last_checked_at(finding=finding),

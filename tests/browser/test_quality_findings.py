@@ -49,10 +49,11 @@ def test_an_enumerator_sees_their_findings_first_and_clears_one(  # type: ignore
     summary = phone.locator("#my-findings-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("我的质量问题")
-    expect(summary).to_contain_text(finding.record_key)
+    link = f"a[href='/supervision/quality/findings/{finding.pk}/']"
+    expect(summary.locator(link)).to_be_visible()
     screenshot(phone, "quality-start-page")
 
-    phone.locator(f"#my-findings-summary a:has-text('{finding.record_key}')").first.click()
+    summary.locator(link).first.click()
     expect(phone.locator("#finding-state")).to_have_text("未办结")
     phone.fill("#id_explanation", "已入户核实：记录与户口簿一致，无需更正。")
     phone.fill("#id_password", "wrong-password")
@@ -74,7 +75,7 @@ def test_an_enumerator_sees_their_findings_first_and_clears_one(  # type: ignore
     try:
         log_in(desktop, live_server.url, supervisor.username, DEMO_PASSWORD)
         desktop.goto(f"{live_server.url}/supervision/quality/mine/?show=verify")
-        desktop.locator(f"#finding-list a:has-text('{finding.record_key}')").first.click()
+        desktop.locator(f"#finding-list {link}").first.click()
         expect(desktop.locator("#finding-explanation")).to_contain_text("已入户核实")
         desktop.click("#verify button.primary")
         expect(desktop.locator("#finding-state")).to_have_text("指导员已核实")

@@ -168,8 +168,16 @@ class TestDetail:
         household = register(cast, password)
         client = login(cast.supervisor_a)
         page = client.get(reverse("enumeration:household-detail", args=[household.pk]))
-        choices = dict(page.context["return_form"].fields["item_1"].choices)
-        assert choices["H6"] == "H6 本户现住房建筑面积" and choices["D5@2"] == "第2人 · D5 出生年月"
+        # Grouped as the read-back is (issue 21, item 10): the household's items, then person by person.
+        groups = [
+            (str(group), dict(options))
+            for group, options in page.context["return_form"].fields["item_1"].choices
+            if isinstance(options, list)
+        ]
+        where = {value: (group, str(label)) for group, options in groups for value, label in options.items()}
+        assert where["H6"] == ("按户填报项目", "H6 本户现住房建筑面积")
+        assert where["D5@2"][0].startswith("第2人") and where["D5@2"][1] == "D5 出生年月"
+        assert all(len(options) < 30 for _group, options in groups), [len(o) for _g, o in groups]
         response = client.post(
             reverse("enumeration:household-return", args=[household.pk]),
             {
@@ -292,3 +300,32 @@ class TestAcceptService:
         with pytest.raises(ApplicationError) as excinfo:
             households_accept(households=Household.objects.all(), actor=cast.district_office)
         assert excinfo.value.code == "not_township_office"
+
+
+def test_a_version_s_changes_name_every_field_and_value_in_words() -> None:
+    """Issue 21, item 11: not "collection_mode: in_person", nor a rule code as a note's key."""
+    from django.utils import translation
+
+    from enumeration.models import HouseholdVersion
+    from enumeration.views.review import readable_diff
+
+    version = HouseholdVersion(
+        diff=[
+            {"section": "household", "row": None, "field": "collection_mode", "before": "phone", "after": "in_person"},
+            {
+                "section": "household",
+                "row": None,
+                "field": "warning_notes",
+                "before": None,
+                "after": {"CHILD_AGE_GAP@3": "已核实"},
+            },
+            {"section": "respondent", "row": None, "field": "refused", "before": None, "after": True},
+        ]
+    )
+    with translation.override("zh-hans"):
+        rows = readable_diff(version, unmasked=True)
+    shown = " ".join(f"{row['label']} {row['before']} {row['after']}" for row in rows)
+    for raw in ("collection_mode", "in_person", "warning_notes", "CHILD_AGE_GAP", "refused"):
+        assert raw not in shown, f"{raw!r} in {shown}"
+    assert rows[0]["label"] == "登记方式" and "入户" in rows[0]["after"] and "电话" in rows[0]["before"]
+    assert "已核实" in rows[1]["after"] and "第3人" in rows[1]["after"]

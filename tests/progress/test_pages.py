@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from census.jobs import job_run
@@ -320,3 +321,48 @@ class TestApi:
         assert sorted(row["rank"] for row in rows.values()) == [1, 2]
         client.force_authenticate(cast.township_office_b)
         assert [row["code"] for row in client.get(reverse("api-progress-townships")).json()] == [cast.township_b.code]
+
+
+def test_the_district_exports_its_townships_table_although_the_title_holds_a_slash(  # type: ignore[no-untyped-def]
+    registration: Registration, login, settings, tmp_path
+) -> None:
+    """The table is called "乡镇/街道" in Chinese, and "/" may not stand in a sheet's name (issue 21, item 1)."""
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    cast = registration.cast
+    client = login(cast.district_office)
+    response = client.post(reverse("supervision:progress-table-export", args=["townships"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    job = Job.objects.get(kind="progress_table")
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    book = load_workbook(io.BytesIO(job.file.read()))
+    assert "/" not in book.active.title
+    codes = {row[1] for row in list(book.active.iter_rows(values_only=True))[2:]}  # rank, code, name, …
+    assert codes == {cast.township_a.code, cast.township_b.code}
+
+
+def _kpi_label(body: str, name: str) -> str:
+    match = re.search(rf'data-kpi="{name}">.*?<div class="label">([^<]*)<', body, re.S)
+    assert match, f"no KPI {name}"
+    return match.group(1)
+
+
+def test_the_dashboard_says_what_each_number_counts(registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21, item 7: the number that counts drafts says so, the signed forms have a number of their own, and a
+    signed form is 已签字 on every part of the page, never 已签名."""
+    cast = registration.cast
+    with translation.override("zh-hans"):
+        body = login(cast.township_office_a).get(reverse("supervision:dashboard")).content.decode()
+    households = Household.objects.filter(township=cast.township_a)
+    started = households.exclude(state=HouseholdState.LISTED)
+    assert kpi(body, "registered") == str(started.count())
+    assert households.filter(state=HouseholdState.DRAFT).exists()  # so the label must say drafts are in it
+    label = _kpi_label(body, "registered")
+    assert "草稿" in label or "draft" in label.lower(), label  # Chinese once the catalogue has it, English till then
+    signed = households.filter(
+        state__in=(HouseholdState.SIGNED, HouseholdState.APPROVED, HouseholdState.ACCEPTED, HouseholdState.LOCKED)
+    )
+    assert kpi(body, "signed") == str(signed.count())
+    text = re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.S)
+    assert "已签名" not in text

@@ -12,6 +12,7 @@ from django.utils import timezone
 from census.models import SmallArea
 from enumeration.models import SIGNED_STATES, Household, HouseholdState, Person
 from supervision.progress.models import DailyProgress, SmallAreaProgress
+from supervision.progress.selectors import totals
 from supervision.progress.services import progress_refresh, progress_refresh_changed
 from tests.census.factories import SmallAreaFactory
 from tests.progress.conftest import Registration
@@ -112,14 +113,39 @@ class TestIncrementalRefresh:
         Household.objects.update(updated_at=now - datetime.timedelta(hours=2))
         SmallAreaProgress.objects.update(last_change_at=now - datetime.timedelta(hours=1))
         stamps = dict(SmallAreaProgress.objects.values_list("small_area_id", "refreshed_at"))
+        # A mark in an unchanged small area's row: a recomputation would wipe it.
+        SmallAreaProgress.objects.filter(small_area=cast.area_a1).update(persons_expected=999)
         household = Household.objects.filter(small_area=cast.area_b1, state=HouseholdState.SIGNED).get()
         Household.objects.filter(pk=household.pk).update(state=HouseholdState.APPROVED, updated_at=timezone.now())
         assert progress_refresh_changed() == 1
         after = dict(SmallAreaProgress.objects.values_list("small_area_id", "refreshed_at"))
         assert after[cast.area_b1.pk] > stamps[cast.area_b1.pk]
-        assert after[cast.area_a1.pk] == stamps[cast.area_a1.pk]
+        assert SmallAreaProgress.objects.get(small_area=cast.area_a1).persons_expected == 999  # not recomputed
         assert stored_row(cast.area_b1) == expected_row(cast.area_b1)
         assert SmallAreaProgress.objects.get(small_area=cast.area_b1).hh_approved == 1
+
+    def test_the_figures_are_as_of_the_last_run_although_most_small_areas_did_not_change(
+        self, registration: Registration
+    ) -> None:
+        """The dashboards say "figures as of <the oldest refreshed_at>": a run that finds one small area changed
+        has looked at all the others too, so the date moves for every one of them (issue 21, item 7)."""
+        cast = registration.cast
+        now = timezone.now()
+        Household.objects.update(updated_at=now - datetime.timedelta(hours=2))
+        SmallAreaProgress.objects.update(
+            last_change_at=now - datetime.timedelta(hours=1), refreshed_at=now - datetime.timedelta(hours=1)
+        )
+        household = Household.objects.filter(small_area=cast.area_b1, state=HouseholdState.SIGNED).get()
+        Household.objects.filter(pk=household.pk).update(state=HouseholdState.APPROVED, updated_at=timezone.now())
+        before_the_run = timezone.now()
+        progress_refresh_changed()
+        stamps = dict(SmallAreaProgress.objects.values_list("small_area_id", "refreshed_at"))
+        assert all(stamp >= before_the_run for stamp in stamps.values()), stamps
+        assert totals(user=cast.district_office).refreshed_at >= before_the_run
+        # A quiet minute: nothing changed, the figures are still as of that minute.
+        before_a_quiet_run = timezone.now()
+        progress_refresh_changed()
+        assert totals(user=cast.district_office).refreshed_at >= before_a_quiet_run
 
     def test_a_new_small_area_gets_its_row_in_the_next_run(self, registration: Registration) -> None:
         SmallAreaProgress.objects.update(last_change_at=timezone.now() + datetime.timedelta(hours=1))

@@ -30,16 +30,17 @@ def test_the_start_page_partial_shows_the_enumerator_s_open_findings_first(cast:
     request = RequestFactory().get("/")
     request.user = cast.enumerator_a1
     html = render_to_string("quality/partials/my_findings_summary.html", {"request": request})
-    assert 'id="my-findings-summary"' in html and finding.record_key in html
+    link = f"/supervision/quality/findings/{finding.pk}/"
+    assert 'id="my-findings-summary"' in html and link in html
     request.user = cast.enumerator_a2
-    assert finding.record_key not in render_to_string("quality/partials/my_findings_summary.html", {"request": request})
+    assert link not in render_to_string("quality/partials/my_findings_summary.html", {"request": request})
     request.user = cast.district_office
     assert render_to_string("quality/partials/my_findings_summary.html", {"request": request}).strip() == ""
 
 
 def test_the_enumerator_s_start_page_includes_it(cast: Cast, finding: Finding, login: Any) -> None:
     page = login(cast.enumerator_a1).get("/enumeration/my-areas/")
-    assert page.status_code == 200 and finding.record_key in page.content.decode()
+    assert page.status_code == 200 and f"/supervision/quality/findings/{finding.pk}/" in page.content.decode()
 
 
 def test_my_findings_then_explain_then_verify_in_pages(
@@ -48,7 +49,7 @@ def test_my_findings_then_explain_then_verify_in_pages(
     client = login(cast.enumerator_a1)
     with django_assert_max_num_queries(20):
         page = client.get("/supervision/quality/mine/")
-    assert page.status_code == 200 and finding.record_key in page.content.decode()
+    assert page.status_code == 200 and f"/supervision/quality/findings/{finding.pk}/" in page.content.decode()
     detail = client.get(f"/supervision/quality/findings/{finding.pk}/")
     assert 'id="explain-form"' in detail.content.decode()
     wrong = client.post(
@@ -62,7 +63,10 @@ def test_my_findings_then_explain_then_verify_in_pages(
     # Another enumerator of the same township cannot even see it.
     assert login(cast.enumerator_b1).get(f"/supervision/quality/findings/{finding.pk}/").status_code == 404
     supervisor = login(cast.supervisor_a)
-    assert finding.record_key in supervisor.get("/supervision/quality/mine/?show=verify").content.decode()
+    assert (
+        f"/supervision/quality/findings/{finding.pk}/"
+        in supervisor.get("/supervision/quality/mine/?show=verify").content.decode()
+    )
     rejected = supervisor.post(f"/supervision/quality/findings/{finding.pk}/reject/", {"reason": "请再核对户口簿"})
     assert rejected.status_code == 302 and Finding.objects.get(pk=finding.pk).state == "open"
 
@@ -84,7 +88,7 @@ def test_offices_list_findings_and_start_runs(
     office = login(cast.township_office_a)
     with django_assert_max_num_queries(20):
         listing = office.get("/supervision/quality/findings/?state=unresolved")
-    assert listing.status_code == 200 and finding.record_key in listing.content.decode()
+    assert listing.status_code == 200 and f"/supervision/quality/findings/{finding.pk}/" in listing.content.decode()
     with django_capture_on_commit_callbacks():
         started = office.post("/supervision/quality/runs/", {"mode": "incremental"})
     assert started.status_code == 302
@@ -93,7 +97,8 @@ def test_offices_list_findings_and_start_runs(
     live = office.get(f"/supervision/quality/runs/{new.pk}/", HTTP_HX_REQUEST="true")
     assert live.status_code == 200 and "hx-trigger" in live.content.decode()
     assert (
-        finding.record_key not in login(cast.township_office_b).get("/supervision/quality/findings/").content.decode()
+        f"/supervision/quality/findings/{finding.pk}/"
+        not in login(cast.township_office_b).get("/supervision/quality/findings/").content.decode()
     )
     assert login(cast.enumerator_a1).get("/supervision/quality/runs/").status_code == 403
     roster = login(cast.township_office_a).get("/supervision/quality/roster/?level=village")

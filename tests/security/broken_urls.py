@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 
 from census.models import AuditAction, Role, SmallArea
-from census.permissions import role_required, url_objects
+from census.permissions import public, role_required, url_objects
 from census.services import audit_record
 
 
@@ -59,8 +59,16 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(f"<html><body><p>{area.code}</p></body></html>")
 
 
+def layout_link(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("a page the layout links to")
+
+
 urlpatterns = [
     path("login/", lambda request: HttpResponse("login"), name="login"),
+    # The site's layout, in which the 403 and 404 pages are rendered, links to these.
+    path("", public(layout_link), name="home"),
+    path("language/", public(layout_link), name="set_language"),
+    path("logout/", public(layout_link), name="logout"),
     path("undeclared/", undeclared, name="undeclared"),
     path("lying/", lying, name="lying"),
     path("leaking/<int:pk>/", leaking, name="leaking"),

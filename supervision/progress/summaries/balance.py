@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from census.jobs import JobFailed
 from supervision.progress.summaries.model import Number, Summary, SummaryTable
 
 
@@ -42,7 +43,7 @@ class Check:
         }
 
 
-class BalanceError(Exception):
+class BalanceError(JobFailed):
     """The tables do not add up; the export is refused."""
 
     def __init__(self, failures: list[Check]) -> None:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from census.spreadsheets import csv_writer, workbook_new
 from supervision.progress.summaries.balance import Check
@@ -74,12 +75,14 @@ def balance_lines(checks: list[Check]) -> Iterator[list[Any]]:
         yield [check.name, check.where, check.expected, check.actual, _("OK") if check.ok else _("Does not balance")]
 
 
+def xlsx_sheet_title(text: str) -> str:
+    """A sheet name as Excel allows it: at most 31 characters, none of : / \\ ? * [ ] (a title such as
+    "乡镇/街道" would otherwise fail the whole export)."""
+    return INVALID_TITLE_REGEX.sub(" ", text)[:31]
+
+
 def sheet_title(table: SummaryTable) -> str:
-    """Sheet names are at most 31 characters and may not contain : / \\ ? * [ ]."""
-    title = f"{table.code} {table.title}"
-    for character in ":/\\?*[]":
-        title = title.replace(character, " ")
-    return title[:31]
+    return xlsx_sheet_title(f"{table.code} {table.title}")
 
 
 def write_xlsx(summary: Summary, path: Path) -> None:

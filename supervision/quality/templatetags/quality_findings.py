@@ -12,7 +12,15 @@ from django import template
 
 from census.models import Role
 from census.privacy import client_address
-from supervision.quality.presentation import finding_message, personal_data_unmasked
+from supervision.quality.presentation import (
+    RecordLabel,
+    finding_message,
+    personal_data_unmasked,
+    record_label,
+    rule_name,
+    run_counts,
+    run_step_name,
+)
 from supervision.quality.selectors import my_findings_summary
 from supervision.quality.services import findings_view_record
 
@@ -42,3 +50,25 @@ def my_findings_summary_tag(context: Any, first: int = 5) -> dict[str, Any]:
 @register.filter
 def finding_state_badge(state: str) -> str:
     return {"open": "bad", "explained": "warn", "corrected": "warn", "verified": "ok", "closed": "ok"}.get(state, "")
+
+
+@register.filter(name="record_label")
+def record_label_filter(finding: Any) -> RecordLabel:
+    """``{% with label=finding|record_label %}{{ label.text }} {{ label.where }}{% endwith %}``."""
+    return record_label(finding)
+
+
+@register.filter(name="rule_name")
+def rule_name_filter(code: str) -> str:
+    return rule_name(code)
+
+
+@register.filter(name="run_counts")
+def run_counts_filter(counts: Any) -> list[tuple[str, int]]:
+    """A check run's counts (``{"new": 6, "reopened": 0}``) as (label, count) pairs."""
+    return run_counts(counts or {})
+
+
+@register.filter(name="run_step_name")
+def run_step_name_filter(name: str) -> str:
+    return run_step_name(name)
