@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from census.jobs import job_run, job_start
-from census.models import Job, JobStatus
+from census.models import Job, JobStatus, StaffStatus
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +43,9 @@ def test_a_refused_job_shows_its_reason_without_the_exception_class(cast: Cast, 
     job = job_start(
         kind="progress_table", title="t", user=office, params={"table": "villages", "township": cast.township_a.code}
     )
-    office.is_active = False  # the person who started it left before the worker took it
-    office.save(update_fields=["is_active"])
+    # The person who started it left before the worker took it (a status other than active ends the account).
+    office.status, office.is_active = StaffStatus.LEFT, False
+    office.save(update_fields=["status", "is_active"])
     job = _failed(job)
     client = login(cast.district_office)  # the district office sees the township's table exports
     body = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()

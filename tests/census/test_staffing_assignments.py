@@ -197,7 +197,7 @@ def test_a_hand_over_keeps_registrars_and_routes_findings_to_them(cast: Cast, lo
     successor_client = Client()
     successor_client.force_login(successor)  # type: ignore[arg-type]
     page = successor_client.get(reverse("supervision:my-findings"), {"show": "areas"}).content.decode()
-    assert finding.record_key in page and predecessor.get_full_name() in page
+    assert reverse("supervision:finding-detail", args=[finding.pk]) in page and predecessor.get_full_name() in page
 
 
 def test_a_hand_over_of_an_area_its_successor_does_not_cover_is_refused(cast: Cast) -> None:

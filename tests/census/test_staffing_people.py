@@ -364,6 +364,7 @@ def test_the_auditor_reads_every_staff_change_in_the_audit_log(cast: Cast, login
     services.staff_update(member=member, actor=office, full_name="钱七")
     services.staff_status_set(member=member, status=StaffStatus.LEFT, reason="调走", actor=office)
     page = login(cast.auditor).get(reverse("frame:audit-log"), {"actor": "office_a"}).content.decode()
-    assert page.count(f"<td>staff {member.pk}</td>") == 3
+    # The audit log names the kind of object in words (工作人员 #12), not by its internal type.
+    assert page.count(f"<td>工作人员 #{member.pk}</td>") == 3
     events = AuditEvent.objects.visible_to(cast.auditor).filter(object_type="staff", object_id=str(member.pk))
     assert sorted(e.detail["change"] for e in events) == ["created", "status", "updated"]

@@ -69,6 +69,7 @@ urlpatterns = [
     path("", public(layout_link), name="home"),
     path("language/", public(layout_link), name="set_language"),
     path("logout/", public(layout_link), name="logout"),
+    path("password/", public(layout_link), name="password-change"),
     path("undeclared/", undeclared, name="undeclared"),
     path("lying/", lying, name="lying"),
     path("leaking/<int:pk>/", leaking, name="leaking"),
