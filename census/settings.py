@@ -497,6 +497,21 @@ ORGANISATION_READINESS_DEADLINES = {
     "village": date.fromisoformat(env.str("ORGANISATION_READINESS_DEADLINE_VILLAGE", default="2020-06-30")),
     "department": date.fromisoformat(env.str("ORGANISATION_READINESS_DEADLINE_DEPARTMENT", default="2020-07-31")),
 }
+# The other three of the four have their own deadline per kind of unit (S2: a township's funds arriving on 20
+# July are on time although its organisation was due in March). Funds: the speech, "乡镇、街道要在7月底前全面落实
+# 普查经费" (the district's own funds were already in place; villages are funded through their township). Staff and
+# conditions: before the 两员 training and the end of mapping (reference §4: end of August) — our choice. The
+# district office changes any of them on its deadlines page; these are the values it starts with. Override with
+# ORGANISATION_READINESS_DEADLINE_TOWNSHIP_FUNDS=2020-07-31 etc.
+ORGANISATION_READINESS_ITEM_DEADLINES = {
+    kind: {
+        component: date.fromisoformat(
+            env.str(f"ORGANISATION_READINESS_DEADLINE_{kind.upper()}_{component.upper()}", default=default)
+        )
+        for component, default in (("staff", "2020-08-31"), ("funds", "2020-07-31"), ("conditions", "2020-08-31"))
+    }
+    for kind in ("township", "village", "department")
+}
 # 两员 subsidy rates a new district starts with, 元 per household (reference §7: 摸底 ≥ 8, 短表 ≥ 10, 长表 ≥ 20
 # from a weak source; supervision is this system's own rule). Each district edits its own on the page.
 ORGANISATION_SUBSIDY_DEFAULT_RATES = {

@@ -45,6 +45,7 @@ from supervision.organisation.models import (
     SubsidyPhase,
     UnitKind,
     UnitReadiness,
+    default_item_deadline,
 )
 from supervision.organisation.selectors import Quarter, first_training_quarter, quarters_between
 
@@ -158,7 +159,6 @@ class DemoBuilder:
             UnitReadiness.objects.filter(district=self.district).select_related("township", "village", "department")
         )
         self.report.checklists = len(units)
-        deadlines = settings.ORGANISATION_READINESS_DEADLINES
         townships = sorted({u.township_id for u in units if u.township_id})
         documents: dict[str, EvidenceFile] = {}
         for code in townships:
@@ -182,7 +182,6 @@ class DemoBuilder:
             by_unit.setdefault(item.readiness_id, []).append(item)
         members: list[ReadinessMember] = []
         for unit in units:
-            deadline = deadlines[unit.unit_kind]
             behind = (
                 (unit.unit_kind == UnitKind.TOWNSHIP and unit.township_id in behind_townships)
                 or unit.pk in behind_villages
@@ -202,7 +201,8 @@ class DemoBuilder:
                     item.status = ReadinessStatus.IN_PROGRESS if index == 2 else ReadinessStatus.NOT_STARTED
                     item.note = "经费待区财政拨付" if item.component == ReadinessComponent.FUNDS else ""
                     continue
-                # Most on time; every fifteenth unit a little late.
+                # Most on time; every fifteenth item a little late (against its own deadline).
+                deadline = default_item_deadline(unit.unit_kind, item.component)
                 late = self.rng.random() < 1 / 15
                 day = (
                     deadline + datetime.timedelta(days=self.rng.randint(3, 20))

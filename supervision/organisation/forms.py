@@ -16,11 +16,13 @@ from supervision.organisation.criteria import criteria_for
 from supervision.organisation.models import (
     FigureIndicator,
     MemberBody,
+    ReadinessComponent,
     ReadinessStatus,
     RemovalReason,
     StudyForm,
     SubsidyPhase,
     TrainingSubject,
+    UnitKind,
 )
 
 
@@ -75,6 +77,18 @@ class ReadinessItemForm(forms.Form):
     completed_on = forms.DateField(label=_("Done on"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
     upload = evidence_field()
+
+
+class ReadinessDeadlinesForm(forms.Form):
+    """One date per kind of unit and item, named ``<kind>__<component>``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, kind_label in UnitKind.choices:
+            for component, component_label in ReadinessComponent.choices:
+                self.fields[f"{kind}__{component}"] = forms.DateField(
+                    label=f"{kind_label} · {component_label}", widget=DateInput()
+                )
 
 
 class ReadinessMemberForm(forms.Form):

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # 四落实
     path("readiness/", readiness.readiness_list, name="readiness"),
     path("readiness/checklists/", readiness.readiness_ensure, name="readiness-ensure"),
+    path("readiness/deadlines/", readiness.readiness_deadlines, name="readiness-deadlines"),
     path("readiness/<int:pk>/", readiness.readiness_detail, name="readiness-detail"),
     path("readiness/<int:pk>/members/", readiness.readiness_member_add, name="readiness-member-add"),
     path("readiness/items/<int:pk>/", readiness.readiness_item_update, name="readiness-item-update"),

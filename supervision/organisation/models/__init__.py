@@ -13,11 +13,13 @@ from supervision.organisation.models.evidence import CONTENT_TYPES, EvidenceFile
 from supervision.organisation.models.readiness import (
     MemberBody,
     ReadinessComponent,
+    ReadinessDeadline,
     ReadinessItem,
     ReadinessMember,
     ReadinessStatus,
     UnitKind,
     UnitReadiness,
+    default_item_deadline,
     readiness_deadline,
 )
 from supervision.organisation.models.rectification import (
@@ -49,6 +51,7 @@ __all__ = [
     "ItemStatus",
     "MemberBody",
     "ReadinessComponent",
+    "ReadinessDeadline",
     "ReadinessItem",
     "ReadinessMember",
     "ReadinessStatus",
@@ -70,6 +73,7 @@ __all__ = [
     "UnitReadiness",
     "UnitStatus",
     "credit_code_validate",
+    "default_item_deadline",
     "private_storage",
     "readiness_deadline",
 ]
