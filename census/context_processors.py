@@ -28,6 +28,7 @@ NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("Readiness"), "supervision:readiness", (*OFFICE_ROLES, Role.DEPARTMENT)),
     (_("Publicity awareness (知晓率)"), "supervision:awareness", (*OFFICE_ROLES, Role.AUDITOR, Role.SUPERVISOR)),
     (_("Subsidies"), "supervision:subsidies", OFFICE_ROLES),
+    (_("Responsibility"), "supervision:responsibility", OFFICE_ROLES),
     (_("Rectification"), "supervision:rectification", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
     (_("Directory"), "supervision:directory", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
     (_("Trainings"), "supervision:trainings", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),

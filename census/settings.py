@@ -512,6 +512,13 @@ ORGANISATION_READINESS_ITEM_DEADLINES = {
     }
     for kind in ("township", "village", "department")
 }
+# 一级抓一级 (S3): overdue work goes one step up its responsible person's chain on its first day overdue, and one
+# more step for every this many days after (enumerator → supervisor → township office head → district office head).
+ORGANISATION_ESCALATION_STEP_DAYS = env.int("ORGANISATION_ESCALATION_STEP_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["organisation-escalate-overdue-work"] = {
+    "task": "supervision.organisation.tasks.escalate_overdue_work",
+    "schedule": crontab(hour=7, minute=10),
+}
 # 两员 subsidy rates a new district starts with, 元 per household (reference §7: 摸底 ≥ 8, 短表 ≥ 10, 长表 ≥ 20
 # from a weak source; supervision is this system's own rule). Each district edits its own on the page.
 ORGANISATION_SUBSIDY_DEFAULT_RATES = {

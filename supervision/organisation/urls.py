@@ -8,6 +8,7 @@ from supervision.organisation.views import (
     evidence,
     readiness,
     rectification,
+    responsibility,
     subsidies,
     trainings,
 )
@@ -17,9 +18,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("readiness/", readiness.readiness_list, name="readiness"),
     path("readiness/checklists/", readiness.readiness_ensure, name="readiness-ensure"),
     path("readiness/deadlines/", readiness.readiness_deadlines, name="readiness-deadlines"),
+    # 落实到人头
+    path("responsibility/", responsibility.responsibility, name="responsibility"),
     path("readiness/<int:pk>/", readiness.readiness_detail, name="readiness-detail"),
     path("readiness/<int:pk>/members/", readiness.readiness_member_add, name="readiness-member-add"),
     path("readiness/items/<int:pk>/", readiness.readiness_item_update, name="readiness-item-update"),
+    path(
+        "readiness/items/<int:pk>/responsible/",
+        readiness.readiness_item_responsible,
+        name="readiness-item-responsible",
+    ),
     path("readiness/members/<int:pk>/remove/", readiness.readiness_member_remove, name="readiness-member-remove"),
     # 知晓率
     path("awareness/", awareness.awareness, name="awareness"),

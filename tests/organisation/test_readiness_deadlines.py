@@ -92,7 +92,9 @@ class TestPerItem:
         in_april = set(selectors.readiness_overdue(cast.district_office, today=D(2020, 4, 15)))
         assert units["a"] not in in_april and units["b"] in in_april
         in_august = set(
-            ReadinessItem.objects.overdue(D(2020, 8, 1)).filter(readiness=units["a"]).values_list("component", flat=True)
+            ReadinessItem.objects.overdue(D(2020, 8, 1))
+            .filter(readiness=units["a"])
+            .values_list("component", flat=True)
         )
         assert in_august == {FUNDS}
         assert units["a"].is_overdue(D(2020, 8, 1)) and not units["a"].is_overdue(D(2020, 7, 31))

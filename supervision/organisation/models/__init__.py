@@ -29,6 +29,7 @@ from supervision.organisation.models.rectification import (
     RectificationTask,
     TaskStatus,
 )
+from supervision.organisation.models.responsibility import Escalation, EscalationKind, OfficeHead
 from supervision.organisation.models.subsidies import SubsidyDue, SubsidyPayment, SubsidyPhase, SubsidyRate
 from supervision.organisation.models.trainings import (
     SelfInspection,
@@ -45,11 +46,14 @@ __all__ = [
     "DirectoryKind",
     "DirectoryReview",
     "DirectoryUnit",
+    "Escalation",
+    "EscalationKind",
     "EvidenceFile",
     "EvidenceKind",
     "FigureIndicator",
     "ItemStatus",
     "MemberBody",
+    "OfficeHead",
     "ReadinessComponent",
     "ReadinessDeadline",
     "ReadinessItem",

@@ -271,6 +271,16 @@ class ReadinessItem(models.Model):
         EvidenceFile, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("evidence")
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # 落实到人头 (S3): the one account answerable for this item; its chain upward is shown with it and overdue
+    # items climb that chain (services.work_escalate_overdue).
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible person"),
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

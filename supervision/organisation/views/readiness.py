@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from census.listing import paginate_list
-from census.models import Role, Township
+from census.models import Role, StaffMember, Township
 from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
 from supervision.organisation.forms import (
@@ -23,6 +23,8 @@ from supervision.organisation.forms import (
     add_service_errors,
 )
 from supervision.organisation.models import (
+    Escalation,
+    EscalationKind,
     MemberBody,
     ReadinessComponent,
     ReadinessItem,
@@ -30,7 +32,9 @@ from supervision.organisation.models import (
     UnitKind,
     UnitReadiness,
 )
+from supervision.organisation.selectors.responsibility import office_heads, responsibility_chain
 from supervision.organisation.services.common import today
+from supervision.organisation.services.responsibility import readiness_item_candidates, readiness_item_responsible_set
 from supervision.organisation.views.common import READINESS_ROLES, bar_chart, is_district
 
 STATES = {"overdue", "ready", "late", "not_ready"}
@@ -122,12 +126,20 @@ def _render_detail(
     items = list(
         ReadinessItem.objects.filter(readiness=readiness)
         .with_due_on()
-        .select_related("evidence", "updated_by")
+        .select_related("evidence", "updated_by", "responsible")
         .order_by("pk")
     )
     order = list(ReadinessComponent.values)
     items.sort(key=lambda item: order.index(item.component))
     rows: list[dict[str, Any]] = []
+    heads = office_heads(readiness.district_id)
+    escalations: dict[int, list[Escalation]] = {}
+    for escalation in Escalation.objects.filter(
+        kind=EscalationKind.READINESS_ITEM, object_id__in=[i.pk for i in items]
+    ).order_by("level"):
+        escalations.setdefault(escalation.object_id, []).append(escalation)
+    may_name = request.user.is_superuser or request.user.role in (Role.DISTRICT_OFFICE, Role.TOWNSHIP_OFFICE)
+    candidates = readiness_item_candidates(items[0]) if items and may_name else []
     for item in items:
         if bound_item is not None and bound_item[0] == item.pk:
             form = bound_item[1]
@@ -136,7 +148,15 @@ def _render_detail(
                 prefix=item.component,
                 initial={"status": item.status, "completed_on": item.completed_on, "note": item.note},
             )
-        rows.append({"item": item, "form": form})
+        rows.append(
+            {
+                "item": item,
+                "form": form,
+                "chain": responsibility_chain(item.responsible, heads=heads) if item.responsible else [],
+                "escalations": escalations.get(item.pk, []),
+                "candidates": candidates if may_name else [],
+            }
+        )
     members = list(readiness.members.all())
     return render(
         request,
@@ -159,6 +179,25 @@ def _render_detail(
 def readiness_detail(request: StaffRequest, pk: int) -> HttpResponse:
     readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=pk)
     return _render_detail(request, readiness)
+
+
+@require_POST
+@role_required(Role.DISTRICT_OFFICE, Role.TOWNSHIP_OFFICE)
+@url_objects(pk=ReadinessItem)
+def readiness_item_responsible(request: StaffRequest, pk: int) -> HttpResponse:
+    """Name the one account answerable for an item (落实到人头)."""
+    item = get_object_or_404(ReadinessItem.objects.visible_to(request.user).select_related("readiness"), pk=pk)
+    person = StaffMember.objects.filter(pk=request.POST.get("responsible") or 0).first()
+    if person is None:
+        messages.error(request, _("Choose a person."))
+    else:
+        try:
+            readiness_item_responsible_set(item=item, person=person, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Responsible person named."))
+    return redirect("supervision:readiness-detail", pk=item.readiness_id)
 
 
 def _district_of(user: Any) -> str | None:
