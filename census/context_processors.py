@@ -29,6 +29,8 @@ NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("Publicity awareness (知晓率)"), "supervision:awareness", (*OFFICE_ROLES, Role.AUDITOR, Role.SUPERVISOR)),
     (_("Subsidies"), "supervision:subsidies", OFFICE_ROLES),
     (_("Responsibility"), "supervision:responsibility", OFFICE_ROLES),
+    (_("Department tasks"), "supervision:department-tasks", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
+    (_("Assessment"), "supervision:assessment", (*OFFICE_ROLES, Role.DEPARTMENT, Role.AUDITOR)),
     (_("Rectification"), "supervision:rectification", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
     (_("Directory"), "supervision:directory", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
     (_("Trainings"), "supervision:trainings", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),

@@ -574,6 +574,28 @@ PROGRESS_SCORE = {
     "findings_per_100_for_zero": 10,
     "assessment_multiplier": 2,
 }
+# The assessment score of townships and departments over the whole census (S4, 纳入年度目标绩效考核，实行双倍
+# 计分), shown with its weights on the assessment page (supervision.organisation.assessment):
+#   score  = 100 × Σ weight × component ÷ Σ weight, over the components that count for the unit (one decimal)
+#   points = score × multiplier
+# Components (0–1): readiness — 四落实 items done by their own deadline ÷ all items (a township with its
+# villages); tasks — departments' census tasks delivered on time ÷ tasks due or delivered (when it has any);
+# and, for townships from the first day of registration (PROGRESS_WINDOW), publicity — 知晓率, registration and
+# acceptance — R and A as on the progress dashboard, findings — Q as on the progress dashboard.
+ASSESSMENT_SCORE = {
+    "weights": {
+        name: env.int(f"ASSESSMENT_WEIGHT_{name.upper()}", default=default)
+        for name, default in (
+            ("readiness", 20),
+            ("publicity", 10),
+            ("tasks", 20),
+            ("registration", 25),
+            ("acceptance", 15),
+            ("findings", 10),
+        )
+    },
+    "multiplier": env.int("ASSESSMENT_MULTIPLIER", default=2),
+}
 # Optional sources owned by other parts. Open findings per enumerator/area come from this model when it is
 # installed (a ScopedQuerySet with an ``open()`` method and a foreign key to the responsible staff member);
 # until then they count as 0. Organisation readiness (四落实) per township comes from this callable

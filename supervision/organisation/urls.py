@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from supervision.organisation.views import (
     awareness,
+    department_tasks,
     directory,
     evidence,
     readiness,
@@ -18,6 +19,20 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("readiness/", readiness.readiness_list, name="readiness"),
     path("readiness/checklists/", readiness.readiness_ensure, name="readiness-ensure"),
     path("readiness/deadlines/", readiness.readiness_deadlines, name="readiness-deadlines"),
+    # 部门分工协作 and the assessment (双倍计分)
+    path("department-tasks/", department_tasks.department_task_list, name="department-tasks"),
+    path("department-tasks/<int:pk>/", department_tasks.department_task_detail, name="department-task"),
+    path(
+        "department-tasks/<int:pk>/answer/",
+        department_tasks.department_task_answer_view,
+        name="department-task-answer",
+    ),
+    path(
+        "department-tasks/<int:pk>/review/",
+        department_tasks.department_task_review_view,
+        name="department-task-review",
+    ),
+    path("assessment/", department_tasks.assessment, name="assessment"),
     # 落实到人头
     path("responsibility/", responsibility.responsibility, name="responsibility"),
     path("readiness/<int:pk>/", readiness.readiness_detail, name="readiness-detail"),

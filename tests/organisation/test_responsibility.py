@@ -179,7 +179,8 @@ class TestPages:
         funds = unit.items.get(component=ReadinessComponent.FUNDS)
         client = login(cast.township_office_a)
         response = client.post(
-            reverse("supervision:readiness-item-responsible", args=[funds.pk]), {"responsible": cast.township_office_a.pk}
+            reverse("supervision:readiness-item-responsible", args=[funds.pk]),
+            {"responsible": cast.township_office_a.pk},
         )
         assert response.status_code == 302
         funds.refresh_from_db()
@@ -201,7 +202,12 @@ class TestPages:
         url = reverse("supervision:responsibility")
         page = login(cast.township_office_b).get(url)
         assert page.status_code == 200 and page.context["flagged_count"] == 1
-        assert login(cast.township_office_b).post(url, {"township": "511504102", "person": cast.township_office_b.pk}).status_code == 403
+        assert (
+            login(cast.township_office_b)
+            .post(url, {"township": "511504102", "person": cast.township_office_b.pk})
+            .status_code
+            == 403
+        )
         assert login(cast.enumerator_a1).get(url).status_code == 403
         client = login(cast.district_office)
         client.post(url, {"township": "511504102", "person": cast.township_office_b.pk})

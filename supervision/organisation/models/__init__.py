@@ -1,3 +1,8 @@
+from supervision.organisation.models.department_tasks import (
+    DepartmentTask,
+    DepartmentTaskKind,
+    DepartmentTaskStatus,
+)
 from supervision.organisation.models.directory import (
     CREDIT_CODE_REGEX,
     DirectoryFigure,
@@ -42,6 +47,9 @@ from supervision.organisation.models.trainings import (
 __all__ = [
     "CONTENT_TYPES",
     "CREDIT_CODE_REGEX",
+    "DepartmentTask",
+    "DepartmentTaskKind",
+    "DepartmentTaskStatus",
     "DirectoryFigure",
     "DirectoryKind",
     "DirectoryReview",

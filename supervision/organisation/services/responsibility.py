@@ -114,8 +114,8 @@ class OverdueWork:
 
 
 def _overdue_work(today: datetime.date) -> list[OverdueWork]:
-    """Everything overdue that names a responsible account: readiness items, rectification tasks, department
-    and open quality findings (due ``QUALITY["OVERDUE_DAYS"]`` after they were found)."""
+    """Everything overdue that names a responsible account: readiness items, rectification tasks, departments'
+    census tasks and open quality findings (due ``QUALITY["OVERDUE_DAYS"]`` after they were found)."""
     work = [
         OverdueWork(
             EscalationKind.READINESS_ITEM,
@@ -143,6 +143,22 @@ def _overdue_work(today: datetime.date) -> list[OverdueWork]:
         for task in RectificationTask.objects.overdue(today)
         .filter(responsible__isnull=False)
         .select_related("responsible", "item")
+    ]
+    from supervision.organisation.models import DepartmentTask
+
+    work += [
+        OverdueWork(
+            EscalationKind.DEPARTMENT_TASK,
+            task.pk,
+            task.responsible,  # type: ignore[arg-type]
+            task.deadline,
+            task.district_id,
+            None,
+            task.department_id,
+        )
+        for task in DepartmentTask.objects.overdue(today)
+        .filter(responsible__isnull=False)
+        .select_related("responsible")
     ]
     from supervision.quality.models import Finding, FindingState
 
