@@ -30,6 +30,7 @@ NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("Subsidies"), "supervision:subsidies", OFFICE_ROLES),
     (_("Responsibility"), "supervision:responsibility", OFFICE_ROLES),
     (_("Department tasks"), "supervision:department-tasks", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
+    (_("Calendar"), "supervision:calendar", (*OFFICE_ROLES, Role.DEPARTMENT, Role.AUDITOR)),
     (_("Assessment"), "supervision:assessment", (*OFFICE_ROLES, Role.DEPARTMENT, Role.AUDITOR)),
     (_("Rectification"), "supervision:rectification", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),
     (_("Directory"), "supervision:directory", (Role.DISTRICT_OFFICE, Role.DEPARTMENT)),

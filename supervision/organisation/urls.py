@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from supervision.organisation.views import (
     awareness,
+    calendar,
     department_tasks,
     directory,
     evidence,
@@ -33,6 +34,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="department-task-review",
     ),
     path("assessment/", department_tasks.assessment, name="assessment"),
+    # the census calendar
+    path("calendar/", calendar.calendar, name="calendar"),
     # 落实到人头
     path("responsibility/", responsibility.responsibility, name="responsibility"),
     path("readiness/<int:pk>/", readiness.readiness_detail, name="readiness-detail"),

@@ -1,3 +1,4 @@
+from supervision.organisation.models.calendar import DEFAULT_PHASES, CensusPhase, Phase
 from supervision.organisation.models.department_tasks import (
     DepartmentTask,
     DepartmentTaskKind,
@@ -47,6 +48,8 @@ from supervision.organisation.models.trainings import (
 __all__ = [
     "CONTENT_TYPES",
     "CREDIT_CODE_REGEX",
+    "DEFAULT_PHASES",
+    "CensusPhase",
     "DepartmentTask",
     "DepartmentTaskKind",
     "DepartmentTaskStatus",
@@ -62,6 +65,7 @@ __all__ = [
     "ItemStatus",
     "MemberBody",
     "OfficeHead",
+    "Phase",
     "ReadinessComponent",
     "ReadinessDeadline",
     "ReadinessItem",
