@@ -71,6 +71,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="rectification-task-answer",
     ),
     path(
+        "rectification/tasks/<int:pk>/responsible/",
+        rectification.rectification_task_responsible,
+        name="rectification-task-responsible",
+    ),
+    path(
         "rectification/tasks/<int:pk>/evidence/",
         rectification.rectification_task_evidence,
         name="rectification-task-evidence",

@@ -9,7 +9,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from census.models import Role, SmallAreaAssignment
+from census.models import Role, SmallAreaAssignment, StaffMember
 from supervision.organisation.models import (
     Escalation,
     EscalationKind,
@@ -49,8 +49,18 @@ D = datetime.date
 def heads(cast: Cast):  # type: ignore[no-untyped-def]
     """The head of township A's office (a second township-office account) and of the district office."""
     district = cast.district_office.district
-    head_a = TownshipOfficeFactory(username="head_a", township=cast.township_a)
-    head_district = StaffMemberFactory(username="head_district", role=Role.DISTRICT_OFFICE, district=district)
+    # Names of their own: the pages are searched for them, and the factories' names repeat.
+    head_a = TownshipOfficeFactory(username="head_a", township=cast.township_a, last_name="孙镇主任", first_name="")
+    head_district = StaffMemberFactory(
+        username="head_district", role=Role.DISTRICT_OFFICE, district=district, last_name="李区主任", first_name=""
+    )
+    for person, name in (
+        (cast.enumerator_a1, "赵普查员"),
+        (cast.supervisor_a, "钱指导员"),
+        (cast.township_office_a, "周镇干部"),
+    ):
+        StaffMember.objects.filter(pk=person.pk).update(last_name=name, first_name="")
+        person.refresh_from_db()
     office_head_set(district_id="511504", township_id="511504101", person=head_a, actor=cast.district_office)
     office_head_set(district_id="511504", township_id=None, person=head_district, actor=cast.district_office)
     return head_a, head_district
@@ -173,7 +183,7 @@ class TestPages:
     ) -> None:
         from django.urls import reverse
 
-        head_a, head_district = heads
+        _head_a, _head_district = heads
         readiness_ensure_units(district_id="511504", actor=cast.district_office)
         unit = UnitReadiness.objects.get(unit_kind=UnitKind.TOWNSHIP, township=cast.township_a)
         funds = unit.items.get(component=ReadinessComponent.FUNDS)
@@ -188,7 +198,7 @@ class TestPages:
         work_escalate_overdue(today=D(2020, 8, 1))
         page = client.get(reverse("supervision:readiness-detail", args=[unit.pk])).content.decode()
         section = page.split('id="item-funds"')[1].split("</section>")[0]
-        names = [p.get_full_name() or p.username for p in (cast.township_office_a, head_a, head_district)]
+        names = ["周镇干部", "孙镇主任", "李区主任"]
         positions = [section.index(name) for name in names]
         assert positions == sorted(positions)  # the person, then up the chain
         assert "escalated" in section
@@ -212,3 +222,61 @@ class TestPages:
         client = login(cast.district_office)
         client.post(url, {"township": "511504102", "person": cast.township_office_b.pk})
         assert responsibility_chain(cast.enumerator_b1)[2].person == cast.township_office_b
+
+    def test_the_finding_and_the_form_show_the_registrars_chain(self, cast: Cast, heads, login) -> None:  # type: ignore[no-untyped-def]
+        from django.urls import reverse
+
+        from supervision.quality.models import Finding
+
+        _head_a, _head_district = heads
+        household = sign_family(cast.area_a1, cast.enumerator_a1)
+        tamper(
+            "UPDATE enumeration_person SET d5_birth_month = 8 WHERE household_id = %s AND row_no = 3", [household.pk]
+        )
+        run()
+        finding = Finding.objects.get(rule="ID_BIRTH_MISMATCH")
+        names = ["赵普查员", "钱指导员", "孙镇主任", "李区主任"]
+        client = login(cast.township_office_a)
+        for url in (
+            reverse("supervision:finding-detail", args=[finding.pk]),
+            reverse("enumeration:household-detail", args=[household.pk]),
+        ):
+            page = client.get(url).content.decode()
+            chain = page.split("data-chain>")[1].split("</div>")[0]
+            positions = [chain.index(name) for name in names]
+            assert positions == sorted(positions), url
+
+    def test_the_district_names_the_account_of_a_rectification_task(  # type: ignore[no-untyped-def]
+        self, cast: Cast, depts: Departments, heads, login
+    ) -> None:
+        from django.urls import reverse
+
+        item = rectification_item_create(
+            district_id="511504",
+            number="2",
+            title="统计法学习",
+            feedback="学习不深入",
+            received_on=D(2020, 6, 1),
+            actor=cast.district_office,
+        )
+        task = rectification_task_create(
+            item=item,
+            measure="中心组学习",
+            department=depts.jkj,
+            responsible_person="王强",
+            deadline=D(2020, 9, 30),
+            evidence_required="学习记录",
+            actor=cast.district_office,
+        )
+        url = reverse("supervision:rectification-task-responsible", args=[task.pk])
+        assert login(depts.jkj_user).post(url, {"responsible": depts.jkj_user.pk}).status_code == 403
+        client = login(cast.district_office)
+        assert client.post(url, {"responsible": depts.fgj_user.pk}).status_code == 302  # refused: another department
+        task.refresh_from_db()
+        assert task.responsible is None
+        client.post(url, {"responsible": depts.jkj_user.pk})
+        task.refresh_from_db()
+        assert task.responsible == depts.jkj_user
+        page = client.get(reverse("supervision:rectification-task", args=[task.pk])).content.decode()
+        chain = page.split("data-chain>")[1].split("</div>")[0]
+        assert chain.index(depts.jkj_user.get_full_name()) < chain.index(heads[1].get_full_name())
