@@ -497,6 +497,28 @@ ORGANISATION_READINESS_DEADLINES = {
     "village": date.fromisoformat(env.str("ORGANISATION_READINESS_DEADLINE_VILLAGE", default="2020-06-30")),
     "department": date.fromisoformat(env.str("ORGANISATION_READINESS_DEADLINE_DEPARTMENT", default="2020-07-31")),
 }
+# The other three of the four have their own deadline per kind of unit (S2: a township's funds arriving on 20
+# July are on time although its organisation was due in March). Funds: the speech, "乡镇、街道要在7月底前全面落实
+# 普查经费" (the district's own funds were already in place; villages are funded through their township). Staff and
+# conditions: before the 两员 training and the end of mapping (reference §4: end of August) — our choice. The
+# district office changes any of them on its deadlines page; these are the values it starts with. Override with
+# ORGANISATION_READINESS_DEADLINE_TOWNSHIP_FUNDS=2020-07-31 etc.
+ORGANISATION_READINESS_ITEM_DEADLINES = {
+    kind: {
+        component: date.fromisoformat(
+            env.str(f"ORGANISATION_READINESS_DEADLINE_{kind.upper()}_{component.upper()}", default=default)
+        )
+        for component, default in (("staff", "2020-08-31"), ("funds", "2020-07-31"), ("conditions", "2020-08-31"))
+    }
+    for kind in ("township", "village", "department")
+}
+# 一级抓一级 (S3): overdue work goes one step up its responsible person's chain on its first day overdue, and one
+# more step for every this many days after (enumerator → supervisor → township office head → district office head).
+ORGANISATION_ESCALATION_STEP_DAYS = env.int("ORGANISATION_ESCALATION_STEP_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["organisation-escalate-overdue-work"] = {
+    "task": "supervision.organisation.tasks.escalate_overdue_work",
+    "schedule": crontab(hour=7, minute=10),
+}
 # 两员 subsidy rates a new district starts with, 元 per household (reference §7: 摸底 ≥ 8, 短表 ≥ 10, 长表 ≥ 20
 # from a weak source; supervision is this system's own rule). Each district edits its own on the page.
 ORGANISATION_SUBSIDY_DEFAULT_RATES = {
@@ -551,6 +573,28 @@ PROGRESS_SCORE = {
     "quality": 20,
     "findings_per_100_for_zero": 10,
     "assessment_multiplier": 2,
+}
+# The assessment score of townships and departments over the whole census (S4, 纳入年度目标绩效考核，实行双倍
+# 计分), shown with its weights on the assessment page (supervision.organisation.assessment):
+#   score  = 100 × Σ weight × component ÷ Σ weight, over the components that count for the unit (one decimal)
+#   points = score × multiplier
+# Components (0–1): readiness — 四落实 items done by their own deadline ÷ all items (a township with its
+# villages); tasks — departments' census tasks delivered on time ÷ tasks due or delivered (when it has any);
+# and, for townships from the first day of registration (PROGRESS_WINDOW), publicity — 知晓率, registration and
+# acceptance — R and A as on the progress dashboard, findings — Q as on the progress dashboard.
+ASSESSMENT_SCORE = {
+    "weights": {
+        name: env.int(f"ASSESSMENT_WEIGHT_{name.upper()}", default=default)
+        for name, default in (
+            ("readiness", 20),
+            ("publicity", 10),
+            ("tasks", 20),
+            ("registration", 25),
+            ("acceptance", 15),
+            ("findings", 10),
+        )
+    },
+    "multiplier": env.int("ASSESSMENT_MULTIPLIER", default=2),
 }
 # Optional sources owned by other parts. Open findings per enumerator/area come from this model when it is
 # installed (a ScopedQuerySet with an ``open()`` method and a foreign key to the responsible staff member);

@@ -1,7 +1,8 @@
 // Organisation pages (readiness, subsidies, awareness, rectification, directory, trainings): bar charts drawn
 // with the vendored Apache ECharts from data the page renders with json_script — no inline script (CSP).
 //   <div class="chart" data-chart="some-id"></div> {{ chart|json_script:"some-id" }}
-// The data: {categories, series: [{name, data, color}], stacked, horizontal, percent, target}.
+// The data: {categories, series: [{name, data, color, dashed}], stacked, horizontal, percent, target, line}
+// (line: the series are drawn as lines, e.g. the calendar's planned-against-actual progress of a phase).
 (function () {
   "use strict";
 
@@ -25,7 +26,9 @@
       categoryAxis.inverse = true;
     }
     var series = spec.series.map(function (s) {
-      var item = { name: s.name, type: "bar", data: s.data, color: s.color, barMaxWidth: 28 };
+      var item = spec.line
+        ? { name: s.name, type: "line", data: s.data, color: s.color, showSymbol: false, lineStyle: s.dashed ? { type: "dashed" } : undefined }
+        : { name: s.name, type: "bar", data: s.data, color: s.color, barMaxWidth: 28 };
       if (spec.stacked) {
         item.stack = "total";
       }

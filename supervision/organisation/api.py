@@ -76,7 +76,7 @@ class AwarenessApi(APIView):
 
 class ReadinessOutput(serializers.ModelSerializer[UnitReadiness]):
     unit_name = serializers.CharField()
-    deadline = serializers.DateField()
+    deadline = serializers.DateField(allow_null=True, help_text="The earliest deadline among the items not yet done.")
     done_count = serializers.IntegerField()
 
     class Meta:

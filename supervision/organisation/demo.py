@@ -45,6 +45,7 @@ from supervision.organisation.models import (
     SubsidyPhase,
     UnitKind,
     UnitReadiness,
+    default_item_deadline,
 )
 from supervision.organisation.selectors import Quarter, first_training_quarter, quarters_between
 
@@ -141,6 +142,7 @@ class DemoBuilder:
             self.rectification()
             self.directory()
             self.trainings()
+            self.department_tasks()
             audit_record(
                 actor=self.actor,
                 action=AuditAction.IMPORT,
@@ -158,7 +160,6 @@ class DemoBuilder:
             UnitReadiness.objects.filter(district=self.district).select_related("township", "village", "department")
         )
         self.report.checklists = len(units)
-        deadlines = settings.ORGANISATION_READINESS_DEADLINES
         townships = sorted({u.township_id for u in units if u.township_id})
         documents: dict[str, EvidenceFile] = {}
         for code in townships:
@@ -182,7 +183,6 @@ class DemoBuilder:
             by_unit.setdefault(item.readiness_id, []).append(item)
         members: list[ReadinessMember] = []
         for unit in units:
-            deadline = deadlines[unit.unit_kind]
             behind = (
                 (unit.unit_kind == UnitKind.TOWNSHIP and unit.township_id in behind_townships)
                 or unit.pk in behind_villages
@@ -202,7 +202,8 @@ class DemoBuilder:
                     item.status = ReadinessStatus.IN_PROGRESS if index == 2 else ReadinessStatus.NOT_STARTED
                     item.note = "经费待区财政拨付" if item.component == ReadinessComponent.FUNDS else ""
                     continue
-                # Most on time; every fifteenth unit a little late.
+                # Most on time; every fifteenth item a little late (against its own deadline).
+                deadline = default_item_deadline(unit.unit_kind, item.component)
                 late = self.rng.random() < 1 / 15
                 day = (
                     deadline + datetime.timedelta(days=self.rng.randint(3, 20))
@@ -221,6 +222,54 @@ class DemoBuilder:
         UnitReadiness.objects.bulk_update(units, ["ready_on"])
         ReadinessMember.objects.bulk_create(members)
         self.log(f"readiness: {len(units)} checklists, {self.report.overdue} behind")
+
+    # --- departments' census tasks (S18) -------------------------------------------------------------------
+
+    DEPARTMENT_TASKS: tuple[tuple[str, str, str, str, datetime.date, str], ...] = (
+        (
+            "xcb",
+            "publicity",
+            "宣传月：大国点名，没你不行",
+            "宣传方案、活动照片",
+            datetime.date(2020, 10, 31),
+            "delivered",
+        ),
+        ("gaj", "hukou", "户口整顿并移交户籍底册", "户籍底册及移交清单", datetime.date(2020, 10, 10), "delivered"),
+        ("gaj", "hukou", "比对复查：户籍人口漏登比对", "比对结果清单", datetime.date(2020, 12, 10), "answered"),
+        ("wjj", "births", "出生医学证明与住院分娩记录比对", "漏登婴幼儿名单", datetime.date(2020, 12, 10), "open"),
+        ("mzj", "civil_affairs", "民政服务对象名单比对", "比对清单", datetime.date(2020, 12, 10), "open"),
+        ("czj", "funds", "区级普查经费拨付", "拨款文件", datetime.date(2020, 7, 31), "open"),
+    )
+
+    def department_tasks(self) -> None:
+        """A task per department the speech names, in each state: delivered, answered awaiting review, open."""
+        from supervision.organisation.models import DepartmentTask, DepartmentTaskStatus
+
+        made = 0
+        for code, kind, title, deliverable, deadline, state in self.DEPARTMENT_TASKS:
+            department = self.departments.get(code)
+            if department is None:
+                continue
+            answered = state in ("answered", "delivered")
+            task = DepartmentTask.objects.create(
+                district=self.district,
+                department=department,
+                kind=kind,
+                title=title,
+                deliverable=deliverable,
+                deadline=deadline,
+                created_by=self.actor,
+                status={"delivered": DepartmentTaskStatus.DELIVERED, "answered": DepartmentTaskStatus.ANSWERED}.get(
+                    state, DepartmentTaskStatus.OPEN
+                ),
+                answer="已完成，佐证材料附后。" if answered else "",
+                answered_on=deadline - datetime.timedelta(days=3) if answered else None,
+                delivered_on=deadline - datetime.timedelta(days=1) if state == "delivered" else None,
+            )
+            if answered:
+                task.evidence.add(self.evidence(title, f"{code}-{made}-任务佐证.pdf", department_id=department.pk))
+            made += 1
+        self.log(f"department tasks: {made}")
 
     def _members(self, unit: UnitReadiness) -> list[ReadinessMember]:
         if unit.unit_kind == UnitKind.VILLAGE:

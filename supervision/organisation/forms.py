@@ -14,13 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from census.models import Department, Role, StaffMember, Township
 from supervision.organisation.criteria import criteria_for
 from supervision.organisation.models import (
+    DepartmentTaskKind,
     FigureIndicator,
     MemberBody,
+    ReadinessComponent,
     ReadinessStatus,
     RemovalReason,
     StudyForm,
     SubsidyPhase,
     TrainingSubject,
+    UnitKind,
 )
 
 
@@ -75,6 +78,18 @@ class ReadinessItemForm(forms.Form):
     completed_on = forms.DateField(label=_("Done on"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
     upload = evidence_field()
+
+
+class ReadinessDeadlinesForm(forms.Form):
+    """One date per kind of unit and item, named ``<kind>__<component>``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, kind_label in UnitKind.choices:
+            for component, component_label in ReadinessComponent.choices:
+                self.fields[f"{kind}__{component}"] = forms.DateField(
+                    label=f"{kind_label} · {component_label}", widget=DateInput()
+                )
 
 
 class ReadinessMemberForm(forms.Form):
@@ -174,6 +189,26 @@ class RectificationTaskForm(forms.Form):
 
 class TaskAnswerForm(forms.Form):
     answer = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 4}))
+    answered_on = forms.DateField(label=_("Answered on"), widget=DateInput())
+    upload = evidence_field(label=_("Evidence file (required unless already uploaded)"))
+
+
+class DepartmentTaskForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    kind = forms.ChoiceField(label=_("Kind of task"), choices=DepartmentTaskKind.choices)
+    title = forms.CharField(label=_("Task"), max_length=200)
+    deliverable = forms.CharField(
+        label=_("Deliverable (what shows it is done)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
+
+    def __init__(self, *args: Any, user: StaffMember, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = _departments(user)  # type: ignore[attr-defined]
+
+
+class DepartmentTaskAnswerForm(forms.Form):
+    answer = forms.CharField(label=_("What was delivered"), widget=forms.Textarea(attrs={"rows": 4}))
     answered_on = forms.DateField(label=_("Answered on"), widget=DateInput())
     upload = evidence_field(label=_("Evidence file (required unless already uploaded)"))
 

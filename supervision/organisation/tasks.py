@@ -11,3 +11,11 @@ def flag_unpaid_subsidies() -> int:
     from supervision.organisation.services import subsidy_flag_overdue
 
     return subsidy_flag_overdue()
+
+
+@shared_task(name="supervision.organisation.tasks.escalate_overdue_work", ignore_result=True)
+def escalate_overdue_work() -> int:
+    """Beat, daily: overdue work climbs its responsible person's chain (一级抓一级); idempotent."""
+    from supervision.organisation.services.responsibility import work_escalate_overdue
+
+    return work_escalate_overdue()

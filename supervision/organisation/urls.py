@@ -4,10 +4,13 @@ from django.urls import URLPattern, URLResolver, path
 
 from supervision.organisation.views import (
     awareness,
+    calendar,
+    department_tasks,
     directory,
     evidence,
     readiness,
     rectification,
+    responsibility,
     subsidies,
     trainings,
 )
@@ -16,9 +19,33 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # 四落实
     path("readiness/", readiness.readiness_list, name="readiness"),
     path("readiness/checklists/", readiness.readiness_ensure, name="readiness-ensure"),
+    path("readiness/deadlines/", readiness.readiness_deadlines, name="readiness-deadlines"),
+    # 部门分工协作 and the assessment (双倍计分)
+    path("department-tasks/", department_tasks.department_task_list, name="department-tasks"),
+    path("department-tasks/<int:pk>/", department_tasks.department_task_detail, name="department-task"),
+    path(
+        "department-tasks/<int:pk>/answer/",
+        department_tasks.department_task_answer_view,
+        name="department-task-answer",
+    ),
+    path(
+        "department-tasks/<int:pk>/review/",
+        department_tasks.department_task_review_view,
+        name="department-task-review",
+    ),
+    path("assessment/", department_tasks.assessment, name="assessment"),
+    # the census calendar
+    path("calendar/", calendar.calendar, name="calendar"),
+    # 落实到人头
+    path("responsibility/", responsibility.responsibility, name="responsibility"),
     path("readiness/<int:pk>/", readiness.readiness_detail, name="readiness-detail"),
     path("readiness/<int:pk>/members/", readiness.readiness_member_add, name="readiness-member-add"),
     path("readiness/items/<int:pk>/", readiness.readiness_item_update, name="readiness-item-update"),
+    path(
+        "readiness/items/<int:pk>/responsible/",
+        readiness.readiness_item_responsible,
+        name="readiness-item-responsible",
+    ),
     path("readiness/members/<int:pk>/remove/", readiness.readiness_member_remove, name="readiness-member-remove"),
     # 知晓率
     path("awareness/", awareness.awareness, name="awareness"),
@@ -42,6 +69,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "rectification/tasks/<int:pk>/answer/",
         rectification.rectification_task_answer,
         name="rectification-task-answer",
+    ),
+    path(
+        "rectification/tasks/<int:pk>/responsible/",
+        rectification.rectification_task_responsible,
+        name="rectification-task-responsible",
     ),
     path(
         "rectification/tasks/<int:pk>/evidence/",

@@ -58,7 +58,7 @@ def test_the_district_sees_the_overdue_units_and_the_township_marks_an_item_done
     # A date without a document is refused, with the reason next to the field.
     card.locator("select[name$=status]").select_option("done")
     card.locator("input[name$=completed_on]").fill("2020-06-20")
-    card.locator("button[type=submit]").click()
+    card.locator("details button[type=submit]").click()
     expect(desktop.locator(f"#item-{item.component} .errorlist")).to_contain_text("上传")
     item.refresh_from_db()
     assert item.status != ReadinessStatus.DONE
@@ -66,9 +66,9 @@ def test_the_district_sees_the_overdue_units_and_the_township_marks_an_item_done
     card.locator("select[name$=status]").select_option("done")
     card.locator("input[name$=completed_on]").fill("2020-06-20")
     card.locator("input[type=file]").set_input_files(pdf_file("funds.pdf"))
-    card.locator("button[type=submit]").click()
+    card.locator("details button[type=submit]").click()
     expect(desktop.locator(".message.success")).to_be_visible()
-    expect(desktop.locator(f"#item-{item.component} .badge")).to_have_text(re.compile("完成"))
+    expect(desktop.locator(f"#item-{item.component} .row .badge")).to_have_text(re.compile("完成"))
     expect(desktop.locator(f"#item-{item.component} a.evidence-link")).to_have_text("funds.pdf")
     item.refresh_from_db()
     assert item.status == ReadinessStatus.DONE and item.evidence is not None

@@ -9,7 +9,13 @@ import datetime
 from typing import Any
 
 from census.models import Department
-from supervision.organisation.models import MemberBody, ReadinessMember, UnitReadiness
+from supervision.organisation.models import (
+    DepartmentTask,
+    DepartmentTaskKind,
+    MemberBody,
+    ReadinessMember,
+    UnitReadiness,
+)
 from supervision.organisation.services import readiness_ensure_units
 from tests.census.factories import DepartmentFactory
 from tests.organisation.factories import (
@@ -43,6 +49,15 @@ def make_organisation(world: Any) -> None:
         RectificationTaskFactory(item=item, department=task_department, deadline=datetime.date(2021, 3, 31))
     for district, department in ((home, own), (home, neighbour), (other, far)):
         DirectoryUnitFactory(district=district, department=department)
+        DepartmentTask.objects.create(
+            district=district,
+            department=department,
+            kind=DepartmentTaskKind.BIRTHS,
+            title="出生医学证明比对",
+            deliverable="比对清单",
+            deadline=datetime.date(2020, 12, 10),
+            created_by=cast.district_office,
+        )
     EvidenceFileFactory(district=home, township=cast.township_a, uploaded_by=cast.district_office)
     EvidenceFileFactory(district=home, township=cast.township_b, uploaded_by=cast.district_office)
     EvidenceFileFactory(district=home, department=own, uploaded_by=cast.district_office)

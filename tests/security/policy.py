@@ -48,6 +48,7 @@ from census.models import (
 )
 from enumeration.models import Household
 from supervision.organisation.models import (
+    DepartmentTask,
     DirectoryUnit,
     EvidenceFile,
     ReadinessItem,
@@ -372,6 +373,11 @@ RULES: dict[type[models.Model], Rule] = {
         "its item's district; a department sees its own tasks",
         lambda: RectificationTask.objects.select_related("item"),
         lambda t, who: in_place(who, district=t.item.district_id, department=t.department_id),
+    ),
+    DepartmentTask: Rule(
+        "the task's district; a department sees its own tasks only (S18: each department acts on its own share)",
+        lambda: DepartmentTask.objects.all(),
+        lambda t, who: in_place(who, district=t.district_id, department=t.department_id),
     ),
     DirectoryUnit: Rule(
         "the unit's township or department",

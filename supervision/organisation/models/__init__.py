@@ -1,3 +1,9 @@
+from supervision.organisation.models.calendar import DEFAULT_PHASES, CensusPhase, Phase
+from supervision.organisation.models.department_tasks import (
+    DepartmentTask,
+    DepartmentTaskKind,
+    DepartmentTaskStatus,
+)
 from supervision.organisation.models.directory import (
     CREDIT_CODE_REGEX,
     DirectoryFigure,
@@ -13,11 +19,13 @@ from supervision.organisation.models.evidence import CONTENT_TYPES, EvidenceFile
 from supervision.organisation.models.readiness import (
     MemberBody,
     ReadinessComponent,
+    ReadinessDeadline,
     ReadinessItem,
     ReadinessMember,
     ReadinessStatus,
     UnitKind,
     UnitReadiness,
+    default_item_deadline,
     readiness_deadline,
 )
 from supervision.organisation.models.rectification import (
@@ -27,6 +35,7 @@ from supervision.organisation.models.rectification import (
     RectificationTask,
     TaskStatus,
 )
+from supervision.organisation.models.responsibility import Escalation, EscalationKind, OfficeHead
 from supervision.organisation.models.subsidies import SubsidyDue, SubsidyPayment, SubsidyPhase, SubsidyRate
 from supervision.organisation.models.trainings import (
     SelfInspection,
@@ -39,16 +48,26 @@ from supervision.organisation.models.trainings import (
 __all__ = [
     "CONTENT_TYPES",
     "CREDIT_CODE_REGEX",
+    "DEFAULT_PHASES",
+    "CensusPhase",
+    "DepartmentTask",
+    "DepartmentTaskKind",
+    "DepartmentTaskStatus",
     "DirectoryFigure",
     "DirectoryKind",
     "DirectoryReview",
     "DirectoryUnit",
+    "Escalation",
+    "EscalationKind",
     "EvidenceFile",
     "EvidenceKind",
     "FigureIndicator",
     "ItemStatus",
     "MemberBody",
+    "OfficeHead",
+    "Phase",
     "ReadinessComponent",
+    "ReadinessDeadline",
     "ReadinessItem",
     "ReadinessMember",
     "ReadinessStatus",
@@ -70,6 +89,7 @@ __all__ = [
     "UnitReadiness",
     "UnitStatus",
     "credit_code_validate",
+    "default_item_deadline",
     "private_storage",
     "readiness_deadline",
 ]

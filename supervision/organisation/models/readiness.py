@@ -8,8 +8,8 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Cast
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext_lazy as _
 
@@ -43,21 +43,95 @@ class MemberBody(models.TextChoices):
 
 
 def readiness_deadline(kind: str) -> datetime.date:
-    """The deadline for a kind of unit, from settings (townships end of March, villages 30 June,
-    departments 31 July of the census year)."""
+    """The organisation (机构) deadline for a kind of unit, from settings (townships end of March, villages 30
+    June, departments 31 July of the census year)."""
     return settings.ORGANISATION_READINESS_DEADLINES[kind]  # type: ignore[no-any-return]
+
+
+def default_item_deadline(kind: str, component: str) -> datetime.date:
+    """The deadline a district starts with for one of the four of a kind of unit (settings; S2)."""
+    if component == ReadinessComponent.ORGANISATION:
+        return readiness_deadline(kind)
+    return settings.ORGANISATION_READINESS_ITEM_DEADLINES[kind][component]  # type: ignore[no-any-return]
+
+
+def item_due_on() -> models.Expression:
+    """The deadline of a readiness item, as an expression over ``ReadinessItem``: the district's own
+    (``ReadinessDeadline``), else the default of its kind of unit and component."""
+    defaults = models.Case(
+        *(
+            models.When(
+                readiness__unit_kind=kind,
+                component=component,
+                then=models.Value(default_item_deadline(kind, component)),
+            )
+            for kind in UnitKind.values
+            for component in ReadinessComponent.values
+        ),
+        output_field=models.DateField(),
+    )
+    own = ReadinessDeadline.objects.filter(
+        district_id=OuterRef("readiness__district_id"),
+        unit_kind=OuterRef("readiness__unit_kind"),
+        component=OuterRef("component"),
+    ).values("due_on")[:1]
+    return Coalesce(Subquery(own, output_field=models.DateField()), defaults)
+
+
+class ReadinessDeadlineQuerySet(ScopedQuerySet["ReadinessDeadline"]):
+    scope_fields = {"district": "district_id"}
+
+
+class ReadinessDeadline(models.Model):
+    """A district's deadline for one of the four of one kind of unit, when it differs from the default."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+", verbose_name=_("district"))
+    unit_kind = models.CharField(_("kind of unit"), max_length=12, choices=UnitKind.choices)
+    component = models.CharField(_("item"), max_length=15, choices=ReadinessComponent.choices)
+    due_on = models.DateField(_("deadline"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ReadinessDeadlineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("readiness deadline")
+        verbose_name_plural = _("readiness deadlines")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "unit_kind", "component"], name="readiness_deadline_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_unit_kind_display()} · {self.get_component_display()}: {self.due_on}"
 
 
 class UnitReadinessQuerySet(ScopedQuerySet["UnitReadiness"]):
     scope_fields = {"district": "district_id", "township": "township_id", "department": "department_id"}
 
     def with_deadline(self) -> UnitReadinessQuerySet:
-        deadlines = settings.ORGANISATION_READINESS_DEADLINES
+        """``deadline``: the earliest deadline among the items not yet done (the next one the unit must meet);
+        empty once all four are done."""
+        pending = (
+            ReadinessItem.objects.filter(readiness=OuterRef("pk"))
+            .exclude(status=ReadinessStatus.DONE)
+            .annotate(due_on=item_due_on())
+            .order_by("due_on")
+            .values("due_on")[:1]
+        )
+        return self.annotate(deadline=Subquery(pending, output_field=models.DateField()))
+
+    def with_state(self, today: datetime.date) -> UnitReadinessQuerySet:
+        """``has_overdue`` (an item not done past its own deadline) and ``has_late`` (an item done after it)."""
         return self.annotate(
-            deadline=models.Case(
-                *(models.When(unit_kind=kind, then=models.Value(day)) for kind, day in deadlines.items()),
-                output_field=models.DateField(),
-            )
+            has_overdue=Exists(ReadinessItem.objects.overdue(today).filter(readiness=OuterRef("pk"))),
+            has_late=Exists(ReadinessItem.objects.late().filter(readiness=OuterRef("pk"))),
         )
 
     def ready(self) -> UnitReadinessQuerySet:
@@ -67,17 +141,14 @@ class UnitReadinessQuerySet(ScopedQuerySet["UnitReadiness"]):
         return self.filter(ready_on__isnull=True)
 
     def overdue(self, today: datetime.date) -> UnitReadinessQuerySet:
-        """Not ready although the deadline for its kind has passed."""
-        deadlines = settings.ORGANISATION_READINESS_DEADLINES
-        past = [kind for kind, day in deadlines.items() if day < today]
-        return self.filter(ready_on__isnull=True, unit_kind__in=past)
+        """Units with at least one item not done although that item's deadline has passed."""
+        return self.filter(Exists(ReadinessItem.objects.overdue(today).filter(readiness=OuterRef("pk"))))
 
     def late(self) -> UnitReadinessQuerySet:
-        """Ready, but after the deadline."""
-        condition = Q()
-        for kind, day in settings.ORGANISATION_READINESS_DEADLINES.items():
-            condition |= Q(unit_kind=kind, ready_on__gt=day)
-        return self.filter(condition)
+        """Ready, but at least one item was done after its own deadline."""
+        return self.filter(
+            Exists(ReadinessItem.objects.late().filter(readiness=OuterRef("pk"))), ready_on__isnull=False
+        )
 
     def with_done_count(self) -> UnitReadinessQuerySet:
         return self.annotate(
@@ -158,17 +229,12 @@ class UnitReadiness(models.Model):
     def unit_name(self) -> str:
         return self.unit.name
 
-    @property
-    def kind_deadline(self) -> datetime.date:
-        """The deadline of this kind of unit (``with_deadline()`` annotates the same as ``deadline``)."""
-        return readiness_deadline(self.unit_kind)
-
     def is_overdue(self, today: datetime.date) -> bool:
-        return self.ready_on is None and self.kind_deadline < today
+        return ReadinessItem.objects.overdue(today).filter(readiness=self).exists()
 
     @property
     def is_late(self) -> bool:
-        return self.ready_on is not None and self.ready_on > self.kind_deadline
+        return self.ready_on is not None and ReadinessItem.objects.late().filter(readiness=self).exists()
 
 
 class ReadinessItemQuerySet(ScopedQuerySet["ReadinessItem"]):
@@ -177,6 +243,17 @@ class ReadinessItemQuerySet(ScopedQuerySet["ReadinessItem"]):
         "township": "readiness__township_id",
         "department": "readiness__department_id",
     }
+
+    def with_due_on(self) -> ReadinessItemQuerySet:
+        return self.annotate(due_on=item_due_on())
+
+    def overdue(self, today: datetime.date) -> ReadinessItemQuerySet:
+        """Not done although its own deadline has passed."""
+        return self.with_due_on().exclude(status=ReadinessStatus.DONE).filter(due_on__lt=today)  # type: ignore[misc]
+
+    def late(self) -> ReadinessItemQuerySet:
+        """Done, after its own deadline."""
+        return self.with_due_on().filter(status=ReadinessStatus.DONE, completed_on__gt=F("due_on"))
 
 
 class ReadinessItem(models.Model):
@@ -194,6 +271,16 @@ class ReadinessItem(models.Model):
         EvidenceFile, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("evidence")
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # 落实到人头 (S3): the one account answerable for this item; its chain upward is shown with it and overdue
+    # items climb that chain (services.work_escalate_overdue).
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible person"),
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -143,6 +143,16 @@ class RectificationTask(models.Model):
     )
     responsible_person = models.CharField(_("responsible person (责任人)"), max_length=50)
     responsible_post = models.CharField(_("their post"), max_length=100, blank=True)
+    # 落实到人头 (S3): the department's account answerable for the task (the name above is what the inspection's
+    # feedback sheet prints).
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible account"),
+    )
     deadline = models.DateField(_("deadline"))
     evidence_required = models.TextField(_("evidence required"))
     status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)

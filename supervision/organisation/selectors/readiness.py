@@ -10,16 +10,25 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from census.models import StaffMember, Township
-from supervision.organisation.models import ReadinessStatus, UnitKind, UnitReadiness
+from supervision.organisation.models import (
+    ReadinessComponent,
+    ReadinessDeadline,
+    ReadinessStatus,
+    UnitKind,
+    UnitReadiness,
+    default_item_deadline,
+)
 from supervision.organisation.models.readiness import UnitReadinessQuerySet
 from supervision.organisation.services.common import today as _today
 
 
-def readiness_list(*, user: StaffMember | AnonymousUser) -> UnitReadinessQuerySet:
-    """Each unit with its ``deadline`` and ``done_count`` (of the four)."""
+def readiness_list(*, user: StaffMember | AnonymousUser, today: datetime.date | None = None) -> UnitReadinessQuerySet:
+    """Each unit with its ``deadline`` (the earliest of the items not done), ``done_count`` (of the four),
+    ``has_overdue`` and ``has_late`` (decided per item against the item's own deadline)."""
     return (
         UnitReadiness.objects.visible_to(user)
         .with_deadline()
+        .with_state(today or _today())
         .with_done_count()
         .select_related("township", "village", "department")
     )
@@ -30,7 +39,7 @@ def readiness_overdue(
 ) -> QuerySet[UnitReadiness]:
     """Units whose four are not all in place although their deadline has passed, earliest deadline first."""
     return (
-        readiness_list(user=user)
+        readiness_list(user=user, today=today)
         .overdue(today or _today())
         .order_by("deadline", "unit_kind", "township_id", "village_id", "department_id")  # type: ignore[misc]
     )
@@ -119,3 +128,30 @@ def readiness_by_township(*, user: StaffMember | AnonymousUser) -> dict[str, flo
     """Share (0–1) of each township's units — its own and its villages' — whose four are all in place.
     The progress dashboard reads this (settings.PROGRESS_READINESS_SOURCE)."""
     return {row.code: row.ready_rate for row in readiness_summary_by_township(user)}
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """One kind of unit: the deadline of each of the four, and which of them the district chose itself."""
+
+    kind: str
+    label: str
+    due: dict[str, datetime.date]
+    own: frozenset[str]
+
+
+def readiness_deadlines(*, district_id: str | None) -> list[DeadlineRow]:
+    """The deadlines of a district per kind of unit and item: its own where it set one, else the default."""
+    own = {
+        (row.unit_kind, row.component): row.due_on
+        for row in ReadinessDeadline.objects.filter(district_id=district_id or "")
+    }
+    return [
+        DeadlineRow(
+            kind=kind,
+            label=str(label),
+            due={c: own.get((kind, c), default_item_deadline(kind, c)) for c in ReadinessComponent.values},
+            own=frozenset(c for c in ReadinessComponent.values if (kind, c) in own),
+        )
+        for kind, label in UnitKind.choices
+    ]

@@ -10,6 +10,7 @@ from supervision.organisation.services.directory import (
     directory_review,
 )
 from supervision.organisation.services.readiness import (
+    readiness_deadline_set,
     readiness_ensure_units,
     readiness_item_update,
     readiness_member_add,
@@ -51,6 +52,7 @@ __all__ = [
     "directory_review",
     "evidence_kind_of",
     "evidence_store",
+    "readiness_deadline_set",
     "readiness_ensure_units",
     "readiness_item_update",
     "readiness_member_add",

@@ -14,11 +14,13 @@ from supervision.organisation.models import (
     EvidenceFile,
     MemberBody,
     ReadinessComponent,
+    ReadinessDeadline,
     ReadinessItem,
     ReadinessMember,
     ReadinessStatus,
     UnitKind,
     UnitReadiness,
+    default_item_deadline,
 )
 from supervision.organisation.services.common import audit_change, evidence_store, not_in_future
 
@@ -182,3 +184,39 @@ def readiness_member_remove(*, member: ReadinessMember, actor: StaffMember) -> N
         post=member.post,
     )
     member.delete()
+
+
+@transaction.atomic
+def readiness_deadline_set(
+    *, district_id: str, unit_kind: str, component: str, due_on: datetime.date, actor: StaffMember
+) -> ReadinessDeadline | None:
+    """Set the district's deadline for one of the four of a kind of unit. The default of settings is not
+    stored: setting a deadline back to it removes the district's own row, so a later change of the default
+    (an environment variable) reaches every district that never chose otherwise."""
+    if unit_kind not in UnitKind.values or component not in ReadinessComponent.values:
+        raise ValidationError(_("Unknown kind of unit or item."))
+    current = ReadinessDeadline.objects.select_for_update().filter(
+        district_id=district_id, unit_kind=unit_kind, component=component
+    )
+    row = current.first()
+    before = row.due_on if row else default_item_deadline(unit_kind, component)
+    if before == due_on:
+        return row
+    if due_on == default_item_deadline(unit_kind, component):
+        current.delete()
+        row = None
+    else:
+        row, _created = ReadinessDeadline.objects.update_or_create(
+            district_id=district_id,
+            unit_kind=unit_kind,
+            component=component,
+            defaults={"due_on": due_on, "updated_by": actor},
+        )
+    audit_change(
+        actor=actor,
+        object_type="readiness_deadline",
+        object_id=f"{district_id}:{unit_kind}:{component}",
+        before=before,
+        after=due_on,
+    )
+    return row

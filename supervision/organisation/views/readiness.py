@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -14,11 +13,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from census.listing import paginate_list
-from census.models import Township
+from census.models import Role, StaffMember, Township
 from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
-from supervision.organisation.forms import ReadinessItemForm, ReadinessMemberForm, add_service_errors
+from supervision.organisation.forms import (
+    ReadinessDeadlinesForm,
+    ReadinessItemForm,
+    ReadinessMemberForm,
+    add_service_errors,
+)
 from supervision.organisation.models import (
+    Escalation,
+    EscalationKind,
     MemberBody,
     ReadinessComponent,
     ReadinessItem,
@@ -26,7 +32,9 @@ from supervision.organisation.models import (
     UnitKind,
     UnitReadiness,
 )
+from supervision.organisation.selectors.responsibility import office_heads, responsibility_chain
 from supervision.organisation.services.common import today
+from supervision.organisation.services.responsibility import readiness_item_candidates, readiness_item_responsible_set
 from supervision.organisation.views.common import READINESS_ROLES, bar_chart, is_district
 
 STATES = {"overdue", "ready", "late", "not_ready"}
@@ -37,7 +45,7 @@ STATES = {"overdue", "ready", "late", "not_ready"}
 def readiness_list(request: StaffRequest) -> HttpResponse:
     user = request.user
     day = today()
-    qs = selectors.readiness_list(user=user)
+    qs = selectors.readiness_list(user=user, today=day)
     kind = request.GET.get("kind", "")
     if kind in UnitKind.values:
         qs = qs.filter(unit_kind=kind)
@@ -90,7 +98,8 @@ def readiness_list(request: StaffRequest) -> HttpResponse:
             "township": township,
             "state": state,
             "can_ensure": is_district(user),
-            "deadlines": settings.ORGANISATION_READINESS_DEADLINES,
+            "deadlines": selectors.readiness_deadlines(district_id=_district_of(user)),
+            "components": ReadinessComponent.choices,
         },
     )
 
@@ -113,10 +122,24 @@ def _render_detail(
     member_form: ReadinessMemberForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    items = list(readiness.items.select_related("evidence", "updated_by").order_by("pk"))
+    day = today()
+    items = list(
+        ReadinessItem.objects.filter(readiness=readiness)
+        .with_due_on()
+        .select_related("evidence", "updated_by", "responsible")
+        .order_by("pk")
+    )
     order = list(ReadinessComponent.values)
     items.sort(key=lambda item: order.index(item.component))
     rows: list[dict[str, Any]] = []
+    heads = office_heads(readiness.district_id)
+    escalations: dict[int, list[Escalation]] = {}
+    for escalation in Escalation.objects.filter(
+        kind=EscalationKind.READINESS_ITEM, object_id__in=[i.pk for i in items]
+    ).order_by("level"):
+        escalations.setdefault(escalation.object_id, []).append(escalation)
+    may_name = request.user.is_superuser or request.user.role in (Role.DISTRICT_OFFICE, Role.TOWNSHIP_OFFICE)
+    candidates = readiness_item_candidates(items[0]) if items and may_name else []
     for item in items:
         if bound_item is not None and bound_item[0] == item.pk:
             form = bound_item[1]
@@ -125,7 +148,15 @@ def _render_detail(
                 prefix=item.component,
                 initial={"status": item.status, "completed_on": item.completed_on, "note": item.note},
             )
-        rows.append({"item": item, "form": form})
+        rows.append(
+            {
+                "item": item,
+                "form": form,
+                "chain": responsibility_chain(item.responsible, heads=heads) if item.responsible else [],
+                "escalations": escalations.get(item.pk, []),
+                "candidates": candidates if may_name else [],
+            }
+        )
     members = list(readiness.members.all())
     return render(
         request,
@@ -136,7 +167,7 @@ def _render_detail(
             "leading_group": [m for m in members if m.body == MemberBody.LEADING_GROUP],
             "office": [m for m in members if m.body == MemberBody.OFFICE],
             "member_form": member_form or ReadinessMemberForm(),
-            "today": today(),
+            "today": day,
         },
         status=status,
     )
@@ -148,6 +179,63 @@ def _render_detail(
 def readiness_detail(request: StaffRequest, pk: int) -> HttpResponse:
     readiness = get_object_or_404(selectors.readiness_list(user=request.user), pk=pk)
     return _render_detail(request, readiness)
+
+
+@require_POST
+@role_required(Role.DISTRICT_OFFICE, Role.TOWNSHIP_OFFICE)
+@url_objects(pk=ReadinessItem)
+def readiness_item_responsible(request: StaffRequest, pk: int) -> HttpResponse:
+    """Name the one account answerable for an item (落实到人头)."""
+    item = get_object_or_404(ReadinessItem.objects.visible_to(request.user).select_related("readiness"), pk=pk)
+    person = StaffMember.objects.filter(pk=request.POST.get("responsible") or 0).first()
+    if person is None:
+        messages.error(request, _("Choose a person."))
+    else:
+        try:
+            readiness_item_responsible_set(item=item, person=person, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Responsible person named."))
+    return redirect("supervision:readiness-detail", pk=item.readiness_id)
+
+
+def _district_of(user: Any) -> str | None:
+    """The district whose deadlines a user reads: their own, or their township's or department's."""
+    if user.district_id:
+        return str(user.district_id)
+    if user.township_id:
+        return str(user.township_id)[:6]
+    department = getattr(user, "department", None)
+    return str(department.district_id) if department is not None else None
+
+
+@role_required(Role.DISTRICT_OFFICE)
+def readiness_deadlines(request: StaffRequest) -> HttpResponse:
+    """The district's deadline for each of the four per kind of unit (S2): the defaults of the speech until
+    the district changes one."""
+    district_id = request.user.district_id or ""
+    rows = selectors.readiness_deadlines(district_id=district_id)
+    initial = {f"{row.kind}__{c}": due for row in rows for c, due in row.due.items()}
+    form = ReadinessDeadlinesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        for name, due_on in form.cleaned_data.items():
+            kind, component = name.split("__")
+            services.readiness_deadline_set(
+                district_id=district_id, unit_kind=kind, component=component, due_on=due_on, actor=request.user
+            )
+        messages.success(request, _("Deadlines saved."))
+        return redirect("supervision:readiness-deadlines")
+    cells = [
+        {"row": row, "fields": [(form[f"{row.kind}__{c}"], c in row.own) for c in ReadinessComponent.values]}
+        for row in rows
+    ]
+    return render(
+        request,
+        "organisation/readiness_deadlines.html",
+        {"form": form, "cells": cells, "components": ReadinessComponent.choices},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
 
 
 @require_POST

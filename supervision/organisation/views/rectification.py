@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from census.listing import paginate_list
-from census.models import Role
+from census.models import Role, StaffMember, StaffStatus
 from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
 from supervision.organisation.forms import (
@@ -25,6 +25,7 @@ from supervision.organisation.forms import (
 )
 from supervision.organisation.models import ItemStatus, RectificationItem, RectificationTask, TaskStatus
 from supervision.organisation.services.common import today
+from supervision.organisation.services.responsibility import rectification_task_responsible_set
 from supervision.organisation.views.common import DISTRICT_AND_DEPARTMENTS, bar_chart, is_district
 
 FILTERS = ("attention", "open", "recheck_due", "closed", "all")
@@ -229,6 +230,13 @@ def _render_task(
             and task.status == TaskStatus.ANSWERED
             and task.item.status == ItemStatus.OPEN,
             "overdue": task.status == TaskStatus.OPEN and task.deadline < today(),
+            "responsible_candidates": (
+                StaffMember.objects.filter(
+                    role=Role.DEPARTMENT, department_id=task.department_id, status=StaffStatus.ACTIVE
+                ).order_by("username")
+                if is_district(user)
+                else []
+            ),
         },
         status=status,
     )
@@ -296,3 +304,21 @@ def rectification_task_return(request: StaffRequest, pk: int) -> HttpResponse:
             messages.warning(request, _("The answer has been returned to the department."))
             return redirect("supervision:rectification-task", pk=task.pk)
     return _render_task(request, task, return_form=form, status=400)
+
+
+@require_POST
+@role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=RectificationTask)
+def rectification_task_responsible(request: StaffRequest, pk: int) -> HttpResponse:
+    """落实到人头: name the department's account answerable for the task."""
+    task = _task(request, pk)
+    person = StaffMember.objects.filter(pk=request.POST.get("responsible") or 0).first()
+    try:
+        if person is None:
+            raise ValidationError(_("Choose a person."))
+        rectification_task_responsible_set(task=task, person=person, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Responsible person named."))
+    return redirect("supervision:rectification-task", pk=task.pk)
