@@ -561,18 +561,22 @@ def merge(
               AND NOT EXISTS (SELECT 1 FROM q_found n WHERE n.code = f.rule AND n.key = f.key)"""
         for domain in domains
     )
+    # The candidates as a table with an index and statistics, for the reason q_found has them: as a CTE, with the
+    # findings table's statistics taken while it was nearly empty (a new district, a test), the planner nested
+    # seven loops of sequential scans around the update and took minutes over a few hundred findings.
+    _execute(cursor, f"CREATE TEMP TABLE q_gone ON COMMIT DROP AS {candidates}", params)
+    _execute(cursor, "CREATE UNIQUE INDEX ON q_gone (id)")
+    _execute(cursor, "ANALYZE q_gone")
     _execute(
         cursor,
         f"""
-        WITH gone AS (
-            {candidates}
-        ), decided AS (
+        WITH decided AS (
             SELECT f.id,
                    h.id IS NOT NULL AND h.current_signature_id IS DISTINCT FROM f.signature_id AS signed_again,
                    nullif(btrim(coalesce(h.warning_notes ->> (f.rule || coalesce('@' || f.row_no, '')), ''),
                                 %(strip)s), '') AS form_note,
                    s.signer_id, s.signed_at, h.current_signature_id
-            FROM quality_finding f JOIN gone g ON g.id = f.id
+            FROM quality_finding f JOIN q_gone g ON g.id = f.id
             LEFT JOIN enumeration_household h ON h.id = f.household_id AND h.state IN {SIGNED_SQL}
             LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
         ), resolved AS (
@@ -617,6 +621,7 @@ PART_TABLES = (
     "q_det",
     "q_prev",
     "q_found",
+    "q_gone",
     "q_changed",
     "q_changed_p",
     "q_roster_new",
