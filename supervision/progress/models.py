@@ -52,6 +52,13 @@ class SmallAreaProgress(models.Model):
     persons_expected = models.PositiveIntegerField(_("persons expected at listing"), default=0)
     persons_registered = models.PositiveIntegerField(_("persons on registered forms"), default=0)
     persons_accepted = models.PositiveIntegerField(_("persons on accepted forms"), default=0)
+    # The populations of the accepted census forms (``summaries.population``: each person counted once).
+    residents = models.PositiveIntegerField(_("resident population (常住人口)"), default=0)
+    hukou_population = models.PositiveIntegerField(_("hukou population (户籍人口)"), default=0)
+    separated = models.PositiveIntegerField(_("living away from the hukou township (人户分离)"), default=0)
+    within_city = models.PositiveIntegerField(_("人户分离 within the city's districts"), default=0)
+    floating = models.PositiveIntegerField(_("floating population (流动人口)"), default=0)
+    away_long = models.PositiveIntegerField(_("hukou here, away half a year or more"), default=0)
     # 知晓率: households asked at listing whether census publicity reached them, and those it reached.
     aware_answered = models.PositiveIntegerField(_("households asked about census publicity"), default=0)
     aware = models.PositiveIntegerField(_("households reached by census publicity"), default=0)

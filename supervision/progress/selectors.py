@@ -29,6 +29,12 @@ COUNT_FIELDS = (
     "persons_expected",
     "persons_registered",
     "persons_accepted",
+    "residents",
+    "hukou_population",
+    "separated",
+    "within_city",
+    "floating",
+    "away_long",
     "aware_answered",
     "aware",
 )
@@ -193,6 +199,12 @@ class Totals:
     persons_expected: int = 0
     persons_registered: int = 0
     persons_accepted: int = 0
+    residents: int = 0
+    hukou_population: int = 0
+    separated: int = 0
+    within_city: int = 0
+    floating: int = 0
+    away_long: int = 0
     aware_answered: int = 0
     aware: int = 0
     findings: int = 0

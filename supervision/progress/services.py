@@ -27,6 +27,7 @@ from census.models import AuditAction, Job, Role, SmallArea, StaffMember
 from census.services import audit_record
 from enumeration.models import SIGNED_STATES, Household, HouseholdState, Person
 from supervision.progress.models import DailyProgress, SmallAreaProgress
+from supervision.progress.summaries import population
 from supervision.progress.tables import TABLES
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,19 @@ _STATE_COLUMNS = {
     "hh_locked": HouseholdState.LOCKED,
 }
 _ACCEPTED = (HouseholdState.ACCEPTED.value, HouseholdState.LOCKED.value)
+POPULATION_FIELDS = ("residents", "hukou_population", "separated", "within_city", "floating", "away_long")
+
+
+def population_fields() -> dict[str, tuple[str, ...]]:
+    """The statuses each population column of ``SmallAreaProgress`` counts."""
+    return {
+        "residents": population.RESIDENT,
+        "hukou_population": population.HUKOU,
+        "separated": population.SEPARATED,
+        "within_city": population.within_city(),
+        "floating": population.floating(),
+        "away_long": population.AWAY_LONG,
+    }
 
 
 def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str]:
@@ -59,6 +73,13 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         f"count(*) FILTER (WHERE h.state = '{state.value}') AS {column}" for column, state in _STATE_COLUMNS.items()
     )
     state_names = ", ".join(_STATE_COLUMNS)
+    # 常住人口 and the concepts beside it, from accepted census forms (``summaries.population`` decides).
+    population_counts = ",\n".join(
+        f"count(*) FILTER (WHERE h.state IN %(accepted)s AND h.form_kind = 'census' "
+        f"AND x.status IN {population.in_sql(statuses)}) AS {name}"
+        for name, statuses in population_fields().items()
+    )
+    population_names = ", ".join(POPULATION_FIELDS)
     upsert = f"""
         WITH hh AS (
             SELECT h.small_area_id,
@@ -75,20 +96,28 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         pp AS (
             SELECT p.small_area_id,
                    count(*) FILTER (WHERE h.state <> 'listed') AS persons_registered,
-                   count(*) FILTER (WHERE h.state IN %(accepted)s) AS persons_accepted
+                   count(*) FILTER (WHERE h.state IN %(accepted)s) AS persons_accepted,
+                   {population_counts}
             FROM {person} p JOIN {household} h ON h.id = p.household_id
+            CROSS JOIN LATERAL (
+                SELECT {
+        population.status_sql("p.d7_residence", "p.d8_hukou_place", "p.d9_away_duration", "p.d8_hukou_county")
+    } AS status
+            ) x
             WHERE {where_person}
             GROUP BY p.small_area_id
         )
         INSERT INTO {progress} AS t (
             small_area_id, township_id, village_id, households, {state_names},
-            persons_expected, persons_registered, persons_accepted, aware_answered, aware, last_change_at,
-            refreshed_at
+            persons_expected, persons_registered, persons_accepted, {population_names}, aware_answered, aware,
+            last_change_at, refreshed_at
         )
         SELECT sa.id, sa.township_id, sa.village_id, coalesce(hh.households, 0),
                {", ".join(f"coalesce(hh.{column}, 0)" for column in _STATE_COLUMNS)},
                coalesce(hh.persons_expected, 0), coalesce(pp.persons_registered, 0),
-               coalesce(pp.persons_accepted, 0), coalesce(hh.aware_answered, 0), coalesce(hh.aware, 0),
+               coalesce(pp.persons_accepted, 0),
+               {", ".join(f"coalesce(pp.{name}, 0)" for name in POPULATION_FIELDS)},
+               coalesce(hh.aware_answered, 0), coalesce(hh.aware, 0),
                hh.last_change_at, %(now)s
         FROM {small_area} sa
         LEFT JOIN hh ON hh.small_area_id = sa.id
@@ -99,7 +128,9 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
             households = EXCLUDED.households,
             {", ".join(f"{column} = EXCLUDED.{column}" for column in _STATE_COLUMNS)},
             persons_expected = EXCLUDED.persons_expected, persons_registered = EXCLUDED.persons_registered,
-            persons_accepted = EXCLUDED.persons_accepted, aware_answered = EXCLUDED.aware_answered,
+            persons_accepted = EXCLUDED.persons_accepted,
+            {", ".join(f"{name} = EXCLUDED.{name}" for name in POPULATION_FIELDS)},
+            aware_answered = EXCLUDED.aware_answered,
             aware = EXCLUDED.aware, last_change_at = EXCLUDED.last_change_at,
             refreshed_at = EXCLUDED.refreshed_at
     """

@@ -247,7 +247,7 @@ class TestTables:
         assert "'" + formula in [value for row in rows for value in row]
         # The counts are numbers in the workbook, as before.
         header = rows[1]
-        households = header.index("已登记户数") if "已登记户数" in header else header.index("Households registered")
+        households = header.index("摸底户数") if "摸底户数" in header else header.index("Households listed")
         assert all(isinstance(row[households], int) for row in rows[2:])
 
     def test_a_township_office_cannot_export_another_townships_table(self, registration: Registration, login) -> None:  # type: ignore[no-untyped-def]

@@ -8,15 +8,10 @@ Persons are those of census forms (普查表); residents from Hong Kong, Macao a
 (``form_kind = foreign``) are not part of the population and are only counted in a note, as in the
 national communiqués.
 
-人户分离 (living away from the township of hukou registration for half a year or more), as counted here:
-
-- **resident here, hukou in another township**: D8 ∈ {3 本县其他乡镇, 4 其他县} and D9 ≥ 3 (away half a year
-  or more). This is the census definition (persons counted where they live); T08's first two rows.
-- **hukou here, living in another township**: D8 ∈ {1, 2} (hukou in this township), D7 ∈ {4, 5} (at the
-  reference moment in another township or county) and D9 ≥ 3. These persons are also registered where they
-  live, so they are shown separately and not added to 人户分离 (that would count them twice nationally).
-- A person living in another village or small area *of the same township* (D7 ∈ {2, 3}) is not 人户分离 under
-  the township definition.
+Which persons each person table counts (常住人口, 户籍人口, 人户分离, 流动人口, 外出半年以上) is decided in
+``population`` (reference §1.1): T01, T02, T04–T07 and T09's rates count the resident population (常住人口);
+T08 shows every registered person by status; T03, T10 and T11 count households and every person on their
+forms.
 """
 
 from __future__ import annotations
@@ -74,7 +69,7 @@ def build_summary(*, user: StaffMember) -> Summary:
         tables.t05(persons),
         tables.t06(persons),
         tables.t07(persons),
-        tables.t08(persons),
+        tables.t08(persons, households["all"].get((), {"persons": 0})["persons"]),
         tables.t09(persons, households, register, mismatches),
         tables.t10(households),
         tables.t11(households),

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from census.models import StaffMember
 from enumeration.identity import REFERENCE_MONTH, REFERENCE_YEAR
 from enumeration.models import DeathRecord, FormKind, Household, HouseholdState, Person
+from supervision.progress.summaries import population
 
 ACCEPTED = (HouseholdState.ACCEPTED, HouseholdState.LOCKED)
 SIZE_BANDS = 10  # 1 … 9, 10+
@@ -59,11 +60,14 @@ def age_expression() -> Any:
     )
 
 
-PERSON_KEYS = ("township", "age", "edu", "lit", "eth", "d8", "sep")
+PERSON_KEYS = ("status", "age", "edu", "lit", "eth", "d8")
 
 
 def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
-    """Counts per grouping set: {"township": {(code, sex): n}, "age": {(age, sex): n}, …, "sex": {(sex,): n}}."""
+    """Counts per grouping set. ``"status"``: every person on an accepted census form by population status
+    (``population``), township and sex, ``{(status, township, sex): n}``; ``"township"``: the resident
+    population (常住人口) by township and sex; the others — ``"age"``, ``"edu"``, ``"lit"``, ``"eth"``,
+    ``"d8"`` and ``"sex"`` — count the resident population only."""
     base = (
         Person.objects.visible_to(user)
         .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS)
@@ -78,23 +82,25 @@ def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
             d7=F("d7_residence"),
             d8=F("d8_hukou_place"),
             d9=F("d9_away_duration"),
+            d8_county=F("d8_hukou_county"),
         )
     )
     sql, params = base.query.sql_with_params()
     grouping = ", ".join(f"GROUPING({key}) AS g_{key}" for key in PERSON_KEYS)
     query = f"""
-        SELECT {grouping}, township, age, age3, edu, age15, lit, eth, d8, sep, sex, count(*)
+        SELECT {grouping}, res, status, township, age, age3, edu, age15, lit, eth, d8, sex, count(*)
         FROM (
-            SELECT b.township_code AS township, b.sex, b.age, b.age >= 3 AS age3, b.edu, b.age >= 15 AS age15,
-                   b.lit, b.eth, b.d8,
-                   CASE WHEN b.d8 = 3 AND b.d9 >= 3 THEN 'within'
-                        WHEN b.d8 = 4 AND b.d9 >= 3 THEN 'outside'
-                        WHEN b.d8 IN (1, 2) AND b.d7 IN (4, 5) AND b.d9 >= 3 THEN 'away'
-                        ELSE 'other' END AS sep
-            FROM ({sql}) b
+            SELECT s.*, s.status IN {population.in_sql(population.RESIDENT)} AS res
+            FROM (
+                SELECT b.township_code AS township, b.sex, b.age, b.age >= 3 AS age3, b.edu,
+                       b.age >= 15 AS age15, b.lit, b.eth, b.d8,
+                       {population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county")} AS status
+                FROM ({sql}) b
+            ) s
         ) q
         GROUP BY GROUPING SETS (
-            (sex), (township, sex), (age, sex), (age3, edu, sex), (age15, lit, sex), (eth, sex), (d8, sex), (sep, sex)
+            (status, township, sex), (res, sex), (res, age, sex), (res, age3, edu, sex), (res, age15, lit, sex),
+            (res, eth, sex), (res, d8, sex)
         )
     """
     result: dict[str, dict[tuple[Any, ...], int]] = defaultdict(dict)
@@ -102,17 +108,23 @@ def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
         cursor.execute(query, params)
         for row in cursor.fetchall():
             flags = row[: len(PERSON_KEYS)]
-            township, age, age3, edu, age15, lit, eth, d8, sep, sex, n = row[len(PERSON_KEYS) :]
+            res, status, township, age, age3, edu, age15, lit, eth, d8, sex, n = row[len(PERSON_KEYS) :]
             which = next((key for key, flag in zip(PERSON_KEYS, flags, strict=True) if flag == 0), "sex")
+            if which == "status":
+                result["status"][(status, township, sex)] = n
+                if status in population.RESIDENT:
+                    key_township = (township, sex)
+                    result["township"][key_township] = result["township"].get(key_township, 0) + n
+                continue
+            if not res:
+                continue
             key: tuple[Any, ...] = {
                 "sex": (sex,),
-                "township": (township, sex),
                 "age": (age, sex),
                 "edu": (age3, edu, sex),
                 "lit": (age15, lit, sex),
                 "eth": (eth, sex),
                 "d8": (d8, sex),
-                "sep": (sep, sex),
             }[which]
             result[which][key] = n
     return result

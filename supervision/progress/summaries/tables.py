@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from census.models import Township
 from enumeration.codes import ETHNIC_GROUPS, code_list
+from supervision.progress.summaries import population
 from supervision.progress.summaries.model import Block, Column, Row, SummaryTable
 from supervision.progress.summaries.queries import AREA_BANDS, LONG_FORM_ITEMS, ROOM_BANDS, SIZE_BANDS
 
@@ -48,15 +49,45 @@ def share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 2) if whole else None
 
 
+def _status_sexes(persons: dict[str, Any], statuses: tuple[str, ...], township: str | None = None) -> dict[str, int]:
+    """Persons of the given population statuses by sex, in one township or (``None``) the district."""
+    return _sum_by_sex(persons["status"], lambda key: key[0] in statuses and (township is None or key[1] == township))
+
+
+def _concepts(persons: dict[str, Any], township: str | None) -> dict[str, int]:
+    """The population concepts beside 常住人口 (``population``): 户籍人口, 人户分离 (市辖区内 and 流动人口),
+    外出半年以上 and every person registered on the forms."""
+    return {
+        "hukou": _status_sexes(persons, population.HUKOU, township)["total"],
+        "separated": _status_sexes(persons, population.SEPARATED, township)["total"],
+        "within_city": _status_sexes(persons, population.within_city(), township)["total"],
+        "floating": _status_sexes(persons, population.floating(), township)["total"],
+        "away_long": _status_sexes(persons, population.AWAY_LONG, township)["total"],
+        "registered": _status_sexes(persons, population.STATUSES, township)["total"],
+    }
+
+
+def concept_columns() -> list[Column]:
+    return [
+        Column("hukou", _("Hukou population (户籍人口)")),
+        Column("separated", _("Living away from the hukou township (人户分离)"), parts=("within_city", "floating")),
+        Column("within_city", _("of which within the city's districts (市辖区内)")),
+        Column("floating", _("of which floating population (流动人口)")),
+        Column("away_long", _("Hukou here, away half a year or more (外出半年以上)")),
+    ]
+
+
 def t01(
     townships: list[Township], persons: dict[str, Any], by_township: dict[str, dict[str, int]], households: int
 ) -> SummaryTable:
     columns = [
         Column("households", _("Accepted households")),
-        Column("persons", _("Population"), parts=("male", "female")),
+        Column("persons", _("Resident population (常住人口)"), parts=("male", "female")),
         Column("male", _("Male")),
         Column("female", _("Female")),
         Column("sex_ratio", _("Sex ratio (female = 100)"), additive=False),
+        *concept_columns(),
+        Column("registered", _("Persons registered on the forms")),
         Column("pending", _("Households not yet accepted")),
         Column("pending_share", _("Share not yet accepted (%)"), additive=False),
     ]
@@ -75,6 +106,7 @@ def t01(
                     "male": sexes["male"],
                     "female": sexes["female"],
                     "sex_ratio": _ratio(sexes["male"], sexes["female"]),
+                    **_concepts(persons, township.code),
                     "pending": pending,
                     "pending_share": share(pending, counts["all"]),
                 },
@@ -92,6 +124,7 @@ def t01(
             "male": sexes["male"],
             "female": sexes["female"],
             "sex_ratio": _ratio(sexes["male"], sexes["female"]),
+            **_concepts(persons, None),
             "pending": pending_total,
             "pending_share": share(pending_total, all_households),
         },
@@ -99,9 +132,20 @@ def t01(
     return SummaryTable(
         "T01",
         title("T01"),
-        _("Persons on accepted census forms, by the township of the form"),
+        _(
+            "Resident population (常住人口, 2020 definition) of each township from accepted census forms; beside it "
+            "the hukou population, persons living away from their hukou township, persons away half a year or "
+            "more, and every person registered"
+        ),
         columns,
         [Block("townships", "", rows, total)],
+        [
+            _(
+                "常住人口 = persons living in the township with hukou here, or with hukou elsewhere and away from it "
+                "half a year or more, or with hukou pending; plus persons with hukou here away under half a year "
+                "or abroad. A person away half a year or more is counted where they live (T08 shows every case)."
+            )
+        ],
     )
 
 
@@ -122,7 +166,7 @@ def t02(persons: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T02",
         title("T02"),
-        _("Persons on accepted census forms; age in completed years at 2020-11-01"),
+        _("Resident population (常住人口) on accepted census forms; age in completed years at 2020-11-01"),
         _sexes(),
         [Block("ages", "", rows, _total_row(persons))],
     )
@@ -170,7 +214,10 @@ def t03(households: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T03",
         title("T03"),
-        _("Accepted census forms; size = persons registered on the form"),
+        _(
+            "Accepted census forms; size and persons = every person registered on "
+            "the form (T08 total), not the resident population"
+        ),
         columns,
         [Block("sizes", "", rows, total)],
         notes,
@@ -193,7 +240,7 @@ def t04(persons: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T04",
         title("T04"),
-        _("Persons on accepted census forms; D11 is asked of persons aged 3 and over"),
+        _("Resident population (常住人口) on accepted census forms; D11 is asked of persons aged 3 and over"),
         _sexes(),
         [Block("education", "", rows, _total_row(persons))],
     )
@@ -217,7 +264,7 @@ def t05(persons: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T05",
         title("T05"),
-        _("Persons on accepted census forms; D12 is asked of persons aged 15 and over"),
+        _("Resident population (常住人口) on accepted census forms; D12 is asked of persons aged 15 and over"),
         _sexes(),
         [Block("literacy", "", rows, _total_row(persons))],
         notes,
@@ -233,7 +280,7 @@ def t06(persons: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T06",
         title("T06"),
-        _("Persons on accepted census forms; ethnic groups with at least one person"),
+        _("Resident population (常住人口) on accepted census forms; ethnic groups with at least one person"),
         _sexes(),
         [Block("ethnicity", "", rows, _total_row(persons))],
         [_("Ethnic minorities together: %(n)d persons.") % {"n": minorities}],
@@ -244,39 +291,71 @@ def t07(persons: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T07",
         title("T07"),
-        _("Persons on accepted census forms (D8)"),
+        _("Resident population (常住人口) on accepted census forms, by hukou place (D8)"),
         _sexes(),
         [Block("hukou", "", _coded_rows(persons["d8"], "D8", ()), _total_row(persons))],
     )
 
 
-def t08(persons: dict[str, Any]) -> SummaryTable:
-    counts = persons["sep"]
-    rows = [
-        Row(
-            "within", _("Hukou in another township of this county, away half a year or more"), _by_sex(counts, "within")
-        ),
-        Row("outside", _("Hukou in another county, away half a year or more"), _by_sex(counts, "outside")),
-        Row(
-            "away",
-            _("Hukou in this township, living in another township or county half a year or more"),
-            _by_sex(counts, "away"),
-        ),
-        Row("other", _("Other persons"), _by_sex(counts, "other")),
+def t08(persons: dict[str, Any], registered: int) -> SummaryTable:
+    """Every person on an accepted form by population status: which populations each status counts in."""
+    labels = population.labels()
+    concepts = {
+        "residents": population.RESIDENT,
+        "hukou": population.HUKOU,
+        "separated": population.SEPARATED,
+        "within_city": population.within_city(),
+        "floating": population.floating(),
+        "away_long": population.AWAY_LONG,
+    }
+    rows = []
+    for status in population.STATUSES:
+        sexes = _status_sexes(persons, (status,))
+        rows.append(
+            Row(
+                status,
+                labels[status],
+                {**sexes, **{key: sexes["total"] if status in chosen else 0 for key, chosen in concepts.items()}},
+            )
+        )
+    residents = _by_sex(persons["sex"])
+    everyone = _status_sexes(persons, population.STATUSES)
+    total = Row(
+        "total",
+        _("Total"),
+        {
+            "total": registered,
+            "male": everyone["male"],
+            "female": everyone["female"],
+            "residents": residents["total"],
+            **{key: value for key, value in _concepts(persons, None).items() if key != "registered"},
+        },
+    )
+    columns = [
+        Column("total", _("Persons registered"), parts=("male", "female")),
+        Column("male", _("Male")),
+        Column("female", _("Female")),
+        Column("residents", _("Resident population (常住人口)")),
+        *concept_columns(),
     ]
-    separated = rows[0].count("total") + rows[1].count("total")
     return SummaryTable(
         "T08",
         title("T08"),
-        _("Persons on accepted census forms; away = D9 half a year or more"),
-        _sexes(),
-        [Block("separation", "", rows, _total_row(persons))],
+        _(
+            "Every person registered on accepted census forms (a person living away from the hukou place is on "
+            "two forms) by population status; each status is counted in the populations marked"
+        ),
+        columns,
+        [Block("status", "", rows, total)],
         [
-            _("人户分离 (resident here, hukou in another township or county, away half a year or more): %(n)d persons.")
-            % {"n": separated},
             _(
-                "Persons with hukou here who live in another township are registered where they live too; they are "
-                "shown for the hukou view and not added to 人户分离."
+                "Statuses are decided by D7 (residence), D8 (hukou place) and D9 (time away) of the township of the "
+                "form; away = D9 half a year or more. 人户分离 and 流动人口 are counted where the persons live; "
+                "市辖区内 are those whose hukou is in another township of the same city's districts."
+            ),
+            _(
+                "Persons living in another village of the township, or visiting under half a year, are counted "
+                "on the form of the place where they are resident, not here."
             ),
         ],
     )
@@ -286,12 +365,12 @@ def t09(
     persons: dict[str, Any], households: dict[str, Any], register: dict[Any, int], mismatches: list[str]
 ) -> SummaryTable:
     everything = households["all"].get((), {"h3m": 0, "h3f": 0, "h4m": 0, "h4f": 0})
-    population = sum(persons["sex"].values())
+    residents = sum(persons["sex"].values())
     infants = _sum_by_sex(persons["age"], lambda key: key[0] == 0)
 
     def row(key: str, label: str, male: int, female: int) -> Row:
         total = male + female
-        rate = round(1000 * total / population, 2) if population else None
+        rate = round(1000 * total / residents, 2) if residents else None
         return Row(key, label, {"total": total, "male": male, "female": female, "rate": rate})
 
     rows = [
@@ -306,7 +385,7 @@ def t09(
     return SummaryTable(
         "T09",
         title("T09"),
-        _("Accepted census forms; rates per 1,000 population"),
+        _("Accepted census forms; rates per 1,000 resident population (常住人口); aged 0 = residents"),
         [*_sexes(), Column("rate", _("Per 1,000 population (‰)"), additive=False)],
         [Block("events", "", rows, None)],
         notes,
@@ -381,7 +460,10 @@ def t10(households: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T10",
         title("T10"),
-        _("Accepted census forms; H6 and H7 are asked of ordinary dwellings (H5 = 1)"),
+        _(
+            "Accepted census forms; persons = every person registered on the form; "
+            "H6 and H7 are asked of ordinary dwellings (H5 = 1)"
+        ),
         [Column("households", _("Number of households")), Column("persons", _("Persons"))],
         blocks,
     )
@@ -412,7 +494,10 @@ def t11(households: dict[str, Any]) -> SummaryTable:
     return SummaryTable(
         "T11",
         title("T11"),
-        _("Accepted long-form households in ordinary dwellings (10% sample, H5 = 1)"),
+        _(
+            "Accepted long-form households in ordinary dwellings (10% sample, H5 = 1, "
+            "unweighted); persons = every person registered on the form"
+        ),
         [Column("households", _("Number of households")), Column("persons", _("Persons"))],
         blocks,
     )
@@ -421,14 +506,14 @@ def t11(households: dict[str, Any]) -> SummaryTable:
 def table_titles() -> list[tuple[str, str]]:
     """The tables of the summary, for the exports page (the same titles the tables carry)."""
     return [
-        ("T01", _("Population by township and sex")),
+        ("T01", _("Resident population by township and sex, with the other population concepts")),
         ("T02", _("Population by five-year age group and sex")),
         ("T03", _("Households by type and size")),
         ("T04", _("Persons aged 3 and over by education and sex")),
         ("T05", _("Persons aged 15 and over by literacy and sex")),
         ("T06", _("Population by ethnic group and sex")),
         ("T07", _("Population by place of hukou registration and sex")),
-        ("T08", _("Persons living away from their hukou township (人户分离)")),
+        ("T08", _("Persons registered by population status (常住, 户籍, 人户分离, 流动人口)")),
         ("T09", _("Births and deaths in the census year")),
         ("T10", _("Households by type of residence, floor area and rooms")),
         ("T11", _("Long form: housing structure, facilities and tenure")),
