@@ -579,7 +579,7 @@ CENSUS_TABLE_MARKINGS = {
     "authority": env.str("CENSUS_TABLE_AUTHORITY", default="国家统计局 国务院第七次全国人口普查领导小组办公室"),
     "document_no": env.str("CENSUS_TABLE_DOCUMENT_NO", default="国统字〔2019〕24号"),
     "valid_until": env.str("CENSUS_TABLE_VALID_UNTIL", default="2021年3月"),
-    "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 12)},
+    "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 18)},
 }
 
 # --- Data-quality checks and findings (supervision.quality) ---------------------------------------------

@@ -276,7 +276,7 @@ class TestWorkbook:
         zipped = start(varied.cast.district_office, format="csv")
         assert zipped.status == JobStatus.DONE, zipped.error
         archive = zipfile.ZipFile(io.BytesIO(zipped.file.read()))
-        assert sorted(archive.namelist()) == sorted([f"T{n:02d}.csv" for n in range(1, 12)] + ["balance.csv"])
+        assert sorted(archive.namelist()) == sorted([f"T{n:02d}.csv" for n in range(1, 18)] + ["balance.csv"])
         lines = list(csv.reader(io.StringIO(archive.read("T02.csv").decode("utf-8-sig"))))
         header, table_blocks = blocks(lines)
         recheck(header, table_blocks)

@@ -113,7 +113,30 @@ def cross_checks(summary: Summary) -> list[Check]:
             ("T06", "total"),
             ("T07", "total"),
             ("T08", "residents"),
+            ("T12", "total"),
+            ("T13", "total"),
         )
+    ]
+    t14 = t("T14").block("literacy")
+    checks += [
+        Check(
+            _("illiterate persons aged 15 and over equal T05"),
+            f"T14 {t('T14').title} / {t14.title}",
+            t("T05").block("literacy").row("2").get("total"),
+            t14.row("2").get("total"),
+        ),
+        Check(
+            _("persons aged 15 and over equal T05"),
+            f"T14 {t('T14').title} / {t14.title}",
+            sum(t("T05").block("literacy").row(key).count("total") for key in ("1", "2", "not_stated")),
+            t14.total.get("total") if t14.total else None,
+        ),
+        Check(
+            _("persons living away from the hukou township equal T01"),
+            f"T15 {t('T15').title}",
+            t("T01").total("separated"),
+            t("T15").total("total"),
+        ),
     ]
     checks += [
         Check(

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from census.models import Township
+from census.models.areas import UrbanRuralCode
 from enumeration.codes import ETHNIC_GROUPS, code_list
 from supervision.progress.summaries import population
 from supervision.progress.summaries.model import Block, Column, Row, SummaryTable
@@ -517,8 +518,236 @@ def table_titles() -> list[tuple[str, str]]:
         ("T09", _("Births and deaths in the census year")),
         ("T10", _("Households by type of residence, floor area and rooms")),
         ("T11", _("Long form: housing structure, facilities and tenure")),
+        ("T12", _("Resident population by urban and rural area, urbanisation rate")),
+        ("T13", _("Resident population by single year of age and sex")),
+        ("T14", _("Education of persons aged 6 and over and 15 and over, illiteracy")),
+        ("T15", _("Persons living away from their hukou township by origin and reason")),
+        ("T16", _("Long form: work and livelihood, weighted")),
+        ("T17", _("Residents of Hong Kong, Macao and Taiwan and foreigners")),
     ]
 
 
 def title(code: str) -> str:
     return dict(table_titles())[code]
+
+
+# --- the tables leaders ask for (T12–T17) --------------------------------------------------------------------
+
+
+def _age_total(persons: dict[str, Any], low: int) -> Row:
+    """Residents aged ``low`` and over by sex, from the age grouping set (not from the rows it totals)."""
+    return Row("total", _("Total"), _sum_by_sex(persons["age"], lambda key: key[0] is not None and key[0] >= low))
+
+
+def t12(persons: dict[str, Any]) -> SummaryTable:
+    counts = persons["ur"]
+    codes = list(UrbanRuralCode)
+    by_code = [Row(str(code.value), str(code.label), _by_sex(counts, code.value)) for code in codes] + [
+        Row(NOT_STATED, _("Not stated"), _by_sex(counts, None))
+    ]
+    urban = _sum_by_sex(counts, lambda key: key[0] is not None and key[0] < 200)
+    rural = _sum_by_sex(counts, lambda key: key[0] is not None and key[0] >= 200)
+    split = [
+        Row("urban", _("Urban (城镇, codes 1xx)"), urban),
+        Row("rural", _("Rural (乡村, codes 2xx)"), rural),
+        Row(NOT_STATED, _("Not stated"), _by_sex(counts, None)),
+    ]
+    total = _total_row(persons)
+    notes = []
+    if total.count("total"):
+        notes.append(
+            _("Urbanisation rate (urban ÷ resident population): %(rate).2f%%.")
+            % {"rate": 100 * urban["total"] / total.count("total")}
+        )
+    return SummaryTable(
+        "T12",
+        title("T12"),
+        _(
+            "Resident population (常住人口) on accepted census forms, by the 城乡分类代码 of the village or "
+            "community of the form (held in the frame, importable with the villages)"
+        ),
+        _sexes(),
+        [
+            Block("split", _("Urban and rural"), split, total),
+            Block("codes", _("By urban–rural code"), by_code, _total_row(persons)),
+        ],
+        notes,
+    )
+
+
+def t13(persons: dict[str, Any]) -> SummaryTable:
+    ages = persons["age"]
+    rows = [Row(str(age), str(age), _by_sex(ages, age)) for age in range(100)]
+    rows.append(Row("100", _("100 and over"), _sum_by_sex(ages, lambda key: key[0] is not None and key[0] >= 100)))
+    return SummaryTable(
+        "T13",
+        title("T13"),
+        _("Resident population (常住人口) on accepted census forms; age in completed years at 2020-11-01"),
+        _sexes(),
+        [Block("ages", "", rows, _total_row(persons))],
+    )
+
+
+def t14(persons: dict[str, Any]) -> SummaryTable:
+    blocks = []
+    for low, name in ((6, "edu6"), (15, "edu15")):
+        rows = _coded_rows(persons[name], "D11", (True,))
+        blocks.append(
+            Block(
+                name,
+                _("Persons aged %(n)d and over by education (D11)") % {"n": low},
+                rows,
+                _age_total(persons, low),
+            )
+        )
+    literacy = persons["lit"]
+    rows = [
+        Row("1", _("Literate"), _by_sex(literacy, True, 1)),
+        Row("2", _("Illiterate"), _by_sex(literacy, True, 2)),
+        Row(NOT_STATED, _("Not stated"), _by_sex(literacy, True, None)),
+    ]
+    aged = _age_total(persons, 15)
+    blocks.append(Block("literacy", _("Persons aged 15 and over by literacy (D12)"), rows, aged))
+    notes = []
+    if aged.count("total"):
+        notes.append(
+            _("Illiteracy rate of persons aged 15 and over: %(rate).2f%% (men %(men).2f%%, women %(women).2f%%).")
+            % {
+                "rate": 100 * rows[1].count("total") / aged.count("total"),
+                "men": 100 * rows[1].count("male") / aged.count("male") if aged.count("male") else 0,
+                "women": 100 * rows[1].count("female") / aged.count("female") if aged.count("female") else 0,
+            }
+        )
+    return SummaryTable(
+        "T14",
+        title("T14"),
+        _("Resident population (常住人口) aged 6 and over and aged 15 and over on accepted census forms"),
+        _sexes(),
+        blocks,
+        notes,
+    )
+
+
+def t15(persons: dict[str, Any]) -> SummaryTable:
+    labels = population.labels()
+    origins = population.SEPARATED
+    counts = persons["mig"]
+    columns = [
+        Column("total", _("Total"), parts=origins),
+        *(Column(status, labels[status]) for status in origins),
+    ]
+
+    def cells(reason: Any) -> dict[str, int]:
+        values = {
+            status: sum(n for key, n in counts.items() if key[0] == status and key[1] == reason) for status in origins
+        }
+        return {"total": sum(values.values()), **values}
+
+    rows = [
+        Row(str(code), f"{code} {code_list('D10').label(code)}", cells(code)) for code in sorted(code_list("D10").codes)
+    ]
+    rows.append(Row(NOT_STATED, _("Not stated"), cells(None)))
+    by_status = {status: _status_sexes(persons, (status,))["total"] for status in origins}
+    total = Row("total", _("Total"), {"total": sum(by_status.values()), **by_status})
+    return SummaryTable(
+        "T15",
+        title("T15"),
+        _(
+            "Residents living away from their hukou township (人户分离, T01) on accepted census forms, by where the "
+            "hukou is (origin) and the reason for leaving it (D10)"
+        ),
+        columns,
+        [Block("reasons", "", rows, total)],
+        [_("The reason codes of D10 are marked unverified in the reference (their order is verified).")],
+    )
+
+
+def t16(
+    counts: dict[str, Any], weights: list[tuple[str, int, int]], *, min_age: int, default_weight: float
+) -> SummaryTable:
+    columns = [
+        Column("sample", _("Persons in the sample")),
+        Column("weighted", _("Weighted estimate"), additive=False),
+        Column("weighted_male", _("Weighted estimate, male"), additive=False),
+        Column("weighted_female", _("Weighted estimate, female"), additive=False),
+    ]
+
+    def cells(found: dict[tuple[Any, ...], tuple[int, float]], prefix: tuple[Any, ...]) -> dict[str, Any]:
+        male = found.get((*prefix, 1), (0, 0.0))
+        female = found.get((*prefix, 2), (0, 0.0))
+        other = found.get((*prefix, None), (0, 0.0))
+        return {
+            "sample": male[0] + female[0] + other[0],
+            "weighted": round(male[1] + female[1] + other[1], 1),
+            "weighted_male": round(male[1], 1),
+            "weighted_female": round(female[1], 1),
+        }
+
+    everyone = counts.get("sex", {})
+    total = Row("total", _("Total"), cells(everyone, ()))
+    titles = {
+        "c18": _("Work in the reference week (C18)"),
+        "c19": _("Type of work unit (C19; asked of persons who work)"),
+        "c23": _("Main source of livelihood (C23)"),
+    }
+    blocks = []
+    for item in ("c18", "c19", "c23"):
+        found = counts.get(item, {})
+        item_codes = code_list(item.upper())
+        rows = [
+            Row(str(code), f"{code} {item_codes.label(code)}", cells(found, (code,)))
+            for code in sorted(item_codes.codes)
+        ]
+        rows.append(Row(NOT_STATED, _("Not stated or not asked"), cells(found, (None,))))
+        blocks.append(Block(item, titles[item], rows, total))
+    if weights:
+        low = min(frame / sample for _village, frame, sample in weights if sample)
+        high = max(frame / sample for _village, frame, sample in weights if sample)
+        stated = _(
+            "Weights: the inverse of each household's inclusion probability, households in the 普查区's frame ÷ "
+            "households sampled there; %(n)d 普查区 drawn, weights %(low).2f to %(high).2f."
+        ) % {"n": len(weights), "low": low, "high": high}
+    else:
+        stated = _("Weights: no long-form draw is recorded.")
+    return SummaryTable(
+        "T16",
+        title("T16"),
+        _(
+            "Residents (常住人口) aged %(n)d and over in accepted long-form households (10%% sample), weighted to the "
+            "district"
+        )
+        % {"n": min_age},
+        columns,
+        blocks,
+        [
+            stated,
+            _(
+                "A sampled household of a 普查区 with no recorded draw is weighted %(w).1f (1 ÷ the sampling rate). "
+                "Weighted estimates are rounded to one decimal and add up to their total within rounding."
+            )
+            % {"w": default_weight},
+        ],
+    )
+
+
+def t17(foreign: dict[str, Any]) -> SummaryTable:
+    total = Row("total", _("Total"), _by_sex(foreign.get("sex", {})))
+    titles = {
+        "identity": (_("Status or nationality"), "F_IDENTITY"),
+        "stay": (_("Length of stay"), "F_STAY"),
+        "purpose": (_("Purpose of stay"), "F_PURPOSE"),
+    }
+    blocks = [
+        Block(name, heading, _coded_rows(foreign.get(name, {}), item, ()), total)
+        for name, (heading, item) in titles.items()
+    ]
+    return SummaryTable(
+        "T17",
+        title("T17"),
+        _(
+            "Residents of Hong Kong, Macao and Taiwan and foreigners on accepted 港澳台居民和外籍人员普查表 (not part "
+            "of the resident population of T01)"
+        ),
+        _sexes(),
+        blocks,
+    )
