@@ -126,12 +126,12 @@ def start(user: Any, **params: str) -> Job:
 
 
 def blocks(lines: list[list[Any]]) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """The header and the blocks of one table in the written layout (header on line 4)."""
-    header = [str(value) for value in lines[3]]
+    """The header and the blocks of one table in the written layout (header on line 6)."""
+    header = [str(value) for value in lines[5]]
     found: dict[str, dict[str, Any]] = {}
     current: dict[str, Any] = {"rows": [], "total": None}
     found[""] = current
-    for line in lines[4:]:
+    for line in lines[6:]:
         if not line or line[0] in (None, ""):
             break
         values = list(line) + [None] * (len(header) - len(line))
@@ -143,6 +143,11 @@ def blocks(lines: list[list[Any]]) -> tuple[list[str], dict[str, dict[str, Any]]
         else:
             current["rows"].append(values)
     return header, {title: block for title, block in found.items() if block["rows"]}
+
+
+def markings_of(line: list[Any]) -> str:
+    """The marking of one of lines 1–4: the last filled cell (the title shares line 1)."""
+    return str(next(value for value in reversed(line) if value not in (None, "")))
 
 
 def number(value: Any) -> float:
@@ -184,8 +189,10 @@ class TestWorkbook:
         for code in (f"T{n:02d}" for n in range(1, 12)):
             lines = [list(row) for row in sheets[code].iter_rows(values_only=True)]
             # The statutory markings on every sheet.
-            assert [str(value).split("：")[0] for value in lines[1][:4]] == ["表号", "制表机关", "文号", "有效期至"]
-            assert "人普汇" in lines[1][0] and "2021年3月" in lines[1][3]
+            # The statutory markings, one a line in the top-right block (the last filled cell of lines 1–4).
+            marks = [markings_of(line) for line in lines[:4]]
+            assert [mark.split("：")[0] for mark in marks] == ["表号", "制表机关", "文号", "有效期至"]
+            assert "人普汇" in marks[0] and "2021年3月" in marks[3]
             header, table_blocks = blocks(lines)
             recheck(header, table_blocks)
             tables[code] = (header, table_blocks, lines)
@@ -261,7 +268,7 @@ class TestWorkbook:
             assert number(block["total"][1]) == 1
         # The pending share is stated on every sheet.
         pending_all = Household.objects.filter(form_kind=FormKind.CENSUS).exclude(state__in=ACCEPTED).count()
-        assert f"{pending_all}" in tables["T05"][2][2][0]
+        assert f"{pending_all}" in tables["T05"][2][4][0]
         # The foreign form is not in the population, but noted.
         assert any(
             "1" in str(line[0]) and ("港澳台" in str(line[0]) or "Hong Kong" in str(line[0]))
@@ -283,9 +290,9 @@ class TestWorkbook:
         book = load_workbook(io.BytesIO(xlsx.file.read()))
         sheet_rows = [
             [("" if v is None else str(v)) for v in row]
-            for row in book[book.sheetnames[1]].iter_rows(min_row=4, max_row=26, values_only=True)
+            for row in book[book.sheetnames[1]].iter_rows(min_row=6, max_row=28, values_only=True)
         ]
-        assert [row[:4] for row in lines[3:26]] == [row[:4] for row in sheet_rows]
+        assert [row[:4] for row in lines[5:28]] == [row[:4] for row in sheet_rows]
 
     def test_the_markings_come_from_the_settings(self, varied: Registration, media, settings) -> None:  # type: ignore[no-untyped-def]
         settings.CENSUS_TABLE_MARKINGS = {
@@ -295,7 +302,8 @@ class TestWorkbook:
         }
         job = start(varied.cast.district_office, format="xlsx")
         sheet = load_workbook(io.BytesIO(job.file.read())).worksheets[0]
-        assert "PS-1" in sheet["A2"].value and "国统字〔2020〕99号" in sheet["C2"].value
+        lines = [list(row) for row in sheet.iter_rows(max_row=4, values_only=True)]
+        assert "PS-1" in markings_of(lines[0]) and "国统字〔2020〕99号" in markings_of(lines[2])
 
 
 class TestBalanceCheck:
@@ -379,8 +387,8 @@ def test_the_summary_writers_write_formulas_as_text_and_numbers_as_numbers(tmp_p
     sheet = load_workbook(tmp_path / "summary.xlsx").worksheets[0]
     assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
     sheet_lines = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert sheet_lines[4][0] == "'@SUM(1+1)"
-    assert sheet_lines[5][:3] == ["'" + formula, 3, -3]
+    assert sheet_lines[6][0] == "'@SUM(1+1)"
+    assert sheet_lines[7][:3] == ["'" + formula, 3, -3]
     lines = list(csv.reader(io.StringIO(zipfile.ZipFile(tmp_path / "summary.zip").read("T01.csv").decode("utf-8-sig"))))
-    assert lines[4][0] == "'@SUM(1+1)"
-    assert lines[5][:3] == ["'" + formula, "3", "-3"]
+    assert lines[6][0] == "'@SUM(1+1)"
+    assert lines[7][:3] == ["'" + formula, "3", "-3"]

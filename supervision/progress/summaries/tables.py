@@ -43,7 +43,8 @@ def _total_row(persons: dict[str, dict[tuple[Any, ...], int]]) -> Row:
 
 
 def _ratio(male: int, female: int) -> float | None:
-    return round(100 * male / female, 2) if female else None
+    """A ratio: one decimal (percentages have two), as the bureau prints them."""
+    return round(100 * male / female, 1) if female else None
 
 
 def share(part: int, whole: int) -> float | None:
@@ -86,11 +87,11 @@ def t01(
         Column("persons", _("Resident population (常住人口)"), parts=("male", "female")),
         Column("male", _("Male")),
         Column("female", _("Female")),
-        Column("sex_ratio", _("Sex ratio (female = 100)"), additive=False),
+        Column("sex_ratio", _("Sex ratio (female = 100)"), additive=False, decimals=1),
         *concept_columns(),
         Column("registered", _("Persons registered on the forms")),
         Column("pending", _("Households not yet accepted")),
-        Column("pending_share", _("Share not yet accepted (%)"), additive=False),
+        Column("pending_share", _("Share not yet accepted (%)"), additive=False, decimals=2),
     ]
     rows = []
     for township in townships:
@@ -371,7 +372,7 @@ def t09(
 
     def row(key: str, label: str, male: int, female: int) -> Row:
         total = male + female
-        rate = round(1000 * total / residents, 2) if residents else None
+        rate = round(1000 * total / residents, 1) if residents else None
         return Row(key, label, {"total": total, "male": male, "female": female, "rate": rate})
 
     rows = [
@@ -387,7 +388,7 @@ def t09(
         "T09",
         title("T09"),
         _("Accepted census forms; rates per 1,000 resident population (常住人口); aged 0 = residents"),
-        [*_sexes(), Column("rate", _("Per 1,000 population (‰)"), additive=False)],
+        [*_sexes(), Column("rate", _("Per 1,000 population (‰)"), additive=False, decimals=1)],
         [Block("events", "", rows, None)],
         notes,
     )
@@ -667,9 +668,9 @@ def t16(
 ) -> SummaryTable:
     columns = [
         Column("sample", _("Persons in the sample")),
-        Column("weighted", _("Weighted estimate"), additive=False),
-        Column("weighted_male", _("Weighted estimate, male"), additive=False),
-        Column("weighted_female", _("Weighted estimate, female"), additive=False),
+        Column("weighted", _("Weighted estimate"), additive=False, decimals=1),
+        Column("weighted_male", _("Weighted estimate, male"), additive=False, decimals=1),
+        Column("weighted_female", _("Weighted estimate, female"), additive=False, decimals=1),
     ]
 
     def cells(found: dict[tuple[Any, ...], tuple[int, float]], prefix: tuple[Any, ...]) -> dict[str, Any]:
