@@ -25,8 +25,9 @@ from census.api import ApplicationError
 from census.jobs import job_start
 from census.models import AuditAction, Job, Role, SmallArea, StaffMember
 from census.services import audit_record
+from enumeration.identity import REFERENCE_MONTH, REFERENCE_YEAR
 from enumeration.models import SIGNED_STATES, Household, HouseholdState, Person
-from supervision.progress.models import DailyProgress, SmallAreaProgress
+from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress
 from supervision.progress.summaries import population
 from supervision.progress.tables import TABLES
 
@@ -63,11 +64,12 @@ def population_fields() -> dict[str, tuple[str, ...]]:
     }
 
 
-def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str]:
+def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str, str, str]:
     household = Household._meta.db_table
     person = Person._meta.db_table
     progress = SmallAreaProgress._meta.db_table
     daily = DailyProgress._meta.db_table
+    ages = AgeSexProgress._meta.db_table
     small_area = SmallArea._meta.db_table
     state_counts = ",\n".join(
         f"count(*) FILTER (WHERE h.state = '{state.value}') AS {column}" for column, state in _STATE_COLUMNS.items()
@@ -148,7 +150,25 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         WHERE x.day IS NOT NULL AND {where_household}
         GROUP BY h.small_area_id, h.township_id, h.village_id, x.day
     """
-    return upsert, delete_daily, insert_daily
+    # The pyramid: residents of accepted census forms by five-year group and sex (age at the reference moment).
+    delete_ages = f"DELETE FROM {ages} a WHERE {where_area.replace('sa.id', 'a.small_area_id')}"
+    insert_ages = f"""
+        INSERT INTO {ages} (small_area_id, township_id, village_id, age_group, male, female)
+        SELECT p.small_area_id, p.township_id, p.village_id, least(x.age / 5, 20),
+               count(*) FILTER (WHERE p.d4_sex = 1), count(*) FILTER (WHERE p.d4_sex = 2)
+        FROM {person} p JOIN {household} h ON h.id = p.household_id
+        CROSS JOIN LATERAL (
+            SELECT {REFERENCE_YEAR} - p.d5_birth_year
+                   - CASE WHEN p.d5_birth_month >= {REFERENCE_MONTH} THEN 1 ELSE 0 END AS age,
+                   {
+        population.status_sql("p.d7_residence", "p.d8_hukou_place", "p.d9_away_duration", "p.d8_hukou_county")
+    } AS status
+        ) x
+        WHERE {where_person} AND h.state IN %(accepted)s AND h.form_kind = 'census'
+          AND x.status IN {population.in_sql(population.RESIDENT)} AND x.age >= 0
+        GROUP BY p.small_area_id, p.township_id, p.village_id, least(x.age / 5, 20)
+    """
+    return upsert, delete_daily, insert_daily, delete_ages, insert_ages
 
 
 @transaction.atomic
@@ -159,12 +179,12 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
         ids = sorted({int(pk) for pk in small_area_ids})
         if not ids:
             return 0
-        upsert, delete_daily, insert_daily = _refresh_sql(
+        upsert, delete_daily, insert_daily, delete_ages, insert_ages = _refresh_sql(
             "sa.id = ANY(%(ids)s)", "h.small_area_id = ANY(%(ids)s)", "p.small_area_id = ANY(%(ids)s)"
         )
     else:
         ids = []
-        upsert, delete_daily, insert_daily = _refresh_sql("TRUE", "TRUE", "TRUE")
+        upsert, delete_daily, insert_daily, delete_ages, insert_ages = _refresh_sql("TRUE", "TRUE", "TRUE")
     params: dict[str, Any] = {
         "ids": ids,
         "now": timezone.now(),
@@ -180,6 +200,8 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
         refreshed = cursor.rowcount
         cursor.execute(delete_daily, params)
         cursor.execute(insert_daily, params)
+        cursor.execute(delete_ages, params)
+        cursor.execute(insert_ages, params)
     logger.info("progress aggregates refreshed for %s small areas", refreshed if ids else f"all {refreshed}")
     return refreshed
 

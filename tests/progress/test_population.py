@@ -164,3 +164,23 @@ def test_the_dashboard_headline_counts_residents_with_the_others_beside(district
     ):
         assert f'data-kpi="{name}"><div class="value">{value}<' in page, name
     assert Household.objects.count() == 2
+
+
+def test_the_pyramid_counts_residents_by_age_group_and_sex(district: Cast, client) -> None:  # type: ignore[no-untyped-def]
+    """Every person of the fixture is born in May 1980 (aged 40: group 40–44); the residents are 16, eight men
+    and eight women (``test_each_branch_is_counted_where_the_definition_puts_it``). One more resident woman of
+    township B born in December 2015 is aged 4 (group 0–4), since she was born after November."""
+    household = HouseholdFactory(small_area=district.area_b1, state=HouseholdState.ACCEPTED)
+    PersonFactory(household=household, row_no=1, d4_sex=F, d5_birth_year=2015, d5_birth_month=12)
+    progress_refresh()
+    client.force_login(district.district_office)
+    page = client.get(reverse("supervision:dashboard"))
+    pyramid = page.context["pyramid"]
+    assert pyramid["groups"][8] == "40–44" and pyramid["groups"][20] == "100+"
+    assert (pyramid["male"][8], pyramid["female"][8]) == (-8, 8)
+    assert (pyramid["male"][0], pyramid["female"][0]) == (0, 1)
+    assert sum(pyramid["female"]) - sum(pyramid["male"]) == 17
+    assert 'id="chart-pyramid"' in page.content.decode()
+    township = client.get(reverse("supervision:dashboard-township", args=[district.township_b.code]))
+    # Township B: persons 24 and 25 (women, aged 40) and the girl.
+    assert (township.context["pyramid"]["female"][8], township.context["pyramid"]["female"][0]) == (2, 1)
