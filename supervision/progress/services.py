@@ -241,7 +241,7 @@ EXPORT_SUMMARY = "progress_summary"
 EXPORT_MICRODATA = "progress_microdata"
 EXPORT_TABLE = "progress_table"
 SUMMARY_FORMATS = ("xlsx", "csv")
-MICRODATA_FORMS = ("accepted", "signed")
+MICRODATA_FORMS = ("accepted", "signed", "public")
 
 
 def exports_district_data(user: StaffMember) -> bool:
@@ -265,7 +265,11 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
     elif kind == EXPORT_MICRODATA:
         if params.get("forms") not in MICRODATA_FORMS:
             raise ApplicationError(_("Choose which forms to export."), code="forms")
-        title = _("Microdata (CSV, pseudonymous)")
+        title = (
+            _("Public-use microdata (CSV, disclosure-controlled)")
+            if params["forms"] == "public"
+            else _("Microdata (CSV, pseudonymous, restricted)")
+        )
     elif kind == EXPORT_TABLE:
         spec = TABLES.get(str(params.get("table", "")))
         if spec is None:
@@ -283,3 +287,41 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
         detail={"requested": params},
     )
     return job
+
+
+def export_expires_at(job: Job) -> datetime.datetime | None:
+    """When an export's file is deleted: ``CENSUS_EXPORT_RETENTION_DAYS`` after it was made, the restricted
+    microdata file (every export of microdata but the public-use file) after
+    ``CENSUS_RESTRICTED_RETENTION_DAYS``."""
+    if job.finished_at is None:
+        return None
+    restricted = job.kind == EXPORT_MICRODATA and job.params.get("forms") != "public"
+    days = settings.CENSUS_RESTRICTED_RETENTION_DAYS if restricted else settings.CENSUS_EXPORT_RETENTION_DAYS
+    return job.finished_at + datetime.timedelta(days=days)
+
+
+def exports_expire(*, now: datetime.datetime | None = None) -> int:
+    """Delete the files of exports past their expiry and record each deletion in the audit log. Idempotent:
+    a job whose file is gone is not looked at again. Returns how many files were deleted."""
+    now = now or timezone.now()
+    deleted = 0
+    candidates = Job.objects.filter(kind__in=(EXPORT_SUMMARY, EXPORT_MICRODATA, EXPORT_TABLE)).exclude(file="")
+    for job in candidates.filter(finished_at__isnull=False).iterator():
+        expires = export_expires_at(job)
+        if expires is None or expires > now:
+            continue
+        with transaction.atomic():
+            name = job.file.name
+            job.file.delete(save=False)
+            job.save(update_fields=["file"])
+            audit_record(
+                actor=None,
+                action=AuditAction.RECORD_CHANGE,
+                object_type=job.kind,
+                object_id=job.pk,
+                detail={"file_deleted": name, "expired_at": expires.isoformat()},
+            )
+        deleted += 1
+    if deleted:
+        logger.info("deleted %s expired export files", deleted)
+    return deleted

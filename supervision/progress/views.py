@@ -304,9 +304,12 @@ def exports(request: StaffRequest) -> HttpResponse:
         .select_related("created_by")
         .order_by("-created_at", "-id")[:10]
     )
+    listed = list(jobs)
+    for job in listed:
+        job.expires_at = services.export_expires_at(job)  # type: ignore[attr-defined]
     context = {
         "totals": selectors.totals(user=request.user),
-        "jobs": jobs,
+        "jobs": listed,
         "markings": settings.CENSUS_TABLE_MARKINGS,
         "table_titles": table_titles(),
     }
