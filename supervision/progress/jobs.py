@@ -117,7 +117,7 @@ def _public_use_export(job: Job, report: ProgressReporter, user: StaffMember) ->
     """The public-use file (``public_use``): disclosure-controlled, with the k reached and the information
     loss stated in the job's result and message and in the audit log."""
     report.total(1, _("Writing the rows"))
-    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.csv"
+    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.zip"
     path = job_file_path(job, name)
     control = public_use.export_public(user=user, path=path)
     report.advance()

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +85,7 @@ class Report:
         return {
             "k_target": self.k_target,
             "k_reached": self.k_reached,
+            "rows": self.rows_out,
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
             "rows_dropped": self.dropped,
@@ -169,8 +172,68 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+VARIABLES: dict[str, tuple[str, str, str | None]] = {
+    # name: (label zh, label en, code list of enumeration.codes or a local list below)
+    "township": ("乡镇(街道)代码", "Township code (9 digits)", None),
+    "urban": ("城乡", "Urban or rural", "URBAN"),
+    "sex": ("性别", "Sex", "D4"),
+    "age_group": ("年龄组（五岁组下限，85 = 85岁及以上）", "Age group (5-year lower bound; 85 = 85+)", None),
+    "household_size": ("户规模（7 = 7人及以上）", "Household size (7 = 7 or more)", None),
+    "ethnic_group": ("民族", "Ethnic group", "ETHNIC"),
+    "relationship": ("与户主关系", "Relationship to the head", "D2"),
+    "resident": ("是否常住人口（1 是，0 否）", "Resident population (1 yes, 0 no)", None),
+    "status": ("人口类别", "Population status", "STATUS"),
+    "education": ("受教育程度", "Education", "D11"),
+    "literate": ("是否识字", "Literate", "D12"),
+    "away_reason": ("离开户口登记地原因", "Reason for leaving the hukou place", "D10"),
+    "long_form": ("是否长表户（1 是，0 否）", "Long-form household (1 yes, 0 no)", None),
+    "work": ("工作情况", "Work in the reference week", "C18"),
+    "unit_type": ("工作单位类型", "Type of work unit", "C19"),
+    "livelihood": ("主要生活来源", "Main source of livelihood", "C23"),
+    "marital": ("婚姻状况", "Marital status", "C24"),
+}
+LOCAL_LISTS: dict[str, list[tuple[Any, str, str]]] = {
+    "URBAN": [(1, "城镇", "Urban"), (2, "乡村", "Rural")],
+    "ETHNIC": [(1, "汉族", "Han"), (2, "少数民族", "Ethnic minority")],
+}
+
+
+def codebook_rows() -> list[list[Any]]:
+    """The codebook: every variable with its zh and en labels, then its values with theirs (from
+    ``enumeration.codes``); an empty cell in the data is missing or suppressed."""
+    from django.utils import translation
+
+    from enumeration.codes import code_list
+
+    with translation.override("zh-hans"):
+        status_zh = population.labels()
+    with translation.override("en"):
+        status_en = population.labels()
+    lists = {
+        **LOCAL_LISTS,
+        "STATUS": [(status, status_zh[status], status_en[status]) for status in population.STATUSES],
+    }
+    rows: list[list[Any]] = [["variable", "value", "label_zh", "label_en"]]
+    for name, (zh, en, source) in VARIABLES.items():
+        rows.append([name, "", zh, en])
+        entries = lists.get(source or "") or (list(code_list(source).entries) if source else [])
+        rows.extend([name, code, value_zh, value_en] for code, value_zh, value_en in entries)
+        rows.append([name, "", "（空）缺失或已隐去", "(empty) missing or suppressed"])
+    return rows
+
+
+def _csv_bytes(rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([_csv_value(value) for value in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def export_public(*, user: StaffMember, path: Path, k: int | None = None) -> Report:
-    """Write the public-use file to ``path`` and return what the disclosure control did."""
+    """Write the public-use file to ``path`` — a zip of the data (``public-use.csv``), its codebook
+    (``codebook.csv``, zh and en) and the disclosure-control report (``disclosure.json``) — and return the
+    report."""
     k = k or settings.CENSUS_PUBLIC_USE_K
     rows = _rows(user)
     kept, report = anonymise(rows, k=k)
@@ -179,10 +242,8 @@ def export_public(*, user: StaffMember, path: Path, k: int | None = None) -> Rep
     shuffle = random.SystemRandom()
     order = {id(row): shuffle.random() for row in kept}
     kept.sort(key=lambda row: (row[0] or "", order[id(row)]))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for row in kept:
-        writer.writerow([_csv_value(value) for value in row])
-    path.write_bytes(("\ufeff" + out.getvalue()).encode("utf-8"))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("public-use.csv", _csv_bytes([list(HEADER), *kept]))
+        archive.writestr("codebook.csv", _csv_bytes(codebook_rows()))
+        archive.writestr("disclosure.json", json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     return report

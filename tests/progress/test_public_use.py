@@ -8,6 +8,7 @@ import datetime
 import io
 import os
 import stat
+import zipfile
 from collections import Counter
 from typing import Any
 
@@ -49,8 +50,9 @@ def test_local_suppression_worked_by_hand() -> None:
     assert report.cells_suppressed_share == round(100 * 15 / 66, 3)
 
 
-def read(job: Job) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(job.file.read().decode("utf-8-sig"))))
+def read(job: Job, name: str = "public-use.csv") -> list[dict[str, str]]:
+    archive = zipfile.ZipFile(io.BytesIO(job.file.read()))
+    return list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
 
 
 @pytest.fixture
@@ -82,6 +84,13 @@ def test_the_public_file_is_k_anonymous_and_says_what_it_cost(registration: Regi
     assert job.result["k_reached"] == min(classes.values()) and job.result["k_target"] == 3
     assert job.result["rows_out"] == len(rows) == job.result["rows_in"] - job.result["rows_dropped"]
     assert "k = " in job.message
+    # Booleans as 0/1; the codebook names every variable in zh and en, with the values of its code list.
+    assert {row["resident"] for row in rows} <= {"0", "1"}
+    job.file.seek(0)
+    codebook = read(job, "codebook.csv")
+    assert {row["variable"] for row in codebook} == set(public_use.HEADER)
+    sex = {row["value"]: (row["label_zh"], row["label_en"]) for row in codebook if row["variable"] == "sex"}
+    assert sex["1"] == ("男", "Male") and sex["2"] == ("女", "Female")
     # Ages are five-year groups: 40 (born 1980), 35 (1985), 5 (2012), or suppressed.
     assert {row["age_group"] for row in rows} <= {"40", "35", "5", ""}
     # Private file, and the export is in the audit log with its disclosure-control figures.
