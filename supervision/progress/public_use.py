@@ -132,8 +132,8 @@ def _rows(user: StaffMember) -> list[list[Any]]:
                CASE WHEN b.age IS NULL OR b.age < 0 THEN NULL ELSE least(b.age, {AGE_TOP}) / 5 * 5 END,
                least(count(*) OVER (PARTITION BY b.household_id), {SIZE_TOP}),
                CASE WHEN b.eth = '' THEN NULL WHEN b.eth = '01' THEN 1 ELSE 2 END,
-               b.rel, ({status}) IN {population.in_sql(population.RESIDENT)}, {status},
-               b.edu, b.lit, b.d10, b.lf, b.c18, b.c19, b.c23, b.c24
+               b.rel, (({status}) IN {population.in_sql(population.RESIDENT)})::int, {status},
+               b.edu, b.lit, b.d10, b.lf::int, b.c18, b.c19, b.c23, b.c24
         FROM ({sql}) b
     """
     with connection.cursor() as cursor:
@@ -239,11 +239,15 @@ def export_public(*, user: StaffMember, path: Path, k: int | None = None) -> Rep
     kept, report = anonymise(rows, k=k)
     # Shuffled within each township (the township stays the sort key, so the file reads in a stable order),
     # so that neighbouring rows are not a household.
-    shuffle = random.SystemRandom()
-    order = {id(row): shuffle.random() for row in kept}
-    kept.sort(key=lambda row: (row[0] or "", order[id(row)]))
+    random.SystemRandom().shuffle(kept)
+    kept.sort(key=lambda row: row[0] or "")  # stable: the shuffle stays within each township
+    data = io.StringIO()
+    # Booleans arrive from SQL as 0/1 and codes as numbers; csv writes a missing or suppressed value empty.
+    writer = csv.writer(data, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(kept)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("public-use.csv", _csv_bytes([list(HEADER), *kept]))
+        archive.writestr("public-use.csv", ("\ufeff" + data.getvalue()).encode("utf-8"))
         archive.writestr("codebook.csv", _csv_bytes(codebook_rows()))
         archive.writestr("disclosure.json", json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     return report
