@@ -21,7 +21,6 @@ the district office only. This one may be handed out. It follows the usual SDC r
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import random
@@ -36,6 +35,7 @@ from django.db import connection
 from django.db.models import F
 
 from census.models import StaffMember
+from census.spreadsheets import csv_writer
 from enumeration.models import FormKind, HouseholdState, Person
 from supervision.progress.summaries import population
 from supervision.progress.summaries.queries import age_expression
@@ -224,7 +224,7 @@ def codebook_rows() -> list[list[Any]]:
 
 def _csv_bytes(rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     for row in rows:
         writer.writerow([_csv_value(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -243,7 +243,8 @@ def export_public(*, user: StaffMember, path: Path, k: int | None = None) -> Rep
     kept.sort(key=lambda row: row[0] or "")  # stable: the shuffle stays within each township
     data = io.StringIO()
     # Booleans arrive from SQL as 0/1 and codes as numbers; csv writes a missing or suppressed value empty.
-    writer = csv.writer(data, lineterminator="\n")
+    # Through census.spreadsheets like every csv the system writes (no cell can start a formula).
+    writer = csv_writer(data, lineterminator="\n")
     writer.writerow(HEADER)
     writer.writerows(kept)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
