@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -325,6 +326,9 @@ def job_run(job_id: int) -> None:
     elif output.content is not None:
         job.file.save(output.file_name or f"job-{job.pk}", ContentFile(output.content), save=False)
         job.file_name = output.file_name
+    if job.file:
+        # Exports hold personal data: readable by the service's own account only.
+        os.chmod(job.file.path, 0o600)
     job.result = output.result
     job.message = output.message[:500]
     job.status = JobStatus.DONE

@@ -623,7 +623,20 @@ CENSUS_TABLE_MARKINGS = {
     "authority": env.str("CENSUS_TABLE_AUTHORITY", default="国家统计局 国务院第七次全国人口普查领导小组办公室"),
     "document_no": env.str("CENSUS_TABLE_DOCUMENT_NO", default="国统字〔2019〕24号"),
     "valid_until": env.str("CENSUS_TABLE_VALID_UNTIL", default="2021年3月"),
-    "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 12)},
+    "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 18)},
+}
+# Paper the summary workbook is set up for (landscape, fitted to the width): A4, A3, B5 or letter.
+CENSUS_PRINT_PAPER = env.str("CENSUS_PRINT_PAPER", default="A4")
+# Public-use microdata (supervision.progress.public_use): every combination of the quasi-identifiers shared by
+# at least this many records.
+CENSUS_PUBLIC_USE_K = env.int("CENSUS_PUBLIC_USE_K", default=5)
+# Export files (summaries, microdata, dashboard tables) are deleted this many days after they were made; the
+# restricted microdata file sooner. The exports page lists each file with its expiry.
+CENSUS_EXPORT_RETENTION_DAYS = env.int("CENSUS_EXPORT_RETENTION_DAYS", default=30)
+CENSUS_RESTRICTED_RETENTION_DAYS = env.int("CENSUS_RESTRICTED_RETENTION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["progress-exports-expire"] = {
+    "task": "progress.exports_expire",
+    "schedule": crontab(hour=3, minute=15),
 }
 
 # --- Data-quality checks and findings (supervision.quality) ---------------------------------------------

@@ -60,6 +60,28 @@
     return chart;
   }
 
+  // The population pyramid: men drawn to the left (negative values), women to the right; labels unsigned.
+  function pyramidChart(element, pyramid, labels) {
+    var chart = echarts.init(element, null, { renderer: "canvas" });
+    var unsigned = function (value) { return Math.abs(value); };
+    chart.setOption({
+      animation: false,
+      tooltip: {
+        trigger: "axis", axisPointer: { type: "shadow" },
+        valueFormatter: unsigned
+      },
+      legend: { top: 0 },
+      grid: { left: 56, right: 24, top: 36, bottom: 32 },
+      xAxis: { type: "value", axisLabel: { formatter: unsigned } },
+      yAxis: { type: "category", data: pyramid.groups, axisTick: { show: false } },
+      series: [
+        { name: labels.male, type: "bar", stack: "sex", data: pyramid.male, color: "#4f8fd6", barCategoryGap: "10%" },
+        { name: labels.female, type: "bar", stack: "sex", data: pyramid.female, color: "#d65f8f" }
+      ]
+    });
+    return chart;
+  }
+
   function init() {
     if (typeof echarts === "undefined") { return; }
     var labels = data("progress-labels");
@@ -76,6 +98,12 @@
     if (states && statesElement) {
       charts.push(stateChart(statesElement, states, labels));
       statesElement.setAttribute("data-rendered", "true");
+    }
+    var pyramid = data("progress-pyramid");
+    var pyramidElement = document.getElementById("chart-pyramid");
+    if (pyramid && pyramidElement) {
+      charts.push(pyramidChart(pyramidElement, pyramid, labels));
+      pyramidElement.setAttribute("data-rendered", "true");
     }
     window.addEventListener("resize", function () {
       charts.forEach(function (chart) { chart.resize(); });

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from census.jobs import JobFailed, JobOutput, ProgressReporter, job_file_path, job_handler
 from census.models import AuditAction, Job, Role, StaffMember, Township
 from census.services import audit_record
-from supervision.progress import microdata, services
+from supervision.progress import microdata, public_use, services
 from supervision.progress.summaries import build_summary, check_summary, write_csv_zip, write_xlsx
 from supervision.progress.tables import TABLES, export_xlsx, table_data
 from supervision.progress.views import OFFICE
@@ -84,6 +84,8 @@ def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
 def microdata_export(job: Job, report: ProgressReporter) -> JobOutput:
     user = _requester(job, district_only=True)
     forms = job.params.get("forms", "accepted")
+    if forms == "public":
+        return _public_use_export(job, report, user)
     if forms not in microdata.FORMS:
         raise ExportRefused(_("Unknown choice of forms: %(forms)s") % {"forms": forms})
     total = microdata.count(user=user, forms=forms)
@@ -109,6 +111,36 @@ def microdata_export(job: Job, report: ProgressReporter) -> JobOutput:
         detail={"forms": forms, "rows": rows, "columns": microdata.HEADER},
     )
     return JobOutput(stored_path=path, file_name=name, result={"rows": rows}, message=_("%(n)d rows.") % {"n": rows})
+
+
+def _public_use_export(job: Job, report: ProgressReporter, user: StaffMember) -> JobOutput:
+    """The public-use file (``public_use``): disclosure-controlled, with the k reached and the information
+    loss stated in the job's result and message and in the audit log."""
+    report.total(1, _("Writing the rows"))
+    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.zip"
+    path = job_file_path(job, name)
+    control = public_use.export_public(user=user, path=path)
+    report.advance()
+    audit_record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        object_type="microdata_public",
+        object_id=job.pk,
+        detail={**control.as_dict(), "columns": list(public_use.HEADER)},
+    )
+    message = _(
+        "%(rows)d rows; k = %(k)d on %(qi)s (target %(target)d); %(cells)d cells suppressed (%(share)s%% of the "
+        "quasi-identifier cells), %(dropped)d records left out."
+    ) % {
+        "rows": control.rows_out,
+        "k": control.k_reached,
+        "qi": ", ".join(public_use.QUASI_IDENTIFIERS),
+        "target": control.k_target,
+        "cells": sum(control.suppressed.values()),
+        "share": f"{control.cells_suppressed_share:.3f}",
+        "dropped": control.dropped,
+    }
+    return JobOutput(stored_path=path, file_name=name, result=control.as_dict(), message=message)
 
 
 @job_handler(services.EXPORT_TABLE, audience=OFFICE, starters=OFFICE)

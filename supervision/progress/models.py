@@ -52,6 +52,13 @@ class SmallAreaProgress(models.Model):
     persons_expected = models.PositiveIntegerField(_("persons expected at listing"), default=0)
     persons_registered = models.PositiveIntegerField(_("persons on registered forms"), default=0)
     persons_accepted = models.PositiveIntegerField(_("persons on accepted forms"), default=0)
+    # The populations of the accepted census forms (``summaries.population``: each person counted once).
+    residents = models.PositiveIntegerField(_("resident population (常住人口)"), default=0)
+    hukou_population = models.PositiveIntegerField(_("hukou population (户籍人口)"), default=0)
+    separated = models.PositiveIntegerField(_("living away from the hukou township (人户分离)"), default=0)
+    within_city = models.PositiveIntegerField(_("人户分离 within the city's districts"), default=0)
+    floating = models.PositiveIntegerField(_("floating population (流动人口)"), default=0)
+    away_long = models.PositiveIntegerField(_("hukou here, away half a year or more"), default=0)
     # 知晓率: households asked at listing whether census publicity reached them, and those it reached.
     aware_answered = models.PositiveIntegerField(_("households asked about census publicity"), default=0)
     aware = models.PositiveIntegerField(_("households reached by census publicity"), default=0)
@@ -119,3 +126,37 @@ class DailyProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.small_area_id} {self.day}: +{self.started}/+{self.signed}"
+
+
+class AgeSexProgressQuerySet(ScopedQuerySet["AgeSexProgress"]):
+    scope_fields = AREA_SCOPE_FIELDS
+
+
+class AgeSexProgress(models.Model):
+    """Resident population (常住人口, ``summaries.population``) of one small area's accepted census forms in one
+    five-year age group (0 = 0–4 … 20 = 100 and over), by sex: the dashboards' population pyramid. Only groups
+    with someone in them have a row."""
+
+    small_area = models.ForeignKey(
+        SmallArea, on_delete=models.CASCADE, related_name="age_progress", verbose_name=_("small area")
+    )
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", verbose_name=_("village"))
+    age_group = models.PositiveSmallIntegerField(_("five-year age group"))
+    male = models.PositiveIntegerField(_("male"), default=0)
+    female = models.PositiveIntegerField(_("female"), default=0)
+
+    objects = AgeSexProgressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("residents by age group and sex")
+        verbose_name_plural = _("residents by age group and sex")
+        ordering = ["small_area_id", "age_group"]
+        constraints = [
+            models.UniqueConstraint(fields=["small_area", "age_group"], name="age_progress_unique_group"),
+            models.CheckConstraint(condition=Q(age_group__lte=20), name="age_progress_group_range"),
+        ]
+        indexes = [models.Index(fields=["township", "age_group"])]
+
+    def __str__(self) -> str:
+        return f"{self.small_area_id} {self.age_group * 5}+: {self.male}/{self.female}"

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce, Concat
 
 from census.models import SmallAreaAssignment, StaffMember, Township, Village
 from supervision.progress import hooks, scoring
-from supervision.progress.models import DailyProgress, SmallAreaProgress
+from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress
 
 STATE_FIELDS = ("hh_listed", "hh_draft", "hh_signed", "hh_returned", "hh_approved", "hh_accepted", "hh_locked")
 COUNT_FIELDS = (
@@ -29,6 +29,12 @@ COUNT_FIELDS = (
     "persons_expected",
     "persons_registered",
     "persons_accepted",
+    "residents",
+    "hukou_population",
+    "separated",
+    "within_city",
+    "floating",
+    "away_long",
     "aware_answered",
     "aware",
 )
@@ -193,6 +199,12 @@ class Totals:
     persons_expected: int = 0
     persons_registered: int = 0
     persons_accepted: int = 0
+    residents: int = 0
+    hukou_population: int = 0
+    separated: int = 0
+    within_city: int = 0
+    floating: int = 0
+    away_long: int = 0
     aware_answered: int = 0
     aware: int = 0
     findings: int = 0
@@ -293,4 +305,22 @@ def state_chart(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
     return {
         "categories": [row[label] for row in rows],
         "series": {name: [row[name] for row in rows] for name in STATE_FIELDS},
+    }
+
+
+def age_pyramid(*, user: StaffMember, township: Township | None = None) -> dict[str, Any]:
+    """Residents of accepted forms by five-year age group and sex, for the pyramid chart: the group labels from
+    the youngest up, men (as negative numbers, drawn to the left) and women."""
+    rows = AgeSexProgress.objects.visible_to(user)
+    if township is not None:
+        rows = rows.filter(township=township)
+    found = {
+        row["age_group"]: (row["m"], row["f"])
+        for row in rows.values("age_group").annotate(m=Sum("male"), f=Sum("female"))
+    }
+    groups = range(21)
+    return {
+        "groups": [f"{5 * group}–{5 * group + 4}" if group < 20 else "100+" for group in groups],
+        "male": [-found.get(group, (0, 0))[0] for group in groups],
+        "female": [found.get(group, (0, 0))[1] for group in groups],
     }

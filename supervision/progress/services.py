@@ -25,8 +25,10 @@ from census.api import ApplicationError
 from census.jobs import job_start
 from census.models import AuditAction, Job, Role, SmallArea, StaffMember
 from census.services import audit_record
+from enumeration.identity import REFERENCE_MONTH, REFERENCE_YEAR
 from enumeration.models import SIGNED_STATES, Household, HouseholdState, Person
-from supervision.progress.models import DailyProgress, SmallAreaProgress
+from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress
+from supervision.progress.summaries import population
 from supervision.progress.tables import TABLES
 
 logger = logging.getLogger(__name__)
@@ -47,18 +49,39 @@ _STATE_COLUMNS = {
     "hh_locked": HouseholdState.LOCKED,
 }
 _ACCEPTED = (HouseholdState.ACCEPTED.value, HouseholdState.LOCKED.value)
+POPULATION_FIELDS = ("residents", "hukou_population", "separated", "within_city", "floating", "away_long")
 
 
-def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str]:
+def population_fields() -> dict[str, tuple[str, ...]]:
+    """The statuses each population column of ``SmallAreaProgress`` counts."""
+    return {
+        "residents": population.RESIDENT,
+        "hukou_population": population.HUKOU,
+        "separated": population.SEPARATED,
+        "within_city": population.within_city(),
+        "floating": population.floating(),
+        "away_long": population.AWAY_LONG,
+    }
+
+
+def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str, str, str]:
     household = Household._meta.db_table
     person = Person._meta.db_table
     progress = SmallAreaProgress._meta.db_table
     daily = DailyProgress._meta.db_table
+    ages = AgeSexProgress._meta.db_table
     small_area = SmallArea._meta.db_table
     state_counts = ",\n".join(
         f"count(*) FILTER (WHERE h.state = '{state.value}') AS {column}" for column, state in _STATE_COLUMNS.items()
     )
     state_names = ", ".join(_STATE_COLUMNS)
+    # 常住人口 and the concepts beside it, from accepted census forms (``summaries.population`` decides).
+    population_counts = ",\n".join(
+        f"count(*) FILTER (WHERE h.state IN %(accepted)s AND h.form_kind = 'census' "
+        f"AND x.status IN {population.in_sql(statuses)}) AS {name}"
+        for name, statuses in population_fields().items()
+    )
+    population_names = ", ".join(POPULATION_FIELDS)
     upsert = f"""
         WITH hh AS (
             SELECT h.small_area_id,
@@ -75,20 +98,28 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         pp AS (
             SELECT p.small_area_id,
                    count(*) FILTER (WHERE h.state <> 'listed') AS persons_registered,
-                   count(*) FILTER (WHERE h.state IN %(accepted)s) AS persons_accepted
+                   count(*) FILTER (WHERE h.state IN %(accepted)s) AS persons_accepted,
+                   {population_counts}
             FROM {person} p JOIN {household} h ON h.id = p.household_id
+            CROSS JOIN LATERAL (
+                SELECT {
+        population.status_sql("p.d7_residence", "p.d8_hukou_place", "p.d9_away_duration", "p.d8_hukou_county")
+    } AS status
+            ) x
             WHERE {where_person}
             GROUP BY p.small_area_id
         )
         INSERT INTO {progress} AS t (
             small_area_id, township_id, village_id, households, {state_names},
-            persons_expected, persons_registered, persons_accepted, aware_answered, aware, last_change_at,
-            refreshed_at
+            persons_expected, persons_registered, persons_accepted, {population_names}, aware_answered, aware,
+            last_change_at, refreshed_at
         )
         SELECT sa.id, sa.township_id, sa.village_id, coalesce(hh.households, 0),
                {", ".join(f"coalesce(hh.{column}, 0)" for column in _STATE_COLUMNS)},
                coalesce(hh.persons_expected, 0), coalesce(pp.persons_registered, 0),
-               coalesce(pp.persons_accepted, 0), coalesce(hh.aware_answered, 0), coalesce(hh.aware, 0),
+               coalesce(pp.persons_accepted, 0),
+               {", ".join(f"coalesce(pp.{name}, 0)" for name in POPULATION_FIELDS)},
+               coalesce(hh.aware_answered, 0), coalesce(hh.aware, 0),
                hh.last_change_at, %(now)s
         FROM {small_area} sa
         LEFT JOIN hh ON hh.small_area_id = sa.id
@@ -99,7 +130,9 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
             households = EXCLUDED.households,
             {", ".join(f"{column} = EXCLUDED.{column}" for column in _STATE_COLUMNS)},
             persons_expected = EXCLUDED.persons_expected, persons_registered = EXCLUDED.persons_registered,
-            persons_accepted = EXCLUDED.persons_accepted, aware_answered = EXCLUDED.aware_answered,
+            persons_accepted = EXCLUDED.persons_accepted,
+            {", ".join(f"{name} = EXCLUDED.{name}" for name in POPULATION_FIELDS)},
+            aware_answered = EXCLUDED.aware_answered,
             aware = EXCLUDED.aware, last_change_at = EXCLUDED.last_change_at,
             refreshed_at = EXCLUDED.refreshed_at
     """
@@ -117,7 +150,25 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         WHERE x.day IS NOT NULL AND {where_household}
         GROUP BY h.small_area_id, h.township_id, h.village_id, x.day
     """
-    return upsert, delete_daily, insert_daily
+    # The pyramid: residents of accepted census forms by five-year group and sex (age at the reference moment).
+    delete_ages = f"DELETE FROM {ages} a WHERE {where_area.replace('sa.id', 'a.small_area_id')}"
+    insert_ages = f"""
+        INSERT INTO {ages} (small_area_id, township_id, village_id, age_group, male, female)
+        SELECT p.small_area_id, p.township_id, p.village_id, least(x.age / 5, 20),
+               count(*) FILTER (WHERE p.d4_sex = 1), count(*) FILTER (WHERE p.d4_sex = 2)
+        FROM {person} p JOIN {household} h ON h.id = p.household_id
+        CROSS JOIN LATERAL (
+            SELECT {REFERENCE_YEAR} - p.d5_birth_year
+                   - CASE WHEN p.d5_birth_month >= {REFERENCE_MONTH} THEN 1 ELSE 0 END AS age,
+                   {
+        population.status_sql("p.d7_residence", "p.d8_hukou_place", "p.d9_away_duration", "p.d8_hukou_county")
+    } AS status
+        ) x
+        WHERE {where_person} AND h.state IN %(accepted)s AND h.form_kind = 'census'
+          AND x.status IN {population.in_sql(population.RESIDENT)} AND x.age >= 0
+        GROUP BY p.small_area_id, p.township_id, p.village_id, least(x.age / 5, 20)
+    """
+    return upsert, delete_daily, insert_daily, delete_ages, insert_ages
 
 
 @transaction.atomic
@@ -128,12 +179,12 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
         ids = sorted({int(pk) for pk in small_area_ids})
         if not ids:
             return 0
-        upsert, delete_daily, insert_daily = _refresh_sql(
+        upsert, delete_daily, insert_daily, delete_ages, insert_ages = _refresh_sql(
             "sa.id = ANY(%(ids)s)", "h.small_area_id = ANY(%(ids)s)", "p.small_area_id = ANY(%(ids)s)"
         )
     else:
         ids = []
-        upsert, delete_daily, insert_daily = _refresh_sql("TRUE", "TRUE", "TRUE")
+        upsert, delete_daily, insert_daily, delete_ages, insert_ages = _refresh_sql("TRUE", "TRUE", "TRUE")
     params: dict[str, Any] = {
         "ids": ids,
         "now": timezone.now(),
@@ -149,6 +200,8 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
         refreshed = cursor.rowcount
         cursor.execute(delete_daily, params)
         cursor.execute(insert_daily, params)
+        cursor.execute(delete_ages, params)
+        cursor.execute(insert_ages, params)
     logger.info("progress aggregates refreshed for %s small areas", refreshed if ids else f"all {refreshed}")
     return refreshed
 
@@ -188,7 +241,7 @@ EXPORT_SUMMARY = "progress_summary"
 EXPORT_MICRODATA = "progress_microdata"
 EXPORT_TABLE = "progress_table"
 SUMMARY_FORMATS = ("xlsx", "csv")
-MICRODATA_FORMS = ("accepted", "signed")
+MICRODATA_FORMS = ("accepted", "signed", "public")
 
 
 def exports_district_data(user: StaffMember) -> bool:
@@ -212,7 +265,11 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
     elif kind == EXPORT_MICRODATA:
         if params.get("forms") not in MICRODATA_FORMS:
             raise ApplicationError(_("Choose which forms to export."), code="forms")
-        title = _("Microdata (CSV, pseudonymous)")
+        title = (
+            _("Public-use microdata (CSV, disclosure-controlled)")
+            if params["forms"] == "public"
+            else _("Microdata (CSV, pseudonymous, restricted)")
+        )
     elif kind == EXPORT_TABLE:
         spec = TABLES.get(str(params.get("table", "")))
         if spec is None:
@@ -230,3 +287,41 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
         detail={"requested": params},
     )
     return job
+
+
+def export_expires_at(job: Job) -> datetime.datetime | None:
+    """When an export's file is deleted: ``CENSUS_EXPORT_RETENTION_DAYS`` after it was made, the restricted
+    microdata file (every export of microdata but the public-use file) after
+    ``CENSUS_RESTRICTED_RETENTION_DAYS``."""
+    if job.finished_at is None:
+        return None
+    restricted = job.kind == EXPORT_MICRODATA and job.params.get("forms") != "public"
+    days = settings.CENSUS_RESTRICTED_RETENTION_DAYS if restricted else settings.CENSUS_EXPORT_RETENTION_DAYS
+    return job.finished_at + datetime.timedelta(days=days)
+
+
+def exports_expire(*, now: datetime.datetime | None = None) -> int:
+    """Delete the files of exports past their expiry and record each deletion in the audit log. Idempotent:
+    a job whose file is gone is not looked at again. Returns how many files were deleted."""
+    now = now or timezone.now()
+    deleted = 0
+    candidates = Job.objects.filter(kind__in=(EXPORT_SUMMARY, EXPORT_MICRODATA, EXPORT_TABLE)).exclude(file="")
+    for job in candidates.filter(finished_at__isnull=False).iterator():
+        expires = export_expires_at(job)
+        if expires is None or expires > now:
+            continue
+        with transaction.atomic():
+            name = job.file.name
+            job.file.delete(save=False)
+            job.save(update_fields=["file"])
+            audit_record(
+                actor=None,
+                action=AuditAction.RECORD_CHANGE,
+                object_type=job.kind,
+                object_id=job.pk,
+                detail={"file_deleted": name, "expired_at": expires.isoformat()},
+            )
+        deleted += 1
+    if deleted:
+        logger.info("deleted %s expired export files", deleted)
+    return deleted

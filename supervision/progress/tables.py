@@ -17,12 +17,14 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 
 from census.listing import ListPage
 from census.models import StaffMember, Township
 from census.spreadsheets import workbook_new
 from supervision.progress import hooks, selectors
-from supervision.progress.summaries.writers import xlsx_sheet_title
+from supervision.progress.summaries.writers import display_width, print_setup, xlsx_sheet_title
 
 TEXT, INT, PERCENT, DECIMAL = "text", "int", "percent", "decimal"
 
@@ -258,6 +260,19 @@ def export_xlsx(data: TableData, *, title: str) -> bytes:
     sheet.append([str(column.label) for column in data.columns])
     for row in data.rows:
         sheet.append([_cell(row.get(column.key), column.kind) for column in data.columns])
+    # Printed as the summary tables are: widths from the content (a 15-digit small-area code shows whole),
+    # one decimal for percentages and scores as on the page, the paper in landscape fitted to its width.
+    for index, column in enumerate(data.columns, start=1):
+        values = [column.label, *(row.get(column.key) for row in data.rows)]
+        width = max(display_width(value if column.kind == TEXT else f"{value}") for value in values[1:] or [""])
+        width = max(width, min(display_width(column.label), 24) // 2)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+        if column.kind in (PERCENT, DECIMAL):
+            for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
+                cell.number_format = "0.0"
+    for cell in sheet[2]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    print_setup(sheet, title_rows=2, freeze="A3")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -26,6 +26,13 @@ def refresh_all() -> int:
     return progress_refresh()
 
 
+@shared_task(name="progress.exports_expire", acks_late=True, ignore_result=True)
+def exports_expire() -> int:
+    from supervision.progress.services import exports_expire
+
+    return exports_expire()
+
+
 # A burst of saves in one small area (a supervisor approving a dozen forms) gives one refresh.
 DEBOUNCE_SECONDS = 5
 

@@ -223,6 +223,8 @@ def _chart_labels() -> dict[str, Any]:
         "started": _("Forms started (cumulative)"),
         "signed": _("Forms signed (cumulative)"),
         "households": _("Households listed"),
+        "male": _("Male"),
+        "female": _("Female"),
         "states": {column.key: str(column.label) for column in STATE_COLUMNS},
     }
 
@@ -256,6 +258,7 @@ def _township_dashboard(request: StaffRequest, township: Township) -> HttpRespon
         "formula": _formula(),
         "findings_installed": hooks.open_findings(user=user) is not None,
         "daily": selectors.daily_series(user=user, township=township),
+        "pyramid": selectors.age_pyramid(user=user, township=township),
         "states": selectors.state_chart(villages[1], "name"),
         "tables": [
             _initial_table(request, "villages", township, fetched=villages),
@@ -279,6 +282,7 @@ def _district_dashboard(request: StaffRequest) -> HttpResponse:
         "formula": _formula(),
         "findings_installed": hooks.open_findings(user=user) is not None,
         "daily": selectors.daily_series(user=user),
+        "pyramid": selectors.age_pyramid(user=user),
         "states": selectors.state_chart(townships[1], "name"),
         "tables": [_initial_table(request, "townships", None, fetched=townships)],
         "overdue_readiness": hooks.readiness_overdue(user=user),
@@ -300,9 +304,12 @@ def exports(request: StaffRequest) -> HttpResponse:
         .select_related("created_by")
         .order_by("-created_at", "-id")[:10]
     )
+    listed = list(jobs)
+    for job in listed:
+        job.expires_at = services.export_expires_at(job)  # type: ignore[attr-defined]
     context = {
         "totals": selectors.totals(user=request.user),
-        "jobs": jobs,
+        "jobs": listed,
         "markings": settings.CENSUS_TABLE_MARKINGS,
         "table_titles": table_titles(),
     }

@@ -102,23 +102,62 @@ def cross_checks(summary: Summary) -> list[Check]:
     """Figures that must be the same in different tables (codes as built by ``compute``)."""
     t = summary.table
     population = t("T01").total("persons")
+    registered = t("T08").total("total")
     households = t("T03").total("households")
     checks = [
-        Check(_("population equals T01"), f"{code} {t(code).title}", population, t(code).total(column))
+        Check(_("resident population equals T01"), f"{code} {t(code).title}", population, t(code).total(column))
         for code, column in (
             ("T02", "total"),
             ("T04", "total"),
             ("T05", "total"),
             ("T06", "total"),
             ("T07", "total"),
-            ("T08", "total"),
+            ("T08", "residents"),
+            ("T12", "total"),
+            ("T13", "total"),
         )
+    ]
+    t14 = t("T14").block("literacy")
+    checks += [
+        Check(
+            _("illiterate persons aged 15 and over equal T05"),
+            f"T14 {t('T14').title} / {t14.title}",
+            t("T05").block("literacy").row("2").get("total"),
+            t14.row("2").get("total"),
+        ),
+        Check(
+            _("persons aged 15 and over equal T05"),
+            f"T14 {t('T14').title} / {t14.title}",
+            sum(t("T05").block("literacy").row(key).count("total") for key in ("1", "2", "not_stated")),
+            t14.total.get("total") if t14.total else None,
+        ),
+        Check(
+            _("persons living away from the hukou township equal T01"),
+            f"T15 {t('T15').title}",
+            t("T01").total("separated"),
+            t("T15").total("total"),
+        ),
     ]
     checks += [
         Check(
-            _("persons in households of each size equal the population"),
+            _("each population concept is the same in T01 and T08"),
+            f"T08 {t('T08').title} / {t('T08').column(column).label}",
+            t("T01").total(column),
+            t("T08").total(column),
+        )
+        for column in ("hukou", "separated", "within_city", "floating", "away_long")
+    ]
+    checks += [
+        Check(
+            _("persons registered equal T08"),
+            f"T01 {t('T01').title}",
+            registered,
+            t("T01").total("registered"),
+        ),
+        Check(
+            _("persons in households of each size equal the persons registered"),
             f"T03 {t('T03').title}",
-            population,
+            registered,
             t("T03").total("persons"),
         ),
         Check(
@@ -134,9 +173,9 @@ def cross_checks(summary: Summary) -> list[Check]:
             t("T10").total("households", "residence"),
         ),
         Check(
-            _("persons by type of residence equal the population"),
+            _("persons by type of residence equal the persons registered"),
             f"T10 {t('T10').title}",
-            population,
+            registered,
             t("T10").total("persons", "residence"),
         ),
     ]

@@ -5,18 +5,13 @@ registration goes on, in four queries whatever the size of the district (``queri
 counts into T01–T11, ``balance`` checks them, ``writers`` writes them.
 
 Persons are those of census forms (普查表); residents from Hong Kong, Macao and Taiwan and foreigners
-(``form_kind = foreign``) are not part of the population and are only counted in a note, as in the
-national communiqués.
+(``form_kind = foreign``) are not part of the population: they have their own table (T17), and the coverage
+line of every table counts their forms with the census forms, as the exports page does.
 
-人户分离 (living away from the township of hukou registration for half a year or more), as counted here:
-
-- **resident here, hukou in another township**: D8 ∈ {3 本县其他乡镇, 4 其他县} and D9 ≥ 3 (away half a year
-  or more). This is the census definition (persons counted where they live); T08's first two rows.
-- **hukou here, living in another township**: D8 ∈ {1, 2} (hukou in this township), D7 ∈ {4, 5} (at the
-  reference moment in another township or county) and D9 ≥ 3. These persons are also registered where they
-  live, so they are shown separately and not added to 人户分离 (that would count them twice nationally).
-- A person living in another village or small area *of the same township* (D7 ∈ {2, 3}) is not 人户分离 under
-  the township definition.
+Which persons each person table counts (常住人口, 户籍人口, 人户分离, 流动人口, 外出半年以上) is decided in
+``population`` (reference §1.1): T01, T02, T04–T07 and T09's rates count the resident population (常住人口);
+T08 shows every registered person by status; T03, T10 and T11 count households and every person on their
+forms.
 """
 
 from __future__ import annotations
@@ -25,6 +20,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from census.models import StaffMember, Township
+from enumeration.models import FormKind
+from enumeration.rules.thresholds import threshold
+from enumeration.sampling import DEFAULT_RATE
 from supervision.progress.summaries import queries, tables
 from supervision.progress.summaries.model import Markings, Summary
 
@@ -42,30 +40,49 @@ def markings() -> dict[str, Markings]:
     }
 
 
+def coverage_note(covered: dict[str, dict[str, int]]) -> str:
+    """The coverage line of every table: the same households as the exports page (every form), then split
+    into census forms and 港澳台/外籍 forms, so that the two never disagree."""
+    census, foreign = covered[FormKind.CENSUS], covered[FormKind.FOREIGN]
+    accepted = census["accepted"] + foreign["accepted"]
+    everything = census["all"] + foreign["all"]
+    pending = everything - accepted
+    return _(
+        "Coverage: accepted forms only, %(accepted)d of %(all)d households; %(pending)d households (%(share)s%%) "
+        "are still pending acceptance. Census forms: %(census)d of %(census_all)d accepted; forms of residents "
+        "from Hong Kong, Macao and Taiwan and foreigners: %(foreign)d of %(foreign_all)d accepted."
+    ) % {
+        "accepted": accepted,
+        "all": everything,
+        "pending": pending,
+        "share": f"{tables.share(pending, everything) or 0:.2f}",
+        "census": census["accepted"],
+        "census_all": census["all"],
+        "foreign": foreign["accepted"],
+        "foreign_all": foreign["all"],
+    }
+
+
 def build_summary(*, user: StaffMember) -> Summary:
     """All summary tables as the user may see them (the district office: the whole district)."""
+    lf_min_age = threshold("long_form")["C18_min_age"]
+    lf_weight = 1 / DEFAULT_RATE
     with queries.snapshot():
         townships = list(Township.objects.visible_to(user).order_by("code"))
         persons = queries.person_counts(user)
         households = queries.household_counts(user)
         by_township = queries.households_by_township(user)
         register = queries.register_deaths(user)
-        foreign = queries.foreign_persons(user)
+        foreign = queries.foreign_counts(user)
+        covered = queries.coverage(user)
+        long_form = queries.long_form_person_counts(user, min_age=lf_min_age, default_weight=lf_weight)
+        weights = queries.long_form_weights(user)
         h4 = households["all"].get((), {"h4m": 0, "h4f": 0})
         deaths_agree = (h4["h4m"], h4["h4f"]) == (register.get(1, 0), register.get(2, 0))
         mismatches = [] if deaths_agree else queries.death_mismatches(user)
     households_total = households["all"].get((), {"households": 0})["households"]
-    all_households = sum(counts["all"] for counts in by_township.values())
-    pending = all_households - households_total
-    pending_note = _(
-        "From accepted forms only: %(accepted)d of %(all)d households; %(pending)d households (%(share)s%%) are "
-        "still pending acceptance."
-    ) % {
-        "accepted": households_total,
-        "all": all_households,
-        "pending": pending,
-        "share": f"{tables.share(pending, all_households) or 0:.2f}",
-    }
+    pending_note = coverage_note(covered)
+    registered = households["all"].get((), {"persons": 0})["persons"]
     built = [
         tables.t01(townships, persons, by_township, households_total),
         tables.t02(persons),
@@ -74,14 +91,24 @@ def build_summary(*, user: StaffMember) -> Summary:
         tables.t05(persons),
         tables.t06(persons),
         tables.t07(persons),
-        tables.t08(persons),
+        tables.t08(persons, registered),
         tables.t09(persons, households, register, mismatches),
         tables.t10(households),
         tables.t11(households),
+        tables.t12(persons),
+        tables.t13(persons),
+        tables.t14(persons),
+        tables.t15(persons),
+        tables.t16(long_form, weights, min_age=lf_min_age, default_weight=lf_weight),
+        tables.t17(foreign),
     ]
-    if foreign:
+    foreigners = sum(foreign.get("sex", {}).values())
+    if foreigners:
         built[0].notes.append(
-            _("Not in the population: %(n)d residents from Hong Kong, Macao and Taiwan and foreigners.")
-            % {"n": foreign}
+            _(
+                "Not in the resident population: %(n)d residents from Hong Kong, Macao and Taiwan and foreigners "
+                "(table T17)."
+            )
+            % {"n": foreigners}
         )
     return Summary(tables=built, markings=markings(), pending_note=pending_note, death_mismatches=mismatches)

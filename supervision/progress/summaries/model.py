@@ -22,6 +22,9 @@ class Column:
     additive: bool = True
     # This column is the sum of these columns in every row (e.g. total = male + female).
     parts: tuple[str, ...] = ()
+    # Digits after the decimal point as printed: None for counts, 1 for ratios (‰, 性别比, estimates), 2 for
+    # percentages.
+    decimals: int | None = None
 
 
 @dataclass

@@ -23,7 +23,8 @@ from django.db.models.functions import Coalesce
 
 from census.models import StaffMember
 from enumeration.identity import REFERENCE_MONTH, REFERENCE_YEAR
-from enumeration.models import DeathRecord, FormKind, Household, HouseholdState, Person
+from enumeration.models import DeathRecord, FormKind, Household, HouseholdState, LongFormSample, Person
+from supervision.progress.summaries import population
 
 ACCEPTED = (HouseholdState.ACCEPTED, HouseholdState.LOCKED)
 SIZE_BANDS = 10  # 1 … 9, 10+
@@ -59,11 +60,31 @@ def age_expression() -> Any:
     )
 
 
-PERSON_KEYS = ("township", "age", "edu", "lit", "eth", "d8", "sep")
+# The grouping sets of the person scan: name → grouped columns (``sex`` is in every set). ``res`` (resident,
+# 常住人口) is in every set but the first, so those count residents; a row is told to its set by which columns
+# it is grouped by.
+PERSON_SETS: dict[str, tuple[str, ...]] = {
+    "status": ("status", "township"),
+    "sex": ("res",),
+    "age": ("res", "age"),
+    "edu": ("res", "age3", "edu"),
+    "edu6": ("res", "age6", "edu"),
+    "edu15": ("res", "age15", "edu"),
+    "lit": ("res", "age15", "lit"),
+    "eth": ("res", "eth"),
+    "d8": ("res", "d8"),
+    "ur": ("res", "ur"),
+    "mig": ("res", "status", "d10"),
+}
+PERSON_COLUMNS = ("res", "status", "township", "age", "age3", "age6", "age15", "edu", "lit", "eth", "d8", "ur", "d10")
 
 
 def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
-    """Counts per grouping set: {"township": {(code, sex): n}, "age": {(age, sex): n}, …, "sex": {(sex,): n}}."""
+    """Counts per grouping set. ``"status"``: every person on an accepted census form by population status
+    (``population``), township and sex, ``{(status, township, sex): n}``; ``"township"``: the resident
+    population (常住人口) by township and sex; every other set counts the resident population only, keyed by
+    its columns (without ``res``) and sex: ``"age"`` ``{(age, sex): n}``, ``"ur"`` ``{(urban-rural code,
+    sex): n}``, ``"mig"`` ``{(status, D10, sex): n}`` …"""
     base = (
         Person.objects.visible_to(user)
         .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS)
@@ -78,43 +99,47 @@ def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
             d7=F("d7_residence"),
             d8=F("d8_hukou_place"),
             d9=F("d9_away_duration"),
+            d10=F("d10_away_reason"),
+            d8_county=F("d8_hukou_county"),
+            ur=F("village__urban_rural_code"),
         )
     )
     sql, params = base.query.sql_with_params()
-    grouping = ", ".join(f"GROUPING({key}) AS g_{key}" for key in PERSON_KEYS)
+    grouping = ", ".join(f"GROUPING({column}) AS g_{column}" for column in PERSON_COLUMNS)
+    sets = ", ".join(f"({', '.join((*columns, 'sex'))})" for columns in PERSON_SETS.values())
     query = f"""
-        SELECT {grouping}, township, age, age3, edu, age15, lit, eth, d8, sep, sex, count(*)
+        SELECT {grouping}, {", ".join(PERSON_COLUMNS)}, sex, count(*)
         FROM (
-            SELECT b.township_code AS township, b.sex, b.age, b.age >= 3 AS age3, b.edu, b.age >= 15 AS age15,
-                   b.lit, b.eth, b.d8,
-                   CASE WHEN b.d8 = 3 AND b.d9 >= 3 THEN 'within'
-                        WHEN b.d8 = 4 AND b.d9 >= 3 THEN 'outside'
-                        WHEN b.d8 IN (1, 2) AND b.d7 IN (4, 5) AND b.d9 >= 3 THEN 'away'
-                        ELSE 'other' END AS sep
-            FROM ({sql}) b
+            SELECT s.*, s.status IN {population.in_sql(population.RESIDENT)} AS res
+            FROM (
+                SELECT b.township_code AS township, b.sex, b.age, b.age >= 3 AS age3, b.age >= 6 AS age6,
+                       b.age >= 15 AS age15, b.edu, b.lit, b.eth, b.d8, b.d10, b.ur,
+                       {population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county")} AS status
+                FROM ({sql}) b
+            ) s
         ) q
-        GROUP BY GROUPING SETS (
-            (sex), (township, sex), (age, sex), (age3, edu, sex), (age15, lit, sex), (eth, sex), (d8, sex), (sep, sex)
-        )
+        GROUP BY GROUPING SETS ({sets})
     """
+    which_set = {frozenset(columns): name for name, columns in PERSON_SETS.items()}
     result: dict[str, dict[tuple[Any, ...], int]] = defaultdict(dict)
+    count = len(PERSON_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         for row in cursor.fetchall():
-            flags = row[: len(PERSON_KEYS)]
-            township, age, age3, edu, age15, lit, eth, d8, sep, sex, n = row[len(PERSON_KEYS) :]
-            which = next((key for key, flag in zip(PERSON_KEYS, flags, strict=True) if flag == 0), "sex")
-            key: tuple[Any, ...] = {
-                "sex": (sex,),
-                "township": (township, sex),
-                "age": (age, sex),
-                "edu": (age3, edu, sex),
-                "lit": (age15, lit, sex),
-                "eth": (eth, sex),
-                "d8": (d8, sex),
-                "sep": (sep, sex),
-            }[which]
-            result[which][key] = n
+            values = dict(zip(PERSON_COLUMNS, row[count : 2 * count], strict=True))
+            grouped = frozenset(column for column, flag in zip(PERSON_COLUMNS, row[:count], strict=True) if flag == 0)
+            which = which_set[grouped]
+            sex, n = row[2 * count], row[2 * count + 1]
+            if which == "status":
+                result["status"][(values["status"], values["township"], sex)] = n
+                if values["status"] in population.RESIDENT:
+                    key_township = (values["township"], sex)
+                    result["township"][key_township] = result["township"].get(key_township, 0) + n
+                continue
+            if not values["res"]:
+                continue
+            key = tuple(values[column] for column in PERSON_SETS[which] if column != "res")
+            result[which][(*key, sex)] = n
     return result
 
 
@@ -252,4 +277,105 @@ def foreign_persons(user: StaffMember) -> int:
         Person.objects.visible_to(user)
         .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.FOREIGN)
         .count()
+    )
+
+
+def coverage(user: StaffMember) -> dict[str, dict[str, int]]:
+    """Accepted and all households per kind of form, ``{"census": {"accepted": a, "all": n}, "foreign": …}`` —
+    the figures the exports page shows (it counts every form), split by kind."""
+    rows = (
+        Household.objects.visible_to(user)
+        .values("form_kind")
+        .annotate(accepted=Count("pk", filter=Q(state__in=ACCEPTED)), all=Count("pk"))
+    )
+    found = {row["form_kind"]: {"accepted": row["accepted"], "all": row["all"]} for row in rows}
+    return {kind: found.get(kind, {"accepted": 0, "all": 0}) for kind in (FormKind.CENSUS, FormKind.FOREIGN)}
+
+
+FOREIGN_SETS = ("identity", "stay", "purpose")
+
+
+def foreign_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
+    """Persons on accepted 港澳台/外籍 forms: ``{"sex": {(sex,): n}, "identity": {(code, sex): n}, …}``."""
+    rows = (
+        Person.objects.visible_to(user)
+        .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.FOREIGN)
+        .order_by()
+        .values("d4_sex", "f_identity", "f_stay", "f_purpose")
+        .annotate(n=Count("pk"))
+    )
+    result: dict[str, dict[tuple[Any, ...], int]] = defaultdict(dict)
+    for found in rows:
+        row: dict[str, Any] = dict(found)
+        sex = row["d4_sex"]
+        result["sex"][(sex,)] = result["sex"].get((sex,), 0) + row["n"]
+        for name, field in zip(FOREIGN_SETS, ("f_identity", "f_stay", "f_purpose"), strict=True):
+            key = (row[field], sex)
+            result[name][key] = result[name].get(key, 0) + row["n"]
+    return result
+
+
+LONG_FORM_PERSON_ITEMS = ("c18", "c19", "c23")
+
+
+def long_form_person_counts(user: StaffMember, *, min_age: int, default_weight: float) -> dict[str, Any]:
+    """Residents aged ``min_age`` and over in accepted long-form households, by C18 work, C19 type of unit and
+    C23 livelihood and sex: ``{item: {(code, sex): (persons, weighted)}}`` and ``"sex"``.
+
+    The weight of a household is the inverse of its inclusion probability: the village's frame size over its
+    sample size (``LongFormSample``); a sampled household of a village with no recorded draw gets
+    ``default_weight`` (1 ÷ the sampling rate)."""
+    base = (
+        Person.objects.visible_to(user)
+        .filter(
+            household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS, household__in_long_form_sample=True
+        )
+        .order_by()
+        .values(
+            sex=F("d4_sex"),
+            age=age_expression(),
+            village_code=F("village_id"),
+            d7=F("d7_residence"),
+            d8=F("d8_hukou_place"),
+            d9=F("d9_away_duration"),
+            d8_county=F("d8_hukou_county"),
+            c18=F("c18_work"),
+            c19=F("c19_unit_type"),
+            c23=F("c23_livelihood"),
+        )
+    )
+    sql, params = base.query.sql_with_params()
+    sets = ", ".join([*(f"({item}, sex)" for item in LONG_FORM_PERSON_ITEMS), "(sex)"])
+    grouping = ", ".join(f"GROUPING({item})" for item in LONG_FORM_PERSON_ITEMS)
+    status = population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county")
+    resident = f"{status} IN {population.in_sql(population.RESIDENT)}"
+    query = f"""
+        SELECT {grouping}, {", ".join(LONG_FORM_PERSON_ITEMS)}, sex, count(*), sum(w)
+        FROM (
+            SELECT b.*, coalesce(s.frame_size::numeric / nullif(s.sample_size, 0), %s) AS w
+            FROM ({sql}) b LEFT JOIN {LongFormSample._meta.db_table} s ON s.village_id = b.village_code
+            WHERE b.age >= %s
+              AND {resident}
+        ) q
+        GROUP BY GROUPING SETS ({sets})
+    """
+    result: dict[str, Any] = defaultdict(dict)
+    count = len(LONG_FORM_PERSON_ITEMS)
+    with connection.cursor() as cursor:
+        cursor.execute(query, [default_weight, *params, min_age])
+        for row in cursor.fetchall():
+            flags, codes = row[:count], row[count : 2 * count]
+            sex, n, weighted = row[2 * count], row[2 * count + 1], float(row[2 * count + 2] or 0)
+            which = next((item for item, flag in zip(LONG_FORM_PERSON_ITEMS, flags, strict=True) if flag == 0), "sex")
+            code = codes[LONG_FORM_PERSON_ITEMS.index(which)] if which != "sex" else None
+            result[which][(sex,) if which == "sex" else (code, sex)] = (n, weighted)
+    return result
+
+
+def long_form_weights(user: StaffMember) -> list[tuple[str, int, int]]:
+    """(village, frame size, sample size) of every drawn sample the user sees, for the table's statement."""
+    return list(
+        LongFormSample.objects.visible_to(user)
+        .order_by("village_id")
+        .values_list("village_id", "frame_size", "sample_size")
     )

@@ -1,20 +1,28 @@
 """The summary tables as one xlsx workbook (a sheet per table) or as a zip of CSV files (a file per table).
 
-Both carry, on every table, the statutory markings (表号, 制表机关, 文号, 有效期至), what is counted and the
-share still pending acceptance, and a last sheet/file with every balance check and its figures. The layout
-is the same in both, so a reader (or a test) finds the header on line 4 and the rows below it:
+Both carry, on every table, the statutory markings (表号, 制表机关, 文号, 有效期至) in a block at the top right,
+what is counted and the coverage, the footer of a report form sent upward (单位负责人, 统计负责人, 填表人,
+报出日期), and a last sheet/file with every balance check and its figures. The layout is the same in both, so a
+reader (or a test) finds the header on line 6 and the rows below it:
 
-    1  title                         T01 人口按乡镇(街道)和性别
-    2  markings                      表号：… | 制表机关：… | 文号：… | 有效期至：…
-    3  universe and pending share    资料范围：…
-    4  header                        项目 | 合计 | 男 | 女 …
-    5… rows; a block title alone in the first column; each block ends with its 合计 row
-       notes (注：…) after a blank line
+    1  title                                                        表号：…      (the markings block, right)
+    2                                                               制表机关：…
+    3                                                               文号：…
+    4                                                               有效期至：…
+    5  资料范围 and coverage
+    6  header                        项目 | 合计 | 男 | 女 …
+    7… rows; a block title alone in the first column; each block ends with its 合计 row
+       notes (注：…) after a blank line, then the footer
+
+The workbook prints as a bureau prints (``print_setup``): the configured paper (A4) in landscape, fitted to
+the page width, the title, markings and header repeated on every page, panes frozen below the header and
+right of the labels, column widths set from the content, one decimal for ratios and two for percentages.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +39,18 @@ from census.spreadsheets import csv_writer, workbook_new
 from supervision.progress.summaries.balance import Check
 from supervision.progress.summaries.model import Summary, SummaryTable
 
-HEADER_ROW = 4
+HEADER_ROW = 6
+# Display width of a character in a column-width unit: CJK and full-width characters take two.
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+PAPER_SIZES = {"A4": 9, "A3": 8, "B5": 13, "letter": 1}
+LABEL_WIDTH_MAX = 60
+NUMBER_WIDTH_MIN = 10
+
+
+def display_width(text: Any) -> int:
+    """How many column-width units a text needs (a CJK character counts two)."""
+    value = "" if text is None else str(text)
+    return len(value) + len(_WIDE.findall(value))
 
 
 def _marking_cells(summary: Summary, table: SummaryTable) -> list[str]:
@@ -48,8 +67,11 @@ def _marking_cells(summary: Summary, table: SummaryTable) -> list[str]:
 
 def table_lines(summary: Summary, table: SummaryTable) -> Iterator[list[Any]]:
     """The lines of one table, as cells (the same for the sheet and the CSV file)."""
-    yield [f"{table.code} {table.title}"]
-    yield _marking_cells(summary, table)
+    width = len(table.columns) + 1
+    marks = _marking_cells(summary, table) or ["", "", "", ""]
+    for index, mark in enumerate(marks):
+        first = f"{table.code} {table.title}" if index == 0 else None
+        yield [first, *([None] * (width - 2)), mark]
     yield [_("Scope: %(universe)s. %(pending)s") % {"universe": table.universe, "pending": summary.pending_note}]
     yield [_("Item"), *(column.label for column in table.columns)]
     for block in table.blocks:
@@ -60,6 +82,22 @@ def table_lines(summary: Summary, table: SummaryTable) -> Iterator[list[Any]]:
     yield []
     for note in table.notes:
         yield [_("Note: %(note)s") % {"note": note}]
+    yield from footer_lines()
+
+
+def footer_lines() -> Iterator[list[Any]]:
+    """The footer of a statistical report form sent upward, then who compiled the table and when."""
+    yield []
+    yield [
+        "\u3000\u3000\u3000\u3000".join(
+            (
+                _("Head of the unit: ________"),
+                _("Head of statistics: ________"),
+                _("Filled in by: ________"),
+                _("Date reported: ____-__-__"),
+            )
+        )
+    ]
     yield [
         _("Compiled by: %(district)s census office, %(date)s")
         % {"district": settings.CENSUS_DISTRICT_NAME, "date": timezone.localdate().isoformat()}
@@ -85,30 +123,106 @@ def sheet_title(table: SummaryTable) -> str:
     return xlsx_sheet_title(f"{table.code} {table.title}")
 
 
+def print_setup(sheet: Any, *, title_rows: int, freeze: str | None) -> None:
+    """Print settings of a report sheet: paper (``CENSUS_PRINT_PAPER``, A4) in landscape, fitted to one page
+    wide and as many pages long as it needs, the first ``title_rows`` rows repeated on every page, centred,
+    page numbers in the footer, panes frozen at ``freeze``."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = PAPER_SIZES.get(getattr(settings, "CENSUS_PRINT_PAPER", "A4"), 9)
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = f"1:{title_rows}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddFooter.center.text = _("Page &P of &N")
+    if freeze:
+        sheet.freeze_panes = freeze
+
+
+def _number_format(decimals: int | None) -> str:
+    return "#,##0" if decimals is None else "0." + "0" * decimals
+
+
 def write_xlsx(summary: Summary, path: Path) -> None:
     book = workbook_new()
     book.remove(book.active)  # type: ignore[arg-type]
     bold = Font(bold=True)
     for table in summary.tables:
         sheet = book.create_sheet(title=sheet_title(table))
-        for line in table_lines(summary, table):
+        lines = list(table_lines(summary, table))
+        for line in lines:
             sheet.append(line)
+        last = len(table.columns) + 1
+        body_end = HEADER_ROW + sum(
+            len(part.rows) + (part.total is not None) + bool(part.title) for part in table.blocks
+        )
+        # Column widths from the content: the labels (up to LABEL_WIDTH_MAX, longer ones wrap), the numbers and
+        # their headers (wrapped over up to three lines).
+        labels = [line[0] for line in lines[HEADER_ROW:body_end] if line]
+        label_width = min(LABEL_WIDTH_MAX, max([display_width(label) for label in labels] + [16]) + 2)
+        sheet.column_dimensions["A"].width = label_width
+        widths = [label_width]
+        for index, column in enumerate(table.columns, start=2):
+            values = [line[index - 1] for line in lines[HEADER_ROW:body_end] if len(line) >= index]
+            number = max([display_width(f"{value:,}" if isinstance(value, int) else value) for value in values] + [0])
+            width = max(NUMBER_WIDTH_MIN, number + 2, (display_width(column.label) + 2) // 3 + 2)
+            widths.append(width)
+        # The markings block spans the last columns; they are widened until every marking shows in full.
+        block = max(2, last - 2)
+        marks = [display_width(line[-1]) for line in lines[:4]]
+        shortfall = max([*marks, 0]) + 2 - sum(widths[block - 1 :])
+        if shortfall > 0:
+            for index in range(block - 1, last):
+                widths[index] += shortfall // (last - block + 1) + 1
+        for index in range(2, last + 1):
+            sheet.column_dimensions[get_column_letter(index)].width = widths[index - 1]
+        for row in range(1, 5):
+            # The marking moves to the first cell of its block: merging keeps only that cell's value.
+            mark = sheet.cell(row=row, column=last).value
+            sheet.cell(row=row, column=last).value = None
+            sheet.cell(row=row, column=block).value = mark
+            sheet.merge_cells(start_row=row, start_column=block, end_row=row, end_column=last)
+            sheet.cell(row=row, column=block).alignment = Alignment(horizontal="right")
+        title_end = max(1, block - 1)
+        if title_end > 1:
+            sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=title_end)
         sheet["A1"].font = Font(bold=True, size=13)
+        sheet["A1"].alignment = Alignment(wrap_text=True, vertical="top")
+        # The scope line spans the table and wraps; its height follows its length.
+        sheet.merge_cells(start_row=5, start_column=1, end_row=5, end_column=last)
+        sheet["A5"].alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.row_dimensions[5].height = 15 * (display_width(sheet["A5"].value) // max(1, sum(widths)) + 1)
         for cell in sheet[HEADER_ROW]:
             cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in sheet.iter_rows(min_row=HEADER_ROW + 1):
+            cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center")
+        sheet.row_dimensions[HEADER_ROW].height = 15 * 3
+        for row in sheet.iter_rows(min_row=HEADER_ROW + 1, max_row=body_end):
             if row[0].value == _("Total") or (row[0].value and all(cell.value is None for cell in row[1:])):
                 row[0].font = bold
-        sheet.column_dimensions["A"].width = 48
-        for index in range(2, len(table.columns) + 2):
-            sheet.column_dimensions[get_column_letter(index)].width = 14
-        sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=2)
+            row[0].alignment = Alignment(wrap_text=True, vertical="top")
+            for cell, column in zip(row[1:], table.columns, strict=False):
+                cell.number_format = _number_format(column.decimals)
+        # Notes and the footer below the table: each line spans the table's width and wraps, so that it prints
+        # whole on the page rather than cut at the first column.
+        total_width = sum(widths)
+        for row in range(body_end + 1, sheet.max_row + 1):
+            cell = sheet.cell(row=row, column=1)
+            if cell.value is None or last < 2:
+                continue
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.row_dimensions[row].height = 15 * (display_width(cell.value) // max(1, int(total_width)) + 1)
+        print_setup(sheet, title_rows=HEADER_ROW, freeze=sheet.cell(row=HEADER_ROW + 1, column=2).coordinate)
     checks = book.create_sheet(title=_("Balance checks")[:31])
     for line in balance_lines(summary.checks):
         checks.append(line)
     checks.column_dimensions["A"].width = 40
     checks.column_dimensions["B"].width = 60
+    for letter in "CDE":
+        checks.column_dimensions[letter].width = 14
+    print_setup(checks, title_rows=4, freeze="A5")
     book.save(path)
 
 

@@ -1,0 +1,146 @@
+"""Safe microdata: the public-use file after disclosure control (k-anonymity on the documented
+quasi-identifiers), private export files, and their expiry."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import os
+import stat
+import zipfile
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from census.jobs import job_run
+from census.models import AuditEvent, Job, JobStatus
+from supervision.progress import public_use
+from supervision.progress.services import export_start, exports_expire
+from tests.progress.conftest import Registration
+
+pytestmark = pytest.mark.django_db
+
+
+def test_local_suppression_worked_by_hand() -> None:
+    """QIs: township, urban, sex, age group, household size, ethnic group. Five Han persons share a class; three
+    minority persons lose their ethnic group and still number three, so they and two persons of a household of
+    three lose their household size and make a class of five; a lone 90-year-old loses everything and is left
+    out."""
+    a = ["101", 1, 1, 40, 2, 1]
+    rows = [list(a) for _ in range(5)]
+    rows += [["101", 1, 1, 40, 2, 2] for _ in range(3)]
+    rows += [["101", 1, 1, 40, 3, 2] for _ in range(2)]
+    rows += [["102", 2, 2, 85, 7, 1]]
+    kept, report = public_use.anonymise(rows, k=5)
+    assert (report.rows_in, report.rows_out, report.dropped, report.k_reached) == (11, 10, 1, 5)
+    assert report.suppressed == {
+        "township": 1,
+        "urban": 1,
+        "sex": 0,
+        "age_group": 1,
+        "household_size": 6,
+        "ethnic_group": 6,
+    }
+    assert Counter(tuple(row) for row in kept) == {tuple(a): 5, ("101", 1, 1, 40, None, None): 5}
+    # 15 of 66 quasi-identifier cells.
+    assert report.cells_suppressed_share == round(100 * 15 / 66, 3)
+
+
+def read(job: Job, name: str = "public-use.csv") -> list[dict[str, str]]:
+    archive = zipfile.ZipFile(io.BytesIO(job.file.read()))
+    return list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def media(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def public(user: Any) -> Job:
+    job = export_start(user=user, kind="progress_microdata", params={"forms": "public"})
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    return job
+
+
+def test_the_public_file_is_k_anonymous_and_says_what_it_cost(registration: Registration, media, settings) -> None:  # type: ignore[no-untyped-def]
+    """The registration fixture: 14 accepted households of a man born 1980 and a woman born 1985, a girl born
+    2012 in every third, over two townships. k is counted here again from the file itself."""
+    settings.CENSUS_PUBLIC_USE_K = 3
+    job = public(registration.cast.district_office)
+    rows = read(job)
+    assert tuple(rows[0]) == public_use.HEADER
+    # Nothing below the township, no birth month, no keys.
+    for column in ("small_area", "village", "person_key", "household_key", "d5_month", "d8_county", "f_nationality"):
+        assert column not in rows[0]
+    classes = Counter(tuple(row[name] for name in public_use.QUASI_IDENTIFIERS) for row in rows)
+    assert min(classes.values()) >= 3
+    assert job.result["k_reached"] == min(classes.values()) and job.result["k_target"] == 3
+    assert job.result["rows_out"] == len(rows) == job.result["rows_in"] - job.result["rows_dropped"]
+    assert "k = " in job.message
+    # Booleans as 0/1; the codebook names every variable in zh and en, with the values of its code list.
+    assert {row["resident"] for row in rows} <= {"0", "1"}
+    job.file.seek(0)
+    codebook = read(job, "codebook.csv")
+    assert {row["variable"] for row in codebook} == set(public_use.HEADER)
+    sex = {row["value"]: (row["label_zh"], row["label_en"]) for row in codebook if row["variable"] == "sex"}
+    assert sex["1"] == ("男", "Male") and sex["2"] == ("女", "Female")
+    # Ages are five-year groups: 40 (born 1980), 35 (1985), 5 (2012), or suppressed.
+    assert {row["age_group"] for row in rows} <= {"40", "35", "5", ""}
+    # Private file, and the export is in the audit log with its disclosure-control figures.
+    assert stat.S_IMODE(os.stat(job.file.path).st_mode) == 0o600
+    event = AuditEvent.objects.get(object_type="microdata_public", object_id=str(job.pk))
+    assert event.detail["k_reached"] == job.result["k_reached"]
+
+
+def test_foreigners_are_not_in_the_public_file(registration: Registration, media) -> None:  # type: ignore[no-untyped-def]
+    from enumeration.models import FormKind, HouseholdState
+    from tests.progress.factories import HouseholdFactory, PersonFactory
+
+    foreign = HouseholdFactory(
+        small_area=registration.cast.area_a1, state=HouseholdState.ACCEPTED, form_kind=FormKind.FOREIGN
+    )
+    PersonFactory(household=foreign, row_no=1, f_identity=4, f_nationality="USA")
+    job = public(registration.cast.district_office)
+    # Every person of the accepted census forms goes in (before suppression), the foreigner does not.
+    from enumeration.models import Person
+
+    census = Person.objects.filter(
+        household__state__in=(HouseholdState.ACCEPTED, HouseholdState.LOCKED), household__form_kind=FormKind.CENSUS
+    ).count()
+    assert job.result["rows_in"] == census
+
+
+def test_expired_export_files_are_deleted_and_the_page_lists_expiry(registration: Registration, media, client) -> None:  # type: ignore[no-untyped-def]
+    user = registration.cast.district_office
+    restricted = export_start(user=user, kind="progress_microdata", params={"forms": "accepted"})
+    job_run(restricted.pk)
+    public_job = public(user)
+    summary = export_start(user=user, kind="progress_summary", params={"format": "csv"})
+    job_run(summary.pk)
+    restricted.refresh_from_db()
+    summary.refresh_from_db()
+    assert stat.S_IMODE(os.stat(restricted.file.path).st_mode) == 0o600
+    client.force_login(user)
+    page = client.get(reverse("supervision:exports")).content.decode()
+    made = timezone.localdate().isoformat()
+    week = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+    month = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    assert f'data-expires="{week}"' in page and f'data-expires="{month}"' in page, made
+    # Eight days on: the restricted file (7 days) is gone, the others (30 days) stay.
+    paths = {job.pk: job.file.path for job in (restricted, public_job, summary)}
+    assert exports_expire(now=timezone.now() + datetime.timedelta(days=8)) == 1
+    assert not os.path.exists(paths[restricted.pk]) and os.path.exists(paths[public_job.pk])
+    restricted.refresh_from_db()
+    assert not restricted.file
+    assert AuditEvent.objects.filter(object_id=str(restricted.pk), detail__has_key="file_deleted").count() == 1
+    # Thirty-one days on: the rest; a second run finds nothing more to delete.
+    assert exports_expire(now=timezone.now() + datetime.timedelta(days=31)) == 2
+    assert exports_expire(now=timezone.now() + datetime.timedelta(days=31)) == 0
+    assert not any(os.path.exists(path) for path in paths.values())
