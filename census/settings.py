@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "supervision.quality",
     "supervision.progress",
     "supervision.organisation",
+    "supervision.completeness",
 ]
 
 MIDDLEWARE = [
@@ -581,6 +582,12 @@ CENSUS_TABLE_MARKINGS = {
     "valid_until": env.str("CENSUS_TABLE_VALID_UNTIL", default="2021年3月"),
     "table_numbers": {f"T{n:02d}": f"人普汇{n:02d}表" for n in range(1, 12)},
 }
+
+# --- Completeness: visits and non-response (supervision.completeness) ---------------------------------------
+# A dwelling unit where nobody was home is escalated to the supervisor after this many such visits; the next
+# visit is due this many hours after the last.
+COMPLETENESS_CALLBACKS_BEFORE_ESCALATION = env.int("COMPLETENESS_CALLBACKS_BEFORE_ESCALATION", default=3)
+COMPLETENESS_CALLBACK_HOURS = env.int("COMPLETENESS_CALLBACK_HOURS", default=24)
 
 # --- Data-quality checks and findings (supervision.quality) ---------------------------------------------
 # The rule catalogue runs every night (incremental: the households changed since the township's last run, plus
