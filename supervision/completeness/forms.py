@@ -35,3 +35,12 @@ class VisitForm(forms.Form):
     def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = units  # type: ignore[attr-defined]
+
+
+class RecheckDrawForm(forms.Form):
+    seed = forms.IntegerField(label=_("Random seed"), min_value=0, max_value=2**62)
+    areas_per_township = forms.IntegerField(label=_("Small areas per township"), min_value=1, max_value=50, initial=1)
+    household_rate = forms.FloatField(label=_("Share of households"), min_value=0.01, max_value=1, initial=0.1)
+    self_report_rate = forms.FloatField(
+        label=_("Share of self-reported households"), min_value=0.01, max_value=1, initial=0.2
+    )

@@ -122,3 +122,104 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dwelling_unit_id} {self.at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class RecheckDrawQuerySet(ScopedQuerySet["RecheckDraw"]):
+    scope_fields = {"district": "district_id", "township": "township_id"}
+
+
+class RecheckDraw(models.Model):
+    """A sample re-check (质量抽查) drawn from a recorded seed: ``areas_per_township`` small areas of each township
+    in scope, and in each a share of its households (higher for self-reported forms)."""
+
+    district_id = models.CharField(_("district"), max_length=6)
+    # Empty for a district-wide draw.
+    township_id = models.CharField(_("township"), max_length=9, blank=True)
+    seed = models.BigIntegerField(_("seed"))
+    areas_per_township = models.PositiveSmallIntegerField(_("small areas per township"), default=1)
+    household_rate = models.FloatField(_("share of households"), default=0.1)
+    self_report_rate = models.FloatField(_("share of self-reported households"), default=0.2)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("drawn by")
+    )
+    drawn_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
+
+    objects = RecheckDrawQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("re-check draw")
+        verbose_name_plural = _("re-check draws")
+        ordering = ["-drawn_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    household_rate__gt=0, household_rate__lte=1, self_report_rate__gt=0, self_report_rate__lte=1
+                ),
+                name="recheck_rates_are_shares",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.township_id or self.district_id} seed {self.seed}"
+
+
+class RecheckAreaQuerySet(ScopedQuerySet["RecheckArea"]):
+    scope_fields = {
+        "district": "small_area__township__district_id",
+        "township": "small_area__township_id",
+        "village": "small_area__village_id",
+        "small_area": "small_area_id",
+    }
+
+
+class RecheckArea(models.Model):
+    """A small area drawn for re-check, its checker (never one who enumerated it) and the households drawn."""
+
+    draw = models.ForeignKey(RecheckDraw, on_delete=models.CASCADE, related_name="areas", verbose_name=_("draw"))
+    small_area = models.ForeignKey(SmallArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("small area"))
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("checker")
+    )
+    household_ids = models.JSONField(_("households drawn"), default=list)
+
+    objects = RecheckAreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("re-checked small area")
+        verbose_name_plural = _("re-checked small areas")
+        ordering = ["draw_id", "small_area_id"]
+        constraints = [models.UniqueConstraint(fields=["draw", "small_area"], name="recheck_area_once_per_draw")]
+
+    def __str__(self) -> str:
+        return f"{self.draw_id}: {self.small_area_id}"
+
+
+class RecheckPerson(models.Model):
+    """One person on the re-check's own, independent list of a drawn small area (the second capture)."""
+
+    area = models.ForeignKey(RecheckArea, on_delete=models.CASCADE, related_name="persons", verbose_name=_("area"))
+    small_area = models.ForeignKey(SmallArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("small area"))
+    household = models.ForeignKey(
+        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("household")
+    )
+    name = models.CharField(_("name"), max_length=50)
+    sex = models.PositiveSmallIntegerField(_("sex"))
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    birth_month = models.PositiveSmallIntegerField(_("month of birth"))
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("entered by")
+    )
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("re-checked person")
+        verbose_name_plural = _("re-checked persons")
+        ordering = ["area_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=(1, 2)), name="recheck_person_sex"),
+            models.CheckConstraint(condition=Q(birth_month__gte=1, birth_month__lte=12), name="recheck_person_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.small_area_id}: {self.pk}"

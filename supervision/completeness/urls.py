@@ -9,4 +9,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("completeness/areas/<int:pk>/", views.area, name="completeness-area"),
     path("completeness/areas/<int:pk>/visits/", views.visit_add, name="visit-add"),
     path("completeness/callbacks/", views.my_callbacks, name="my-callbacks"),
+    path("completeness/coverage/", views.coverage, name="coverage"),
+    path("completeness/recheck/draw/", views.recheck_draw_view, name="recheck-draw"),
 ]

@@ -19,7 +19,9 @@ from census.models import Role, SmallArea, Township
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration.models import DwellingUnit
 from supervision.completeness import selectors
-from supervision.completeness.forms import VisitForm
+from supervision.completeness.forms import RecheckDrawForm, VisitForm
+from supervision.completeness.models import RecheckArea, RecheckDraw
+from supervision.completeness.recheck import coverage_estimates, recheck_draw
 from supervision.completeness.services import visit_record
 from supervision.organisation.forms import add_service_errors
 
@@ -128,3 +130,54 @@ def visit_add(request: StaffRequest, pk: int) -> HttpResponse:
 @role_required(*FIELD)
 def my_callbacks(request: StaffRequest) -> HttpResponse:
     return render(request, "completeness/callbacks.html", {"due": selectors.callbacks_due(user=request.user)})
+
+
+OFFICES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
+
+
+@require_GET
+@role_required(*OFFICES, Role.AUDITOR)
+def coverage(request: StaffRequest) -> HttpResponse:
+    """The latest re-check draw in scope with its small areas and checkers, and the dual-system coverage estimate
+    per township and for the whole, with the method and its assumptions."""
+    user = request.user
+    draw = RecheckDraw.objects.visible_to(user).first()
+    areas = RecheckArea.objects.visible_to(user).filter(draw=draw) if draw else RecheckArea.objects.none()
+    estimates = coverage_estimates(areas=areas) if draw else {}
+    names = dict(Township.objects.visible_to(user).values_list("code", "name"))
+    return render(
+        request,
+        "completeness/coverage.html",
+        {
+            "draw": draw,
+            "areas": list(areas.select_related("small_area", "checker")),
+            "rows": [(names.get(code, code), e) for code, e in estimates.items() if code],
+            "whole": estimates.get(""),
+            "form": RecheckDrawForm(),
+        },
+    )
+
+
+@require_POST
+@role_required(*OFFICES)
+def recheck_draw_view(request: StaffRequest) -> HttpResponse:
+    form = RecheckDrawForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            draw = recheck_draw(
+                actor=request.user,
+                seed=data["seed"],
+                areas_per_township=data["areas_per_township"],
+                household_rate=data["household_rate"],
+                self_report_rate=data["self_report_rate"],
+            )
+        except (ApplicationError, ValidationError) as exc:
+            messages.error(request, str(getattr(exc, "message", exc)))
+        else:
+            messages.success(request, _("Re-check drawn with seed %(seed)d.") % {"seed": draw.seed})
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+    return redirect("supervision:coverage")
