@@ -70,6 +70,10 @@ FROM status GROUP BY small_area_id
 @dataclass
 class AreaCompleteness:
     small_area: SmallArea
+    # Registration progress, next to completeness: forms signed (and every state after) and households listed,
+    # from the progress aggregates (supervision.progress, refreshed every minute).
+    signed: int = 0
+    listed: int = 0
     units: int = 0
     final: int = 0
     no_outcome: int = 0
@@ -88,6 +92,10 @@ class AreaCompleteness:
         return 100.0 * self.final / self.units if self.units else 0.0
 
     @property
+    def progress(self) -> float:
+        return 100.0 * self.signed / self.listed if self.listed else 0.0
+
+    @property
     def age_days(self) -> int | None:
         if self.oldest_open is None:
             return None
@@ -103,13 +111,28 @@ def _run(sql: str, area_ids: list[int]) -> list[dict[str, Any]]:
 
 def area_completeness(areas: QuerySet[SmallArea]) -> list[AreaCompleteness]:
     """Each small area's count of dwelling units by outcome, in code order (areas without units count 0)."""
+    from supervision.progress.models import SmallAreaProgress
+
     listed = list(areas.select_related("village", "township").order_by("code"))
-    rows = {row["small_area_id"]: row for row in _run(_AREA_SQL, [a.pk for a in listed])}
+    ids = [a.pk for a in listed]
+    rows = {row["small_area_id"]: row for row in _run(_AREA_SQL, ids)}
+    progress = {
+        pk: (hh_signed + hh_approved + hh_accepted + hh_locked, households)
+        for pk, hh_signed, hh_approved, hh_accepted, hh_locked, households in SmallAreaProgress.objects.filter(
+            small_area_id__in=ids
+        ).values_list("small_area_id", "hh_signed", "hh_approved", "hh_accepted", "hh_locked", "households")
+    }
     out = []
     for area in listed:
         row = rows.get(area.pk, {})
+        signed, households = progress.get(area.pk, (0, 0))
         out.append(
-            AreaCompleteness(area, **{k: v for k, v in row.items() if k != "small_area_id"})  # type: ignore[arg-type]
+            AreaCompleteness(
+                area,
+                signed=signed,
+                listed=households,
+                **{k: v for k, v in row.items() if k != "small_area_id"},  # type: ignore[arg-type]
+            )
         )
     return out
 

@@ -30,9 +30,10 @@ READERS = (Role.SUPERVISOR, Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE, Role.AUD
 
 
 def _totals(rows: list[selectors.AreaCompleteness]) -> dict[str, Any]:
-    keys = ("units", "final", "no_outcome", "callbacks", "refusals", "escalated")
+    keys = ("units", "final", "no_outcome", "callbacks", "refusals", "escalated", "signed", "listed")
     total = {key: sum(getattr(row, key) for row in rows) for key in keys}
     total["share"] = 100.0 * total["final"] / total["units"] if total["units"] else 0.0
+    total["progress"] = 100.0 * total["signed"] / total["listed"] if total["listed"] else 0.0
     total["complete_areas"] = sum(1 for row in rows if row.complete)
     total["areas"] = len(rows)
     ages = [row.age_days for row in rows if row.age_days is not None]

@@ -234,3 +234,17 @@ class TestPages:
             area = SmallAreaFactory(village=cast.village_a, code=f"{cast.village_a.code}{number:03d}")
             building_create(small_area=area, number="B1", actor=cast.enumerator_a1)
         assert count() == before
+
+
+def test_registration_progress_is_shown_next_to_completeness(cast: Cast, password: str, login) -> None:  # type: ignore[no-untyped-def]
+    from enumeration.services import household_list
+    from supervision.progress.services import progress_refresh
+
+    register(cast, password)  # signed
+    household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="李")  # only listed
+    progress_refresh()
+    page = login(cast.township_office_a).get(reverse("supervision:completeness"))
+    rows = {row.small_area.code: row for row in page.context["areas"]}
+    assert (rows[cast.area_a1.code].signed, rows[cast.area_a1.code].listed) == (1, 2)
+    assert page.context["total"]["progress"] == pytest.approx(50.0)
+    assert 'data-kpi="progress"' in page.content.decode()
