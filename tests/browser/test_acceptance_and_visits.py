@@ -63,3 +63,12 @@ def test_a_blocked_acceptance_on_the_township_desk(live_server, desktop: Page, c
     check_page(desktop, phone=False)
     assert desktop.locator(f"[data-blocker='finding:{finding.pk}']").count() == 1
     assert desktop.locator("[data-action=accept]").count() == 0
+
+
+def test_the_supervisor_reads_completeness_on_a_phone(live_server, phone: Page, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+    building = building_create(small_area=cast.area_a1, number="B1", actor=cast.enumerator_a1)
+    dwelling_unit_create(building=building, number="1", actor=cast.enumerator_a1)
+    log_in(phone, live_server.url, cast.supervisor_a.username, PASSWORD)
+    phone.goto(f"{live_server.url}/supervision/completeness/")
+    check_page(phone, phone=True)
+    assert phone.locator(f"tr[data-area='{cast.area_a1.code}']").count() == 1
