@@ -19,9 +19,11 @@ OFFICE_ROLES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
 NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("My small areas"), "enumeration:my-areas", (Role.ENUMERATOR, Role.SUPERVISOR)),
     (_("My findings"), "supervision:my-findings", (Role.ENUMERATOR, Role.SUPERVISOR)),
+    (_("Callbacks due today"), "supervision:my-callbacks", (Role.ENUMERATOR, Role.SUPERVISOR)),
     (_("Review queue"), "enumeration:review-queue", (Role.SUPERVISOR, *OFFICE_ROLES)),
     (_("Households"), "enumeration:household-list", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Progress"), "supervision:dashboard", OFFICE_ROLES),
+    (_("Completeness"), "supervision:completeness", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Findings"), "supervision:finding-list", (Role.SUPERVISOR, *OFFICE_ROLES)),
     (_("Quality checks"), "supervision:check-runs", OFFICE_ROLES),
     (_("Summaries and exports"), "supervision:exports", (Role.DISTRICT_OFFICE,)),

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "supervision.quality",
     "supervision.progress",
     "supervision.organisation",
+    "supervision.completeness",
 ]
 
 MIDDLEWARE = [
@@ -638,6 +639,12 @@ CELERY_BEAT_SCHEDULE["progress-exports-expire"] = {
     "task": "progress.exports_expire",
     "schedule": crontab(hour=3, minute=15),
 }
+
+# --- Completeness: visits and non-response (supervision.completeness) ---------------------------------------
+# A dwelling unit where nobody was home is escalated to the supervisor after this many such visits; the next
+# visit is due this many hours after the last.
+COMPLETENESS_CALLBACKS_BEFORE_ESCALATION = env.int("COMPLETENESS_CALLBACKS_BEFORE_ESCALATION", default=3)
+COMPLETENESS_CALLBACK_HOURS = env.int("COMPLETENESS_CALLBACK_HOURS", default=24)
 
 # --- Data-quality checks and findings (supervision.quality) ---------------------------------------------
 # The rule catalogue runs every night (incremental: the households changed since the township's last run, plus

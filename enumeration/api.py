@@ -301,10 +301,12 @@ class CommentInput(StrictSerializer):
 
 
 class TransitionInput(StrictSerializer):
-    action = serializers.ChoiceField(choices=["approve", "return", "accept", "lock", "reopen", "long_form_open"])
+    action = serializers.ChoiceField(
+        choices=["approve", "return", "accept", "lock", "reopen", "long_form_open", "override"]
+    )
     # Before: a list of free dictionaries, so any text was stored (and shown) as the item a comment is about.
     comments = CommentInput(many=True, required=False, max_length=50)  # type: ignore[call-arg]
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     password = serializers.CharField(required=False, allow_blank=True, max_length=128, trim_whitespace=False)
 
 
@@ -606,7 +608,9 @@ class HouseholdTransitionApi(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         """Move the form through review: approve, return (with per-item comments), accept, lock, reopen
-        (reason + password), long_form_open. Only the transitions of the state machine are possible (409)."""
+        (reason + password), long_form_open; override (district office: reason + password) lets a form the checks
+        block pass them. Only the transitions of the state machine are possible (409); a form the checks block
+        is refused with 409, code ``blocked_by_checks`` and the ``blockers`` (finding ids, rule codes, texts)."""
         household = get_object_or_404(_scoped(request), pk=pk)
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -621,6 +625,14 @@ class HouseholdTransitionApi(APIView):
             household = services.household_accept(household=household, actor=user)
         elif action == "lock":
             household = services.household_lock(household=household, actor=user)
+        elif action == "override":
+            services.household_override(
+                household=household,
+                actor=user,
+                reason=data.validated_data.get("reason", ""),
+                password=data.validated_data.get("password", ""),
+            )
+            household.refresh_from_db()
         elif action == "reopen":
             household = services.household_reopen(
                 household=household,

@@ -9,6 +9,7 @@ class EnumerationConfig(AppConfig):
 
     def ready(self) -> None:
         from census.staffing.signals import small_area_handed_over
+        from enumeration import jobs  # noqa: F401  (registers the bulk-lock job)
         from enumeration.services.handover import on_small_area_handed_over
 
         small_area_handed_over.connect(on_small_area_handed_over, dispatch_uid="enumeration-households-hand-over")

@@ -837,6 +837,17 @@ class ReopenForm(forms.Form):
     )
 
 
+class OverrideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why may this form pass the checks that block it?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    password = forms.CharField(
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
 class SampleDrawForm(forms.Form):
     seed = forms.IntegerField(
         label=_("Random seed (leave empty for a new one)"),

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("supervision.organisation.urls")),
     path("", include("supervision.quality.urls")),
     path("", include("supervision.progress.urls")),
+    path("", include("supervision.completeness.urls")),
 ]

@@ -1,3 +1,4 @@
+from enumeration.models.acceptance import AcceptanceOverride
 from enumeration.models.api import IdempotencyRecord
 from enumeration.models.households import (
     ALL_DEAD_HOUSEHOLD_NO,
@@ -25,6 +26,7 @@ __all__ = [
     "ALL_DEAD_HOUSEHOLD_NO",
     "EDITABLE_STATES",
     "SIGNED_STATES",
+    "AcceptanceOverride",
     "CollectionMode",
     "DeathRecord",
     "DwellingUnit",

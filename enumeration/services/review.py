@@ -15,6 +15,7 @@ reason and the reopener's password, and sends it back to its registrar.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,6 +28,7 @@ from census.models import AuditAction, Role, StaffMember, SupervisorAssignment
 from census.passwords import password_confirm
 from census.services import audit_record
 from enumeration.models import Household, HouseholdState, ReviewComment
+from enumeration.services.acceptance import Blocker, household_unblocked_require, outstanding_blockers
 from enumeration.services.registration import MIN_REASON_LENGTH
 from enumeration.services.trail import transition_record, transitions_record
 
@@ -84,6 +86,7 @@ def household_approve(*, household: Household, actor: StaffMember) -> Household:
     _expect(household, S.SIGNED)
     if not _may_review(actor, household):
         raise ApplicationError(_("Only the supervisor of the registrar approves this form."), code="not_reviewer")
+    household_unblocked_require(household)
     return _move(household, S.APPROVED, actor)
 
 
@@ -110,6 +113,7 @@ def household_accept(*, household: Household, actor: StaffMember) -> Household:
     _expect(household, S.APPROVED)
     if not _township_office(actor, household):
         raise ApplicationError(_("Only the township office accepts forms (验收)."), code="not_township_office")
+    household_unblocked_require(household)
     return _move(household, S.ACCEPTED, actor)
 
 
@@ -119,6 +123,7 @@ def household_lock(*, household: Household, actor: StaffMember) -> Household:
     _expect(household, S.ACCEPTED)
     if not _district_office(actor, household):
         raise ApplicationError(_("Only the district office locks forms."), code="not_district_office")
+    household_unblocked_require(household)
     return _move(household, S.LOCKED, actor)
 
 
@@ -163,8 +168,33 @@ def household_long_form_open(*, household: Household, actor: StaffMember) -> Hou
     return _move(household, S.RETURNED, actor, "长表登记 long-form registration")
 
 
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: how many forms moved, and the forms it skipped because the checks block them."""
+
+    done: int = 0
+    blocked: dict[int, list[Blocker]] = field(default_factory=dict)
+
+
+def _move_unblocked(
+    ids: list[int], *, from_state: str, to_state: str, actor: StaffMember, outcome: BulkOutcome | None = None
+) -> BulkOutcome:
+    """Move the forms ``ids`` (locked by the caller) that nothing blocks, set-based; list the others."""
+    outcome = outcome if outcome is not None else BulkOutcome()
+    blocked = outstanding_blockers(ids) if ids else {}
+    outcome.blocked.update(blocked)
+    movable = [pk for pk in ids if pk not in blocked]
+    if movable:
+        Household.objects.filter(pk__in=movable).update(state=to_state, updated_at=timezone.now())
+        transitions_record(
+            household_ids=movable, from_state=from_state, to_state=to_state, actor_id=actor.pk, reason="bulk"
+        )
+    outcome.done += len(movable)
+    return outcome
+
+
 @transaction.atomic
-def households_approve(*, households: QuerySet[Household], actor: StaffMember) -> int:
+def households_approve(*, households: QuerySet[Household], actor: StaffMember) -> BulkOutcome:
     """Approve every signed form of the given (already filtered and scoped) queryset that ``actor`` may approve.
 
     Set-based, so that approving "the current filter" is one statement however many pages it spans.
@@ -183,15 +213,11 @@ def households_approve(*, households: QuerySet[Household], actor: StaffMember) -
         .exclude(registrar=actor)
         .values_list("pk", flat=True)
     )
-    if not ids:
-        return 0
-    Household.objects.filter(pk__in=ids).update(state=S.APPROVED, updated_at=timezone.now())
-    transitions_record(household_ids=ids, from_state=S.SIGNED, to_state=S.APPROVED, actor_id=actor.pk, reason="bulk")
-    return len(ids)
+    return _move_unblocked(ids, from_state=S.SIGNED, to_state=S.APPROVED, actor=actor)
 
 
 @transaction.atomic
-def households_accept(*, households: QuerySet[Household], actor: StaffMember) -> int:
+def households_accept(*, households: QuerySet[Household], actor: StaffMember) -> BulkOutcome:
     """Accept (验收) every approved form of the given (already filtered and scoped) queryset in the township
     office's own township — set-based, like ``households_approve``, so that "accept the current filter" is one
     statement however many pages it spans."""
@@ -203,8 +229,29 @@ def households_accept(*, households: QuerySet[Household], actor: StaffMember) ->
         .filter(pk__in=candidates.values("pk"), state=S.APPROVED)
         .values_list("pk", flat=True)
     )
-    if not ids:
-        return 0
-    Household.objects.filter(pk__in=ids).update(state=S.ACCEPTED, updated_at=timezone.now())
-    transitions_record(household_ids=ids, from_state=S.APPROVED, to_state=S.ACCEPTED, actor_id=actor.pk, reason="bulk")
-    return len(ids)
+    return _move_unblocked(ids, from_state=S.APPROVED, to_state=S.ACCEPTED, actor=actor)
+
+
+def lockable(*, households: QuerySet[Household], actor: StaffMember) -> QuerySet[Household]:
+    """The accepted forms of ``households`` in the district office's own district (blocked or not)."""
+    if actor.role != Role.DISTRICT_OFFICE or not actor.district_id:
+        return households.none()
+    return households.filter(state=S.ACCEPTED, township__district_id=actor.district_id)
+
+
+@transaction.atomic
+def households_lock(
+    *, households: QuerySet[Household], actor: StaffMember, outcome: BulkOutcome | None = None
+) -> BulkOutcome:
+    """Lock every accepted form of the given (already filtered and scoped) queryset in the district office's own
+    district that the checks do not block; the blocked ones stay accepted and are listed in the outcome.
+    ``outcome`` adds to a running total (the bulk-lock job calls this small area by small area)."""
+    if actor.role != Role.DISTRICT_OFFICE or not actor.district_id:
+        raise ApplicationError(_("Only the district office locks forms."), code="not_district_office")
+    ids = list(
+        Household.objects.select_for_update(of=("self",))
+        .filter(pk__in=lockable(households=households, actor=actor).values("pk"), state=S.ACCEPTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return _move_unblocked(ids, from_state=S.ACCEPTED, to_state=S.LOCKED, actor=actor, outcome=outcome)

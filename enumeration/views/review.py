@@ -24,25 +24,39 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from census.api import ApplicationError
+from census.jobs import job_start
 from census.listing import paginate_list
 from census.models import Role, StaffMember, SupervisorAssignment, Village
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration import selectors
-from enumeration.forms import ReopenForm, ReturnForm, SampleDrawForm, field_label, value_label
-from enumeration.models import DeathRecord, Household, HouseholdState, HouseholdVersion, Person, RespondentConfirmation
+from enumeration.forms import OverrideForm, ReopenForm, ReturnForm, SampleDrawForm, field_label, value_label
+from enumeration.jobs import BULK_LOCK
+from enumeration.models import (
+    AcceptanceOverride,
+    DeathRecord,
+    Household,
+    HouseholdState,
+    HouseholdVersion,
+    Person,
+    RespondentConfirmation,
+)
+from enumeration.models.households import household_key
 from enumeration.rules.catalogue import CATALOGUE
 from enumeration.rules.entry import validate_household
 from enumeration.services import (
+    BulkOutcome,
     form_values,
     household_accept,
     household_approve,
     household_lock,
+    household_override,
     household_reopen,
     household_return,
     households_approve,
     long_form_sample_draw,
 )
-from enumeration.services.review import households_accept
+from enumeration.services.acceptance import Blocker, outstanding_blockers
+from enumeration.services.review import households_accept, lockable
 from enumeration.views.common import (
     FIELD_ROLES,
     OFFICE_ROLES,
@@ -104,10 +118,13 @@ class Actions:
     long_form: bool = False
     edit: bool = False
     summary: bool = False
+    # The checks block the approval, acceptance or lock this user would give; the district office may override.
+    blocked: bool = False
+    override: bool = False
 
     @property
     def any_review(self) -> bool:
-        return self.approve or self.give_back or self.accept or self.lock or self.reopen
+        return self.approve or self.give_back or self.accept or self.lock or self.reopen or self.blocked
 
 
 def actions_for(user: StaffMember, household: Household) -> Actions:
@@ -126,6 +143,21 @@ def actions_for(user: StaffMember, household: Household) -> Actions:
         edit=may_edit_form(user, household),
         summary=may_register(user, household) and state != S.LISTED,
     )
+
+
+def blockers_for(user: StaffMember, household: Household, actions: Actions) -> list[Blocker]:
+    """What blocks the next step of a form in review (signed, approved, accepted), for whoever reviews it or
+    oversees the district; the buttons it blocks are taken away (the services refuse them anyway)."""
+    if household.state not in (S.SIGNED, S.APPROVED, S.ACCEPTED):
+        return []
+    if not (actions.approve or actions.accept or actions.lock or _district_office(user, household)):
+        return []
+    blockers = outstanding_blockers([household.pk]).get(household.pk, [])
+    if blockers:
+        actions.blocked = True
+        actions.approve = actions.accept = actions.lock = False
+        actions.override = _district_office(user, household)
+    return blockers
 
 
 # --- one form --------------------------------------------------------------------------------------------
@@ -240,15 +272,17 @@ def detail_context(
     *,
     return_form: ReturnForm | None = None,
     reopen_form: ReopenForm | None = None,
+    override_form: OverrideForm | None = None,
 ) -> dict[str, Any]:
     user = request.user
     unmasked = personal_data_shown(request, user, household)
+    actions = actions_for(user, household)
+    blockers = blockers_for(user, household, actions)
     values = form_values(household)
     issues = validate_household(values.household, values.persons, values.deaths)
     blocks = readback(values.household, values.persons, values.deaths, issues, unmasked=unmasked)
     history = selectors.household_history(household)
     notes = household.warning_notes or {}
-    actions = actions_for(user, household)
     if return_form is None and actions.give_back:
         return_form = ReturnForm(items=return_item_choices(blocks))
     return {
@@ -263,6 +297,9 @@ def detail_context(
         "actions": actions,
         "return_form": return_form,
         "reopen_form": reopen_form or (ReopenForm() if actions.reopen else None),
+        "override_form": override_form or (OverrideForm() if actions.override else None),
+        "blockers": blockers,
+        "overrides": list(AcceptanceOverride.objects.filter(household=household).select_related("actor")),
         "unmasked": unmasked,
     }
 
@@ -346,6 +383,39 @@ def household_accept_view(request: StaffRequest, pk: int) -> HttpResponse:
 def household_lock_view(request: StaffRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
     return _act(request, household, household_lock, _("Household %(key)s locked."))
+
+
+@require_POST
+@role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=Household)
+def household_override_view(request: StaffRequest, pk: int) -> HttpResponse:
+    household = _household(request, pk)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            household_override(
+                household=household,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                password=form.cleaned_data["password"],
+            )
+        except (ApplicationError, ValidationError) as exc:
+            for message in error_messages(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("The checks blocking household %(key)s are overridden; the reason is kept with the form.")
+                % {"key": household.key},
+            )
+            return redirect("enumeration:household-detail", pk=household.pk)
+    household.refresh_from_db()
+    return render(
+        request,
+        "enumeration/household_detail.html",
+        detail_context(request, household, override_form=form),
+        status=400,
+    )
 
 
 @require_POST
@@ -468,6 +538,9 @@ def review_queue(request: StaffRequest) -> HttpResponse:
             if user.role in (Role.SUPERVISOR, Role.TOWNSHIP_OFFICE)
             else 0,
             "acceptable_count": acceptable(user, queue).count() if user.role == Role.TOWNSHIP_OFFICE else 0,
+            "lockable_count": lockable(households=queue, actor=user).count()
+            if user.role == Role.DISTRICT_OFFICE
+            else 0,
         },
     )
 
@@ -482,18 +555,78 @@ def _bulk(request: StaffRequest, *, kind: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if kind == "approve":
-                done = households_approve(households=queue, actor=user)
-                messages.success(request, _("%(n)d form(s) approved.") % {"n": done})
+                outcome = households_approve(households=queue, actor=user)
+                messages.success(request, _("%(n)d form(s) approved.") % {"n": outcome.done})
             else:
-                done = households_accept(households=queue, actor=user)
-                messages.success(request, _("%(n)d form(s) accepted (验收).") % {"n": done})
+                outcome = households_accept(households=queue, actor=user)
+                messages.success(request, _("%(n)d form(s) accepted (验收).") % {"n": outcome.done})
         except ApplicationError as exc:
             messages.error(request, str(exc.message))
+        else:
+            _blocked_message(request, outcome)
         return redirect(back)
     return render(
         request,
         "enumeration/review_bulk.html",
         {"kind": kind, "count": candidates.count(), "filter": state, "back": back},
+    )
+
+
+def _blocked_message(request: StaffRequest, outcome: BulkOutcome) -> None:
+    """Name the forms a bulk action skipped because the checks block them, each with what blocks it."""
+    if not outcome.blocked:
+        return
+    keys = {
+        pk: household_key(code, number)
+        for pk, code, number in Household.objects.filter(pk__in=list(outcome.blocked)).values_list(
+            "pk", "small_area__code", "household_no"
+        )
+    }
+    lines = [
+        f"{keys[pk]}：" + "；".join(blocker.text for blocker in blockers)
+        for pk, blockers in sorted(outcome.blocked.items(), key=lambda item: keys[item[0]])
+    ]
+    messages.warning(
+        request,
+        _("%(n)d form(s) skipped: the checks block them. %(list)s")
+        % {"n": len(outcome.blocked), "list": " · ".join(lines[:20]) + (" …" if len(lines) > 20 else "")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.DISTRICT_OFFICE)
+def review_lock_all(request: StaffRequest) -> HttpResponse:
+    """The district's bulk lock: every accepted form of the filter that the checks do not block, as a job with its
+    progress; the blocked ones stay accepted and are listed when it is done."""
+    user = request.user
+    params = request.POST if request.method == "POST" else request.GET
+    state = read_filters(params, user, default_state=S.ACCEPTED)
+    queue = selectors.review_queue(user=user, filters=state.filters, query=state.query)
+    back = reverse("enumeration:review-queue") + (f"?{state.querystring()}" if state.querystring() else "")
+    if request.method == "POST":
+        filters = state.filters
+        job = job_start(
+            kind=BULK_LOCK,
+            title=str(_("Bulk lock")),
+            user=user,
+            params={
+                "filters": {
+                    "township": filters.township,
+                    "village": filters.village,
+                    "small_area": filters.small_area,
+                    "registrar": filters.registrar,
+                    "state": filters.state,
+                    "has_warnings": filters.has_warnings,
+                    "long_form": filters.long_form,
+                },
+                "q": state.query,
+            },
+        )
+        return redirect("jobs:detail", pk=job.pk)
+    return render(
+        request,
+        "enumeration/review_bulk.html",
+        {"kind": "lock", "count": lockable(households=queue, actor=user).count(), "filter": state, "back": back},
     )
 
 

@@ -361,12 +361,13 @@ class TestReview:
         approved = households_approve(
             households=Household.objects.visible_to(cast.supervisor_a), actor=cast.supervisor_a
         )
-        assert approved == 3
+        assert approved.done == 3
         assert set(Household.objects.filter(pk__in=[h.pk for h in signed]).values_list("state", flat=True)) == {
             "approved"
         }
         assert (
-            households_approve(households=Household.objects.visible_to(cast.supervisor_b), actor=cast.supervisor_b) == 0
+            households_approve(households=Household.objects.visible_to(cast.supervisor_b), actor=cast.supervisor_b).done
+            == 0
         )
 
 

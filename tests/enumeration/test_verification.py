@@ -284,10 +284,10 @@ def test_every_path_of_the_review_workflow_verifies(cast: Cast, password: str) -
         )
         for stroke in (7, 8)
     ]
-    assert households_approve(households=Household.objects.visible_to(cast.supervisor_a), actor=cast.supervisor_a)
+    assert households_approve(households=Household.objects.visible_to(cast.supervisor_a), actor=cast.supervisor_a).done
     assert households_accept(
         households=Household.objects.visible_to(cast.township_office_a), actor=cast.township_office_a
-    )
+    ).done
     assert {h.state for h in Household.objects.filter(pk__in=[s.pk for s in submitted])} == {"accepted"}
     assert Signature.objects.filter(small_area=cast.area_a1).count() == 5
     assert reports(cast.area_a1) == []

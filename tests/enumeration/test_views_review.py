@@ -290,8 +290,8 @@ class TestAcceptService:
         a = signed_in(cast, password, 3)
         households_approve(households=Household.objects.all(), actor=cast.supervisor_a)
         Household.objects.filter(pk=a[2].pk).update(state=HouseholdState.SIGNED)
-        assert households_accept(households=Household.objects.all(), actor=cast.township_office_b) == 0
-        assert households_accept(households=Household.objects.all(), actor=cast.township_office_a) == 2
+        assert households_accept(households=Household.objects.all(), actor=cast.township_office_b).done == 0
+        assert households_accept(households=Household.objects.all(), actor=cast.township_office_a).done == 2
         states = dict(Household.objects.values_list("pk", "state"))
         assert (states[a[0].pk], states[a[1].pk], states[a[2].pk]) == ("accepted", "accepted", "signed")
         assert HouseholdTransition.objects.filter(to_state="accepted", actor=cast.township_office_a).count() == 2

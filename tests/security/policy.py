@@ -211,6 +211,12 @@ JOB_KINDS: dict[str, JobKind] = {
         starters=frozenset(OFFICES),
         start_pages=("frame:staff-credentials",),
     ),
+    "bulk_lock": JobKind(
+        "the district's bulk lock: how many forms were locked and which the checks blocked, with what blocks each",
+        audience=frozenset({Role.DISTRICT_OFFICE}),
+        starters=frozenset({Role.DISTRICT_OFFICE}),
+        start_pages=("enumeration:review-lock-all",),
+    ),
     "quality_roster_import": JobKind(
         "the import of the district's hukou roster (its file name, its rows, the lines it refused)",
         audience=frozenset({Role.DISTRICT_OFFICE}),

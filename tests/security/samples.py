@@ -75,6 +75,8 @@ def make_jobs(world: Any) -> None:
         check_run_start(user=office)
         # As roster_import_start makes it, without storing an uploaded file.
         job_start(kind=ROSTER_JOB_KIND, title="roster.csv", user=office, params={"district": office.district_id or ""})
+        # As review_lock_all starts it.
+        job_start(kind="bulk_lock", title="bulk lock", user=office, params={"filters": {}, "q": ""})
     check_runs_start_nightly()
 
 

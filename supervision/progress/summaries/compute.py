@@ -80,6 +80,7 @@ def build_summary(*, user: StaffMember) -> Summary:
         h4 = households["all"].get((), {"h4m": 0, "h4f": 0})
         deaths_agree = (h4["h4m"], h4["h4f"]) == (register.get(1, 0), register.get(2, 0))
         mismatches = [] if deaths_agree else queries.death_mismatches(user)
+        overrides = queries.overrides(user)
     households_total = households["all"].get((), {"households": 0})["households"]
     pending_note = coverage_note(covered)
     registered = households["all"].get((), {"persons": 0})["persons"]
@@ -111,4 +112,18 @@ def build_summary(*, user: StaffMember) -> Summary:
             )
             % {"n": foreigners}
         )
-    return Summary(tables=built, markings=markings(), pending_note=pending_note, death_mismatches=mismatches)
+    if overrides:
+        # On every table: each counts these forms, and a reader of one sheet alone must learn it.
+        note = _(
+            "%(n)d form(s) counted here passed review over checks that blocked them, by the district office's "
+            'override: see "Overrides of the checks" (%(keys)s).'
+        ) % {"n": len(overrides), "keys": "、".join(line.household for line in overrides[:10])}
+        for table in built:
+            table.notes.append(note)
+    return Summary(
+        tables=built,
+        markings=markings(),
+        pending_note=pending_note,
+        death_mismatches=mismatches,
+        overrides=overrides,
+    )

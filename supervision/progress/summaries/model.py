@@ -86,6 +86,17 @@ class Markings:
     valid_until: str
 
 
+@dataclass(frozen=True)
+class OverrideLine:
+    """A form counted in the tables that passed review over blocking checks (the district office's override)."""
+
+    household: str  # its key, small area code + 户编号
+    at: str
+    by: str
+    reason: str
+    blockers: str
+
+
 @dataclass
 class Summary:
     tables: list[SummaryTable]
@@ -94,6 +105,7 @@ class Summary:
     # Households (small-area code-户编号) whose H4 disagrees with their death-register rows.
     death_mismatches: list[str] = field(default_factory=list)
     checks: list[Any] = field(default_factory=list)  # balance.Check, filled by balance.check_summary
+    overrides: list[OverrideLine] = field(default_factory=list)
 
     def table(self, code: str) -> SummaryTable:
         return next(table for table in self.tables if table.code == code)

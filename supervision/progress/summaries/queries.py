@@ -20,11 +20,22 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from census.models import StaffMember
 from enumeration.identity import REFERENCE_MONTH, REFERENCE_YEAR
-from enumeration.models import DeathRecord, FormKind, Household, HouseholdState, LongFormSample, Person
+from enumeration.models import (
+    AcceptanceOverride,
+    DeathRecord,
+    FormKind,
+    Household,
+    HouseholdState,
+    LongFormSample,
+    Person,
+)
+from enumeration.models.households import household_key
 from supervision.progress.summaries import population
+from supervision.progress.summaries.model import OverrideLine
 
 ACCEPTED = (HouseholdState.ACCEPTED, HouseholdState.LOCKED)
 SIZE_BANDS = 10  # 1 … 9, 10+
@@ -379,3 +390,23 @@ def long_form_weights(user: StaffMember) -> list[tuple[str, int, int]]:
         .order_by("village_id")
         .values_list("village_id", "frame_size", "sample_size")
     )
+
+
+def overrides(user: StaffMember) -> list[OverrideLine]:
+    """Every override of the checks on a form the tables count (accepted or locked census forms), oldest first."""
+    rows = (
+        AcceptanceOverride.objects.visible_to(user)
+        .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS)
+        .select_related("household__small_area", "actor")
+        .order_by("created_at", "id")
+    )
+    return [
+        OverrideLine(
+            household=household_key(row.household.small_area.code, row.household.household_no),
+            at=timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),
+            by=row.actor.get_username(),
+            reason=row.reason,
+            blockers="；".join(str(b.get("text", "")) for b in row.blockers if isinstance(b, dict)),
+        )
+        for row in rows
+    ]

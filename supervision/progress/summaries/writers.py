@@ -113,6 +113,15 @@ def balance_lines(checks: list[Check]) -> Iterator[list[Any]]:
         yield [check.name, check.where, check.expected, check.actual, _("OK") if check.ok else _("Does not balance")]
 
 
+def override_lines(summary: Summary) -> Iterator[list[Any]]:
+    yield [_("Overrides of the checks")]
+    yield [_("Forms counted in these tables that passed review over checks that blocked them, with the reason.")]
+    yield []
+    yield [_("Household"), _("Time"), _("Overridden by"), _("Reason"), _("Checks overridden")]
+    for line in summary.overrides:
+        yield [line.household, line.at, line.by, line.reason, line.blockers]
+
+
 def xlsx_sheet_title(text: str) -> str:
     """A sheet name as Excel allows it: at most 31 characters, none of : / \\ ? * [ ] (a title such as
     "乡镇/街道" would otherwise fail the whole export)."""
@@ -223,6 +232,13 @@ def write_xlsx(summary: Summary, path: Path) -> None:
     for letter in "CDE":
         checks.column_dimensions[letter].width = 14
     print_setup(checks, title_rows=4, freeze="A5")
+    if summary.overrides:
+        sheet = book.create_sheet(title=xlsx_sheet_title(_("Overrides of the checks")))
+        for line in override_lines(summary):
+            sheet.append(line)
+        sheet.column_dimensions["A"].width = 22
+        sheet.column_dimensions["D"].width = 60
+        sheet.column_dimensions["E"].width = 60
     book.save(path)
 
 
@@ -231,6 +247,8 @@ def write_csv_zip(summary: Summary, path: Path) -> None:
         for table in summary.tables:
             archive.writestr(f"{table.code}.csv", _csv(table_lines(summary, table)))
         archive.writestr("balance.csv", _csv(balance_lines(summary.checks)))
+        if summary.overrides:
+            archive.writestr("overrides.csv", _csv(override_lines(summary)))
 
 
 def _csv(lines: Iterator[list[Any]]) -> bytes:

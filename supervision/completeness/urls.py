@@ -1,0 +1,14 @@
+"""Pages of completeness; included under the ``supervision`` namespace."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from supervision.completeness import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("completeness/", views.overview, name="completeness"),
+    path("completeness/areas/<int:pk>/", views.area, name="completeness-area"),
+    path("completeness/areas/<int:pk>/visits/", views.visit_add, name="visit-add"),
+    path("completeness/callbacks/", views.my_callbacks, name="my-callbacks"),
+    path("completeness/coverage/", views.coverage, name="coverage"),
+    path("completeness/recheck/draw/", views.recheck_draw_view, name="recheck-draw"),
+]
