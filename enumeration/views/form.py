@@ -138,6 +138,8 @@ def form_data(household: Household) -> dict[str, Any]:
     issues = validate_household(values.household, values.persons, values.deaths)
     household_fields = tuple(f for f in HOUSEHOLD_FORM_FIELDS if f != "warning_notes")
     return {
+        "householdId": household.pk,
+        "label": f"{household.key} · {household.head_name_listed}",
         "version": household.version,
         "state": household.state,
         "household": {
@@ -172,6 +174,7 @@ def form_data(household: Household) -> dict[str, Any]:
             "offline": _("Not saved: no connection. Retrying…"),
             "invalid": _("Not saved: correct the items marked in red."),
             "conflict": _("Someone changed this household in the meantime. Reload it; your copy was not saved."),
+            "conflictKept": _("Your copy is kept on this phone: reload to see both versions and choose."),
             "reasonFirst": _("Write why the signed form changes before changing it."),
             "person": _("Person %(n)s of %(total)s"),
             "head": _("Head of household"),

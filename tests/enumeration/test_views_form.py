@@ -299,3 +299,37 @@ def test_a_sampled_household_is_opened_for_the_long_form_by_its_registrar(cast: 
     response = login(cast.enumerator_a1).post(url)
     assert response["Location"] == reverse("enumeration:household-form", args=[household.pk])
     assert Household.objects.get(pk=household.pk).state == HouseholdState.RETURNED
+
+
+class TestExpiredLogin:
+    """Issue 19: a script's request whose login ended is answered 401 in JSON, never with the login page (which
+    reached the form as a 200 it took for "saved")."""
+
+    def test_autosave_without_a_login_is_a_json_401_not_the_login_page(self, cast: Cast) -> None:
+        household = listed(cast)
+        response = Client().post(
+            reverse("enumeration:household-autosave", args=[household.pk]),
+            data=json.dumps({"version": household.version, "household": {"h2_present": 4}}),
+            content_type="application/json",
+            HTTP_ACCEPT="application/json",
+        )
+        assert response.status_code == 401
+        assert response["Content-Type"] == "application/json"
+        body = response.json()
+        assert body["ok"] is False and body["code"] == "not_authenticated"
+        assert body["login_url"] == reverse("login")
+        household.refresh_from_db()
+        assert household.h2_present is None
+
+    def test_a_page_opened_without_a_login_still_goes_to_the_login_page(self, cast: Cast) -> None:
+        household = listed(cast)
+        url = reverse("enumeration:household-form", args=[household.pk])
+        response = Client().get(url, HTTP_ACCEPT="text/html,application/xhtml+xml,application/json;q=0.9")
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('login')}?next={url}"
+
+    def test_the_outbox_page_frames_the_phones_list(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
+        response = login(cast.enumerator_a1).get(reverse("enumeration:outbox"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "data-outbox-list" in html and "js/offline.js" in html and "js/outbox.js" in html
