@@ -7,11 +7,15 @@ from census import views
 from census.permissions import public
 from census.staffing import views as staffing_views
 from census.views_api import api_urlpatterns
+from enumeration.views import offline as offline_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon),
     path("healthz", views.healthz, name="healthz"),
+    # The service worker's scope is its own path's folder: served from the root it covers /enumeration/ (issue 19).
+    path("sw.js", offline_views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", offline_views.web_app_manifest, name="web-app-manifest"),
     path(
         "accounts/login/",
         public(auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True)),

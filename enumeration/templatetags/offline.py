@@ -19,6 +19,7 @@ def offline_config(user: Any) -> dict[str, Any]:
     return {
         "loginUrl": reverse("login"),
         "outboxUrl": reverse("enumeration:outbox"),
+        "serviceWorkerUrl": reverse("service-worker"),
         "user": user.username if user.is_authenticated else "",
         "maxDays": settings.CENSUS_OFFLINE_DAYS,
         "text": {

@@ -47,6 +47,7 @@ from enumeration.forms import (
     SignForm,
     clean_form_payload,
 )
+from enumeration.idempotency import idempotent_json
 from enumeration.models import EDITABLE_STATES, Household, HouseholdState
 from enumeration.rules.catalogue import Severity
 from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
@@ -252,6 +253,7 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
 @require_POST
 @role_required(*FIELD_ROLES)
 @url_objects(pk=Household)
+@idempotent_json
 def household_autosave(request: StaffRequest, pk: int) -> JsonResponse:
     """Save the form as the browser holds it: ``{"version", "household", "persons"?, "deaths"?, "reason"?}``.
 

@@ -681,6 +681,9 @@
       pageUrl: window.location.pathname,
       version: state.version,
       body: body
+    }).then(function (saved) {
+      state.lastRecord = saved;
+      return saved;
     });
   }
 
@@ -836,14 +839,22 @@
   // now, with keepalive so that the request outlives the page. (Its answer is not read: the phone's copy stays
   // until a later page sees the server holding the same form.)
   function sendOnLeaving() {
-    if (!state.dirty || state.conflict || !navigator.onLine) { return; }
-    var body = payload();
+    var record = state.lastRecord;
+    if (!state.dirty || state.conflict || !navigator.onLine || !record) { return; }
+    // The copy on the phone, under the key the outbox will send it with: the server answers a later retry with
+    // this request's answer.
+    var body = Object.assign({}, record.body, { version: record.version });
     try {
       window.fetch(data.urls.autosave, {
         method: "POST",
         credentials: "same-origin",
         keepalive: true,
-        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": Offline.csrfToken() },
+        headers: {
+          "Content-Type": "application/json",
+          "Accept": "application/json",
+          "X-CSRFToken": Offline.csrfToken(),
+          "Idempotency-Key": Offline.requestKey(record)
+        },
         body: JSON.stringify(body)
       }).catch(function () { /* kept on the phone */ });
     } catch (e) { /* kept on the phone */ }

@@ -118,6 +118,17 @@
     return update(key, function () { return null; });
   }
 
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  // The key of one version of a record: a retry of it is the same request (replayed by the server), a change is
+  // a new one.
+  function requestKey(record) {
+    return record.idempotencyKey + "-" + record.rev + "-" + (record.version || 0);
+  }
+
   // Store the page's copy of a record: a new ``rev`` every time, so an acknowledgement of an older one keeps it.
   function save(record) {
     var now = Date.now();
@@ -128,6 +139,7 @@
         version: Math.max.apply(null, versions),
         rev: (current ? current.rev || 0 : 0) + 1,
         created: current ? current.created : now,
+        idempotencyKey: current && current.idempotencyKey ? current.idempotencyKey : newKey(),
         savedAt: now,
         status: "local",
         message: "",
@@ -215,7 +227,7 @@
       body.version = record.version;
     }
     if (record.idempotencyKey) {
-      headers["Idempotency-Key"] = record.idempotencyKey + "-" + sentRev;
+      headers["Idempotency-Key"] = requestKey(record);
     }
     announce("sending", record, null);
     return send(record.url, body, headers).then(function (result) {
@@ -379,6 +391,7 @@
     config: C,
     format: format,
     csrfToken: csrfToken,
+    requestKey: requestKey,
     save: save,
     get: get,
     all: all,
@@ -389,6 +402,49 @@
     refresh: refresh,
     relogin: relogin
   };
+
+  // --- the service worker: the enumerator's pages with no signal ------------------------------------------
+
+  var PAGE_LINKS = [/^\/enumeration\/areas\/\d+\/$/, /^\/enumeration\/households\/\d+\/form\/$/,
+    /^\/enumeration\/my-areas\/$/, /^\/enumeration\/outbox\/$/];
+
+  // The pages this one links to that the enumerator may open with no signal, and this page itself.
+  function pagesToKeep() {
+    var seen = {};
+    var urls = [window.location.pathname];
+    Array.prototype.forEach.call(document.querySelectorAll("a[href]"), function (link) {
+      var url = new URL(link.getAttribute("href"), window.location.href);
+      if (url.origin === window.location.origin && PAGE_LINKS.some(function (p) { return p.test(url.pathname); })) {
+        urls.push(url.pathname);
+      }
+    });
+    return urls.filter(function (url) { return seen[url] ? false : (seen[url] = true); });
+  }
+
+  function tellWorker(message) {
+    if (!("serviceWorker" in navigator)) { return Promise.resolve(false); }
+    return navigator.serviceWorker.ready.then(function (registration) {
+      return new Promise(function (resolve) {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function () { resolve(true); };
+        registration.active.postMessage(message, [channel.port2]);
+      });
+    });
+  }
+
+  function startWorker() {
+    if (!("serviceWorker" in navigator) || !C.serviceWorkerUrl) { return; }
+    navigator.serviceWorker.register(C.serviceWorkerUrl, { scope: "/" }).then(function () {
+      if (!navigator.onLine) { return true; }
+      return tellWorker({ type: "warm", urls: pagesToKeep() });
+    }).then(function () {
+      // What the browser tests wait for: this page and the pages it links to open with no signal now.
+      document.documentElement.setAttribute("data-offline-ready", "");
+    }).catch(function () { /* no service worker: the pages need a signal, the answers are still kept */ });
+  }
+
+  window.CensusOffline.tellWorker = tellWorker;
+  startWorker();
 
   window.addEventListener("online", function () { refresh(); flush(); });
   window.addEventListener("offline", function () { refresh(); });

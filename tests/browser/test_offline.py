@@ -12,7 +12,7 @@ from playwright.sync_api import Page, Route, expect
 
 from enumeration.models import Household
 from enumeration.services import household_list, household_save
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, screenshot
 from tests.browser.pages import axe_serious
 from tests.conftest import Cast
 
@@ -31,7 +31,7 @@ def open_form(page: Page, live_server_url: str, cast: Cast, password: str) -> Ho
     household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="王伟", expected_persons=1)
     log_in(page, live_server_url, cast.enumerator_a1.username, password)
     page.goto(f"{live_server_url}/enumeration/households/{household.pk}/form/")
-    expect(page.locator("#household-form[data-ready]")).to_be_attached()
+    expect(page.locator("#household-form[data-ready]")).to_be_attached(timeout=15_000)
     return household
 
 
@@ -196,3 +196,47 @@ def test_a_conflict_shows_both_versions_and_keeps_the_chosen_one(
     sent(phone)
     household.refresh_from_db()
     assert household.h2_present == 2
+
+
+def test_the_enumerators_pages_open_with_no_network_after_one_online_visit(
+    live_server, phone: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Done when (d): one visit online to the start page and a small area's listing keeps them, and the forms
+    the listing links to, for a phone with no signal."""
+    household = household_list(small_area=cast.area_a1, actor=cast.enumerator_a1, head_name="李强", expected_persons=2)
+    log_in(phone, live_server.url, cast.enumerator_a1.username, password)
+    phone.goto(f"{live_server.url}/enumeration/my-areas/")
+    expect(phone.locator("html[data-offline-ready]")).to_be_attached(timeout=15_000)
+    phone.goto(f"{live_server.url}/enumeration/areas/{cast.area_a1.pk}/")
+    expect(phone.locator("html[data-offline-ready]")).to_be_attached(timeout=15_000)
+    # (The test's own tool, axe-core, is kept too, to check the pages with no signal.)
+    phone.evaluate("caches.open('census-static-v1').then((c) => c.add('/static/vendor/axe-core/axe.min.js'))")
+
+    phone.context.set_offline(True)
+    for path, marker in (
+        ("/enumeration/my-areas/", "[data-offline-bar]"),
+        (f"/enumeration/areas/{cast.area_a1.pk}/", "[data-offline-bar]"),
+        (f"/enumeration/households/{household.pk}/form/", "#household-form[data-ready]"),
+        ("/enumeration/outbox/", "[data-outbox-list]"),
+    ):
+        phone.goto(live_server.url + path)
+        expect(phone.locator(marker)).to_be_attached(timeout=15_000)
+        # The page says it is offline.
+        expect(phone.locator("[data-offline-bar]")).to_have_class("offline-bar offline")
+    # Typing offline into the form kept with no signal: on the phone, counted, and the outbox lists it.
+    phone.goto(f"{live_server.url}/enumeration/households/{household.pk}/form/")
+    phone.locator('[data-step="household"] [data-field=h1_kind]').select_option("1")
+    expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
+    phone.goto(f"{live_server.url}/enumeration/outbox/")
+    expect(phone.locator(f'[data-outbox-key="form:{household.pk}"]')).to_be_visible()
+    assert_accessible(phone)
+    screenshot(phone, "offline-outbox")
+    phone.goto(f"{live_server.url}/enumeration/households/{household.pk}/form/")
+    expect(phone.locator("#household-form[data-ready]")).to_be_attached()
+    screenshot(phone, "offline-form")
+    # Back online: it is sent, and the outbox is empty.
+    phone.context.set_offline(False)
+    phone.goto(f"{live_server.url}/enumeration/outbox/")
+    expect(phone.locator("[data-outbox-empty]")).to_be_visible(timeout=15_000)
+    household.refresh_from_db()
+    assert household.h1_kind == 1
