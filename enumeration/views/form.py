@@ -29,7 +29,7 @@ from census.api import ApplicationError, ConflictError
 from census.limits import JSONTooDeep, json_loads
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration import selectors
-from enumeration.codes import ETHNIC_GROUPS
+from enumeration.codes import ETHNIC_GROUPS, code_list
 from enumeration.forms import (
     DEATH_ITEMS,
     FOREIGN_PERSON_ITEMS,
@@ -166,6 +166,8 @@ def form_data(household: Household) -> dict[str, Any]:
         },
         "urls": {
             "autosave": reverse("enumeration:household-autosave", args=[household.pk]),
+            "confirm": reverse("api-household-confirm", args=[household.pk]),
+            "sign": reverse("api-household-sign", args=[household.pk]),
             "summary": reverse("enumeration:household-summary", args=[household.pk]),
         },
         "text": {
@@ -193,6 +195,9 @@ def form_data(household: Household) -> dict[str, Any]:
             "issuesCount": _("%(hard)s error(s), %(warn)s warning(s)"),
             "incomplete": _("Incomplete: finish typing it."),
             "ethnicUnknown": _("Choose an ethnic group from the list."),
+            "doorstepName": _("Write the respondent's name."),
+            "doorstepSignature": _("The respondent has not signed on the pad."),
+            "doorstepConfirm": _("Confirm that you registered this household yourself."),
         },
     }
 
@@ -220,6 +225,7 @@ def household_form(request: StaffRequest, pk: int) -> HttpResponse:
         "death_groups": groups["death"],
         "comments": [(comment_label(c.item), c) for c in selectors.open_comments(household)],
         "ethnic_groups": ETHNIC_GROUPS.values(),
+        "relationship_choices": code_list("D2").choices(),
     }
     return render(request, "enumeration/household_form.html", context)
 

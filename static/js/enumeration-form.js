@@ -669,19 +669,24 @@
   var KEY = "form:" + data.householdId;
   var loaded = null; // resolves once the phone's copy was compared with the server's (start, below)
 
-  function storeLocal() {
+  function storeLocal(signing) {
     var body = payload();
     delete body.version;
-    return Offline.save({
+    var record = {
       key: KEY,
       kind: "form",
       household: data.householdId,
       label: data.label,
       url: data.urls.autosave,
+      confirmUrl: data.urls.confirm,
+      signUrl: data.urls.sign,
       pageUrl: window.location.pathname,
       version: state.version,
       body: body
-    }).then(function (saved) {
+    };
+    // A change after signing at the door voids that signature (the respondent signed another form).
+    record.signing = signing || null;
+    return Offline.save(record).then(function (saved) {
       state.lastRecord = saved;
       return saved;
     });
@@ -695,7 +700,11 @@
       setStatus(T.unsaved, "warn");
       return;
     }
-    state.storing = (loaded || Promise.resolve()).then(storeLocal).then(function () {
+    if (state.signed) {
+      state.signed = false;
+      doorstep.querySelector("[data-doorstep-done]").hidden = true;
+    }
+    state.storing = (loaded || Promise.resolve()).then(function () { return storeLocal(); }).then(function () {
       if (state.dirty) { setStatus(Offline.config.text.local, "warn"); }
     });
     state.timer = setTimeout(save, 700);
@@ -765,6 +774,63 @@
     }
     save().then(function (ok) {
       if (ok) { window.location.href = href; }
+    });
+  }
+
+  // --- signing at the door (with no signal too) -------------------------------------------------------------
+  // The respondent's name, relationship and drawn signature and the enumerator's confirmation are kept with the
+  // form on the phone; the outbox sends the form, then the confirmation, then the signature with the enumerator's
+  // password (asked once when sending), each under its own Idempotency-Key (static/js/offline.js).
+
+  var doorstep = root.querySelector("[data-doorstep]");
+  var pad = null;
+
+  function startDoorstep() {
+    if (!doorstep || typeof window.SignaturePad === "undefined") { return; }
+    var canvas = doorstep.querySelector("[data-doorstep-pad]");
+    pad = new window.SignaturePad(canvas, { minWidth: 1, maxWidth: 2.5, penColor: "#111" });
+    var resize = function () {
+      var ratio = Math.max(window.devicePixelRatio || 1, 1);
+      var strokes = pad.toData();
+      canvas.width = canvas.offsetWidth * ratio;
+      canvas.height = canvas.offsetHeight * ratio;
+      canvas.getContext("2d").scale(ratio, ratio);
+      pad.clear();
+      pad.fromData(strokes);
+    };
+    window.addEventListener("resize", resize);
+    resize();
+    var nameInput = doorstep.querySelector("[data-doorstep-name]");
+    if (!nameInput.value) { nameInput.value = data.headNameListed || ""; }
+    doorstep.querySelector("[data-doorstep-clear]").addEventListener("click", function () { pad.clear(); });
+    doorstep.querySelector("[data-doorstep-sign]").addEventListener("click", signAtTheDoor);
+  }
+
+  function signAtTheDoor() {
+    var error = doorstep.querySelector("[data-doorstep-error]");
+    var name = doorstep.querySelector("[data-doorstep-name]").value.trim();
+    var problem = !name ? T.doorstepName : pad.isEmpty() ? T.doorstepSignature
+      : !doorstep.querySelector("[data-doorstep-confirm]").checked ? T.doorstepConfirm : "";
+    error.textContent = problem;
+    error.hidden = !problem;
+    if (problem) { return Promise.resolve(false); }
+    var signing = {
+      respondent: {
+        name: name,
+        relationship: parseInt(doorstep.querySelector("[data-doorstep-relationship]").value, 10),
+        signature_image: pad.toDataURL("image/png"),
+        refused: false,
+        refusal_reason: ""
+      },
+      confirmedAt: new Date().toISOString()
+    };
+    clearTimeout(state.timer);
+    state.dirty = true;
+    state.signed = true;
+    return (loaded || Promise.resolve()).then(function () { return storeLocal(signing); }).then(function () {
+      doorstep.querySelector("[data-doorstep-done]").hidden = false;
+      setStatus(Offline.config.text.local, "warn");
+      return save();
     });
   }
 
@@ -922,6 +988,10 @@
         state.version = local.version;
         fillFrom(local.body);
         state.dirty = true;
+        if (local.signing && doorstep) {
+          state.signed = true;
+          doorstep.querySelector("[data-doorstep-done]").hidden = false;
+        }
         setStatus(Offline.config.text.local, "warn");
         state.timer = setTimeout(save, 300);
         return null;
@@ -1042,6 +1112,7 @@
     showComments();
     setStatus(T.saved, "ok");
     if (typedEarly) { schedule(); }
+    startDoorstep();
     reconcile().then(release, release);
     loaded.then(ready, ready);
   })();

@@ -219,6 +219,66 @@
     });
   }
 
+  // The enumerator's password for signing what was confirmed at the door: asked once when such a record is
+  // sent, kept in this page's memory only (never stored), forgotten when the page goes.
+  var signPassword = null;
+  var passwordRound = 0;
+  var passwordPromise = null;
+  var passwordDialog = document.querySelector("[data-password-dialog]");
+
+  function askPassword(message) {
+    if (signPassword) { return Promise.resolve(signPassword); }
+    if (passwordPromise) { return passwordPromise; }
+    if (!passwordDialog) { return Promise.resolve(null); }
+    passwordPromise = new Promise(function (resolve) {
+      var form = passwordDialog.querySelector("[data-password-form]");
+      var input = form.querySelector("[name=password]");
+      var error = passwordDialog.querySelector("[data-password-error]");
+      error.textContent = message || "";
+      error.hidden = !message;
+      input.value = "";
+      if (!passwordDialog.open) { passwordDialog.showModal(); }
+      input.focus();
+      var submit = function (event) {
+        event.preventDefault();
+        if (!input.value) { return; }
+        form.removeEventListener("submit", submit);
+        signPassword = input.value;
+        passwordRound += 1;
+        input.value = "";
+        passwordDialog.close();
+        passwordPromise = null;
+        resolve(signPassword);
+      };
+      form.addEventListener("submit", submit);
+    });
+    return passwordPromise;
+  }
+  window.addEventListener("pagehide", function () { signPassword = null; });
+
+  // After the form: the respondent's confirmation, then the registrar's signature, each a request of its own under
+  // its own key (a retry after a lost answer is replayed by the server, never a second confirmation or signature).
+  function sendSigning(record, version) {
+    var base = requestKey(record) + "-";
+    return send(record.confirmUrl, record.signing.respondent, { "Idempotency-Key": base + "confirm" }).then(function (confirmed) {
+      if (confirmed.kind !== "ok") { return confirmed; }
+      var attempt = function (message) {
+        return askPassword(message).then(function (password) {
+          if (!password) { return { kind: "offline", status: 0, body: {} }; }
+          var body = { password: password, version: version };
+          return send(record.signUrl, body, { "Idempotency-Key": base + "sign-" + passwordRound }).then(function (signed) {
+            if (signed.kind === "refused" && signed.body && signed.body.code === "bad_password") {
+              signPassword = null;
+              return attempt(signed.body.detail || T.badPassword);
+            }
+            return signed;
+          });
+        });
+      };
+      return attempt("");
+    });
+  }
+
   function sendOne(record) {
     var sentRev = record.rev;
     var body = Object.assign({}, record.body);
@@ -231,6 +291,14 @@
     }
     announce("sending", record, null);
     return send(record.url, body, headers).then(function (result) {
+      if (result.kind === "ok" && record.signing) {
+        return sendSigning(record, result.body.version).then(function (signed) {
+          if (signed.kind === "ok") { signed.body = Object.assign({ issues: [] }, signed.body); }
+          return signed;
+        });
+      }
+      return result;
+    }).then(function (result) {
       if (result.kind === "ok") {
         if (result.body && typeof result.body.version === "number") {
           acked[record.key] = Math.max(acked[record.key] || 0, result.body.version);

@@ -32,7 +32,8 @@
           problems.className = "small outbox-problems";
           var lines = record.message ? [record.message] : [];
           (record.errors || []).forEach(function (error) {
-            lines.push((error.label ? error.label + "：" : "") + (error.messages ? error.messages.join(" ") : error.message || ""));
+            var where = error.label || error.location || error.item || "";
+            lines.push((where ? where + "：" : "") + (error.messages ? error.messages.join(" ") : error.message || ""));
           });
           lines.forEach(function (line) {
             var item = document.createElement("li");
