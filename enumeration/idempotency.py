@@ -135,7 +135,7 @@ def idempotent_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         fingerprint = request_fingerprint(
             method=request.method or "", path=request.path, data=request.body.decode("utf-8", errors="replace")
         )
-        user_id = int(request.user.pk)  # the view is behind role_required: a signed-in staff member
+        user_id = staff_of(request).pk  # the view is behind role_required: a signed-in staff member
         record_id = _claim(
             user_id=user_id, key=key, method=request.method or "", path=request.path, fingerprint=fingerprint
         )
