@@ -21,7 +21,8 @@ urlpatterns = [
         public(auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True)),
         name="login",
     ),
-    path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    # Logging out also deletes the enumerator's copies on the phone (Clear-Site-Data, issue 19).
+    path("accounts/logout/", public(offline_views.logout_clearing_the_phone), name="logout"),
     path("accounts/password/", staffing_views.password_change, name="password-change"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("frame/", include("census.urls_frame")),

@@ -7,6 +7,7 @@ script fills: the server knows nothing of records it has not received.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -70,4 +71,12 @@ def web_app_manifest(request: HttpRequest) -> JsonResponse:
     }
     response = JsonResponse(manifest, json_dumps_params={"ensure_ascii": False})
     response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+def logout_clearing_the_phone(request: HttpRequest) -> HttpResponse:
+    """Django's logout, and the browser told to delete what it holds of this site: the pages kept for no signal,
+    the outbox and the service worker (``Clear-Site-Data``). The page warned first when records were unsent."""
+    response = LogoutView.as_view()(request)
+    response["Clear-Site-Data"] = '"cache", "storage"'
     return response

@@ -240,3 +240,38 @@ def test_the_enumerators_pages_open_with_no_network_after_one_online_visit(
     expect(phone.locator("[data-outbox-empty]")).to_be_visible(timeout=15_000)
     household.refresh_from_db()
     assert household.h1_kind == 1
+
+
+def test_logging_out_warns_about_unsent_records_then_deletes_the_phones_copy(
+    live_server, phone: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    open_form(phone, live_server.url, cast, password)
+    expect(phone.locator("html[data-offline-ready]")).to_be_attached(timeout=15_000)
+    phone.context.set_offline(True)
+    phone.locator('[data-step="household"] [data-field=h1_kind]').select_option("1")
+    expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
+    phone.route("**/autosave/", lambda route: route.abort())  # still not sent when the enumerator logs out
+    phone.context.set_offline(False)
+    warnings: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
+        warnings.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    phone.once("dialog", lambda dialog: answer(dialog, False))
+    phone.locator("form[data-logout] button").click()
+    expect(phone.locator("#household-form")).to_be_visible()
+    assert warnings and "1" in warnings[0]
+    phone.once("dialog", lambda dialog: answer(dialog, True))
+    phone.locator("form[data-logout] button").click()
+    phone.wait_for_url("**/accounts/login/**")
+    assert len(warnings) == 2
+    # Clear-Site-Data: no outbox, no kept pages, no service worker left on the phone.
+    left = phone.evaluate(
+        """async () => ({
+            databases: (await indexedDB.databases()).map((d) => d.name),
+            caches: await caches.keys(),
+            workers: (await navigator.serviceWorker.getRegistrations()).length,
+        })"""
+    )
+    assert left == {"databases": [], "caches": [], "workers": 0}, left
