@@ -48,7 +48,12 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, from the site's root so that its scope covers the enumerator's pages. It holds no
     data (anyone may read it); it is always asked for again, so a new version reaches phones at once."""
     max_age = min(PAGE_MAX_AGE_SECONDS, settings.CENSUS_OFFLINE_DAYS * 24 * 60 * 60)
-    response = render(request, "enumeration/sw.js", {"page_max_age": max_age}, content_type="text/javascript")
+    response = render(
+        request,
+        "enumeration/sw.js",
+        {"page_max_age": max_age, "static_url": settings.STATIC_URL},
+        content_type="text/javascript",
+    )
     response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache"
     return response

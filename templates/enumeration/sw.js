@@ -62,7 +62,7 @@ workbox.routing.registerRoute(function (context) {
 
 workbox.routing.registerRoute(function (context) {
   return context.request.method === "GET" && context.url.origin === self.location.origin &&
-    context.url.pathname.indexOf("{% static '' %}") === 0;
+    context.url.pathname.indexOf("{{ static_url }}") === 0;
 }, new workbox.strategies.CacheFirst({
   cacheName: STATIC,
   plugins: [
