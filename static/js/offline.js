@@ -377,7 +377,22 @@
   var STATE_TEXT = { local: "local", sending: "sending", sent: "sent", waiting: "waiting", refused: "refused",
     conflict: "conflict", login: "login" };
 
+  // At most a few times a second: an outbox of hundreds of records announces every request, and each count reads
+  // the whole store.
+  var refreshing = null;
   function refresh() {
+    if (!refreshing) {
+      refreshing = new Promise(function (resolve) {
+        window.setTimeout(function () {
+          refreshing = null;
+          count().then(resolve, function () { resolve(0); });
+        }, 200);
+      });
+    }
+    return refreshing;
+  }
+
+  function count() {
     if (!bar) { return Promise.resolve(0); }
     return all().then(function (records) {
       var count = records.length;

@@ -50,6 +50,10 @@
   document.querySelector("[data-send-now]").addEventListener("click", function () {
     Offline.flush().then(render, render);
   });
-  document.addEventListener("census:outbox", function () { render(); });
+  var pending = null;
+  document.addEventListener("census:outbox", function () {
+    // Once in a while, not for every request of a long outbox.
+    if (!pending) { pending = window.setTimeout(function () { pending = null; render(); }, 500); }
+  });
   render();
 })();
