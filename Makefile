@@ -82,7 +82,10 @@ vendor:
 	cd static/vendor && npm install --no-save --no-package-lock && \
 	cp node_modules/htmx.org/dist/htmx.min.js htmx/ && cp node_modules/echarts/dist/echarts.min.js echarts/ && \
 	cp node_modules/signature_pad/dist/signature_pad.umd.min.js* signature_pad/ && \
-	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE axe-core/ && rm -rf node_modules
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE axe-core/ && \
+	cp node_modules/workbox-sw/build/workbox-sw.js* node_modules/workbox-sw/LICENSE workbox/ && \
+	for m in core routing strategies expiration cacheable-response; do \
+	  cp node_modules/workbox-$$m/build/workbox-$$m.prod.js* workbox/; done && rm -rf node_modules
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

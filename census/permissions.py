@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.contrib.admin.sites import AdminSite, all_sites
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import resolve_url
+from django.utils.translation import gettext as _
 from rest_framework.permissions import AllowAny, BasePermission
 
 from census.models import Role, StaffMember
@@ -52,13 +55,38 @@ def has_role(user: Any, roles: tuple[str, ...]) -> bool:
     return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.role in roles))
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """A script's request that reads JSON (the form's autosave sends ``Accept: application/json``), not a page
+    a person navigates to (a browser's navigation asks for ``text/html``)."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def not_authenticated_json() -> JsonResponse:
+    """The answer to a script whose session ended: 401 in JSON, never the login page. A redirect to the login
+    page would reach the script as a 200 it could take for success (issue 19: "已保存" while nothing was)."""
+    return JsonResponse(
+        {
+            "ok": False,
+            "code": "not_authenticated",
+            "message": _("Your login has ended. Log in again; what you typed is kept."),
+            "login_url": resolve_url(settings.LOGIN_URL),
+        },
+        status=401,
+    )
+
+
 def role_required(*roles: str) -> Callable[[_V], _V]:
-    """Allow only the given roles (superusers always); others get 403, anonymous users the login page."""
+    """Allow only the given roles (superusers always); others get 403, anonymous users the login page — or,
+    when the request is a script's that reads JSON, a JSON 401."""
 
     def decorator(view: _V) -> _V:
-        @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                if wants_json(request):
+                    return not_authenticated_json()
+                return redirect_to_login(request.get_full_path())
             if not has_role(request.user, roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)  # type: ignore[no-any-return]

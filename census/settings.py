@@ -479,6 +479,10 @@ CENSUS_VILLAGE_CODE_RANGES = {
 
 PAGE_TITLE = _("Seventh National Population Census")
 
+# A household's answers kept on the enumerator's phone (static/js/offline.js) are deleted once the server has
+# acknowledged them, and at the latest after this many days, sent or not (issue 19, storage limits).
+CENSUS_OFFLINE_DAYS = env.int("CENSUS_OFFLINE_DAYS", default=3)
+
 # --- Staffing (census.staffing) ---------------------------------------------------------------------------
 CENSUS_STAFFING = {
     # More active enumerators than this in one small area shows on the township dashboard (as does none).

@@ -7,17 +7,22 @@ from census import views
 from census.permissions import public
 from census.staffing import views as staffing_views
 from census.views_api import api_urlpatterns
+from enumeration.views import offline as offline_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon),
     path("healthz", views.healthz, name="healthz"),
+    # The service worker's scope is its own path's folder: served from the root it covers /enumeration/ (issue 19).
+    path("sw.js", offline_views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", offline_views.web_app_manifest, name="web-app-manifest"),
     path(
         "accounts/login/",
         public(auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True)),
         name="login",
     ),
-    path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    # Logging out also deletes the enumerator's copies on the phone (Clear-Site-Data, issue 19).
+    path("accounts/logout/", public(offline_views.logout_clearing_the_phone), name="logout"),
     path("accounts/password/", staffing_views.password_change, name="password-change"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("frame/", include("census.urls_frame")),

@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -101,6 +102,69 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
             _settle(
                 record_id=record_id, status_code=response.status_code, body=json.dumps(response.data, cls=JSONEncoder)
             )
+        else:
+            IdempotencyRecord.objects.filter(pk=record_id).delete()
+        return response
+
+    return wrapper
+
+
+def idempotent_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``idempotent`` for a plain Django view that answers JSON (the form's autosave): with an ``Idempotency-Key``
+    header the first answer is stored and replayed for every retry of the same body.
+
+    The phone's outbox (static/js/offline.js) sends each version of a record once under its own key; when the
+    answer is lost (the page closed, the signal dropped), the retry gets the same answer instead of a 409 for a
+    version the first request already moved on.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        key = request.META.get(HEADER, "").strip()
+        if not key:
+            return view(request, *args, **kwargs)
+        if len(key) > 100:
+            return JsonResponse(
+                {
+                    "ok": False,
+                    "code": "bad_idempotency_key",
+                    "message": _("The Idempotency-Key is longer than 100 characters."),
+                },
+                status=400,
+            )
+        fingerprint = request_fingerprint(
+            method=request.method or "", path=request.path, data=request.body.decode("utf-8", errors="replace")
+        )
+        user_id = staff_of(request).pk  # the view is behind role_required: a signed-in staff member
+        record_id = _claim(
+            user_id=user_id, key=key, method=request.method or "", path=request.path, fingerprint=fingerprint
+        )
+        if record_id is None:
+            previous = IdempotencyRecord.objects.get(user_id=user_id, key=key)
+            if previous.request_hash != fingerprint:
+                return JsonResponse(
+                    {
+                        "ok": False,
+                        "code": "idempotency_key_reused",
+                        "message": _("This Idempotency-Key was used for a different request."),
+                    },
+                    status=422,
+                )
+            if previous.status_code is None:
+                return JsonResponse(
+                    {
+                        "ok": False,
+                        "code": "in_progress",
+                        "message": _("The first request with this key is still running."),
+                    },
+                    status=409,
+                )
+            replay = JsonResponse(previous.response_body, status=previous.status_code, safe=False)
+            replay["Idempotent-Replayed"] = "true"
+            return replay
+        response = view(request, *args, **kwargs)
+        if response.status_code < 500:
+            _settle(record_id=record_id, status_code=response.status_code, body=response.content.decode())
         else:
             IdempotencyRecord.objects.filter(pk=record_id).delete()
         return response

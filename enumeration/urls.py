@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enumeration.views import areas, form, households, review
+from enumeration.views import areas, form, households, offline, review
 
 app_name = "enumeration"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("areas/<int:pk>/households/", areas.household_add, name="household-add"),
     path("households/<int:pk>/listing/", areas.household_listing_edit, name="household-listing-edit"),
     path("listing/import/", areas.listing_import, name="listing-import"),
+    # what the phone holds and has not sent (issue 19)
+    path("outbox/", offline.outbox, name="outbox"),
     # the household form
     path("households/<int:pk>/form/", form.household_form, name="household-form"),
     path("households/<int:pk>/autosave/", form.household_autosave, name="household-autosave"),

@@ -29,7 +29,7 @@ from census.api import ApplicationError, ConflictError
 from census.limits import JSONTooDeep, json_loads
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration import selectors
-from enumeration.codes import ETHNIC_GROUPS
+from enumeration.codes import ETHNIC_GROUPS, code_list
 from enumeration.forms import (
     DEATH_ITEMS,
     FOREIGN_PERSON_ITEMS,
@@ -47,6 +47,7 @@ from enumeration.forms import (
     SignForm,
     clean_form_payload,
 )
+from enumeration.idempotency import idempotent_json
 from enumeration.models import EDITABLE_STATES, Household, HouseholdState
 from enumeration.rules.catalogue import Severity
 from enumeration.rules.entry import Issue, hard_issues, unexplained_warnings, validate_household
@@ -138,6 +139,8 @@ def form_data(household: Household) -> dict[str, Any]:
     issues = validate_household(values.household, values.persons, values.deaths)
     household_fields = tuple(f for f in HOUSEHOLD_FORM_FIELDS if f != "warning_notes")
     return {
+        "householdId": household.pk,
+        "label": f"{household.key} · {household.head_name_listed}",
         "version": household.version,
         "state": household.state,
         "household": {
@@ -163,6 +166,8 @@ def form_data(household: Household) -> dict[str, Any]:
         },
         "urls": {
             "autosave": reverse("enumeration:household-autosave", args=[household.pk]),
+            "confirm": reverse("api-household-confirm", args=[household.pk]),
+            "sign": reverse("api-household-sign", args=[household.pk]),
             "summary": reverse("enumeration:household-summary", args=[household.pk]),
         },
         "text": {
@@ -172,6 +177,7 @@ def form_data(household: Household) -> dict[str, Any]:
             "offline": _("Not saved: no connection. Retrying…"),
             "invalid": _("Not saved: correct the items marked in red."),
             "conflict": _("Someone changed this household in the meantime. Reload it; your copy was not saved."),
+            "conflictKept": _("Your copy is kept on this phone: reload to see both versions and choose."),
             "reasonFirst": _("Write why the signed form changes before changing it."),
             "person": _("Person %(n)s of %(total)s"),
             "head": _("Head of household"),
@@ -189,6 +195,9 @@ def form_data(household: Household) -> dict[str, Any]:
             "issuesCount": _("%(hard)s error(s), %(warn)s warning(s)"),
             "incomplete": _("Incomplete: finish typing it."),
             "ethnicUnknown": _("Choose an ethnic group from the list."),
+            "doorstepName": _("Write the respondent's name."),
+            "doorstepSignature": _("The respondent has not signed on the pad."),
+            "doorstepConfirm": _("Confirm that you registered this household yourself."),
         },
     }
 
@@ -216,6 +225,7 @@ def household_form(request: StaffRequest, pk: int) -> HttpResponse:
         "death_groups": groups["death"],
         "comments": [(comment_label(c.item), c) for c in selectors.open_comments(household)],
         "ethnic_groups": ETHNIC_GROUPS.values(),
+        "relationship_choices": code_list("D2").choices(),
     }
     return render(request, "enumeration/household_form.html", context)
 
@@ -249,6 +259,7 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
 @require_POST
 @role_required(*FIELD_ROLES)
 @url_objects(pk=Household)
+@idempotent_json
 def household_autosave(request: StaffRequest, pk: int) -> JsonResponse:
     """Save the form as the browser holds it: ``{"version", "household", "persons"?, "deaths"?, "reason"?}``.
 

@@ -42,4 +42,31 @@
       el.form.requestSubmit();
     }
   });
+  // Logging out deletes what this phone holds (the server answers with Clear-Site-Data): first a warning when
+  // some of it was never sent (the outbox of static/js/offline.js, in IndexedDB).
+  function unsentOnThisPhone() {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) { resolve(0); return; }
+      var request = window.indexedDB.open("census-offline", 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore("outbox", { keyPath: "key" }); };
+      request.onerror = function () { resolve(0); };
+      request.onsuccess = function () {
+        try {
+          var count = request.result.transaction("outbox", "readonly").objectStore("outbox").count();
+          count.onsuccess = function () { request.result.close(); resolve(count.result); };
+          count.onerror = function () { resolve(0); };
+        } catch (e) { resolve(0); }
+      };
+    });
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-logout") || form.hasAttribute("data-checked")) { return; }
+    event.preventDefault();
+    unsentOnThisPhone().then(function (count) {
+      if (count && !window.confirm(form.getAttribute("data-unsent-warning").replace("%(n)s", count))) { return; }
+      form.setAttribute("data-checked", "");
+      form.submit();
+    });
+  });
 })();

@@ -656,94 +656,181 @@
     state.conflict = true;
     clearTimeout(state.timer);
     var box = root.querySelector("[data-conflict]");
-    box.querySelector("[data-conflict-text]").textContent = T.conflict + (message ? " (" + message + ")" : "");
+    box.querySelector("[data-conflict-text]").textContent = T.conflict + (message ? " (" + message + ")" : "") +
+      (Offline ? " " + T.conflictKept : "");
     box.hidden = false;
     setStatus(T.conflict, "bad");
     box.scrollIntoView({ block: "start" });
   }
 
+  // Every change goes into the phone's copy first (static/js/offline.js), then the outbox sends it after a pause.
+  // The page shows "saved" only when the server has acknowledged it.
+  var Offline = window.CensusOffline;
+  var KEY = "form:" + data.householdId;
+  var loaded = null; // resolves once the phone's copy was compared with the server's (start, below)
+
+  function storeLocal(signing) {
+    var body = payload();
+    delete body.version;
+    var record = {
+      key: KEY,
+      kind: "form",
+      household: data.householdId,
+      label: data.label,
+      url: data.urls.autosave,
+      confirmUrl: data.urls.confirm,
+      signUrl: data.urls.sign,
+      pageUrl: window.location.pathname,
+      version: state.version,
+      body: body
+    };
+    // A change after signing at the door voids that signature (the respondent signed another form).
+    record.signing = signing || null;
+    return Offline.save(record).then(function (saved) {
+      state.lastRecord = saved;
+      return saved;
+    });
+  }
+
   function schedule() {
     if (state.conflict) { return; }
     state.dirty = true;
-    setStatus(T.unsaved, "warn");
     clearTimeout(state.timer);
+    if (!Offline) {
+      setStatus(T.unsaved, "warn");
+      return;
+    }
+    if (state.signed) {
+      state.signed = false;
+      doorstep.querySelector("[data-doorstep-done]").hidden = true;
+    }
+    state.storing = (loaded || Promise.resolve()).then(function () { return storeLocal(); }).then(function () {
+      if (state.dirty) { setStatus(Offline.config.text.local, "warn"); }
+    });
     state.timer = setTimeout(save, 700);
   }
 
-  function save(keepalive) {
+  // Send what the phone holds; resolves true when the server has everything of this household.
+  function save() {
     clearTimeout(state.timer);
-    if (state.conflict) { return Promise.resolve(false); }
-    if (state.saving) {
-      state.queued = true;
-      return state.saving;
-    }
+    if (state.conflict || !Offline) { return Promise.resolve(false); }
     if (state.needsReason && reasonInput && reasonInput.value.trim().length < 4) {
       setStatus(T.reasonFirst, "bad");
       reasonInput.focus();
       return Promise.resolve(false);
     }
-    var body = payload();
-    state.dirty = false;
-    setStatus(T.saving);
-    state.saving = fetch(data.urls.autosave, {
-      method: "POST",
-      credentials: "same-origin",
-      keepalive: !!keepalive,
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(function (json) {
-        return { status: response.status, body: json };
-      }, function () {
-        return { status: response.status, body: {} };
-      });
-    }).then(function (result) {
-      state.saving = null;
-      if (result.status === 200) {
-        state.version = result.body.version;
-        state.status = result.body.state;
-        showState(state.status);
-        if (state.status !== "signed" && state.needsReason) {
-          state.needsReason = false;
-          var reasonBox = root.querySelector("[data-reason-box]");
-          if (reasonBox) { reasonBox.hidden = true; }
-        }
-        state.failed = false;
-        showErrors(null);
-        showIssues(result.body.issues || []);
-        setStatus(T.saved + " " + (result.body.saved_at || ""), "ok");
-      } else if (result.status === 409) {
-        conflict(result.body.message);
-        return false;
-      } else {
-        state.failed = true;
-        showErrors(result.body);
-        setStatus(T.invalid, "bad");
-      }
-      if (state.queued || state.dirty) {
-        state.queued = false;
-        return save();
-      }
-      return result.status === 200;
-    }, function () {
-      state.saving = null;
-      state.dirty = true;
-      setStatus(T.offline, "bad");
-      clearTimeout(state.retry);
-      state.retry = setTimeout(save, 5000);
-      return false;
+    return (state.storing || Promise.resolve()).then(function () {
+      return Offline.flush();
+    }).then(function () {
+      return Offline.get(KEY);
+    }).then(function (left) {
+      return !left;
     });
-    return state.saving;
   }
+
+  function onOutbox(event) {
+    var detail = event.detail;
+    if (!detail.record || detail.record.key !== KEY) { return; }
+    var body = detail.body || {};
+    if (detail.type === "sent") {
+      state.version = body.version;
+      state.status = body.state;
+      showState(state.status);
+      if (state.status !== "signed" && state.needsReason) {
+        state.needsReason = false;
+        var reasonBox = root.querySelector("[data-reason-box]");
+        if (reasonBox) { reasonBox.hidden = true; }
+      }
+      state.failed = false;
+      showErrors(null);
+      showIssues(body.issues || []);
+      Offline.get(KEY).then(function (left) {
+        state.dirty = !!left;
+        if (left) {
+          setStatus(Offline.config.text.local, "warn");
+        } else {
+          setStatus(T.saved + " " + (body.saved_at || ""), "ok");
+        }
+      });
+    } else if (detail.type === "conflict") {
+      conflict(body.message);
+    } else if (detail.type === "refused") {
+      state.failed = true;
+      showErrors(body);
+      setStatus(T.invalid, "bad");
+    } else if (detail.type === "login") {
+      setStatus(Offline.config.text.login, "bad");
+    } else if (detail.type === "waiting") {
+      setStatus(Offline.config.text.waiting, "bad");
+    }
+  }
+  document.addEventListener("census:outbox", onOutbox);
 
   function goToSummary(link) {
     var href = link.getAttribute("href");
-    if (!state.dirty && !state.saving && !state.failed) {
+    if (!state.dirty && !state.failed) {
       window.location.href = href;
       return;
     }
     save().then(function (ok) {
-      if (ok && !state.dirty) { window.location.href = href; }
+      if (ok) { window.location.href = href; }
+    });
+  }
+
+  // --- signing at the door (with no signal too) -------------------------------------------------------------
+  // The respondent's name, relationship and drawn signature and the enumerator's confirmation are kept with the
+  // form on the phone; the outbox sends the form, then the confirmation, then the signature with the enumerator's
+  // password (asked once when sending), each under its own Idempotency-Key (static/js/offline.js).
+
+  var doorstep = root.querySelector("[data-doorstep]");
+  var pad = null;
+
+  function startDoorstep() {
+    if (!doorstep || typeof window.SignaturePad === "undefined") { return; }
+    var canvas = doorstep.querySelector("[data-doorstep-pad]");
+    pad = new window.SignaturePad(canvas, { minWidth: 1, maxWidth: 2.5, penColor: "#111" });
+    var resize = function () {
+      var ratio = Math.max(window.devicePixelRatio || 1, 1);
+      var strokes = pad.toData();
+      canvas.width = canvas.offsetWidth * ratio;
+      canvas.height = canvas.offsetHeight * ratio;
+      canvas.getContext("2d").scale(ratio, ratio);
+      pad.clear();
+      pad.fromData(strokes);
+    };
+    window.addEventListener("resize", resize);
+    resize();
+    var nameInput = doorstep.querySelector("[data-doorstep-name]");
+    if (!nameInput.value) { nameInput.value = data.headNameListed || ""; }
+    doorstep.querySelector("[data-doorstep-clear]").addEventListener("click", function () { pad.clear(); });
+    doorstep.querySelector("[data-doorstep-sign]").addEventListener("click", signAtTheDoor);
+  }
+
+  function signAtTheDoor() {
+    var error = doorstep.querySelector("[data-doorstep-error]");
+    var name = doorstep.querySelector("[data-doorstep-name]").value.trim();
+    var problem = !name ? T.doorstepName : pad.isEmpty() ? T.doorstepSignature
+      : !doorstep.querySelector("[data-doorstep-confirm]").checked ? T.doorstepConfirm : "";
+    error.textContent = problem;
+    error.hidden = !problem;
+    if (problem) { return Promise.resolve(false); }
+    var signing = {
+      respondent: {
+        name: name,
+        relationship: parseInt(doorstep.querySelector("[data-doorstep-relationship]").value, 10),
+        signature_image: pad.toDataURL("image/png"),
+        refused: false,
+        refusal_reason: ""
+      },
+      confirmedAt: new Date().toISOString()
+    };
+    clearTimeout(state.timer);
+    state.dirty = true;
+    state.signed = true;
+    return (loaded || Promise.resolve()).then(function () { return storeLocal(signing); }).then(function () {
+      doorstep.querySelector("[data-doorstep-done]").hidden = false;
+      setStatus(Offline.config.text.local, "warn");
+      return save();
     });
   }
 
@@ -814,13 +901,34 @@
     schedule();
   });
 
-  // Closing the tab or the phone locking: send what is pending, with keepalive so it outlives the page.
+  // Closing the tab or the phone locking: what was typed is on the phone already; with a signal it is also sent
+  // now, with keepalive so that the request outlives the page. (Its answer is not read: the phone's copy stays
+  // until a later page sees the server holding the same form.)
+  function sendOnLeaving() {
+    var record = state.lastRecord;
+    if (!state.dirty || state.conflict || !navigator.onLine || !record) { return; }
+    // The copy on the phone, under the key the outbox will send it with: the server answers a later retry with
+    // this request's answer.
+    var body = Object.assign({}, record.body, { version: record.version });
+    try {
+      window.fetch(data.urls.autosave, {
+        method: "POST",
+        credentials: "same-origin",
+        keepalive: true,
+        headers: {
+          "Content-Type": "application/json",
+          "Accept": "application/json",
+          "X-CSRFToken": Offline.csrfToken(),
+          "Idempotency-Key": Offline.requestKey(record)
+        },
+        body: JSON.stringify(body)
+      }).catch(function () { /* kept on the phone */ });
+    } catch (e) { /* kept on the phone */ }
+  }
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden" && state.dirty) { save(true); }
+    if (document.visibilityState === "hidden") { sendOnLeaving(); }
   });
-  window.addEventListener("pagehide", function () {
-    if (state.dirty) { save(true); }
-  });
+  window.addEventListener("pagehide", sendOnLeaving);
 
   // --- start ------------------------------------------------------------------------------------------------
 
@@ -837,8 +945,150 @@
     return input.value === input.defaultValue;
   }
 
+  // The form as the phone holds it (a copy not yet acknowledged by the server) replaces the server's.
+  function fillFrom(body) {
+    inputsOf(householdPanel).forEach(function (input) {
+      var name = input.getAttribute("data-field");
+      if (body.household && Object.prototype.hasOwnProperty.call(body.household, name)) {
+        write(input, body.household[name]);
+      }
+    });
+    personCards().forEach(function (card) { card.remove(); });
+    deathCards().forEach(function (card) { card.remove(); });
+    (body.persons || []).forEach(function (row) { addPerson(row); });
+    (body.deaths || []).forEach(function (row) { addDeath(row); });
+    if (reasonInput && body.reason) { reasonInput.value = body.reason; }
+    state.current = Math.min(state.current, Math.max(0, personCards().length - 1));
+    showStep(state.step, state.step === "persons" ? state.current : undefined);
+  }
+
+  function sameForm(a, b) {
+    var strip = function (body) {
+      var copy = Object.assign({}, body);
+      delete copy.version;
+      delete copy.reason;
+      return JSON.stringify(copy);
+    };
+    return strip(a) === strip(b);
+  }
+
+  // Compare the phone's copy with the server's form in the page: the same → the server has it (a copy sent as
+  // the page closed); made on the version the server holds (or a later one the page here has not seen) → the
+  // phone's copy is what the enumerator typed last; made on an older one → someone changed it on the server
+  // meanwhile, and the enumerator chooses (nothing is overwritten silently).
+  function reconcile() {
+    if (!Offline) { return Promise.resolve(); }
+    return Offline.get(KEY).then(function (local) {
+      if (!local) { return null; }
+      var server = payload();
+      if (sameForm(local.body, server)) {
+        return Offline.remove(KEY);
+      }
+      if ((local.version || 0) >= data.version) {
+        state.version = local.version;
+        fillFrom(local.body);
+        state.dirty = true;
+        if (local.signing && doorstep) {
+          state.signed = true;
+          doorstep.querySelector("[data-doorstep-done]").hidden = false;
+        }
+        setStatus(Offline.config.text.local, "warn");
+        state.timer = setTimeout(save, 300);
+        return null;
+      }
+      showConflict(local, server);
+      return null;
+    }).catch(function () { /* no IndexedDB (private mode): the page works as before, online only */ });
+  }
+
+  // --- a conflict: both versions side by side, the enumerator chooses -------------------------------------
+
+  function shown(container, name, value) {
+    var input = container && container.querySelector('[data-field="' + name + '"]');
+    if (value === null || value === undefined || value === "") { return "—"; }
+    if (input && input.tagName === "SELECT") {
+      var option = Array.prototype.find.call(input.options, function (o) { return o.value === String(value); });
+      if (option) { return option.textContent.trim(); }
+    }
+    if (name === "d6_ethnicity" || name === "ethnicity") { return ETHNIC[value] || String(value); }
+    return String(value);
+  }
+
+  function itemName(container, name) {
+    var input = container && container.querySelector('[data-field="' + name + '"]');
+    var fieldset = input && input.closest("fieldset.item");
+    var legend = fieldset && fieldset.querySelector("legend");
+    var part = input && input.closest("[data-part]");
+    var partText = part && part.firstChild && part.firstChild.nodeType === 3 ? part.firstChild.textContent.trim() : "";
+    return (legend ? legend.textContent.trim() : name) + (partText ? " " + partText : "");
+  }
+
+  function differences(server, local) {
+    var rows = [];
+    var h1 = server.household || {}, h2 = local.household || {};
+    Object.keys(Object.assign({}, h1, h2)).forEach(function (name) {
+      if (JSON.stringify(h1[name]) !== JSON.stringify(h2[name])) {
+        rows.push([itemName(householdPanel, name), shown(householdPanel, name, h1[name]), shown(householdPanel, name, h2[name])]);
+      }
+    });
+    var template = makeCard("person-template");
+    [["persons", T.person, template], ["deaths", T.death, makeCard("death-template")]].forEach(function (kind) {
+      var a = server[kind[0]] || [], b = local[kind[0]] || [];
+      for (var i = 0; i < Math.max(a.length, b.length); i += 1) {
+        var left = a[i] || {}, right = b[i] || {};
+        var prefix = format(kind[1], { n: i + 1, total: Math.max(a.length, b.length) }) + " · ";
+        Object.keys(Object.assign({}, left, right)).forEach(function (name) {
+          if (name !== "row_no" && JSON.stringify(left[name]) !== JSON.stringify(right[name])) {
+            rows.push([prefix + itemName(kind[2], name), shown(kind[2], name, left[name]), shown(kind[2], name, right[name])]);
+          }
+        });
+      }
+    });
+    return rows;
+  }
+
+  function showConflict(local, server) {
+    conflict("");
+    var box = root.querySelector("[data-conflict-choice]");
+    var body = box.querySelector("tbody");
+    body.textContent = "";
+    differences(server, local.body).forEach(function (row) {
+      var tr = document.createElement("tr");
+      row.forEach(function (text, index) {
+        var cell = document.createElement(index === 0 ? "th" : "td");
+        if (index === 0) { cell.setAttribute("scope", "row"); }
+        cell.textContent = text;
+        tr.appendChild(cell);
+      });
+      body.appendChild(tr);
+    });
+    root.querySelector("[data-conflict]").hidden = true;
+    box.hidden = false;
+    box.querySelector("[data-keep-server]").onclick = function () {
+      Offline.remove(KEY).then(function () { window.location.reload(); });
+    };
+    box.querySelector("[data-keep-phone]").onclick = function () {
+      // The phone's copy goes on top of the server's version: it replaces it, knowingly.
+      state.conflict = false;
+      state.version = data.version;
+      box.hidden = true;
+      fillFrom(local.body);
+      Offline.update(KEY, function (current) {
+        if (!current) { return null; }
+        current.version = data.version;
+        current.status = "local";
+        current.rev = (current.rev || 0) + 1;
+        return current;
+      }).then(function () { state.dirty = true; return save(); });
+    };
+    box.scrollIntoView({ block: "start" });
+  }
+
   (function start() {
     var typedEarly = false;
+    var ready = function () { root.setAttribute("data-ready", ""); };
+    var release;
+    loaded = new Promise(function (resolve) { release = resolve; });
     inputsOf(householdPanel).forEach(function (input) {
       if (pristine(input)) {
         write(input, data.household[input.getAttribute("data-field")]);
@@ -862,6 +1112,8 @@
     showComments();
     setStatus(T.saved, "ok");
     if (typedEarly) { schedule(); }
-    root.setAttribute("data-ready", "");
+    startDoorstep();
+    reconcile().then(release, release);
+    loaded.then(ready, ready);
   })();
 })();

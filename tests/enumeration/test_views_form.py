@@ -299,3 +299,82 @@ def test_a_sampled_household_is_opened_for_the_long_form_by_its_registrar(cast: 
     response = login(cast.enumerator_a1).post(url)
     assert response["Location"] == reverse("enumeration:household-form", args=[household.pk])
     assert Household.objects.get(pk=household.pk).state == HouseholdState.RETURNED
+
+
+class TestExpiredLogin:
+    """Issue 19: a script's request whose login ended is answered 401 in JSON, never with the login page (which
+    reached the form as a 200 it took for "saved")."""
+
+    def test_autosave_without_a_login_is_a_json_401_not_the_login_page(self, cast: Cast) -> None:
+        household = listed(cast)
+        response = Client().post(
+            reverse("enumeration:household-autosave", args=[household.pk]),
+            data=json.dumps({"version": household.version, "household": {"h2_present": 4}}),
+            content_type="application/json",
+            HTTP_ACCEPT="application/json",
+        )
+        assert response.status_code == 401
+        assert response["Content-Type"] == "application/json"
+        body = response.json()
+        assert body["ok"] is False and body["code"] == "not_authenticated"
+        assert body["login_url"] == reverse("login")
+        household.refresh_from_db()
+        assert household.h2_present is None
+
+    def test_a_page_opened_without_a_login_still_goes_to_the_login_page(self, cast: Cast) -> None:
+        household = listed(cast)
+        url = reverse("enumeration:household-form", args=[household.pk])
+        response = Client().get(url, HTTP_ACCEPT="text/html,application/xhtml+xml,application/json;q=0.9")
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('login')}?next={url}"
+
+    def test_the_outbox_page_frames_the_phones_list(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
+        response = login(cast.enumerator_a1).get(reverse("enumeration:outbox"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "data-outbox-list" in html and "js/offline.js" in html and "js/outbox.js" in html
+
+
+class TestOutboxRetries:
+    """The phone's outbox sends each version of a household once under its own Idempotency-Key: a retry whose
+    first answer was lost gets that answer again, not a 409 for the version the first request moved on."""
+
+    def test_a_retry_with_the_same_key_is_answered_with_the_first_answer_and_saves_once(
+        self, cast: Cast, login
+    ) -> None:  # type: ignore[no-untyped-def]
+        household = listed(cast)
+        client = login(cast.enumerator_a1)
+        body = json.dumps({"version": household.version, "household": {"h1_kind": 1, "h2_present": 2}, "persons": []})
+        url = reverse("enumeration:household-autosave", args=[household.pk])
+        first = client.post(url, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="rec-1-1")
+        again = client.post(url, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="rec-1-1")
+        assert first.status_code == again.status_code == 200
+        assert again["Idempotent-Replayed"] == "true"
+        assert again.json()["version"] == first.json()["version"] == household.version + 1
+        household.refresh_from_db()
+        assert household.version == first.json()["version"]  # saved once: one version more, not two
+        # The same key with another body is a client's mistake, not a replay.
+        other = json.dumps({"version": household.version, "household": {"h2_present": 3}, "persons": []})
+        reused = client.post(url, data=other, content_type="application/json", HTTP_IDEMPOTENCY_KEY="rec-1-1")
+        assert reused.status_code == 422
+        # Without the key, the stale version is what it always was: a 409.
+        stale = client.post(url, data=body, content_type="application/json")
+        assert stale.status_code == 409
+
+
+class TestServiceWorker:
+    def test_the_service_worker_is_served_from_the_root_for_the_enumerators_pages(self) -> None:
+        response = Client().get("/sw.js")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/javascript")
+        assert response["Service-Worker-Allowed"] == "/"
+        text = response.content.decode()
+        assert "vendor/workbox/workbox-sw.js" in text and "googleapis" not in text
+        # A page kept for the phone is at most a day old (CENSUS_OFFLINE_DAYS is 3 by default).
+        assert "var PAGE_MAX_AGE = 86400;" in text
+
+    def test_the_manifest_starts_on_my_small_areas(self) -> None:
+        response = Client().get("/manifest.webmanifest")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/manifest+json"
+        assert response.json()["start_url"] == reverse("enumeration:my-areas")
