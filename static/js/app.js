@@ -64,7 +64,7 @@
     if (!form.hasAttribute || !form.hasAttribute("data-logout") || form.hasAttribute("data-checked")) { return; }
     event.preventDefault();
     unsentOnThisPhone().then(function (count) {
-      if (count && !window.confirm(form.getAttribute("data-unsent-warning").replace("%(n)s", count))) { return; }
+      if (count && !window.confirm(form.getAttribute("data-unsent-warning").replace("{n}", count))) { return; }
       form.setAttribute("data-checked", "");
       form.submit();
     });
