@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from supervision.organisation.models import CensusPhase, Phase, ReadinessComponent, ReadinessStatus, UnitReadiness
 from supervision.organisation.selectors.calendar import census_calendar, countdown, phase_lines
@@ -113,12 +114,20 @@ class TestPages:
     def test_each_role_sees_the_to_dos_of_the_phase_on_its_start_page(self, cast: Cast, login, on) -> None:  # type: ignore[no-untyped-def]
         on(D(2020, 10, 15))  # listing and self-enumeration under way
         body = login(cast.enumerator_a1).get(reverse("enumeration:my-areas")).content.decode()
-        assert 'id="phase-todos"' in body and "list every household" in body
+        with translation.override("zh-hans"):  # the page is in the district's language
+            listing = translation.gettext("Walk every building of your small areas and list every household (摸底).")
+        assert 'id="phase-todos"' in body and listing in body
         on(D(2020, 11, 20))  # matching review under way
         body = login(cast.department_user).get(reverse("supervision:rectification")).content.decode()
-        assert "records for matching" in body
+        with translation.override("zh-hans"):
+            matching = translation.gettext(
+                "Deliver your records for matching (公安 hukou, 卫健 births, 民政) with the evidence."
+            )
+        assert matching in body
         body = login(cast.supervisor_a).get(reverse("enumeration:review-queue")).content.decode()
-        assert "findings of your small areas" in body  # acceptance, 16 … 20 November
+        with translation.override("zh-hans"):
+            answer = translation.gettext("Answer the findings of your small areas before acceptance.")
+        assert answer in body  # acceptance, 16 … 20 November
 
     def test_the_calendar_page_draws_a_line_per_phase_and_the_district_edits_it(self, cast: Cast, login, on) -> None:  # type: ignore[no-untyped-def]
         on(SPEECH_DAY)

@@ -5,9 +5,11 @@ overdue, one more every ORGANISATION_ESCALATION_STEP_DAYS (7) days, never past t
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from census.models import Role, SmallAreaAssignment, StaffMember
 from supervision.organisation.models import (
@@ -201,7 +203,10 @@ class TestPages:
         names = ["周镇干部", "孙镇主任", "李区主任"]
         positions = [section.index(name) for name in names]
         assert positions == sorted(positions)  # the person, then up the chain
-        assert "escalated" in section
+        with translation.override("zh-hans"):  # the page is in the district's language
+            escalated = translation.gettext("escalated %(day)s")
+        # The badge carries the day the escalation was recorded (the clock's, not the census calendar's).
+        assert re.search(re.escape(escalated).replace(re.escape("%(day)s"), r"\d{4}-\d{2}-\d{2}"), section)
 
     def test_the_responsibility_page_flags_areas_and_lets_the_district_name_heads(  # type: ignore[no-untyped-def]
         self, cast: Cast, login

@@ -104,7 +104,7 @@ class TestTownshipDashboard:
         # More villages, small areas, enumerators and forms than the fixture has: the count stays the same.
         grow(registration.cast.township_a, villages=4)
         client = login(registration.cast.township_office_a)
-        with django_assert_max_num_queries(17):  # 15, the small areas to staff, and the population pyramid
+        with django_assert_max_num_queries(18):  # 15, the small areas to staff, the population pyramid, the calendar
             assert client.get(reverse("supervision:dashboard")).status_code == 200
 
     def test_the_charts_get_their_data_without_inline_script(self, registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
@@ -158,7 +158,9 @@ class TestDistrictDashboard:
     ) -> None:  # type: ignore[no-untyped-def]
         grow(TownshipFactory(district=registration.cast.township_a.district, code="511504103"), villages=2)
         client = login(registration.cast.district_office)
-        with django_assert_max_num_queries(15):  # 12, the overdue readiness list and its count, the pyramid
+        with django_assert_max_num_queries(
+            16
+        ):  # 12, the overdue readiness list and its count, the pyramid, the calendar
             assert client.get(reverse("supervision:dashboard")).status_code == 200
 
 

@@ -65,8 +65,8 @@ class Countdown:
         return (self.next_phase.start - self.today).days if self.next_phase else None
 
 
-def countdown(district_id: str | None, today: datetime.date) -> Countdown:
-    phases = census_calendar(district_id)
+def countdown(district_id: str | None, today: datetime.date, phases: list[PhaseRow] | None = None) -> Countdown:
+    phases = census_calendar(district_id) if phases is None else phases
     registration = next(p for p in phases if p.key == Phase.REGISTRATION)
     under_way = [(p, (p.end - today).days) for p in phases if p.start <= today <= p.end]
     upcoming = [p for p in phases if p.start > today]
@@ -189,11 +189,13 @@ TODOS: dict[str, dict[str, list[Any]]] = {
 }
 
 
-def role_todos(role: str, today: datetime.date, district_id: str | None) -> list[tuple[PhaseRow, str]]:
+def role_todos(
+    role: str, today: datetime.date, district_id: str | None, phases: list[PhaseRow] | None = None
+) -> list[tuple[PhaseRow, str]]:
     """The to-dos of a role for the phases under way today, phase by phase."""
     return [
         (phase, str(todo))
-        for phase in census_calendar(district_id)
+        for phase in (census_calendar(district_id) if phases is None else phases)
         if phase.start <= today <= phase.end
         for todo in TODOS.get(phase.key, {}).get(role, [])
     ]
