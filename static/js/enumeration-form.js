@@ -704,9 +704,12 @@
       state.signed = false;
       doorstep.querySelector("[data-doorstep-done]").hidden = true;
     }
+    state.pendingStores = (state.pendingStores || 0) + 1;
+    var settled = function () { state.pendingStores -= 1; };
     state.storing = (loaded || Promise.resolve()).then(function () { return storeLocal(); }).then(function () {
+      settled();
       if (state.dirty) { setStatus(Offline.config.text.local, "warn"); }
-    });
+    }, function (error) { settled(); throw error; });
     state.timer = setTimeout(save, 700);
   }
 
@@ -908,7 +911,13 @@
     var record = state.lastRecord;
     if (!state.dirty || state.conflict || !navigator.onLine || !record) { return; }
     // The copy on the phone, under the key the outbox will send it with: the server answers a later retry with
-    // this request's answer.
+    // this request's answer. A change typed just before leaving may still be on its way into the phone's copy
+    // (IndexedDB answers later than the page goes away): it is sent as the revision that copy will get.
+    if (state.pendingStores > 0) {
+      var current = payload();
+      delete current.version;
+      record = Object.assign({}, record, { rev: record.rev + state.pendingStores, body: current });
+    }
     var body = Object.assign({}, record.body, { version: record.version });
     try {
       window.fetch(data.urls.autosave, {

@@ -47,8 +47,15 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _context(browser: Browser, viewport: dict[str, int], locale: str = "zh-CN") -> BrowserContext:
-    context = browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1)
+def _context(
+    browser: Browser, viewport: dict[str, int], locale: str = "zh-CN", service_workers: str = "allow"
+) -> BrowserContext:
+    context = browser.new_context(
+        viewport=viewport,
+        locale=locale,
+        device_scale_factor=1,
+        service_workers=service_workers,  # type: ignore[arg-type]
+    )
     context.set_default_timeout(15_000)
     return context
 
@@ -56,6 +63,16 @@ def _context(browser: Browser, viewport: dict[str, int], locale: str = "zh-CN") 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     context = _context(browser, PHONE)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_on_the_network(browser: Browser) -> Iterator[Page]:
+    """A phone whose every request goes to the network: the enumerator's service worker (issue 19) would answer
+    from its cache before Playwright's routes see the request, so tests of a slow network block it."""
+    context = _context(browser, PHONE, service_workers="block")
     page = context.new_page()
     yield page
     context.close()

@@ -70,6 +70,7 @@ urlpatterns = [
     path("language/", public(layout_link), name="set_language"),
     path("logout/", public(layout_link), name="logout"),
     path("password/", public(layout_link), name="password-change"),
+    path("manifest.webmanifest", public(layout_link), name="web-app-manifest"),
     path("undeclared/", undeclared, name="undeclared"),
     path("lying/", lying, name="lying"),
     path("leaking/<int:pk>/", leaking, name="leaking"),

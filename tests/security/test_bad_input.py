@@ -201,6 +201,7 @@ FORM_ARGUMENTS: dict[str, Any] = {
     "items": lambda cast: [("D1", "D1 姓名"), ("D4", "D4 性别")],
     "kind": lambda cast: "industry",
     "actor": lambda cast: cast.district_office,
+    "units": lambda cast: [(1, "001 王伟"), (2, "002 李娜")],
 }
 
 

@@ -118,6 +118,8 @@ def constrained(f: models.Field[Any, Any]) -> str | None:
 # Free text a person types (or a file they upload carries): planted in every row, shown on every page.
 # The value says where it is typed.
 FREE_TEXT: dict[str, str] = {
+    # the district's override of the checks (issue 23): the written reason, shown on the form and the summaries
+    "enumeration.AcceptanceOverride.reason": "the override form on a household's page (district office)",
     # the census frame (district import) and staff
     "census.District.name": "frame import",
     "census.Township.name": "frame import",
@@ -200,6 +202,10 @@ FREE_TEXT: dict[str, str] = {
 
 # Text fields that no person types, or that cannot reach a page; each with the reason.
 SKIPPED: dict[str, str] = {
+    "enumeration.AcceptanceOverride.blockers": (
+        "copied by the code from the blocking findings (rule codes and the findings' own text, classified on"
+        " quality.Finding) when the override is made; nobody types it"
+    ),
     "census.StaffMember.password": "a password hash, never shown",
     "census.StaffMember.credential_key": "a random key the system makes (secrets.token_urlsafe), never typed",
     "census.AuditEvent.actor_username": "copied from StaffMember.username (letters, digits and @.+-_ only)",

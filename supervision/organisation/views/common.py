@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from census.models import Role
+from census.models import Role, StaffMember
 
 READINESS_ROLES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE, Role.DEPARTMENT)
 OFFICE_ROLES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
@@ -41,3 +41,12 @@ def bar_chart(
 
 def is_district(user: Any) -> bool:
     return bool(user.is_superuser or user.role == Role.DISTRICT_OFFICE)
+
+
+def posted_person(data: Any, name: str) -> StaffMember | None:
+    """The account a form names by its id in ``data[name]``; None when it names none, or not by a number (a
+    tampered form is told to choose a person, not answered with a server error)."""
+    value = str(data.get(name) or "").strip()
+    if not value.isdigit() or len(value) > 18:
+        return None
+    return StaffMember.objects.filter(pk=int(value)).first()

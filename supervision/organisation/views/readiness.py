@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from census.listing import paginate_list
-from census.models import Role, StaffMember, Township
+from census.models import Role, Township
 from census.permissions import StaffRequest, role_required, url_objects
 from supervision.organisation import selectors, services
 from supervision.organisation.forms import (
@@ -35,7 +35,7 @@ from supervision.organisation.models import (
 from supervision.organisation.selectors.responsibility import office_heads, responsibility_chain
 from supervision.organisation.services.common import today
 from supervision.organisation.services.responsibility import readiness_item_candidates, readiness_item_responsible_set
-from supervision.organisation.views.common import READINESS_ROLES, bar_chart, is_district
+from supervision.organisation.views.common import READINESS_ROLES, bar_chart, is_district, posted_person
 
 STATES = {"overdue", "ready", "late", "not_ready"}
 
@@ -187,7 +187,7 @@ def readiness_detail(request: StaffRequest, pk: int) -> HttpResponse:
 def readiness_item_responsible(request: StaffRequest, pk: int) -> HttpResponse:
     """Name the one account answerable for an item (落实到人头)."""
     item = get_object_or_404(ReadinessItem.objects.visible_to(request.user).select_related("readiness"), pk=pk)
-    person = StaffMember.objects.filter(pk=request.POST.get("responsible") or 0).first()
+    person = posted_person(request.POST, "responsible")
     if person is None:
         messages.error(request, _("Choose a person."))
     else:

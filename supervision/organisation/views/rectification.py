@@ -26,7 +26,7 @@ from supervision.organisation.forms import (
 from supervision.organisation.models import ItemStatus, RectificationItem, RectificationTask, TaskStatus
 from supervision.organisation.services.common import today
 from supervision.organisation.services.responsibility import rectification_task_responsible_set
-from supervision.organisation.views.common import DISTRICT_AND_DEPARTMENTS, bar_chart, is_district
+from supervision.organisation.views.common import DISTRICT_AND_DEPARTMENTS, bar_chart, is_district, posted_person
 
 FILTERS = ("attention", "open", "recheck_due", "closed", "all")
 
@@ -312,7 +312,7 @@ def rectification_task_return(request: StaffRequest, pk: int) -> HttpResponse:
 def rectification_task_responsible(request: StaffRequest, pk: int) -> HttpResponse:
     """落实到人头: name the department's account answerable for the task."""
     task = _task(request, pk)
-    person = StaffMember.objects.filter(pk=request.POST.get("responsible") or 0).first()
+    person = posted_person(request.POST, "responsible")
     try:
         if person is None:
             raise ValidationError(_("Choose a person."))

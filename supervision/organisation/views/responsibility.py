@@ -14,7 +14,7 @@ from census.permissions import StaffRequest, role_required
 from supervision.organisation.models import Escalation
 from supervision.organisation.selectors.responsibility import office_heads, small_areas_without_one_enumerator
 from supervision.organisation.services.responsibility import office_head_set
-from supervision.organisation.views.common import OFFICE_ROLES, is_district
+from supervision.organisation.views.common import OFFICE_ROLES, is_district, posted_person
 
 
 @role_required(*OFFICE_ROLES)
@@ -25,7 +25,11 @@ def responsibility(request: StaffRequest) -> HttpResponse:
         if not is_district(user):
             raise PermissionDenied
         township_id = request.POST.get("township") or None
-        person = StaffMember.objects.filter(pk=request.POST.get("person") or 0).first()
+        person = posted_person(request.POST, "person")
+        if person is None and str(request.POST.get("person") or "").strip():
+            # Not an account's id (an empty choice is how the district clears a head).
+            messages.error(request, _("Choose a person."))
+            return redirect("supervision:responsibility")
         try:
             office_head_set(district_id=district_id, township_id=township_id, person=person, actor=user)
         except ValidationError as exc:
