@@ -188,6 +188,24 @@ def signature_message(
     ).encode()
 
 
+SIGNATURE_MESSAGE_FIELDS = (
+    "household_id",
+    "household_version",
+    "signer_id",
+    "signer_role",
+    "signed_at",
+    "content_hash",
+    "prev_hash",
+    "seq",
+)
+
+
+def stored_signature_message(row: Mapping[str, Any]) -> bytes:
+    """The message of a signature as stored (a row read with at least ``SIGNATURE_MESSAGE_FIELDS``): what the
+    verifier and the acceptance check recompute its HMAC over."""
+    return signature_message(**{name: row[name] for name in SIGNATURE_MESSAGE_FIELDS})
+
+
 def link_hash(message: bytes) -> str:
     """What the next signature in the small area stores as its ``prev_hash``."""
     return hashlib.sha256(message).hexdigest()

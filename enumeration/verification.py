@@ -267,16 +267,7 @@ def verify_small_area(area: SmallArea) -> list[Mismatch]:
                     "prev_hash 与前一个签名不衔接",
                 )
             )
-        message = ledger.signature_message(
-            household_id=signature["household_id"],
-            household_version=signature["household_version"],
-            signer_id=signature["signer_id"],
-            signer_role=signature["signer_role"],
-            signed_at=signature["signed_at"],
-            content_hash=signature["content_hash"],
-            prev_hash=signature["prev_hash"],
-            seq=signature["seq"],
-        )
+        message = ledger.stored_signature_message(signature)
         if not ledger.hmac_matches(message, signature["hmac"]):
             mismatches.append(
                 mismatch("hmac", signature["household_id"], signature["id"], "HMAC does not match", "签名的 HMAC 不符")

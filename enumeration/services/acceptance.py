@@ -150,16 +150,7 @@ def _signature_blockers(ids: list[int]) -> dict[int, list[Blocker]]:
         if current is None or current["household_id"] != row["id"]:
             add(row["id"], "missing_signature", str(row["current_signature_id"]))
             continue
-        message = ledger.signature_message(
-            household_id=current["household_id"],
-            household_version=current["household_version"],
-            signer_id=current["signer_id"],
-            signer_role=current["signer_role"],
-            signed_at=current["signed_at"],
-            content_hash=current["content_hash"],
-            prev_hash=current["prev_hash"],
-            seq=current["seq"],
-        )
+        message = ledger.stored_signature_message(current)
         if not ledger.hmac_matches(message, current["hmac"]):
             add(row["id"], "hmac", str(current["id"]))
         found_hash = ledger.content_hash(contents[row["id"]])
