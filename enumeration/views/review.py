@@ -9,6 +9,7 @@ on the screen — and show the count before anything happens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -385,15 +386,19 @@ def household_lock_view(request: StaffRequest, pk: int) -> HttpResponse:
     return _act(request, household, household_lock, _("Household %(key)s locked."))
 
 
-@require_POST
-@role_required(Role.DISTRICT_OFFICE)
-@url_objects(pk=Household)
-def household_override_view(request: StaffRequest, pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    form = OverrideForm(request.POST)
+def _signed_with_reason(
+    request: StaffRequest,
+    household: Household,
+    form: OverrideForm | ReopenForm,
+    action: Callable[..., Any],
+    success: str,
+    form_name: str,
+) -> HttpResponse:
+    """An office's action that takes a written reason and the actor's password (override, reopen): done and back
+    to the household, or the household's page again with the form and its errors."""
     if form.is_valid():
         try:
-            household_override(
+            action(
                 household=household,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
@@ -403,18 +408,26 @@ def household_override_view(request: StaffRequest, pk: int) -> HttpResponse:
             for message in error_messages(exc):
                 form.add_error(None, message)
         else:
-            messages.success(
-                request,
-                _("The checks blocking household %(key)s are overridden; the reason is kept with the form.")
-                % {"key": household.key},
-            )
+            messages.success(request, success % {"key": household.key})
             return redirect("enumeration:household-detail", pk=household.pk)
     household.refresh_from_db()
+    with_form: dict[str, Any] = {form_name: form}
     return render(
+        request, "enumeration/household_detail.html", detail_context(request, household, **with_form), status=400
+    )
+
+
+@require_POST
+@role_required(Role.DISTRICT_OFFICE)
+@url_objects(pk=Household)
+def household_override_view(request: StaffRequest, pk: int) -> HttpResponse:
+    return _signed_with_reason(
         request,
-        "enumeration/household_detail.html",
-        detail_context(request, household, override_form=form),
-        status=400,
+        _household(request, pk),
+        OverrideForm(request.POST),
+        household_override,
+        _("The checks blocking household %(key)s are overridden; the reason is kept with the form."),
+        "override_form",
     )
 
 
@@ -422,30 +435,13 @@ def household_override_view(request: StaffRequest, pk: int) -> HttpResponse:
 @role_required(*OFFICE_ROLES)
 @url_objects(pk=Household)
 def household_reopen_view(request: StaffRequest, pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            household_reopen(
-                household=household,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                password=form.cleaned_data["password"],
-            )
-        except (ApplicationError, ValidationError) as exc:
-            for message in error_messages(exc):
-                form.add_error(None, message)
-        else:
-            messages.success(
-                request, _("Household %(key)s reopened and returned to its registrar.") % {"key": household.key}
-            )
-            return redirect("enumeration:household-detail", pk=household.pk)
-    household.refresh_from_db()
-    return render(
+    return _signed_with_reason(
         request,
-        "enumeration/household_detail.html",
-        detail_context(request, household, reopen_form=form),
-        status=400,
+        _household(request, pk),
+        ReopenForm(request.POST),
+        household_reopen,
+        _("Household %(key)s reopened and returned to its registrar."),
+        "reopen_form",
     )
 
 
