@@ -252,6 +252,9 @@ def test_logging_out_warns_about_unsent_records_then_deletes_the_phones_copy(
     expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
     phone.route("**/autosave/", lambda route: route.abort())  # still not sent when the enumerator logs out
     phone.context.set_offline(False)
+    # The outbox tries as the signal returns and is refused; wait until the page has settled on one unsent record.
+    phone.wait_for_timeout(500)
+    expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
     warnings: list[str] = []
 
     def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
