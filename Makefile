@@ -56,10 +56,11 @@ demo: venv
 
 ## test: the whole suite against real PostgreSQL and Redis (the machine's if DATABASE_URL/REDIS_URL are set).
 # Two processes (pytest-xdist), one per core of the machines CI runs on: the suite (2,000+ tests, a third of its
-# time in Chromium) took 22 minutes in one. Each process has its own test database and Redis database.
+# time in Chromium) took 22 minutes in one. Each process has its own test database and Redis database; "worksteal"
+# lets an idle process take queued tests from the busy one near the end.
 TEST_WORKERS ?= 2
 test: venv browser nginx
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 lint: venv
 	$(BIN)/ruff check .

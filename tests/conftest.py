@@ -32,6 +32,12 @@ from tests.census.factories import (
 pytest_plugins = ["tests.browser.fixtures"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first (Chromium, the marked slow ones), so that two processes end together: collected last, a
+    browser test of a minute or two kept one process busy while the other had nothing left to take."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("browser") or item.get_closest_marker("slow") else 1)
+
+
 @dataclass
 class Cast:
     township_a: Township
