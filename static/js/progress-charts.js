@@ -35,7 +35,11 @@
           lineStyle: { type: "dashed" },
           data: daily.days.map(function () { return households; })
         }
-      ]
+      ].concat(daily.planned ? [{
+        // The registration phase's planned line (the district's calendar): what "on schedule" means each day.
+        name: labels.planned, type: "line", showSymbol: false, data: daily.planned, color: "#8a5a00",
+        lineStyle: { type: "dotted", width: 2 }
+      }] : [])
     });
     return chart;
   }

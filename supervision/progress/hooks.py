@@ -28,6 +28,7 @@ dashboard lists the first of them while it can be imported.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -163,3 +164,15 @@ __all__ = [
     "readiness_by_township",
     "readiness_overdue",
 ]
+
+
+def registration_phase(request: Any) -> tuple[datetime.date, datetime.date] | None:
+    """The registration phase's dates in the user's district calendar (S19), or ``None`` while the
+    organisation part is not installed: the daily chart then has no planned line."""
+    try:
+        from supervision.organisation.models import Phase
+        from supervision.organisation.selectors.calendar import request_calendar
+    except ImportError:
+        return None
+    phase = next(p for p in request_calendar(request) if p.key == Phase.REGISTRATION)
+    return phase.start, phase.end

@@ -300,6 +300,18 @@ def daily_series(*, user: StaffMember, township: Township | None = None) -> dict
     return {"days": days, "started": started_series, "signed": signed_series}
 
 
+def planned_signed(days: list[str], *, households: int, start: datetime.date, end: datetime.date) -> list[int]:
+    """The registration phase's planned line (S19) on the daily chart: the households planned to be signed by
+    the end of each day, a straight line from the phase's first day to all of them on its last (the district's
+    calendar dates), 0 before it and all of them after."""
+    span = (end - start).days + 1
+    planned = []
+    for day in days:
+        elapsed = (datetime.date.fromisoformat(day) - start).days + 1
+        planned.append(households * min(max(elapsed, 0), span) // span)
+    return planned
+
+
 def state_chart(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
     """Households by state for each row of a table (a stacked bar chart)."""
     return {

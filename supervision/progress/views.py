@@ -223,10 +223,22 @@ def _chart_labels() -> dict[str, Any]:
         "started": _("Forms started (cumulative)"),
         "signed": _("Forms signed (cumulative)"),
         "households": _("Households listed"),
+        "planned": _("Forms planned to be signed (the calendar)"),
         "male": _("Male"),
         "female": _("Female"),
         "states": {column.key: str(column.label) for column in STATE_COLUMNS},
     }
+
+
+def _daily(request: StaffRequest, totals: selectors.Totals, township: Township | None) -> dict[str, Any]:
+    """The daily chart's series, with the registration phase's planned line beside the signed one (S19)."""
+    daily = selectors.daily_series(user=request.user, township=township)
+    phase = hooks.registration_phase(request)
+    if phase is not None:
+        daily["planned"] = selectors.planned_signed(
+            daily["days"], households=totals.households, start=phase[0], end=phase[1]
+        )
+    return daily
 
 
 @require_GET
@@ -257,7 +269,7 @@ def _township_dashboard(request: StaffRequest, township: Township) -> HttpRespon
         "totals": totals,
         "formula": _formula(),
         "findings_installed": hooks.open_findings(user=user) is not None,
-        "daily": selectors.daily_series(user=user, township=township),
+        "daily": _daily(request, totals, township),
         "pyramid": selectors.age_pyramid(user=user, township=township),
         "states": selectors.state_chart(villages[1], "name"),
         "tables": [
@@ -277,11 +289,12 @@ def _township_dashboard(request: StaffRequest, township: Township) -> HttpRespon
 def _district_dashboard(request: StaffRequest) -> HttpResponse:
     user = request.user
     townships = all_rows(TABLES["townships"], user=user, township=None)
+    totals = selectors.totals(user=user)
     context = {
-        "totals": selectors.totals(user=user),
+        "totals": totals,
         "formula": _formula(),
         "findings_installed": hooks.open_findings(user=user) is not None,
-        "daily": selectors.daily_series(user=user),
+        "daily": _daily(request, totals, None),
         "pyramid": selectors.age_pyramid(user=user),
         "states": selectors.state_chart(townships[1], "name"),
         "tables": [_initial_table(request, "townships", None, fetched=townships)],

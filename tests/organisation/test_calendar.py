@@ -11,13 +11,16 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from enumeration.models import HouseholdState
 from supervision.organisation.models import CensusPhase, Phase, ReadinessComponent, ReadinessStatus, UnitReadiness
 from supervision.organisation.selectors.calendar import census_calendar, countdown, phase_lines
 from supervision.organisation.services import readiness_ensure_units, readiness_item_update, readiness_member_add
 from supervision.organisation.services.calendar import calendar_phase_set
+from supervision.progress.services import progress_refresh
 from tests.conftest import Cast
 from tests.organisation.conftest import Departments
 from tests.organisation.factories import upload
+from tests.progress.factories import HouseholdFactory, cst
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +113,36 @@ class TestPages:
         ):
             body = login(user).get(url).content.decode()
             assert 'id="census-countdown"' in body and "<strong data-days-to-registration>121</strong>" in body, url
+
+    def test_the_dashboards_draw_registrations_planned_line_against_the_signed_forms(
+        self, cast: Cast, login, on
+    ) -> None:  # type: ignore[no-untyped-def]
+        # Six households in one small area of township A, three of them signed; registration 1–15 November.
+        for number in range(1, 7):
+            signed = number <= 3
+            HouseholdFactory(
+                small_area=cast.area_a1,
+                household_no=number,
+                state=HouseholdState.SIGNED if signed else HouseholdState.LISTED,
+                registrar=cast.enumerator_a1 if signed else None,
+                signed_at=cst(2020, 11, 2, 10) if signed else None,
+            )
+        progress_refresh()
+        on(D(2020, 11, 8))  # the 8th of the phase's 15 days
+        for user, url in (
+            (cast.township_office_a, reverse("supervision:dashboard")),
+            (cast.district_office, reverse("supervision:dashboard-township", args=[cast.township_a.code])),
+        ):
+            body = login(user).get(url).content.decode()
+            bars = body.split('data-phase="registration"')[1].split("</li>")[0]
+            assert "<span data-planned>53.3%</span>" in bars, url  # 8 / 15 of the days
+            assert "<span data-actual>50.0%</span>" in bars, url  # 3 of 6 households signed
+            daily = json.loads(body.split('id="progress-daily" type="application/json">')[1].split("</script>")[0])
+            planned = dict(zip(daily["days"], daily["planned"], strict=True))
+            # 6 households over 15 days, whole households by the end of each day: 6·d/15 rounded down.
+            assert planned["2020-11-01"] == 0 and planned["2020-11-03"] == 1 and planned["2020-11-08"] == 3
+            assert planned["2020-11-15"] == 6 and planned["2020-12-10"] == 6
+            assert daily["signed"][daily["days"].index("2020-11-08")] == 3
 
     def test_each_role_sees_the_to_dos_of_the_phase_on_its_start_page(self, cast: Cast, login, on) -> None:  # type: ignore[no-untyped-def]
         on(D(2020, 10, 15))  # listing and self-enumeration under way

@@ -49,6 +49,16 @@ def census_calendar(district_id: str | None) -> list[PhaseRow]:
     return sorted(rows, key=lambda r: (r.start, r.end))
 
 
+def request_calendar(request: Any) -> list[PhaseRow]:
+    """The district's calendar, read once per request: a dashboard shows the countdown, the to-dos and the
+    registration's planned line."""
+    phases: list[PhaseRow] | None = getattr(request, "_census_calendar", None)
+    if phases is None:
+        phases = census_calendar(request.user.district_id)
+        request._census_calendar = phases
+    return phases
+
+
 @dataclass(frozen=True)
 class Countdown:
     today: datetime.date
@@ -131,6 +141,44 @@ def phase_lines(phase: PhaseRow, *, user: StaffMember | AnonymousUser, today: da
         running += counts.get(day, 0)
         actual.append(round(100.0 * running / total, 1) if total and day <= today else None)
     return PhaseLines(phase, days, planned, actual, what, total)
+
+
+# The phases whose actual progress is cheap enough for every dashboard view (small tables); registration's comes
+# from the dashboard's own aggregates, the listing's would count every household and stays on the calendar page.
+CHEAP_MEASURES = (Phase.ORGANISATION, Phase.STAFF)
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    phase: PhaseRow
+    days_left: int
+    planned: float  # percent of the phase's days gone by the end of today
+    actual: float | None  # percent done, or None where the dashboard does not measure it
+
+
+def phases_under_way_progress(
+    phases: list[PhaseRow],
+    *,
+    user: StaffMember | AnonymousUser,
+    today: datetime.date,
+    registration_done: float | None = None,
+) -> list[PhaseProgress]:
+    """Planned against actual, today, for each phase under way (the dashboards' countdown card).
+    ``registration_done``: the share of listed households signed, in percent, from the dashboard's totals."""
+    rows = []
+    for phase in phases:
+        if not phase.start <= today <= phase.end:
+            continue
+        span = (phase.end - phase.start).days + 1
+        planned = round(100.0 * ((today - phase.start).days + 1) / span, 1)
+        actual: float | None = None
+        if phase.key == Phase.REGISTRATION:
+            actual = registration_done
+        elif phase.key in CHEAP_MEASURES:
+            line = phase_lines(phase, user=user, today=today).actual or []
+            actual = next((value for value in reversed(line) if value is not None), None)
+        rows.append(PhaseProgress(phase, (phase.end - today).days, planned, actual))
+    return rows
 
 
 # --- to-dos ------------------------------------------------------------------------------------------------------

@@ -7,26 +7,35 @@ from typing import Any
 
 from django import template
 
-from supervision.organisation.selectors.calendar import PhaseRow, census_calendar, countdown, role_todos
+from supervision.organisation.selectors.calendar import (
+    PhaseRow,
+    countdown,
+    phases_under_way_progress,
+    request_calendar,
+    role_todos,
+)
 from supervision.organisation.services.common import today
 
 register = template.Library()
 
 
 def _phases(context: dict[str, Any]) -> list[PhaseRow]:
-    """The district's calendar, read once per request: a dashboard shows both the countdown and the to-dos."""
-    request = context["request"]
-    phases: list[PhaseRow] | None = getattr(request, "_census_calendar", None)
-    if phases is None:
-        phases = census_calendar(request.user.district_id)
-        request._census_calendar = phases
-    return phases
+    return request_calendar(context["request"])
 
 
 @register.inclusion_tag("organisation/_countdown.html", takes_context=True)
 def census_countdown(context: dict[str, Any]) -> dict[str, Any]:
     user = context["request"].user
-    return {"countdown": countdown(user.district_id, today(), _phases(context)), "request": context["request"]}
+    day, phases = today(), _phases(context)
+    totals = context.get("totals")  # a dashboard's: the share of its households signed
+    registration_done = (
+        round(100.0 * totals.signed_total / totals.households, 1) if totals is not None and totals.households else None
+    )
+    return {
+        "countdown": countdown(user.district_id, day, phases),
+        "progress": phases_under_way_progress(phases, user=user, today=day, registration_done=registration_done),
+        "request": context["request"],
+    }
 
 
 @register.inclusion_tag("organisation/_todos.html", takes_context=True)
