@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from enumeration.models import HouseholdState
+from enumeration.models import HouseholdState, HouseholdTransition
 from supervision.organisation.models import CensusPhase, Phase, ReadinessComponent, ReadinessStatus, UnitReadiness
 from supervision.organisation.selectors.calendar import census_calendar, countdown, phase_lines
 from supervision.organisation.services import readiness_ensure_units, readiness_item_update, readiness_member_add
@@ -90,6 +90,48 @@ class TestCalendar:
         assert lines.actual[62] is None  # after today
         # A phase the system records nothing of has its planned line only.
         assert phase_lines(phases()[Phase.PES], user=cast.district_office, today=D(2020, 3, 2)).actual is None  # type: ignore[arg-type]
+
+    def test_planned_against_actual_long_form_and_acceptance(self, cast: Cast) -> None:
+        sample = [
+            HouseholdFactory(
+                small_area=cast.area_a1,
+                household_no=number,
+                state=HouseholdState.SIGNED if number == 1 else HouseholdState.DRAFT,
+                registrar=cast.enumerator_a1,
+                signed_at=cst(2020, 11, 18, 10) if number == 1 else None,
+                in_long_form_sample=True,
+            )
+            for number in (1, 2)
+        ]
+        accepted = [
+            HouseholdFactory(
+                small_area=cast.area_a2,
+                household_no=number,
+                state=state,
+                registrar=cast.enumerator_a2,
+                signed_at=cst(2020, 11, 5, 10),
+            )
+            for number, state in ((1, HouseholdState.LOCKED), (2, HouseholdState.APPROVED), (3, HouseholdState.SIGNED))
+        ]
+        # The first was accepted on the 17th (and locked later), the second on the 18th and then reopened.
+        for household, day in ((accepted[0], 17), (accepted[1], 18)):
+            HouseholdTransition.objects.create(
+                household=household,
+                from_state=HouseholdState.APPROVED,
+                to_state=HouseholdState.ACCEPTED,
+                actor=cast.township_office_a,
+                at=cst(2020, 11, day, 15),
+                hmac="0" * 64,
+            )
+        today = D(2020, 11, 20)
+        long_form = phase_lines(phases()[Phase.LONG_FORM], user=cast.district_office, today=today)  # type: ignore[arg-type]
+        # 16 … 30 November; one of the two sample households signed on the 18th (day 3).
+        assert long_form.total == 2 and long_form.actual is not None
+        assert long_form.actual[1] == 0.0 and long_form.actual[2] == 50.0 and long_form.actual[4] == 50.0
+        acceptance = phase_lines(phases()[Phase.ACCEPTANCE], user=cast.district_office, today=today)  # type: ignore[arg-type]
+        # 16 … 20 November; the three signed forms plus the sample's one signed: 4; accepted and still so: 1
+        # (the 17th); the one reopened does not count.
+        assert acceptance.total == 4 and acceptance.actual == [0.0, 25.0, 25.0, 25.0, 25.0]
 
 
 class TestPages:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Min, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from census.models import FIELD_ROLES, Role, StaffMember
@@ -111,6 +112,29 @@ def _measure(phase: str, user: StaffMember | AnonymousUser) -> tuple[dict[dateti
         field = "listed_at" if phase == Phase.LISTING else "signed_at"
         what = _("households listed") if phase == Phase.LISTING else _("forms signed")
         return _daily_counts(households, field), households.count(), str(what)
+    if phase == Phase.LONG_FORM:
+        from enumeration.models import Household
+
+        sample = Household.objects.visible_to(user).filter(in_long_form_sample=True)
+        return _daily_counts(sample, "signed_at"), sample.count(), str(_("long forms signed (of the sample)"))
+    if phase == Phase.ACCEPTANCE:
+        from enumeration.models import SIGNED_STATES, Household, HouseholdState, HouseholdTransition
+
+        ACCEPTED_STATES = (HouseholdState.ACCEPTED, HouseholdState.LOCKED)
+
+        # A household counts on the day it was first accepted (a district lock after acceptance is not a second).
+        accepted = (
+            HouseholdTransition.objects.visible_to(user)
+            .filter(to_state=HouseholdState.ACCEPTED, household__state__in=ACCEPTED_STATES)
+            .values("household_id")
+            .annotate(at=Min("at"))
+        )
+        counts: dict[datetime.date, int] = {}
+        for row in accepted:
+            day = timezone.localdate(row["at"])
+            counts[day] = counts.get(day, 0) + 1
+        signed = Household.objects.visible_to(user).filter(state__in=SIGNED_STATES).count()
+        return counts, signed, str(_("signed forms accepted (验收)"))
     return None
 
 
