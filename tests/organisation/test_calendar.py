@@ -92,7 +92,7 @@ class TestCalendar:
         assert phase_lines(phases()[Phase.PES], user=cast.district_office, today=D(2020, 3, 2)).actual is None  # type: ignore[arg-type]
 
     def test_planned_against_actual_long_form_and_acceptance(self, cast: Cast) -> None:
-        sample = [
+        for number in (1, 2):
             HouseholdFactory(
                 small_area=cast.area_a1,
                 household_no=number,
@@ -101,8 +101,6 @@ class TestCalendar:
                 signed_at=cst(2020, 11, 18, 10) if number == 1 else None,
                 in_long_form_sample=True,
             )
-            for number in (1, 2)
-        ]
         accepted = [
             HouseholdFactory(
                 small_area=cast.area_a2,
