@@ -208,6 +208,33 @@ class TestPages:
         # The badge carries the day the escalation was recorded (the clock's, not the census calendar's).
         assert re.search(re.escape(escalated).replace(re.escape("%(day)s"), r"\d{4}-\d{2}-\d{2}"), section)
 
+    def test_the_person_an_overdue_item_reached_is_told_on_the_start_page(  # type: ignore[no-untyped-def]
+        self, cast: Cast, depts: Departments, heads, login
+    ) -> None:
+        from django.urls import reverse
+
+        head_a, head_district = heads
+        readiness_ensure_units(district_id="511504", actor=cast.district_office)
+        unit = UnitReadiness.objects.get(unit_kind=UnitKind.TOWNSHIP, township=cast.township_a)
+        funds = unit.items.get(component=ReadinessComponent.FUNDS)
+        readiness_item_responsible_set(item=funds, person=cast.township_office_a, actor=cast.district_office)
+        work_escalate_overdue(today=D(2020, 8, 1))  # one day overdue: the township office's head only
+
+        def notice(user: StaffMember) -> str:
+            page = login(user).get(reverse("supervision:dashboard")).content.decode()
+            return (
+                page.split('id="escalated-to-me"')[1].split("</section>")[0] if 'id="escalated-to-me"' in page else ""
+            )
+
+        section = notice(head_a)
+        assert f'data-escalation="readiness_item-{funds.pk}"' in section
+        assert f'href="{reverse("supervision:readiness-detail", args=[unit.pk])}"' in section
+        assert "2020-07-31" in section  # the funds' deadline
+        # The responsible person is not told they were escalated past, and the district head not yet.
+        assert notice(cast.township_office_a) == "" and notice(head_district) == ""
+        work_escalate_overdue(today=D(2020, 8, 8))  # a week later the district's head
+        assert f'data-escalation="readiness_item-{funds.pk}"' in notice(head_district)
+
     def test_the_responsibility_page_flags_areas_and_lets_the_district_name_heads(  # type: ignore[no-untyped-def]
         self, cast: Cast, login
     ) -> None:

@@ -104,7 +104,9 @@ class TestTownshipDashboard:
         # More villages, small areas, enumerators and forms than the fixture has: the count stays the same.
         grow(registration.cast.township_a, villages=4)
         client = login(registration.cast.township_office_a)
-        with django_assert_max_num_queries(18):  # 15, the small areas to staff, the population pyramid, the calendar
+        with django_assert_max_num_queries(
+            19
+        ):  # 15, areas to staff, the pyramid, the calendar, escalations to the user
             assert client.get(reverse("supervision:dashboard")).status_code == 200
 
     def test_the_charts_get_their_data_without_inline_script(self, registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
@@ -158,9 +160,8 @@ class TestDistrictDashboard:
     ) -> None:  # type: ignore[no-untyped-def]
         grow(TownshipFactory(district=registration.cast.township_a.district, code="511504103"), villages=2)
         client = login(registration.cast.district_office)
-        with django_assert_max_num_queries(
-            16
-        ):  # 12, the overdue readiness list and its count, the pyramid, the calendar
+        # 12, the overdue readiness list and its count, the pyramid, the calendar, the escalations to the user
+        with django_assert_max_num_queries(17):
             assert client.get(reverse("supervision:dashboard")).status_code == 200
 
 

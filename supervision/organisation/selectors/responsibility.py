@@ -3,13 +3,15 @@ escalations of a work item."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from census.models import Role, SmallArea, StaffMember, StaffStatus, SupervisorAssignment
-from supervision.organisation.models import Escalation, OfficeHead
+from supervision.organisation.models import Escalation, EscalationKind, OfficeHead, ReadinessItem
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,39 @@ def small_area_responsible(area: SmallArea) -> StaffMember | None:
 
 def escalations_of(kind: str, object_id: int) -> list[Escalation]:
     return list(Escalation.objects.filter(kind=kind, object_id=object_id).select_related("person").order_by("level"))
+
+
+# How long an escalation stays on the start page of the person it reached (the responsibility page keeps all).
+ESCALATION_NOTICE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class EscalationNotice:
+    escalation: Escalation
+    url: str
+
+
+def escalations_to(user: StaffMember, *, today: datetime.date, limit: int = 10) -> tuple[list[EscalationNotice], int]:
+    """Overdue work that climbed the chain to this person in the last ``ESCALATION_NOTICE_DAYS`` days (一级抓一级:
+    the person above is told, on the start page), newest first, each with the page of the work item; and how
+    many there are in all."""
+    since = today - datetime.timedelta(days=ESCALATION_NOTICE_DAYS)
+    recent = Escalation.objects.filter(person=user, created_at__date__gte=since)
+    rows = list(recent.order_by("-created_at", "kind", "object_id")[:limit])
+    readiness = dict(
+        ReadinessItem.objects.filter(
+            pk__in=[e.object_id for e in rows if e.kind == EscalationKind.READINESS_ITEM]
+        ).values_list("pk", "readiness_id")
+    )
+    notices = []
+    for escalation in rows:
+        if escalation.kind == EscalationKind.READINESS_ITEM:
+            url = reverse("supervision:readiness-detail", args=[readiness.get(escalation.object_id, 0)])
+        elif escalation.kind == EscalationKind.DEPARTMENT_TASK:
+            url = reverse("supervision:department-task", args=[escalation.object_id])
+        elif escalation.kind == EscalationKind.RECTIFICATION_TASK:
+            url = reverse("supervision:rectification-task", args=[escalation.object_id])
+        else:
+            url = reverse("supervision:finding-detail", args=[escalation.object_id])
+        notices.append(EscalationNotice(escalation, url))
+    return notices, (recent.count() if len(rows) == limit else len(rows))

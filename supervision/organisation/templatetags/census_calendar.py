@@ -14,6 +14,7 @@ from supervision.organisation.selectors.calendar import (
     request_calendar,
     role_todos,
 )
+from supervision.organisation.selectors.responsibility import escalations_to
 from supervision.organisation.services.common import today
 
 register = template.Library()
@@ -43,4 +44,10 @@ def census_todos(context: dict[str, Any]) -> dict[str, Any]:
     user = context["request"].user
     if user.is_superuser:
         return {"todos": []}
-    return {"todos": role_todos(user.role, today(), user.district_id, _phases(context))}
+    day = today()
+    escalated, escalated_count = escalations_to(user, today=day)
+    return {
+        "todos": role_todos(user.role, day, user.district_id, _phases(context)),
+        "escalated": escalated,
+        "escalated_count": escalated_count,
+    }
