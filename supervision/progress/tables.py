@@ -8,7 +8,7 @@ the same columns with the same numbers.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,7 +45,7 @@ class TableSpec:
     columns: tuple[Column, ...]
     search_fields: tuple[str, ...]
     default_sort: str
-    rows: Callable[..., QuerySet[Any]]
+    rows: Callable[..., Iterable[dict[str, Any]]]
     per_page: int = 25
     needs_township: bool = True
 
@@ -80,7 +80,7 @@ SCORE_COLUMNS = (Column("score", _("Score"), DECIMAL), Column("points", _("Asses
 RANK = Column("rank", _("Rank"), sortable=False)
 
 
-def _village_rows(*, user: StaffMember, township: Township | None, village: str = "") -> QuerySet[Any]:
+def _village_rows(*, user: StaffMember, township: Township | None, village: str = "") -> list[dict[str, Any]]:
     assert township is not None
     return selectors.village_rows(user=user, township=township)
 
@@ -95,7 +95,7 @@ def _enumerator_rows(*, user: StaffMember, township: Township | None, village: s
     return selectors.enumerator_rows(user=user, township=township)
 
 
-def _township_rows(*, user: StaffMember, township: Township | None, village: str = "") -> QuerySet[Any]:
+def _township_rows(*, user: StaffMember, township: Township | None, village: str = "") -> list[dict[str, Any]]:
     return selectors.township_rows(user=user)
 
 
