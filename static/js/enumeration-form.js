@@ -485,6 +485,17 @@
     renumber();
   }
 
+  // A default the rules imply: with no one away (H2's second count 0), everyone on the form lived in this small area
+  // at the reference moment (D7 = 1; the rules hold H2's first count to the persons with D7 = 1). Only an empty D7
+  // of a census form is set, and the enumerator sees it and can change it.
+  function presetResidence(card) {
+    var h = householdValues().values;
+    var residence = card && field(card, "d7_residence");
+    if (!residence || residence.value || h.form_kind === "foreign" || h.h2_away !== 0 || !h.h2_present) { return; }
+    residence.value = "1";
+    schedule();
+  }
+
   // --- steps ------------------------------------------------------------------------------------------------
 
   function showStep(step, personIndex) {
@@ -492,7 +503,10 @@
     leaving(step, personIndex);
     state.step = step;
     if (typeof personIndex === "number") { state.current = personIndex; }
-    if (step === "persons") { ensurePersons(); }
+    if (step === "persons") {
+      ensurePersons();
+      presetResidence(personCards()[state.current]);
+    }
     if (step === "deaths") { syncDeaths(); }
     Array.prototype.forEach.call(root.querySelectorAll("[data-step]"), function (panel) {
       panel.hidden = panel.getAttribute("data-step") !== step;

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import Locator, Page, expect
 
 from enumeration.identity import make_id_number
@@ -101,8 +102,8 @@ def register_family(page: Page, taps: Taps) -> None:
         taps.choose(card.locator("[data-field=d11_education]"), education)
         if literate is not None:
             taps.choose(card.locator("[data-field=d12_literate]"), literate)
-        if index == 0:
-            check_page(page, phone=True, where="the form, person 1")
+        if index == 1:
+            check_page(page, phone=True, where="the form, person 2")
         taps.click(page.locator('[data-step="persons"] [data-next]'))
 
 
@@ -152,6 +153,13 @@ def test_the_form_waits_follows_the_id_number_and_resumes(live_server, phone: Pa
         panel.locator(f"[data-field={name}]").fill(value)
     panel.locator("[data-field=h5_residence_type]").select_option("1")
     panel.locator("[data-field=h6_floor_area]").fill("80")
+    # What is wrong (not missing) is said at once, and a warning is told from an error in words, not colour only.
+    panel.locator("[data-field=h7_rooms]").fill("16")
+    with translation.override("zh-hans"):
+        error_word, warning_word = translation.gettext("Error"), translation.gettext("Warning")
+    h7 = panel.locator('fieldset[data-item="H7"] [data-msg]')
+    expect(h7).to_contain_text(warning_word + "：", timeout=10_000)
+    expect(phone.locator("[data-issues-list] li.issue-warning .issue-kind")).to_have_text(warning_word)
     panel.locator("[data-field=h7_rooms]").fill("3")
     expect(phone.locator("[data-save-status]")).to_contain_text("已保存", timeout=10_000)
     expect(messages).to_have_count(0)  # H3 (both parts) is still empty: not said while the step is being filled
@@ -162,6 +170,7 @@ def test_the_form_waits_follows_the_id_number_and_resumes(live_server, phone: Pa
     h3 = panel.locator('fieldset[data-item="H3"] [data-msg]')
     expect(h3).to_be_visible()
     assert h3.inner_text().count("未填写") == 1, h3.inner_text()  # H3's two parts are one message, said once
+    expect(h3).to_contain_text(error_word + "：")
     assert phone.locator("[data-issues-list]").inner_text().count("H3 未填写") == 1
     panel.locator("[data-field=h3_births_male]").fill("0")
     panel.locator("[data-field=h3_births_female]").fill("0")
@@ -170,6 +179,8 @@ def test_the_form_waits_follows_the_id_number_and_resumes(live_server, phone: Pa
 
     # --- item 3: the ID number keypad and X, a corrected number corrects D5/D4 but not what was chosen by hand ----
     card = phone.locator("[data-person]:visible")
+    # No one away (H2's second count 0): D7 is this small area for everyone, set already.
+    expect(card.locator("[data-field=d7_residence]")).to_have_value("1")
     id_input = card.locator("[data-field=d3_id_number]")
     assert id_input.get_attribute("inputmode") == "numeric"
     wrong = make_id_number("511502", datetime.date(1990, 7, 15), 24)  # female, 1990-07
