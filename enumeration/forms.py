@@ -410,7 +410,10 @@ def _form_field(model: type[models.Model], item: Item, part: Part) -> forms.Fiel
             label=label,
             required=False,
             max_length=18,
-            widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18, "autocapitalize": "characters"}),
+            # A numeric keypad: the letter X has its own button beside the field (partials/item_group.html).
+            widget=forms.TextInput(
+                attrs={"autocomplete": "off", "maxlength": 18, "autocapitalize": "characters", "inputmode": "numeric"}
+            ),
         )
     if part.kind in ("county", "province"):
         length = 6 if part.kind == "county" else 2

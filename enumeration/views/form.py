@@ -193,6 +193,14 @@ def form_data(household: Household) -> dict[str, Any]:
             "removeConfirm": _("Remove this person from the form?"),
             "issuesNone": _("No problems found so far."),
             "issuesCount": _("%(hard)s error(s), %(warn)s warning(s)"),
+            "issuesLater": _("%(n)s item(s) not finished yet: shown when you leave that part or sign"),
+            "errorWord": _("Error"),
+            "warningWord": _("Warning"),
+            "countFix": _(
+                "H2 says %(declared)s persons live here, but the form now has %(rows)s. Correct H2, or add the "
+                "missing person: the form cannot be signed while they differ."
+            ),
+            "countFixApply": _("Change H2 to %(rows)s persons"),
             "incomplete": _("Incomplete: finish typing it."),
             "ethnicUnknown": _("Choose an ethnic group from the list."),
             "doorstepName": _("Write the respondent's name."),

@@ -337,16 +337,21 @@
     var year = field(card, "d5_birth_year"), month = field(card, "d5_birth_month"), sex = field(card, "d4_sex");
     var ym = facts.year + "-" + (facts.month < 10 ? "0" : "") + facts.month;
     var sexText = facts.sex === 1 ? T.male : T.female;
+    // D5 and D4 follow the ID number while they hold what an earlier ID number filled in (or nothing): a corrected
+    // number corrects them; what the enumerator chose by hand stays, and a mismatch shows below.
     var filled = false;
-    if (fill && !year.value && !month.value) {
-      year.value = String(facts.year);
-      month.value = String(facts.month);
-      filled = true;
-    }
-    if (fill && !sex.value) {
-      sex.value = String(facts.sex);
-      filled = true;
-    }
+    [[year, facts.year], [month, facts.month], [sex, facts.sex]].forEach(function (pair) {
+      var input = pair[0], wanted = String(pair[1]);
+      var fromId = input.getAttribute("data-from-id");
+      if (fill && (!input.value || input.value === fromId) && input.value !== wanted) {
+        input.value = wanted;
+        filled = true;
+      }
+      if (input.value === wanted) {
+        input.setAttribute("data-from-id", wanted);
+        if (fill) { filled = true; }
+      }
+    });
     if (filled && facts.checksumOk) {
       setCheck(card, "D3", format(T.idFilled, { ym: ym, sex: sexText }), "ok");
     }
@@ -393,6 +398,9 @@
 
   function addPerson(row) {
     var card = makeCard("person-template");
+    var same = card.querySelector("[data-same-as-head]");
+    var d6 = card.querySelector('fieldset[data-item="D6"]');
+    if (same && d6) { d6.parentNode.insertBefore(same, d6); }
     fillCard(card, row || {});
     card.hidden = true;
     personBox.appendChild(card);
@@ -419,6 +427,8 @@
         (name || heading) + (head ? "（" + T.head + "）" : "");
       card.setAttribute("data-row", String(index + 1));
       card.hidden = index !== state.current;
+      var same = card.querySelector("[data-same-as-head]");
+      if (same) { same.hidden = index === 0 || h.h1_kind !== 1; }
     });
     var title = root.querySelector("[data-person-title]");
     title.textContent = cards.length ? format(T.person, { n: state.current + 1, total: cards.length }) : "";
@@ -468,20 +478,35 @@
       addPerson(head);
       schedule();
     }
-    while (personCards().length < Math.min(expected, 50)) {
+    while (expected !== state.keptCount && personCards().length < Math.min(expected, 50)) {
       addPerson({});
       schedule();
     }
     renumber();
   }
 
+  // A default the rules imply: with no one away (H2's second count 0), everyone on the form lived in this small area
+  // at the reference moment (D7 = 1; the rules hold H2's first count to the persons with D7 = 1). Only an empty D7
+  // of a census form is set, and the enumerator sees it and can change it.
+  function presetResidence(card) {
+    var h = householdValues().values;
+    var residence = card && field(card, "d7_residence");
+    if (!residence || residence.value || h.form_kind === "foreign" || h.h2_away !== 0 || !h.h2_present) { return; }
+    residence.value = "1";
+    schedule();
+  }
+
   // --- steps ------------------------------------------------------------------------------------------------
 
   function showStep(step, personIndex) {
     if (step === "persons" && data.allDead) { step = "deaths"; }
+    leaving(step, personIndex);
     state.step = step;
     if (typeof personIndex === "number") { state.current = personIndex; }
-    if (step === "persons") { ensurePersons(); }
+    if (step === "persons") {
+      ensurePersons();
+      presetResidence(personCards()[state.current]);
+    }
     if (step === "deaths") { syncDeaths(); }
     Array.prototype.forEach.call(root.querySelectorAll("[data-step]"), function (panel) {
       panel.hidden = panel.getAttribute("data-step") !== step;
@@ -496,9 +521,27 @@
     });
     renumber();
     applySkipLogic();
+    showIssues(state.issues);
     var hash = step === "persons" ? "persons-" + (state.current + 1) : step;
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", "#" + hash);
+    }
+  }
+
+  // What the enumerator has left (a step, a person) shows what is missing there; what is still ahead does not.
+  function leaving(step, personIndex) {
+    var from = state.step;
+    if (from === "household" && step !== "household") {
+      householdPanel.setAttribute("data-left", "");
+    }
+    if (from === "persons" && (step !== "persons" || (typeof personIndex === "number" && personIndex !== state.current))) {
+      var card = personCards()[state.current];
+      if (card) { card.setAttribute("data-left", ""); }
+      if (step === "deaths") { state.crossLeft = true; }
+    }
+    if (from === "deaths" && step !== "deaths") {
+      deathCards().forEach(function (death) { death.setAttribute("data-left", ""); });
+      state.crossLeft = true;
     }
   }
 
@@ -547,8 +590,22 @@
     return { container: personCards()[issue.row - 1], step: "persons", index: issue.row - 1 };
   }
 
+  // Issues that compare the steps with each other (H2 with the persons, H4 with the death register): shown once the
+  // persons or deaths have been left, not while they are still being registered.
+  var CROSS = ["PERSON_COUNT_MISMATCH", "PRESENT_COUNT_MISMATCH", "BIRTHS_MISMATCH", "DEATHS_MISMATCH",
+    "HEAD_NOT_UNIQUE", "HEAD_NOT_FIRST", "SPOUSE_MULTIPLE"];
+
+  function shownNow(issue, where) {
+    if (state.revealAll) { return true; }
+    if (CROSS.indexOf(issue.code) !== -1) { return !!state.crossLeft; }
+    if (!/_MISSING$/.test(issue.code || "")) { return true; }
+    return !!(where.container && where.container.hasAttribute("data-left"));
+  }
+
   function showIssues(issues) {
     state.issues = issues;
+    var seen = {};
+    var later = 0;
     Array.prototype.forEach.call(root.querySelectorAll("fieldset.item"), function (fieldset) {
       fieldset.classList.remove("has-hard", "has-warning");
       var node = fieldset.querySelector("[data-msg]");
@@ -561,14 +618,26 @@
     list.textContent = "";
     var hard = 0, warn = 0;
     issues.forEach(function (issue) {
-      if (issue.severity === "hard") { hard += 1; } else { warn += 1; }
       var where = locate(issue);
+      var once = issue.location + "|" + issue.message;
+      if (seen[once]) { return; }
+      seen[once] = true;
+      if (!shownNow(issue, where)) {
+        later += 1;
+        return;
+      }
+      if (issue.severity === "hard") { hard += 1; } else { warn += 1; }
+      var kindWord = issue.severity === "hard" ? T.errorWord : T.warningWord;
       var li = document.createElement("li");
       li.className = "issue issue-" + issue.severity;
       var link = document.createElement("button");
       link.type = "button";
       link.className = "link-button";
-      link.textContent = issue.location + "：" + issue.message;
+      var kind = document.createElement("span");
+      kind.className = "issue-kind";
+      kind.textContent = kindWord;
+      link.appendChild(kind);
+      link.appendChild(document.createTextNode(issue.location + "：" + issue.message));
       link.addEventListener("click", function () {
         showStep(where.step, where.index);
         var target = where.container && where.container.querySelector('fieldset[data-item="' + issue.item + '"]');
@@ -580,12 +649,21 @@
       if (fieldset) {
         fieldset.classList.add(issue.severity === "hard" ? "has-hard" : "has-warning");
         var node = fieldset.querySelector("[data-msg]");
-        node.hidden = false;
-        node.textContent = (node.textContent ? node.textContent + " " : "") + issue.message;
+        var line = kindWord + "：" + issue.message;
+        if (node.textContent.split("\n").indexOf(line) === -1) {
+          node.hidden = false;
+          node.textContent = (node.textContent ? node.textContent + "\n" : "") + line;
+        }
       }
     });
-    root.querySelector("[data-issues-count]").textContent = issues.length
-      ? format(T.issuesCount, { hard: hard, warn: warn }) : T.issuesNone;
+    var count = hard + warn ? format(T.issuesCount, { hard: hard, warn: warn }) : later ? "" : T.issuesNone;
+    if (later) { count += (count ? " " : "") + format(T.issuesLater, { n: later }); }
+    root.querySelector("[data-issues-count]").textContent = count;
+  }
+
+  function revealAll() {
+    state.revealAll = true;
+    showIssues(state.issues);
   }
 
   function showComments() {
@@ -771,6 +849,7 @@
 
   function goToSummary(link) {
     var href = link.getAttribute("href");
+    revealAll();
     if (!state.dirty && !state.failed) {
       window.location.href = href;
       return;
@@ -810,6 +889,7 @@
   }
 
   function signAtTheDoor() {
+    revealAll();
     var error = doorstep.querySelector("[data-doorstep-error]");
     var name = doorstep.querySelector("[data-doorstep-name]").value.trim();
     var problem = !name ? T.doorstepName : pad.isEmpty() ? T.doorstepSignature
@@ -839,6 +919,19 @@
 
   // --- wiring -------------------------------------------------------------------------------------------
 
+  // A field answered (and readable): the message the last save put under its item goes; the next save says anew.
+  function clearMessage(input) {
+    var result = read(input);
+    var fieldset = input.closest("fieldset.item");
+    if (!fieldset || result.incomplete || result.value === null || result.value === "") { return; }
+    fieldset.classList.remove("has-hard", "has-warning");
+    var node = fieldset.querySelector("[data-msg]");
+    if (node) {
+      node.hidden = true;
+      node.textContent = "";
+    }
+  }
+
   function onEdit(event) {
     var input = event.target;
     if (!input.hasAttribute || !input.hasAttribute("data-field")) { return; }
@@ -848,6 +941,7 @@
       checkIdentity(card, name === "d3_id_number");
     }
     checkIncomplete(card || input.closest("[data-death]") || householdPanel);
+    clearMessage(input);
     if (name === "d1_name" || name === "d2_relationship" || name === "h1_kind") { renumber(); }
     applySkipLogic();
     schedule();
@@ -898,9 +992,84 @@
   root.querySelector("[data-person-remove]").addEventListener("click", function () {
     var cards = personCards();
     if (!cards.length || !window.confirm(T.removeConfirm)) { return; }
+    var removed = values(cards[state.current]);
     cards[state.current].remove();
+    state.removedAway = (state.removedAway || []).concat([removed.d7_residence !== null && removed.d7_residence !== 1]);
     state.current = Math.max(0, Math.min(state.current, cards.length - 2));
+    offerCountFix();
     showStep("persons", state.current);
+    schedule();
+  });
+
+  // H2 counts the persons: after a removal the form offers to lower it (or leaves it, with the person to add).
+  var countFix = root.querySelector("[data-count-fix]");
+
+  function offerCountFix() {
+    var h = householdValues().values;
+    var declared = (h.h2_present || 0) + (h.h2_away || 0);
+    var rows = personCards().length;
+    if (data.allDead || h.h2_present === null || declared <= rows) {
+      countFix.hidden = true;
+      return;
+    }
+    state.keptCount = declared;
+    countFix.querySelector("[data-count-fix-text]").textContent = format(T.countFix, { declared: declared, rows: rows });
+    countFix.querySelector("[data-count-fix-apply]").textContent = format(T.countFixApply, { rows: rows });
+    countFix.hidden = false;
+  }
+
+  countFix.querySelector("[data-count-fix-apply]").addEventListener("click", function () {
+    var present = field(householdPanel, "h2_present"), away = field(householdPanel, "h2_away");
+    var p = read(present).value || 0, a = read(away).value || 0;
+    var surplus = p + a - personCards().length;
+    var kinds = state.removedAway || [];
+    for (; surplus > 0; surplus -= 1) {
+      // The person removed lived elsewhere at the reference moment (D7 other than this small area): H2's "away".
+      var wasAway = kinds.length ? kinds.pop() : false;
+      if ((wasAway && a > 0) || p === 0) { a -= 1; } else { p -= 1; }
+    }
+    write(present, p);
+    write(away, a);
+    state.removedAway = [];
+    state.keptCount = null;
+    countFix.hidden = true;
+    clearMessage(present);
+    applySkipLogic();
+    renumber();
+    schedule();
+  });
+  countFix.querySelector("[data-count-fix-keep]").addEventListener("click", function () {
+    countFix.hidden = true;
+  });
+
+  // The ID number's last character may be X, which a numeric keypad lacks: its own button beside the field.
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-id-x]");
+    if (!button) { return; }
+    var input = button.closest("fieldset.item").querySelector('[data-kind="id"]');
+    if (input.value.length < 18) { input.value += "X"; }
+    input.focus();
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // "同户主": D6–D10 as the head answered them, in one tap (the enumerator changes any that differ).
+  var SAME_AS_HEAD = ["d6_ethnicity", "d7_residence", "d7_residence_county", "d8_hukou_place", "d8_hukou_county",
+    "d9_away_duration", "d10_away_reason"];
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-same-as-head]");
+    if (!button) { return; }
+    var card = button.closest("[data-person]");
+    var head = personCards()[0];
+    if (!head || head === card) { return; }
+    SAME_AS_HEAD.forEach(function (name) {
+      var from = field(head, name), to = field(card, name);
+      if (from && to) {
+        to.value = from.value;
+        clearMessage(to);
+      }
+    });
+    checkIncomplete(card);
+    applySkipLogic();
     schedule();
   });
 
@@ -1093,6 +1262,61 @@
     box.scrollIntoView({ block: "start" });
   }
 
+  // A draft opened again (from the listing, with no step in the address) opens where the enumerator left off:
+  // at an item a reviewer commented on, else at the first place with something missing or wrong, going through
+  // the form in order; the steps and persons before it were done, so what they lack shows at once.
+  function resume() {
+    var persons = personCards().length;
+    var place = null;
+    var comment = (data.comments || [])[0];
+    if (comment) {
+      var parts = comment.item.split("@");
+      if (parts.length < 2) {
+        place = { step: "household" };
+      } else if (parts[0].charAt(0) === "S") {
+        place = { step: "deaths" };
+      } else {
+        place = { step: "persons", index: parseInt(parts[1], 10) - 1 };
+      }
+    }
+    var rank = function (issue) {
+      if (issue.row === null || issue.row === undefined) { return CROSS.indexOf(issue.code) !== -1 ? 5000 : 0; }
+      return ((issue.item || "").charAt(0) === "S" ? 10000 : 0) + issue.row;
+    };
+    if (!place && persons) {
+      var first = null;
+      state.issues.forEach(function (issue) {
+        if (issue.severity === "hard" && (first === null || rank(issue) < rank(first))) { first = issue; }
+      });
+      if (first && rank(first) === 0) {
+        place = { step: "household" };
+      } else if (first && rank(first) < 5000) {
+        place = { step: "persons", index: first.row - 1 };
+      } else if (first && first.code === "PERSON_COUNT_MISMATCH") {
+        place = { step: "persons", index: persons };
+      } else if (first && rank(first) > 5000) {
+        place = { step: "deaths" };
+      }
+    }
+    if (!place || place.step === "household") {
+      showStep("household");
+      return;
+    }
+    if (place.step === "persons") {
+      var h = householdValues().values;
+      var last = Math.max(persons, Math.min((h.h2_present || 0) + (h.h2_away || 0), 50)) - 1;
+      place.index = Math.max(0, Math.min(place.index, last));
+      personCards().forEach(function (card, index) {
+        if (index < place.index) { card.setAttribute("data-left", ""); }
+      });
+    }
+    if (place.step === "deaths") {
+      personCards().forEach(function (card) { card.setAttribute("data-left", ""); });
+      state.crossLeft = true;
+    }
+    showStep(place.step, place.index);
+  }
+
   (function start() {
     var typedEarly = false;
     var ready = function () { root.setAttribute("data-ready", ""); };
@@ -1115,7 +1339,7 @@
     } else if (hash === "deaths" && !root.querySelector("[data-deaths-step]").hidden) {
       showStep("deaths");
     } else {
-      showStep("household");
+      resume();
     }
     showIssues(state.issues);
     showComments();
