@@ -32,3 +32,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Outermost: counts the requests the live server is still answering, so that a browser test's database is flushed
+# after them (tests/browser/inflight.py).
+MIDDLEWARE = ["tests.browser.inflight.InFlightMiddleware", *MIDDLEWARE]  # noqa: F405

@@ -35,6 +35,17 @@ DESKTOP = {"width": 1366, "height": 900}
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _requests_answered_before_the_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Autouse, so set up after pytest-django's database fixture and before the test's browsers: torn down after
+    the browsers are closed and before the tables are truncated."""
+    yield
+    if "live_server" in request.fixturenames:
+        from tests.browser.inflight import wait_until_idle
+
+        wait_until_idle()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
