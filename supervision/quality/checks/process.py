@@ -200,13 +200,17 @@ IMAGE_CHANGED = Check(
     sql=(
         "SELECT 'SIGNATURE_IMAGE_CHANGED', c.household_id, NULL::int, '', "
         + evidence(signed="c.signature_sha256", now="c.hash")
-        + " FROM (SELECT h.id AS household_id, c.signature_sha256, "
+        + " FROM (SELECT h.id AS household_id, c.signature_sha256, c.signature_image, "
         + _IMAGE_HASH
         + " AS hash FROM q_hh h JOIN LATERAL ("
         "   SELECT c.refused, c.signature_sha256, c.signature_image FROM enumeration_respondentconfirmation c"
         "   WHERE c.household_id = h.id AND c.household_version = h.version"
         "   ORDER BY c.confirmed_at DESC, c.id DESC LIMIT 1) c ON true"
         " WHERE NOT c.refused) c WHERE c.hash IS DISTINCT FROM c.signature_sha256"
+        # A self-reported form's declaration stands where a drawn image would (enumeration.self_enumeration):
+        # no image, the SHA-256 of a declaration of the household (verify_signatures checks the declaration's seal).
+        " AND NOT (c.signature_image = '' AND EXISTS (SELECT 1 FROM self_enumeration_declaration d"
+        "   WHERE d.household_id = c.household_id AND d.content_hash = c.signature_sha256))"
     ),
     doc="The respondent's signature image is the one that was signed.",
 )
