@@ -116,7 +116,9 @@ def refusal(request: HttpRequest, reason: str, status: int) -> HttpResponse:
 RespondentView = Callable[..., HttpResponse]
 
 
-def respondent_view(*, after_declaration: bool = False) -> Callable[[RespondentView], RespondentView]:
+def respondent_view(
+    *, after_declaration: bool = False, **arguments: list[Any]
+) -> Callable[[RespondentView], RespondentView]:
     """Throttle, find the code's invitation, refuse closed ones; the view gets the open invitation. A declared
     form's code opens only the pages marked ``after_declaration`` (the confirmation); the others lead there."""
 
@@ -141,7 +143,7 @@ def respondent_view(*, after_declaration: bool = False) -> Callable[[RespondentV
                 return redirect("respondent:done", code=code)
             return view(request, invitation, code, *args, **kwargs)
 
-        return public(url_objects(code=[NOT_A_CODE])(wrapped))
+        return public(url_objects(code=[NOT_A_CODE], **arguments)(wrapped))
 
     return decorator
 
@@ -241,7 +243,7 @@ def respondent_household(request: HttpRequest, invitation: Invitation, code: str
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-@respondent_view()
+@respondent_view(row=[1])
 def respondent_person(request: HttpRequest, invitation: Invitation, code: str, row: int) -> HttpResponse:
     persons = services.draft_persons(invitation)
     if not 1 <= row <= min(len(persons) + 1, MAX_PERSONS):
@@ -277,7 +279,7 @@ def respondent_person(request: HttpRequest, invitation: Invitation, code: str, r
 
 @require_POST
 @never_cache
-@respondent_view()
+@respondent_view(row=[1])
 def respondent_person_remove(request: HttpRequest, invitation: Invitation, code: str, row: int) -> HttpResponse:
     with contextlib.suppress(ApplicationError):
         services.respondent_person_remove(invitation=invitation, row_no=row)

@@ -229,3 +229,41 @@ def test_declared_invitation_takes_no_more_answers(cast: Cast) -> None:
         services.respondent_household_save(invitation=declaration.invitation, data={"h7_rooms": 5})
     with pytest.raises(ApplicationError):
         services.invitation_issue(household=household, actor=cast.enumerator_a1)
+
+
+def test_nightly_checks_accept_a_verified_declaration_and_flag_a_door_duplicate(cast: Cast, password: str) -> None:
+    from supervision.quality.models import Finding, FindingState
+    from tests.quality.factories import run
+
+    verified, declaration = declared(cast)
+    verified = services.declaration_take_up(declaration=declaration, actor=cast.enumerator_a1)
+    services.self_report_sign(household=verified, signer=cast.enumerator_a1, password=password)
+    # Another household declares, and its enumerator registers it at the door anyway and signs it.
+    door, _door_declaration = declared(cast)
+    data, persons = family_form()
+    door = household_save(
+        household=door, actor=cast.enumerator_a1, expected_version=door.version, data=data, persons=persons
+    )
+    from enumeration.services import household_sign, respondent_confirm
+    from tests.enumeration.test_services_registration import png_data_url
+
+    respondent_confirm(
+        household=door, actor=cast.enumerator_a1, name="王伟", relationship=0, signature_image=png_data_url()
+    )
+    household_sign(household=door, signer=cast.enumerator_a1, password=password)
+    run()
+    # The two households are copies of one family, which the cross-household rules flag as designed: only the
+    # ledger's rules and the self-enumeration duplicate are looked at here.
+    ledger_rules = (
+        "CONTENT_CHANGED_AFTER_SIGNING",
+        "SIGNATURE_CHAIN_BROKEN",
+        "SIGNED_BY_OTHER",
+        "SIGNATURE_IMAGE_CHANGED",
+        "STATE_TRAIL_BROKEN",
+        "REGISTRAR_CHANGED",
+        "SELF_REPORTED_AND_DOOR",
+    )
+    open_findings = set(
+        Finding.objects.filter(state=FindingState.OPEN, rule__in=ledger_rules).values_list("rule", "household_id")
+    )
+    assert open_findings == {("SELF_REPORTED_AND_DOOR", door.pk)}

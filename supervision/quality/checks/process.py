@@ -297,7 +297,24 @@ TRAIL_BROKEN = Check(
     full_runs_only=True,
 )
 
-HOUSEHOLD_CHECKS = [SIGNED_BY_OTHER, CONTENT_CHANGED, IMAGE_CHANGED]
+# A household that declared its own form (自主填报, enumeration.self_enumeration) whose signed form was registered at
+# the door instead (a self-reported form is signed with the collection mode "self"): the two are a duplicate.
+SELF_AND_DOOR = Check(
+    name="SELF_REPORTED_AND_DOOR",
+    codes=("SELF_REPORTED_AND_DOOR",),
+    kind="household",
+    group="process",
+    sql=(
+        "SELECT 'SELF_REPORTED_AND_DOOR', h.id, NULL::int, '', "
+        + evidence(confirmation="d.confirmation_no")
+        + " FROM q_hh h JOIN LATERAL (SELECT d.confirmation_no FROM self_enumeration_declaration d"
+        "   WHERE d.household_id = h.id ORDER BY d.declared_at DESC, d.id DESC LIMIT 1) d ON true"
+        " WHERE h.collection_mode <> 'self'"
+    ),
+    doc="A household that declared its own form is not also registered at the door.",
+)
+
+HOUSEHOLD_CHECKS = [SIGNED_BY_OTHER, CONTENT_CHANGED, IMAGE_CHANGED, SELF_AND_DOOR]
 CROSS_CHECKS = [CHAIN_BROKEN, TRAIL_BROKEN]
 # Cross rules whose findings may be about a household in any state (the others are about signed forms only).
 ANY_STATE_RULES = ("STATE_TRAIL_BROKEN", "REGISTRAR_CHANGED")
