@@ -161,6 +161,9 @@ def test_invite_fill_in_two_visits_declare_verify_correct_sign_and_see_the_diff(
     household.refresh_from_db()
     assert (household.state, household.collection_mode) == (HouseholdState.SIGNED, CollectionMode.SELF)
     assert verify_small_area(cast.area_a1) == []
+    phone.goto(f"{live_server.url}/enumeration/self/areas/{cast.area_a1.pk}/")
+    expect(phone.locator(f"tr[data-household='{household.pk}']")).to_have_attribute("data-status", "verified")
+    check_page(phone, phone=True, where="the area's invitations")
 
     # The supervisor sees the change against the declaration.
     log_in(desktop, live_server.url, cast.supervisor_a.username, password)
@@ -171,3 +174,8 @@ def test_invite_fill_in_two_visits_declare_verify_correct_sign_and_see_the_diff(
     expect(row.locator("td").nth(1)).to_have_text("4")
     expect(row.locator("td").nth(2)).to_have_text("5")
     assert Household.objects.get(pk=household.pk).current_signature is not None
+    # The uptake page: invited 1, started 1, declared 1, verified 1 in the small area.
+    desktop.goto(f"{live_server.url}/enumeration/self/uptake/")
+    cells = desktop.locator(f"tr[data-area='{cast.area_a1.code}'] td")
+    expect(cells.nth(5)).to_have_text("1")
+    check_page(desktop, phone=False, where="the uptake page")
