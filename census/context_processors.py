@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("Review queue"), "enumeration:review-queue", (Role.SUPERVISOR, *OFFICE_ROLES)),
     (_("Households"), "enumeration:household-list", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Progress"), "supervision:dashboard", OFFICE_ROLES),
+    (_("Self-enumeration"), "self_enumeration:uptake", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Completeness"), "supervision:completeness", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Findings"), "supervision:finding-list", (Role.SUPERVISOR, *OFFICE_ROLES)),
     (_("Quality checks"), "supervision:check-runs", OFFICE_ROLES),

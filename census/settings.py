@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "supervision.progress",
     "supervision.organisation",
     "supervision.completeness",
+    "enumeration.self_enumeration",
 ]
 
 MIDDLEWARE = [
@@ -492,6 +493,20 @@ CENSUS_STAFFING = {
     "EXPECTED_HOUSEHOLDS_SOURCE": "enumeration.selectors.listed_households_by_small_area",
     # Requests per client address to the public credential check page (django-ratelimit's "n/period").
     "CREDENTIAL_CHECK_RATE": env.str("CENSUS_CREDENTIAL_CHECK_RATE", default="30/m"),
+}
+
+# --- Self-enumeration (enumeration.self_enumeration) -----------------------------------------------------
+SELF_ENUMERATION = {
+    # The end of the self-enumeration period (2020: 11-05), when every invitation expires: an ISO date (the end of
+    # that day, Asia/Shanghai) or a date and time. Empty: invitations expire DEFAULT_DAYS after they are issued
+    # (development and demos, whose clock is not in 2020).
+    "ENDS": env.str("SELF_ENUMERATION_ENDS", default=""),
+    "DEFAULT_DAYS": env.int("SELF_ENUMERATION_DEFAULT_DAYS", default=14),
+    # Wrong, expired or revoked codes per client address before the address is refused for the period
+    # (django-ratelimit's "n/period"), and requests per address and per code to the respondent's pages.
+    "MISSES_PER_ADDRESS": env.str("SELF_ENUMERATION_MISSES_PER_ADDRESS", default="10/h"),
+    "REQUESTS_PER_ADDRESS": env.str("SELF_ENUMERATION_REQUESTS_PER_ADDRESS", default="300/m"),
+    "REQUESTS_PER_CODE": env.str("SELF_ENUMERATION_REQUESTS_PER_CODE", default="60/m"),
 }
 
 # --- Organisation, subsidies and rectification (supervision.organisation) -------------------------------

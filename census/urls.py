@@ -27,7 +27,10 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("frame/", include("census.urls_frame")),
     path("jobs/", include("census.urls_jobs")),
+    path("enumeration/self/", include("enumeration.self_enumeration.urls")),
     path("enumeration/", include("enumeration.urls")),
+    # Self-enumeration (自主填报): the respondent's pages, opened by a household's code alone.
+    path("self/", include("enumeration.self_enumeration.urls_public")),
     path("supervision/", include("supervision.urls")),
     path("api/", include(api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -229,6 +229,30 @@ def transition_message(
     ).encode()
 
 
+def declaration_message(
+    *,
+    household_id: int,
+    content_hash: str,
+    declarant_relationship: int,
+    declared_at: datetime.datetime,
+    confirmation_no: str,
+    declarant_name: str,
+) -> bytes:
+    """What a self-enumeration declaration's HMAC is of (``enumeration.self_enumeration``). The declarant's name,
+    free text, comes last: every field before it is free of "|"."""
+    return "|".join(
+        [
+            "d1",
+            str(household_id),
+            content_hash,
+            str(declarant_relationship),
+            format_time(declared_at),
+            confirmation_no,
+            declarant_name,
+        ]
+    ).encode()
+
+
 # The ``prev_hmac`` of a household's first state change.
 TRAIL_START = ""
 

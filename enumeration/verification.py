@@ -42,12 +42,25 @@ from enumeration.models import (
     Signature,
 )
 from enumeration.models.households import household_key
+from enumeration.self_enumeration.models import Declaration
 
 # What a mismatch is about. content | missing_signature | image: a signed form against what was signed;
 # sequence | chain | hmac: a small area's signature chain; transition: a state change that does not verify;
 # state: a household's state or current signature that does not follow from its trail and its signatures;
 # registrar: a registrar who is not the one the trail records.
-KINDS = ("content", "missing_signature", "image", "sequence", "chain", "hmac", "transition", "state", "registrar")
+# declaration: a self-reported form's declaration (enumeration.self_enumeration) that does not verify.
+KINDS = (
+    "content",
+    "missing_signature",
+    "image",
+    "declaration",
+    "sequence",
+    "chain",
+    "hmac",
+    "transition",
+    "state",
+    "registrar",
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,15 @@ def signature_images(households: Iterable[dict[str, Any]]) -> dict[int, dict[str
     for confirmation in (
         RespondentConfirmation.objects.filter(household_id__in=list(versions))
         .order_by("household_id", "confirmed_at", "id")
-        .values("household_id", "household_version", "refused", "signature_sha256", "signature_image")
+        .values(
+            "household_id",
+            "household_version",
+            "refused",
+            "signature_sha256",
+            "signature_image",
+            "name",
+            "relationship",
+        )
     ):
         if confirmation["household_version"] == versions[confirmation["household_id"]]:
             latest[confirmation["household_id"]] = dict(confirmation)
@@ -130,6 +151,55 @@ def image_matches(confirmation: dict[str, Any]) -> bool:
     if confirmation["refused"]:
         return True
     return ledger.image_sha256(confirmation["signature_image"]) == confirmation["signature_sha256"]
+
+
+def is_declaration(confirmation: dict[str, Any]) -> bool:
+    """A self-reported form's confirmation: no drawn image, the declared content's SHA-256 in its place."""
+    return not confirmation["refused"] and not confirmation["signature_image"]
+
+
+def declarations_by_hash(household_ids: list[int]) -> dict[tuple[int, str], dict[str, Any]]:
+    return {
+        (row["household_id"], row["content_hash"]): dict(row)
+        for row in Declaration.objects.filter(household_id__in=household_ids).values(
+            "household_id",
+            "content",
+            "content_hash",
+            "declarant_name",
+            "declarant_relationship",
+            "declared_at",
+            "confirmation_no",
+            "hmac",
+        )
+    }
+
+
+def declaration_problem(confirmation: dict[str, Any], declaration: dict[str, Any] | None) -> tuple[str, str] | None:
+    """How a self-reported form's confirmation disagrees with the household's sealed declaration, in English and
+    Chinese, or ``None``."""
+    if declaration is None:
+        return (
+            "no declaration of the household has the SHA-256 that was signed",
+            "没有与签字时 SHA-256 相符的住户申报",
+        )
+    message = ledger.declaration_message(
+        household_id=confirmation["household_id"],
+        content_hash=declaration["content_hash"],
+        declarant_relationship=declaration["declarant_relationship"],
+        declared_at=declaration["declared_at"],
+        confirmation_no=declaration["confirmation_no"],
+        declarant_name=declaration["declarant_name"],
+    )
+    if not ledger.hmac_matches(message, declaration["hmac"]):
+        return ("the household's declaration does not verify (altered or forged)", "住户申报无法核验（被改动或伪造）")
+    if ledger.content_hash(declaration["content"]) != declaration["content_hash"]:
+        return ("the declared content no longer hashes to what was declared", "申报内容与申报时的 SHA-256 不符")
+    if (confirmation["name"], confirmation["relationship"]) != (
+        declaration["declarant_name"],
+        declaration["declarant_relationship"],
+    ):
+        return ("the signed respondent is not the declarant", "签字的申报人与住户申报不符")
+    return None
 
 
 @dataclass(frozen=True)
@@ -277,6 +347,7 @@ def verify_small_area(area: SmallArea) -> list[Mismatch]:
     signed = [row for row in households.values() if row["state"] in SIGNED_STATES]
     contents = contents_by_household(signed, area.code)
     images = signature_images(signed)
+    declarations = declarations_by_hash([row_id for row_id, c in images.items() if is_declaration(c)])
     for row in signed:
         current = by_id.get(row["current_signature_id"])
         if current is None or current["household_id"] != row["id"]:
@@ -301,7 +372,11 @@ def verify_small_area(area: SmallArea) -> list[Mismatch]:
                 )
             )
         confirmation = images.get(row["id"])
-        if confirmation is not None and not image_matches(confirmation):
+        if confirmation is not None and is_declaration(confirmation):
+            problem = declaration_problem(confirmation, declarations.get((row["id"], confirmation["signature_sha256"])))
+            if problem is not None:
+                mismatches.append(mismatch("declaration", row["id"], current["id"], *problem))
+        elif confirmation is not None and not image_matches(confirmation):
             mismatches.append(
                 mismatch(
                     "image",

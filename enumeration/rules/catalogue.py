@@ -603,6 +603,16 @@ _RULES: tuple[Rule, ...] = (
         "The registrar was changed to {registrar}; the trail records {recorded} as the one who started the form.",
         acts=Actor.DISTRICT_OFFICE,
     ),
+    Rule(
+        "SELF_REPORTED_AND_DOOR",
+        "process",
+        N,
+        HH,
+        "本户已自主填报并申报（确认号 {confirmation}），又由普查员入户登记：疑似重复登记，请与住户核实后处理。",
+        "The household declared its own form (confirmation {confirmation}) and was also registered at the door: "
+        "a possible double registration to resolve with the household.",
+        acts=Actor.SUPERVISOR,
+    ),
     # --- duplicates -------------------------------------------------------------------------------------
     Rule(
         "ID_DUPLICATE_DISTRICT",
@@ -817,6 +827,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "SIGNATURE_IMAGE_CHANGED": ("申报人签名图像被替换", "Respondent's signature image replaced"),
     "STATE_TRAIL_BROKEN": ("状态与变更记录不符", "State does not follow its trail"),
     "REGISTRAR_CHANGED": ("登记人被更改", "Registrar changed"),
+    "SELF_REPORTED_AND_DOOR": ("自主填报又入户登记", "Self-reported and registered at the door"),
 }
 
 RULES: tuple[Rule, ...] = tuple(

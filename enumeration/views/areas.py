@@ -28,6 +28,7 @@ from enumeration.forms import (
 )
 from enumeration.models import Household, HouseholdState
 from enumeration.resources import LISTING_COLUMNS
+from enumeration.self_enumeration import selectors as self_enumeration_selectors
 from enumeration.services import building_create, dwelling_unit_create, household_list, household_listing_update
 from enumeration.services.imports import household_listing_import
 from enumeration.views.common import FIELD_ROLES, OFFICE_ROLES, list_personal_data_shown
@@ -67,6 +68,8 @@ def my_areas(request: StaffRequest) -> HttpResponse:
             "unmasked": unmasked,
             "states": HouseholdState.choices,
             "findings_template": findings_summary_template(),
+            # Declared by the households themselves (自主填报), waiting for their enumerator to verify and sign.
+            "self_to_verify": list(self_enumeration_selectors.to_verify(user=user)[:50]),
         },
     )
 

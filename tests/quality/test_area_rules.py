@@ -149,6 +149,9 @@ RULE_OF_KIND = {
     "chain": "SIGNATURE_CHAIN_BROKEN",
     "hmac": "SIGNATURE_CHAIN_BROKEN",
     "image": "SIGNATURE_IMAGE_CHANGED",
+    # A confirmation without an image that no declaration of the household vouches for (self-enumeration): the SQL
+    # sees an image that does not hash to what was signed.
+    "declaration": "SIGNATURE_IMAGE_CHANGED",
     "transition": "STATE_TRAIL_BROKEN",
     "state": "STATE_TRAIL_BROKEN",
     "registrar": "REGISTRAR_CHANGED",

@@ -47,6 +47,7 @@ from census.models import (
     Village,
 )
 from enumeration.models import Household
+from enumeration.self_enumeration.models import Invitation
 from supervision.organisation.models import (
     DepartmentTask,
     DirectoryUnit,
@@ -330,6 +331,11 @@ RULES: dict[type[models.Model], Rule] = {
         "the household's small area",
         lambda: Household.objects.select_related("small_area__village__township"),
         lambda h, who: in_place(who, **_area(h.small_area)),
+    ),
+    Invitation: Rule(
+        "its household's small area (self-enumeration invitations)",
+        lambda: Invitation.objects.select_related("household__small_area__village__township"),
+        lambda i, who: in_place(who, **_area(i.household.small_area)),
     ),
     Finding: Rule(
         "the finding's small area (or village and township when it has none); a field worker also sees every "

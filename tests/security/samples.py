@@ -30,6 +30,21 @@ def make_households(world: Any) -> None:
 SAMPLE_MAKERS.append(make_households)
 
 
+def make_invitations(world: Any) -> None:
+    """A self-enumeration invitation for the first listed household of each small area (issue 24)."""
+    from enumeration.models import Household
+    from enumeration.self_enumeration.services import invitation_issue
+
+    for area_id in sorted(set(Household.objects.values_list("small_area_id", flat=True))):
+        household = Household.objects.filter(small_area_id=area_id).order_by("household_no").first()
+        staff = household.small_area.assignments.select_related("staff").first() if household else None
+        if household is not None and staff is not None:
+            invitation_issue(household=household, actor=staff.staff)
+
+
+SAMPLE_MAKERS.append(make_invitations)
+
+
 def make_organisation(world: Any) -> None:
     """Readiness, subsidies, rectification, directory units and evidence files (supervision.organisation)."""
     from tests.organisation.samples import make_organisation as make

@@ -46,7 +46,7 @@ SHORT_PAYLOAD = "<i onclick=alert(1)>"
 # Fields shorter than this cannot hold markup that runs anything: they are skipped as too short.
 MIN_LENGTH = len(SHORT_PAYLOAD)
 
-APP_LABELS = ("census", "enumeration", "quality", "progress", "organisation")
+APP_LABELS = ("census", "enumeration", "self_enumeration", "quality", "progress", "organisation")
 
 
 def marker(index: int) -> str:
@@ -118,6 +118,8 @@ def constrained(f: models.Field[Any, Any]) -> str | None:
 # Free text a person types (or a file they upload carries): planted in every row, shown on every page.
 # The value says where it is typed.
 FREE_TEXT: dict[str, str] = {
+    # self-enumeration (issue 24): the 申报人's name, typed by the household, shown on the verification page
+    "self_enumeration.Declaration.declarant_name": "the respondent's declaration page (the public, no login)",
     # the district's override of the checks (issue 23): the written reason, shown on the form and the summaries
     "enumeration.AcceptanceOverride.reason": "the override form on a household's page (district office)",
     # the census frame (district import) and staff
@@ -202,6 +204,15 @@ FREE_TEXT: dict[str, str] = {
 
 # Text fields that no person types, or that cannot reach a page; each with the reason.
 SKIPPED: dict[str, str] = {
+    "self_enumeration.Invitation.draft": (
+        "the respondent's answers as the enumerator's entry forms clean them (PersonForm, HouseholdItemsForm); shown"
+        " only on the respondent's own pages, which open by the household's code, not to any staff page"
+    ),
+    "self_enumeration.Declaration.content": (
+        "a snapshot of the declared answers (canonical content written by the service), shown through value_label"
+        " in the verification diff; its names are the respondent's, cleaned as Person.d1_name"
+    ),
+    "self_enumeration.Declaration.confirmation_no": "twelve digits written by the service",
     "enumeration.AcceptanceOverride.blockers": (
         "copied by the code from the blocking findings (rule codes and the findings' own text, classified on"
         " quality.Finding) when the override is made; nobody types it"

@@ -200,13 +200,17 @@ IMAGE_CHANGED = Check(
     sql=(
         "SELECT 'SIGNATURE_IMAGE_CHANGED', c.household_id, NULL::int, '', "
         + evidence(signed="c.signature_sha256", now="c.hash")
-        + " FROM (SELECT h.id AS household_id, c.signature_sha256, "
+        + " FROM (SELECT h.id AS household_id, c.signature_sha256, c.signature_image, "
         + _IMAGE_HASH
         + " AS hash FROM q_hh h JOIN LATERAL ("
         "   SELECT c.refused, c.signature_sha256, c.signature_image FROM enumeration_respondentconfirmation c"
         "   WHERE c.household_id = h.id AND c.household_version = h.version"
         "   ORDER BY c.confirmed_at DESC, c.id DESC LIMIT 1) c ON true"
         " WHERE NOT c.refused) c WHERE c.hash IS DISTINCT FROM c.signature_sha256"
+        # A self-reported form's declaration stands where a drawn image would (enumeration.self_enumeration):
+        # no image, the SHA-256 of a declaration of the household (verify_signatures checks the declaration's seal).
+        " AND NOT (c.signature_image = '' AND EXISTS (SELECT 1 FROM self_enumeration_declaration d"
+        "   WHERE d.household_id = c.household_id AND d.content_hash = c.signature_sha256))"
     ),
     doc="The respondent's signature image is the one that was signed.",
 )
@@ -293,7 +297,24 @@ TRAIL_BROKEN = Check(
     full_runs_only=True,
 )
 
-HOUSEHOLD_CHECKS = [SIGNED_BY_OTHER, CONTENT_CHANGED, IMAGE_CHANGED]
+# A household that declared its own form (自主填报, enumeration.self_enumeration) whose signed form was registered at
+# the door instead (a self-reported form is signed with the collection mode "self"): the two are a duplicate.
+SELF_AND_DOOR = Check(
+    name="SELF_REPORTED_AND_DOOR",
+    codes=("SELF_REPORTED_AND_DOOR",),
+    kind="household",
+    group="process",
+    sql=(
+        "SELECT 'SELF_REPORTED_AND_DOOR', h.id, NULL::int, '', "
+        + evidence(confirmation="d.confirmation_no")
+        + " FROM q_hh h JOIN LATERAL (SELECT d.confirmation_no FROM self_enumeration_declaration d"
+        "   WHERE d.household_id = h.id ORDER BY d.declared_at DESC, d.id DESC LIMIT 1) d ON true"
+        " WHERE h.collection_mode <> 'self'"
+    ),
+    doc="A household that declared its own form is not also registered at the door.",
+)
+
+HOUSEHOLD_CHECKS = [SIGNED_BY_OTHER, CONTENT_CHANGED, IMAGE_CHANGED, SELF_AND_DOOR]
 CROSS_CHECKS = [CHAIN_BROKEN, TRAIL_BROKEN]
 # Cross rules whose findings may be about a household in any state (the others are about signed forms only).
 ANY_STATE_RULES = ("STATE_TRAIL_BROKEN", "REGISTRAR_CHANGED")
