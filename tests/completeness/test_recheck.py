@@ -12,7 +12,7 @@ from census.api import ApplicationError
 from census.models import SmallArea, SmallAreaAssignment
 from enumeration.models import Household, Person
 from supervision.completeness.models import RecheckArea, RecheckDraw
-from supervision.completeness.recheck import coverage_estimates, recheck_draw, recheck_person_add
+from supervision.completeness.recheck import coverage_estimates, coverage_refresh, recheck_draw, recheck_person_add
 from tests.census.factories import EnumeratorFactory, SmallAreaAssignmentFactory, SmallAreaFactory
 from tests.conftest import Cast
 from tests.enumeration.test_services_registration import register
@@ -134,7 +134,14 @@ def test_the_coverage_estimate_from_the_database_on_a_hand_worked_case(cast: Cas
     assert township.omission_rate == pytest.approx(1 - 11 / 12.2)
     assert township.double_rate == pytest.approx(1 / 12)
     assert estimates[""].population == pytest.approx(township.population)
-    page = login(cast.district_office).get(reverse("supervision:coverage"))
+    # The page reads the kept estimate: none before the refresh (the task enqueued on commit) has run …
+    client = login(cast.district_office)
+    page = client.get(reverse("supervision:coverage"))
     html = page.content.decode()
     assert page.status_code == 200 and 'id="method"' in html and "Chapman" in html
-    assert page.context["whole"].matched == 9
+    assert page.context["whole"] is None and 'data-as-of="none"' in html
+    # … and the same figures, with the time they are as of, once it has.
+    assert coverage_refresh(draw_id=draw.pk) == 2  # the township and the whole
+    page = client.get(reverse("supervision:coverage"))
+    assert page.context["whole"].matched == 9 and page.context["whole"].census == 11
+    assert page.context["as_of"] is not None and "data-as-of>" in page.content.decode()

@@ -47,6 +47,7 @@ from census.models import (
     Village,
 )
 from enumeration.models import Household
+from supervision.completeness.models import RecheckArea
 from supervision.organisation.models import (
     DepartmentTask,
     DirectoryUnit,
@@ -330,6 +331,14 @@ RULES: dict[type[models.Model], Rule] = {
         "the household's small area",
         lambda: Household.objects.select_related("small_area__village__township"),
         lambda h, who: in_place(who, **_area(h.small_area)),
+    ),
+    RecheckArea: Rule(
+        "the re-checked small area, for its supervisor and the offices over it (its own enumerators see it only "
+        "if they re-check it: nobody re-checks their own work); the checker sees the areas they re-check",
+        lambda: RecheckArea.objects.select_related("small_area__village__township"),
+        lambda r, who: (
+            r.checker_id == who.user.pk or (who.role != Role.ENUMERATOR and in_place(who, **_area(r.small_area)))
+        ),
     ),
     Finding: Rule(
         "the finding's small area (or village and township when it has none); a field worker also sees every "
