@@ -128,3 +128,10 @@ class RecheckOverrideForm(forms.Form):
     password = forms.CharField(
         label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+class ClericalDecisionForm(forms.Form):
+    """The clerical review's decision on one doubtful pair: the candidate's id, or 0 for none of them."""
+
+    person = forms.IntegerField(label=_("Re-checked person"), min_value=1, max_value=2**62, widget=forms.HiddenInput)
+    census_person = forms.IntegerField(label=_("The same person as"), min_value=0, max_value=2**62)

@@ -11,6 +11,8 @@ taken. A small area is complete when every listed dwelling unit has a final outc
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -129,6 +131,15 @@ class Visit(models.Model):
 class RecheckDrawQuerySet(ScopedQuerySet["RecheckDraw"]):
     scope_fields = {"district": "district_id", "township": "township_id"}
 
+    def visible_to(self, user: Any) -> Self:
+        """A township's own draws and its district's district-wide draws (which drew in every township)."""
+        from census.models import Role
+
+        own = super().visible_to(user)
+        if getattr(user, "role", "") == Role.TOWNSHIP_OFFICE and getattr(user, "township_id", None):
+            return own | self.filter(township_id="", district_id=str(user.township_id)[:6])
+        return own
+
 
 class RecheckDraw(models.Model):
     """A sample re-check (质量抽查) drawn from a recorded seed: ``areas_per_township`` small areas of each township
@@ -176,6 +187,16 @@ class RecheckAreaQuerySet(ScopedQuerySet["RecheckArea"]):
         "village": "small_area__village_id",
         "small_area": "small_area_id",
     }
+
+    def visible_to(self, user: Any) -> Self:
+        """The re-checks of the user's area — except for an enumerator, who never sees the re-check of their own
+        work (谁普查、谁负责) — and the areas the user re-checks as their checker."""
+        from census.models import Role
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        own = self.none() if getattr(user, "role", "") == Role.ENUMERATOR else super().visible_to(user)
+        return own | self.filter(checker_id=user.pk)
 
 
 class RecheckArea(models.Model):
@@ -364,3 +385,25 @@ class RecheckOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id}: {self.reason[:40]}"
+
+
+class ClericalDecision(models.Model):
+    """A person's decision on a doubtful pair of the coverage matching (the clerical-review queue): the re-check's
+    person is the census person ``census_person_id`` of the candidates, or (``None``) none of them."""
+
+    recheck_person = models.OneToOneField(
+        RecheckPerson, on_delete=models.CASCADE, related_name="decision", verbose_name=_("re-checked person")
+    )
+    census_person_id = models.BigIntegerField(_("census person"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("clerical decision")
+        verbose_name_plural = _("clerical decisions")
+        ordering = ["recheck_person_id"]
+
+    def __str__(self) -> str:
+        return f"{self.recheck_person_id} → {self.census_person_id}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,8 +36,9 @@ from census.passwords import password_confirm
 from census.services import audit_record
 from enumeration.models import CollectionMode, Household, Person
 from supervision.completeness import selectors
-from supervision.completeness.coverage import Estimate, PersonRecord, estimates_by_stratum
+from supervision.completeness.coverage import Estimate, PersonRecord, estimates_by_stratum, match_persons
 from supervision.completeness.models import (
+    ClericalDecision,
     CoverageFigures,
     RecheckArea,
     RecheckDraw,
@@ -286,9 +288,11 @@ def recheck_blocker_text(result: selectors.RecheckResult) -> str:
     }
 
 
-def coverage_estimates(*, areas: QuerySet[RecheckArea]) -> dict[str, Estimate]:
-    """The dual-system estimate per township ("" for the whole) from the census persons of the re-checked small
-    areas (every form past the listing) and the re-check's list of them."""
+def _coverage_lists(
+    areas: QuerySet[RecheckArea],
+) -> tuple[list[PersonRecord], list[PersonRecord], dict[str, str], dict[int | str, int | str | None]]:
+    """The census persons of the re-checked small areas (every form past the listing), the re-check's list of
+    them, each small area's township, and the clerical decisions made."""
     area_rows = list(areas.values_list("small_area_id", "small_area__code", "small_area__township_id"))
     area_ids = {row[0] for row in area_rows}
     stratum = {code: township for _id, code, township in area_rows}
@@ -307,7 +311,72 @@ def coverage_estimates(*, areas: QuerySet[RecheckArea]) -> dict[str, Estimate]:
             "pk", "small_area__code", "id_number", "name", "sex", "birth_year", "birth_month"
         )
     ]
-    return estimates_by_stratum(census, recheck, stratum)
+    decisions: dict[int | str, int | str | None] = {
+        f"r{pk}": census_id
+        for pk, census_id in ClericalDecision.objects.filter(recheck_person__area__in=areas).values_list(
+            "recheck_person_id", "census_person_id"
+        )
+    }
+    return census, recheck, stratum, decisions
+
+
+def coverage_estimates(*, areas: QuerySet[RecheckArea]) -> dict[str, Estimate]:
+    """The dual-system estimate per township ("" for the whole) from the census persons of the re-checked small
+    areas and the re-check's list of them, with the clerical decisions applied."""
+    census, recheck, stratum, decisions = _coverage_lists(areas)
+    return estimates_by_stratum(census, recheck, stratum, decisions)
+
+
+@dataclass
+class ClericalCase:
+    """A re-check person whose match is doubtful, with the census persons it might be."""
+
+    person: RecheckPerson
+    candidates: list[Person]
+
+
+def clerical_queue(*, areas: QuerySet[RecheckArea]) -> list[ClericalCase]:
+    """The doubtful pairs of the coverage matching not yet decided, per small area and re-check person."""
+    census, recheck, stratum, decisions = _coverage_lists(areas)
+    by_township: dict[str, tuple[list[PersonRecord], list[PersonRecord]]] = {}
+    for record in census:
+        by_township.setdefault(stratum[record.small_area], ([], []))[0].append(record)
+    for record in recheck:
+        by_township.setdefault(stratum[record.small_area], ([], []))[1].append(record)
+    pending: list[tuple[int, list[int]]] = []
+    for census_part, recheck_part in by_township.values():
+        for key, candidates in match_persons(census_part, recheck_part, decisions).clerical:
+            pending.append((int(str(key)[1:]), [int(c) for c in candidates]))
+    persons = RecheckPerson.objects.select_related("small_area").in_bulk([pk for pk, _c in pending])
+    census_persons = Person.objects.select_related("household").in_bulk([c for _pk, cs in pending for c in cs])
+    cases = [
+        ClericalCase(persons[pk], [census_persons[c] for c in candidates if c in census_persons])
+        for pk, candidates in pending
+        if pk in persons
+    ]
+    return sorted(cases, key=lambda case: (case.person.small_area.code, case.person.pk))
+
+
+@transaction.atomic
+def clerical_decide(
+    *, person: RecheckPerson, actor: StaffMember, census_person_id: int | None, areas: QuerySet[RecheckArea]
+) -> ClericalDecision:
+    """Decide a doubtful pair: the re-check's person is one of its candidates, or nobody on the census. Only for a
+    person in the queue of the areas the actor sees (an office), and only one of its candidates."""
+    if actor.role not in (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE):
+        raise ApplicationError(
+            _("Only the township or district office decides the clerical review."), code="not_office"
+        )
+    case = next((c for c in clerical_queue(areas=areas) if c.person.pk == person.pk), None)
+    if case is None:
+        raise ConflictError(_("This person is not in the clerical review queue."), code="not_pending")
+    if census_person_id is not None and census_person_id not in {c.pk for c in case.candidates}:
+        raise ValidationError({"census_person": _("Choose one of the candidates, or none of them.")})
+    decision, _created = ClericalDecision.objects.update_or_create(
+        recheck_person=person, defaults={"census_person_id": census_person_id, "decided_by": actor}
+    )
+    _enqueue_coverage(person.area.draw_id)
+    return decision
 
 
 def coverage_refresh(*, draw_id: int) -> int:

@@ -21,6 +21,7 @@ from enumeration.models import DwellingUnit, Household
 from supervision.completeness import selectors
 from supervision.completeness.comparison import ITEM_CODES, PASSED, Comparison, Thresholds
 from supervision.completeness.forms import (
+    ClericalDecisionForm,
     RecheckDrawForm,
     RecheckHouseholdForm,
     RecheckOverrideForm,
@@ -30,6 +31,8 @@ from supervision.completeness.forms import (
 from supervision.completeness.models import RecheckArea, RecheckDraw, RecheckHousehold, RecheckOverride, RecheckPerson
 from supervision.completeness.recheck import (
     RECHECK_FIELDS,
+    clerical_decide,
+    clerical_queue,
     coverage_figures,
     recheck_area_override,
     recheck_draw,
@@ -255,14 +258,10 @@ def recheck_draw_view(request: StaffRequest) -> HttpResponse:
 
 
 def _recheck_area(request: StaffRequest, pk: int) -> RecheckArea:
-    """The area's checker, or an office (or supervisor, auditor) that sees its small area."""
-    area = get_object_or_404(RecheckArea.objects.select_related("small_area", "draw", "checker"), pk=pk)
-    user = request.user
-    if area.checker_id == user.pk or (
-        user.role in READERS and RecheckArea.objects.visible_to(user).filter(pk=area.pk).exists()
-    ):
-        return area
-    raise Http404
+    """The area's checker, or an office (or supervisor, auditor) that sees its small area (``visible_to``)."""
+    return get_object_or_404(
+        RecheckArea.objects.visible_to(request.user).select_related("small_area", "draw", "checker"), pk=pk
+    )
 
 
 @require_GET
@@ -410,3 +409,55 @@ def recheck_household(request: StaffRequest, pk: int) -> HttpResponse:
         {"area": recheck, "household": target, "formset": formset, "note_form": note, "done": done},
         status=status,
     )
+
+
+# --- the clerical review of the coverage matching ---------------------------------------------------------
+
+
+def _latest_areas(request: StaffRequest) -> tuple[RecheckDraw | None, Any]:
+    draw = RecheckDraw.objects.visible_to(request.user).first()
+    if draw is None:
+        return None, RecheckArea.objects.none()
+    return draw, RecheckArea.objects.visible_to(request.user).filter(draw=draw)
+
+
+@require_GET
+@role_required(*OFFICES, Role.AUDITOR)
+def clerical(request: StaffRequest) -> HttpResponse:
+    """The doubtful pairs of the latest draw's matching in the user's area: each re-check person with the census
+    persons it might be; an office decides which (or none), and the estimate is recomputed."""
+    draw, areas = _latest_areas(request)
+    return render(
+        request,
+        "completeness/clerical.html",
+        {
+            "draw": draw,
+            "cases": clerical_queue(areas=areas) if draw else [],
+            "may_decide": request.user.role in OFFICES,
+        },
+    )
+
+
+@require_POST
+@role_required(*OFFICES)
+def clerical_decide_view(request: StaffRequest) -> HttpResponse:
+    form = ClericalDecisionForm(request.POST)
+    _draw, areas = _latest_areas(request)
+    if form.is_valid():
+        person = (
+            RecheckPerson.objects.filter(area__in=areas, pk=form.cleaned_data["person"]).select_related("area").first()
+        )
+        if person is None:
+            raise Http404
+        chosen = form.cleaned_data["census_person"] or None
+        try:
+            clerical_decide(person=person, actor=request.user, census_person_id=chosen, areas=areas)
+        except (ApplicationError, ValidationError) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Decided; the estimate is recomputed within a few seconds."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+    return redirect("supervision:clerical")
