@@ -19,7 +19,7 @@ from census.models import Role, SmallArea, Township
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration.models import DwellingUnit, Household
 from supervision.completeness import selectors
-from supervision.completeness.comparison import ITEM_CODES, PASSED, Comparison, Thresholds
+from supervision.completeness.comparison import FAILED, ITEM_CODES, PASSED, PENDING, Comparison, Thresholds, verdict
 from supervision.completeness.forms import (
     ClericalDecisionForm,
     RecheckDrawForm,
@@ -210,14 +210,21 @@ def coverage(request: StaffRequest) -> HttpResponse:
         by_township[area.small_area.township_id] = by_township[area.small_area.township_id] + _area_rate(area)
         drawn[area.small_area.township_id] += len(area.household_ids)
     overridden = set(RecheckOverride.objects.filter(area__in=areas).values_list("area_id", flat=True))
+    # The acceptance state per area from its kept score (the gate itself scores afresh): passed, failed, pending.
+    verdicts = {
+        area.pk: verdict(_area_rate(area), drawn=len(area.household_ids), thresholds=thresholds) for area in areas
+    }
+    states: dict[str, dict[str, int]] = defaultdict(lambda: {PASSED: 0, FAILED: 0, PENDING: 0})
+    for area in areas:
+        states[area.small_area.township_id][verdicts[area.pk]] += 1
     return render(
         request,
         "completeness/coverage.html",
         {
             "draw": draw,
-            "areas": [(area, _area_rate(area), area.pk in overridden) for area in areas],
+            "areas": [(area, _area_rate(area), area.pk in overridden, verdicts[area.pk]) for area in areas],
             "rates": [
-                (names.get(code, code), comparison, drawn[code], comparison.households >= drawn[code])
+                (names.get(code, code), comparison, drawn[code], states[code])
                 for code, comparison in sorted(by_township.items())
             ],
             "thresholds": thresholds,

@@ -290,6 +290,12 @@ def test_the_interview_page_hides_the_form_and_the_area_page_shows_the_differenc
     assert 'data-verdict="pending"' in html  # the second household is not re-checked yet
     assert office.context["override_form"] is None  # the township office does not override
     district = login(cast.district_office)
+    # The coverage page's acceptance state per township and area, from the kept score: A1 not finished.
+    coverage = district.get(reverse("supervision:coverage"))
+    assert [(name, state) for name, _c, _drawn, state in coverage.context["rates"]] == [
+        (cast.township_a.name, {PASSED: 0, FAILED: 0, PENDING: 1})
+    ]
+    assert 'data-area-state="pending"' in coverage.content.decode()
     assert district.get(reverse("supervision:recheck-area", args=[area.pk])).context["override_form"] is not None
     done = district.post(
         reverse("supervision:recheck-override", args=[area.pk]),
