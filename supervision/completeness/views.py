@@ -197,6 +197,10 @@ def coverage(request: StaffRequest) -> HttpResponse:
     )
     estimates, as_of = coverage_figures(draw) if draw else ({}, None)
     names = dict(Township.objects.visible_to(user).values_list("code", "name"))
+    chosen: str | None = None
+    if user.role != Role.TOWNSHIP_OFFICE:
+        chosen = request.GET.get("township", "")
+        chosen = chosen if chosen in names else ""
     visible = set(names)
     rows = [(names[code], e) for code, e in estimates.items() if code in visible]
     whole = estimates.get("")
@@ -222,9 +226,15 @@ def coverage(request: StaffRequest) -> HttpResponse:
         "completeness/coverage.html",
         {
             "draw": draw,
-            "areas": [(area, _area_rate(area), area.pk in overridden, verdicts[area.pk]) for area in areas],
+            # The district lists the drawn small areas of the township it chooses (its table has every township).
+            "areas": [
+                (area, _area_rate(area), area.pk in overridden, verdicts[area.pk])
+                for area in areas
+                if chosen is None or area.small_area.township_id == chosen
+            ],
+            "chosen": chosen,
             "rates": [
-                (names.get(code, code), comparison, drawn[code], states[code])
+                (code, names.get(code, code), comparison, drawn[code], states[code])
                 for code, comparison in sorted(by_township.items())
             ],
             "thresholds": thresholds,

@@ -292,10 +292,12 @@ def test_the_interview_page_hides_the_form_and_the_area_page_shows_the_differenc
     district = login(cast.district_office)
     # The coverage page's acceptance state per township and area, from the kept score: A1 not finished.
     coverage = district.get(reverse("supervision:coverage"))
-    assert [(name, state) for name, _c, _drawn, state in coverage.context["rates"]] == [
+    assert [(name, state) for _code, name, _c, _drawn, state in coverage.context["rates"]] == [
         (cast.township_a.name, {PASSED: 0, FAILED: 0, PENDING: 1})
     ]
-    assert 'data-area-state="pending"' in coverage.content.decode()
+    assert coverage.context["areas"] == [] and "data-choose-township" in coverage.content.decode()
+    chosen = district.get(reverse("supervision:coverage"), {"township": cast.township_a.code})
+    assert 'data-area-state="pending"' in chosen.content.decode()
     assert district.get(reverse("supervision:recheck-area", args=[area.pk])).context["override_form"] is not None
     done = district.post(
         reverse("supervision:recheck-override", args=[area.pk]),

@@ -213,7 +213,6 @@ SKIPPED: dict[str, str] = {
         "copied by the code from the blocking findings (rule codes and the findings' own text, classified on"
         " quality.Finding) when the override is made; nobody types it"
     ),
-    "completeness.RecheckPerson.id_number": "cleaned as a 公民身份号码 by the interview form (read_id_number)",
     "completeness.RecheckDraw.mode_rates": "collection mode → a share between 0 and 1, checked by recheck_draw",
     "completeness.RecheckArea.household_ids": "a list of household ids written by the draw",
     "completeness.RecheckOverride.key": "the re-check's result composed by the code from ids and counts",
