@@ -664,6 +664,25 @@ CELERY_BEAT_SCHEDULE["progress-exports-expire"] = {
 # visit is due this many hours after the last.
 COMPLETENESS_CALLBACKS_BEFORE_ESCALATION = env.int("COMPLETENESS_CALLBACKS_BEFORE_ESCALATION", default=3)
 COMPLETENESS_CALLBACK_HOURS = env.int("COMPLETENESS_CALLBACK_HOURS", default=24)
+# The offices' completeness figures and the coverage estimate of the latest draw are kept in tables (their pages read
+# those, with the time they are as of): refreshed on commit after a change and, for what no signal reports (bulk
+# updates, forms edited under the estimate), every this many seconds.
+COMPLETENESS_REFRESH_SECONDS = env.int("COMPLETENESS_REFRESH_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["completeness-refresh-all"] = {
+    "task": "completeness.refresh_all",
+    "schedule": timedelta(seconds=COMPLETENESS_REFRESH_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["completeness-coverage-refresh"] = {
+    "task": "completeness.coverage_refresh_latest",
+    "schedule": timedelta(seconds=COMPLETENESS_REFRESH_SECONDS),
+}
+# The re-check's acceptance threshold (差错率). Verified (Deyang's 登记阶段验收, domain reference §5.3): at most 4‰
+# of the persons re-checked missed or counted in error (登记人数), and no birth of the past year (出生人口) missed
+# or counted in error. The item threshold (sex, birth month, relationship, residence, hukou place differing) is
+# not in the sources: a project choice, set here.
+RECHECK_PERSON_ERROR_MAX = env.float("RECHECK_PERSON_ERROR_MAX", default=0.004)
+RECHECK_ITEM_ERROR_MAX = env.float("RECHECK_ITEM_ERROR_MAX", default=0.004)
+RECHECK_BIRTH_ERRORS_MAX = env.int("RECHECK_BIRTH_ERRORS_MAX", default=0)
 
 # --- Data-quality checks and findings (supervision.quality) ---------------------------------------------
 # The rule catalogue runs every night (incremental: the households changed since the township's last run, plus

@@ -13,6 +13,11 @@ A form is blocked by
   its sealed trail of state changes must verify (``enumeration.verification``; the small area's chain as a whole
   is the nightly run's ``SIGNATURE_CHAIN_BROKEN``).
 
+* at acceptance and lock (a form approved or accepted), the **sample re-check (复查) of its small area**, when the
+  area was drawn: until every drawn household is re-checked, and while its error rate (差错率) is over the
+  threshold (``supervision.completeness.comparison``), none of its forms is accepted or locked — the area goes back
+  to its registrars. The district office overrides this for the whole area (``recheck_area_override``).
+
 Each blocker has a stable key. An override (district only, a written reason, the overrider's password) covers the
 keys blocking the form at that moment; a blocker that appears later blocks again. The findings live in
 ``supervision.quality``, which builds on this app: they are imported where they are read, not at module load.
@@ -35,7 +40,14 @@ from census.models import AuditAction, Role, StaffMember
 from census.passwords import password_confirm
 from census.services import audit_record
 from enumeration import ledger
-from enumeration.models import SIGNED_STATES, AcceptanceOverride, Household, HouseholdTransition, Signature
+from enumeration.models import (
+    SIGNED_STATES,
+    AcceptanceOverride,
+    Household,
+    HouseholdState,
+    HouseholdTransition,
+    Signature,
+)
 from enumeration.models.acceptance import MIN_OVERRIDE_REASON_LENGTH
 from enumeration.verification import contents_by_household, image_matches, signature_images, trail_findings
 
@@ -47,8 +59,8 @@ BLOCKING_GROUPS = ("process",)
 
 @dataclass(frozen=True)
 class Blocker:
-    key: str  # "finding:<id>" or "signature:<kind>:<signature id>[:<content hash>]"
-    kind: str  # "finding" | "signature"
+    key: str  # "finding:<id>", "signature:<kind>:<signature id>[:<content hash>]" or "recheck:<area id>:<result>"
+    kind: str  # "finding" | "signature" | "recheck"
     rule: str  # the finding's rule code, or the kind of signature mismatch
     text: str  # for people, in the reader's language; names and ID numbers masked
     finding_id: int | None = None
@@ -165,11 +177,41 @@ def _signature_blockers(ids: list[int]) -> dict[int, list[Blocker]]:
     return out
 
 
+RECHECK_STATES = (HouseholdState.APPROVED, HouseholdState.ACCEPTED)
+
+
+def _recheck_blockers(ids: list[int]) -> dict[int, list[Blocker]]:
+    """Forms about to be accepted or locked whose small area's latest re-check does not pass (scored now), less
+    the areas whose result the district office overrode (an area-wide override: see ``RecheckOverride``)."""
+    from supervision.completeness.models import RecheckOverride
+    from supervision.completeness.recheck import recheck_blocker_text
+    from supervision.completeness.selectors import latest_recheck_areas, recheck_results
+
+    out: dict[int, list[Blocker]] = defaultdict(list)
+    rows = list(Household.objects.filter(pk__in=ids, state__in=RECHECK_STATES).values_list("pk", "small_area_id"))
+    if not rows:
+        return out
+    areas = list(latest_recheck_areas({area_id for _pk, area_id in rows}).select_related("small_area"))
+    if not areas:
+        return out
+    overridden = set(RecheckOverride.objects.filter(area__in=areas).values_list("key", flat=True))
+    failing = {
+        result.area.small_area_id: result
+        for result in recheck_results(areas)
+        if not result.passed and result.key not in overridden
+    }
+    for household_id, area_id in rows:
+        result = failing.get(area_id)
+        if result is not None:
+            out[household_id].append(Blocker(result.key, "recheck", result.verdict, recheck_blocker_text(result)))
+    return out
+
+
 def blockers_of(household_ids: Iterable[int]) -> dict[int, list[Blocker]]:
     """Everything blocking each form, overridden or not."""
     ids = list(household_ids)
     out: dict[int, list[Blocker]] = defaultdict(list)
-    for part in (_signature_blockers(ids), _finding_blockers(ids)):
+    for part in (_signature_blockers(ids), _finding_blockers(ids), _recheck_blockers(ids)):
         for household_id, blockers in part.items():
             out[household_id].extend(blockers)
     return dict(out)

@@ -9,3 +9,6 @@ class CompletenessConfig(AppConfig):
     label = "completeness"
     verbose_name = _("Completeness")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from supervision.completeness import receivers  # noqa: F401

@@ -6,8 +6,9 @@ re-check's own list (the second). Persons are matched
 1. by ID number (公民身份号码), exactly;
 2. else by name + sex + birth month within the same small area, when exactly one census person fits;
 3. else, when the same small area holds a census person with the same name and sex but another birth month
-   (within a year), or several census persons fit, the pair goes to a **clerical-review queue**: a person decides;
-   until then it counts as not matched and the page says how many are pending.
+   (within a year), or several census persons fit, the pair goes to a **clerical-review queue**: a person decides
+   (``ClericalDecision``, on the clerical review page); until then it counts as not matched and the page says how
+   many are pending. A decision is applied before the rules above.
 
 Census records that are the same person twice (the same ID number, or the same name + sex + birth month in the same
 small area) are **double counts**: all but one are erroneous enumerations and leave the census count.
@@ -84,8 +85,17 @@ def census_duplicates(census: Iterable[PersonRecord]) -> tuple[list[PersonRecord
     return kept, duplicates
 
 
-def match_persons(census: Iterable[PersonRecord], recheck: Iterable[PersonRecord]) -> MatchResult:
+def match_persons(
+    census: Iterable[PersonRecord],
+    recheck: Iterable[PersonRecord],
+    decisions: dict[int | str, int | str | None] | None = None,
+) -> MatchResult:
+    """Match the re-check's persons to the census's. ``decisions`` are the clerical review's: re-check key →
+    the census key it is (``None``: nobody on the census); a decided person is matched (or not) as decided,
+    provided the census person is still there and not taken."""
+    decisions = decisions or {}
     kept, duplicates = census_duplicates(census)
+    kept_keys = {p.key: p for p in kept}
     by_id = {p.id_number: p for p in kept if p.id_number}
     by_soft: dict[tuple[str, str, int, int], list[PersonRecord]] = defaultdict(list)
     by_name: dict[tuple[str, str, int], list[PersonRecord]] = defaultdict(list)
@@ -95,6 +105,15 @@ def match_persons(census: Iterable[PersonRecord], recheck: Iterable[PersonRecord
     result = MatchResult(duplicates=duplicates, census_correct=len(kept))
     taken: set[int | str] = set()
     for person in sorted(recheck, key=lambda p: str(p.key)):
+        if person.key in decisions:
+            decided = decisions[person.key]
+            if decided is None:
+                result.unmatched_recheck.append(person.key)
+                continue
+            if decided in kept_keys and decided not in taken:
+                result.matched.append((person.key, decided))
+                taken.add(decided)
+                continue
         found = by_id.get(person.id_number) if person.id_number else None
         if found is not None and found.key not in taken:
             result.matched.append((person.key, found.key))
@@ -194,7 +213,10 @@ def estimate_from_match(result: MatchResult) -> Estimate:
 
 
 def estimates_by_stratum(
-    census: Iterable[PersonRecord], recheck: Iterable[PersonRecord], stratum_of: dict[str, str]
+    census: Iterable[PersonRecord],
+    recheck: Iterable[PersonRecord],
+    stratum_of: dict[str, str],
+    decisions: dict[int | str, int | str | None] | None = None,
 ) -> dict[str, Estimate]:
     """One estimate per post-stratum (township: ``stratum_of`` maps a small area code to it) and "" for the
     whole (the district), each from the persons of its sampled small areas."""
@@ -206,7 +228,7 @@ def estimates_by_stratum(
         recheck_by[stratum_of[person.small_area]].append(person)
     out: dict[str, Estimate] = {}
     for stratum in sorted(set(recheck_by) | set(census_by)):
-        out[stratum] = estimate_from_match(match_persons(census_by[stratum], recheck_by[stratum]))
+        out[stratum] = estimate_from_match(match_persons(census_by[stratum], recheck_by[stratum], decisions))
     out[""] = combine(list(out.values()))
     return out
 

@@ -11,12 +11,16 @@ taken. A small area is complete when every listed dwelling unit has a final outc
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
-from census.models import SmallArea
+from census.models import SmallArea, Township
 from census.scoping import ScopedQuerySet
 from enumeration.models import DwellingUnit, Household
 
@@ -127,6 +131,15 @@ class Visit(models.Model):
 class RecheckDrawQuerySet(ScopedQuerySet["RecheckDraw"]):
     scope_fields = {"district": "district_id", "township": "township_id"}
 
+    def visible_to(self, user: Any) -> Self:
+        """A township's own draws and its district's district-wide draws (which drew in every township)."""
+        from census.models import Role
+
+        own = super().visible_to(user)
+        if getattr(user, "role", "") == Role.TOWNSHIP_OFFICE and getattr(user, "township_id", None):
+            return own | self.filter(township_id="", district_id=str(user.township_id)[:6])
+        return own
+
 
 class RecheckDraw(models.Model):
     """A sample re-check (质量抽查) drawn from a recorded seed: ``areas_per_township`` small areas of each township
@@ -139,6 +152,10 @@ class RecheckDraw(models.Model):
     areas_per_township = models.PositiveSmallIntegerField(_("small areas per township"), default=1)
     household_rate = models.FloatField(_("share of households"), default=0.1)
     self_report_rate = models.FloatField(_("share of self-reported households"), default=0.2)
+    # The hook for a rate per collection mode (``CollectionMode`` value → share), e.g. a higher one for forms the
+    # household filled in itself (自主填报) once self-enumeration exists; a mode not named here falls back to
+    # ``self_report_rate`` (self-reported) or ``household_rate`` (the others). See ``recheck.household_draw_rate``.
+    mode_rates = models.JSONField(_("share of households per collection mode"), default=dict, blank=True)
     drawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("drawn by")
     )
@@ -171,6 +188,16 @@ class RecheckAreaQuerySet(ScopedQuerySet["RecheckArea"]):
         "small_area": "small_area_id",
     }
 
+    def visible_to(self, user: Any) -> Self:
+        """The re-checks of the user's area — except for an enumerator, who never sees the re-check of their own
+        work (谁普查、谁负责) — and the areas the user re-checks as their checker."""
+        from census.models import Role
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        own = self.none() if getattr(user, "role", "") == Role.ENUMERATOR else super().visible_to(user)
+        return own | self.filter(checker_id=user.pk)
+
 
 class RecheckArea(models.Model):
     """A small area drawn for re-check, its checker (never one who enumerated it) and the households drawn."""
@@ -181,6 +208,16 @@ class RecheckArea(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("checker")
     )
     household_ids = models.JSONField(_("households drawn"), default=list)
+    # The re-check's result (差错率), as of ``scored_at``: kept by ``recheck_area_score`` each time a household's
+    # re-check is finished and by the coverage refresh (the forms may change after). The acceptance gate does not
+    # read these: it scores the area afresh at the moment of the action.
+    households_checked = models.PositiveIntegerField(_("households re-checked"), default=0)
+    persons_checked = models.PositiveIntegerField(_("persons re-checked"), default=0)
+    persons_in_error = models.PositiveIntegerField(_("persons missed or counted in error"), default=0)
+    items_checked = models.PositiveIntegerField(_("items compared"), default=0)
+    items_in_error = models.PositiveIntegerField(_("items in error"), default=0)
+    births_in_error = models.PositiveIntegerField(_("births missed or counted in error"), default=0)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
 
     objects = RecheckAreaQuerySet.as_manager()
 
@@ -207,6 +244,11 @@ class RecheckPerson(models.Model):
     birth_year = models.PositiveSmallIntegerField(_("year of birth"))
     birth_month = models.PositiveSmallIntegerField(_("month of birth"))
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    # The re-check interview's other key items (D2, D7, D8 of the short form), compared item by item with the
+    # enumerated form; empty when the re-check only lists the person (the coverage list).
+    relationship = models.PositiveSmallIntegerField(_("relationship to the head"), null=True, blank=True)
+    residence = models.PositiveSmallIntegerField(_("residence at the reference moment"), null=True, blank=True)
+    hukou_place = models.PositiveSmallIntegerField(_("place of hukou registration"), null=True, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("entered by")
     )
@@ -223,3 +265,145 @@ class RecheckPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.small_area_id}: {self.pk}"
+
+
+class RecheckHousehold(models.Model):
+    """A drawn household whose re-check interview (复查) the checker has finished: its persons are the
+    ``RecheckPerson`` rows of that household. Only finished households count in the error rate."""
+
+    area = models.ForeignKey(
+        RecheckArea, on_delete=models.CASCADE, related_name="households_done", verbose_name=_("area")
+    )
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+", verbose_name=_("household"))
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("checker")
+    )
+    finished_at = models.DateTimeField(_("finished at"), auto_now=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("re-checked household")
+        verbose_name_plural = _("re-checked households")
+        ordering = ["area_id", "household_id"]
+        constraints = [models.UniqueConstraint(fields=["area", "household"], name="recheck_household_once")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}: {self.household_id}"
+
+
+class AreaFiguresQuerySet(ScopedQuerySet["AreaFigures"]):
+    scope_fields = {
+        "district": "township__district_id",
+        "township": "township_id",
+        "village": "small_area__village_id",
+        "small_area": "small_area_id",
+    }
+
+
+class AreaFigures(models.Model):
+    """One small area's dwelling units by outcome, as of ``refreshed_at`` (the offices' completeness page reads
+    these; ``completeness_refresh`` writes them, on commit after a visit or a saved form and every few minutes)."""
+
+    small_area = models.OneToOneField(
+        SmallArea, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("small area")
+    )
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    units = models.PositiveIntegerField(_("dwelling units listed"), default=0)
+    final = models.PositiveIntegerField(_("with a final outcome"), default=0)
+    no_outcome = models.PositiveIntegerField(_("without an outcome"), default=0)
+    callbacks = models.PositiveIntegerField(_("open callbacks"), default=0)
+    refusals = models.PositiveIntegerField(_("open refusals"), default=0)
+    escalated = models.PositiveIntegerField(_("escalated"), default=0)
+    oldest_open = models.DateTimeField(_("oldest open since"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("figures as of"))
+
+    objects = AreaFiguresQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("completeness figures")
+        verbose_name_plural = _("completeness figures")
+        indexes = [models.Index(fields=["township"], name="completeness_fig_township")]
+
+    def __str__(self) -> str:
+        return f"{self.small_area_id}: {self.final}/{self.units}"
+
+
+class CoverageFigures(models.Model):
+    """The dual-system estimate of one township of a draw ("" for the whole), as of ``computed_at`` (written by
+    ``coverage_refresh``: on commit after the re-check changes and every few minutes, as the forms change)."""
+
+    draw = models.ForeignKey(RecheckDraw, on_delete=models.CASCADE, related_name="figures", verbose_name=_("draw"))
+    township_id = models.CharField(_("township"), max_length=9, blank=True)
+    estimate = models.JSONField(_("estimate"))
+    computed_at = models.DateTimeField(_("figures as of"))
+
+    class Meta:
+        verbose_name = _("coverage figures")
+        verbose_name_plural = _("coverage figures")
+        ordering = ["draw_id", "township_id"]
+        constraints = [models.UniqueConstraint(fields=["draw", "township_id"], name="coverage_figures_once")]
+
+    def __str__(self) -> str:
+        return f"{self.draw_id}: {self.township_id or '*'}"
+
+
+class RecheckOverrideQuerySet(ScopedQuerySet["RecheckOverride"]):
+    scope_fields = {
+        "district": "area__small_area__township__district_id",
+        "township": "area__small_area__township_id",
+        "village": "area__small_area__village_id",
+        "small_area": "area__small_area_id",
+    }
+
+
+class RecheckOverride(models.Model):
+    """The district office lets the forms of a re-checked small area be accepted although its re-check does not
+    pass (not finished, or its error rate over the threshold): a written reason signed with its password, like the
+    override of a form's checks. It covers the re-check's result at that moment (``key``); a worse result later
+    blocks again. Never edited or deleted; listed on the summary tables and the re-check pages."""
+
+    area = models.ForeignKey(RecheckArea, on_delete=models.PROTECT, related_name="overrides", verbose_name=_("area"))
+    key = models.CharField(_("result overridden"), max_length=100)
+    text = models.CharField(_("what was overridden"), max_length=500)
+    reason = models.TextField(_("reason"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("overridden by")
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = RecheckOverrideQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("re-check override")
+        verbose_name_plural = _("re-check overrides")
+        ordering = ["area_id", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=GreaterThanOrEqual(Length("reason"), 10), name="recheck_override_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}: {self.reason[:40]}"
+
+
+class ClericalDecision(models.Model):
+    """A person's decision on a doubtful pair of the coverage matching (the clerical-review queue): the re-check's
+    person is the census person ``census_person_id`` of the candidates, or (``None``) none of them."""
+
+    recheck_person = models.OneToOneField(
+        RecheckPerson, on_delete=models.CASCADE, related_name="decision", verbose_name=_("re-checked person")
+    )
+    census_person_id = models.BigIntegerField(_("census person"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("clerical decision")
+        verbose_name_plural = _("clerical decisions")
+        ordering = ["recheck_person_id"]
+
+    def __str__(self) -> str:
+        return f"{self.recheck_person_id} → {self.census_person_id}"

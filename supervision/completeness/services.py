@@ -1,4 +1,4 @@
-"""Recording visits to dwelling units (writes)."""
+"""Recording visits to dwelling units, and keeping the offices' completeness figures (writes)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from census.api import ApplicationError
 from census.models import Role, StaffMember
 from enumeration.models import DwellingUnit, Household
+from supervision.completeness import selectors
 from supervision.completeness.models import EscalatedTo, Outcome, Visit, VisitMode
 from supervision.organisation.services.common import evidence_store
 
@@ -106,4 +107,66 @@ def visit_record(
         )
     visit.full_clean(exclude=["evidence"])
     visit.save()
+    area_id = area.pk
+    transaction.on_commit(lambda: schedule_refresh(area_id))
     return visit
+
+
+_REFRESH_SQL = (
+    selectors.UNITS_SQL
+    + """, area AS ("""
+    + selectors.AREA_SELECT
+    + """)
+INSERT INTO completeness_areafigures (small_area_id, township_id, units, final, no_outcome, callbacks, refusals,
+                                      escalated, oldest_open, refreshed_at)
+SELECT sa.id, sa.township_id, coalesce(area.units, 0), coalesce(area.final, 0), coalesce(area.no_outcome, 0),
+       coalesce(area.callbacks, 0), coalesce(area.refusals, 0), coalesce(area.escalated, 0), area.oldest_open,
+       %(now)s
+FROM census_smallarea sa LEFT JOIN area ON area.small_area_id = sa.id
+WHERE sa.id = ANY(%(areas)s)
+ON CONFLICT (small_area_id) DO UPDATE SET
+    township_id = excluded.township_id, units = excluded.units, final = excluded.final,
+    no_outcome = excluded.no_outcome, callbacks = excluded.callbacks, refusals = excluded.refusals,
+    escalated = excluded.escalated, oldest_open = excluded.oldest_open, refreshed_at = excluded.refreshed_at
+"""
+)
+
+
+def completeness_refresh(*, small_area_ids: list[int] | None = None) -> int:
+    """Recompute the completeness figures of the given small areas (``None``: all of them) from the dwelling
+    units, their visits and the signed forms; returns how many were written. Idempotent. The moment stamped on
+    the rows is taken before reading, so a change made while this runs is never claimed as counted."""
+    from census.models import SmallArea
+
+    now = timezone.now()
+    ids = (
+        sorted({int(pk) for pk in small_area_ids})
+        if small_area_ids is not None
+        else list(SmallArea.objects.values_list("pk", flat=True))
+    )
+    if not ids:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_REFRESH_SQL, {**selectors.sql_params(ids), "now": now})
+        return cursor.rowcount
+
+
+# A burst of visits or saved forms in one small area gives one refresh.
+DEBOUNCE_SECONDS = 5
+
+
+def schedule_refresh(small_area_id: int) -> None:
+    """Refresh one small area's figures a few seconds from now, unless that is already scheduled."""
+    import logging
+
+    from django.core.cache import cache
+
+    from supervision.completeness.tasks import refresh_small_areas
+
+    try:
+        if cache.add(f"completeness:refresh:{small_area_id}", 1, timeout=DEBOUNCE_SECONDS):
+            refresh_small_areas.apply_async(args=([small_area_id],), countdown=DEBOUNCE_SECONDS)
+    except Exception:
+        # Redis unreachable: the visit is saved all the same, and the beat run picks the change up.
+        logging.getLogger(__name__).warning("could not schedule a completeness refresh", exc_info=True)

@@ -11,4 +11,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("completeness/callbacks/", views.my_callbacks, name="my-callbacks"),
     path("completeness/coverage/", views.coverage, name="coverage"),
     path("completeness/recheck/draw/", views.recheck_draw_view, name="recheck-draw"),
+    path("completeness/coverage/clerical/", views.clerical, name="clerical"),
+    path("completeness/coverage/clerical/decide/", views.clerical_decide_view, name="clerical-decide"),
+    path("completeness/recheck/mine/", views.my_rechecks, name="my-rechecks"),
+    path("completeness/recheck/<int:pk>/", views.recheck_area, name="recheck-area"),
+    path("completeness/recheck/<int:pk>/override/", views.recheck_override_view, name="recheck-override"),
+    path("completeness/recheck/<int:pk>/interview/", views.recheck_household, name="recheck-household"),
 ]

@@ -72,3 +72,41 @@ def test_the_supervisor_reads_completeness_on_a_phone(live_server, phone: Page, 
     phone.goto(f"{live_server.url}/supervision/completeness/")
     check_page(phone, phone=True)
     assert phone.locator(f"tr[data-area='{cast.area_a1.code}']").count() == 1
+
+
+def test_a_re_check_on_the_checker_s_phone_and_its_differences(live_server, phone: Page, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+    """The checker re-interviews a drawn household on a phone (the form's answers not shown), and the area's page
+    shows the difference found and the verdict; the form cannot be accepted meanwhile."""
+    from enumeration.services import household_accept
+    from enumeration.services.acceptance import Blocked
+    from supervision.completeness.models import RecheckArea, RecheckDraw
+
+    household = register(cast, PASSWORD)
+    household_approve(household=household, actor=cast.supervisor_a)
+    draw = RecheckDraw.objects.create(district_id=cast.township_a.code[:6], seed=5, drawn_by=cast.district_office)
+    area = RecheckArea.objects.create(
+        draw=draw, small_area=cast.area_a1, checker=cast.enumerator_a2, household_ids=[household.pk]
+    )
+    log_in(phone, live_server.url, cast.enumerator_a2.username, PASSWORD)
+    phone.goto(f"{live_server.url}/supervision/completeness/recheck/mine/")
+    check_page(phone, phone=True)
+    phone.click(f"[data-recheck-area='{cast.area_a1.code}'] a")
+    phone.click(f"[data-recheck-household='{household.household_no}'] a")
+    check_page(phone, phone=True)
+    assert "李芳" not in phone.content()
+    people = [("王伟", "1", "1980", "5", "0"), ("李芳", "2", "1982", "4", "1"), ("王小明", "1", "2010", "9", "2")]
+    for index, (name, sex, year, month, relationship) in enumerate(people):
+        phone.fill(f"input[name='p-{index}-name']", name)
+        phone.select_option(f"select[name='p-{index}-sex']", sex)
+        phone.fill(f"input[name='p-{index}-birth_year']", year)
+        phone.fill(f"input[name='p-{index}-birth_month']", month)
+        phone.select_option(f"select[name='p-{index}-relationship']", relationship)
+        phone.select_option(f"select[name='p-{index}-residence']", "1")
+        phone.select_option(f"select[name='p-{index}-hukou_place']", "1")
+    phone.click("[data-action=recheck-save]")
+    phone.wait_for_selector("tr[data-difference='item:birth']")
+    check_page(phone, phone=True)
+    assert phone.locator("[data-verdict='failed']").count() == 1  # 1 of 15 items: 67‰ over 4‰
+    with pytest.raises(Blocked):
+        household_accept(household=household, actor=cast.township_office_a)
+    assert RecheckArea.objects.get(pk=area.pk).items_in_error == 1

@@ -54,6 +54,17 @@ class TestMatching:
         assert result.unmatched_recheck == ["r3", "r5"]
         assert result.census_correct == 4 and result.duplicates == []
 
+    def test_a_clerical_decision_matches_or_leaves_unmatched_as_decided(self) -> None:
+        census = [person("c4", name="赵六", month=7), person("c5", name="钱八")]
+        recheck = [person("r4", name="赵六", month=9), person("r5", name="钱八")]
+        assert match_persons(census, recheck).clerical == [("r4", ["c4"])]
+        decided = match_persons(census, recheck, {"r4": "c4"})
+        assert decided.matched == [("r4", "c4"), ("r5", "c5")] and decided.clerical == []
+        refused = match_persons(census, recheck, {"r4": None})
+        assert refused.unmatched_recheck == ["r4"] and refused.clerical == []
+        # A decision naming a census person already taken (or gone) falls back to the rules.
+        assert match_persons(census, recheck, {"r5": "c4", "r4": "c4"}).matched[0] == ("r4", "c4")
+
     def test_two_candidates_go_to_clerical_review(self) -> None:
         census = [person("c1", name="刘洋"), person("c2", name="刘洋", id_number="Y2")]
         # Both are the same name, sex and birth month in one small area: c2 has an ID number, so it is not a

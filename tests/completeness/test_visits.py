@@ -248,3 +248,74 @@ def test_registration_progress_is_shown_next_to_completeness(cast: Cast, passwor
     assert (rows[cast.area_a1.code].signed, rows[cast.area_a1.code].listed) == (1, 2)
     assert page.context["total"]["progress"] == pytest.approx(50.0)
     assert 'data-kpi="progress"' in page.content.decode()
+
+
+class TestKeptFigures:
+    """The offices' page reads the figures kept per small area (refreshed on commit and by the beat), with the
+    time they are as of; they equal a live count once refreshed."""
+
+    def test_the_district_page_reads_the_kept_figures_with_their_time(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
+        from supervision.completeness.models import AreaFigures
+        from supervision.completeness.services import completeness_refresh
+
+        a, b, _c = units(cast, 3)
+        visit_record(dwelling_unit=a, actor=cast.enumerator_a1, outcome=Outcome.NOT_DWELLING)
+        visit_record(dwelling_unit=b, actor=cast.enumerator_a1, outcome=Outcome.NOBODY_HOME)
+        # Every small area gets a row (three in the cast), A1's by hand: 3 units, 1 final, 1 callback, 1 unvisited.
+        assert completeness_refresh() == 3
+        kept = AreaFigures.objects.get(small_area=cast.area_a1)
+        assert (kept.units, kept.final, kept.callbacks, kept.no_outcome, kept.township_id) == (
+            3,
+            1,
+            1,
+            1,
+            cast.township_a.code,
+        )
+        client = login(cast.district_office)
+        url = reverse("supervision:completeness")
+        page = client.get(url)
+        totals = {t.code: row for t, row in page.context["townships"]}
+        assert (totals[cast.township_a.code]["units"], totals[cast.township_a.code]["final"]) == (3, 1)
+        assert page.context["total"]["as_of"] == kept.refreshed_at
+        assert "data-as-of" in page.content.decode()
+        # A visit after the refresh is not on the page until the next refresh: the page says as of when.
+        visit_record(
+            dwelling_unit=b,
+            actor=cast.enumerator_a1,
+            outcome=Outcome.VACANT,
+            evidence_kind="neighbour",
+            evidence_upload=evidence(),
+        )
+        assert {t.code: r for t, r in client.get(url).context["townships"]}[cast.township_a.code]["final"] == 1
+        assert completeness_refresh(small_area_ids=[cast.area_a1.pk]) == 1
+        page = client.get(url)
+        assert {t.code: r for t, r in page.context["townships"]}[cast.township_a.code]["final"] == 2
+        township = login(cast.township_office_a).get(url)
+        a1 = {row.small_area.code: row for row in township.context["areas"]}[cast.area_a1.code]
+        assert (a1.units, a1.final, a1.callbacks) == (3, 2, 0) and a1.as_of is not None
+
+    def test_the_district_page_reads_a_constant_number_of_queries(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from supervision.completeness.services import completeness_refresh
+        from tests.census.factories import SmallAreaFactory
+
+        client = login(cast.district_office)
+        url = reverse("supervision:completeness")
+        (unit,) = units(cast, 1)
+        visit_record(dwelling_unit=unit, actor=cast.enumerator_a1, outcome=Outcome.NOT_DWELLING)
+        completeness_refresh()
+        client.get(url)
+
+        def count() -> int:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            return len(queries)
+
+        before = count()
+        for number in range(3, 8):
+            area = SmallAreaFactory(village=cast.village_a, code=f"{cast.village_a.code}{number:03d}")
+            building_create(small_area=area, number="B1", actor=cast.enumerator_a1)
+        completeness_refresh()
+        assert count() == before

@@ -48,6 +48,7 @@ from census.models import (
 )
 from enumeration.models import Household
 from enumeration.self_enumeration.models import Invitation
+from supervision.completeness.models import RecheckArea
 from supervision.organisation.models import (
     DepartmentTask,
     DirectoryUnit,
@@ -336,6 +337,14 @@ RULES: dict[type[models.Model], Rule] = {
         "its household's small area (self-enumeration invitations)",
         lambda: Invitation.objects.select_related("household__small_area__village__township"),
         lambda i, who: in_place(who, **_area(i.household.small_area)),
+    ),
+    RecheckArea: Rule(
+        "the re-checked small area, for its supervisor and the offices over it (its own enumerators see it only "
+        "if they re-check it: nobody re-checks their own work); the checker sees the areas they re-check",
+        lambda: RecheckArea.objects.select_related("small_area__village__township"),
+        lambda r, who: (
+            r.checker_id == who.user.pk or (who.role != Role.ENUMERATOR and in_place(who, **_area(r.small_area)))
+        ),
     ),
     Finding: Rule(
         "the finding's small area (or village and township when it has none); a field worker also sees every "

@@ -112,3 +112,39 @@ def make_staffing_jobs(world: Any) -> None:
 
 
 SAMPLE_MAKERS.append(make_staffing_jobs)
+
+
+def make_rechecks(world: Any) -> None:
+    """A re-check draw in each district, one re-checked small area per small area of the world, each with a checker
+    from another small area of its township where there is one (as ``recheck_draw`` assigns them)."""
+    from census.models import Role, SmallArea, SmallAreaAssignment
+    from supervision.completeness.models import RecheckArea, RecheckDraw
+
+    draws: dict[str, RecheckDraw] = {}
+    for area in SmallArea.objects.select_related("township").order_by("code"):
+        district = area.township.district_id
+        if district not in draws:
+            office = (
+                world.cast.district_office if district == world.cast.district_office.district_id else world.other_office
+            )
+            draws[district] = RecheckDraw.objects.create(district_id=district, seed=23, drawn_by=office)
+        checker = (
+            SmallAreaAssignment.objects.filter(
+                small_area__township=area.township, staff__role=Role.ENUMERATOR, staff__is_active=True
+            )
+            .exclude(small_area=area)
+            .order_by("staff_id")
+            .values_list("staff_id", flat=True)
+            .first()
+        )
+        RecheckArea.objects.create(
+            draw=draws[district],
+            small_area=area,
+            checker_id=checker,
+            # No household drawn: the re-check passes at once, so that the world's forms can still be accepted
+            # and locked by the tests that do so (a drawn, unfinished re-check blocks acceptance).
+            household_ids=[],
+        )
+
+
+SAMPLE_MAKERS.append(make_rechecks)

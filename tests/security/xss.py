@@ -46,7 +46,7 @@ SHORT_PAYLOAD = "<i onclick=alert(1)>"
 # Fields shorter than this cannot hold markup that runs anything: they are skipped as too short.
 MIN_LENGTH = len(SHORT_PAYLOAD)
 
-APP_LABELS = ("census", "enumeration", "self_enumeration", "quality", "progress", "organisation")
+APP_LABELS = ("census", "enumeration", "self_enumeration", "quality", "progress", "organisation", "completeness")
 
 
 def marker(index: int) -> str:
@@ -122,6 +122,13 @@ FREE_TEXT: dict[str, str] = {
     "self_enumeration.Declaration.declarant_name": "the respondent's declaration page (the public, no login)",
     # the district's override of the checks (issue 23): the written reason, shown on the form and the summaries
     "enumeration.AcceptanceOverride.reason": "the override form on a household's page (district office)",
+    # completeness and the re-check (issue 23): typed on the visit form, the re-check interview and the overrides
+    "completeness.Visit.refusal_reason": "the visit form (a refusal's reason), shown on the small area's visits",
+    "completeness.Visit.steps_taken": "the visit form (a refusal's steps), shown on the small area's visits",
+    "completeness.Visit.note": "the visit form",
+    "completeness.RecheckPerson.name": "the re-check interview, shown in the differences and the clerical review",
+    "completeness.RecheckHousehold.note": "the re-check interview",
+    "completeness.RecheckOverride.reason": "the re-check's override form (district office), shown on its pages",
     # the census frame (district import) and staff
     "census.District.name": "frame import",
     "census.Township.name": "frame import",
@@ -217,6 +224,13 @@ SKIPPED: dict[str, str] = {
         "copied by the code from the blocking findings (rule codes and the findings' own text, classified on"
         " quality.Finding) when the override is made; nobody types it"
     ),
+    "completeness.RecheckDraw.mode_rates": "collection mode → a share between 0 and 1, checked by recheck_draw",
+    "completeness.RecheckArea.household_ids": "a list of household ids written by the draw",
+    "completeness.RecheckOverride.key": "the re-check's result composed by the code from ids and counts",
+    "completeness.RecheckOverride.text": (
+        "composed by the code (recheck_blocker_text) from the small area's code and counts when the override is made"
+    ),
+    "completeness.CoverageFigures.estimate": "numbers written by coverage_refresh (an Estimate's fields)",
     "census.StaffMember.password": "a password hash, never shown",
     "census.StaffMember.credential_key": "a random key the system makes (secrets.token_urlsafe), never typed",
     "census.AuditEvent.actor_username": "copied from StaffMember.username (letters, digits and @.+-_ only)",

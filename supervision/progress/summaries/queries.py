@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Value, When
+from django.db.models import Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -400,7 +400,7 @@ def overrides(user: StaffMember) -> list[OverrideLine]:
         .select_related("household__small_area", "actor")
         .order_by("created_at", "id")
     )
-    return [
+    lines = [
         OverrideLine(
             household=household_key(row.household.small_area.code, row.household.household_no),
             at=timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),
@@ -410,3 +410,30 @@ def overrides(user: StaffMember) -> list[OverrideLine]:
         )
         for row in rows
     ]
+    # The re-check's override covers a whole small area (every form of it the tables count): one line, keyed by
+    # the small area's code and "*" for its forms.
+    from supervision.completeness.models import RecheckOverride
+
+    area_rows = (
+        RecheckOverride.objects.visible_to(user)
+        .filter(
+            Exists(
+                Household.objects.filter(
+                    small_area_id=OuterRef("area__small_area_id"), state__in=ACCEPTED, form_kind=FormKind.CENSUS
+                )
+            )
+        )
+        .select_related("area__small_area", "actor")
+        .order_by("created_at", "id")
+    )
+    lines.extend(
+        OverrideLine(
+            household=f"{row.area.small_area.code}-*",
+            at=timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),
+            by=row.actor.get_username(),
+            reason=row.reason,
+            blockers=row.text,
+        )
+        for row in area_rows
+    )
+    return lines
