@@ -99,6 +99,69 @@ def test_the_public_file_is_k_anonymous_and_says_what_it_cost(registration: Regi
     assert event.detail["k_reached"] == job.result["k_reached"]
 
 
+def lone_persons(cast: Any, area: str, registrar: str, sex: int, how_many: int) -> None:
+    """``how_many`` one-person households of the small area, each a Han person of ``sex`` born May 1980 (aged
+    40 at the reference moment), on accepted census forms."""
+    from enumeration.models import HouseholdState
+    from tests.progress.factories import HouseholdFactory, PersonFactory
+
+    for _ in range(how_many):
+        household = HouseholdFactory(
+            small_area=getattr(cast, area), registrar=getattr(cast, registrar), state=HouseholdState.ACCEPTED
+        )
+        PersonFactory(household=household, row_no=1, d4_sex=sex, d5_birth_year=1980, d5_birth_month=5)
+
+
+def quasi_identifiers(rows: list[dict[str, str]]) -> Counter[tuple[str, ...]]:
+    return Counter(tuple(row[name] for name in public_use.QUASI_IDENTIFIERS) for row in rows)
+
+
+def test_a_class_of_four_is_suppressed_and_a_class_of_five_is_not(cast, media) -> None:  # type: ignore[no-untyped-def]
+    """Worked by hand, k = 5. In township 511504101 (a rural village: urban 2), five men and four women, each
+    alone in a household, Han, aged 40. The men's class (511504101, 2, 1, 40, 1, 1) has five records and is
+    written as it is. The women's has four: round by round it loses its ethnic group, household size,
+    urban/rural, age group and township, and is still four — (–, –, 2, –, –, –) — so the four are left out:
+    5 cells suppressed for each of the four women, none for the men."""
+    lone_persons(cast, "area_a1", "enumerator_a1", sex=1, how_many=5)
+    lone_persons(cast, "area_a1", "enumerator_a1", sex=2, how_many=4)
+    job = public(cast.district_office)
+    rows = read(job)
+    assert quasi_identifiers(rows) == {("511504101", "2", "1", "40", "1", "1"): 5}
+    assert (job.result["rows_in"], job.result["rows_out"], job.result["rows_dropped"]) == (9, 5, 4)
+    assert job.result["k_reached"] == 5
+    assert job.result["cells_suppressed"] == {
+        "township": 4,
+        "urban": 4,
+        "sex": 0,
+        "age_group": 4,
+        "household_size": 4,
+        "ethnic_group": 4,
+    }
+    assert job.result["cells_suppressed_percent"] == round(100 * 20 / (9 * 6), 3)
+
+
+def test_small_classes_of_two_townships_meet_in_the_last_round(cast, media) -> None:  # type: ignore[no-untyped-def]
+    """As above, with three more such women in township 511504102: there their class of three loses the same
+    four values, still three; in the last round both classes lose their township and are one class of seven
+    women, (–, –, 2, –, –, –), which is written — first in the file, before the townships' own rows."""
+    lone_persons(cast, "area_a1", "enumerator_a1", sex=1, how_many=5)
+    lone_persons(cast, "area_a1", "enumerator_a1", sex=2, how_many=4)
+    lone_persons(cast, "area_b1", "enumerator_b1", sex=2, how_many=3)
+    job = public(cast.district_office)
+    rows = read(job)
+    assert quasi_identifiers(rows) == {("511504101", "2", "1", "40", "1", "1"): 5, ("", "", "2", "", "", ""): 7}
+    assert [row["township"] for row in rows] == [""] * 7 + ["511504101"] * 5
+    assert (job.result["rows_in"], job.result["rows_out"], job.result["k_reached"]) == (12, 12, 5)
+    assert job.result["cells_suppressed"] == {
+        "township": 7,
+        "urban": 7,
+        "sex": 0,
+        "age_group": 7,
+        "household_size": 7,
+        "ethnic_group": 7,
+    }
+
+
 def test_foreigners_are_not_in_the_public_file(registration: Registration, media) -> None:  # type: ignore[no-untyped-def]
     from enumeration.models import FormKind, HouseholdState
     from tests.progress.factories import HouseholdFactory, PersonFactory
