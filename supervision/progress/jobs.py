@@ -117,16 +117,19 @@ def _public_use_export(job: Job, report: ProgressReporter, user: StaffMember) ->
     """The public-use file (``public_use``): disclosure-controlled, with the k reached and the information
     loss stated in the job's result and message and in the audit log."""
     report.total(1, _("Writing the rows"))
-    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.zip"
+    file_format = job.params.get("format", "csv")
+    if file_format not in public_use.FORMATS:
+        raise ExportRefused(_("Choose CSV, Stata, SPSS or Parquet."))
+    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{file_format}-{_stamp()}.zip"
     path = job_file_path(job, name)
-    control = public_use.export_public(user=user, path=path)
+    control = public_use.export_public(user=user, path=path, file_format=file_format)
     report.advance()
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,
         object_type="microdata_public",
         object_id=job.pk,
-        detail={**control.as_dict(), "columns": list(public_use.HEADER)},
+        detail={**control.as_dict(), "columns": list(public_use.HEADER), "format": file_format},
     )
     message = _(
         "%(rows)d rows; k = %(k)d on %(qi)s (target %(target)d); %(cells)d cells suppressed (%(share)s%% of the "

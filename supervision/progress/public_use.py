@@ -435,10 +435,13 @@ def _each_township(townships: list[str], task: Callable[[str], T]) -> list[T]:
     return [results[index] for index in range(len(townships))]
 
 
-def export_public(*, user: StaffMember, path: Path, k: int | None = None) -> Report:
-    """Write the public-use file to ``path`` — a zip of the data (``public-use.csv``), its codebook
-    (``codebook.csv``, zh and en) and the disclosure-control report (``disclosure.json``) — and return the
-    report.
+FORMATS = ("csv", "stata", "spss", "parquet")
+
+
+def export_public(*, user: StaffMember, path: Path, k: int | None = None, file_format: str = "csv") -> Report:
+    """Write the public-use file to ``path`` — a zip of the data (``public-use.csv``, or ``.dta``, ``.sav`` or
+    ``.parquet`` by ``file_format``: ``public_formats``), its codebook (``codebook.csv``, zh and en) and the
+    disclosure-control report (``disclosure.json``) — and return the report.
 
     PostgreSQL does the work, township by township on a few connections: it takes the township's records,
     recoded, into a temporary table, counts the records of each combination of the quasi-identifiers, runs the
@@ -475,15 +478,25 @@ def export_public(*, user: StaffMember, path: Path, k: int | None = None) -> Rep
         width = len(QUASI_IDENTIFIERS)
         loose = [row for _, rows in written for row in rows if b",".join(row.split(b",", width)[1:width]) in keys]
         random.SystemRandom().shuffle(loose)
+        data = Path(directory) / "public-use.csv"
+        with data.open("wb", 1 << 20) as out:
+            out.write(("\ufeff" + ",".join(HEADER) + "\n").encode("utf-8"))
+            out.write(b"".join(loose))
+            for township in townships:
+                with (Path(directory) / f"{township}.csv").open("rb") as part_file:
+                    shutil.copyfileobj(part_file, out, 1 << 20)
+        name = "public-use.csv"
+        if file_format != "csv":
+            from supervision.progress import public_formats
+
+            name = f"public-use.{public_formats.EXTENSIONS[file_format]}"
+            table = public_formats.read_csv(data)
+            data = Path(directory) / name
+            public_formats.write(table, data, file_format=file_format, report=report.as_dict())
         # The fastest deflate: a district's file is a few tens of megabytes of digits and commas, which the
         # default level takes five times as long to squeeze a little further.
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            with archive.open("public-use.csv", "w") as entry:
-                entry.write(("\ufeff" + ",".join(HEADER) + "\n").encode("utf-8"))
-                entry.write(b"".join(loose))
-                for township in townships:
-                    with (Path(directory) / f"{township}.csv").open("rb") as part_file:
-                        shutil.copyfileobj(part_file, entry, 1 << 20)
+            archive.write(data, name)
             archive.writestr("codebook.csv", _csv_bytes(codebook_rows()))
             archive.writestr("disclosure.json", json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     return report

@@ -242,6 +242,8 @@ EXPORT_MICRODATA = "progress_microdata"
 EXPORT_TABLE = "progress_table"
 SUMMARY_FORMATS = ("xlsx", "csv")
 MICRODATA_FORMS = ("accepted", "signed", "public")
+# The public-use file's formats (``public_use.FORMATS``), as the exports page names them.
+PUBLIC_FORMATS = {"csv": "CSV", "stata": "Stata .dta", "spss": "SPSS .sav", "parquet": "Parquet"}
 
 
 def exports_district_data(user: StaffMember) -> bool:
@@ -265,11 +267,18 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
     elif kind == EXPORT_MICRODATA:
         if params.get("forms") not in MICRODATA_FORMS:
             raise ApplicationError(_("Choose which forms to export."), code="forms")
-        title = (
-            _("Public-use microdata (CSV, disclosure-controlled)")
-            if params["forms"] == "public"
-            else _("Microdata (CSV, pseudonymous, restricted)")
-        )
+        if params["forms"] != "public":
+            # The restricted file is CSV only; a format chosen for the public-use file does not apply.
+            params = {"forms": params["forms"]}
+            title = _("Microdata (CSV, pseudonymous, restricted)")
+        elif params.setdefault("format", "csv") not in PUBLIC_FORMATS:
+            raise ApplicationError(_("Choose CSV, Stata, SPSS or Parquet."), code="format")
+        elif params["format"] == "csv":
+            title = _("Public-use microdata (CSV, disclosure-controlled)")
+        else:
+            title = _("Public-use microdata (%(format)s, disclosure-controlled)") % {
+                "format": PUBLIC_FORMATS[params["format"]]
+            }
     elif kind == EXPORT_TABLE:
         spec = TABLES.get(str(params.get("table", "")))
         if spec is None:

@@ -207,3 +207,97 @@ def test_expired_export_files_are_deleted_and_the_page_lists_expiry(registration
     assert exports_expire(now=timezone.now() + datetime.timedelta(days=31)) == 2
     assert exports_expire(now=timezone.now() + datetime.timedelta(days=31)) == 0
     assert not any(os.path.exists(path) for path in paths.values())
+
+
+def read_statistical(job: Job, file_format: str, folder: Any) -> tuple[dict[str, list[Any]], dict[str, str], Any]:
+    """The data file of a public-use export in ``file_format``, read back by the statisticians' own readers:
+    its columns, variable labels (zh) and value labels (zh) as ``{variable: {code: label}}``."""
+    import json
+    import math
+
+    import pyarrow.parquet as pq
+    import pyreadstat
+
+    name = {"stata": "public-use.dta", "spss": "public-use.sav", "parquet": "public-use.parquet"}[file_format]
+    zipfile.ZipFile(job.file.path).extract(name, folder)
+    path = str(folder / name)
+    if file_format == "parquet":
+        table = pq.read_table(path)
+        labels = {field.name: field.metadata[b"label_zh"].decode() for field in table.schema}
+        values = {
+            field.name: {int(code): label for code, label in json.loads(field.metadata[b"value_labels_zh"]).items()}
+            for field in table.schema
+            if b"value_labels_zh" in field.metadata
+        }
+        return table.to_pydict(), labels, values
+    reader = pyreadstat.read_dta if file_format == "stata" else pyreadstat.read_sav
+    frame, meta = reader(path)
+    # Missing numbers come back as NaN, missing text as "": both None here, as in the Parquet file.
+    columns = {
+        name: [
+            None if value == "" or (isinstance(value, float) and math.isnan(value)) else value
+            for value in frame[name].tolist()
+        ]
+        for name in frame.columns
+    }
+    return columns, meta.column_names_to_labels, meta.variable_value_labels
+
+
+@pytest.mark.parametrize("file_format", ["stata", "spss", "parquet"])
+def test_stata_spss_and_parquet_read_back_with_their_labels(  # type: ignore[no-untyped-def]
+    registration: Registration, media, settings, tmp_path, file_format: str
+) -> None:
+    """With k = 1 nothing is suppressed, so the file holds every person of an accepted census form as the
+    database does: counted again here from the persons themselves."""
+    from enumeration.models import FormKind, HouseholdState, Person
+
+    settings.CENSUS_PUBLIC_USE_K = 1
+    job = export_start(
+        user=registration.cast.district_office,
+        kind="progress_microdata",
+        params={"forms": "public", "format": file_format},
+    )
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    columns, labels, values = read_statistical(job, file_format, tmp_path)
+    assert list(columns) == list(public_use.HEADER)
+    persons = Person.objects.filter(
+        household__state__in=(HouseholdState.ACCEPTED, HouseholdState.LOCKED), household__form_kind=FormKind.CENSUS
+    )
+    assert len(columns["sex"]) == persons.count() == job.result["rows_out"]
+    assert Counter(int(sex) for sex in columns["sex"]) == Counter(persons.values_list("d4_sex", flat=True))
+    assert Counter(columns["township"]) == Counter(persons.values_list("township_id", flat=True))
+    # The girls born in 2012 have no D12 answer: missing in the file, not 0.
+    literate = Counter(None if value is None else int(value) for value in columns["literate"])
+    assert literate == Counter(persons.values_list("d12_literate", flat=True))
+    # Born 1980 → 40, 1985 → 35, 2012 → aged 8 → group 5 (reference moment November 2020, born in May).
+    assert {int(age) for age in columns["age_group"]} == {40, 35, 5}
+    # Variable labels and the code lists' Chinese value labels.
+    assert labels["sex"] == "性别" and labels["education"] == "受教育程度"
+    assert values["sex"] == {1: "男", 2: "女"}
+    assert values["literate"] == {1: "是", 2: "否"}
+    assert values["urban"] == {1: "城镇", 2: "乡村"}
+    assert values["marital"][1] == "未婚"
+
+
+def test_the_exports_page_offers_the_formats_and_refuses_others(registration: Registration, client) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import translation
+
+    user = registration.cast.district_office
+    client.force_login(user)
+    page = client.get(reverse("supervision:exports")).content.decode()
+    for value in ("csv", "stata", "spss", "parquet"):
+        assert f'<option value="{value}">' in page
+    start = reverse("supervision:export-start")
+    client.post(start, {"kind": "progress_microdata", "forms": "public", "format": "stata"})
+    client.post(start, {"kind": "progress_microdata", "forms": "accepted", "format": "stata"})
+    jobs = list(Job.objects.order_by("pk"))
+    assert [job.params for job in jobs] == [{"forms": "public", "format": "stata"}, {"forms": "accepted"}]
+    with translation.override("zh-hans"):
+        assert jobs[0].title == translation.gettext("Public-use microdata (%(format)s, disclosure-controlled)") % {
+            "format": "Stata .dta"
+        }
+        response = client.post(start, {"kind": "progress_microdata", "forms": "public", "format": "xls"}, follow=True)
+        assert translation.gettext("Choose CSV, Stata, SPSS or Parquet.") in response.content.decode()
+    assert Job.objects.count() == 2
