@@ -27,6 +27,7 @@ from census.models import AuditAction, Job, Role, StaffMember, Township
 from census.services import audit_record
 from supervision.progress import microdata, public_use, services
 from supervision.progress.summaries import build_summary, check_summary, write_csv_zip, write_xlsx
+from supervision.progress.summaries.pdf import write_pdf
 from supervision.progress.tables import TABLES, export_xlsx, table_data
 from supervision.progress.views import OFFICE
 
@@ -60,10 +61,13 @@ def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
         report.advance(message=_("Checking that the tables balance"))
         checks = check_summary(summary)  # BalanceError fails the job and says where
         report.advance(message=_("Writing the file"))
-        name = f"summary-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.{'xlsx' if file_format == 'xlsx' else 'zip'}"
+        extension = {"xlsx": "xlsx", "pdf": "pdf"}.get(file_format, "zip")
+        name = f"summary-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.{extension}"
         path = job_file_path(job, name)
         if file_format == "xlsx":
             write_xlsx(summary, path)
+        elif file_format == "pdf":
+            write_pdf(summary, path)
         else:
             write_csv_zip(summary, path)
         report.advance()

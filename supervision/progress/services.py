@@ -240,7 +240,7 @@ class ExportForbidden(ApplicationError):
 EXPORT_SUMMARY = "progress_summary"
 EXPORT_MICRODATA = "progress_microdata"
 EXPORT_TABLE = "progress_table"
-SUMMARY_FORMATS = ("xlsx", "csv")
+SUMMARY_FORMATS = ("xlsx", "csv", "pdf")
 MICRODATA_FORMS = ("accepted", "signed", "public")
 # The public-use file's formats (``public_use.FORMATS``), as the exports page names them.
 PUBLIC_FORMATS = {"csv": "CSV", "stata": "Stata .dta", "spss": "SPSS .sav", "parquet": "Parquet"}
@@ -262,7 +262,7 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
         raise ExportForbidden(_("Only the district census office may export summaries and microdata."))
     if kind == EXPORT_SUMMARY:
         if params.get("format") not in SUMMARY_FORMATS:
-            raise ApplicationError(_("Choose xlsx or CSV."), code="format")
+            raise ApplicationError(_("Choose xlsx, CSV or PDF."), code="format")
         title = _("Summary tables (%(format)s)") % {"format": params["format"].upper()}
     elif kind == EXPORT_MICRODATA:
         if params.get("forms") not in MICRODATA_FORMS:
