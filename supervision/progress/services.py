@@ -267,12 +267,12 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
     elif kind == EXPORT_MICRODATA:
         if params.get("forms") not in MICRODATA_FORMS:
             raise ApplicationError(_("Choose which forms to export."), code="forms")
+        if params.setdefault("format", "csv") not in PUBLIC_FORMATS:
+            raise ApplicationError(_("Choose CSV, Stata, SPSS or Parquet."), code="format")
         if params["forms"] != "public":
             # The restricted file is CSV only; a format chosen for the public-use file does not apply.
             params = {"forms": params["forms"]}
             title = _("Microdata (CSV, pseudonymous, restricted)")
-        elif params.setdefault("format", "csv") not in PUBLIC_FORMATS:
-            raise ApplicationError(_("Choose CSV, Stata, SPSS or Parquet."), code="format")
         elif params["format"] == "csv":
             title = _("Public-use microdata (CSV, disclosure-controlled)")
         else:
