@@ -27,6 +27,7 @@ from census.models import AuditAction, Job, Role, StaffMember, Township
 from census.services import audit_record
 from supervision.progress import microdata, public_use, services
 from supervision.progress.summaries import build_summary, check_summary, write_csv_zip, write_xlsx
+from supervision.progress.summaries.pdf import write_pdf
 from supervision.progress.tables import TABLES, export_xlsx, table_data
 from supervision.progress.views import OFFICE
 
@@ -60,10 +61,13 @@ def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
         report.advance(message=_("Checking that the tables balance"))
         checks = check_summary(summary)  # BalanceError fails the job and says where
         report.advance(message=_("Writing the file"))
-        name = f"summary-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.{'xlsx' if file_format == 'xlsx' else 'zip'}"
+        extension = {"xlsx": "xlsx", "pdf": "pdf"}.get(file_format, "zip")
+        name = f"summary-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.{extension}"
         path = job_file_path(job, name)
         if file_format == "xlsx":
             write_xlsx(summary, path)
+        elif file_format == "pdf":
+            write_pdf(summary, path)
         else:
             write_csv_zip(summary, path)
         report.advance()
@@ -117,16 +121,19 @@ def _public_use_export(job: Job, report: ProgressReporter, user: StaffMember) ->
     """The public-use file (``public_use``): disclosure-controlled, with the k reached and the information
     loss stated in the job's result and message and in the audit log."""
     report.total(1, _("Writing the rows"))
-    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.zip"
+    file_format = job.params.get("format", "csv")
+    if file_format not in public_use.FORMATS:
+        raise ExportRefused(_("Choose CSV, Stata, SPSS or Parquet."))
+    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{file_format}-{_stamp()}.zip"
     path = job_file_path(job, name)
-    control = public_use.export_public(user=user, path=path)
+    control = public_use.export_public(user=user, path=path, file_format=file_format)
     report.advance()
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,
         object_type="microdata_public",
         object_id=job.pk,
-        detail={**control.as_dict(), "columns": list(public_use.HEADER)},
+        detail={**control.as_dict(), "columns": list(public_use.HEADER), "format": file_format},
     )
     message = _(
         "%(rows)d rows; k = %(k)d on %(qi)s (target %(target)d); %(cells)d cells suppressed (%(share)s%% of the "

@@ -240,8 +240,10 @@ class ExportForbidden(ApplicationError):
 EXPORT_SUMMARY = "progress_summary"
 EXPORT_MICRODATA = "progress_microdata"
 EXPORT_TABLE = "progress_table"
-SUMMARY_FORMATS = ("xlsx", "csv")
+SUMMARY_FORMATS = ("xlsx", "csv", "pdf")
 MICRODATA_FORMS = ("accepted", "signed", "public")
+# The public-use file's formats (``public_use.FORMATS``), as the exports page names them.
+PUBLIC_FORMATS = {"csv": "CSV", "stata": "Stata .dta", "spss": "SPSS .sav", "parquet": "Parquet"}
 
 
 def exports_district_data(user: StaffMember) -> bool:
@@ -260,16 +262,23 @@ def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job
         raise ExportForbidden(_("Only the district census office may export summaries and microdata."))
     if kind == EXPORT_SUMMARY:
         if params.get("format") not in SUMMARY_FORMATS:
-            raise ApplicationError(_("Choose xlsx or CSV."), code="format")
+            raise ApplicationError(_("Choose xlsx, CSV or PDF."), code="format")
         title = _("Summary tables (%(format)s)") % {"format": params["format"].upper()}
     elif kind == EXPORT_MICRODATA:
         if params.get("forms") not in MICRODATA_FORMS:
             raise ApplicationError(_("Choose which forms to export."), code="forms")
-        title = (
-            _("Public-use microdata (CSV, disclosure-controlled)")
-            if params["forms"] == "public"
-            else _("Microdata (CSV, pseudonymous, restricted)")
-        )
+        if params.setdefault("format", "csv") not in PUBLIC_FORMATS:
+            raise ApplicationError(_("Choose CSV, Stata, SPSS or Parquet."), code="format")
+        if params["forms"] != "public":
+            # The restricted file is CSV only; a format chosen for the public-use file does not apply.
+            params = {"forms": params["forms"]}
+            title = _("Microdata (CSV, pseudonymous, restricted)")
+        elif params["format"] == "csv":
+            title = _("Public-use microdata (CSV, disclosure-controlled)")
+        else:
+            title = _("Public-use microdata (%(format)s, disclosure-controlled)") % {
+                "format": PUBLIC_FORMATS[params["format"]]
+            }
     elif kind == EXPORT_TABLE:
         spec = TABLES.get(str(params.get("table", "")))
         if spec is None:

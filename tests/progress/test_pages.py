@@ -292,7 +292,7 @@ class TestExportsPage:
     def test_an_unknown_format_is_refused_with_a_message(self, registration: Registration, login) -> None:  # type: ignore[no-untyped-def]
         client = login(registration.cast.district_office)
         response = client.post(
-            reverse("supervision:export-start"), {"kind": "progress_summary", "format": "pdf"}, follow=True
+            reverse("supervision:export-start"), {"kind": "progress_summary", "format": "docx"}, follow=True
         )
         assert not Job.objects.exists()
         assert response.status_code == 200 and "error" in response.content.decode()

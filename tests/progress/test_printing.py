@@ -137,3 +137,62 @@ def test_a_dashboard_export_sets_its_widths_and_print_settings(
         code = row[0]
         # The 15-digit small-area code shows whole ("51150400:" was printed before).
         assert len(str(code.value)) == 15 and needed(code.value) <= width(sheet, 1, 1)
+
+
+def page_texts(document: Any) -> list[str]:
+    """The text of each laid-out page of a WeasyPrint document, in reading order."""
+
+    def texts(box: Any) -> Any:
+        if hasattr(box, "text"):
+            yield box.text
+        for child in getattr(box, "children", ()):
+            yield from texts(child)
+
+    return [" ".join(texts(page._page_box)) for page in document.pages]
+
+
+def test_the_pdf_for_signing_has_every_table_on_its_own_a4_landscape_pages(leaders, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """WeasyPrint lays the tables out; the pages are read back from its layout (no PDF text tool is installed
+    here): A4 landscape, each table from a new page with its title and its four markings in full, the header
+    row on every page it runs over, the footer of a report sent upward at its end."""
+    import os
+    import stat
+
+    from django.utils import translation
+
+    from supervision.progress.summaries import build_summary, check_summary
+    from supervision.progress.summaries.pdf import document
+
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT = tmp_path
+    job = export_start(user=leaders.district_office, kind="progress_summary", params={"format": "pdf"})
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert job.file.name.endswith(".pdf") and job.file.read(5) == b"%PDF-"
+    assert stat.S_IMODE(os.stat(job.file.path).st_mode) == 0o600
+    with translation.override("zh-hans"):
+        summary = build_summary(user=leaders.district_office)
+        check_summary(summary)
+        laid_out = document(summary)
+        item, checks_title = translation.gettext("Item"), translation.gettext("Balance checks")
+    # A4 landscape: 297 × 210 mm in CSS pixels (96 per inch).
+    for page in laid_out.pages:
+        assert (round(page.width * 25.4 / 96), round(page.height * 25.4 / 96)) == (297, 210)
+    texts = page_texts(laid_out)
+    starts = [index for index, text in enumerate(texts) if any(text.startswith(f"{t.code} ") for t in summary.tables)]
+    assert [texts[index].split(" ")[0] for index in starts] == [table.code for table in summary.tables]
+    assert len(summary.tables) == 17
+    checks = next(index for index, text in enumerate(texts) if text.startswith(checks_title))
+    assert checks > starts[-1]
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else checks
+        first = texts[start]
+        table = summary.tables[number]
+        assert first.startswith(f"{table.code} {table.title}")
+        for mark in ("表号：", "制表机关：国家统计局", "文号：国统字〔2019〕24号", "有效期至："):
+            assert mark in first, (table.code, mark)
+        for page in texts[start:end]:
+            assert item in page, (table.code, "header row repeated")
+        closing = texts[end - 1]
+        for signature in ("单位负责人", "统计负责人", "填表人", "报出日期"):
+            assert signature in closing, (table.code, signature)
