@@ -22,6 +22,8 @@ RUN set -eux; \
         > /etc/apt/sources.list.d/pgdg.list; \
     apt-get update; \
     apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_MAJOR}"; \
+    # The summary tables' PDF for signing (WeasyPrint): Pango and a Chinese font.
+    apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei; \
     rm -rf /var/lib/apt/lists/*; \
     pg_dump --version | grep -q "(PostgreSQL) ${POSTGRES_MAJOR}\."
 # /data: private files and beat's schedule (a volume); /backups: the backup service's sets (a host directory).
