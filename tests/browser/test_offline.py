@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.utils import translation
 from playwright.sync_api import Page, Route, expect
 
 from enumeration.models import Household
@@ -255,20 +256,25 @@ def test_logging_out_warns_about_unsent_records_then_deletes_the_phones_copy(
     # The outbox tries as the signal returns and is refused; wait until the page has settled on one unsent record.
     phone.wait_for_timeout(500)
     expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
-    warnings: list[str] = []
-
-    def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
-        warnings.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
-
-    phone.once("dialog", lambda dialog: answer(dialog, False))
-    phone.locator("form[data-logout] button").click()
+    logout = phone.locator("form[data-logout] button")
+    # The warning comes after the page has counted the phone's records (IndexedDB answers asynchronously): wait for
+    # the dialog itself, then answer it. "Cancel" keeps the enumerator logged in, on the form, with the record.
+    with phone.expect_event("dialog", timeout=15_000) as first:
+        logout.click()
+    assert first.value.type == "confirm"
+    with translation.override("zh-hans"):
+        warning = translation.gettext(
+            "{n} record(s) typed on this phone have not been sent. Logging out deletes them from this phone. "
+            "Log out anyway?"
+        )
+    assert first.value.message == warning.replace("{n}", "1"), first.value.message
+    first.value.dismiss()
     expect(phone.locator("#household-form")).to_be_visible()
-    assert warnings and "1" in warnings[0]
-    phone.once("dialog", lambda dialog: answer(dialog, True))
-    phone.locator("form[data-logout] button").click()
+    assert phone.evaluate("CensusOffline.all().then((records) => records.length)") == 1
+    with phone.expect_event("dialog", timeout=15_000) as second:
+        logout.click()
+    second.value.accept()
     phone.wait_for_url("**/accounts/login/**")
-    assert len(warnings) == 2
     # Clear-Site-Data: no outbox, no kept pages, no service worker left on the phone.
     left = phone.evaluate(
         """async () => ({
