@@ -20,6 +20,7 @@ def offline_config(user: Any) -> dict[str, Any]:
         "loginUrl": reverse("login"),
         "outboxUrl": reverse("enumeration:outbox"),
         "serviceWorkerUrl": reverse("service-worker"),
+        "deviceUrl": reverse("enumeration:device-register"),
         "user": user.username if user.is_authenticated else "",
         "maxDays": settings.CENSUS_OFFLINE_DAYS,
         "text": {

@@ -56,7 +56,12 @@
         request.onupgradeneeded = function () {
           request.result.createObjectStore(STORE, { keyPath: "key" });
         };
-        request.onsuccess = function () { resolve(request.result); };
+        request.onsuccess = function () {
+          var db = request.result;
+          // Another page deletes the database (a revoked phone, logging out): let it.
+          db.onversionchange = function () { db.close(); dbPromise = null; };
+          resolve(db);
+        };
         request.onerror = function () { reject(request.error); };
       });
     }
@@ -189,7 +194,9 @@
       var parsed = json ? response.json().catch(function () { return {}; }) : Promise.resolve({});
       return parsed.then(function (content) {
         var result = { status: response.status, body: content };
-        if (response.status === 401 || (response.redirected && isLoginPage(response.url))) {
+        if (response.status === 410 && content && content.code === "device_revoked") {
+          result.kind = "revoked";
+        } else if (response.status === 401 || (response.redirected && isLoginPage(response.url))) {
           result.kind = "login";
         } else if (!json || response.redirected || response.status >= 500) {
           // Not the server's answer (a portal's page, a proxy's error): nothing was saved.
@@ -312,6 +319,9 @@
           announce("sent", left || record, result.body);
           return "next";
         });
+      }
+      if (result.kind === "revoked") {
+        return revoked().then(function () { return "stop"; });
       }
       if (result.kind === "offline" || result.kind === "login") {
         return mark(record.key, result.kind === "login" ? "login" : "waiting", result.body).then(function (kept) {
@@ -470,6 +480,49 @@
     return loginPromise;
   }
 
+  // --- a revoked phone (item 7) ---------------------------------------------------------------------------
+
+  // The office revoked this phone (it was lost): delete everything it keeps — the outbox, the kept pages, the
+  // service worker — and open the page again, which the server answers with the "revoked" page (that page
+  // reports the copy deleted). Nothing more is sent.
+  var revoking = null;
+  function revoked() {
+    if (revoking) { return revoking; }
+    blocked = true;
+    var steps = [open().then(function (db) { db.close(); dbPromise = null; }, function () { return null; }).then(function () {
+      return new Promise(function (resolve) {
+        var request = window.indexedDB.deleteDatabase(DB_NAME);
+        request.onsuccess = request.onerror = request.onblocked = function () { resolve(); };
+      });
+    })];
+    if (window.caches) {
+      steps.push(window.caches.keys().then(function (names) {
+        return Promise.all(names.map(function (name) { return window.caches.delete(name); }));
+      }));
+    }
+    if (navigator.serviceWorker) {
+      steps.push(navigator.serviceWorker.getRegistrations().then(function (registrations) {
+        return Promise.all(registrations.map(function (registration) { return registration.unregister(); }));
+      }));
+    }
+    revoking = Promise.all(steps).catch(function () { return null; }).then(function () {
+      document.documentElement.setAttribute("data-device-revoked", "");
+      window.location.reload();
+    });
+    return revoking;
+  }
+
+  // This phone keeps the enumerator's work: the server gives it a key of its own (a cookie), by which the office
+  // can revoke it; a revoked phone is answered so at once.
+  function registerDevice() {
+    if (!C.deviceUrl || !navigator.onLine) { return Promise.resolve(null); }
+    return send(C.deviceUrl, {}).then(function (result) {
+      if (result.kind === "revoked") { return revoked(); }
+      return result;
+    });
+  }
+  document.addEventListener("census:login", function () { registerDevice(); });
+
   window.CensusOffline = {
     config: C,
     format: format,
@@ -483,7 +536,8 @@
     send: send,
     flush: flush,
     refresh: refresh,
-    relogin: relogin
+    relogin: relogin,
+    registerDevice: registerDevice
   };
 
   // --- the service worker: the enumerator's pages with no signal ------------------------------------------
@@ -509,9 +563,25 @@
     return navigator.serviceWorker.ready.then(function (registration) {
       return new Promise(function (resolve) {
         var channel = new MessageChannel();
-        channel.port1.onmessage = function () { resolve(true); };
+        channel.port1.onmessage = function (event) { resolve(event.data || true); };
         registration.active.postMessage(message, [channel.port2]);
       });
+    });
+  }
+
+  // Ask the worker to keep this page and the pages it links to. What it could not keep (no answer from a loaded
+  // server even after its retries) is asked for again a little later, while the page is open and online; the page
+  // says how many pages are not kept yet (``data-offline-unkept``).
+  function keepPages(urls, round) {
+    return tellWorker({ type: "warm", urls: urls }).then(function (report) {
+      var failed = (report && report.failed) || [];
+      document.documentElement.setAttribute("data-offline-unkept", String(failed.length));
+      if (failed.length && round < 3) {
+        window.setTimeout(function () {
+          if (navigator.onLine) { keepPages(failed, round + 1); }
+        }, 10000 * round);
+      }
+      return report;
     });
   }
 
@@ -519,7 +589,7 @@
     if (!("serviceWorker" in navigator) || !C.serviceWorkerUrl) { return; }
     navigator.serviceWorker.register(C.serviceWorkerUrl, { scope: "/" }).then(function () {
       if (!navigator.onLine) { return true; }
-      return tellWorker({ type: "warm", urls: pagesToKeep() });
+      return keepPages(pagesToKeep(), 1);
     }).then(function () {
       // What the browser tests wait for: this page and the pages it links to open with no signal now.
       document.documentElement.setAttribute("data-offline-ready", "");
@@ -535,5 +605,8 @@
   window.setInterval(function () {
     all().then(function (records) { if (records.length && !blocked) { flush(); } });
   }, 15000);
-  purge().then(refresh).then(function () { return flush(); }).catch(function () { refresh(); });
+  registerDevice().then(function () {
+    if (revoking) { return null; }
+    return purge().then(refresh).then(function () { return flush(); });
+  }).catch(function () { refresh(); });
 })();

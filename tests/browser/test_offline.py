@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.utils import translation
 from playwright.sync_api import Page, Route, expect
 
-from enumeration.models import Household
+from enumeration.models import Household, PhoneDevice
 from enumeration.services import household_list, household_save
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.pages import axe_serious
@@ -257,23 +257,37 @@ def test_logging_out_warns_about_unsent_records_then_deletes_the_phones_copy(
     phone.wait_for_timeout(500)
     expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
     logout = phone.locator("form[data-logout] button")
-    # The warning comes after the page has counted the phone's records (IndexedDB answers asynchronously): wait for
-    # the dialog itself, then answer it. "Cancel" keeps the enumerator logged in, on the form, with the record.
-    with phone.expect_event("dialog", timeout=15_000) as first:
-        logout.click()
-    assert first.value.type == "confirm"
+    warnings: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
+        assert dialog.type == "confirm"
+        warnings.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    def answered(count: int) -> None:
+        # The warning comes after the page has counted the phone's records (IndexedDB answers asynchronously),
+        # so after the click has returned: wait until the dialog has been shown and answered.
+        for _ in range(150):
+            if len(warnings) >= count:
+                return
+            phone.wait_for_timeout(100)
+        raise AssertionError(f"no warning before logging out: {warnings}")
+
+    phone.once("dialog", lambda dialog: answer(dialog, False))
+    logout.click()
+    answered(1)
     with translation.override("zh-hans"):
         warning = translation.gettext(
             "{n} record(s) typed on this phone have not been sent. Logging out deletes them from this phone. "
             "Log out anyway?"
         )
-    assert first.value.message == warning.replace("{n}", "1"), first.value.message
-    first.value.dismiss()
+    assert warnings[0] == warning.replace("{n}", "1"), warnings
+    # "Cancel" keeps the enumerator logged in, on the form, with the record.
     expect(phone.locator("#household-form")).to_be_visible()
     assert phone.evaluate("CensusOffline.all().then((records) => records.length)") == 1
-    with phone.expect_event("dialog", timeout=15_000) as second:
-        logout.click()
-    second.value.accept()
+    phone.once("dialog", lambda dialog: answer(dialog, True))
+    logout.click()
+    answered(2)
     phone.wait_for_url("**/accounts/login/**")
     # Clear-Site-Data: no outbox, no kept pages, no service worker left on the phone.
     left = phone.evaluate(
@@ -284,3 +298,46 @@ def test_logging_out_warns_about_unsent_records_then_deletes_the_phones_copy(
         })"""
     )
     assert left == {"databases": [], "caches": [], "workers": 0}, left
+
+
+def test_a_revoked_phone_deletes_its_copy_at_its_next_contact(
+    live_server, phone: Page, desktop: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Item 7: the phone is lost with an unsent record on it; the township office revokes it on its page (with
+    its password); when the phone next reaches the server it deletes everything it kept, and the record never
+    reaches the server."""
+    household = open_form(phone, live_server.url, cast, password)
+    expect(phone.locator("html[data-offline-ready]")).to_be_attached(timeout=15_000)
+    for _ in range(100):  # the page registers the phone as it opens (a request of its own)
+        if PhoneDevice.objects.filter(staff=cast.enumerator_a1).exists():
+            break
+        phone.wait_for_timeout(100)
+    device = PhoneDevice.objects.get(staff=cast.enumerator_a1)
+    phone.context.set_offline(True)
+    phone.locator('[data-step="household"] [data-field=h1_kind]').select_option("1")
+    expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
+
+    log_in(desktop, live_server.url, cast.township_office_a.username, password)
+    desktop.goto(f"{live_server.url}/enumeration/phones/")
+    row = desktop.locator(f'[data-table="phones"] tr[data-key="{device.pk}"]')
+    row.locator("[data-action=revoke]").click()
+    desktop.locator("#id_password").fill(password)
+    desktop.locator("button[data-action=revoke]").click()
+    expect(desktop.locator(f'[data-table="phones"] tr[data-key="{device.pk}"] .badge.bad')).to_be_visible()
+
+    phone.context.set_offline(False)  # the next contact: the outbox sends
+    expect(phone.locator("html[data-device-wiped]")).to_be_attached(timeout=20_000)
+    left = phone.evaluate(
+        """async () => ({
+            databases: (await indexedDB.databases()).map((d) => d.name),
+            caches: await caches.keys(),
+            workers: (await navigator.serviceWorker.getRegistrations()).length,
+        })"""
+    )
+    assert left == {"databases": [], "caches": [], "workers": 0}, left
+    household.refresh_from_db()
+    assert household.h1_kind is None  # the unsent answer was deleted with the phone's copy, never sent
+    device.refresh_from_db()
+    assert device.revoked_by == cast.township_office_a and device.wiped_at is not None
+    desktop.reload()
+    expect(desktop.locator(f'[data-table="phones"] tr[data-key="{device.pk}"] [data-wiped]')).to_be_visible()
