@@ -402,7 +402,63 @@
     return refreshing;
   }
 
+  // The lines that say why the server refused a record: its message, then each rule that failed.
+  function problemLines(record) {
+    var lines = record.message ? [record.message] : [];
+    (record.errors || []).forEach(function (error) {
+      var where = error.label || error.location || error.item || "";
+      var text = error.messages ? error.messages.join(" ") : error.message || "";
+      if (text) { lines.push((where ? where + "：" : "") + text); }
+    });
+    return lines;
+  }
+
+  // "My work" (my small areas, a small area's listing): a household whose send the server refused says so on its
+  // card, with the rules that failed — not only on the outbox page.
+  function markCards() {
+    var cards = document.querySelectorAll("[data-household-card]");
+    if (!cards.length) { return Promise.resolve(0); }
+    return all().then(function (records) {
+      var refused = {};
+      records.forEach(function (record) {
+        if (record.household && record.status === "refused") { refused[String(record.household)] = record; }
+      });
+      var marked = 0;
+      Array.prototype.forEach.call(cards, function (card) {
+        var record = refused[card.getAttribute("data-household-card")];
+        var box = card.querySelector("[data-refused-box]");
+        if (!record) {
+          if (box) { box.parentNode.removeChild(box); }
+          return;
+        }
+        if (!box) {
+          box = document.createElement("div");
+          box.className = "error-box small";
+          box.setAttribute("data-refused-box", "");
+          card.appendChild(box);
+        }
+        box.textContent = "";
+        var title = document.createElement("p");
+        var open = document.createElement("a");
+        open.href = record.pageUrl || C.outboxUrl;
+        open.textContent = T.refusedCard;
+        title.appendChild(open);
+        box.appendChild(title);
+        var list = document.createElement("ul");
+        problemLines(record).forEach(function (line) {
+          var item = document.createElement("li");
+          item.textContent = line;
+          list.appendChild(item);
+        });
+        box.appendChild(list);
+        marked += 1;
+      });
+      return marked;
+    });
+  }
+
   function count() {
+    markCards().catch(function () { return 0; });
     if (!bar) { return Promise.resolve(0); }
     return all().then(function (records) {
       var count = records.length;
@@ -537,6 +593,8 @@
     flush: flush,
     refresh: refresh,
     relogin: relogin,
+    problemLines: problemLines,
+    markCards: markCards,
     registerDevice: registerDevice
   };
 

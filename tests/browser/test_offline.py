@@ -11,8 +11,9 @@ from django.contrib.sessions.models import Session
 from django.utils import translation
 from playwright.sync_api import Page, Route, expect
 
-from enumeration.models import Household, PhoneDevice
-from enumeration.services import household_list, household_save
+from enumeration.models import Household, HouseholdState, PhoneDevice
+from enumeration.rules.entry import hard_issues
+from enumeration.services import household_issues, household_list, household_save
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.pages import axe_serious
 from tests.conftest import Cast
@@ -341,3 +342,53 @@ def test_a_revoked_phone_deletes_its_copy_at_its_next_contact(
     assert device.revoked_by == cast.township_office_a and device.wiped_at is not None
     desktop.reload()
     expect(desktop.locator(f'[data-table="phones"] tr[data-key="{device.pk}"] [data-wiped]')).to_be_visible()
+
+
+def test_a_refused_send_is_shown_on_the_households_card_in_my_work(
+    live_server, phone: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Item 3: signed at the door with no signal, but the form breaks entry rules; when the outbox sends it the
+    server refuses the signature, and the household's card in "my work" (my small areas, the small area's
+    listing) says so with the rules that failed."""
+    household = open_form(phone, live_server.url, cast, password)
+    expect(phone.locator("html[data-offline-ready]")).to_be_attached(timeout=15_000)
+    phone.context.set_offline(True)
+    # One item only: the persons the household has (H2) and their rows are missing — hard errors.
+    phone.locator('[data-step="household"] [data-field=h1_kind]').select_option("1")
+    doorstep = phone.locator("[data-doorstep]")
+    doorstep.locator("[data-doorstep-name]").fill("王伟")
+    doorstep.locator("[data-doorstep-relationship]").select_option("0")
+    pad = doorstep.locator("[data-doorstep-pad]")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    phone.mouse.move(box["x"] + 30, box["y"] + 60)
+    phone.mouse.down()
+    phone.mouse.move(box["x"] + 150, box["y"] + 90, steps=8)
+    phone.mouse.up()
+    doorstep.locator("[data-doorstep-confirm]").check()
+    doorstep.locator("[data-doorstep-sign]").click()
+    expect(doorstep.locator("[data-doorstep-done]")).to_be_visible()
+
+    phone.context.set_offline(False)
+    signing = phone.locator("[data-password-dialog]")
+    expect(signing).to_be_visible(timeout=15_000)
+    signing.locator("[name=password]").fill(password)
+    signing.locator("button[type=submit]").click()
+    expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-state", "refused", timeout=15_000)
+    household.refresh_from_db()
+    assert household.state == HouseholdState.DRAFT  # not signed
+    # The rules that fail on what the server holds, found by the rules themselves (not read from the page).
+    failed = [issue.message_zh for issue in hard_issues(household_issues(household))]
+    assert failed
+    with translation.override("zh-hans"):
+        heading = translation.gettext("Refused by the server: open the form, correct it and send it again")
+
+    for url in (f"/enumeration/areas/{cast.area_a1.pk}/", "/enumeration/my-areas/"):
+        phone.goto(f"{live_server.url}{url}")
+        card = phone.locator(f'[data-household-card="{household.pk}"] [data-refused-box]')
+        expect(card).to_be_visible()
+        text = card.inner_text()
+        assert heading in text, text
+        assert all(message in text for message in failed), (failed, text)
+        expect(phone.locator("[data-refused-box]")).to_have_count(1)  # only on the refused household's card
