@@ -4,8 +4,9 @@ An enumerator's phone (Debian's Chromium, 360 px) holds 200 households typed and
 signal — each a record in the phone's IndexedDB, put there through the page's own ``CensusOffline.save`` as the
 form page does: the 3-person family form, the respondent's drawn signature and the enumerator's confirmation.
 The signal returns: the clock runs from the ``online`` event until the status bar counts 0 unsent, i.e. until
-the outbox has sent, in order, each household's form, its respondent confirmation and its signature (600
-requests, each with its Idempotency-Key) to gunicorn on loopback, and the server acknowledged all of them. The
+the outbox has sent each household's form, its respondent confirmation and its signature, in that order (600
+requests, each with its Idempotency-Key; four households at a time, oldest first) to gunicorn on loopback, run as
+deployed (4 workers of 2 threads), and the server acknowledged all of them. The
 enumerator's password is typed into the signing dialog as soon as it shows (once, for all 200).
 
 The households are listed (摸底) in one of the synthetic district's small areas first; afterwards the benchmark
@@ -27,6 +28,8 @@ from server import free_port, wait_for_server
 HOUSEHOLDS = 200
 TARGET_SECONDS = 20.0
 CHROMIUM = "/usr/bin/chromium"
+# The server as deployed (the Dockerfile's and docker-compose.yml's gunicorn command): 4 workers of 2 threads.
+SERVER_OPTIONS = ("--workers", "4", "--threads", "2")
 
 _LIST = r"""
 import json
@@ -96,7 +99,7 @@ def outbox_send(context: BenchContext) -> Measured:
     port = free_port()
     bindir = Path(sys.executable).parent
     server = subprocess.Popen(
-        [str(bindir / "gunicorn"), "census.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [str(bindir / "gunicorn"), "census.wsgi:application", "--bind", f"127.0.0.1:{port}", *SERVER_OPTIONS],
         cwd=ROOT,
         env=context.env,
     )

@@ -1,7 +1,8 @@
 """A revoked phone deletes its copy at its next contact (issue 19, item 7).
 
 The phone's key travels in the ``census_device`` cookie (enumeration.views.offline.device_register gives it).
-Any request that carries the key of a revoked device — the outbox sending, a page opened, a page the service
+Any request that carries the key of a revoked device (read once per request, except in the very session the phone
+registered in, which revoking deletes) — the outbox sending, a page opened, a page the service
 worker keeps — is answered 410 with code ``device_revoked`` and ``Clear-Site-Data``, and its login (if any is
 left) ends: a script's request with JSON, a page with the page that deletes the phone's copy
 (static/js/device-revoked.js). The cookie stays until the phone reports its copy deleted
@@ -20,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from enumeration import selectors
+from enumeration.models.devices import device_key_digest
 
 DEVICE_COOKIE = "census_device"
 CLEAR_SITE_DATA = '"cache", "storage"'
@@ -35,6 +37,23 @@ def revoked_response(request: HttpRequest) -> HttpResponse:
     response["Clear-Site-Data"] = CLEAR_SITE_DATA
     response["Cache-Control"] = "no-store"
     return response
+
+
+# The session of a phone that registered in it remembers which key it registered and under which session key.
+# Revoking a phone deletes the session it registered in, so a request of that same session with that same key
+# cannot come from a revoked phone: no read. Any other request with a key (no login left, a new session) is read.
+SESSION_DEVICE = "_census_device"
+
+
+def session_mark(key: str, session_key: str) -> str:
+    return f"{device_key_digest(key)[:32]}:{session_key}"
+
+
+def seen_in_this_session(request: HttpRequest, key: str) -> bool:
+    session = getattr(request, "session", None)
+    if session is None or not session.session_key:
+        return False
+    return bool(session.get(SESSION_DEVICE) == session_mark(key, session.session_key))
 
 
 class RevokedPhoneMiddleware:
@@ -55,7 +74,7 @@ class RevokedPhoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.COOKIES.get(DEVICE_COOKIE)
-        if key and request.path not in self.exempt():
+        if key and not seen_in_this_session(request, key) and request.path not in self.exempt():
             device = selectors.phone_device_by_key(key)
             if device is not None and device.revoked_at is not None:
                 if getattr(request, "user", None) is not None and request.user.is_authenticated:

@@ -89,7 +89,8 @@ def phone_device_revoke(*, device: PhoneDevice, actor: StaffMember, password: st
     device.save(update_fields=["revoked_at", "revoked_by"])
     if device.session_key:
         session_store = import_module(settings.SESSION_ENGINE).SessionStore
-        transaction.on_commit(lambda: session_store(session_key=device.session_key).delete())
+        # Within the transaction (the database's sessions): a phone's request of that session is read again.
+        session_store(session_key=device.session_key).delete()
     audit_record(
         actor=actor,
         action=AuditAction.PERMISSION_CHANGE,

@@ -24,7 +24,7 @@ from census.permissions import StaffRequest, public, role_required, url_objects
 from census.security import client_ip
 from enumeration import selectors
 from enumeration.forms import PhoneRevokeForm
-from enumeration.middleware import CLEAR_SITE_DATA, DEVICE_COOKIE, revoked_response
+from enumeration.middleware import CLEAR_SITE_DATA, DEVICE_COOKIE, SESSION_DEVICE, revoked_response, session_mark
 from enumeration.models import PhoneDevice
 from enumeration.services.devices import DeviceRevoked, phone_device_register, phone_device_revoke, phone_device_wiped
 from enumeration.views.common import FIELD_ROLES
@@ -122,6 +122,10 @@ def device_register(request: StaffRequest) -> HttpResponse:
         )
     except DeviceRevoked:
         return revoked_response(request)
+    key = registered.new_key or request.COOKIES.get(DEVICE_COOKIE, "")
+    mark = session_mark(key, request.session.session_key or "")
+    if request.session.get(SESSION_DEVICE) != mark:
+        request.session[SESSION_DEVICE] = mark
     response = JsonResponse({"ok": True, "device": registered.device.pk})
     if registered.new_key:
         response.set_cookie(

@@ -7,7 +7,9 @@ request carrying the phone's key is answered 410 ``device_revoked`` with ``Clear
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -151,3 +153,22 @@ def test_a_phone_that_is_not_revoked_cannot_report_a_deletion(cast: Cast) -> Non
     assert Client().post(reverse("enumeration:device-wiped")).status_code == 404
     device.refresh_from_db()
     assert device.wiped_at is None
+
+
+def test_the_phones_key_is_read_once_per_session(cast: Cast) -> None:
+    """In the session the phone registered in (which revoking deletes) its requests read no device row; in any
+    other session — a new login, no login at all — every request with the key reads it."""
+    phone, _ = phone_of(cast.enumerator_a1)
+
+    def device_reads() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert phone.get(MY_AREAS).status_code in (200, 302)
+        return sum('"enumeration_phonedevice"' in query["sql"] for query in queries.captured_queries)
+
+    assert device_reads() == 0
+    key = phone.cookies[DEVICE_COOKIE].value
+    phone.logout()  # the test client forgets every cookie: the phone keeps its key
+    phone.cookies[DEVICE_COOKIE] = key
+    assert device_reads() == 1  # no login: the key is read
+    phone.force_login(cast.enumerator_a1)
+    assert device_reads() == 1  # a new session the phone has not registered in
