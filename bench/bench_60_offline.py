@@ -33,11 +33,14 @@ SERVER_OPTIONS = ("--workers", "4", "--threads", "2")
 
 _LIST = r"""
 import json
+from django.db.models import Count
 from census.models import Role, SmallAreaAssignment
 from enumeration.services import household_list
 from django.conf import settings
+# The enumerator's small area with the fewest households: a small area holds at most 999, and each run lists 200.
 assignment = (SmallAreaAssignment.objects.select_related("staff", "small_area")
-              .filter(staff__role=Role.ENUMERATOR, staff__is_active=True).order_by("small_area_id").first())
+              .filter(staff__role=Role.ENUMERATOR, staff__is_active=True)
+              .annotate(listed=Count("small_area__households")).order_by("listed", "small_area_id").first())
 ids = [household_list(small_area=assignment.small_area, actor=assignment.staff, head_name="王伟", expected_persons=3).pk
        for _ in range(%(n)d)]
 print(json.dumps({"username": assignment.staff.username, "password": settings.CENSUS_DEMO_PASSWORD, "ids": ids}))
