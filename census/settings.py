@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A one-time password opens the password page and nothing else (census.staffing).
     "census.staffing.middleware.PasswordChangeRequiredMiddleware",
+    # A phone revoked by its office is told to delete its copy at its next contact (issue 19).
+    "enumeration.middleware.RevokedPhoneMiddleware",
     # Writes the audit entries of passwords refused at a signature once the request's transaction is over.
     "census.passwords.RefusalAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -25,9 +25,11 @@ from enumeration.models import (
     HouseholdVersion,
     LongFormSample,
     Person,
+    PhoneDevice,
     RespondentConfirmation,
     ReviewComment,
 )
+from enumeration.models.devices import device_key_digest
 
 S = HouseholdState
 STATE_ORDER: tuple[str, ...] = tuple(S.values)
@@ -409,3 +411,27 @@ def sampled_households(sample: LongFormSample) -> QuerySet[Household]:
         .select_related("small_area")
         .order_by("small_area__code", "household_no")
     )
+
+
+# --- the phones that keep the enumerators' work (issue 19) -----------------------------------------------------
+
+
+def phone_device_by_key(key: str) -> PhoneDevice | None:
+    """The device a phone's key names (the key itself is kept nowhere; its SHA-256 is). The one read not made
+    through ``visible_to``: the caller is the phone, perhaps with no login left."""
+    return PhoneDevice.objects.filter(key_sha256=device_key_digest(key)).only("pk", "staff_id", "revoked_at").first()
+
+
+PHONE_STATES = ("active", "revoked")
+
+
+def phone_device_list(*, user: StaffMember, state: str = "", role: str = "") -> QuerySet[PhoneDevice]:
+    """The phones of the people ``user`` sees: the newest contact first."""
+    devices = PhoneDevice.objects.visible_to(user).select_related("staff", "staff__township", "revoked_by")
+    if state == "active":
+        devices = devices.active()
+    elif state == "revoked":
+        devices = devices.revoked()
+    if role in Role.values:
+        devices = devices.filter(staff__role=role)
+    return devices.order_by("-last_seen_at", "-pk")

@@ -15,6 +15,10 @@ urlpatterns = [
     path("listing/import/", areas.listing_import, name="listing-import"),
     # what the phone holds and has not sent (issue 19)
     path("outbox/", offline.outbox, name="outbox"),
+    path("device/", offline.device_register, name="device-register"),
+    path("device/wiped/", offline.device_wiped, name="device-wiped"),
+    path("phones/", offline.phone_list, name="phones"),
+    path("phones/<int:pk>/revoke/", offline.phone_revoke, name="phone-revoke"),
     # the household form
     path("households/<int:pk>/form/", form.household_form, name="household-form"),
     path("households/<int:pk>/autosave/", form.household_autosave, name="household-autosave"),

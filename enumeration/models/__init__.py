@@ -1,5 +1,6 @@
 from enumeration.models.acceptance import AcceptanceOverride
 from enumeration.models.api import IdempotencyRecord
+from enumeration.models.devices import PhoneDevice
 from enumeration.models.households import (
     ALL_DEAD_HOUSEHOLD_NO,
     EDITABLE_STATES,
@@ -38,6 +39,7 @@ __all__ = [
     "IdempotencyRecord",
     "LongFormSample",
     "Person",
+    "PhoneDevice",
     "RespondentConfirmation",
     "ReviewComment",
     "Signature",

@@ -20,6 +20,7 @@ def offline_config(user: Any) -> dict[str, Any]:
         "loginUrl": reverse("login"),
         "outboxUrl": reverse("enumeration:outbox"),
         "serviceWorkerUrl": reverse("service-worker"),
+        "deviceUrl": reverse("enumeration:device-register"),
         "user": user.username if user.is_authenticated else "",
         "maxDays": settings.CENSUS_OFFLINE_DAYS,
         "text": {
@@ -34,6 +35,7 @@ def offline_config(user: Any) -> dict[str, Any]:
             "allSent": _("Nothing waits to be sent"),
             "badPassword": _("The password was not accepted. Try again."),
             "loginFailed": _("Logging in did not work (no signal?). Try again."),
+            "refusedCard": _("Refused by the server: open the form, correct it and send it again"),
         },
     }
 

@@ -291,13 +291,14 @@ def household_autosave(request: StaffRequest, pk: int) -> JsonResponse:
     cleaned = clean_form_payload(payload)
     if cleaned.errors:
         return _json_error(400, "invalid", _("Some items could not be read."), errors=cleaned.errors)
-    current = form_values(household)
-    persons = cleaned.persons
-    if persons is None:
-        persons = [_row(p, PERSON_FORM_FIELDS) for p in current.persons]
-    deaths = cleaned.deaths
-    if deaths is None:
-        deaths = [_row(d, DEATH_FORM_FIELDS) for d in current.deaths]
+    persons, deaths = cleaned.persons, cleaned.deaths
+    if persons is None or deaths is None:
+        # Rows the request leaves out stay as they are (a phone's outbox sends them all: no read then).
+        current = form_values(household)
+        if persons is None:
+            persons = [_row(p, PERSON_FORM_FIELDS) for p in current.persons]
+        if deaths is None:
+            deaths = [_row(d, DEATH_FORM_FIELDS) for d in current.deaths]
     reason = payload.get("reason") if isinstance(payload.get("reason"), str) else ""
     try:
         saved = household_save(

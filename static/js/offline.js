@@ -56,7 +56,12 @@
         request.onupgradeneeded = function () {
           request.result.createObjectStore(STORE, { keyPath: "key" });
         };
-        request.onsuccess = function () { resolve(request.result); };
+        request.onsuccess = function () {
+          var db = request.result;
+          // Another page deletes the database (a revoked phone, logging out): let it.
+          db.onversionchange = function () { db.close(); dbPromise = null; };
+          resolve(db);
+        };
         request.onerror = function () { reject(request.error); };
       });
     }
@@ -189,7 +194,9 @@
       var parsed = json ? response.json().catch(function () { return {}; }) : Promise.resolve({});
       return parsed.then(function (content) {
         var result = { status: response.status, body: content };
-        if (response.status === 401 || (response.redirected && isLoginPage(response.url))) {
+        if (response.status === 410 && content && content.code === "device_revoked") {
+          result.kind = "revoked";
+        } else if (response.status === 401 || (response.redirected && isLoginPage(response.url))) {
           result.kind = "login";
         } else if (!json || response.redirected || response.status >= 500) {
           // Not the server's answer (a portal's page, a proxy's error): nothing was saved.
@@ -313,6 +320,9 @@
           return "next";
         });
       }
+      if (result.kind === "revoked") {
+        return revoked().then(function () { return "stop"; });
+      }
       if (result.kind === "offline" || result.kind === "login") {
         return mark(record.key, result.kind === "login" ? "login" : "waiting", result.body).then(function (kept) {
           announce(result.kind === "login" ? "login" : "waiting", kept || record, result.body);
@@ -326,7 +336,9 @@
     });
   }
 
-  // Send what waits, oldest first, one at a time; stop at the first "no signal" or "log in again".
+  // Send what waits, oldest first, SEND_LANES households at a time; stop taking more at the first "no signal" or
+  // "log in again".
+  var SEND_LANES = 4;
   function flush() {
     if (blocked) {
       return Promise.resolve(false);
@@ -340,16 +352,27 @@
         // Refused and conflicting records wait for the enumerator (a new rev sends them again).
         return !((record.status === "refused" || record.status === "conflict") && record.sentRev === record.rev);
       });
-      var step = function (index) {
-        if (index >= queue.length) { return Promise.resolve(true); }
-        return sendOne(queue[index]).then(function (next) {
-          return next === "stop" ? false : step(index + 1);
+      // A few households at a time (each household's own requests — its form, the respondent's confirmation,
+      // the signature — stay in order, one after the other): the server answers several enumerators at once,
+      // and a long outbox after a day without signal is sent in a fraction of the time.
+      var next = 0;
+      var stopped = false;
+      var lane = function () {
+        if (stopped || next >= queue.length) { return Promise.resolve(); }
+        var record = queue[next];
+        next += 1;
+        return sendOne(record).then(function (result) {
+          if (result === "stop") { stopped = true; }
+          return lane();
         });
       };
-      return step(0);
+      var lanes = [];
+      for (var i = 0; i < Math.min(SEND_LANES, queue.length); i += 1) { lanes.push(lane()); }
+      return Promise.all(lanes).then(function () { return !stopped; });
     }).then(function (done) {
       flushing = null;
-      if (again && done) {
+      // Asked again meanwhile (a change typed, the signal or the login back while the last lanes finished).
+      if (again && !blocked) {
         again = false;
         return flush();
       }
@@ -392,7 +415,63 @@
     return refreshing;
   }
 
+  // The lines that say why the server refused a record: its message, then each rule that failed.
+  function problemLines(record) {
+    var lines = record.message ? [record.message] : [];
+    (record.errors || []).forEach(function (error) {
+      var where = error.label || error.location || error.item || "";
+      var text = error.messages ? error.messages.join(" ") : error.message || "";
+      if (text) { lines.push((where ? where + "：" : "") + text); }
+    });
+    return lines;
+  }
+
+  // "My work" (my small areas, a small area's listing): a household whose send the server refused says so on its
+  // card, with the rules that failed — not only on the outbox page.
+  function markCards() {
+    var cards = document.querySelectorAll("[data-household-card]");
+    if (!cards.length) { return Promise.resolve(0); }
+    return all().then(function (records) {
+      var refused = {};
+      records.forEach(function (record) {
+        if (record.household && record.status === "refused") { refused[String(record.household)] = record; }
+      });
+      var marked = 0;
+      Array.prototype.forEach.call(cards, function (card) {
+        var record = refused[card.getAttribute("data-household-card")];
+        var box = card.querySelector("[data-refused-box]");
+        if (!record) {
+          if (box) { box.parentNode.removeChild(box); }
+          return;
+        }
+        if (!box) {
+          box = document.createElement("div");
+          box.className = "error-box small";
+          box.setAttribute("data-refused-box", "");
+          card.appendChild(box);
+        }
+        box.textContent = "";
+        var title = document.createElement("p");
+        var open = document.createElement("a");
+        open.href = record.pageUrl || C.outboxUrl;
+        open.textContent = T.refusedCard;
+        title.appendChild(open);
+        box.appendChild(title);
+        var list = document.createElement("ul");
+        problemLines(record).forEach(function (line) {
+          var item = document.createElement("li");
+          item.textContent = line;
+          list.appendChild(item);
+        });
+        box.appendChild(list);
+        marked += 1;
+      });
+      return marked;
+    });
+  }
+
   function count() {
+    markCards().catch(function () { return 0; });
     if (!bar) { return Promise.resolve(0); }
     return all().then(function (records) {
       var count = records.length;
@@ -470,6 +549,49 @@
     return loginPromise;
   }
 
+  // --- a revoked phone (item 7) ---------------------------------------------------------------------------
+
+  // The office revoked this phone (it was lost): delete everything it keeps — the outbox, the kept pages, the
+  // service worker — and open the page again, which the server answers with the "revoked" page (that page
+  // reports the copy deleted). Nothing more is sent.
+  var revoking = null;
+  function revoked() {
+    if (revoking) { return revoking; }
+    blocked = true;
+    var steps = [open().then(function (db) { db.close(); dbPromise = null; }, function () { return null; }).then(function () {
+      return new Promise(function (resolve) {
+        var request = window.indexedDB.deleteDatabase(DB_NAME);
+        request.onsuccess = request.onerror = request.onblocked = function () { resolve(); };
+      });
+    })];
+    if (window.caches) {
+      steps.push(window.caches.keys().then(function (names) {
+        return Promise.all(names.map(function (name) { return window.caches.delete(name); }));
+      }));
+    }
+    if (navigator.serviceWorker) {
+      steps.push(navigator.serviceWorker.getRegistrations().then(function (registrations) {
+        return Promise.all(registrations.map(function (registration) { return registration.unregister(); }));
+      }));
+    }
+    revoking = Promise.all(steps).catch(function () { return null; }).then(function () {
+      document.documentElement.setAttribute("data-device-revoked", "");
+      window.location.reload();
+    });
+    return revoking;
+  }
+
+  // This phone keeps the enumerator's work: the server gives it a key of its own (a cookie), by which the office
+  // can revoke it; a revoked phone is answered so at once.
+  function registerDevice() {
+    if (!C.deviceUrl || !navigator.onLine) { return Promise.resolve(null); }
+    return send(C.deviceUrl, {}).then(function (result) {
+      if (result.kind === "revoked") { return revoked(); }
+      return result;
+    });
+  }
+  document.addEventListener("census:login", function () { registerDevice(); });
+
   window.CensusOffline = {
     config: C,
     format: format,
@@ -483,7 +605,10 @@
     send: send,
     flush: flush,
     refresh: refresh,
-    relogin: relogin
+    relogin: relogin,
+    problemLines: problemLines,
+    markCards: markCards,
+    registerDevice: registerDevice
   };
 
   // --- the service worker: the enumerator's pages with no signal ------------------------------------------
@@ -509,9 +634,25 @@
     return navigator.serviceWorker.ready.then(function (registration) {
       return new Promise(function (resolve) {
         var channel = new MessageChannel();
-        channel.port1.onmessage = function () { resolve(true); };
+        channel.port1.onmessage = function (event) { resolve(event.data || true); };
         registration.active.postMessage(message, [channel.port2]);
       });
+    });
+  }
+
+  // Ask the worker to keep this page and the pages it links to. What it could not keep (no answer from a loaded
+  // server even after its retries) is asked for again a little later, while the page is open and online; the page
+  // says how many pages are not kept yet (``data-offline-unkept``).
+  function keepPages(urls, round) {
+    return tellWorker({ type: "warm", urls: urls }).then(function (report) {
+      var failed = (report && report.failed) || [];
+      document.documentElement.setAttribute("data-offline-unkept", String(failed.length));
+      if (failed.length && round < 3) {
+        window.setTimeout(function () {
+          if (navigator.onLine) { keepPages(failed, round + 1); }
+        }, 10000 * round);
+      }
+      return report;
     });
   }
 
@@ -519,7 +660,7 @@
     if (!("serviceWorker" in navigator) || !C.serviceWorkerUrl) { return; }
     navigator.serviceWorker.register(C.serviceWorkerUrl, { scope: "/" }).then(function () {
       if (!navigator.onLine) { return true; }
-      return tellWorker({ type: "warm", urls: pagesToKeep() });
+      return keepPages(pagesToKeep(), 1);
     }).then(function () {
       // What the browser tests wait for: this page and the pages it links to open with no signal now.
       document.documentElement.setAttribute("data-offline-ready", "");
@@ -535,5 +676,8 @@
   window.setInterval(function () {
     all().then(function (records) { if (records.length && !blocked) { flush(); } });
   }, 15000);
-  purge().then(refresh).then(function () { return flush(); }).catch(function () { refresh(); });
+  registerDevice().then(function () {
+    if (revoking) { return null; }
+    return purge().then(refresh).then(function () { return flush(); });
+  }).catch(function () { refresh(); });
 })();

@@ -27,14 +27,10 @@
         var time = new Date(record.savedAt).toLocaleString();
         status.textContent = (T[record.status] || T.local) + " · " + Offline.format(T.savedAt, { time: time });
         li.appendChild(status);
-        if (record.message || (record.errors && record.errors.length)) {
+        var lines = Offline.problemLines(record);
+        if (lines.length) {
           var problems = document.createElement("ul");
           problems.className = "small outbox-problems";
-          var lines = record.message ? [record.message] : [];
-          (record.errors || []).forEach(function (error) {
-            var where = error.label || error.location || error.item || "";
-            lines.push((where ? where + "：" : "") + (error.messages ? error.messages.join(" ") : error.message || ""));
-          });
           lines.forEach(function (line) {
             var item = document.createElement("li");
             item.textContent = line;

@@ -83,19 +83,38 @@ workbox.routing.setCatchHandler(function (context) {
   return Response.error();
 });
 
+// Keep one page: asked for again (up to WARM_TRIES times, a little later each time) when the fetch fails or the
+// server answers with an error — a loaded server or one bar of signal must not leave a page silently unkept.
+// A login page (the session ended) is not retried. Resolves to true when the page is kept.
+var WARM_TRIES = 3;
+function keep(cache, url, tries) {
+  return fetch(url.href, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+    if (onlyThePage.cacheWillUpdate({ response: response })) {
+      return cache.put(url.href, response).then(function () { return true; });
+    }
+    return response.redirected || response.status < 500 ? false : null;
+  }, function () { return null; }).then(function (kept) {
+    if (kept !== null || tries <= 1) { return Boolean(kept); }
+    return new Promise(function (resolve) { setTimeout(resolve, 500 * (WARM_TRIES - tries + 1)); }).then(function () {
+      return keep(cache, url, tries - 1);
+    });
+  });
+}
+
+// The pages asked for, one after the other; the answer says which were kept and which were not.
 function warm(urls) {
+  var report = { kept: [], failed: [] };
   return caches.open(PAGES).then(function (cache) {
     return urls.reduce(function (chain, path) {
       var url = new URL(path, self.location.origin);
       if (!enumeratorPage(url)) { return chain; }
       return chain.then(function () {
-        return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
-          if (onlyThePage.cacheWillUpdate({ response: response })) { return cache.put(url.href, response); }
-          return null;
-        }, function () { return null; });
+        return keep(cache, url, WARM_TRIES).then(function (kept) {
+          (kept ? report.kept : report.failed).push(url.pathname);
+        });
       });
     }, Promise.resolve());
-  });
+  }).then(function () { return report; });
 }
 
 self.addEventListener("message", function (event) {
@@ -109,8 +128,8 @@ self.addEventListener("message", function (event) {
     });
   }
   if (done) {
-    event.waitUntil(done.then(function () {
-      if (event.ports && event.ports[0]) { event.ports[0].postMessage({ done: true }); }
+    event.waitUntil(done.then(function (report) {
+      if (event.ports && event.ports[0]) { event.ports[0].postMessage(Object.assign({ done: true }, report || {})); }
     }));
   }
 });

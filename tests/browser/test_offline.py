@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.utils import translation
 from playwright.sync_api import Page, Route, expect
 
-from enumeration.models import Household
-from enumeration.services import household_list, household_save
+from enumeration.models import Household, HouseholdState, PhoneDevice
+from enumeration.rules.entry import hard_issues
+from enumeration.services import household_issues, household_list, household_save
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.pages import axe_serious
 from tests.conftest import Cast
@@ -255,20 +257,39 @@ def test_logging_out_warns_about_unsent_records_then_deletes_the_phones_copy(
     # The outbox tries as the signal returns and is refused; wait until the page has settled on one unsent record.
     phone.wait_for_timeout(500)
     expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
+    logout = phone.locator("form[data-logout] button")
     warnings: list[str] = []
 
     def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
+        assert dialog.type == "confirm"
         warnings.append(dialog.message)
         dialog.accept() if accept else dialog.dismiss()
 
+    def answered(count: int) -> None:
+        # The warning comes after the page has counted the phone's records (IndexedDB answers asynchronously),
+        # so after the click has returned: wait until the dialog has been shown and answered.
+        for _ in range(150):
+            if len(warnings) >= count:
+                return
+            phone.wait_for_timeout(100)
+        raise AssertionError(f"no warning before logging out: {warnings}")
+
     phone.once("dialog", lambda dialog: answer(dialog, False))
-    phone.locator("form[data-logout] button").click()
+    logout.click()
+    answered(1)
+    with translation.override("zh-hans"):
+        warning = translation.gettext(
+            "{n} record(s) typed on this phone have not been sent. Logging out deletes them from this phone. "
+            "Log out anyway?"
+        )
+    assert warnings[0] == warning.replace("{n}", "1"), warnings
+    # "Cancel" keeps the enumerator logged in, on the form, with the record.
     expect(phone.locator("#household-form")).to_be_visible()
-    assert warnings and "1" in warnings[0]
+    assert phone.evaluate("CensusOffline.all().then((records) => records.length)") == 1
     phone.once("dialog", lambda dialog: answer(dialog, True))
-    phone.locator("form[data-logout] button").click()
+    logout.click()
+    answered(2)
     phone.wait_for_url("**/accounts/login/**")
-    assert len(warnings) == 2
     # Clear-Site-Data: no outbox, no kept pages, no service worker left on the phone.
     left = phone.evaluate(
         """async () => ({
@@ -278,3 +299,96 @@ def test_logging_out_warns_about_unsent_records_then_deletes_the_phones_copy(
         })"""
     )
     assert left == {"databases": [], "caches": [], "workers": 0}, left
+
+
+def test_a_revoked_phone_deletes_its_copy_at_its_next_contact(
+    live_server, phone: Page, desktop: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Item 7: the phone is lost with an unsent record on it; the township office revokes it on its page (with
+    its password); when the phone next reaches the server it deletes everything it kept, and the record never
+    reaches the server."""
+    household = open_form(phone, live_server.url, cast, password)
+    expect(phone.locator("html[data-offline-ready]")).to_be_attached(timeout=15_000)
+    for _ in range(100):  # the page registers the phone as it opens (a request of its own)
+        if PhoneDevice.objects.filter(staff=cast.enumerator_a1).exists():
+            break
+        phone.wait_for_timeout(100)
+    device = PhoneDevice.objects.get(staff=cast.enumerator_a1)
+    phone.context.set_offline(True)
+    phone.locator('[data-step="household"] [data-field=h1_kind]').select_option("1")
+    expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-unsent", "1")
+
+    log_in(desktop, live_server.url, cast.township_office_a.username, password)
+    desktop.goto(f"{live_server.url}/enumeration/phones/")
+    row = desktop.locator(f'[data-table="phones"] tr[data-key="{device.pk}"]')
+    row.locator("[data-action=revoke]").click()
+    desktop.locator("#id_password").fill(password)
+    desktop.locator("button[data-action=revoke]").click()
+    expect(desktop.locator(f'[data-table="phones"] tr[data-key="{device.pk}"] .badge.bad')).to_be_visible()
+
+    phone.context.set_offline(False)  # the next contact: the outbox sends
+    expect(phone.locator("html[data-device-wiped]")).to_be_attached(timeout=20_000)
+    left = phone.evaluate(
+        """async () => ({
+            databases: (await indexedDB.databases()).map((d) => d.name),
+            caches: await caches.keys(),
+            workers: (await navigator.serviceWorker.getRegistrations()).length,
+        })"""
+    )
+    assert left == {"databases": [], "caches": [], "workers": 0}, left
+    household.refresh_from_db()
+    assert household.h1_kind is None  # the unsent answer was deleted with the phone's copy, never sent
+    device.refresh_from_db()
+    assert device.revoked_by == cast.township_office_a and device.wiped_at is not None
+    desktop.reload()
+    expect(desktop.locator(f'[data-table="phones"] tr[data-key="{device.pk}"] [data-wiped]')).to_be_visible()
+
+
+def test_a_refused_send_is_shown_on_the_households_card_in_my_work(
+    live_server, phone: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Item 3: signed at the door with no signal, but the form breaks entry rules; when the outbox sends it the
+    server refuses the signature, and the household's card in "my work" (my small areas, the small area's
+    listing) says so with the rules that failed."""
+    household = open_form(phone, live_server.url, cast, password)
+    expect(phone.locator("html[data-offline-ready]")).to_be_attached(timeout=15_000)
+    phone.context.set_offline(True)
+    # One item only: the persons the household has (H2) and their rows are missing — hard errors.
+    phone.locator('[data-step="household"] [data-field=h1_kind]').select_option("1")
+    doorstep = phone.locator("[data-doorstep]")
+    doorstep.locator("[data-doorstep-name]").fill("王伟")
+    doorstep.locator("[data-doorstep-relationship]").select_option("0")
+    pad = doorstep.locator("[data-doorstep-pad]")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    phone.mouse.move(box["x"] + 30, box["y"] + 60)
+    phone.mouse.down()
+    phone.mouse.move(box["x"] + 150, box["y"] + 90, steps=8)
+    phone.mouse.up()
+    doorstep.locator("[data-doorstep-confirm]").check()
+    doorstep.locator("[data-doorstep-sign]").click()
+    expect(doorstep.locator("[data-doorstep-done]")).to_be_visible()
+
+    phone.context.set_offline(False)
+    signing = phone.locator("[data-password-dialog]")
+    expect(signing).to_be_visible(timeout=15_000)
+    signing.locator("[name=password]").fill(password)
+    signing.locator("button[type=submit]").click()
+    expect(phone.locator("[data-offline-bar]")).to_have_attribute("data-state", "refused", timeout=15_000)
+    household.refresh_from_db()
+    assert household.state == HouseholdState.DRAFT  # not signed
+    # The rules that fail on what the server holds, found by the rules themselves (not read from the page).
+    failed = [issue.message_zh for issue in hard_issues(household_issues(household))]
+    assert failed
+    with translation.override("zh-hans"):
+        heading = translation.gettext("Refused by the server: open the form, correct it and send it again")
+
+    for url in (f"/enumeration/areas/{cast.area_a1.pk}/", "/enumeration/my-areas/"):
+        phone.goto(f"{live_server.url}{url}")
+        card = phone.locator(f'[data-household-card="{household.pk}"] [data-refused-box]')
+        expect(card).to_be_visible()
+        text = card.inner_text()
+        assert heading in text, text
+        assert all(message in text for message in failed), (failed, text)
+        expect(phone.locator("[data-refused-box]")).to_have_count(1)  # only on the refused household's card

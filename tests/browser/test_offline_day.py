@@ -81,6 +81,13 @@ FILL = """async ([household, persons, deaths]) => {
 }"""
 
 
+# The paths of the pages the service worker keeps for no signal (its Cache Storage, read from the page).
+KEPT_PAGES = """async () => {
+  const cache = await caches.open('census-pages-v1');
+  return (await cache.keys()).map((request) => new URL(request.url).pathname);
+}"""
+
+
 def form_of(index: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     household, persons = family_form()
     deaths: list[dict[str, Any]] = []
@@ -142,6 +149,9 @@ def test_twenty_households_signed_offline_reach_the_server_once_each(  # type: i
     # One online visit to the small area's listing keeps it and the forms it links to.
     page.goto(f"{live_server.url}/enumeration/areas/{cast.area_a1.pk}/")
     expect(page.locator("html[data-offline-ready]")).to_be_attached(timeout=60_000)
+    # Read from the phone's cache itself, not from the page's report: every form is kept before the signal goes.
+    forms = {f"/enumeration/households/{household.pk}/form/" for household in households}
+    assert forms <= set(page.evaluate(KEPT_PAGES)), sorted(forms - set(page.evaluate(KEPT_PAGES)))
     context.set_offline(True)
 
     for index, household in enumerate(households):

@@ -46,7 +46,7 @@ from census.models import (
     Township,
     Village,
 )
-from enumeration.models import Household
+from enumeration.models import Household, PhoneDevice
 from enumeration.self_enumeration.models import Invitation
 from supervision.completeness.models import RecheckArea
 from supervision.organisation.models import (
@@ -404,6 +404,15 @@ RULES: dict[type[models.Model], Rule] = {
         "the unit's township or department",
         lambda: DirectoryUnit.objects.all(),
         lambda u, who: in_place(who, district=u.district_id, township=u.township_id, department=u.department_id),
+    ),
+    PhoneDevice: Rule(
+        "the phone's person's township (a district account: its district); a field worker sees their own phones",
+        lambda: PhoneDevice.objects.select_related("staff"),
+        lambda d, who: (
+            d.staff_id == who.user.pk
+            if who.role in FIELD
+            else in_place(who, district=d.staff.district_id, township=d.staff.township_id, department=None)
+        ),
     ),
     Job: Rule(
         "whoever started it, and the roles its kind's content is for within their area (JOB_KINDS)",

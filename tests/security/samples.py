@@ -148,3 +148,16 @@ def make_rechecks(world: Any) -> None:
 
 
 SAMPLE_MAKERS.append(make_rechecks)
+
+
+def make_phone_devices(world: Any) -> None:
+    """A phone that keeps work for every enumerator and supervisor (townships A and B and the other district), as
+    the offline pages register it (issue 19)."""
+    from census.models import FIELD_ROLES, StaffMember
+    from enumeration.services.devices import phone_device_register
+
+    for member in StaffMember.objects.filter(role__in=FIELD_ROLES):
+        phone_device_register(staff=member, key=None, session_key="", label="Android phone", ip_address=None)
+
+
+SAMPLE_MAKERS.append(make_phone_devices)

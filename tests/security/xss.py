@@ -132,6 +132,8 @@ FREE_TEXT: dict[str, str] = {
     # the census frame (district import) and staff
     "census.District.name": "frame import",
     "census.Township.name": "frame import",
+    # a phone's browser (its User-Agent header, which whoever holds the phone controls): the phones page (issue 19)
+    "enumeration.PhoneDevice.label": "a phone's User-Agent header, shown on the offices' phones page",
     "census.Village.name": "frame import",
     "census.SmallArea.name": "frame import",
     "census.Building.address": "listing page (building form)",
@@ -248,6 +250,8 @@ SKIPPED: dict[str, str] = {
         "a cell of the uploaded file; the import page shows them through the template's escaping (a string "
         "planted here would not be a report at all)"
     ),
+    "enumeration.PhoneDevice.key_sha256": "a SHA-256 written by the code, never shown",
+    "enumeration.PhoneDevice.session_key": "a session key written by the code, never shown",
     "enumeration.IdempotencyRecord.key": "a client's Idempotency-Key header: stored to match retries, never shown",
     "enumeration.IdempotencyRecord.path": "the request path (a URL of this site), never shown",
     "enumeration.IdempotencyRecord.request_hash": "a SHA-256 written by the code",
