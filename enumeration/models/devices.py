@@ -67,8 +67,8 @@ class PhoneDevice(models.Model):
     objects = PhoneDeviceQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("phone")
-        verbose_name_plural = _("phones")
+        verbose_name = _("mobile phone")
+        verbose_name_plural = _("mobile phones")
         indexes = [models.Index(fields=["staff", "-last_seen_at"], name="phone_device_staff_seen")]
         constraints = [
             models.CheckConstraint(

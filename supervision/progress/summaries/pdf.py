@@ -66,7 +66,9 @@ def document(summary: Summary) -> Any:
     """The laid-out document (``weasyprint.Document``): its pages can be counted and read by a test."""
     import weasyprint  # needs Pango from the system: imported only when a PDF is made
 
-    return weasyprint.HTML(string=html(summary), base_url=str(settings.BASE_DIR)).render()
+    paper = PAPER.get(getattr(settings, "CENSUS_PRINT_PAPER", "A4"), "A4")
+    style = weasyprint.CSS(string=render_to_string("progress/summary_pdf.css", {"paper": paper}))
+    return weasyprint.HTML(string=html(summary), base_url=str(settings.BASE_DIR)).render(stylesheets=[style])
 
 
 def write_pdf(summary: Summary, path: Path) -> None:
