@@ -656,10 +656,16 @@
     });
   }
 
+  function parsed() {
+    if (document.readyState !== "loading") { return Promise.resolve(); }
+    return new Promise(function (resolve) { document.addEventListener("DOMContentLoaded", resolve, { once: true }); });
+  }
+
   function startWorker() {
     if (!("serviceWorker" in navigator) || !C.serviceWorkerUrl) { return; }
-    navigator.serviceWorker.register(C.serviceWorkerUrl, { scope: "/" }).then(function () {
+    navigator.serviceWorker.register(C.serviceWorkerUrl, { scope: "/" }).then(parsed).then(function () {
       if (!navigator.onLine) { return true; }
+      // The links are read once the whole page is parsed: a worker already registered answers before that.
       return keepPages(pagesToKeep(), 1);
     }).then(function () {
       // What the browser tests wait for: this page and the pages it links to open with no signal now.

@@ -35,6 +35,19 @@ DESKTOP = {"width": 1366, "height": 900}
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _retry_deadlocked_flushes() -> None:
+    from django.test import TransactionTestCase
+
+    from tests.browser.inflight import flush_retrying_deadlocks
+
+    TransactionTestCase._fixture_teardown = flush_retrying_deadlocks(  # type: ignore[method-assign]
+        TransactionTestCase._fixture_teardown
+    )
+
+
+_retry_deadlocked_flushes()
+
+
 @pytest.fixture(autouse=True)
 def _requests_answered_before_the_flush(request: pytest.FixtureRequest) -> Iterator[None]:
     """Autouse, so set up after pytest-django's database fixture and before the test's browsers: torn down after
