@@ -23,10 +23,11 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	touch $@
 
 # Debian's Chromium drives the browser tests (`npx playwright install` cannot download browsers here), with a
-# Chinese font so that screenshots show characters.
-BROWSER_PACKAGES := chromium fonts-wqy-microhei
+# Chinese font so that screenshots show characters; Pango is what WeasyPrint lays the summary tables' PDF out with.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wqy; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wqy || \
+	    ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then \
 	  echo "installing Debian's $(BROWSER_PACKAGES) for the browser tests"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null || \
