@@ -148,12 +148,18 @@ class PhaseLines:
     total: int
 
 
+def planned_percent(phase: PhaseRow, day: datetime.date) -> float:
+    """The planned line: the share of the phase's days gone by the end of ``day`` (0 before it, 100 after)."""
+    span = (phase.end - phase.start).days + 1
+    return round(100.0 * min(max((day - phase.start).days + 1, 0), span) / span, 1)
+
+
 def phase_lines(phase: PhaseRow, *, user: StaffMember | AnonymousUser, today: datetime.date) -> PhaseLines:
     """The planned line (straight from 0% on the first day to 100% on the last) and the actual line (the share
     done by the end of each day, up to today) of one phase."""
     span = (phase.end - phase.start).days + 1
     days = [phase.start + datetime.timedelta(days=i) for i in range(span)]
-    planned = [round(100.0 * (i + 1) / span, 1) for i in range(span)]
+    planned = [planned_percent(phase, day) for day in days]
     measured = _measure(phase.key, user)
     if measured is None:
         return PhaseLines(phase, days, planned, None, "", 0)
@@ -193,8 +199,7 @@ def phases_under_way_progress(
     for phase in phases:
         if not phase.start <= today <= phase.end:
             continue
-        span = (phase.end - phase.start).days + 1
-        planned = round(100.0 * ((today - phase.start).days + 1) / span, 1)
+        planned = planned_percent(phase, today)
         actual: float | None = None
         if phase.key == Phase.REGISTRATION:
             actual = registration_done
