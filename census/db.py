@@ -74,10 +74,11 @@ def execute_prepared(cursor: Any, sql: str, params: Sequence[Any]) -> None:
     longer than running them. Prepared (``PREPARE``, on the raw cursor, so that query logs and counts show each
     execution once), a statement is planned at most a few times per connection. A prepared statement outlives
     a rolled-back transaction; a new connection starts without any (``census.postgresql``). On a connection of
-    another backend the statement is executed as it is.
+    another backend, or through PgBouncer in transaction mode (``CENSUS_PGBOUNCER``), the statement is executed as
+    it is.
     """
     prepared: set[str] | None = getattr(cursor.db, "prepared", None)
-    if prepared is None:
+    if prepared is None or not cursor.db.prepares:
         cursor.execute(sql, params)
         return
     name, numbered, count = _prepared_form(sql)

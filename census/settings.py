@@ -180,6 +180,38 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
 
+# PgBouncer in transaction mode in front of the primary (issue 26): a server connection serves one transaction of a
+# client, then another client's. Server-side cursors (named cursors outlive a transaction only WITH HOLD, which
+# Django does not use, but PgBouncer's docs ask for them off) and the project's own prepared statements
+# (census.db.execute_prepared: a PREPARE belongs to one server connection) are then off; session settings are set
+# per transaction (SET LOCAL). Debian's PgBouncer is 1.18: protocol-level prepared statements came with 1.21.
+CENSUS_PGBOUNCER = env.bool("CENSUS_PGBOUNCER", default=False)
+if CENSUS_PGBOUNCER:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# A streaming replica for the reads that tolerate a few seconds of lag (census/db_router.py): the dashboards, the
+# exports, the nightly checks' look at what changed. Absent: everything reads from the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    if env.str("CENSUS_DATABASE_NAME", default=""):
+        DATABASES["replica"]["NAME"] = env.str("CENSUS_DATABASE_NAME")
+    DATABASES["replica"].update(
+        ENGINE="census.postgresql",
+        ATOMIC_REQUESTS=False,
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # The test databases are made on the primary and reach the replica by replication.
+        TEST={"MIRROR": "default"},
+    )
+    DATABASES["replica"].setdefault("OPTIONS", {})
+    # A replica that does not answer must not hold a dashboard up for long: the primary answers instead.
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 3)
+DATABASE_ROUTERS = ["census.db_router.ReplicaRouter"]
+# Beyond this lag (seconds) the replica's reads go to the primary; kept below INCREMENTAL_MARGIN_SECONDS of the
+# checks (the nightly run trusts the replica's "nothing changed here" only within that margin).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30.0)
+DATABASE_REPLICA_LAG_CACHE_SECONDS = env.float("DATABASE_REPLICA_LAG_CACHE_SECONDS", default=2.0)
+
 # The database role the running services use when it is not the owner of the tables (docker compose: census_app,
 # with DATABASE_URL naming it). `migrate`, run as the owner, creates it with CENSUS_APP_DB_PASSWORD and grants it
 # only what the application needs — SELECT and INSERT on the append-only tables, no ownership

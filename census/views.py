@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,6 +13,7 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from census.db_router import replica_configured, replica_status
 from census.models import Role
 from census.permissions import any_role, public
 
@@ -90,10 +93,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     # Asking workers goes through Redis; without Redis the answer is known.
     checks["worker"] = _workers_ok() if checks["redis"][0] else (False, "redis unreachable")
     healthy = all(ok for ok, _ in checks.values())
-    body = {
+    body: dict[str, Any] = {
         "status": "ok" if healthy else "unavailable",
         "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()},
     }
+    if replica_configured():
+        # Not a condition of health: without the replica its reads go to the primary (census/db_router.py).
+        replica = replica_status()
+        body["replica"] = {"lag_seconds": replica.lag, "used": replica.usable, "detail": replica.error or "ok"}
     return JsonResponse(body, status=200 if healthy else 503)
 
 

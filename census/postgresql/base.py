@@ -17,6 +17,7 @@ from __future__ import annotations
 import select
 from typing import Any
 
+from django.conf import settings
 from django.db.backends.postgresql import base
 
 
@@ -29,6 +30,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         self.prepared = set()
         return connection
+
+    @property
+    def prepares(self) -> bool:
+        """Whether statements may be prepared on this connection: not through PgBouncer in transaction mode, where
+        the next transaction may run on another server connection that never saw the PREPARE."""
+        return not (self.alias == "default" and getattr(settings, "CENSUS_PGBOUNCER", False))
 
     def is_usable(self) -> bool:
         if self.connection is None or self.connection.closed:
