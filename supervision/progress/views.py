@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from census.api import ApplicationError
+from census.db_router import REPLICA, max_lag, replica_configured, replica_reads, replica_status
 from census.listing import ListPage
 from census.models import Job, Role, Township, Village
 from census.permissions import StaffRequest, role_required, url_objects
@@ -260,6 +261,12 @@ def township_dashboard(request: StaffRequest, code: str) -> HttpResponse:
 
 
 def _township_dashboard(request: StaffRequest, township: Township) -> HttpResponse:
+    # Read from the replica when it is close enough behind (census/db_router.py), rendering included.
+    with replica_reads():
+        return _township_dashboard_read(request, township)
+
+
+def _township_dashboard_read(request: StaffRequest, township: Township) -> HttpResponse:
     user = request.user
     totals = selectors.totals(user=user, township=township)
     # The villages table and the chart of forms by state show the same rows: fetched once.
@@ -287,6 +294,11 @@ def _township_dashboard(request: StaffRequest, township: Township) -> HttpRespon
 
 
 def _district_dashboard(request: StaffRequest) -> HttpResponse:
+    with replica_reads() as alias:
+        return _district_dashboard_read(request, alias)
+
+
+def _district_dashboard_read(request: StaffRequest, alias: str) -> HttpResponse:
     user = request.user
     townships = all_rows(TABLES["townships"], user=user, township=None)
     totals = selectors.totals(user=user)
@@ -299,6 +311,10 @@ def _district_dashboard(request: StaffRequest) -> HttpResponse:
         "states": selectors.state_chart(townships[1], "name"),
         "tables": [_initial_table(request, "townships", None, fetched=townships)],
         "overdue_readiness": hooks.readiness_overdue(user=user),
+        # Where this page was read from, and how far the replica is behind (None: no replica).
+        "replica": replica_status() if replica_configured() else None,
+        "read_from_replica": alias == REPLICA,
+        "replica_limit": max_lag(),
         "window": settings.PROGRESS_WINDOW,
         "chart_labels": _chart_labels(),
     }

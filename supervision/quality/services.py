@@ -17,6 +17,7 @@ explained finding or rejects an explanation; the checks themselves open, correct
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -28,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -36,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from census import privacy
 from census.api import ApplicationError, ConflictError
+from census.db_router import max_lag, replica_reads
 from census.jobs import job_start, queue_unavailable_message
 from census.models import (
     AuditAction,
@@ -205,12 +207,14 @@ def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
     """Send every unfinished part of a run to the Celery workers (again: a part done is skipped). Longest first,
     so that the workers finish together: the district parts, then the townships by their number of households."""
     parts = list(run.parts.exclude(status=PartStatus.DONE).values_list("pk", "township_id"))
-    sizes = dict(
-        Household.objects.filter(township_id__in=[township for _, township in parts if township])
-        .values("township_id")
-        .annotate(households=Count("id"))
-        .values_list("township_id", "households")
-    )
+    # (Only an order: counts from a replica a few seconds behind serve as well.)
+    with replica_reads():
+        sizes = dict(
+            Household.objects.filter(township_id__in=[township for _, township in parts if township])
+            .values("township_id")
+            .annotate(households=Count("id"))
+            .values_list("township_id", "households")
+        )
     # (District parts in the order they were made: the longest sections first.)
     parts.sort(key=lambda part: (part[1] is not None, -sizes.get(part[1], 0), part[1] or "", part[0]))
     _enqueue_parts([pk for pk, _ in parts], queue)
@@ -261,6 +265,16 @@ def _township_unchanged(*, township_id: str, district_id: str, since: datetime) 
     return not AuditEvent.objects.filter(
         action=AuditAction.ASSIGNMENT_CHANGE, district_id=district_id, at__gt=since
     ).exists()
+
+
+def _watermark_reads() -> contextlib.AbstractContextManager[str]:
+    """Where the question "did anything change since the watermark" is read: on the replica when it is close
+    enough behind (census/db_router.py). A change the replica has not replayed yet committed less than the
+    replica's lag ago; the next run starts INCREMENTAL_MARGIN_SECONDS before this part's start and sees it — hence
+    the replica only while its lag limit is well inside that margin."""
+    if max_lag() * 2 < int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)):
+        return replica_reads()
+    return contextlib.nullcontext(DEFAULT_DB_ALIAS)
 
 
 def _try_lock(namespace: int, key: int) -> bool:
@@ -321,17 +335,17 @@ def _part_execute(part_id: int) -> bool:
             since=since,
             townships=tuple(townships),
         )
-        if (
-            part.township_id
-            and since is not None
-            and _township_unchanged(township_id=part.township_id, district_id=run.district_id, since=since)
-        ):
+        unchanged = False
+        if part.township_id and since is not None:
+            with _watermark_reads() as read_from:
+                unchanged = _township_unchanged(township_id=part.township_id, district_id=run.district_id, since=since)
+        if unchanged:
             _mark_done(
                 part=part,
                 since=since,
                 started_at=started_at,
                 households=0,
-                stats={"catalogue": runner.catalogue_fingerprint(), "unchanged": True},
+                stats={"catalogue": runner.catalogue_fingerprint(), "unchanged": True, "read_from": read_from},
             )
         else:
             _part_checks(part=part, run=run, context=context, townships=townships, since=since, started_at=started_at)
@@ -545,7 +559,12 @@ def _roster_match(
 def _mark_done(
     *, part: CheckRunPart, since: datetime | None, started_at: datetime, households: int, stats: dict[str, Any]
 ) -> None:
-    """In the part's transaction: the done mark commits with its findings, or neither does."""
+    """In the part's transaction: the done mark commits with its findings, or neither does. The Celery worker
+    that ran the part is named in its statistics (workers on several hosts share a run)."""
+    from celery import current_task
+
+    hostname = getattr(getattr(current_task, "request", None), "hostname", None) if current_task else None
+    stats = {**stats, "worker": hostname or ""}
     CheckRunPart.objects.filter(pk=part.pk).exclude(status=PartStatus.DONE).update(
         status=PartStatus.DONE,
         households=households,

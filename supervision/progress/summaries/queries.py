@@ -17,11 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from census.db_router import read_connection
 from census.models import StaffMember
 from enumeration.identity import REFERENCE_MONTH, REFERENCE_YEAR
 from enumeration.models import (
@@ -49,12 +50,14 @@ def snapshot() -> Iterator[None]:
     """One consistent snapshot for every query of the summary (nested in a caller's transaction, that
     transaction already is one). JIT is off: the big aggregates are estimated as expensive enough to compile,
     and compiling them takes longer than running them."""
+    # (On the replica when the caller reads from it: census.db_router.replica_reads.)
+    connection = read_connection()
     if connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
         yield
         return
-    with transaction.atomic():
+    with transaction.atomic(using=connection.alias):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cursor.execute("SET LOCAL jit = off")
@@ -134,7 +137,7 @@ def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
     which_set = {frozenset(columns): name for name, columns in PERSON_SETS.items()}
     result: dict[str, dict[tuple[Any, ...], int]] = defaultdict(dict)
     count = len(PERSON_COLUMNS)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(query, params)
         for row in cursor.fetchall():
             values = dict(zip(PERSON_COLUMNS, row[count : 2 * count], strict=True))
@@ -213,7 +216,7 @@ def household_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], dict[
     """
     result: dict[str, dict[tuple[Any, ...], dict[str, int]]] = defaultdict(dict)
     keys_count = len(HOUSEHOLD_KEYS)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(query, params)
         for row in cursor.fetchall():
             flags = row[:keys_count]
@@ -372,7 +375,7 @@ def long_form_person_counts(user: StaffMember, *, min_age: int, default_weight: 
     """
     result: dict[str, Any] = defaultdict(dict)
     count = len(LONG_FORM_PERSON_ITEMS)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(query, [default_weight, *params, min_age])
         for row in cursor.fetchall():
             flags, codes = row[:count], row[count : 2 * count]

@@ -83,12 +83,15 @@ def _execute(cursor: CursorWrapper, sql: str, params: dict[str, Any] | Sequence[
 
 def tune_session(cursor: CursorWrapper) -> None:
     """Settings for one part's transaction: room for hashes and sorts, and no JIT for a few hundred quick queries."""
-    # temp_buffers can only change before a session's first temporary table: try, in a savepoint.
+    # temp_buffers can only change before a session's first temporary table: try, in a savepoint. For the session,
+    # so that it holds for the next part's tables too — except through PgBouncer in transaction mode, where the
+    # server session is shared with other clients and nothing may outlive the transaction.
+    scope = "LOCAL " if getattr(settings, "CENSUS_PGBOUNCER", False) else ""
     _execute(cursor, "SELECT current_setting('temp_buffers')")
     if cursor.fetchone()[0] != TEMP_BUFFERS:
         try:
             with transaction.atomic():
-                _execute(cursor, f"SET temp_buffers = '{TEMP_BUFFERS}'")
+                _execute(cursor, f"SET {scope}temp_buffers = '{TEMP_BUFFERS}'")
         except DatabaseError:
             pass
     _execute(cursor, f"SET LOCAL work_mem = '{WORK_MEM}'")
