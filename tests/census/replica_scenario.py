@@ -1,0 +1,247 @@
+"""The replicated topology of issue 26, run by ``tests/census/test_replica_topology.py`` in a pytest process of its
+own whose settings come from the environment exactly as a deployment's would: ``DATABASE_URL`` is PgBouncer in
+transaction mode in front of a primary (``CENSUS_PGBOUNCER``), ``DATABASE_REPLICA_URL`` a streaming replica of it
+(both made by ``census.topology``); ``TOPOLOGY_PRIMARY_PORT`` is the primary's own port, for the comparison run on
+one server.
+
+Not collected on its own (the file name does not start with ``test_``)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from census import db_router
+from census.db_router import REPLICA, replica_status
+from census.models import Role, StaffMember, Township
+from supervision.progress.summaries import build_summary
+from supervision.quality.models import CheckRun, CheckRunPart, Finding, FindingEvent, RosterAreaCount
+from supervision.quality.services import check_run_create, check_run_execute, check_run_parts_enqueue
+from tests.conftest import Cast
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def _wait_replayed(timeout: float = 60) -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
+        target = cursor.fetchone()[0]
+    deadline = time.monotonic() + timeout
+    with connections[REPLICA].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target])
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the replica did not catch up")
+
+
+def _replay(paused: bool) -> None:
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()" if paused else "SELECT pg_wal_replay_resume()")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_get_wal_replay_pause_state()")
+            if (cursor.fetchone()[0] == "paused") == paused:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the replica's replay did not change state")
+
+
+def test_the_settings_come_from_the_environment() -> None:
+    assert settings.CENSUS_PGBOUNCER is True
+    assert REPLICA in settings.DATABASES
+    assert settings.DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert connections["default"].prepares is False
+    assert connections[REPLICA].prepares is True
+
+
+@ALL
+def test_the_district_dashboard_reads_the_replica_and_the_primary_once_the_replica_lags_too_far(cast: Cast) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(cast.district_office)
+    url = reverse("supervision:dashboard")
+    client.get(url)  # (the session's first touch is a write; a later request reads only)
+    _wait_replayed()
+    with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=3.0):
+        _replay(paused=False)  # (a test before may have left it paused)
+        _wait_replayed()
+        _replay(paused=True)
+        try:
+            Township.objects.filter(pk=cast.township_a.pk).update(name="甲镇改名")
+            # The replica has not replayed the rename: within the limit, the page shows the replica's older name.
+            status = replica_status(fresh=True)
+            assert status.lag is not None and status.lag < 3.0, status
+            page = client.get(url).content.decode()
+            assert "甲镇" in page and "甲镇改名" not in page
+            assert "Read from the replica database" in page
+            health = client.get(reverse("healthz")).json()
+            assert health["replica"]["used"] is True
+            # Past the limit, the same page reads the primary and says so.
+            deadline = time.monotonic() + 30
+            while (replica_status(fresh=True).lag or 0) <= 3.0:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            page = client.get(url).content.decode()
+            assert "甲镇改名" in page
+            assert re.search(r"Read from the primary database: the replica is [\d.]+ s behind \(more than 3 s\)", page)
+            assert client.get(reverse("healthz")).json()["replica"]["used"] is False
+        finally:
+            _replay(paused=False)
+        # Caught up, the replica serves the page again, with the new name.
+        _wait_replayed()
+        assert replica_status(fresh=True).lag == 0.0
+        page = client.get(url).content.decode()
+        assert "甲镇改名" in page and "Read from the replica database, 0.0 s behind" in page
+
+
+@ALL
+def test_a_read_after_a_write_in_the_same_transaction_stays_on_the_primary(cast: Cast) -> None:
+    from django.db import transaction
+
+    _replay(paused=False)
+    _wait_replayed()
+    with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=60.0), transaction.atomic():
+        with db_router.replica_reads() as alias:
+            assert alias == REPLICA
+        Township.objects.filter(pk=cast.township_b.pk).update(name="乙镇改名")
+        with db_router.replica_reads() as alias:
+            assert alias == "default"
+            assert Township.objects.get(pk=cast.township_b.pk).name == "乙镇改名"
+
+
+# --- the nightly checks: two Celery workers through PgBouncer with reads on the replica, against one server ------
+
+
+def _snapshot() -> set[tuple[Any, ...]]:
+    return {
+        (rule, key, state, record_key, str(sorted(evidence.items())))
+        for rule, key, state, record_key, evidence in Finding.objects.values_list(
+            "rule", "key", "state", "record_key", "evidence"
+        )
+    }
+
+
+def _forget_findings() -> None:
+    FindingEvent.objects.all().delete()
+    Finding.objects.all().delete()
+    CheckRunPart.objects.all().delete()
+    CheckRun.objects.all().delete()
+    RosterAreaCount.objects.all().delete()
+
+
+LOG = Path(tempfile.gettempdir()) / f"replica-topology-workers-{os.getpid()}.log"
+
+
+def _workers(queue: str, names: list[str]) -> list[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "census.test_settings",
+        "CENSUS_DATABASE_NAME": connections["default"].settings_dict["NAME"],
+    }
+    command = [sys.executable, "-m", "celery", "-A", "census", "worker", "-P", "solo", "-Q", queue]
+    quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]
+    workers = [
+        subprocess.Popen(
+            [*command, "-n", name, *quiet], cwd=ROOT, env=env, stdout=LOG.open("ab"), stderr=subprocess.STDOUT
+        )
+        for name in names
+    ]
+    from census.celery import app
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        replies = app.control.ping(destination=names, timeout=0.5)
+        if len(replies) == len(names):
+            return workers
+        assert all(worker.poll() is None for worker in workers), LOG.read_text(errors="replace")[-3000:]
+    raise AssertionError("the workers did not start: " + LOG.read_text(errors="replace")[-3000:])
+
+
+def _run_on_workers(mode: str, queue: str) -> CheckRun:
+    run = check_run_create(user=None, mode=mode)
+    check_run_parts_enqueue(run=run, queue=queue)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.is_finished:
+            assert run.status == "done", run.error
+            return run
+        time.sleep(0.2)
+    raise AssertionError("the run did not finish: " + LOG.read_text(errors="replace")[-3000:])
+
+
+@ALL
+def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_replica_find_what_one_server_finds() -> (
+    None
+):
+    call_command("seed_district", persons=3000, seed=9, plant_errors=os.devnull, stdout=io.StringIO())
+    # (Past the incremental runs' margin, QUALITY_INCREMENTAL_MARGIN_SECONDS: the seeded forms are then older than
+    # the full run's watermark.)
+    time.sleep(2.5)
+    _replay(paused=False)
+    _wait_replayed()
+    # The summary tables (an export) read on the replica — in one snapshot there, REPEATABLE READ on a hot standby
+    # — and come out as on the primary.
+    district = StaffMember.objects.filter(role=Role.DISTRICT_OFFICE).first()
+    assert district is not None
+    with db_router.replica_reads() as alias, CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        assert alias == REPLICA
+        from_replica = build_summary(user=district)
+    from_primary = build_summary(user=district)
+    assert len(on_replica) > 10
+    assert from_replica == from_primary and from_primary.table("T01").total("persons") > 500
+
+    queue = f"topology-{os.getpid()}"
+    names = [f"north@{queue}", f"south@{queue}"]
+    workers = _workers(queue, names)
+    try:
+        full = _run_on_workers("full", queue)
+        # Both workers took parts of the one run (the part records who ran it).
+        ran = set(CheckRunPart.objects.filter(run=full).values_list("stats__worker", flat=True))
+        assert ran == set(names), ran
+        _wait_replayed()
+        # Nothing changed since: the incremental run's township parts find that on the replica.
+        incremental = _run_on_workers("incremental", queue)
+        township_parts = CheckRunPart.objects.filter(run=incremental, township__isnull=False)
+        assert township_parts.exists()
+        assert all(part.stats.get("unchanged") for part in township_parts)
+        assert {part.stats["read_from"] for part in township_parts} == {REPLICA}
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+    replicated = _snapshot()
+    assert len(replicated) > 40
+
+    # The same data, on one server: the primary itself, no PgBouncer, no replica, the coordinator in this process.
+    _forget_findings()
+    for alias in ("default", REPLICA):
+        connections[alias].close()
+    connections["default"].settings_dict["PORT"] = os.environ["TOPOLOGY_PRIMARY_PORT"]
+    try:
+        with override_settings(CENSUS_PGBOUNCER=False, DATABASE_REPLICA_MAX_LAG_SECONDS=-1.0):
+            assert not replica_status(fresh=True).usable
+            check_run_execute(run_id=check_run_create(user=None, mode="full").pk, poll=0.05)
+            check_run_execute(run_id=check_run_create(user=None, mode="incremental").pk, poll=0.05)
+            assert _snapshot() == replicated
+    finally:
+        connections["default"].close()
+        connections["default"].settings_dict["PORT"] = os.environ["TOPOLOGY_BOUNCER_PORT"]
