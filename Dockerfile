@@ -2,6 +2,7 @@
 # The census enumeration system, built by docker compose in two targets:
 #   app    web (gunicorn), the Celery worker and beat, migrations and backups: the runtime requirements only
 #   proxy  nginx with the collected static files and deploy/nginx/census.conf.template
+#   pgbouncer  Debian's PgBouncer, in transaction mode in front of the primary (`docker compose --profile scale`)
 # Base images are pinned to patch versions; move them on deliberately (and the compose file's with them).
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 ARG NGINX_IMAGE=nginx:1.30.0
@@ -53,6 +54,19 @@ ENV CENSUS_UPSTREAM=web:8000 \
     CENSUS_PUBLIC_HTTPS_PORT=443 \
     CENSUS_TLS_DIR=/etc/nginx/tls \
     CENSUS_STATIC_ROOT=/srv/census
+
+FROM ${PYTHON_IMAGE} AS pgbouncer
+# Debian bookworm's PgBouncer (1.18: no protocol-level prepared statements, so the application prepares none
+# through it — CENSUS_PGBOUNCER), configured from the environment by deploy/pgbouncer/entrypoint.sh.
+RUN set -eux; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends pgbouncer; \
+    rm -rf /var/lib/apt/lists/*; \
+    install -d -o postgres -g postgres -m 0700 /etc/pgbouncer /var/run/postgresql
+COPY deploy/pgbouncer/entrypoint.sh /usr/local/bin/pgbouncer-entrypoint
+USER postgres
+EXPOSE 6432
+CMD ["pgbouncer-entrypoint"]
 
 # `docker build .` without a target gives the application image.
 FROM app

@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv browser nginx messages vendor clean
+.PHONY: demo test lint bench venv browser nginx pgbouncer messages vendor clean
 
 venv: $(INSTALLED)
 
@@ -47,6 +47,19 @@ $(NGINX):
 	rm -rf .data/nginx-download
 	$(NGINX) -v
 
+# Debian's PgBouncer (and the c-ares library it needs) for the replicated-topology test
+# (tests/census/test_replica_topology.py, census/topology.py): unpacked under .data/pgbouncer like nginx, no service.
+PGBOUNCER := .data/pgbouncer/usr/sbin/pgbouncer
+pgbouncer: $(PGBOUNCER)
+$(PGBOUNCER):
+	@echo "unpacking Debian's pgbouncer under .data/pgbouncer for the replicated-topology test"
+	@mkdir -p .data/pgbouncer-download && cd .data/pgbouncer-download && rm -f *.deb && \
+	  (apt-get download pgbouncer libc-ares2 >/dev/null 2>&1 || \
+	   ($$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -q >/dev/null && apt-get download pgbouncer libc-ares2 >/dev/null 2>&1))
+	for deb in .data/pgbouncer-download/*.deb; do dpkg-deb -x "$$deb" .data/pgbouncer; done
+	rm -rf .data/pgbouncer-download
+	LD_LIBRARY_PATH=.data/pgbouncer/usr/lib/x86_64-linux-gnu $(PGBOUNCER) --version | head -1
+
 ## demo: the whole system with a synthetic district (web + Celery worker + beat); Ctrl-C stops it.
 demo: venv
 	DEBUG=$${DEBUG:-False} SECURE_COOKIES=$${SECURE_COOKIES:-False} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-*} \
@@ -60,7 +73,7 @@ demo: venv
 # time in Chromium) took 22 minutes in one. Each process has its own test database and Redis database; "worksteal"
 # lets an idle process take queued tests from the busy one near the end.
 TEST_WORKERS ?= 2
-test: venv browser nginx
+test: venv browser nginx pgbouncer
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 lint: venv
