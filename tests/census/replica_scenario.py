@@ -88,9 +88,16 @@ def test_the_district_dashboard_reads_the_replica_and_the_primary_once_the_repli
             # The replica has not replayed the rename: within the limit, the page shows the replica's older name.
             status = replica_status(fresh=True)
             assert status.lag is not None and status.lag < 3.0, status
-            page = client.get(url).content.decode()
+            with (
+                CaptureQueriesContext(connections["default"]) as on_primary,
+                CaptureQueriesContext(connections[REPLICA]) as on_replica,
+            ):
+                page = client.get(url).content.decode()
             assert "甲镇" in page and "甲镇改名" not in page
             assert "Read from the replica database" in page
+            # The page's figures come from the replica; the primary answers the session, the user and the lag.
+            assert len(on_replica) > 10
+            assert not [q["sql"] for q in on_primary if "progress_" in q["sql"] or "census_township" in q["sql"]]
             health = client.get(reverse("healthz")).json()
             assert health["replica"]["used"] is True
             # Past the limit, the same page reads the primary and says so.
