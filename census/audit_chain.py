@@ -60,6 +60,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from census.db import advisory_lock
 from census.models import AuditAction, AuditChainRun, AuditChainRunKind, AuditLink
 from census.services import audit_record
 
@@ -368,13 +369,10 @@ def audit_chain_seal(*, sweep: bool = False, chunk: int = SEAL_CHUNK) -> SealRep
     """
     if connection.in_atomic_block:
         raise RuntimeError("audit_chain_seal commits as it goes; call it outside a transaction")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SEAL_LOCK])
-        (locked,) = cursor.fetchone()
-    if not locked:
-        return SealReport(busy=True)
     report = SealReport()
-    try:
+    with advisory_lock(SEAL_LOCK, wait=False) as locked:
+        if not locked:
+            return SealReport(busy=True)
         after: int | None = None
         mac = _Mac()
         while True:
@@ -390,9 +388,6 @@ def audit_chain_seal(*, sweep: bool = False, chunk: int = SEAL_CHUNK) -> SealRep
             if part.linked < chunk:
                 break
             after = part.last_event_id
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [SEAL_LOCK])
     if report.problems:
         logger.error(
             "audit chain NOT sealed, the chain does not reach its anchor: %s", "; ".join(map(str, report.problems))
@@ -536,9 +531,7 @@ def audit_chain_reanchor(*, reason: str) -> SealReport:
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why the chain is re-anchored: the reason goes into the audit log."))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [SEAL_LOCK])
-    try:
+    with advisory_lock(SEAL_LOCK, wait=True):
         try:
             previous = anchor_read()
             replaced: dict[str, Any] | str | None = previous.as_json() if previous is not None else None
@@ -562,9 +555,6 @@ def audit_chain_reanchor(*, reason: str) -> SealReport:
         else:
             anchor_path().unlink(missing_ok=True)
         logger.warning("audit chain re-anchored (%s); replaced anchor: %s", reason, replaced)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [SEAL_LOCK])
     return audit_chain_seal()
 
 

@@ -52,6 +52,50 @@ def constraint_errors(*models_: type[models.Model], label: str = "__all__", save
         ) from exc
 
 
+# --- a lock held across commits --------------------------------------------------------------------------------
+
+
+@contextmanager
+def advisory_lock(key: int, *, wait: bool) -> Iterator[bool]:
+    """PostgreSQL's advisory lock ``key`` for the duration of the block, across the commits made inside it; yields
+    whether it was taken (``wait``: wait for it, so always).
+
+    On a direct connection, a session lock of the connection itself. Through PgBouncer in transaction mode
+    (``CENSUS_PGBOUNCER``) a session lock would stay on whichever server connection the statement ran on — the
+    unlock may reach another one, and the lock then outlives the block until PgBouncer closes that connection.
+    There, a connection of its own holds a transaction open for the block (PgBouncer keeps a server connection to
+    a client while its transaction lasts) with the lock as a transaction lock: the same key space, so the two
+    kinds exclude each other."""
+    from django.conf import settings
+
+    if not getattr(settings, "CENSUS_PGBOUNCER", False):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)", [key])
+            taken = True if wait else bool(cursor.fetchone()[0])
+        try:
+            yield taken
+        finally:
+            if taken:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return
+    import psycopg2
+
+    holder = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with holder.cursor() as cursor:  # (psycopg2 opens the transaction with the first statement)
+            if wait:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+                taken = True
+            else:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+                taken = bool(cursor.fetchone()[0])
+        yield taken
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 # --- statements planned once per connection -------------------------------------------------------------------
 
 

@@ -133,6 +133,42 @@ def test_a_read_after_a_write_in_the_same_transaction_stays_on_the_primary(cast:
             assert Township.objects.get(pk=cast.township_b.pk).name == "乙镇改名"
 
 
+@ALL
+def test_the_audit_chain_sealer_holds_its_lock_through_pgbouncer(settings: Any, tmp_path: Path) -> None:
+    """A session lock taken through PgBouncer in transaction mode would stay behind on a pooled server connection
+    and make every later sealer wait (census.db.advisory_lock)."""
+    import psycopg2
+
+    from census.audit_chain import SEAL_LOCK, audit_chain_seal
+    from census.models import AuditAction
+    from census.services import audit_record
+
+    settings.AUDIT_CHAIN_ANCHOR_DIR = tmp_path
+    audit_record(actor=None, action=AuditAction.EXPORT, object_type="households", object_id=1)
+    # Another sealer, straight on the primary, holds the lock: this one is busy.
+    db = connections["default"].settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=os.environ["TOPOLOGY_PRIMARY_PORT"]
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SEAL_LOCK])
+        assert audit_chain_seal().busy
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SEAL_LOCK])
+        assert audit_chain_seal().linked == 1
+        # Nothing is left holding the lock on any of PgBouncer's server connections.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [SEAL_LOCK])
+            assert cursor.fetchone()[0] is True
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SEAL_LOCK])
+        audit_record(actor=None, action=AuditAction.EXPORT, object_type="households", object_id=2)
+        assert audit_chain_seal().linked == 1
+    finally:
+        other.rollback()
+        other.close()
+
+
 # --- the nightly checks: two Celery workers through PgBouncer with reads on the replica, against one server ------
 
 
