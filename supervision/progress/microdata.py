@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, QuerySet
 
+from census.db_router import read_alias
 from census.models import StaffMember, Township
 from census.spreadsheets import sql_text_safe
 from enumeration.models import SIGNED_STATES, HouseholdState, Person
@@ -162,17 +163,19 @@ def persons(*, user: StaffMember, forms: str) -> QuerySet[Person, Any]:
 
 
 @contextlib.contextmanager
-def _without_jit() -> Iterator[Any]:
+def _without_jit(alias: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
     """A short transaction in which PostgreSQL does not JIT-compile: a district-wide scan is estimated as
     expensive enough to compile, and compiling it takes longer than running it."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         yield cursor
 
 
 def count(*, user: StaffMember, forms: str) -> int:
-    with _without_jit():
-        return persons(user=user, forms=forms).count()
+    # (On the replica inside census.db_router.replica_reads, as the rows then are.)
+    alias = read_alias()
+    with _without_jit(alias):
+        return persons(user=user, forms=forms).using(alias).count()
 
 
 class _KeyingWriter:
@@ -203,7 +206,9 @@ def _is_text(field: Any) -> bool:
     return field.get_internal_type() in ("CharField", "TextField")
 
 
-def _copy_township(*, user: StaffMember, forms: str, township: Township, out: IO[bytes]) -> int:
+def _copy_township(
+    *, user: StaffMember, forms: str, township: Township, out: IO[bytes], alias: str = DEFAULT_DB_ALIAS
+) -> int:
     """Stream one township's rows through COPY into ``out``; returns the number of rows."""
     writer = _KeyingWriter(out)
     query = persons(user=user, forms=forms).filter(township=township).query
@@ -212,7 +217,7 @@ def _copy_township(*, user: StaffMember, forms: str, township: Township, out: IO
         for index in range(len(COLUMNS))
     )
     sql, params = query.sql_with_params()
-    with _without_jit() as cursor:
+    with _without_jit(alias) as cursor:
         raw = cursor.cursor
         statement = raw.mogrify(f"COPY (SELECT {columns} FROM ({sql}) q) TO STDOUT WITH (FORMAT csv)", params)
         raw.copy_expert(statement, writer)
@@ -226,17 +231,20 @@ def _worker(
     work: queue.Queue[tuple[int, Township] | None],
     parts: Path,
     done: queue.Queue[Any],
+    alias: str,
 ) -> None:
-    """One stream: takes townships off the queue until it is empty; its own database connection."""
+    """One stream: takes townships off the queue until it is empty; its own database connection (of ``alias``:
+    a thread does not inherit the caller's ``replica_reads``, so it is told)."""
     try:
         while (item := work.get()) is not None:
             index, township = item
             with (parts / f"{index:04d}.csv").open("wb", buffering=1024 * 1024) as out:
-                rows = _copy_township(user=user, forms=forms, township=township, out=out)
+                rows = _copy_township(user=user, forms=forms, township=township, out=out, alias=alias)
             done.put((rows, township.name))
     except BaseException as exc:  # handed to the main thread, which raises it
         done.put(exc)
     finally:
+        connections[alias].close()
         connection.close()
 
 
@@ -272,7 +280,8 @@ def export_to_file(
     Townships are written by ``streams`` COPY streams at once (``settings.PROGRESS_MICRODATA_STREAMS``), each
     on its own connection and into its own part file; PostgreSQL formats the rows in one backend per stream,
     which is where the time goes. The parts are then joined in township order, so the file is the same
-    whatever the number of streams. Each township is one consistent statement.
+    whatever the number of streams. Each township is one consistent statement. Inside
+    ``census.db_router.replica_reads`` the streams read the replica when it is close enough behind.
     """
     townships = list(Township.objects.visible_to(user).order_by("code"))
     count = max(1, min(streams or settings.PROGRESS_MICRODATA_STREAMS, len(townships) or 1))
@@ -280,6 +289,7 @@ def export_to_file(
         # Called inside a transaction (a test, a caller with its own writes): other connections would not see
         # what this one sees, so everything goes through this connection.
         return _export_here(user=user, forms=forms, path=path, townships=townships, progress=progress)
+    alias = read_alias()
     work: queue.Queue[tuple[int, Township] | None] = queue.Queue()
     for item in enumerate(townships):
         work.put(item)
@@ -291,7 +301,8 @@ def export_to_file(
         parts = Path(directory)
         threads = [
             threading.Thread(
-                target=_worker, kwargs={"user": user, "forms": forms, "work": work, "parts": parts, "done": done}
+                target=_worker,
+                kwargs={"user": user, "forms": forms, "work": work, "parts": parts, "done": done, "alias": alias},
             )
             for _ in range(count)
         ]

@@ -217,6 +217,13 @@ def _workers(queue: str, names: list[str]) -> list[subprocess.Popen[bytes]]:
     raise AssertionError("the workers did not start: " + LOG.read_text(errors="replace")[-3000:])
 
 
+def _microdata_lines(user: StaffMember, path: Path) -> set[bytes]:
+    from supervision.progress import microdata
+
+    microdata.export_to_file(user=user, forms="accepted", path=path, streams=2)
+    return set(path.read_bytes().splitlines())
+
+
 def _run_on_workers(mode: str, queue: str) -> CheckRun:
     run = check_run_create(user=None, mode=mode)
     check_run_parts_enqueue(run=run, queue=queue)
@@ -231,9 +238,9 @@ def _run_on_workers(mode: str, queue: str) -> CheckRun:
 
 
 @ALL
-def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_replica_find_what_one_server_finds() -> (
-    None
-):
+def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_replica_find_what_one_server_finds(
+    tmp_path: Path,
+) -> None:
     call_command("seed_district", persons=3000, seed=9, plant_errors=os.devnull, stdout=io.StringIO())
     # (Past the incremental runs' margin, QUALITY_INCREMENTAL_MARGIN_SECONDS: the seeded forms are then older than
     # the full run's watermark.)
@@ -250,6 +257,29 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
     from_primary = build_summary(user=district)
     assert len(on_replica) > 10
     assert from_replica == from_primary and from_primary.table("T01").total("persons") > 500
+
+    # The microdata file: its streams (threads, each on a connection of its own) read the replica too. With the
+    # replica's replay paused and one accepted person's birth year changed on the primary, the file written while
+    # the replica serves has the old year, the primary's the new one.
+    before = _microdata_lines(district, tmp_path / "before.csv")
+    _replay(paused=True)
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "UPDATE enumeration_person SET d5_birth_year = d5_birth_year - 1 WHERE id = (SELECT min(p.id) "
+                "FROM enumeration_person p JOIN enumeration_household h ON h.id = p.household_id "
+                "WHERE h.state IN ('accepted', 'locked'))"
+            )
+        with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=60.0), db_router.replica_reads() as alias:
+            assert alias == REPLICA
+            from_replica = _microdata_lines(district, tmp_path / "replica.csv")
+        from_primary = _microdata_lines(district, tmp_path / "primary.csv")
+    finally:
+        _replay(paused=False)
+    assert len(from_primary) > 500
+    assert from_replica == before
+    assert len(from_replica ^ from_primary) == 2  # the one person's row, as it was and as it is
+    _wait_replayed()
 
     queue = f"topology-{os.getpid()}"
     names = [f"north@{queue}", f"south@{queue}"]
