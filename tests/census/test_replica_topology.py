@@ -37,7 +37,10 @@ def test_the_replicated_topology_runs_the_dashboards_and_the_nightly_checks() ->
             "TOPOLOGY_PRIMARY_PORT": str(cluster.primary_port),
             "TOPOLOGY_BOUNCER_PORT": str(cluster.bouncer_port),
         }
-        env.pop("PYTEST_XDIST_WORKER", None)
+        if env.pop("PYTEST_XDIST_WORKER", None) is not None:
+            # The parallel processes take the Redis databases counting down from CENSUS_TEST_REDIS_DB (two in
+            # `make test`): the scenario's broker and cache take the next one down, not one of theirs.
+            env["CENSUS_TEST_REDIS_DB"] = str(int(os.environ.get("CENSUS_TEST_REDIS_DB", "15")) - 2)
         result = subprocess.run(
             # --reuse-db: the cluster is thrown away afterwards, and PgBouncer's pooled server connections would
             # keep the test database from being dropped.
