@@ -169,6 +169,27 @@ def test_the_audit_chain_sealer_holds_its_lock_through_pgbouncer(settings: Any, 
         other.close()
 
 
+@ALL
+def test_a_replica_that_does_not_answer_sends_the_reads_to_the_primary(cast: Cast) -> None:
+    from census import topology
+
+    replica = connections[REPLICA]
+    port = replica.settings_dict["PORT"]
+    replica.close()
+    replica.settings_dict["PORT"] = str(topology.free_port())
+    try:
+        status = replica_status(fresh=True)
+        assert status.configured and status.lag is None and status.error == "OperationalError", status
+        with db_router.replica_reads() as alias:
+            assert alias == "default"
+            assert Township.objects.get(pk=cast.township_a.pk).name == "甲镇"
+    finally:
+        replica.close()
+        replica.settings_dict["PORT"] = port
+    _wait_replayed()
+    assert replica_status(fresh=True).usable
+
+
 # --- the nightly checks: two Celery workers through PgBouncer with reads on the replica, against one server ------
 
 
