@@ -37,7 +37,10 @@
     failed: false,
     timer: null,
     retry: null,
-    issues: data.issues || []
+    issues: data.issues || [],
+    started: false,
+    // Where the enumerator is ("household", "persons-2", "deaths"), as last put into a save or the phone's copy.
+    position: data.position || ""
   };
 
   var statusNode = root.querySelector("[data-save-status]");
@@ -522,10 +525,32 @@
     renumber();
     applySkipLogic();
     showIssues(state.issues);
-    var hash = step === "persons" ? "persons-" + (state.current + 1) : step;
     if (window.history && window.history.replaceState) {
-      window.history.replaceState(null, "", "#" + hash);
+      window.history.replaceState(null, "", "#" + position());
     }
+    placeChanged();
+  }
+
+  // The place as the form's address and its saves name it: "household", "persons-2" (the second person), "deaths".
+  function position() {
+    return state.step === "persons" ? "persons-" + (state.current + 1) : state.step;
+  }
+
+  // A place named so, where the form has it now (null for a step the form no longer has, or garbage).
+  function placeOf(text) {
+    var match = /^persons-(\d+)$/.exec(text || "");
+    if (match && !data.allDead) { return { step: "persons", index: parseInt(match[1], 10) - 1 }; }
+    if (text === "deaths" && !root.querySelector("[data-deaths-step]").hidden) { return { step: "deaths" }; }
+    if (text === "household") { return { step: "household" }; }
+    return null;
+  }
+
+  // Moving to another step or person is saved too (with the form, on the phone and then on the server), so that the
+  // draft reopens there: not for a signed form, which changes only with a reason (its place goes with that change).
+  function placeChanged() {
+    if (!state.started || state.conflict || position() === state.position) { return; }
+    state.position = position();
+    if (!state.needsReason) { schedule(); }
   }
 
   // What the enumerator has left (a step, a person) shows what is missing there; what is still ahead does not.
@@ -710,6 +735,7 @@
       return d;
     });
     if (reasonInput) { body.reason = reasonInput.value.trim(); }
+    body.position = position();
     delete body.household.household_no;
     return body;
   }
@@ -1136,6 +1162,14 @@
     (body.persons || []).forEach(function (row) { addPerson(row); });
     (body.deaths || []).forEach(function (row) { addDeath(row); });
     if (reasonInput && body.reason) { reasonInput.value = body.reason; }
+    // The phone's copy is newer than the page: its place is where the enumerator was last (an offline reload),
+    // unless the page opened at a place named in its address or at a reviewer's comment.
+    var place = state.openedAt === "position" ? placeOf(body.position) : null;
+    if (place) {
+      state.position = body.position;
+      openAt(place);
+      return;
+    }
     state.current = Math.min(state.current, Math.max(0, personCards().length - 1));
     showStep(state.step, state.step === "persons" ? state.current : undefined);
   }
@@ -1145,6 +1179,7 @@
       var copy = Object.assign({}, body);
       delete copy.version;
       delete copy.reason;
+      delete copy.position;
       return JSON.stringify(copy);
     };
     return strip(a) === strip(b);
@@ -1262,14 +1297,22 @@
     box.scrollIntoView({ block: "start" });
   }
 
-  // A draft opened again (from the listing, with no step in the address) opens where the enumerator left off:
-  // at an item a reviewer commented on, else at the first place with something missing or wrong, going through
-  // the form in order; the steps and persons before it were done, so what they lack shows at once.
+  // A draft opened again (from the listing, with no step in the address) opens where it should be worked on next.
+  // Precedence, as the enumerator expects it:
+  //   1. a reviewer's comment: a returned form is opened to correct what the reviewer marked, not to go on typing;
+  //   2. the place saved with the draft (on the server, or in the phone's copy when that is newer): a draft they
+  //      were typing opens where they were, even if something earlier is still missing (an ID card to be fetched,
+  //      a count to ask again) — they left it there knowingly, and the checks list still shows it;
+  //   3. the first place with something missing or wrong, going through the form in order (a draft saved without
+  //      a place: by the device API, or before places were kept);
+  //   4. else step 1.
+  // The steps and persons before the place count as left, so what they lack shows at once.
   function resume() {
     var persons = personCards().length;
     var place = null;
     var comment = (data.comments || [])[0];
     if (comment) {
+      state.openedAt = "comment";
       var parts = comment.item.split("@");
       if (parts.length < 2) {
         place = { step: "household" };
@@ -1278,6 +1321,10 @@
       } else {
         place = { step: "persons", index: parseInt(parts[1], 10) - 1 };
       }
+    }
+    if (!place) {
+      state.openedAt = "position";
+      place = placeOf(data.position);
     }
     var rank = function (issue) {
       if (issue.row === null || issue.row === undefined) { return CROSS.indexOf(issue.code) !== -1 ? 5000 : 0; }
@@ -1298,19 +1345,20 @@
         place = { step: "deaths" };
       }
     }
-    if (!place || place.step === "household") {
-      showStep("household");
-      return;
-    }
+    openAt(place || { step: "household" });
+  }
+
+  function openAt(place) {
     if (place.step === "persons") {
       var h = householdValues().values;
-      var last = Math.max(persons, Math.min((h.h2_present || 0) + (h.h2_away || 0), 50)) - 1;
+      var last = Math.max(personCards().length, Math.min((h.h2_present || 0) + (h.h2_away || 0), 50)) - 1;
       place.index = Math.max(0, Math.min(place.index, last));
       personCards().forEach(function (card, index) {
         if (index < place.index) { card.setAttribute("data-left", ""); }
       });
     }
     if (place.step === "deaths") {
+      householdPanel.setAttribute("data-left", "");
       personCards().forEach(function (card) { card.setAttribute("data-left", ""); });
       state.crossLeft = true;
     }
@@ -1332,21 +1380,21 @@
     (data.persons || []).forEach(function (row) { addPerson(row); });
     (data.deaths || []).forEach(function (row) { addDeath(row); });
     applySkipLogic();
-    var hash = (window.location.hash || "").replace("#", "");
-    var match = /^persons-(\d+)$/.exec(hash);
-    if (match) {
-      showStep("persons", Math.max(0, Math.min(parseInt(match[1], 10) - 1, personCards().length - 1)));
-    } else if (hash === "deaths" && !root.querySelector("[data-deaths-step]").hidden) {
-      showStep("deaths");
+    var named = placeOf((window.location.hash || "").replace("#", ""));
+    if (named && named.step !== "household") {
+      state.openedAt = "address";
+      if (named.step === "persons") { named.index = Math.max(0, Math.min(named.index, personCards().length - 1)); }
+      showStep(named.step, named.index);
     } else {
       resume();
     }
+    state.position = position();
     showIssues(state.issues);
     showComments();
     setStatus(T.saved, "ok");
     if (typedEarly) { schedule(); }
     startDoorstep();
     reconcile().then(release, release);
-    loaded.then(ready, ready);
+    loaded.then(function () { state.started = true; }).then(ready, ready);
   })();
 })();
