@@ -1058,7 +1058,17 @@
       if (!local) { return null; }
       var server = payload();
       if (sameForm(local.body, server)) {
-        return Offline.remove(KEY);
+        // The server has the answers; a move made after them (with no signal) is the phone's alone: the draft
+        // opens there, and the place is sent.
+        var moved = state.openedAt === "position" && (local.version || 0) >= data.version &&
+          local.body.position !== data.position ? placeOf(local.body.position) : null;
+        if (!moved) { return Offline.remove(KEY); }
+        state.version = local.version;
+        state.position = local.body.position;
+        openAt(moved);
+        state.dirty = true;
+        state.timer = setTimeout(save, 300);
+        return null;
       }
       if ((local.version || 0) >= data.version) {
         state.version = local.version;

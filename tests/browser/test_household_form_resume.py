@@ -154,3 +154,22 @@ def test_a_draft_typed_with_no_signal_reopens_there_after_an_offline_reload(
     assert household.form_position == "persons-2" and household.persons.count() == 2
     phone.goto(form_url)
     at_person_two(phone)
+
+    # With no signal again, only a move (back to step 1), no answer changed: the kept page says person 2, the
+    # phone's copy says step 1 — the form opens at step 1, and the move reaches the server later.
+    phone.context.set_offline(True)
+    phone.locator('[data-step-link="household"]').click()
+    phone.wait_for_function(
+        f"""() => window.CensusOffline.get("form:{household.pk}").then(
+              (r) => !!r && r.body.position === "household")""",
+        timeout=10_000,
+    )
+    phone.goto(f"{live_server.url}/enumeration/outbox/")
+    phone.goto(form_url)
+    expect(phone.locator("#household-form[data-ready]")).to_be_attached(timeout=15_000)
+    expect(phone.locator('[data-step="household"]')).to_be_visible()
+    expect(phone.locator('[data-step="persons"]')).to_be_hidden()
+    phone.context.set_offline(False)
+    phone.goto(f"{live_server.url}/enumeration/outbox/")
+    expect(phone.locator("[data-outbox-empty]")).to_be_visible(timeout=15_000)
+    saved_at(household, "household")
