@@ -10,6 +10,7 @@ the one from before the edits): it opens at person 2 too, and the place reaches 
 from __future__ import annotations
 
 import datetime
+import re
 import time
 
 import pytest
@@ -17,10 +18,11 @@ from playwright.sync_api import Page, expect
 
 from enumeration.identity import make_id_number
 from enumeration.models import Household
-from enumeration.services import household_list
+from enumeration.services import household_list, household_return
 from tests.browser.conftest import log_in
 from tests.browser.pages import check_page
 from tests.conftest import Cast
+from tests.enumeration.test_services_registration import register
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -173,3 +175,18 @@ def test_a_draft_typed_with_no_signal_reopens_there_after_an_offline_reload(
     phone.goto(f"{live_server.url}/enumeration/outbox/")
     expect(phone.locator("[data-outbox-empty]")).to_be_visible(timeout=15_000)
     saved_at(household, "household")
+
+
+def test_a_returned_form_opens_at_the_reviewers_comment_not_at_the_stored_place(
+    live_server, phone: Page, cast: Cast, password: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The precedence: a reviewer's comment comes before the place the enumerator last was."""
+    household = register(cast, password)
+    household = household_return(household=household, actor=cast.supervisor_a, comments=[("D5@2", "出生年月再核实")])
+    Household.objects.filter(pk=household.pk).update(form_position="household")
+    log_in(phone, live_server.url, cast.enumerator_a1.username, password)
+    phone.goto(f"{live_server.url}/enumeration/households/{household.pk}/form/")
+    expect(phone.locator("#household-form[data-ready]")).to_be_attached()
+    expect(phone.locator('[data-step="persons"]')).to_be_visible()
+    expect(phone.locator("[data-person-title]")).to_have_text("第2人 / 共3人")
+    expect(phone.locator('[data-person]:visible fieldset[data-item="D5"]')).to_have_class(re.compile("has-comment"))
