@@ -43,7 +43,7 @@ from enumeration import services
 from enumeration.codes import ETHNIC_GROUPS, code_list
 from enumeration.forms import ITEMS_BY_CODE
 from enumeration.idempotency import idempotent
-from enumeration.models import DeathRecord, Household, HouseholdVersion, LongFormSample, Person
+from enumeration.models import CollectionMode, DeathRecord, Household, HouseholdVersion, LongFormSample, Person
 from enumeration.models.households import household_key
 from enumeration.rules.entry import validate_household
 from enumeration.selectors import narrowest_area_code, within_area_code
@@ -139,6 +139,36 @@ def text(max_length: int) -> serializers.CharField:
 
 # Household.version is a PostgreSQL integer: a larger "version" is not a stale copy but a wrong number (400).
 MAX_VERSION = 2**31 - 1
+
+
+class DeviceCollectionMode(serializers.ChoiceField):
+    """``collection_mode`` of what a device sends: only door to door (in_person, what is recorded anyway).
+
+    A self-reported form (``self``) never comes through this API: the household's enumerator issues it an
+    invitation, the household fills in and declares its form at /self/<code>/, and the enumerator verifies and signs
+    it on the self-enumeration page (谁登记、谁签字). Such a request is refused as a whole (400, code
+    ``self_report_by_invitation``) with a message that says so, not as an unknown value."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            choices=[(CollectionMode.IN_PERSON.value, CollectionMode.IN_PERSON.label)],
+            required=False,
+            write_only=True,
+            help_text="in_person only: a self-reported form (self) comes through its invitation (/self/<code>/)",
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data == CollectionMode.SELF.value:
+            raise ApplicationError(
+                _(
+                    "A self-reported form is not sent through the device API: issue the household an invitation, "
+                    "the household fills in and declares its form at /self/<code>/, and you verify and sign it on "
+                    "the self-enumeration page (/enumeration/self/households/<id>/)."
+                ),
+                code="self_report_by_invitation",
+            )
+        return super().to_internal_value(data)
 
 
 class PersonSerializer(StrictSerializer):
@@ -237,6 +267,11 @@ class HouseholdFormSerializer(StrictSerializer):
     h18_rent = code_field("H18")
     h19_car_value = code_field("H19")
     warning_notes = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), required=False)
+    collection_mode = DeviceCollectionMode()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.pop("collection_mode", None)  # in_person: what the form is recorded as anyway
+        return attrs
 
 
 class FormUpdateInput(StrictSerializer):
@@ -270,6 +305,7 @@ class ListingInput(StrictSerializer):
     expected_persons = serializers.IntegerField(required=False, min_value=0, max_value=999, default=0)
     aware_of_census = serializers.BooleanField(required=False, allow_null=True, default=None)
     all_members_died = serializers.BooleanField(required=False, default=False)
+    collection_mode = DeviceCollectionMode()
 
 
 class SubmitInput(StrictSerializer):
@@ -283,6 +319,7 @@ class SubmitInput(StrictSerializer):
     deaths = DeathSerializer(many=True, required=False, max_length=MAX_DEATHS)  # type: ignore[call-arg]
     respondent = RespondentInput()
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    collection_mode = DeviceCollectionMode()
 
 
 class CommentInput(StrictSerializer):

@@ -13,6 +13,7 @@ dashboards read one table with one index, and so that the tables can later be pa
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast
@@ -54,6 +55,9 @@ class CollectionMode(models.TextChoices):
     SELF = "self", _("Self-enumeration (自主填报)")
     PHONE = "phone", _("By telephone (电话补登)")
 
+
+# A place in the household form: a step, and on the persons step the person's row (1–200).
+FORM_POSITION_PATTERN = r"\A(household|persons-([1-9]|[1-9][0-9]|1[0-9][0-9]|200)|deaths)?\Z"
 
 ALL_DEAD_HOUSEHOLD_NO = 999  # 全户死亡户: only H4 is filled
 
@@ -218,6 +222,16 @@ class Household(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("signature"),
+    )
+    # Where the registrar was in the form at its last autosave ("household", "persons-2", "deaths"): a draft opened
+    # again opens there (static/js/enumeration-form.js). Not part of the form's content: no version history, no
+    # ledger, no review.
+    form_position = models.CharField(
+        _("place in the form at the last save"),
+        max_length=12,
+        blank=True,
+        default="",
+        validators=[RegexValidator(FORM_POSITION_PATTERN)],
     )
     started_at = models.DateTimeField(_("registration started"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)

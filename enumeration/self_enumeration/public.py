@@ -42,6 +42,7 @@ from enumeration.forms import (
 )
 from enumeration.models import Household, Person
 from enumeration.rules.entry import Severity
+from enumeration.rules.thresholds import threshold
 from enumeration.self_enumeration import selectors, services
 from enumeration.self_enumeration.models import Invitation
 from enumeration.services.registration import HOUSEHOLD_FORM_FIELDS, MAX_PERSONS, PERSON_FORM_FIELDS
@@ -160,13 +161,32 @@ def _context(invitation: Invitation, code: str, **extra: Any) -> dict[str, Any]:
 
 
 def _groups(form: forms.Form, items: tuple[Item, ...]) -> list[dict[str, Any]]:
-    """The form's bound fields grouped by item, as the paper form groups them."""
+    """The form's bound fields grouped by item, as the paper form groups them. Each input carries the marks of the
+    enumerator's form (``data-field``, ``data-kind``), which the skip logic both forms share reads
+    (static/js/skip-logic.js)."""
     groups = []
     for item in items:
-        parts = [(part, form[part.field]) for part in item.parts if part.field in form.fields]
+        parts = []
+        for part in item.parts:
+            if part.field in form.fields:
+                form.fields[part.field].widget.attrs.update({"data-field": part.field, "data-kind": part.kind})
+                parts.append((part, form[part.field]))
         if parts:
             groups.append({"code": item.code, "title": item.title, "parts": parts})
     return groups
+
+
+def _skip_data(invitation: Invitation) -> dict[str, Any]:
+    """What the shared skip logic needs besides the page's own answers: the household's answers a person's items
+    depend on (H1: D2 is asked in a family household) and the age limits of D11/D12."""
+    household = invitation.draft.get("household") or {}
+    return {
+        "household": {"h1_kind": household.get("h1_kind"), "form_kind": invitation.household.form_kind},
+        "thresholds": {
+            "education": threshold("education_universe_age"),
+            "literacy": threshold("literacy_universe_age"),
+        },
+    }
 
 
 def _initial(values: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +256,7 @@ def respondent_household(request: HttpRequest, invitation: Invitation, code: str
     return render(
         request,
         "self_enumeration/public/household.html",
-        _context(invitation, code, form=form, groups=_groups(form, HOUSEHOLD_ITEMS)),
+        _context(invitation, code, form=form, groups=_groups(form, HOUSEHOLD_ITEMS), skip=_skip_data(invitation)),
         status=400 if form.errors else 200,
     )
 
@@ -272,6 +292,7 @@ def respondent_person(request: HttpRequest, invitation: Invitation, code: str, r
             is_new=row > len(persons),
             groups=_groups(form, PERSON_ITEMS),
             ethnic_groups=ETHNIC_GROUPS.values(),
+            skip=_skip_data(invitation),
         ),
         status=400 if form.errors else 200,
     )

@@ -215,11 +215,14 @@ def household_save(
     persons: list[dict[str, Any]],
     deaths: list[dict[str, Any]] | None = None,
     reason: str = "",
+    position: str | None = None,
 ) -> Household:
     """Save the form as it stands (drafts save as you go). Entry rules do not block a save, only signing.
 
     ``expected_version`` is the version the client last read: an older one is refused (409), never merged.
     Saving a signed form voids its signature and returns it to its registrar as a draft; that needs a reason.
+    ``position`` is where the registrar is in the form ("household", "persons-2", "deaths"; ``None`` leaves it):
+    the form reopens there.
     """
     household = _lock(household)
     if household.version != expected_version:
@@ -250,6 +253,8 @@ def household_save(
         household.started_at = timezone.now()
     if household.state in (HouseholdState.LISTED, HouseholdState.SIGNED):
         household.state = HouseholdState.DRAFT
+    if position is not None:
+        household.form_position = position
     # Any change voids the signature: the content no longer is what was signed.
     household.current_signature = None
     household.version += 1

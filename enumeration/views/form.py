@@ -152,6 +152,7 @@ def form_data(household: Household) -> dict[str, Any]:
         "deaths": [_row(d, DEATH_FORM_FIELDS) for d in values.deaths],
         "issues": [issue_dict(i) for i in issues],
         "comments": [{"item": c.item, "text": c.text} for c in selectors.open_comments(household)],
+        "position": household.form_position,
         "needsReason": household.state == HouseholdState.SIGNED,
         "allDead": household.is_all_dead,
         "longForm": household.in_long_form_sample,
@@ -300,6 +301,9 @@ def household_autosave(request: StaffRequest, pk: int) -> JsonResponse:
         if deaths is None:
             deaths = [_row(d, DEATH_FORM_FIELDS) for d in current.deaths]
     reason = payload.get("reason") if isinstance(payload.get("reason"), str) else ""
+    position = payload.get("position")
+    if position is not None and not isinstance(position, str):
+        return _json_error(400, "invalid", _("Some items could not be read."))
     try:
         saved = household_save(
             household=household,
@@ -309,6 +313,7 @@ def household_autosave(request: StaffRequest, pk: int) -> JsonResponse:
             persons=persons,
             deaths=deaths,
             reason=reason or "",
+            position=position,
         )
     except ConflictError as exc:
         return _json_error(409, exc.code, str(exc.message), current_version=exc.extra.get("current_version"))

@@ -13,16 +13,9 @@
   }
   var data = JSON.parse(dataNode.textContent);
   var T = data.text;
-  var REF_YEAR = 2020;
-  var REF_MONTH = 11;
-  var HOUSEHOLD_COUNTS = ["h2_present", "h2_away", "h3_births_male", "h3_births_female", "h4_deaths_male", "h4_deaths_female"];
-  var LONG_HOUSEHOLD = ["h8_storeys", "h9_structure", "h10_year_built", "h11_lift", "h12_cooking_fuel", "h13_piped_water",
-    "h14_kitchen", "h15_toilet", "h16_bathing", "h17_tenure", "h19_car_value"];
+  var Skip = window.CensusSkip;
+  var LONG_HOUSEHOLD = Skip.LONG_HOUSEHOLD;
   var ETHNIC = data.ethnic; // code → name
-  var ETHNIC_BY_NAME = {};
-  Object.keys(ETHNIC).forEach(function (code) {
-    ETHNIC_BY_NAME[ETHNIC[code]] = code;
-  });
 
   var state = {
     version: data.version,
@@ -37,7 +30,10 @@
     failed: false,
     timer: null,
     retry: null,
-    issues: data.issues || []
+    issues: data.issues || [],
+    started: false,
+    // Where the enumerator is ("household", "persons-2", "deaths"), as last put into a save or the phone's copy.
+    position: data.position || ""
   };
 
   var statusNode = root.querySelector("[data-save-status]");
@@ -68,44 +64,11 @@
 
   // --- reading and writing inputs ---------------------------------------------------------------------
 
-  function inputsOf(container) {
-    return Array.prototype.slice.call(container.querySelectorAll("[data-field]"));
-  }
+  var inputsOf = Skip.inputsOf;
 
   // A typed value as the server wants it; ``incomplete`` marks what is still being typed (sent as empty).
   function read(input) {
-    var kind = input.getAttribute("data-kind");
-    var raw = (input.value || "").trim();
-    if (kind === "choice" || kind === "month") {
-      return { value: raw === "" ? null : parseInt(raw, 10) };
-    }
-    if (kind === "form_kind") {
-      return { value: raw || "census" };
-    }
-    if (kind === "number") {
-      if (raw === "") { return { value: null }; }
-      return /^\d+$/.test(raw) ? { value: parseInt(raw, 10) } : { value: null, incomplete: true };
-    }
-    if (kind === "year") {
-      if (raw === "") { return { value: null }; }
-      return /^\d{4}$/.test(raw) ? { value: parseInt(raw, 10) } : { value: null, incomplete: true };
-    }
-    if (kind === "id") {
-      raw = raw.toUpperCase().replace(/\s+/g, "");
-      if (raw === "") { return { value: "" }; }
-      return /^\d{17}[\dX]$/.test(raw) ? { value: raw } : { value: "", incomplete: true };
-    }
-    if (kind === "county" || kind === "province") {
-      var length = kind === "county" ? 6 : 2;
-      if (raw === "") { return { value: "" }; }
-      return new RegExp("^\\d{" + length + "}$").test(raw) ? { value: raw } : { value: "", incomplete: true };
-    }
-    if (kind === "ethnicity") {
-      if (raw === "") { return { value: "" }; }
-      var code = ETHNIC_BY_NAME[raw] || ETHNIC_BY_NAME[raw + "族"] || (ETHNIC[raw] ? raw : null);
-      return code ? { value: code } : { value: "", incomplete: true, unknownEthnic: true };
-    }
-    return { value: raw };
+    return Skip.read(input.getAttribute("data-kind"), input.value, ETHNIC);
   }
 
   function write(input, value) {
@@ -120,123 +83,26 @@
   }
 
   function values(container) {
-    var out = {};
-    inputsOf(container).forEach(function (input) {
-      out[input.getAttribute("data-field")] = read(input).value;
-    });
-    return out;
+    return Skip.values(container, ETHNIC);
   }
 
-  // --- the skip logic of the paper form (mirrors enumeration.rules.entry) ---------------------------------
+  // --- the skip logic of the paper form (static/js/skip-logic.js, shared with the respondent's pages) ------------
 
-  function ageOf(person) {
-    var year = person.d5_birth_year, month = person.d5_birth_month;
-    if (year === null || year === undefined || month === null || month === undefined) {
-      return null;
-    }
-    return REF_YEAR - year - (month >= REF_MONTH ? 1 : 0);
-  }
+  var FORM = { allDead: data.allDead, longForm: data.longForm, thresholds: data.thresholds };
 
   function householdAsked(h) {
-    var asked = {};
-    if (data.allDead) {
-      asked.h4_deaths_male = asked.h4_deaths_female = true;
-      return asked;
-    }
-    var foreign = h.form_kind === "foreign";
-    asked.form_kind = asked.h1_kind = asked.h5_residence_type = true;
-    if (!foreign) {
-      HOUSEHOLD_COUNTS.forEach(function (name) { asked[name] = true; });
-    }
-    if (h.h5_residence_type === 1) {
-      asked.h6_floor_area = asked.h7_rooms = true;
-      if (data.longForm && !foreign) {
-        LONG_HOUSEHOLD.forEach(function (name) { asked[name] = true; });
-        asked.h18_rent = h.h17_tenure === 1 || h.h17_tenure === 2;
-      }
-    }
-    return asked;
+    return Skip.householdAsked(h, FORM);
   }
 
   function personAsked(p, h) {
-    var t = data.thresholds, lf = t.longForm;
-    var family = h.h1_kind === 1, foreign = h.form_kind === "foreign";
-    var census = !foreign, L = data.longForm && !foreign;
-    var age = ageOf(p);
-    var aged = function (minimum) { return age !== null && age >= minimum; };
-    var woman = function (range) { return p.d4_sex === 2 && age !== null && age >= range[0] && age <= range[1]; };
-    var hukouKnown = p.d8_hukou_place !== null && p.d8_hukou_place !== undefined && p.d8_hukou_place !== 5;
-    var away = hukouKnown && p.d9_away_duration !== null && p.d9_away_duration !== undefined && p.d9_away_duration !== 1;
-    var working = p.c18_work === 1 || p.c18_work === 2;
-    var married = p.c24_marital === 2 || p.c24_marital === 3 || p.c24_marital === 4;
-    return {
-      d1_name: true, d2_relationship: family, d3_id_number: true, d4_sex: true,
-      d5_birth_year: true, d5_birth_month: true, d6_ethnicity: census,
-      d7_residence: true, d7_residence_county: !foreign && p.d7_residence === 5,
-      d8_hukou_place: census, d8_hukou_county: census && p.d8_hukou_place === 4,
-      d9_away_duration: census && hukouKnown, d10_away_reason: census && away,
-      d11_education: census && aged(t.education), d12_literate: census && aged(t.literacy),
-      c11_hukou_type: L && away, c12_land_right: L, c13_birthplace: L,
-      c13_birth_province: L && p.c13_birthplace === 3,
-      c14_residence_5y: L && aged(lf.C14_min_age), c14_county: L && aged(lf.C14_min_age) && p.c14_residence_5y === 2,
-      c16_school_status: L && (p.d11_education || 0) >= 3,
-      c18_work: L && aged(lf.C18_min_age), c18_hours: L && p.c18_work === 1,
-      c19_unit_type: L && working, c20_industry: L && working, c21_occupation: L && working,
-      c22_not_working_reason: L && p.c18_work === 3, c23_livelihood: L,
-      c24_marital: L && aged(lf.C24_min_age),
-      c25_first_marriage_year: L && married, c25_first_marriage_month: L && married,
-      c26_born_male: L && woman(lf.C26_women_ages), c26_born_female: L && woman(lf.C26_women_ages),
-      c26_alive_male: L && woman(lf.C26_women_ages), c26_alive_female: L && woman(lf.C26_women_ages),
-      c27_birth_last_year: L && woman(lf.C27_women_ages),
-      c28_living_arrangement: L && aged(lf.C28_min_age), c29_health: L && aged(lf.C29_min_age),
-      f_identity: foreign, f_nationality: foreign && p.f_identity === 4,
-      f_stay: foreign, f_purpose: foreign, f_employed: foreign
-    };
+    return Skip.personAsked(p, h, FORM);
   }
 
-  function deathAsked(d) {
-    var asked = { name: true, sex: true, birth_year: true, birth_month: true, death_year: true, death_month: true,
-      ethnicity: true, id_number: true, education: false, marital: false };
-    if (d.birth_year !== null && d.birth_month !== null && d.death_year !== null && d.death_month !== null) {
-      var age = d.death_year - d.birth_year - (d.birth_month > d.death_month ? 1 : 0);
-      asked.education = age >= 6;
-      asked.marital = age >= 15;
-    }
-    return asked;
-  }
-
-  // Values with the items that are not asked emptied, repeated until stable (an emptied item can unask others).
-  function effective(raw, askedOf) {
-    var current = Object.assign({}, raw);
-    for (var pass = 0; pass < 3; pass += 1) {
-      var asked = askedOf(current);
-      var changed = false;
-      Object.keys(current).forEach(function (name) {
-        if (asked[name] === false && current[name] !== null && current[name] !== "") {
-          current[name] = typeof raw[name] === "string" ? "" : null;
-          changed = true;
-        }
-      });
-      if (!changed) {
-        return { values: current, asked: asked };
-      }
-    }
-    return { values: current, asked: askedOf(current) };
-  }
+  var deathAsked = Skip.deathAsked;
+  var effective = Skip.effective;
 
   function showAsked(container, asked) {
-    inputsOf(container).forEach(function (input) {
-      var name = input.getAttribute("data-field");
-      var label = input.closest("[data-part]");
-      if (label) {
-        label.hidden = asked[name] === false || asked[name] === undefined && name !== "form_kind";
-      }
-    });
-    Array.prototype.forEach.call(container.querySelectorAll("fieldset.item"), function (fieldset) {
-      var parts = fieldset.querySelectorAll("[data-part]");
-      var visible = Array.prototype.some.call(parts, function (part) { return !part.hidden; });
-      fieldset.hidden = !visible;
-    });
+    Skip.show(container, asked, false);
   }
 
   function householdValues() {
@@ -522,10 +388,32 @@
     renumber();
     applySkipLogic();
     showIssues(state.issues);
-    var hash = step === "persons" ? "persons-" + (state.current + 1) : step;
     if (window.history && window.history.replaceState) {
-      window.history.replaceState(null, "", "#" + hash);
+      window.history.replaceState(null, "", "#" + position());
     }
+    placeChanged();
+  }
+
+  // The place as the form's address and its saves name it: "household", "persons-2" (the second person), "deaths".
+  function position() {
+    return state.step === "persons" ? "persons-" + (state.current + 1) : state.step;
+  }
+
+  // A place named so, where the form has it now (null for a step the form no longer has, or garbage).
+  function placeOf(text) {
+    var match = /^persons-(\d+)$/.exec(text || "");
+    if (match && !data.allDead) { return { step: "persons", index: parseInt(match[1], 10) - 1 }; }
+    if (text === "deaths" && !root.querySelector("[data-deaths-step]").hidden) { return { step: "deaths" }; }
+    if (text === "household") { return { step: "household" }; }
+    return null;
+  }
+
+  // Moving to another step or person is saved too (with the form, on the phone and then on the server), so that the
+  // draft reopens there: not for a signed form, which changes only with a reason (its place goes with that change).
+  function placeChanged() {
+    if (!state.started || state.conflict || position() === state.position) { return; }
+    state.position = position();
+    if (!state.needsReason) { schedule(); }
   }
 
   // What the enumerator has left (a step, a person) shows what is missing there; what is still ahead does not.
@@ -710,6 +598,7 @@
       return d;
     });
     if (reasonInput) { body.reason = reasonInput.value.trim(); }
+    body.position = position();
     delete body.household.household_no;
     return body;
   }
@@ -1136,6 +1025,14 @@
     (body.persons || []).forEach(function (row) { addPerson(row); });
     (body.deaths || []).forEach(function (row) { addDeath(row); });
     if (reasonInput && body.reason) { reasonInput.value = body.reason; }
+    // The phone's copy is newer than the page: its place is where the enumerator was last (an offline reload),
+    // unless the page opened at a place named in its address or at a reviewer's comment.
+    var place = state.openedAt === "position" ? placeOf(body.position) : null;
+    if (place) {
+      state.position = body.position;
+      openAt(place);
+      return;
+    }
     state.current = Math.min(state.current, Math.max(0, personCards().length - 1));
     showStep(state.step, state.step === "persons" ? state.current : undefined);
   }
@@ -1145,6 +1042,7 @@
       var copy = Object.assign({}, body);
       delete copy.version;
       delete copy.reason;
+      delete copy.position;
       return JSON.stringify(copy);
     };
     return strip(a) === strip(b);
@@ -1160,7 +1058,17 @@
       if (!local) { return null; }
       var server = payload();
       if (sameForm(local.body, server)) {
-        return Offline.remove(KEY);
+        // The server has the answers; a move made after them (with no signal) is the phone's alone: the draft
+        // opens there, and the place is sent.
+        var moved = state.openedAt === "position" && (local.version || 0) >= data.version &&
+          local.body.position !== data.position ? placeOf(local.body.position) : null;
+        if (!moved) { return Offline.remove(KEY); }
+        state.version = local.version;
+        state.position = local.body.position;
+        openAt(moved);
+        state.dirty = true;
+        state.timer = setTimeout(save, 300);
+        return null;
       }
       if ((local.version || 0) >= data.version) {
         state.version = local.version;
@@ -1262,14 +1170,22 @@
     box.scrollIntoView({ block: "start" });
   }
 
-  // A draft opened again (from the listing, with no step in the address) opens where the enumerator left off:
-  // at an item a reviewer commented on, else at the first place with something missing or wrong, going through
-  // the form in order; the steps and persons before it were done, so what they lack shows at once.
+  // A draft opened again (from the listing, with no step in the address) opens where it should be worked on next.
+  // Precedence, as the enumerator expects it:
+  //   1. a reviewer's comment: a returned form is opened to correct what the reviewer marked, not to go on typing;
+  //   2. the place saved with the draft (on the server, or in the phone's copy when that is newer): a draft they
+  //      were typing opens where they were, even if something earlier is still missing (an ID card to be fetched,
+  //      a count to ask again) — they left it there knowingly, and the checks list still shows it;
+  //   3. the first place with something missing or wrong, going through the form in order (a draft saved without
+  //      a place: by the device API, or before places were kept);
+  //   4. else step 1.
+  // The steps and persons before the place count as left, so what they lack shows at once.
   function resume() {
     var persons = personCards().length;
     var place = null;
     var comment = (data.comments || [])[0];
     if (comment) {
+      state.openedAt = "comment";
       var parts = comment.item.split("@");
       if (parts.length < 2) {
         place = { step: "household" };
@@ -1278,6 +1194,10 @@
       } else {
         place = { step: "persons", index: parseInt(parts[1], 10) - 1 };
       }
+    }
+    if (!place) {
+      state.openedAt = "position";
+      place = placeOf(data.position);
     }
     var rank = function (issue) {
       if (issue.row === null || issue.row === undefined) { return CROSS.indexOf(issue.code) !== -1 ? 5000 : 0; }
@@ -1298,19 +1218,20 @@
         place = { step: "deaths" };
       }
     }
-    if (!place || place.step === "household") {
-      showStep("household");
-      return;
-    }
+    openAt(place || { step: "household" });
+  }
+
+  function openAt(place) {
     if (place.step === "persons") {
       var h = householdValues().values;
-      var last = Math.max(persons, Math.min((h.h2_present || 0) + (h.h2_away || 0), 50)) - 1;
+      var last = Math.max(personCards().length, Math.min((h.h2_present || 0) + (h.h2_away || 0), 50)) - 1;
       place.index = Math.max(0, Math.min(place.index, last));
       personCards().forEach(function (card, index) {
         if (index < place.index) { card.setAttribute("data-left", ""); }
       });
     }
     if (place.step === "deaths") {
+      householdPanel.setAttribute("data-left", "");
       personCards().forEach(function (card) { card.setAttribute("data-left", ""); });
       state.crossLeft = true;
     }
@@ -1332,21 +1253,21 @@
     (data.persons || []).forEach(function (row) { addPerson(row); });
     (data.deaths || []).forEach(function (row) { addDeath(row); });
     applySkipLogic();
-    var hash = (window.location.hash || "").replace("#", "");
-    var match = /^persons-(\d+)$/.exec(hash);
-    if (match) {
-      showStep("persons", Math.max(0, Math.min(parseInt(match[1], 10) - 1, personCards().length - 1)));
-    } else if (hash === "deaths" && !root.querySelector("[data-deaths-step]").hidden) {
-      showStep("deaths");
+    var named = placeOf((window.location.hash || "").replace("#", ""));
+    if (named && named.step !== "household") {
+      state.openedAt = "address";
+      if (named.step === "persons") { named.index = Math.max(0, Math.min(named.index, personCards().length - 1)); }
+      showStep(named.step, named.index);
     } else {
       resume();
     }
+    state.position = position();
     showIssues(state.issues);
     showComments();
     setStatus(T.saved, "ok");
     if (typedEarly) { schedule(); }
     startDoorstep();
     reconcile().then(release, release);
-    loaded.then(ready, ready);
+    loaded.then(function () { state.started = true; }).then(ready, ready);
   })();
 })();

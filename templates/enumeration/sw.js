@@ -142,6 +142,7 @@ var ASSETS = [
   "{% static 'vendor/htmx/htmx.min.js' %}",
   "{% static 'js/offline.js' %}",
   "{% static 'js/outbox.js' %}",
+  "{% static 'js/skip-logic.js' %}",
   "{% static 'js/enumeration-form.js' %}",
   "{% static 'js/area-listing.js' %}",
   "{% static 'vendor/signature_pad/signature_pad.umd.min.js' %}",

@@ -247,11 +247,12 @@ def test_the_form_waits_follows_the_id_number_and_resumes(live_server, phone: Pa
     household.refresh_from_db()
     assert household.h2_present == 2 and household.persons.count() == 2
 
-    # --- item 9: opened again from the listing, the draft opens where it was left: person 1 still lacks D11 -------
+    # --- item 9: opened again from the listing, the draft opens where it was left: at person 2, where the enumerator
+    # was (tests/browser/test_household_form_resume.py), and the checks say at once that person 1 still lacks D11 ---
     phone.goto(f"{live_server.url}/enumeration/areas/{cast.area_a1.pk}/")
     phone.locator("[data-household-no='1'] a.button.primary").click()
     expect(phone.locator("#household-form[data-ready]")).to_be_attached()
     expect(phone.locator('[data-step="persons"]')).to_be_visible()
-    expect(phone.locator("[data-person-title]")).to_have_text("第1人 / 共2人")
-    expect(phone.locator("[data-person]:visible [data-field=d11_education]")).to_be_visible()
+    expect(phone.locator("[data-person-title]")).to_have_text("第2人 / 共2人")
+    expect(phone.locator("[data-issues-list]")).to_contain_text("第1人 · D11")
     check_page(phone, phone=True, where="a resumed draft")

@@ -93,6 +93,7 @@ def test_invite_fill_in_two_visits_declare_verify_correct_sign_and_see_the_diff(
     check_page(page, phone=True, where="the respondent's start")
     page.click("a[href$='/household/']")
     page.select_option("#hh_h1_kind", "1")
+    page.select_option("#hh_h5_residence_type", "1")  # before H6/H7: they are asked of an ordinary dwelling only
     for field, value in (
         ("h2_present", "3"),
         ("h2_away", "0"),
@@ -104,7 +105,6 @@ def test_invite_fill_in_two_visits_declare_verify_correct_sign_and_see_the_diff(
         ("h7_rooms", "4"),
     ):
         page.fill(f"#hh_{field}", value)
-    page.select_option("#hh_h5_residence_type", "1")
     check_page(page, phone=True, where="the respondent's household items")
     page.click("main form button.primary")
     page.click("#add-person")

@@ -12,6 +12,7 @@ from unittest.mock import patch
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from enumeration.idempotency import request_fingerprint
@@ -269,6 +270,65 @@ class TestWrites:
         response = save(client, household, data, persons)
         assert response.status_code == 400 and "persons" in response.json()
         assert Household.objects.get(pk=household["id"]).version == 1
+
+    def test_a_self_reported_form_is_refused_with_the_invitation_path_in_chinese_and_english(
+        self, cast: Cast, password: str
+    ) -> None:
+        """Issue 24: self-reported forms arrive only through an invitation (/self/<code>/), declared by the household
+        and verified and signed by its enumerator; the device API says so, in the client's language."""
+        client = api_as(cast.enumerator_a1)
+        household = listed(cast, client)
+        data, persons = family_form()
+        submitted, people = four_person_form()
+        submit = {
+            "small_area": cast.area_a1.pk,
+            "head_name": "王伟",
+            "household": submitted,
+            "persons": people,
+            "respondent": {"name": "王伟", "relationship": 0, "signature_image": png_data_url()},
+            "password": password,
+        }
+        requests = {
+            "save": lambda: save(client, household, {**data, "collection_mode": "self"}, persons),
+            "submit, in the household": lambda: client.post(
+                reverse("api-household-submit"),
+                {**submit, "household": {**submitted, "collection_mode": "self"}},
+                format="json",
+            ),
+            "submit": lambda: client.post(
+                reverse("api-household-submit"), {**submit, "collection_mode": "self"}, format="json"
+            ),
+            "listing": lambda: client.post(
+                reverse("api-household-list"),
+                {"small_area": cast.area_a1.pk, "head_name": "李强", "collection_mode": "self"},
+                format="json",
+            ),
+        }
+        for name, request in requests.items():
+            client.credentials(HTTP_ACCEPT_LANGUAGE="zh-hans")
+            chinese = request()
+            assert chinese.status_code == 400, (name, chinese.content)
+            assert chinese.json().get("code") == "self_report_by_invitation", (name, chinese.json())
+            client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+            english = request()
+            assert english.json()["code"] == "self_report_by_invitation", name
+            detail = english.json()["detail"]
+            assert detail.startswith("A self-reported form is not sent through the device API"), name
+            assert "invitation" in detail and "/self/<code>/" in detail, name
+            # The same sentence in the catalogue's Chinese (its translation: locale/pending/resume.json until merged).
+            with translation.override("zh-hans"):
+                assert chinese.json()["detail"] == translation.gettext(detail), name
+            assert "/self/<" in chinese.json()["detail"], name
+        client.credentials()
+        # Nothing was saved, submitted or listed.
+        assert Household.objects.get(pk=household["id"]).version == 1
+        assert Household.objects.filter(small_area=cast.area_a1).count() == 1
+        # Door to door, said or not, is what a device sends.
+        said = save(client, household, {**data, "collection_mode": "in_person"}, persons)
+        assert said.status_code == 200, said.content
+        assert Household.objects.get(pk=household["id"]).collection_mode == "in_person"
+        other = save(client, {**household, "version": 2}, {**data, "collection_mode": "phone"}, persons)
+        assert other.status_code == 400 and "household" in other.json()
 
     def test_a_retried_create_with_the_same_key_creates_one_household(self, cast: Cast) -> None:
         client = api_as(cast.enumerator_a1)

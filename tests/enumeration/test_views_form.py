@@ -153,6 +153,28 @@ class TestAutosave:
         bad = autosave(login(cast.enumerator_a1), household, 2, household={}, persons=[{"d6_ethnicity": "火星族"}])
         assert bad.status_code == 400 and "火星族" in bad.json()["errors"][0]["messages"][0]
 
+    def test_the_place_in_the_form_is_saved_with_it_and_given_back_to_the_page(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
+        """Issue 21, item 9: the draft reopens where the enumerator was (the page's script reads ``position``)."""
+        household = drafted(cast)
+        client = login(cast.enumerator_a1)
+        data, persons = family_form()
+        response = autosave(client, household, household.version, household=data, persons=persons, position="persons-3")
+        assert response.status_code == 200, response.content
+        household.refresh_from_db()
+        assert household.form_position == "persons-3"
+        page = client.get(reverse("enumeration:household-form", args=[household.pk]))
+        assert page.context["data"]["position"] == "persons-3"
+        # A save without a place (the device API, an old phone's outbox) leaves the place as it was.
+        assert autosave(client, household, household.version, household=data, persons=persons).status_code == 200
+        household.refresh_from_db()
+        assert household.form_position == "persons-3"
+        # Only a step, or a person's row 1–200, is a place; nothing is saved with anything else.
+        for bad in ("persons-0", "persons-201", "summary", "<b>", ["deaths"], 3):
+            refused = autosave(client, household, household.version, household=data, persons=persons, position=bad)
+            assert refused.status_code == 400, (bad, refused.content)
+        household.refresh_from_db()
+        assert household.form_position == "persons-3" and household.version == 4  # the two saves above only
+
     def test_only_the_registrar_saves(self, cast: Cast, login) -> None:  # type: ignore[no-untyped-def]
         household = drafted(cast)
         assert autosave(login(cast.supervisor_a), household, household.version, household={}).status_code == 403
