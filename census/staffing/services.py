@@ -57,8 +57,11 @@ class StaffPermissionError(ApplicationError):
 
 def roles_managed_by(actor: StaffMember | None) -> tuple[str, ...]:
     """The roles of the accounts ``actor`` creates, changes and deactivates."""
-    if actor is None or actor.is_superuser or actor.role == Role.DISTRICT_OFFICE:
+    if actor is None or actor.is_superuser:
         return tuple(Role.values)
+    if actor.role == Role.DISTRICT_OFFICE:
+        # A city office stands above the district: its accounts are the installation administrator's.
+        return tuple(role for role in Role.values if role != Role.CITY_OFFICE)
     if actor.role == Role.TOWNSHIP_OFFICE:
         return TOWNSHIP_MANAGED_ROLES
     return ()

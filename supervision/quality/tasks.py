@@ -27,3 +27,13 @@ def escalate_overdue() -> int:
     from supervision.quality.services import findings_escalate_overdue
 
     return findings_escalate_overdue()
+
+
+@shared_task(name="quality.city_duplicates", ignore_result=True)
+def city_duplicates(city_code: str) -> int:
+    """The city-level duplicate check of one city (after the districts' nightly runs); how many numbers."""
+    from census.models import City
+    from supervision.quality.services import city_duplicates_check
+
+    city = City.objects.filter(code=city_code).first()
+    return city_duplicates_check(city=city).numbers if city is not None else 0
