@@ -30,10 +30,10 @@ def escalate_overdue() -> int:
 
 
 @shared_task(name="quality.city_duplicates", ignore_result=True)
-def city_duplicates(city_code: str) -> int:
-    """The city-level duplicate check of one city (after the districts' nightly runs); how many numbers."""
+def city_duplicates() -> int:
+    """Celery beat's city-level duplicate check of every city the installation has (none for a single district),
+    after the districts' nightly runs; how many numbers were found in two districts."""
     from census.models import City
     from supervision.quality.services import city_duplicates_check
 
-    city = City.objects.filter(code=city_code).first()
-    return city_duplicates_check(city=city).numbers if city is not None else 0
+    return sum(city_duplicates_check(city=city).numbers for city in City.objects.order_by("code"))

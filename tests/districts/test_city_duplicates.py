@@ -87,3 +87,12 @@ def test_the_check_runs_twice_safely_and_closes_when_the_number_is_corrected(
 def test_another_citys_districts_are_not_compared(two_districts: TwoDistricts, twice: dict) -> None:
     assert city_duplicates_check(city=City.objects.create(code="5101", name="成都市")).numbers == 0
     assert not Finding.objects.filter(rule=RULE).exists()
+
+
+def test_the_nightly_task_checks_every_city(two_districts: TwoDistricts, twice: dict, settings) -> None:  # type: ignore[no-untyped-def]
+    from supervision.quality.tasks import city_duplicates
+
+    City.objects.create(code="5101", name="成都市")
+    assert settings.CELERY_BEAT_SCHEDULE["quality-city-duplicates"]["task"] == "quality.city_duplicates"
+    assert city_duplicates() == 1
+    assert Finding.objects.filter(rule=RULE, state=FindingState.OPEN).count() == 2

@@ -24,14 +24,16 @@ from tests.districts.test_district_isolation import API_LISTS, PAGES
 pytestmark = pytest.mark.django_db
 
 # What no page may show a city office: the people's names and ID numbers, the staff's usernames.
+# (Rare names: the factories name staff 王伟, 李芳 and the like, and the city office's own name is on every page.)
 PERSONAL = (
-    "王伟",
-    "李芳",
-    "王小明",
-    "张伟",
-    "赵一",
-    "钱二",
-    "赵三",
+    "欧阳修远",
+    "司马青衫",
+    "欧阳小明",
+    "东方既白",
+    "东方小白",
+    "诸葛云起",
+    "上官晴",
+    "诸葛小亮",
     "enum_a1",
     "enum_a2",
     "cp_enum",
@@ -44,9 +46,13 @@ PERSONAL = (
 def city(two_districts: TwoDistricts, password: str) -> dict:
     a, b = two_districts.a, two_districts.b
     households = [
-        register(a.area_a1, a.enumerator_a1, password, family("511521", ("王伟", "李芳", "王小明"), (11, 22, 33))),
-        register(a.area_a2, a.enumerator_a2, password, family("511521", ("张伟", "李芳", "张小明"), (45, 56, 67))),
-        register(b.area, b.enumerator, password, family("511502", ("赵一", "钱二", "赵三"), (41, 52, 63))),
+        register(
+            a.area_a1, a.enumerator_a1, password, family("511521", ("欧阳修远", "司马青衫", "欧阳小明"), (11, 22, 33))
+        ),
+        register(
+            a.area_a2, a.enumerator_a2, password, family("511521", ("东方既白", "司马青衫", "东方小白"), (45, 56, 67))
+        ),
+        register(b.area, b.enumerator, password, family("511502", ("诸葛云起", "上官晴", "诸葛小亮"), (41, 52, 63))),
     ]
     elsewhere = DistrictFactory(code="510104", name="锦江区")
     TownshipFactory(district=elsewhere, code="510104001", name="督院街街道", kind="street")

@@ -2,8 +2,8 @@
 the dashboards, the exports and the API lists, and not by id either.
 
 Each district has one signed household registered through the services and one nightly-check run of its own;
-what district A holds is recognised by its codes (511504…), its places (甲镇, 乙镇), its people's names and its
-staff's usernames, none of which district B has.
+what district A holds is recognised by its codes (511504…), its places (甲镇, 乙镇), its people's names (rare ones: the
+factories name staff 王伟 and the like) and its staff's usernames, none of which district B has.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.quality.factories import run
 
 pytestmark = pytest.mark.django_db
 
-A_MARKS = ("511504", "甲镇", "乙镇", "甲村", "王伟", "李芳", "叙州区", "enum_a1", "office_a")
+A_MARKS = ("511504", "甲镇", "乙镇", "甲村", "欧阳修远", "司马青衫", "叙州区", "enum_a1", "office_a")
 
 # Every page without an argument that shows something on GET (actions, sign-in and the admin left out).
 PAGES = (
@@ -88,9 +88,11 @@ API_LISTS = (
 def seeded(two_districts: TwoDistricts, password: str) -> dict[str, Any]:
     a, b = two_districts.a, two_districts.b
     household_a = register(
-        a.area_a1, a.enumerator_a1, password, family("511521", ("王伟", "李芳", "王小明"), (11, 22, 33))
+        a.area_a1, a.enumerator_a1, password, family("511521", ("欧阳修远", "司马青衫", "欧阳小明"), (11, 22, 33))
     )
-    household_b = register(b.area, b.enumerator, password, family("511502", ("赵一", "钱二", "赵三"), (41, 52, 63)))
+    household_b = register(
+        b.area, b.enumerator, password, family("511502", ("诸葛云起", "上官晴", "诸葛小亮"), (41, 52, 63))
+    )
     for code in ("511504", "511502"):
         run("full", district=District.objects.get(code=code))
     # Approved by the supervisor and accepted by the township office: the summaries count accepted forms.
