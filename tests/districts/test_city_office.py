@@ -155,3 +155,25 @@ def test_whatever_opens_for_the_city_office_shows_nothing_personal(city: dict) -
         if response.status_code == 200:
             found = [mark for mark in PERSONAL if mark in response.content.decode()]
             assert not found, f"{name} shows {found}"
+
+
+def test_the_command_makes_a_city_office_account_that_no_staff_page_can(two_districts: TwoDistricts) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from census.staffing.services import roles_managed_by
+
+    out = io.StringIO()
+    call_command("city_office_create", city="5115", city_name="宜宾市", username="yibin", stdout=out)
+    member = StaffMember.objects.get(username="yibin")
+    assert (member.role, member.city_id, member.district_id, member.must_change_password) == (
+        Role.CITY_OFFICE,
+        "5115",
+        None,
+        True,
+    )
+    assert not member.has_usable_password()
+    # The staff pages of a district (and a superuser's) never offer the role: it has no district.
+    assert Role.CITY_OFFICE not in roles_managed_by(two_districts.a.district_office)
+    assert Role.CITY_OFFICE not in roles_managed_by(None)
