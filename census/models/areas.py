@@ -147,7 +147,7 @@ def default_district_code() -> str:
 
 
 # code → (name, ledger key version), read once per process for every district: every page shows the name and
-# every signature needs the key, and the table has a handful of rows. Saving or deleting a district forgets it.
+# every signature needs the key, and the table has a handful of rows. Saving a district here updates it.
 _districts: dict[str, tuple[str, int] | None] = {}
 
 
@@ -174,12 +174,18 @@ def district_key_version(code: str) -> int:
     return facts[1] if facts else 1
 
 
-def _forget_districts(**kwargs: object) -> None:
-    _districts.clear()
+def _district_saved(instance: District, **kwargs: object) -> None:
+    # What was saved is what is read next (no query: a page's query count does not depend on a district having
+    # just been saved in this process).
+    _districts[instance.code] = (instance.name, instance.ledger_key_version)
 
 
-models.signals.post_save.connect(_forget_districts, sender=District, dispatch_uid="districts-saved")
-models.signals.post_delete.connect(_forget_districts, sender=District, dispatch_uid="districts-deleted")
+def _district_deleted(instance: District, **kwargs: object) -> None:
+    _districts.pop(instance.code, None)
+
+
+models.signals.post_save.connect(_district_saved, sender=District, dispatch_uid="districts-saved")
+models.signals.post_delete.connect(_district_deleted, sender=District, dispatch_uid="districts-deleted")
 
 
 def district_of(staff: object) -> District:

@@ -57,6 +57,7 @@ from enumeration.rules.catalogue import rule as catalogue_rule
 from supervision.quality.checks import (
     ANY_STATE_RULES,
     CHECKS,
+    CITY_RULES,
     COUNTED_SECTIONS,
     CROSS_CHECKS,
     DISTRICT_SECTIONS,
@@ -847,7 +848,7 @@ __all__ = [
 
 # --- the city-level check: one person registered in two districts ------------------------------------------
 
-CITY_DUPLICATE_RULE = "ID_DUPLICATE_CITY"
+CITY_DUPLICATE_RULE = CITY_RULES[0]
 
 # Every person with a number on a signed form of the city's districts, with what a finding needs; then those
 # whose number is on signed forms of two districts or more. One pass over the city's persons.
