@@ -85,11 +85,6 @@ class City(models.Model):
         return District.objects.filter(code__startswith=self.code)
 
 
-class DistrictQuerySet(ScopedQuerySet["District"]):
-    scope_fields = {"district": "code"}
-    city_sees = True
-
-
 class District(models.Model):
     """区/县: the county-level unit that runs the census (GB/T 2260 code, 6 digits).
 
@@ -116,8 +111,6 @@ class District(models.Model):
     ledger_key_version = models.PositiveSmallIntegerField(
         _("ledger key version"), default=1, choices=[(0, _("the installation's key")), (1, _("a key of its own"))]
     )
-
-    objects = DistrictQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("district (区/县)")

@@ -350,9 +350,12 @@ def city_district_rows(*, user: StaffMember) -> list[DistrictTotals]:
         )
         .order_by()
     }
+    # The city's districts, also those without figures yet (District has no personal data and no scope of its own:
+    # its rows are picked by the city's code, as ScopeKind.CITY picks the aggregates').
+    districts = District.objects.filter(code__startswith=user.city_id) if user.city_id else District.objects.none()
     return [
         DistrictTotals(code, name, Totals(**sums.get(code, {})))
-        for code, name in District.objects.visible_to(user).order_by("code").values_list("code", "name")
+        for code, name in districts.order_by("code").values_list("code", "name")
     ]
 
 
