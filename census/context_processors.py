@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from census.models import Role
+from census.models import Role, default_district_code, district_name
 
 ALL_ROLES = tuple(Role.values)
 OFFICE_ROLES = (Role.TOWNSHIP_OFFICE, Role.DISTRICT_OFFICE)
@@ -24,6 +23,7 @@ NAVIGATION: list[tuple[Any, str, tuple[str, ...]]] = [
     (_("Review queue"), "enumeration:review-queue", (Role.SUPERVISOR, *OFFICE_ROLES)),
     (_("Households"), "enumeration:household-list", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Progress"), "supervision:dashboard", OFFICE_ROLES),
+    (_("City progress"), "supervision:city-dashboard", (Role.CITY_OFFICE,)),
     (_("Self-enumeration"), "self_enumeration:uptake", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Completeness"), "supervision:completeness", (Role.SUPERVISOR, *OFFICE_ROLES, Role.AUDITOR)),
     (_("Re-check and coverage"), "supervision:coverage", (*OFFICE_ROLES, Role.AUDITOR)),
@@ -61,8 +61,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 except NoReverseMatch:
                     continue
                 items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+    # The signed-in person's district (an installation may run several); the default one before sign-in; for a
+    # city office its city.
+    code = getattr(user, "district_id", None) or default_district_code()
+    name = district_name(code)
+    if getattr(user, "city_id", None):
+        code, name = user.city_id, user.city.name  # type: ignore[union-attr]
     return {
-        "district_name": settings.CENSUS_DISTRICT_NAME,
-        "district_code": settings.CENSUS_DISTRICT_CODE,
+        "district_name": name,
+        "district_code": code,
         "nav_items": items,
     }

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar
 
 from django.db import connection, models
+from django.db.models.functions import Cast
 
 from census.db import execute_prepared
 
@@ -39,12 +40,14 @@ class ScopeKind(enum.Enum):
     TOWNSHIP = "township"
     SMALL_AREAS = "small_areas"
     DEPARTMENT = "department"
+    # A city office: the aggregates of its city's districts, nothing personal (only querysets with city_sees).
+    CITY = "city"
 
 
 @dataclass(frozen=True)
 class Scope:
     kind: ScopeKind
-    code: str = ""  # district or township code
+    code: str = ""  # city, district or township code
     staff_id: int | None = None  # for SMALL_AREAS: whose assignments
     department_id: int | None = None
 
@@ -108,6 +111,8 @@ def _compute_scope(user: StaffMember | AnonymousUser) -> Scope:
         return Scope(ScopeKind.SMALL_AREAS, staff_id=user.pk)
     if role == Role.DEPARTMENT and user.department_id:  # type: ignore[union-attr]
         return Scope(ScopeKind.DEPARTMENT, department_id=user.department_id)  # type: ignore[union-attr]
+    if role == Role.CITY_OFFICE and user.city_id:  # type: ignore[union-attr]
+        return Scope(ScopeKind.CITY, code=user.city_id)  # type: ignore[union-attr]
     return Scope(ScopeKind.NOTHING)
 
 
@@ -117,6 +122,9 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
     # level → lookup path, e.g. {"township": "township_id", "small_area": "small_area_id"}.
     # Levels: district, township, village, small_area, department.
     scope_fields: ClassVar[dict[str, str]] = {}
+    # Whether a city office sees the rows of its districts: only the frame's names and the aggregate tables say
+    # so; every other model (households, persons, findings, staff …) shows a city office nothing.
+    city_sees: ClassVar[bool] = False
 
     def visible_to(self, user: StaffMember | AnonymousUser) -> Self:
         scope = scope_of(user)
@@ -131,6 +139,10 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
             return self._by_small_areas(scope)
         if scope.kind is ScopeKind.DEPARTMENT and "department" in fields:
             return self.filter(**{fields["department"]: scope.department_id})
+        if scope.kind is ScopeKind.CITY and self.city_sees and "district" in fields:
+            # Area codes nest: a city's districts are those whose code starts with the city's 4 digits.
+            district = Cast(fields["district"], models.CharField())
+            return self.alias(scope_district=district).filter(scope_district__startswith=scope.code)
         return self.none()
 
     def _by_code(self, code: str) -> Self:

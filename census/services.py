@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from typing import IO, Any, TypedDict, Unpack
 
 import tablib
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from census.models import AuditAction, AuditEvent, StaffMember
+from census.models import AuditAction, AuditEvent, StaffMember, default_district_code
 from census.resources import FRAME_LEVELS, FRAME_RESOURCES
 from census.spreadsheets import dataset_export
 
@@ -37,7 +36,7 @@ def audit_event(
     if actor is not None and actor.district_id:
         district = actor.district_id
     elif actor is None or actor.is_superuser:
-        district = settings.CENSUS_DISTRICT_CODE
+        district = default_district_code()
     return AuditEvent(
         actor_id=actor.pk if actor is not None else None,
         actor_username=actor.username if actor is not None else "",

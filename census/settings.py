@@ -738,6 +738,11 @@ CELERY_BEAT_SCHEDULE["quality-weekly-full"] = {
     "schedule": crontab(hour=2, minute=0, day_of_week="sun"),
     "kwargs": {"mode": "full"},
 }
+# A person registered in two districts of a city (an installation with several: census.models.City).
+CELERY_BEAT_SCHEDULE["quality-city-duplicates"] = {
+    "task": "quality.city_duplicates",
+    "schedule": crontab(hour=5, minute=0),
+}
 CELERY_BEAT_SCHEDULE["quality-escalate-overdue"] = {
     "task": "quality.escalate_overdue",
     "schedule": crontab(hour=7, minute=0),

@@ -25,6 +25,7 @@ START_PAGES: dict[str, str] = {
     Role.DISTRICT_OFFICE: "supervision:dashboard",
     Role.DEPARTMENT: "supervision:rectification",
     Role.AUDITOR: "frame:audit-log",
+    Role.CITY_OFFICE: "supervision:city-dashboard",
 }
 
 

@@ -299,7 +299,43 @@ def image_sha256(data_url: str) -> str | None:
 
 
 def ledger_key() -> bytes:
+    """The installation's secret (``SIGNATURE_LEDGER_KEY``): what each district's key is derived from."""
     return str(settings.SIGNATURE_LEDGER_KEY).encode()
+
+
+def hkdf_sha256(secret: bytes, *, salt: bytes, info: bytes, length: int = 32) -> bytes:
+    """HKDF with SHA-256 (RFC 5869): extract a pseudorandom key from ``secret`` under ``salt``, expand it into
+    ``length`` bytes bound to ``info``."""
+    prk = hmac.digest(salt, secret, "sha256")
+    out, block = b"", b""
+    for counter in range(1, -(-length // 32) + 1):
+        block = hmac.digest(prk, block + info + bytes([counter]), "sha256")
+        out += block
+    return out[:length]
+
+
+LEDGER_KEY_SALT = b"census-2020-signature-ledger"
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_key(secret: bytes, district: str) -> bytes:
+    return hkdf_sha256(secret, salt=LEDGER_KEY_SALT, info=f"district:{district}".encode())
+
+
+def district_key(area_code: str) -> bytes:
+    """The key a district's signatures, state changes and declarations are sealed under, for any area code of
+    the district (its first six digits are the district's code).
+
+    One secret to keep — the installation's — and a distinct key per district, derived from it with HKDF: a
+    signature made in one district does not verify as another's. A district whose ledger was begun before
+    districts had keys of their own (``District.ledger_key_version`` 0) keeps the installation's key, so that
+    what it signed then still verifies."""
+    from census.models import district_key_version
+
+    code = area_code[:6]
+    if district_key_version(code) == 0:
+        return ledger_key()
+    return _derived_key(ledger_key(), code)
 
 
 @functools.lru_cache(maxsize=4)

@@ -174,9 +174,11 @@ def declarations_by_hash(household_ids: list[int]) -> dict[tuple[int, str], dict
     }
 
 
-def declaration_problem(confirmation: dict[str, Any], declaration: dict[str, Any] | None) -> tuple[str, str] | None:
-    """How a self-reported form's confirmation disagrees with the household's sealed declaration, in English and
-    Chinese, or ``None``."""
+def declaration_problem(
+    confirmation: dict[str, Any], declaration: dict[str, Any] | None, key: bytes
+) -> tuple[str, str] | None:
+    """How a self-reported form's confirmation disagrees with the household's sealed declaration (sealed under
+    ``key``, its district's), in English and Chinese, or ``None``."""
     if declaration is None:
         return (
             "no declaration of the household has the SHA-256 that was signed",
@@ -190,7 +192,7 @@ def declaration_problem(confirmation: dict[str, Any], declaration: dict[str, Any
         confirmation_no=declaration["confirmation_no"],
         declarant_name=declaration["declarant_name"],
     )
-    if not ledger.hmac_matches(message, declaration["hmac"]):
+    if not ledger.hmac_matches(message, declaration["hmac"], key):
         return ("the household's declaration does not verify (altered or forged)", "住户申报无法核验（被改动或伪造）")
     if ledger.content_hash(declaration["content"]) != declaration["content_hash"]:
         return ("the declared content no longer hashes to what was declared", "申报内容与申报时的 SHA-256 不符")
@@ -212,10 +214,11 @@ class TrailFinding:
 
 
 def trail_findings(
-    household: dict[str, Any], trail: list[dict[str, Any]], signature_ids: list[int]
+    household: dict[str, Any], trail: list[dict[str, Any]], signature_ids: list[int], key: bytes
 ) -> list[TrailFinding]:
     """How ``household`` (state, registrar, current signature) disagrees with its ``trail`` (its state changes
-    in (at, id) order) and the ids of its ``signature_ids`` in the ledger (in chain order)."""
+    in (at, id) order, sealed under ``key``, its district's) and the ids of its ``signature_ids`` in the ledger
+    (in chain order)."""
     found: list[TrailFinding] = []
     prev = ledger.TRAIL_START
     for position, change in enumerate(trail, start=1):
@@ -228,7 +231,7 @@ def trail_findings(
             prev_hmac=prev,
             reason=change["reason"],
         )
-        if not ledger.hmac_matches(message, change["hmac"]):
+        if not ledger.hmac_matches(message, change["hmac"], key):
             when = ledger.format_time(change["at"])
             found.append(
                 TrailFinding(
@@ -312,6 +315,7 @@ def verify_small_area(area: SmallArea) -> list[Mismatch]:
         )
     ]
     previous = ledger.genesis_hash(area.code)
+    key = ledger.district_key(area.code)
     by_id: dict[int, dict[str, Any]] = {}
     signatures_of: dict[int, list[int]] = defaultdict(list)
     for expected_seq, signature in enumerate(signatures, start=1):
@@ -338,7 +342,7 @@ def verify_small_area(area: SmallArea) -> list[Mismatch]:
                 )
             )
         message = ledger.stored_signature_message(signature)
-        if not ledger.hmac_matches(message, signature["hmac"]):
+        if not ledger.hmac_matches(message, signature["hmac"], key):
             mismatches.append(
                 mismatch("hmac", signature["household_id"], signature["id"], "HMAC does not match", "签名的 HMAC 不符")
             )
@@ -373,7 +377,9 @@ def verify_small_area(area: SmallArea) -> list[Mismatch]:
             )
         confirmation = images.get(row["id"])
         if confirmation is not None and is_declaration(confirmation):
-            problem = declaration_problem(confirmation, declarations.get((row["id"], confirmation["signature_sha256"])))
+            problem = declaration_problem(
+                confirmation, declarations.get((row["id"], confirmation["signature_sha256"])), key
+            )
             if problem is not None:
                 mismatches.append(mismatch("declaration", row["id"], current["id"], *problem))
         elif confirmation is not None and not image_matches(confirmation):
@@ -398,7 +404,7 @@ def verify_small_area(area: SmallArea) -> list[Mismatch]:
     for household_id, row in households.items():
         mismatches.extend(
             mismatch(finding.kind, household_id, row["current_signature_id"], finding.en, finding.zh)
-            for finding in trail_findings(row, trails.get(household_id, []), signatures_of.get(household_id, []))
+            for finding in trail_findings(row, trails.get(household_id, []), signatures_of.get(household_id, []), key)
         )
     return mismatches
 

@@ -1,5 +1,6 @@
 from census.models.areas import (
     Building,
+    City,
     District,
     SmallArea,
     Township,
@@ -7,6 +8,10 @@ from census.models.areas import (
     UrbanRuralCode,
     Village,
     VillageKind,
+    default_district_code,
+    district_key_version,
+    district_name,
+    district_of,
 )
 from census.models.audit import AuditAction, AuditChainRun, AuditChainRunKind, AuditEvent, AuditLink
 from census.models.jobs import Job, JobStatus
@@ -28,6 +33,7 @@ __all__ = [
     "AuditEvent",
     "AuditLink",
     "Building",
+    "City",
     "Department",
     "District",
     "Job",
@@ -43,4 +49,8 @@ __all__ = [
     "UrbanRuralCode",
     "Village",
     "VillageKind",
+    "default_district_code",
+    "district_key_version",
+    "district_name",
+    "district_of",
 ]

@@ -8,6 +8,7 @@ down the tree. Small areas and buildings are numerous, so they carry integer key
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -59,11 +60,57 @@ class UrbanRuralCode(models.IntegerChoices):
     VILLAGE = 220, _("220 Village (村庄)")
 
 
+class City(models.Model):
+    """地级市 (or a province's office over its counties): the office above several districts of one installation.
+
+    Area codes nest, so a city's districts are those whose code starts with its 4 digits; the city office sees
+    their dashboards and summaries, never their personal data (``ScopeKind.CITY``)."""
+
+    code = models.CharField(_("code"), max_length=4, primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("city (市)")
+        verbose_name_plural = _("cities")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[1-9][0-9]{3}$"), name="city_code_4_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def districts(self) -> models.QuerySet[District]:
+        return District.objects.filter(code__startswith=self.code)
+
+
 class District(models.Model):
-    """区/县: the county-level unit that runs the census (GB/T 2260 code, 6 digits)."""
+    """区/县: the county-level unit that runs the census (GB/T 2260 code, 6 digits).
+
+    One installation may run several (a city or a province office): what used to be settings of the installation
+    — the code, the name, the former codes that ID numbers issued before a boundary change still carry — is kept
+    here, per district. ``settings.CENSUS_DISTRICT_CODE`` only names the installation's default district (the
+    one ``make demo`` seeds and the one events without a person are logged under)."""
 
     code = models.CharField(_("code"), max_length=6, primary_key=True)
     name = models.CharField(_("name"), max_length=50)
+    # GB/T 2260 codes the district had before (叙州区 was 宜宾县 511521, earlier 512527): the address code of an
+    # ID number issued then, which the ID-number and duplicate rules count as this district.
+    previous_codes = ArrayField(
+        models.CharField(max_length=6),
+        verbose_name=_("former codes"),
+        default=list,
+        blank=True,
+        help_text=_("Codes the district had before a boundary change, still found in older ID numbers."),
+    )
+
+    # Which key the district's signature ledger is sealed under (enumeration.ledger.district_key): 0, the
+    # installation's SIGNATURE_LEDGER_KEY itself — what a district made before several could share an
+    # installation signed with, so its signatures still verify —, 1, a key of its own derived from it.
+    ledger_key_version = models.PositiveSmallIntegerField(
+        _("ledger key version"), default=1, choices=[(0, _("the installation's key")), (1, _("a key of its own"))]
+    )
 
     class Meta:
         verbose_name = _("district (区/县)")
@@ -76,9 +123,77 @@ class District(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def address_codes(self) -> list[str]:
+        """The 6-digit address codes that mean this district: its own and its former ones."""
+        return [self.code, *self.previous_codes]
+
+    @property
+    def office_name(self) -> str:
+        """Who issues credentials and notices in the district's name."""
+        return f"{self.name}第七次全国人口普查领导小组办公室"
+
+
+def default_district_code() -> str:
+    """The installation's default district: the one ``make demo`` seeds and the one an event without a person
+    (a system task) is logged under."""
+    return str(settings.CENSUS_DISTRICT_CODE)
+
+
+# code → (name, ledger key version), read once per process for every district: every page shows the name and
+# every signature needs the key, and the table has a handful of rows. Saving a district here updates it.
+_districts: dict[str, tuple[str, int] | None] = {}
+
+
+def _district_facts(code: str) -> tuple[str, int] | None:
+    if code not in _districts:
+        _districts.update(
+            (row[0], (row[1], row[2])) for row in District.objects.values_list("code", "name", "ledger_key_version")
+        )
+        _districts.setdefault(code, None)
+    return _districts[code]
+
+
+def district_name(code: str | None) -> str:
+    """A district's name by its code; without a code, or for a code no district has, the installation's name
+    from the settings."""
+    facts = _district_facts(code) if code else None
+    return facts[0] if facts else str(settings.CENSUS_DISTRICT_NAME)
+
+
+def district_key_version(code: str) -> int:
+    """Which ledger key the district signs with (``District.ledger_key_version``); a district not stored yet has
+    a key of its own."""
+    facts = _district_facts(code)
+    return facts[1] if facts else 1
+
+
+def _district_saved(instance: District, **kwargs: object) -> None:
+    # What was saved is what is read next (no query: a page's query count does not depend on a district having
+    # just been saved in this process).
+    _districts[instance.code] = (instance.name, instance.ledger_key_version)
+
+
+def _district_deleted(instance: District, **kwargs: object) -> None:
+    _districts.pop(instance.code, None)
+
+
+models.signals.post_save.connect(_district_saved, sender=District, dispatch_uid="districts-saved")
+models.signals.post_delete.connect(_district_deleted, sender=District, dispatch_uid="districts-deleted")
+
+
+def district_of(staff: object) -> District:
+    """The district a person works for: their own, or for someone without one (a superuser, a system task) the
+    installation's default district — an unsaved row with the settings' name when none is stored yet."""
+    own = getattr(staff, "district", None)
+    if isinstance(own, District):
+        return own
+    code = default_district_code()
+    return District.objects.filter(code=code).first() or District(code=code, name=settings.CENSUS_DISTRICT_NAME)
+
 
 class TownshipQuerySet(ScopedQuerySet["Township"]):
     scope_fields = {"district": "district_id", "township": "code"}
+    city_sees = True
 
 
 class Township(models.Model):

@@ -22,7 +22,7 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext_lazy as _
 
-from census.models.areas import District, SmallArea, Township
+from census.models.areas import City, District, SmallArea, Township
 from census.scoping import Scope, ScopedQuerySet, ScopeKind, scope_of
 
 
@@ -33,6 +33,7 @@ class Role(models.TextChoices):
     DISTRICT_OFFICE = "district_office", _("District census office (区普查办)")
     DEPARTMENT = "department", _("District department (部门)")
     AUDITOR = "auditor", _("Auditor (审计)")
+    CITY_OFFICE = "city_office", _("City census office (市普查办)")
 
 
 FIELD_ROLES = (Role.ENUMERATOR, Role.SUPERVISOR)
@@ -107,6 +108,10 @@ class StaffMember(AbstractUser):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name=_("department")
     )
+    # Only for the city office (市普查办): the city whose districts' aggregates it sees.
+    city = models.ForeignKey(
+        City, on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name=_("city")
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     # 普查员证 / 普查指导员证: the nationally uniform credential shown at the door (条例 §21).
     credential_no = models.CharField(_("credential number (证件编号)"), max_length=30, blank=True)
@@ -136,7 +141,14 @@ class StaffMember(AbstractUser):
         ordering = ["username"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(is_superuser=True) | Q(district__isnull=False), name="staff_has_district"
+                condition=Q(is_superuser=True) | Q(district__isnull=False) | Q(role="city_office"),
+                name="staff_has_district",
+            ),
+            # A city office belongs to a city and to no district or township of it; nobody else has a city.
+            models.CheckConstraint(
+                condition=Q(role="city_office", city__isnull=False, district__isnull=True, township__isnull=True)
+                | (~Q(role="city_office") & Q(city__isnull=True)),
+                name="staff_city_office_has_city_only",
             ),
             models.CheckConstraint(
                 condition=~Q(role__in=TOWNSHIP_ROLES) | Q(township__isnull=False),

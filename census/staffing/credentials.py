@@ -27,7 +27,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from census.jobs import JobOutput, ProgressReporter, job_handler, job_start
-from census.models import FIELD_ROLES, AuditAction, AuditEvent, Job, Role, StaffMember, StaffStatus
+from census.models import (
+    FIELD_ROLES,
+    AuditAction,
+    AuditEvent,
+    Job,
+    Role,
+    StaffMember,
+    StaffStatus,
+    district_of,
+)
 from census.services import audit_event
 from census.staffing.services import (
     StaffPermissionError,
@@ -266,7 +275,7 @@ def run_staff_credentials(job: Job, progress: ProgressReporter) -> JobOutput:
         .order_by("township_id", "username")
     )
     progress.total(len(members))
-    issuer = f"{settings.CENSUS_DISTRICT_NAME}第七次全国人口普查领导小组办公室"
+    issuer = district_of(actor).office_name
     credentials = staff_credentials_issue(
         members=members, actor=actor, base_url=job.params.get("base_url", ""), progress=progress
     )

@@ -31,6 +31,7 @@ from census.models import (
     FIELD_ROLES,
     AuditAction,
     AuditEvent,
+    City,
     Department,
     Role,
     SmallArea,
@@ -58,7 +59,9 @@ class StaffPermissionError(ApplicationError):
 def roles_managed_by(actor: StaffMember | None) -> tuple[str, ...]:
     """The roles of the accounts ``actor`` creates, changes and deactivates."""
     if actor is None or actor.is_superuser or actor.role == Role.DISTRICT_OFFICE:
-        return tuple(Role.values)
+        # A city office stands above the districts and has no district: its accounts are made with
+        # ``city_office_create`` (the command city_office_create), not on a district's staff pages.
+        return tuple(role for role in Role.values if role != Role.CITY_OFFICE)
     if actor.role == Role.TOWNSHIP_OFFICE:
         return TOWNSHIP_MANAGED_ROLES
     return ()
@@ -892,3 +895,20 @@ def api_tokens_revoke(*, member: StaffMember, actor: StaffMember | None) -> int:
         detail={"change": "tokens_revoked", "username": member.username, "tokens": revoked},
     )
     return revoked
+
+
+@transaction.atomic
+def city_office_create(
+    *, city_code: str, city_name: str, username: str, full_name: str = "", actor: StaffMember | None = None
+) -> StaffMember:
+    """A city office account (市普查办) and, the first time, its city. The account has no usable password: the
+    person sets one from the one-time password the administrator issues (``changepassword`` or a reset)."""
+    city, _created = City.objects.get_or_create(code=city_code, defaults={"name": city_name})
+    member = StaffMember(username=username, role=Role.CITY_OFFICE, city=city, status=StaffStatus.ACTIVE, is_active=True)
+    member.last_name, member.first_name = split_name(full_name)
+    _set_password(member, password=None, password_hash=None)
+    member.full_clean()
+    (member.pk,) = _next_staff_ids(1)
+    member.save(force_insert=True)
+    _created_event(actor, member, city=city.code).save(force_insert=True)
+    return member

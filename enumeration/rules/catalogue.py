@@ -623,6 +623,17 @@ _RULES: tuple[Rule, ...] = (
         "The ID number also appears in another household ({other}): possible double count.",
         items=("D3",),
     ),
+    # The city-level check (supervision.quality.services.city_duplicates_check): one finding in each district.
+    Rule(
+        "ID_DUPLICATE_CITY",
+        "duplicates",
+        N,
+        X,
+        "公民身份号码也登记在本市其他区县（{other}），疑似跨区县重复登记，请与该户核实。",
+        "The ID number is also registered in another district of the city ({other}): a possible double count "
+        "across districts, to check with the household.",
+        items=("D3",),
+    ),
     Rule(
         "NEAR_DUPLICATE_PERSON",
         "duplicates",
@@ -810,6 +821,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "SIGNATURE_CHAIN_BROKEN": ("签名链断开", "Signature chain broken"),
     "ID_DUPLICATE_DISTRICT": ("全区身份证号重复", "ID number in two households of the district"),
     "NEAR_DUPLICATE_PERSON": ("疑似重复登记", "Possible double count"),
+    "ID_DUPLICATE_CITY": ("跨区县身份证号重复", "ID number registered in two districts"),
     "COVERAGE_HOUSEHOLDS": ("登记户数与摸底户数不符", "Households registered and listed disagree"),
     "COVERAGE_PERSONS": ("登记人数与摸底人数不符", "Persons registered and listed disagree"),
     "ROSTER_NOT_REGISTERED": ("户籍人口疑似漏登", "Roster person possibly missed"),

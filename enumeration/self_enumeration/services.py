@@ -329,7 +329,7 @@ def respondent_declare(*, invitation: Invitation, name: str, relationship: int) 
         declarant_relationship=relationship,
         declared_at=now,
         confirmation_no=number,
-        hmac=ledger.message_hmac(message),
+        hmac=ledger.message_hmac(message, ledger.district_key(household.small_area.code)),
     )
     invitation.declared_at = now
     invitation.save(update_fields=["declared_at"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from census.api import ApplicationError
-from census.models import Role, SmallArea
+from census.models import Role, SmallArea, district_of
 from census.permissions import StaffRequest, role_required, url_objects
 from enumeration.forms import SignForm
 from enumeration.models import CollectionMode, Household
@@ -164,7 +163,7 @@ def slips_pdf_view(request: StaffRequest) -> HttpResponse:
         raise Http404
     body = slips_pdf(
         slips,
-        issuer=f"{settings.CENSUS_DISTRICT_NAME}第七次全国人口普查领导小组办公室",
+        issuer=district_of(request.user).office_name,
         expires_at=f"{timezone.localtime(expires):%Y-%m-%d %H:%M}" if expires else "",
     )
     response = HttpResponse(body, content_type="application/pdf")

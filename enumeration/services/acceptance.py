@@ -163,7 +163,8 @@ def _signature_blockers(ids: list[int]) -> dict[int, list[Blocker]]:
             add(row["id"], "missing_signature", str(row["current_signature_id"]))
             continue
         message = ledger.stored_signature_message(current)
-        if not ledger.hmac_matches(message, current["hmac"]):
+        key = ledger.district_key(row["small_area__code"])
+        if not ledger.hmac_matches(message, current["hmac"], key):
             add(row["id"], "hmac", str(current["id"]))
         found_hash = ledger.content_hash(contents[row["id"]])
         if found_hash != current["content_hash"]:
@@ -172,7 +173,7 @@ def _signature_blockers(ids: list[int]) -> dict[int, list[Blocker]]:
         confirmation = images.get(row["id"])
         if confirmation is not None and not image_matches(confirmation):
             add(row["id"], "image", str(current["id"]))
-        for finding in trail_findings(row, trails.get(row["id"], []), signatures_of.get(row["id"], [])):
+        for finding in trail_findings(row, trails.get(row["id"], []), signatures_of.get(row["id"], []), key):
             add(row["id"], finding.kind, f"{current['id']}:{len(trails.get(row['id'], []))}")
     return out
 

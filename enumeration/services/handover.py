@@ -49,6 +49,7 @@ def households_hand_over(
         from_state=HouseholdState.DRAFT,
         to_state=HouseholdState.DRAFT,
         actor_id=successor.pk,
+        area_code=small_area.code,
         reason=f"交接：普查小区由 {predecessor.username} 移交给 {successor.username}{by}",
     )
     return len(drafts)

@@ -110,7 +110,14 @@ def _may_register(actor: StaffMember, household: Household) -> bool:
 
 
 def _record_transition(household: Household, before: str, after: str, actor: StaffMember, reason: str = "") -> None:
-    transition_record(household_id=household.pk, from_state=before, to_state=after, actor_id=actor.pk, reason=reason)
+    transition_record(
+        household_id=household.pk,
+        area_code=household.township_id,
+        from_state=before,
+        to_state=after,
+        actor_id=actor.pk,
+        reason=reason,
+    )
 
 
 def _clean_rows(
@@ -432,7 +439,7 @@ def _ledger_link(
         signed_at=signed_at,
         content_hash=digest,
         prev_hash=prev,
-        hmac=ledger.message_hmac(message),
+        hmac=ledger.message_hmac(message, ledger.district_key(area.code)),
     )
 
 
@@ -704,6 +711,7 @@ def household_submit(
         to_state=HouseholdState.DRAFT,
         actor_id=actor.pk,
         after=None,
+        key=ledger.district_key(area.code),
         at=now,
     )
     signing = transition_sealed(
@@ -712,6 +720,7 @@ def household_submit(
         to_state=HouseholdState.SIGNED,
         actor_id=actor.pk,
         after=TrailEnd(started.hmac, started.at),
+        key=ledger.district_key(area.code),
         at=signature.signed_at,
     )
     transitions = [started, signing]

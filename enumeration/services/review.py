@@ -67,7 +67,14 @@ def _move(household: Household, to_state: str, actor: StaffMember, reason: str =
     before = household.state
     household.state = to_state
     household.save(update_fields=["state", "updated_at"])
-    transition_record(household_id=household.pk, from_state=before, to_state=to_state, actor_id=actor.pk, reason=reason)
+    transition_record(
+        household_id=household.pk,
+        area_code=household.township_id,
+        from_state=before,
+        to_state=to_state,
+        actor_id=actor.pk,
+        reason=reason,
+    )
     return household
 
 

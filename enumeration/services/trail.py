@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from enumeration import ledger
-from enumeration.models import HouseholdTransition
+from enumeration.models import Household, HouseholdTransition
 
 # A change is always later than the one before it: the trail is verified in (at, id) order, and a clock that
 # steps back between two changes of one household must not reorder them.
@@ -52,10 +52,12 @@ def transition_sealed(
     to_state: str,
     actor_id: int,
     after: TrailEnd | None,
+    key: bytes,
     reason: str = "",
     at: datetime.datetime | None = None,
 ) -> HouseholdTransition:
-    """The change that follows ``after`` (``None``: the household's first), sealed and not yet saved."""
+    """The change that follows ``after`` (``None``: the household's first), sealed under ``key`` (its district's:
+    ``ledger.district_key``) and not yet saved."""
     reason = reason[:500]
     at = at or timezone.now()
     if after is not None and at <= after.at:
@@ -76,27 +78,42 @@ def transition_sealed(
         actor_id=actor_id,
         reason=reason,
         at=at,
-        hmac=ledger.message_hmac(message),
+        hmac=ledger.message_hmac(message, key),
     )
 
 
-def transition_record(*, household_id: int, from_state: str, to_state: str, actor_id: int, reason: str = "") -> None:
-    """Append a change to the trail of a household whose row the caller holds locked."""
+def transition_record(
+    *, household_id: int, area_code: str, from_state: str, to_state: str, actor_id: int, reason: str = ""
+) -> None:
+    """Append a change to the trail of a household (in the small area ``area_code``) whose row the caller holds
+    locked."""
     transition_sealed(
         household_id=household_id,
         from_state=from_state,
         to_state=to_state,
         actor_id=actor_id,
         after=trail_ends([household_id]).get(household_id),
+        key=ledger.district_key(area_code),
         reason=reason,
     ).save(force_insert=True)
 
 
 def transitions_record(
-    *, household_ids: list[int], from_state: str, to_state: str, actor_id: int, reason: str = ""
+    *,
+    household_ids: list[int],
+    from_state: str,
+    to_state: str,
+    actor_id: int,
+    reason: str = "",
+    area_code: str | None = None,
 ) -> None:
-    """The same change of many households whose rows the caller holds locked: two queries however many."""
+    """The same change of many households whose rows the caller holds locked: two queries however many (three
+    when the households' small area, ``area_code``, is not given: their districts' keys are read then)."""
     ends = trail_ends(household_ids)
+    if area_code is not None:
+        townships = dict.fromkeys(household_ids, area_code)
+    else:
+        townships = dict(Household.objects.filter(pk__in=household_ids).values_list("pk", "township_id"))
     now = timezone.now()
     HouseholdTransition.objects.bulk_create(
         [
@@ -106,6 +123,7 @@ def transitions_record(
                 to_state=to_state,
                 actor_id=actor_id,
                 after=ends.get(pk),
+                key=ledger.district_key(townships[pk]),
                 reason=reason,
                 at=now,
             )

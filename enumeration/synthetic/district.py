@@ -205,7 +205,16 @@ def plan_district(*, persons: int, district_code: str, rng: random.Random) -> li
 def _create_frame_and_staff(
     district_code: str, plan: list[TownshipPlan], rng: random.Random, password_hash: str, seed: int
 ) -> dict[str, Any]:
-    District.objects.update_or_create(code=district_code, defaults={"name": settings.CENSUS_DISTRICT_NAME})
+    # The demo district takes the installation's default name and former codes; another district seeded beside it
+    # (a city's second district) keeps what it is given, or its code as its name.
+    default = district_code == settings.CENSUS_DISTRICT_CODE
+    District.objects.get_or_create(
+        code=district_code,
+        defaults={
+            "name": settings.CENSUS_DISTRICT_NAME if default else district_code,
+            "previous_codes": list(settings.CENSUS_DISTRICT_PREVIOUS_CODES) if default else [],
+        },
+    )
     Township.objects.bulk_create(
         [Township(code=t.code, district_id=district_code, name=t.name, kind=t.kind) for t in plan]
     )
@@ -844,7 +853,7 @@ def trail_of(row: dict[str, Any], *, signer_id: int | None, reviewer_id: int, of
     return steps
 
 
-def _emit_trail(loader: RowSink, ids: Ids, household_id: int, steps: list[Step]) -> None:
+def _emit_trail(loader: RowSink, ids: Ids, household_id: int, steps: list[Step], key: bytes) -> None:
     prev = ledger.TRAIL_START
     for from_state, to_state, actor_id, at, reason in steps:
         prev = ledger.message_hmac(
@@ -856,7 +865,8 @@ def _emit_trail(loader: RowSink, ids: Ids, household_id: int, steps: list[Step])
                 at=at,
                 prev_hmac=prev,
                 reason=reason,
-            )
+            ),
+            key,
         )
         loader.add(
             HouseholdTransition,
@@ -910,6 +920,8 @@ class _Generation:
     staff: dict[str, Any]
     first_ids: Ids
     previous_codes: list[str]
+    # The district's ledger key, read by the parent (a forked child never touches the database).
+    ledger_key: bytes = b""
 
 
 def _generate_township(
@@ -930,7 +942,15 @@ def _generate_township(
             planter.plant_village(village, by_area)
         for area, households in by_area:
             totals["signatures"] += _emit_small_area(
-                rng, loader, ids, area, households, staff["supervisor_of"], staff["office_of"][township.code], planter
+                rng,
+                loader,
+                ids,
+                area,
+                households,
+                staff["supervisor_of"],
+                staff["office_of"][township.code],
+                planter,
+                key=generation.ledger_key,
             )
             totals["households"] += len(households)
             totals["persons"] += sum(len(h.persons) for h in households)
@@ -1061,7 +1081,8 @@ def build_district(
                 sample=next_ids(LongFormSample),
                 transition=next_ids(HouseholdTransition),
             ),
-            previous_codes=list(settings.CENSUS_DISTRICT_PREVIOUS_CODES),
+            previous_codes=list(District.objects.get(code=district_code).previous_codes),
+            ledger_key=ledger.district_key(district_code),
         )
         loaded: list[type[Any]] = [
             Building,
@@ -1175,6 +1196,8 @@ def _emit_small_area(
     supervisor_of: dict[int, int],
     office_id: int,
     planter: ErrorPlanter | None = None,
+    *,
+    key: bytes,
 ) -> int:
     signed = sorted(
         (g for g in households if g.row.get("signed_at") is not None), key=lambda g: (g.row["signed_at"], g.row["id"])
@@ -1231,7 +1254,7 @@ def _emit_small_area(
             "signed_at": row["signed_at"],
             "content_hash": digest,
             "prev_hash": prev,
-            "hmac": ledger.message_hmac(message),
+            "hmac": ledger.message_hmac(message, key),
         }
         if planter is not None:
             planter.after_signing(area.code, generated, signature, confirmation, is_last=seq == len(signed))
@@ -1257,7 +1280,7 @@ def _emit_small_area(
         row["current_signature_id"] = signature_ids.get(row["id"])
         reviewer_id = supervisor_of.get(row.get("registrar_id") or 0, office_id)
         steps = trail_of(row, signer_id=signers.get(row["id"]), reviewer_id=reviewer_id, office_id=office_id)
-        _emit_trail(loader, ids, row["id"], steps)
+        _emit_trail(loader, ids, row["id"], steps, key)
         if planter is not None and steps:
             planter.after_trail(area.code, generated, other_staff_id=reviewer_id)
         loader.add(Household, row)

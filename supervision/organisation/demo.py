@@ -580,7 +580,7 @@ class DemoBuilder:
                 region = (
                     self.district.code
                     if rng.random() < 0.8
-                    else rng.choice(settings.CENSUS_DISTRICT_PREVIOUS_CODES or [self.district.code])
+                    else rng.choice(self.district.previous_codes or [self.district.code])
                 )
                 township = rng.choice(townships).code if townships else ""
                 dataset.append(

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from census.db_router import replica_reads
 from census.jobs import JobFailed, JobOutput, ProgressReporter, job_file_path, job_handler
-from census.models import AuditAction, Job, Role, StaffMember, Township
+from census.models import AuditAction, Job, Role, StaffMember, Township, district_of
 from census.services import audit_record
 from supervision.progress import microdata, public_use, services
 from supervision.progress.summaries import build_summary, check_summary, write_csv_zip, write_xlsx
@@ -66,7 +66,7 @@ def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
         checks = check_summary(summary)  # BalanceError fails the job and says where
         report.advance(message=_("Writing the file"))
         extension = {"xlsx": "xlsx", "pdf": "pdf"}.get(file_format, "zip")
-        name = f"summary-{settings.CENSUS_DISTRICT_CODE}-{_stamp()}.{extension}"
+        name = f"summary-{district_of(user).code}-{_stamp()}.{extension}"
         path = job_file_path(job, name)
         if file_format == "xlsx":
             write_xlsx(summary, path)
@@ -113,7 +113,7 @@ def microdata_export(job: Job, report: ProgressReporter) -> JobOutput:
 def _microdata_rows(job: Job, report: ProgressReporter, user: StaffMember, forms: str) -> tuple[Path, str, int]:
     total = microdata.count(user=user, forms=forms)
     report.total(total, _("Writing the rows"))
-    name = f"microdata-{settings.CENSUS_DISTRICT_CODE}-{forms}-{_stamp()}.csv"
+    name = f"microdata-{district_of(user).code}-{forms}-{_stamp()}.csv"
     path = job_file_path(job, name)
 
     reported = 0
@@ -135,7 +135,7 @@ def _public_use_export(job: Job, report: ProgressReporter, user: StaffMember) ->
     file_format = job.params.get("format", "csv")
     if file_format not in public_use.FORMATS:
         raise ExportRefused(_("Choose CSV, Stata, SPSS or Parquet."))
-    name = f"public-use-{settings.CENSUS_DISTRICT_CODE}-{file_format}-{_stamp()}.zip"
+    name = f"public-use-{district_of(user).code}-{file_format}-{_stamp()}.zip"
     path = job_file_path(job, name)
     control = public_use.export_public(user=user, path=path, file_format=file_format)
     report.advance()
@@ -172,7 +172,7 @@ def table_export(job: Job, report: ProgressReporter) -> JobOutput:
     params = {key: str(job.params.get(key, "")) for key in ("village", "q", "sort") if job.params.get(key)}
     with translation.override(settings.LANGUAGE_CODE), replica_reads():
         _listing, data = table_data(spec, user=user, township=township, params=params, everything=True)
-        title = f"{spec.title} · {township.name if township else settings.CENSUS_DISTRICT_NAME}"
+        title = f"{spec.title} · {township.name if township else district_of(user).name}"
         content = export_xlsx(data, title=title)
     report.advance()
     return JobOutput(

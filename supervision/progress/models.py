@@ -26,6 +26,8 @@ AREA_SCOPE_FIELDS = {
 
 class SmallAreaProgressQuerySet(ScopedQuerySet["SmallAreaProgress"]):
     scope_fields = AREA_SCOPE_FIELDS
+    # Counts only: a city office sees its districts' rows (census.scoping.ScopeKind.CITY).
+    city_sees = True
 
 
 class SmallAreaProgress(models.Model):

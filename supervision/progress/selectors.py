@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Concat
 
-from census.models import SmallAreaAssignment, StaffMember, Township, Village
+from census.models import District, SmallAreaAssignment, StaffMember, Township, Village
 from supervision.progress import hooks, scoring
 from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress
 
@@ -324,3 +324,47 @@ def age_pyramid(*, user: StaffMember, township: Township | None = None) -> dict[
         "male": [-found.get(group, (0, 0))[0] for group in groups],
         "female": [found.get(group, (0, 0))[1] for group in groups],
     }
+
+
+# --- the city office ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class DistrictTotals:
+    code: str
+    name: str
+    totals: Totals
+
+
+def city_district_rows(*, user: StaffMember) -> list[DistrictTotals]:
+    """The progress of each district a city office oversees: one query over the aggregates, grouped by district
+    (counts only — the aggregates hold nothing personal), and the districts' names."""
+    sums: dict[str, dict[str, Any]] = {
+        str(row["district"]): {name: value for name, value in row.items() if name != "district"}
+        for row in SmallAreaProgress.objects.visible_to(user)
+        .values(district=F("township__district_id"))
+        .annotate(
+            **{name: Coalesce(Sum(name), 0) for name in COUNT_FIELDS},
+            small_areas=Count("pk"),
+            refreshed_at=Min("refreshed_at"),
+        )
+        .order_by()
+    }
+    # The city's districts, also those without figures yet (District has no personal data and no scope of its own:
+    # its rows are picked by the city's code, as ScopeKind.CITY picks the aggregates').
+    districts = District.objects.filter(code__startswith=user.city_id) if user.city_id else District.objects.none()
+    return [
+        DistrictTotals(code, name, Totals(**sums.get(code, {})))
+        for code, name in districts.order_by("code").values_list("code", "name")
+    ]
+
+
+def city_totals(*, user: StaffMember) -> Totals:
+    """The city's figures: the aggregates of all its districts summed at once (no findings: a city office sees
+    none)."""
+    sums = SmallAreaProgress.objects.visible_to(user).aggregate(
+        **{name: Coalesce(Sum(name), 0) for name in COUNT_FIELDS},
+        small_areas=Count("pk"),
+        refreshed_at=Min("refreshed_at"),
+    )
+    return Totals(**sums)

@@ -321,6 +321,19 @@ def _district_dashboard_read(request: StaffRequest, alias: str) -> HttpResponse:
     return render(request, "progress/dashboard_district.html", context)
 
 
+@require_GET
+@role_required(Role.CITY_OFFICE)
+def city_dashboard(request: StaffRequest) -> HttpResponse:
+    """The city office's page (市普查办): each of its districts' progress and population counts, and the city's —
+    aggregates only; the offices of the districts hold the forms, the people and the findings."""
+    context = {
+        "city": request.user.city,
+        "districts": selectors.city_district_rows(user=request.user),
+        "totals": selectors.city_totals(user=request.user),
+    }
+    return render(request, "progress/dashboard_city.html", context)
+
+
 # --- summaries and exports ---------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,20 +42,24 @@ from census.jobs import job_start, queue_unavailable_message
 from census.models import (
     AuditAction,
     AuditEvent,
+    City,
     District,
     Job,
     Role,
     StaffMember,
     SupervisorAssignment,
     Township,
+    default_district_code,
 )
 from census.passwords import password_confirm
 from census.privacy import record_personal_data_list_view, record_personal_data_view
 from census.services import audit_record
 from enumeration.models import Household
+from enumeration.rules.catalogue import rule as catalogue_rule
 from supervision.quality.checks import (
     ANY_STATE_RULES,
     CHECKS,
+    CITY_RULES,
     COUNTED_SECTIONS,
     CROSS_CHECKS,
     DISTRICT_SECTIONS,
@@ -69,6 +73,7 @@ from supervision.quality.checks import duplicates as duplicate_checks
 from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
     AWAITING_VERIFICATION,
+    UNRESOLVED_STATES,
     CheckRun,
     CheckRunPart,
     Finding,
@@ -117,7 +122,7 @@ def check_run_create(
         township = user.township
     if district is None:
         district_code = township.district_id if township is not None else (user.district_id if user else None)
-        district = District.objects.get(code=district_code or settings.CENSUS_DISTRICT_CODE)
+        district = District.objects.get(code=district_code or default_district_code())
     if township is not None and township.district_id != district.code:
         raise ValidationError({"township": _("The township is not in this district.")})
     townships = _townships_in_scope(district=district, township=township)
@@ -858,3 +863,124 @@ __all__ = [
     "roster_import",
     "roster_import_start",
 ]
+
+
+# --- the city-level check: one person registered in two districts ------------------------------------------
+
+CITY_DUPLICATE_RULE = CITY_RULES[0]
+
+# Every person with a number on a signed form of the city's districts, with what a finding needs; then those
+# whose number is on signed forms of two districts or more. One pass over the city's persons.
+_CITY_DUPLICATES_SQL = """
+WITH holders AS MATERIALIZED (
+    SELECT p.d3_id_number AS n, p.household_id, p.row_no, h.small_area_id, h.village_id, h.township_id,
+           h.current_signature_id, coalesce(s.signer_id, h.registrar_id) AS signer_id,
+           left(h.township_id, 6) AS district,
+           sa.code || lpad(h.household_no::text, 3, '0') || '#' || p.row_no AS record_key
+    FROM enumeration_person p
+    JOIN enumeration_household h ON h.id = p.household_id
+    JOIN census_smallarea sa ON sa.id = h.small_area_id
+    LEFT JOIN enumeration_signature s ON s.id = h.current_signature_id
+    WHERE p.d3_id_number <> '' AND h.state = ANY(%(signed)s) AND left(p.township_id, 4) = %(city)s
+), numbers AS (
+    SELECT n FROM holders GROUP BY n HAVING count(DISTINCT district) > 1
+)
+SELECT x.n, x.household_id, x.row_no, x.small_area_id, x.village_id, x.township_id, x.current_signature_id,
+       x.signer_id, x.district, x.record_key,
+       (SELECT array_agg(o.district || ' ' || o.record_key ORDER BY o.district, o.record_key)
+        FROM holders o WHERE o.n = x.n AND o.district <> x.district) AS others
+FROM holders x JOIN numbers ON numbers.n = x.n
+ORDER BY x.n, x.record_key
+"""
+
+
+@dataclass(frozen=True)
+class CityDuplicatesOutcome:
+    numbers: int
+    opened: int
+    reopened: int
+    closed: int
+
+
+@transaction.atomic
+def city_duplicates_check(*, city: City, now: datetime | None = None) -> CityDuplicatesOutcome:
+    """The city-level duplicate check (市级跨区县重复登记核查): an ID number on signed forms of two or more of the
+    city's districts is a person possibly counted twice. Each form holding it gets a finding routed, like every
+    finding, to whoever signed it (谁普查、谁负责) and their supervisor — so both districts' registrars act on
+    their own record, each in their own district's lists, and the evidence names the other district's record.
+
+    Safe to run twice: a finding is found again by its key, a gone one opens again, and a finding whose number
+    is no longer on two districts' forms closes itself."""
+    from census.models import district_name
+    from enumeration.models import SIGNED_STATES
+
+    now = now or timezone.now()
+    rule = catalogue_rule(CITY_DUPLICATE_RULE)
+    with connection.cursor() as cursor:
+        cursor.execute(_CITY_DUPLICATES_SQL, {"city": city.code, "signed": [str(state) for state in SIGNED_STATES]})
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    existing = {
+        finding.key: finding
+        for finding in Finding.objects.select_for_update().filter(
+            rule=CITY_DUPLICATE_RULE, township__code__startswith=city.code
+        )
+    }
+    opened = reopened = 0
+    seen: set[str] = set()
+    for row in rows:
+        key = f"h{row['household_id']}:{row['row_no']}:D3"
+        seen.add(key)
+        evidence = {
+            "id_number": row["n"],
+            "other": ", ".join(f"{district_name(other[:6])} {other[7:]}" for other in row["others"] or []),
+        }
+        fields = {
+            "record_key": row["record_key"],
+            "household_id": row["household_id"],
+            "row_no": row["row_no"],
+            "item": "D3",
+            "small_area_id": row["small_area_id"],
+            "village_id": row["village_id"],
+            "township_id": row["township_id"],
+            "responsible_id": row["signer_id"],
+            "supervisor_id": supervisor_of(row["signer_id"]),
+            "signature_id": row["current_signature_id"],
+            "evidence": evidence,
+        }
+        finding = existing.get(key)
+        if finding is None:
+            finding = Finding.objects.create(
+                rule=CITY_DUPLICATE_RULE,
+                rule_group=rule.group,
+                severity=str(rule.severity),
+                acts=str(rule.acts),
+                key=key,
+                state=FindingState.OPEN,
+                first_seen_at=now,
+                last_seen_at=now,
+                **fields,
+            )
+            _event(finding, FindingEventKind.DETECTED, None)
+            opened += 1
+        elif finding.is_gone:
+            for name, value in fields.items():
+                setattr(finding, name, value)
+            finding.state, finding.last_seen_at, finding.resolved_at, finding.note = FindingState.OPEN, now, None, ""
+            finding.save()
+            _event(finding, FindingEventKind.REOPENED, None)
+            reopened += 1
+        elif finding.evidence != evidence:
+            finding.evidence, finding.last_seen_at = evidence, now
+            finding.save(update_fields=["evidence", "last_seen_at", "updated_at"])
+    closed = 0
+    for key, finding in existing.items():
+        if key not in seen and finding.state in UNRESOLVED_STATES:
+            finding.state, finding.resolved_at = FindingState.CLOSED, now
+            finding.note = "该号码已不再登记在本市两个区县"
+            finding.save(update_fields=["state", "resolved_at", "note", "updated_at"])
+            _event(finding, FindingEventKind.CLOSED, None)
+            closed += 1
+    return CityDuplicatesOutcome(
+        numbers=len({row["n"] for row in rows}), opened=opened, reopened=reopened, closed=closed
+    )

@@ -27,3 +27,13 @@ def escalate_overdue() -> int:
     from supervision.quality.services import findings_escalate_overdue
 
     return findings_escalate_overdue()
+
+
+@shared_task(name="quality.city_duplicates", ignore_result=True)
+def city_duplicates() -> int:
+    """Celery beat's city-level duplicate check of every city the installation has (none for a single district),
+    after the districts' nightly runs; how many numbers were found in two districts."""
+    from census.models import City
+    from supervision.quality.services import city_duplicates_check
+
+    return sum(city_duplicates_check(city=city).numbers for city in City.objects.order_by("code"))

@@ -32,6 +32,8 @@ class DistrictFactory(factory.django.DjangoModelFactory[District]):
 
     code = "511504"
     name = "叙州区"
+    # 宜宾县's codes, which ID numbers issued before 2018 still carry.
+    previous_codes = factory.LazyAttribute(lambda district: ["511521", "512527"] if district.code == "511504" else [])
 
 
 class TownshipFactory(factory.django.DjangoModelFactory[Township]):

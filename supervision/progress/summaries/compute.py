@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from census.models import StaffMember, Township
+from census.models import StaffMember, Township, district_of
 from enumeration.models import FormKind
 from enumeration.rules.thresholds import threshold
 from enumeration.sampling import DEFAULT_RATE
@@ -126,4 +126,5 @@ def build_summary(*, user: StaffMember) -> Summary:
         pending_note=pending_note,
         death_mismatches=mismatches,
         overrides=overrides,
+        district_name=district_of(user).name,
     )

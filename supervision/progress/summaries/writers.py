@@ -82,10 +82,10 @@ def table_lines(summary: Summary, table: SummaryTable) -> Iterator[list[Any]]:
     yield []
     for note in table.notes:
         yield [_("Note: %(note)s") % {"note": note}]
-    yield from footer_lines()
+    yield from footer_lines(summary.district_name)
 
 
-def footer_lines() -> Iterator[list[Any]]:
+def footer_lines(district: str = "") -> Iterator[list[Any]]:
     """The footer of a statistical report form sent upward, then who compiled the table and when."""
     yield []
     yield [
@@ -100,7 +100,7 @@ def footer_lines() -> Iterator[list[Any]]:
     ]
     yield [
         _("Compiled by: %(district)s census office, %(date)s")
-        % {"district": settings.CENSUS_DISTRICT_NAME, "date": timezone.localdate().isoformat()}
+        % {"district": district or settings.CENSUS_DISTRICT_NAME, "date": timezone.localdate().isoformat()}
     ]
 
 

@@ -1,7 +1,7 @@
 """The nightly implementation of the rule catalogue: one module per rule group, every check set-based SQL.
 
 ``CHECKS`` lists every check in the order a township part runs them. ``RULE_CHECKS`` maps each catalogue code
-to the check that finds it; a test asserts that every rule of the catalogue has one.
+to the check that finds it; a test asserts that every rule of the catalogue has one, or is a ``CITY_RULES`` rule.
 """
 
 from __future__ import annotations
@@ -57,11 +57,14 @@ SIGNED_SECTIONS = {"ledger"}
 ANY_STATE_RULES = process.ANY_STATE_RULES
 BY_NAME: dict[str, Check] = {check.name: check for check in CHECKS}
 RULE_CHECKS: dict[str, Check] = {code: check for check in CHECKS for code in check.codes}
+# Rules found above the districts' runs: a city's check over several districts (services.city_duplicates_check).
+CITY_RULES: tuple[str, ...] = ("ID_DUPLICATE_CITY",)
 
 __all__ = [
     "ANY_STATE_RULES",
     "BY_NAME",
     "CHECKS",
+    "CITY_RULES",
     "COUNTED_SECTIONS",
     "CROSS_CHECKS",
     "DISTRICT_SECTIONS",

@@ -20,8 +20,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cache
 
-from django.conf import settings
-
+from census.models import District
 from supervision.quality.checks.base import (
     REFERENCE_YM,
     Check,
@@ -193,7 +192,7 @@ FROM subjects x JOIN matches m ON m.id = x.id
 """,
     params=lambda context: {
         "every_person": context.since is None,
-        "district_codes": [context.district, *getattr(settings, "CENSUS_DISTRICT_PREVIOUS_CODES", [])],
+        "district_codes": District.objects.get(code=context.district).address_codes(),
         "birth_dates": list(birth_dates()),
     },
     doc="No person with a wrong number or none (where one is due) matches a person of another household by name, "

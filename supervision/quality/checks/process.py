@@ -148,7 +148,7 @@ def hmac_pads(key: bytes | None = None) -> tuple[bytes, bytes]:
 
 
 def _pads(context: PartContext) -> dict[str, Any]:
-    inner, outer = hmac_pads()
+    inner, outer = hmac_pads(ledger.district_key(context.district))
     return {"inner_pad": Binary(inner), "outer_pad": Binary(outer)}
 
 

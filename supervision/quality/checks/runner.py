@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
 
 from census import privacy
+from census.models import District
 from enumeration import ledger
 from enumeration.rules.catalogue import RULES, Severity
 from supervision.quality.checks import CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
@@ -656,7 +656,7 @@ def catalogue_fingerprint() -> str:
     with a different catalogue — a changed rule must see the forms it did not see before."""
     parts = [f"{check.name}\n{check.sql}" for check in CHECKS]
     parts += [f"{rule.code}:{rule.severity}:{rule.acts}:{rule.group}" for rule in RULES]
-    parts.append(repr(sorted(getattr(settings, "CENSUS_DISTRICT_PREVIOUS_CODES", []))))
+    parts.append(repr(list(District.objects.order_by("code").values_list("code", "previous_codes"))))
     parts.append(hashlib.sha256(ledger.ledger_key()).hexdigest())
     # (Another pseudonym key re-keys the roster findings: the roster part then rebuilds its matches.)
     parts.append(privacy.pseudonym("catalogue", "fingerprint"))

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from census.models import District
+from census.models import District, default_district_code
 from supervision.organisation.demo import build_demo
 from supervision.organisation.models import UnitReadiness
 
@@ -24,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="do nothing when the sample data is there already")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        district = District.objects.filter(code=settings.CENSUS_DISTRICT_CODE).first()
+        district = District.objects.filter(code=default_district_code()).first()
         if district is None:
             raise CommandError("the district is not seeded yet; run seed_district first")
         if UnitReadiness.objects.filter(district=district).exists():
