@@ -191,6 +191,7 @@ def summarise(
 
 def self_enumeration_load(context: BenchContext) -> Measured:
     ensure_seeded(context)
+    load_before = os.getloadavg()[0]
     result = run_self_load(
         context,
         respondents=RESPONDENTS,
@@ -209,7 +210,8 @@ def self_enumeration_load(context: BenchContext) -> Measured:
     return Measured(
         f"worst page p95 {worst:.0f} ms; {result['declarations_per_second']:.2f} declarations/s",
         ok,
-        f"{result['failures']} failures of {result['requests']} requests in {result['seconds']} s; "
+        f"{result['failures']} failures of {result['requests']} requests in {result['seconds']} s "
+        f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after); "
         f"{RESPONDENTS} respondents (think {THINK} s before each page, own X-Real-IP each, throttles on) and "
         f"{ENUMERATORS} enumerators; {result['declarations']} declarations ({result['declared_in_db']} in the "
         f"database, {result['codes']} codes issued); enumerators {result['submissions_per_second']:.1f} "
