@@ -159,29 +159,24 @@ def summarise(
 ) -> dict[str, Any]:
     aggregated = [h for h in history if h["Name"] == "Aggregated"]
     seconds = max(1, int(aggregated[-1]["Timestamp"]) - int(aggregated[0]["Timestamp"])) if aggregated else 1
-    declares = [h for h in history if h["Name"] == "self: declare" and int(h["Total Request Count"]) > 0]
-    # Declarations per second once walks end: from the first declaration to the end of the run.
-    if len(declares) > 1:
-        first, last = declares[0], declares[-1]
-        span = max(1, int(last["Timestamp"]) - int(first["Timestamp"]))
-        per_second = (int(last["Total Request Count"]) - int(first["Total Request Count"])) / span
-    else:
-        per_second = 0.0
+    declare = rows.get("self: declare")
+    declarations = int(declare["Request Count"]) - int(declare["Failure Count"]) if declare else 0
     pages = {
         name: {"n": int(row["Request Count"]), "p50": float(row["50%"]), "p95": float(row["95%"])}
         for name, row in rows.items()
         if name.startswith("self: ")
     }
-    declare = rows.get("self: declare")
     submit = rows.get("submit household")
     return {
         "seconds": seconds,
         "requests": int(rows["Aggregated"]["Request Count"]),
         "failures": int(rows["Aggregated"]["Failure Count"]),
         "pages": pages,
-        "declarations": int(declare["Request Count"]) - int(declare["Failure Count"]) if declare else 0,
+        "declarations": declarations,
         "declared_in_db": declared_in_db,
-        "declarations_per_second": per_second,
+        # Over the whole run, its first walks included: with walks of two minutes or so, the first declarations
+        # come only after that.
+        "declarations_per_second": declarations / seconds,
         "submissions_per_second": (int(submit["Request Count"]) / seconds) if submit else 0.0,
         "submit_p95": float(submit["95%"]) if submit else 0.0,
         "codes": codes,

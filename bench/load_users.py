@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from rest_framework.authtoken.models import Token
 
 from census.models import Role, SmallAreaAssignment, StaffMember
-from enumeration.models import Household, HouseholdState
+from enumeration.models import ALL_DEAD_HOUSEHOLD_NO, Household, HouseholdState
 from enumeration.self_enumeration.models import Declaration
 from enumeration.self_enumeration.services import invitation_issue
 
@@ -65,6 +65,7 @@ def prepare_invitations(*, households: int) -> list[str]:
         raise RuntimeError("the bench district has no district office account")
     chosen = (
         Household.objects.filter(state=HouseholdState.LISTED)
+        .exclude(household_no=ALL_DEAD_HOUSEHOLD_NO)  # nobody left to fill in a form (the rules refuse persons)
         .exclude(pk__in=Declaration.objects.values("household_id"))
         .order_by("-small_area_id", "household_no")[:households]
     )
