@@ -1,5 +1,6 @@
-"""The users of the load scenario (``bench/locustfile.py``): API tokens and small areas of enumerators, and
-signed-in sessions of office users, read from the database the server under load uses."""
+"""The users of the load scenarios (``bench/locustfile.py``, ``bench/locustfile_self.py``): API tokens and small
+areas of enumerators, signed-in sessions of office users and self-enumeration codes of listed households, read
+from (and, for the codes, issued into) the database the server under load uses."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from django.urls import NoReverseMatch, reverse
 from rest_framework.authtoken.models import Token
 
 from census.models import Role, SmallAreaAssignment, StaffMember
+from enumeration.models import ALL_DEAD_HOUSEHOLD_NO, Household, HouseholdState
+from enumeration.self_enumeration.models import Declaration
+from enumeration.self_enumeration.services import invitation_issue
 
 OFFICE_PAGES = ("supervision:dashboard", "enumeration:household-list", "frame:townships")
 
@@ -49,3 +53,20 @@ def prepare_users(*, enumerators: int, offices: int) -> dict[str, Any]:
         session.create()
         desk.append({"session": session.session_key, "pages": pages})
     return {"enumerators": field, "offices": desk}
+
+
+def prepare_invitations(*, households: int) -> list[str]:
+    """Codes for ``households`` listed households that have not declared, issued through the service as the
+    district office would (a household with an open code from an earlier run gets a new one: a re-issue). Taken
+    from the small areas with the highest ids, away from the first ones the enumerators of the load scenario
+    submit into."""
+    office = StaffMember.objects.filter(role=Role.DISTRICT_OFFICE, is_active=True).order_by("pk").first()
+    if office is None:
+        raise RuntimeError("the bench district has no district office account")
+    chosen = (
+        Household.objects.filter(state=HouseholdState.LISTED)
+        .exclude(household_no=ALL_DEAD_HOUSEHOLD_NO)  # nobody left to fill in a form (the rules refuse persons)
+        .exclude(pk__in=Declaration.objects.values("household_id"))
+        .order_by("-small_area_id", "household_no")[:households]
+    )
+    return [invitation_issue(household=household, actor=office).code for household in chosen]

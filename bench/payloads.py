@@ -66,3 +66,37 @@ def four_person_household(small_area: int, rng: random.Random) -> dict[str, Any]
         ],
         "respondent": {"name": "王伟", "relationship": 0, "signature_image": SIGNATURE},
     }
+
+
+# The respondent's form (self-enumeration): what its pages post, as a person types it.
+
+
+def household_items() -> dict[str, Any]:
+    return {
+        "h1_kind": 1,
+        "h2_present": 3,
+        "h2_away": 0,
+        "h3_births_male": 0,
+        "h3_births_female": 0,
+        "h4_deaths_male": 0,
+        "h4_deaths_female": 0,
+        "h5_residence_type": 1,
+        "h6_floor_area": 96,
+        "h7_rooms": 4,
+    }
+
+
+def family(rng: random.Random) -> list[dict[str, str]]:
+    """A three-person family (head, spouse, child), each person as the respondent's form posts them."""
+    head_year = rng.randint(1965, 1990)
+    people = [
+        person(1, "王伟", 0, 1, head_year, rng.randint(1, 12), 4, 1, rng),
+        person(2, "李芳", 1, 2, head_year + 1, rng.randint(1, 12), 5, 1, rng),
+        person(3, "王小明", 2, 1, 2010, rng.randint(1, 12), 3, None, rng),
+    ]
+    out = []
+    for one in people:
+        values = {k: "" if v is None else str(v) for k, v in one.items() if k != "row_no"}
+        values["d6_ethnicity"] = "汉族"  # what a person types (or picks from the page's list)
+        out.append(values)
+    return out

@@ -68,6 +68,10 @@ def _where(servers: list[str]) -> str:
 
 
 _RAISE = object()
+# INCRBY on a key that exists, nil otherwise (Django's incr raises ValueError for a missing key).
+_INCR_EXISTING = (
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return nil"
+)
 
 
 class _SharedClient(RedisCacheClient):
@@ -131,7 +135,16 @@ class _SharedClient(RedisCacheClient):
         return bool(self._guarded(False, super().has_key, key))
 
     def incr(self, key: Any, delta: int) -> int:
-        return self._guarded(_RAISE, super().incr, key, delta)  # type: ignore[no-any-return]
+        return self._guarded(_RAISE, self._incr_existing, key, delta)  # type: ignore[no-any-return]
+
+    def _incr_existing(self, key: Any, delta: int) -> int:
+        """Django's ``incr`` asks whether the key exists and then increments it: two round trips, and a key that
+        expires between them comes back as a counter without an expiry (a throttle that never resets). One
+        script does both at once."""
+        value = self.get_client(key, write=True).eval(_INCR_EXISTING, 1, key, delta)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return int(value)
 
     def set_many(self, data: Any, timeout: Any) -> None:
         self._guarded(None, super().set_many, data, timeout)

@@ -31,6 +31,23 @@ def test_the_cache_shares_one_client_per_pool_and_reads_back_what_it_wrote() -> 
     assert cache.get("census-test:shared-client") is None
 
 
+def test_incr_counts_on_an_existing_key_keeps_its_expiry_and_refuses_a_missing_one() -> None:
+    """The throttles count with add then incr: incr must add to the stored count without touching the key's
+    expiry, and must not bring a missing (expired) key back as a counter that never expires."""
+    cache = caches["default"]
+    cache.delete("census-test:count")
+    assert cache.add("census-test:count", 1, 60) is True
+    assert cache.incr("census-test:count") == 2
+    assert cache.incr("census-test:count", 5) == 7
+    assert cache.get("census-test:count") == 7
+    ttl = cache._cache.get_client().ttl(cache.make_key("census-test:count"))
+    assert 55 <= ttl <= 60
+    cache.delete("census-test:count")
+    with pytest.raises(ValueError):
+        cache.incr("census-test:count")
+    assert cache.get("census-test:count") is None
+
+
 def unreachable_cache() -> dict[str, dict[str, str]]:
     return {
         "default": {

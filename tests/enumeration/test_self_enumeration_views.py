@@ -8,7 +8,9 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -176,6 +178,48 @@ def test_fill_in_two_visits_declare_and_keep_the_confirmation_number(cast: Cast)
     assert second.get(reverse("respondent:household", args=[code]))["Location"].endswith("/done/")
     household.refresh_from_db()
     assert household.state == HouseholdState.LISTED
+
+
+def statements(client: Client, method: str, url: str, data: dict[str, Any] | None = None) -> list[str]:
+    """The first word of each SQL statement a request sends (SELECT, UPDATE, SAVEPOINT …), with a FOR UPDATE
+    read told apart."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url) if method == "GET" else client.post(url, data or {})
+    assert response.status_code in (200, 302), response.content[:500]
+    return [
+        "SELECT FOR UPDATE" if q["sql"].startswith("SELECT") and "FOR UPDATE" in q["sql"] else q["sql"].split()[0]
+        for q in queries.captured_queries
+    ]
+
+
+def test_respondent_pages_read_one_row_and_a_save_writes_one(cast: Cast) -> None:
+    """Under load every statement is a round trip: a page reads the code's invitation (its household joined) and
+    nothing else, whatever the number of persons; a save locks and updates that one row in a transaction of its
+    own (the test's transaction makes its BEGIN and COMMIT a savepoint and its release); the declaration adds the
+    confirmation number's uniqueness check and its row."""
+    _household, code = invited(cast)
+    client = respondent("203.0.113.30")
+    _data, persons = family_form()
+    saved = ["SELECT", "SAVEPOINT", "SELECT FOR UPDATE", "UPDATE", "RELEASE"]
+    household_data, _persons = family_form()
+    assert statements(client, "POST", reverse("respondent:household", args=[code]), household_data) == saved
+    for person in persons:
+        values = {k: ("" if person.get(k) is None else person[k]) for k in SHORT_PERSON}
+        values["d6_ethnicity"] = "汉族"
+        url = reverse("respondent:person", args=[code, person["row_no"]])
+        assert statements(client, "GET", url) == ["SELECT"]
+        assert statements(client, "POST", url, values) == saved
+    for name in ("home", "household", "review"):
+        assert statements(client, "GET", reverse(f"respondent:{name}", args=[code])) == ["SELECT"]
+    declared = statements(
+        client,
+        "POST",
+        reverse("respondent:review", args=[code]),
+        {"name": "李芳", "relationship": "1", "confirm": "on"},
+    )
+    assert declared == ["SELECT", "SAVEPOINT", "SELECT FOR UPDATE", "SELECT", "INSERT", "UPDATE", "RELEASE"]
+    # The confirmation page reads the declaration too.
+    assert statements(client, "GET", reverse("respondent:done", args=[code])) == ["SELECT", "SELECT"]
 
 
 def test_respondent_pages_carry_the_strict_content_security_policy(cast: Cast) -> None:
