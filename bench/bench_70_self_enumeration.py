@@ -1,5 +1,6 @@
 """Issue 24 (self-enumeration), its load row: 500 respondents filling in their households' forms at once on the
-public pages while 200 enumerators keep submitting households as in ``load_locust`` (same user class and pacing),
+public pages while 200 enumerators keep submitting households (``load_locust``'s user, at a field pace: a request
+every 5–15 s, ``SELF_LOAD_ENUMERATOR_WAIT``),
 against gunicorn on loopback — no errors, p95 of every respondent page ≤ 500 ms; the row reports the respondents'
 declarations per second and the enumerators' submissions per second.
 
@@ -35,6 +36,7 @@ RESPONDENTS = int(os.environ.get("SELF_LOAD_RESPONDENTS", "500"))
 ENUMERATORS = int(os.environ.get("SELF_LOAD_ENUMERATORS", "200"))
 DURATION = os.environ.get("SELF_LOAD_DURATION", "300s")
 THINK = os.environ.get("SELF_LOAD_THINK", "5,15")
+ENUMERATOR_WAIT = os.environ.get("SELF_LOAD_ENUMERATOR_WAIT", "5,15")
 WORKERS = int(os.environ.get("LOAD_WORKERS", "3"))
 PAGES_PER_WALK = 11  # think times in one respondent's walk (bench/locustfile_self.py), the break counted as two
 
@@ -111,6 +113,7 @@ def run_self_load(
             "CENSUS_LOAD_USERS": str(work / "users.json"),
             "CENSUS_SELF_LOAD_RESPONDENTS": str(respondents),
             "CENSUS_SELF_LOAD_THINK": think,
+            "CENSUS_SELF_LOAD_ENUMERATOR_WAIT": ENUMERATOR_WAIT,
         }
         locust = subprocess.run(
             [
@@ -133,7 +136,7 @@ def run_self_load(
                 "--stop-timeout",
                 "10",
                 "Respondent",
-                "Enumerator",
+                "FieldEnumerator",
             ],
             cwd=ROOT,
             env=env,
@@ -208,7 +211,7 @@ def self_enumeration_load(context: BenchContext) -> Measured:
         f"{result['failures']} failures of {result['requests']} requests in {result['seconds']} s "
         f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after); "
         f"{RESPONDENTS} respondents (think {THINK} s before each page, own X-Real-IP each, throttles on) and "
-        f"{ENUMERATORS} enumerators; {result['declarations']} declarations ({result['declared_in_db']} in the "
+        f"{ENUMERATORS} enumerators (a request every {ENUMERATOR_WAIT} s); {result['declarations']} declarations ({result['declared_in_db']} in the "
         f"database, {result['codes']} codes issued); enumerators {result['submissions_per_second']:.1f} "
         f"submissions/s (p95 {result['submit_p95']:.0f} ms); per page: {per_page}; locust files in {result['work']}",
     )
