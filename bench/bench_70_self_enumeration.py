@@ -9,8 +9,8 @@ described in ``bench/locustfile_self.py``. The throttles of the respondent pages
 its own client address in ``X-Real-IP`` (and ``X-Forwarded-For``), and the server trusts loopback as its reverse
 proxy (``FORWARDED_ALLOW_IPS=127.0.0.1``), as it trusts nginx in production (``census/proxy.py``).
 
-Environment: ``SELF_LOAD_RESPONDENTS`` (500), ``SELF_LOAD_ENUMERATORS`` (200), ``SELF_LOAD_DURATION`` (300s),
-``SELF_LOAD_THINK`` (seconds before each page, "5,15"), ``LOAD_WORKERS`` (3 gunicorn sync workers, as load_locust).
+Environment: ``SELF_LOAD_RESPONDENTS`` (500), ``SELF_LOAD_ENUMERATORS`` (200), ``SELF_LOAD_DURATION`` (600s),
+``SELF_LOAD_THINK`` (seconds before each page, "15,45"), ``LOAD_WORKERS`` (3 gunicorn sync workers, as load_locust).
 """
 
 from __future__ import annotations
@@ -34,8 +34,12 @@ from server import free_port, wait_for_server
 TARGET_P95_MS = 500.0
 RESPONDENTS = int(os.environ.get("SELF_LOAD_RESPONDENTS", "500"))
 ENUMERATORS = int(os.environ.get("SELF_LOAD_ENUMERATORS", "200"))
-DURATION = os.environ.get("SELF_LOAD_DURATION", "300s")
-THINK = os.environ.get("SELF_LOAD_THINK", "5,15")
+# A person answering a page of the form on a phone (a person's twelve items: name, ID number typed in, pickers)
+# takes half a minute or more; at 5–15 s a page the same 500 respondents sent three times the pages and the
+# two cores were saturated (p95 5.4 s at load average 3–5, see the README's row). Ten minutes let most walks
+# (eleven pages) end in a declaration.
+DURATION = os.environ.get("SELF_LOAD_DURATION", "600s")
+THINK = os.environ.get("SELF_LOAD_THINK", "15,45")
 ENUMERATOR_WAIT = os.environ.get("SELF_LOAD_ENUMERATOR_WAIT", "5,15")
 WORKERS = int(os.environ.get("LOAD_WORKERS", "3"))
 PAGES_PER_WALK = 11  # think times in one respondent's walk (bench/locustfile_self.py), the break counted as two

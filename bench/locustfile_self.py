@@ -5,7 +5,7 @@ under /self/<code>/ while enumerators keep submitting households (``FieldEnumera
 Run by ``bench/bench_70_self_enumeration.py`` as ``locust -f bench/locustfile_self.py … Respondent FieldEnumerator``.
 ``CENSUS_LOAD_USERS`` names a JSON file with the enumerators (``prepare_users``) and the codes of invited
 households (``prepare_invitations``). A respondent walks the pages a person on a phone walks, thinking
-``CENSUS_SELF_LOAD_THINK`` seconds (default 5–15) before each page: the home page the QR code opens, the household
+``CENSUS_SELF_LOAD_THINK`` seconds (default 15–45) before each page: the home page the QR code opens, the household
 items, person 1 and "save and add another", person 2, then leaves; comes back later with the same code in a new
 browser session (no cookies), adds person 3, reads the form back and declares, and reads the confirmation number.
 Then the same simulated user takes the next code (another household), so that ``CENSUS_SELF_LOAD_RESPONDENTS``
@@ -39,7 +39,7 @@ _codes: list[str] = []
 _taken = 0
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CONFIRMATION = re.compile(r"\b\d{12}\b")
-THINK = tuple(float(s) for s in os.environ.get("CENSUS_SELF_LOAD_THINK", "5,15").split(","))
+THINK = tuple(float(s) for s in os.environ.get("CENSUS_SELF_LOAD_THINK", "15,45").split(","))
 RESPONDENTS = int(os.environ.get("CENSUS_SELF_LOAD_RESPONDENTS", "500"))
 ENUMERATOR_WAIT = tuple(float(s) for s in os.environ.get("CENSUS_SELF_LOAD_ENUMERATOR_WAIT", "5,15").split(","))
 
