@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -597,3 +598,46 @@ class RosterAreaCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.small_area_id or self.village_id}: {self.roster}"
+
+
+class HouseholdTally(models.Model):
+    """One signed household as the township's cross-record rules see it: its place, registrar and signature, and
+    its persons counted the ways those rules count them (by sex, age, birth month, hukou; the fingerprint the
+    copy rule compares). The rules sum these rows per area and per enumerator instead of reading every person of
+    the township. Kept by the township parts like :class:`RosterHouseholdCount`: rebuilt for the township when a
+    part checks every form, rewritten for the changed households otherwise (``checks.tally``)."""
+
+    household_id = models.BigIntegerField(_("household"), primary_key=True)
+    township_id = models.CharField(_("township"), max_length=9, db_index=True)
+    village_id = models.CharField(_("village"), max_length=12)
+    small_area_id = models.BigIntegerField(_("small area"))
+    area_code = models.CharField(_("small area code"), max_length=15)
+    household_no = models.PositiveSmallIntegerField(_("household number (户编号)"))
+    registrar_id = models.BigIntegerField(_("registrar"), null=True)
+    signer_id = models.BigIntegerField(_("signer"), null=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True)
+    signature_id = models.BigIntegerField(_("signature"), null=True)
+    family = models.BooleanField(_("family household"))
+    is_foreign = models.BooleanField(_("foreign form"))
+    listed = models.BooleanField(_("listed"))
+    expected_persons = models.PositiveIntegerField(_("persons expected at listing"))
+    births = models.PositiveIntegerField(_("births (H3)"))
+    persons = models.PositiveIntegerField(_("persons"))
+    infants = models.PositiveIntegerField(_("persons aged 0"))
+    male = models.PositiveIntegerField(_("men"))
+    female = models.PositiveIntegerField(_("women"))
+    birth_month_known = models.PositiveIntegerField(_("persons with a birth month"))
+    born_january = models.PositiveIntegerField(_("persons born in January"))
+    hukou_pending = models.PositiveIntegerField(_("persons with hukou pending"))
+    whipple_persons = models.PositiveIntegerField(_("persons of the ages of Whipple's index"))
+    whipple_heaped = models.PositiveIntegerField(_("of them, aged a multiple of 5"))
+    age_group_male = ArrayField(models.PositiveIntegerField(), verbose_name=_("men by age group"))
+    age_group_female = ArrayField(models.PositiveIntegerField(), verbose_name=_("women by age group"))
+    fingerprint = models.CharField(_("fingerprint"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("tally of a household")
+        verbose_name_plural = _("tallies of households")
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.persons}"

@@ -70,6 +70,7 @@ from supervision.quality.checks import (
     runner,
 )
 from supervision.quality.checks import duplicates as duplicate_checks
+from supervision.quality.checks import process as process_checks
 from supervision.quality.checks import roster as roster_checks
 from supervision.quality.models import (
     AWAITING_VERIFICATION,
@@ -376,10 +377,15 @@ def _part_checks(
     section_stats: dict[str, Any] = {}
     with connection.cursor() as cursor:
         runner.tune_session(cursor)
+        # An incremental township part (one with a watermark) reads the households changed since and their
+        # persons only: its cross-record rules sum the township's tally, in which it rewrites the changed rows.
+        changes_only = bool(part.township_id) and since is not None
         if part.township_id:
             # (The roster comparison reads no form: its findings are about roster entries. The duplicates part
             # reads the forms its scope needs, below.)
-            runner.create_signed(cursor, townships)
+            runner.create_changed(cursor, townships, since)
+            cursor.execute(process_checks.CHANGED_AREAS)
+            runner.create_signed(cursor, townships, only="q_changed" if changes_only else None)
         runner.create_detections(cursor)
         # (Checks of full runs only — the trail of every household — wait for the weekly full run, as edits made
         # behind the application's back do.)
@@ -392,13 +398,27 @@ def _part_checks(
                 result.households = int(cursor.fetchone()[0])
             else:
                 result.households = runner.create_household_tables(cursor, part.township_id, since)
-            runner.create_signed_persons(cursor, part.township_id, full=not forms_by_section and since is None)
             result.timings["setup"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            if changes_only:
+                runner.tally_changed(cursor)
+            else:
+                runner.tally_township(cursor, part.township_id)
+            result.timings["tally"] = time.perf_counter() - clock
+            # The cross rules' findings about households are about the township's signed ones (its tally); an
+            # incremental part verifies the signature chains of the small areas with a change only.
             domains = [
                 "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
-                "AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+                "AND (f.household_id IS NULL OR f.household_id IN "
+                "(SELECT household_id FROM quality_householdtally WHERE township_id = %(township)s)) "
+                "AND (f.rule <> 'SIGNATURE_CHAIN_BROKEN' OR %(every_area)s "
+                "OR f.small_area_id IN (SELECT small_area_id FROM q_changed_areas))"
             ]
-            domain_params = {"cross_rules": runner.rule_codes(cross), "township": part.township_id}
+            domain_params = {
+                "cross_rules": runner.rule_codes(cross),
+                "township": part.township_id,
+                "every_area": since is None,
+            }
             if forms_by_section:
                 # The trail rules judge every household of the township: an unsigned form's finding is settled too.
                 domains.append("f.rule = ANY(%(any_state_rules)s) AND f.township_id = %(township)s")

@@ -23,6 +23,7 @@ from supervision.quality.models import CheckRun, Finding
 from supervision.quality.services import check_run_create, check_run_start
 from supervision.quality.tasks import nightly_run
 from tests.conftest import Cast
+from tests.enumeration.factories import family_form
 from tests.quality.factories import persons_of, resign, run, same_number, sign_family, tamper
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,3 +270,103 @@ def test_the_parts_go_to_the_workers_longest_first(cast: Cast, monkeypatch: pyte
     sections = [*DISTRICT_SECTIONS, *FORM_SECTIONS]
     assert sorted(section for section, _ in order[: len(sections)]) == sorted(sections)
     assert [township for _, township in order[len(sections) :]] == [cast.township_b.code, cast.township_a.code]
+
+
+def _record_key(household: Any, row: int | None = None) -> str:
+    """The record key people read, spelled out: the small area's code, the household number in three digits,
+    and the person's row."""
+    household.refresh_from_db()
+    key = f"{household.small_area.code}{household.household_no:03d}"
+    return key if row is None else f"{key}#{row}"
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_finds_an_id_duplicate_whose_older_twin_is_unchanged_and_settles_it(cast: Cast) -> None:
+    household_a = sign_family(cast.area_a1, cast.enumerator_a1)
+    persons_a = persons_of(household_a)
+    persons_b = [{**p, "d3_id_number": _number_for(p, 60 + p["row_no"])} for p in persons_a]
+    household_b = sign_family(cast.area_b1, cast.enumerator_b1, persons=persons_b, head="李强")
+    run()
+    duplicates = Finding.objects.filter(rule="ID_DUPLICATE_DISTRICT")
+    assert not duplicates.exists()
+    # B, in another township, writes A's head's number on its own head: only B changed.
+    resign(
+        household_b,
+        cast.enumerator_b1,
+        persons=[{**persons_b[0], "d3_id_number": persons_a[0]["d3_id_number"]}, *persons_b[1:]],
+    )
+    found = run(mode="incremental")
+    assert found.parts.get(township=cast.township_a).households == 0
+    assert found.parts.get(section="duplicates").stats["since"] is not None
+    number = persons_a[0]["d3_id_number"]
+    expected = {
+        (household_a.pk, f"h{household_a.pk}:1:D3", _record_key(household_a, 1), "open", _record_key(household_b, 1)),
+        (household_b.pk, f"h{household_b.pk}:1:D3", _record_key(household_b, 1), "open", _record_key(household_a, 1)),
+    }
+    assert {(f.household_id, f.key, f.record_key, f.state, f.evidence["other"]) for f in duplicates.all()} == expected
+    assert {f.evidence["id_number"] for f in duplicates.all()} == {number}
+    # A full run finds the same two findings.
+    run()
+    assert {(f.household_id, f.key, f.record_key, f.state, f.evidence["other"]) for f in duplicates.all()} == expected
+    # B's head gets a number of his own again: both findings are settled — A's closed (its cause went away
+    # without a change of A), B's corrected (B signed again).
+    resign(household_b, cast.enumerator_b1, persons=persons_b)
+    run(mode="incremental")
+    assert dict(duplicates.values_list("household_id", "state")) == {
+        household_a.pk: "closed",
+        household_b.pk: "corrected",
+    }
+    assert dict(duplicates.values_list("household_id", "note")) == {
+        household_a.pk: "cause_gone",
+        household_b.pk: "corrected",
+    }
+    settled = sorted(duplicates.values_list("key", "state", "evidence"), key=str)
+    run()
+    assert sorted(duplicates.values_list("key", "state", "evidence"), key=str) == settled
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_finds_a_copied_household_whose_original_is_unchanged_and_settles_it(
+    cast: Cast,
+) -> None:
+    """The copy rule compares the households of one enumerator: a changed household that becomes a copy of an
+    unchanged one gives both a finding, read from the township's tally without reading the unchanged one's
+    persons; and both are settled when the copy is corrected."""
+    form, _rows = family_form()
+    household_a = sign_family(cast.area_a1, cast.enumerator_a1)
+    persons_a = persons_of(household_a)
+    # B: the same family's shape, other names and numbers, and one room less — not a copy.
+    persons_b = [
+        {**p, "d1_name": name, "d3_id_number": _number_for(p, 60 + p["row_no"])}
+        for p, name in zip(persons_a, ["李强", "张丽", "李小军"], strict=True)
+    ]
+    household_b = sign_family(
+        cast.area_a1, cast.enumerator_a1, persons=persons_b, head="李强", data={**form, "h7_rooms": 3}
+    )
+    run()
+    copies = Finding.objects.filter(rule="COPY_PASTE_HOUSEHOLDS")
+    assert not copies.exists()
+    # B is signed again with four rooms: now every item the rule compares is A's (names and numbers aside).
+    resign(household_b, cast.enumerator_a1, persons=persons_b, data={**form, "h7_rooms": 4})
+    found = run(mode="incremental")
+    part = found.parts.get(township=cast.township_a)
+    assert part.since is not None and part.households == 1
+    key_a, key_b = _record_key(household_a), _record_key(household_b)
+    expected = {
+        (f"h{household_a.pk}:copy", key_a, "open", key_b, cast.enumerator_a1.pk),
+        (f"h{household_b.pk}:copy", key_b, "open", key_a, cast.enumerator_a1.pk),
+    }
+    assert {(f.key, f.record_key, f.state, f.evidence["other"], f.responsible_id) for f in copies.all()} == expected
+    run()
+    assert {(f.key, f.record_key, f.state, f.evidence["other"], f.responsible_id) for f in copies.all()} == expected
+    # Three rooms again: A's finding closes although A did not change, B's is corrected.
+    resign(household_b, cast.enumerator_a1, persons=persons_b, data={**form, "h7_rooms": 3})
+    settled = run(mode="incremental")
+    assert settled.parts.get(township=cast.township_a).households == 1
+    assert {(f.key, f.state, f.note) for f in copies.all()} == {
+        (f"h{household_a.pk}:copy", "closed", "cause_gone"),
+        (f"h{household_b.pk}:copy", "corrected", "corrected"),
+    }
+    after = sorted(copies.values_list("key", "state", "evidence"), key=str)
+    run()
+    assert sorted(copies.values_list("key", "state", "evidence"), key=str) == after

@@ -15,19 +15,14 @@ from __future__ import annotations
 
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check
+from supervision.quality.checks.tally import TALLIES
 
 _Z = float(threshold("z_max"))
 _LEVELS = "GROUPING SETS ((s.small_area_id, s.village_id), (s.village_id), ())"
 
-# Persons of the township's signed census forms (q_sp: the person rows of q_signed, with age).
-PERSONS = "SELECT * FROM q_sp s WHERE s.household_no <> 999 AND NOT s.is_foreign"
-# Signed census households with their number of person rows and of persons aged 0.
-HOUSEHOLDS = """
-SELECT s.*, coalesce(c.persons, 0) AS persons, coalesce(c.infants, 0) AS infants
-FROM q_signed s LEFT JOIN (SELECT household_id, count(*) AS persons, count(*) FILTER (WHERE age = 0) AS infants
-                           FROM q_sp GROUP BY household_id) c ON c.household_id = s.id
-WHERE s.household_no <> 999 AND NOT s.is_foreign
-"""
+# The township's signed census households, each with its persons counted (``tally``): a rule over persons sums
+# the counts of their households.
+HOUSEHOLDS = f"SELECT * FROM {TALLIES} s WHERE s.household_no <> 999 AND NOT s.is_foreign"
 
 
 def _area_finding(code: str, grouped: str, condition: str, values: str) -> Check:
@@ -50,8 +45,8 @@ _P = float(threshold("male_share_expected"))
 _SR_LOW, _SR_HIGH = threshold("area_sex_ratio_range")
 SEX_RATIO = _area_finding(
     "AREA_SEX_RATIO",
-    f"SELECT s.small_area_id, s.village_id, count(*) FILTER (WHERE s.d4_sex = 1) AS male, "
-    f"count(*) FILTER (WHERE s.d4_sex = 2) AS female FROM ({PERSONS}) s WHERE s.family GROUP BY {_LEVELS}",
+    f"SELECT s.small_area_id, s.village_id, sum(s.male) AS male, sum(s.female) AS female "
+    f"FROM ({HOUSEHOLDS}) s WHERE s.family GROUP BY {_LEVELS} HAVING sum(s.male) + sum(s.female) > 0",
     f"male + female >= {int(threshold('area_sex_ratio_min_persons'))} "
     f"AND (female = 0 OR 100.0 * male / female NOT BETWEEN {float(_SR_LOW)} AND {float(_SR_HIGH)}) "
     f"AND abs(male - {_P} * (male + female)) / sqrt((male + female) * {_P} * (1 - {_P})) > {_Z}",
@@ -73,7 +68,7 @@ _SHARE = float(threshold("infants_births_max_share"))
 INFANTS = _area_finding(
     "AREA_INFANTS_VS_BIRTHS",
     "SELECT s.small_area_id, s.village_id, sum(s.infants) AS infants, "
-    "sum(coalesce(s.h3_births_male, 0) + coalesce(s.h3_births_female, 0)) AS births "
+    "sum(s.births) AS births "
     f"FROM ({HOUSEHOLDS}) s GROUP BY {_LEVELS}",
     f"abs(infants - births) >= {_GAP} AND abs(infants - births) > {_SHARE} * births",
     "'infants', infants, 'births', births",
@@ -82,8 +77,8 @@ INFANTS = _area_finding(
 _MONTH_SHARE = float(threshold("month_heaping_min_share"))
 MONTH_HEAPING = _area_finding(
     "AREA_MONTH_HEAPING",
-    "SELECT s.small_area_id, s.village_id, count(*) AS n, count(*) FILTER (WHERE s.d5_birth_month = 1) AS k "
-    f"FROM ({PERSONS}) s WHERE s.d5_birth_month IS NOT NULL GROUP BY {_LEVELS}",
+    "SELECT s.small_area_id, s.village_id, sum(s.birth_month_known) AS n, sum(s.born_january) AS k "
+    f"FROM ({HOUSEHOLDS}) s GROUP BY {_LEVELS} HAVING sum(s.birth_month_known) > 0",
     f"n >= {int(threshold('month_heaping_min_persons'))} AND 1.0 * k / n > {_MONTH_SHARE} "
     f"AND (k - n / 12.0) / sqrt(n * (1 / 12.0) * (11 / 12.0)) > {_Z}",
     "'share', to_char(100.0 * k / n, 'FM990.0') || '%%', 'january', k, 'persons', n",
@@ -92,8 +87,8 @@ MONTH_HEAPING = _area_finding(
 _PENDING = float(threshold("hukou_pending_expected_share"))
 PENDING = _area_finding(
     "AREA_HUKOU_PENDING_SHARE",
-    "SELECT s.small_area_id, s.village_id, count(*) AS n, count(*) FILTER (WHERE s.d8_hukou_place = 5) AS k "
-    f"FROM ({PERSONS}) s GROUP BY {_LEVELS}",
+    "SELECT s.small_area_id, s.village_id, sum(s.persons) AS n, sum(s.hukou_pending) AS k "
+    f"FROM ({HOUSEHOLDS}) s GROUP BY {_LEVELS} HAVING sum(s.persons) > 0",
     f"k >= {int(threshold('hukou_pending_min_count'))} AND 1.0 * k / n > {float(threshold('hukou_pending_min_share'))} "
     f"AND (k - {_PENDING} * n) / sqrt(n * {_PENDING} * (1 - {_PENDING})) > {_Z}",
     "'share', to_char(100.0 * k / n, 'FM990.0') || '%%', 'pending', k, 'persons', n",

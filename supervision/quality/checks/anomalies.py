@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check
+from supervision.quality.checks.tally import AGE_GROUP_LABELS, TALLIES
 
 _Z = float(threshold("z_max"))
 _STAFF = "(SELECT 'staff:' || m.username FROM census_staffmember m WHERE m.id = {id})"
 # household, row, item, small area, village, township: staff findings belong to the township only.
 _SUPERVISED_COLUMNS = "NULL::bigint, NULL::int, '', NULL::bigint, NULL::text, %(township)s"
 
-# Persons of the township's signed family households (q_sp), with their registrar and age.
-FAMILY_PERSONS = "SELECT * FROM q_sp WHERE family AND NOT is_foreign AND household_no <> 999"
+# The township's signed family households (their persons counted in the tally), with their registrar.
+FAMILY_HOUSEHOLDS = f"SELECT * FROM {TALLIES} s WHERE s.family AND NOT s.is_foreign AND s.household_no <> 999"
 
 SPEED = Check(
     name="SPEED_IMPLAUSIBLE",
@@ -41,17 +42,12 @@ FROM (
     SELECT s.signer_id, to_char(s.signed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day,
            count(*) OVER (PARTITION BY s.signer_id ORDER BY s.signed_at
                           RANGE BETWEEN CURRENT ROW AND interval '59 minutes 59.999999 seconds' FOLLOWING) AS in_hour
-    -- q_signed carries each form's current signature: its signer and when it was signed.
-    FROM q_signed s WHERE s.signature_id IS NOT NULL
+    -- The tally carries each form's current signature: its signer and when it was signed.
+    FROM {TALLIES} s WHERE s.signature_id IS NOT NULL
 ) w
 GROUP BY signer_id, day HAVING max(in_hour) > {int(threshold("speed_max_per_hour"))}
 """,
     doc="At most six households signed within any hour.",
-)
-
-_FINGERPRINT_PERSON = (
-    "concat_ws(',', p.d2_relationship, p.d4_sex, p.d5_birth_year, p.d5_birth_month, p.d6_ethnicity, p.d7_residence, "
-    "p.d8_hukou_place, p.d9_away_duration, p.d10_away_reason, p.d11_education, p.d12_literate)"
 )
 
 COPY_PASTE = Check(
@@ -60,17 +56,12 @@ COPY_PASTE = Check(
     kind="cross",
     group="anomaly",
     sql=f"""
-WITH people AS (
-    -- Per household first, on its one key: the persons' part of the fingerprint.
-    SELECT p.household_id, count(*) AS persons, string_agg({_FINGERPRINT_PERSON}, ';' ORDER BY p.row_no) AS people
-    FROM q_sp p GROUP BY p.household_id
-), prints AS (
-    SELECT s.id, s.registrar_id, s.area_code || lpad(s.household_no::text, 3, '0') AS household_key,
-           s.small_area_id, s.village_id, s.signature_id,
-           md5(concat_ws('|', s.h1_kind, s.h5_residence_type, s.h6_floor_area, s.h7_rooms) || '|' || pp.people)
-             AS print
-    FROM q_signed s JOIN people pp ON pp.household_id = s.id
-    WHERE s.household_no <> 999 AND NOT s.is_foreign AND pp.persons >= {int(threshold("copy_paste_min_persons"))}
+WITH prints AS (
+    -- The tally's fingerprint: the household's type, residence, floor area and rooms, and its persons' items.
+    SELECT s.household_id AS id, s.registrar_id, s.area_code || lpad(s.household_no::text, 3, '0') AS household_key,
+           s.small_area_id, s.village_id, s.signature_id, s.fingerprint AS print
+    FROM {TALLIES} s
+    WHERE s.household_no <> 999 AND NOT s.is_foreign AND s.persons >= {int(threshold("copy_paste_min_persons"))}
 ), copies AS (
     SELECT p.*, string_agg(o.household_key, ', ' ORDER BY o.household_key) AS others
     FROM prints p JOIN prints o ON o.registrar_id = p.registrar_id AND o.print = p.print AND o.id <> p.id
@@ -84,8 +75,6 @@ FROM copies c
     doc="No two households of one enumerator are copies of each other.",
 )
 
-_W_LOW, _W_HIGH = threshold("whipple_ages")
-
 AGE_HEAPING = Check(
     name="AGE_HEAPING",
     codes=("AGE_HEAPING",),
@@ -95,23 +84,16 @@ AGE_HEAPING = Check(
 SELECT 'AGE_HEAPING', 's' || registrar_id || ':whipple', {_STAFF.format(id="registrar_id")},
        {_SUPERVISED_COLUMNS}, registrar_id, registrar_id, NULL::bigint,
        jsonb_build_object('index', round(500.0 * k / n), 'persons', n)
-FROM (SELECT registrar_id, count(*) AS n, count(*) FILTER (WHERE mod(age, 5) = 0) AS k
-      FROM ({FAMILY_PERSONS}) p WHERE age BETWEEN {int(_W_LOW)} AND {int(_W_HIGH)} GROUP BY registrar_id) c
+FROM (SELECT registrar_id, sum(whipple_persons) AS n, sum(whipple_heaped) AS k
+      FROM ({FAMILY_HOUSEHOLDS}) s GROUP BY registrar_id HAVING sum(whipple_persons) > 0) c
 WHERE n >= {int(threshold("whipple_min_persons"))} AND 500.0 * k / n > {float(threshold("whipple_max"))}
   AND (k - 0.2 * n) / sqrt(0.16 * n) > {_Z}
 """,
     doc="Ages do not heap on 0 and 5 (Whipple's index).",
 )
 
-_GROUPS = threshold("sex_ratio_age_groups")
-_GROUP_CASE = (
-    "(CASE "
-    + " ".join(
-        f"WHEN age BETWEEN {int(low)} AND {int(high)} THEN '{low}–{high if high < 150 else ''}'"
-        for low, high in _GROUPS
-    )
-    + " END)"
-)
+# The tally's age groups (in the order of its arrays) by their labels.
+_GROUP_LABEL = "(ARRAY[" + ", ".join(f"'{label}'" for label in AGE_GROUP_LABELS) + "])[g.i::int]"
 _P = float(threshold("male_share_expected"))
 _SR_LOW, _SR_HIGH = threshold("sex_ratio_by_age_range")
 
@@ -125,9 +107,10 @@ SELECT 'SEX_RATIO_BY_AGE', 's' || registrar_id || ':sex' || age_group, {_STAFF.f
        {_SUPERVISED_COLUMNS}, registrar_id, registrar_id, NULL::bigint,
        jsonb_build_object('group', age_group, 'male', male, 'female', female,
                           'ratio', CASE WHEN female = 0 THEN NULL ELSE round(100.0 * male / female) END)
-FROM (SELECT registrar_id, {_GROUP_CASE} AS age_group, count(*) FILTER (WHERE d4_sex = 1) AS male,
-             count(*) FILTER (WHERE d4_sex = 2) AS female
-      FROM ({FAMILY_PERSONS}) p WHERE age >= 0 AND d4_sex IN (1, 2) GROUP BY 1, 2) c
+FROM (SELECT s.registrar_id, {_GROUP_LABEL} AS age_group, sum(g.male) AS male, sum(g.female) AS female
+      FROM ({FAMILY_HOUSEHOLDS}) s
+      CROSS JOIN LATERAL unnest(s.age_group_male, s.age_group_female) WITH ORDINALITY g(male, female, i)
+      GROUP BY s.registrar_id, g.i HAVING sum(g.male) + sum(g.female) > 0) c
 WHERE male + female >= {int(threshold("sex_ratio_min_persons"))}
   AND (female = 0 OR 100.0 * male / female NOT BETWEEN {float(_SR_LOW)} AND {float(_SR_HIGH)})
   AND abs(male - {_P} * (male + female)) / sqrt((male + female) * {_P} * (1 - {_P})) > {_Z}

@@ -26,7 +26,7 @@ from census import privacy
 from census.models import District
 from enumeration import ledger
 from enumeration.rules.catalogue import RULES, Severity
-from supervision.quality.checks import CHECKS, HOUSEHOLD_CHECKS, Check, PartContext
+from supervision.quality.checks import CHECKS, HOUSEHOLD_CHECKS, Check, PartContext, tally
 from supervision.quality.checks.base import (
     ADDRESS_CODES_TABLE,
     SIGNED_SQL,
@@ -156,32 +156,15 @@ def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datet
     )
 
 
-SIGNED_PERSON_COLUMNS = (
-    "id, household_id, row_no, d1_name, d2_relationship, d3_id_number, d4_sex, d5_birth_year, d5_birth_month, "
-    "d6_ethnicity, d7_residence, d8_hukou_place, d8_hukou_county, d9_away_duration, d10_away_reason, d11_education, "
-    "d12_literate, f_identity, small_area_id, village_id, township_id"
-)
+def tally_township(cursor: CursorWrapper, township: str) -> None:
+    """Count every signed household of ``q_signed`` (the whole township) into ``quality_householdtally`` again."""
+    _execute(cursor, tally.REBUILD, {"township": township})
 
 
-def create_signed_persons(cursor: CursorWrapper, township: str, full: bool, tables: Tables = TABLES) -> None:
-    """``q_sp``: the person rows of every signed household of a township (what the cross-record checks read),
-    with their household's context and age. ``full``: the part checks every form of the township, so ``q_p``
-    already holds them."""
-    source = "q_p p" if full else f"{tables.person} p"
-    where = "" if full else "WHERE p.township_id = %(township)s"
-    _execute(
-        cursor,
-        f"""
-        CREATE TEMP TABLE q_sp ON COMMIT DROP AS
-        SELECT {", ".join(f"p.{c.strip()}" for c in SIGNED_PERSON_COLUMNS.split(","))},
-               {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age,
-               s.family, s.is_foreign, s.household_no, s.registrar_id
-        FROM {source} JOIN q_signed s ON s.id = p.household_id {where}
-        """,
-        {"township": township},
-    )
-    _execute(cursor, "CREATE INDEX ON q_sp (household_id)")
-    _execute(cursor, "ANALYZE q_sp (household_id)")
+def tally_changed(cursor: CursorWrapper) -> None:
+    """Count the households changed since the part's watermark again (``q_changed``; those still signed are in
+    ``q_signed``, their persons in ``q_p``)."""
+    _execute(cursor, tally.REWRITE_CHANGED)
 
 
 _AGE = age_sql("p.d5_birth_year", "p.d5_birth_month")
@@ -246,17 +229,21 @@ def create_household_tables(
         {"since": since},
     )
     _execute(cursor, "CREATE UNIQUE INDEX ON q_hh (id)")
-    # An incremental part reads the persons of its few changed households, not the township's every person.
-    changed_persons = "AND p.household_id IN (SELECT id FROM q_hh)" if since is not None else ""
     # Column statistics of these wide tables would cost more than the checks; row counts are what matters.
     _execute(cursor, "ANALYZE q_hh (id)")
+    # An incremental part reads the persons of its few changed households through the household index, not the
+    # township's every person.
+    persons = (
+        f"(SELECT p.* FROM q_hh h JOIN {tables.person} p ON p.household_id = h.id)"
+        if since is not None
+        else f"(SELECT p.* FROM {tables.person} p WHERE p.township_id = %(township)s)"
+    )
     _execute(
         cursor,
         f"""
         CREATE TEMP TABLE q_p ON COMMIT DROP AS
         SELECT p.*, {_PERSON_CONTEXT}, {_AGE} AS age
-        FROM (SELECT p.*, {id_for_reading("p.d3_id_number")} AS id_n FROM {tables.person} p
-              WHERE p.township_id = %(township)s {changed_persons} OFFSET 0) p
+        FROM (SELECT p.*, {id_for_reading("p.d3_id_number")} AS id_n FROM {persons} p OFFSET 0) p
         JOIN q_hh h ON h.id = p.household_id
         """,
         {"township": township},
@@ -621,13 +608,13 @@ PART_TABLES = (
     "q_d",
     "q_counts",
     "q_family",
-    "q_sp",
     "q_det",
     "q_prev",
     "q_found",
     "q_gone",
     "q_changed",
     "q_changed_p",
+    "q_changed_areas",
     "q_roster_new",
     "q_roster_hit",
     "q_dup_scope",
@@ -658,6 +645,8 @@ def catalogue_fingerprint() -> str:
     parts = [f"{check.name}\n{check.sql}" for check in CHECKS]
     parts += [f"{rule.code}:{rule.severity}:{rule.acts}:{rule.group}" for rule in RULES]
     parts.append(repr(list(District.objects.order_by("code").values_list("code", "previous_codes"))))
+    # (How a household is tallied: a changed threshold — an age group — tallies every township again.)
+    parts.append(tally.REBUILD)
     parts.append(hashlib.sha256(ledger.ledger_key()).hexdigest())
     # (Another pseudonym key re-keys the roster findings: the roster part then rebuilds its matches.)
     parts.append(privacy.pseudonym("catalogue", "fingerprint"))

@@ -1,0 +1,98 @@
+"""The township's signed households counted once (``quality_householdtally``), for the cross-record rules.
+
+The area rules (G), the coverage of persons and the enumerator anomalies all reduce a township's persons to sums
+per small area, village, township or enumerator. Each household's share of those sums — its persons by sex, age
+group, birth month and hukou, its infants, births and expected persons, the fingerprint the copy rule compares,
+its signer and signature — is one row of ``quality_householdtally``, kept between runs: a part that checks every
+form of a township rebuilds the township's rows; an incremental part rewrites the rows of the households changed
+since the last run (every change of a form, its persons, its signature or its registrar writes the household's
+``updated_at``) and reads no other person. The rules then sum the township's rows — one narrow row per
+household instead of every person row, and no signature looked up — so that the part costs in proportion to the
+changes, not to the township.
+
+``TALLIES`` is what the rules read: the rows of the part's township (a township part runs them).
+"""
+
+from __future__ import annotations
+
+from enumeration.rules.thresholds import threshold
+from supervision.quality.checks.base import age_sql
+
+TALLIES = "(SELECT * FROM quality_householdtally WHERE township_id = %(township)s)"
+
+# The age groups of SEX_RATIO_BY_AGE, in the order of the tally's arrays, with the label a finding shows.
+AGE_GROUPS: list[tuple[int, int]] = [(int(low), int(high)) for low, high in threshold("sex_ratio_age_groups")]
+AGE_GROUP_LABELS = [f"{low}–{high if high < 150 else ''}" for low, high in AGE_GROUPS]
+WHIPPLE_AGES: tuple[int, int] = tuple(int(age) for age in threshold("whipple_ages"))  # type: ignore[assignment]
+
+# One person's share of the copy rule's fingerprint (names and ID numbers aside).
+FINGERPRINT_PERSON = (
+    "concat_ws(',', p.d2_relationship, p.d4_sex, p.d5_birth_year, p.d5_birth_month, p.d6_ethnicity, p.d7_residence, "
+    "p.d8_hukou_place, p.d9_away_duration, p.d10_away_reason, p.d11_education, p.d12_literate)"
+)
+
+
+def _by_group(sex: int) -> str:
+    return (
+        "ARRAY["
+        + ", ".join(
+            f"count(*) FILTER (WHERE p.d4_sex = {sex} AND p.age BETWEEN {low} AND {high})" for low, high in AGE_GROUPS
+        )
+        + "]::int[]"
+    )
+
+
+_EMPTY_GROUPS = "ARRAY[" + ", ".join("0" for _ in AGE_GROUPS) + "]::int[]"
+
+_COLUMNS = (
+    "household_id, township_id, village_id, small_area_id, area_code, household_no, registrar_id, signer_id, "
+    "signed_at, signature_id, family, is_foreign, listed, expected_persons, births, persons, infants, male, female, "
+    "birth_month_known, born_january, hukou_pending, whipple_persons, whipple_heaped, age_group_male, "
+    "age_group_female, fingerprint"
+)
+
+
+def insert_sql(persons: str) -> str:
+    """Tally every household of ``q_signed`` from the person rows in ``persons`` (a relation that holds at least
+    every person of those households; ``age`` is computed here)."""
+    low, high = WHIPPLE_AGES
+    return f"""
+INSERT INTO quality_householdtally ({_COLUMNS})
+SELECT s.id, s.township_id, s.village_id, s.small_area_id, s.area_code, s.household_no, s.registrar_id, s.signer_id,
+       s.signed_at, s.signature_id, s.family, s.is_foreign, s.listed, s.expected_persons,
+       coalesce(s.h3_births_male, 0) + coalesce(s.h3_births_female, 0), coalesce(c.persons, 0),
+       coalesce(c.infants, 0), coalesce(c.male, 0), coalesce(c.female, 0), coalesce(c.month_known, 0),
+       coalesce(c.january, 0), coalesce(c.pending, 0), coalesce(c.whipple_n, 0), coalesce(c.whipple_k, 0),
+       coalesce(c.group_male, {_EMPTY_GROUPS}), coalesce(c.group_female, {_EMPTY_GROUPS}),
+       coalesce(md5(concat_ws('|', s.h1_kind, s.h5_residence_type, s.h6_floor_area, s.h7_rooms) || '|' || c.people),
+                '')
+FROM q_signed s LEFT JOIN (
+    SELECT p.household_id, count(*) AS persons, count(*) FILTER (WHERE p.age = 0) AS infants,
+           count(*) FILTER (WHERE p.d4_sex = 1) AS male, count(*) FILTER (WHERE p.d4_sex = 2) AS female,
+           count(*) FILTER (WHERE p.d5_birth_month IS NOT NULL) AS month_known,
+           count(*) FILTER (WHERE p.d5_birth_month = 1) AS january,
+           count(*) FILTER (WHERE p.d8_hukou_place = 5) AS pending,
+           count(*) FILTER (WHERE p.age BETWEEN {low} AND {high}) AS whipple_n,
+           count(*) FILTER (WHERE p.age BETWEEN {low} AND {high} AND mod(p.age, 5) = 0) AS whipple_k,
+           {_by_group(1)} AS group_male, {_by_group(2)} AS group_female,
+           string_agg({FINGERPRINT_PERSON}, ';' ORDER BY p.row_no) AS people
+    FROM (SELECT p.household_id, p.row_no, p.d2_relationship, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
+                 p.d6_ethnicity, p.d7_residence, p.d8_hukou_place, p.d9_away_duration, p.d10_away_reason,
+                 p.d11_education, p.d12_literate, {age_sql("p.d5_birth_year", "p.d5_birth_month")} AS age
+          FROM {persons} p) p
+    WHERE p.household_id IN (SELECT id FROM q_signed)
+    GROUP BY p.household_id
+) c ON c.household_id = s.id
+"""
+
+
+# A part that checks every form of its township: the township's rows again, from its persons.
+REBUILD = "DELETE FROM quality_householdtally WHERE township_id = %(township)s;\n" + insert_sql(
+    "(SELECT * FROM enumeration_person WHERE township_id = %(township)s)"
+)
+
+# An incremental part: the rows of the households changed since (``q_changed``: of every state — a form that is
+# no longer signed leaves the tally), from the persons of those still signed (``q_p``).
+REWRITE_CHANGED = "DELETE FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed);\n" + insert_sql(
+    "q_p"
+)
