@@ -84,6 +84,7 @@ def sql_verdicts(
                         "version": 1,
                         "expected_persons": 0,
                         "head_name_listed": "",
+                        "form_position": "",
                         "created_at": MOMENT,
                         "updated_at": MOMENT,
                     }

@@ -47,6 +47,8 @@ def test_every_planted_error_is_found_and_nothing_else(tmp_path: Path) -> None:
         # The synthetic district has no self-enumeration; tests/enumeration/test_self_enumeration_services.py
         # plants this one.
         "SELF_REPORTED_AND_DOOR",
+        # A city's check over its districts (one district here); tests/districts/test_city_duplicates.py plants it.
+        "ID_DUPLICATE_CITY",
     }, missing
     # Running again changes nothing.
     assert _run() == found

@@ -131,6 +131,8 @@ FREE_TEXT: dict[str, str] = {
     "completeness.RecheckOverride.reason": "the re-check's override form (district office), shown on its pages",
     # the census frame (district import) and staff
     "census.District.name": "frame import",
+    # a city office's name (issue 26): given to `manage.py city_office_create --city-name`, shown on its dashboard
+    "census.City.name": "the city_office_create command, shown on the city office's dashboard and page header",
     "census.Township.name": "frame import",
     # a phone's browser (its User-Agent header, which whoever holds the phone controls): the phones page (issue 19)
     "enumeration.PhoneDevice.label": "a phone's User-Agent header, shown on the offices' phones page",
