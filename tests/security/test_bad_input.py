@@ -273,7 +273,7 @@ def _draft(cast: Cast, *, deaths: bool = False) -> Household:
     death_rows = []
     if deaths:
         data["h4_deaths_male"] = 1
-        death_rows = [DEATH_ROW]
+        death_rows = [dict(DEATH_ROW)]
     return household_save(
         household=household,
         actor=cast.enumerator_a1,
@@ -310,7 +310,7 @@ def _form_body(household: Household, *, deaths: bool = False) -> dict[str, Any]:
     data, persons = family_form()
     if deaths:
         data["h4_deaths_male"] = 1
-    return {"household": data, "persons": persons, "deaths": [DEATH_ROW] if deaths else []}
+    return {"household": data, "persons": persons, "deaths": [dict(DEATH_ROW)] if deaths else []}
 
 
 def _baseline(method: str, path: str, world: World) -> Baseline:
