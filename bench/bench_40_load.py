@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench_00_seed import ensure_seeded
 from run import ROOT, BenchContext, Benchmark, Measured
-from server import free_port, wait_for_server
+from server import free_port, start_gunicorn, wait_for_server
 
 TARGET_PER_SECOND = 100.0
 ENUMERATORS = 200
@@ -38,20 +38,7 @@ def run_load(context: BenchContext, *, enumerators: int, offices: int, duration:
     (work / "users.json").write_text(json.dumps(users))
     port = free_port()
     bindir = Path(sys.executable).parent
-    server = subprocess.Popen(
-        [
-            str(bindir / "gunicorn"),
-            "census.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=context.env,
-    )
+    server = start_gunicorn(port=port, workers=workers, env=context.env, cwd=ROOT)
     try:
         wait_for_server(server, port)
         env = {**context.env, "CENSUS_LOAD_USERS": str(work / "users.json")}

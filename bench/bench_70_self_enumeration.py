@@ -29,7 +29,7 @@ from typing import Any
 
 from bench_00_seed import ensure_seeded
 from run import ROOT, BenchContext, Benchmark, Measured
-from server import free_port, wait_for_server
+from server import free_port, start_gunicorn, wait_for_server
 
 TARGET_P95_MS = 500.0
 RESPONDENTS = int(os.environ.get("SELF_LOAD_RESPONDENTS", "500"))
@@ -94,20 +94,7 @@ def run_self_load(
     port = free_port()
     bindir = Path(sys.executable).parent
     server_env = {**context.env, "FORWARDED_ALLOW_IPS": "127.0.0.1"}  # loopback is the proxy, as nginx would be
-    server = subprocess.Popen(
-        [
-            str(bindir / "gunicorn"),
-            "census.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=server_env,
-    )
+    server = start_gunicorn(port=port, workers=workers, env=server_env, cwd=ROOT)
     started = time.time()
     try:
         wait_for_server(server, port)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Mapping
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -26,3 +29,22 @@ def wait_for_server(server: subprocess.Popen[bytes], port: int, timeout: float =
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("the server did not start")
+
+
+def start_gunicorn(*, port: int, workers: int, env: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """The project under gunicorn's sync workers on loopback, as the load rows measure it."""
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    return subprocess.Popen(
+        [
+            str(gunicorn),
+            "census.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=cwd,
+        env=dict(env),
+    )
