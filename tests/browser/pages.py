@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 AXE = "/static/vendor/axe-core/axe.min.js"
 # The smallest target a thumb hits reliably.
@@ -56,6 +56,7 @@ _TARGETS = """
 
 def axe_serious(page: Page, *, exclude: list[str] | None = None) -> list[str]:
     """The critical and serious axe-core violations of the page as it is now, one line each."""
+    page.wait_for_load_state("load")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE)
     violations = page.evaluate(
@@ -79,6 +80,16 @@ def overflow_x(page: Page) -> int:
 def small_targets(page: Page) -> list[str]:
     """The controls smaller than 44 × 44 px on the page."""
     return list(page.evaluate(_TARGETS, TAP))
+
+
+def follow(page: Page, link: Locator) -> None:
+    """Click a link and return once the page it leads to has loaded.
+
+    A bare click returns before the browser has left the old page, and axe injected in between finds a
+    document with no <head> yet (CI saw it once: "Cannot read properties of null (reading 'appendChild')").
+    """
+    with page.expect_navigation(wait_until="load"):
+        link.click()
 
 
 def check_page(page: Page, *, phone: bool, where: str = "") -> None:

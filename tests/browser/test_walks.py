@@ -20,7 +20,7 @@ from supervision.progress.services import progress_refresh
 from supervision.quality.models import Finding, FindingState
 from supervision.quality.services import finding_explain
 from tests.browser.conftest import log_in, screenshot
-from tests.browser.pages import check_page
+from tests.browser.pages import check_page, follow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +57,7 @@ def test_the_enumerator_s_day(live_server, phone: Page, district: None) -> None:
     screenshot(phone, "enumerator-start-phone")
 
     # The listing of a small area: find a household, add one found later.
-    phone.locator("a.stretch[href*='/enumeration/areas/']").first.click()
+    follow(phone, phone.locator("a.stretch[href*='/enumeration/areas/']").first)
     check_page(phone, phone=True)
     phone.locator("#add-household summary").click()
     phone.fill("#id_head_name", "新发现户主")
@@ -68,7 +68,7 @@ def test_the_enumerator_s_day(live_server, phone: Page, district: None) -> None:
     screenshot(phone, "listing-phone")
 
     # A finding on a form I signed: read it, explain it, sign the explanation.
-    phone.locator("nav.topnav a[href='/supervision/quality/mine/']").click()
+    follow(phone, phone.locator("nav.topnav a[href='/supervision/quality/mine/']"))
     check_page(phone, phone=True)
     finding = Finding.objects.filter(responsible=enumerator, state=FindingState.OPEN, household__isnull=False).first()
     assert finding is not None
@@ -94,7 +94,7 @@ def test_the_supervisor_s_day(live_server, phone: Page, district: None) -> None:
     # The review queue is the start page: open a signed form, read it, approve it.
     assert phone.url.endswith("/enumeration/review/")
     check_page(phone, phone=True)
-    phone.locator("table.queue td.card-title a").first.click()
+    follow(phone, phone.locator("table.queue td.card-title a").first)
     check_page(phone, phone=True)
     household = Household.objects.get(pk=int(phone.url.rstrip("/").rsplit("/", 1)[1]))
     phone.locator("button[data-action=approve]").click()
@@ -105,7 +105,7 @@ def test_the_supervisor_s_day(live_server, phone: Page, district: None) -> None:
     # Findings to verify: accept the enumerator's explanation.
     phone.goto(f"{live_server.url}/supervision/quality/mine/?show=verify")
     check_page(phone, phone=True)
-    phone.locator(f"a[href='/supervision/quality/findings/{explained.pk}/']").first.click()
+    follow(phone, phone.locator(f"a[href='/supervision/quality/findings/{explained.pk}/']").first)
     check_page(phone, phone=True)
     phone.locator("#verify button.primary").click()
     expect(phone.locator("#finding-state")).to_be_visible()
@@ -137,7 +137,7 @@ def test_the_township_office_s_day(live_server, desktop: Page, district: None) -
     expect(desktop.locator(".message.success")).to_be_visible()
     approved.refresh_from_db()
     assert approved.state == HouseholdState.ACCEPTED
-    desktop.locator("nav.topnav a[href='/jobs/']").click()
+    follow(desktop, desktop.locator("nav.topnav a[href='/jobs/']"))
     check_page(desktop, phone=False)
 
 
@@ -165,7 +165,7 @@ def test_the_district_office_s_day(live_server, desktop: Page, district: None) -
     assert accepted.state == HouseholdState.LOCKED
     # The check runs, in words.
     desktop.goto(f"{live_server.url}/supervision/quality/runs/")
-    desktop.locator("table a[href^='/supervision/quality/runs/']").first.click()
+    follow(desktop, desktop.locator("table a[href^='/supervision/quality/runs/']").first)
     check_page(desktop, phone=False)
     screenshot(desktop, "quality-check-run")
 
@@ -174,10 +174,10 @@ def test_the_department_s_day(live_server, desktop: Page, district: None) -> Non
     log_in(desktop, live_server.url, "department", DEMO_PASSWORD)
     assert desktop.url.endswith("/supervision/rectification/")
     check_page(desktop, phone=False)
-    desktop.locator("#my-tasks a[href*='/rectification/tasks/']").first.click()
+    follow(desktop, desktop.locator("#my-tasks a[href*='/rectification/tasks/']").first)
     check_page(desktop, phone=False)
     # 四落实: no button to a page the department may not open.
-    desktop.locator("nav.topnav a[href='/supervision/readiness/']").click()
+    follow(desktop, desktop.locator("nav.topnav a[href='/supervision/readiness/']"))
     check_page(desktop, phone=False)
     expect(desktop.locator("a[href='/supervision/awareness/']")).to_have_count(0)
     # An address that does not exist: the site's own page, with a way back.
@@ -198,7 +198,7 @@ def test_the_auditor_s_day(live_server, desktop: Page, district: None) -> None: 
     screenshot(desktop, "audit-log")
     # A household: no breadcrumb to the review queue, which is not the auditor's.
     desktop.locator("nav.topnav a[href='/enumeration/households/']").click()
-    desktop.locator("table.households td.card-title a").first.click()
+    follow(desktop, desktop.locator("table.households td.card-title a").first)
     check_page(desktop, phone=False)
     expect(desktop.locator("nav.crumbs a[href='/enumeration/review/']")).to_have_count(0)
     # Typed by hand: refused in the site's own words.
