@@ -512,8 +512,19 @@ class RosterMatch(models.Model):
     class Meta:
         verbose_name = _("roster match")
         verbose_name_plural = _("roster matches")
-        # No secondary index: every read is a hash join or a scan of the whole table, and a full run writes a
-        # million rows at once.
+        # The households a match rests on, for an incremental run's look-up of the matches that the households
+        # changed since may have changed (a few probes instead of a scan of the district's roster). A full run
+        # drops them before it rewrites the table and builds them again after (``services._indexes_rebuilt``).
+        indexes = [
+            models.Index(
+                fields=["household_id"], name="roster_match_household", condition=Q(household_id__isnull=False)
+            ),
+            models.Index(
+                fields=["here_household_id"],
+                name="roster_match_here_household",
+                condition=Q(here_household_id__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(registered=True, household_id__isnull=False)

@@ -21,7 +21,8 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -83,6 +84,7 @@ from supervision.quality.models import (
     FindingState,
     PartSection,
     PartStatus,
+    RosterMatch,
     RunMode,
     RunStatus,
 )
@@ -452,7 +454,14 @@ def _part_checks(
             domains = [domain]
             domain_params = {"district_rules": runner.rule_codes(checks), "townships": townships}
             if part.section == PartSection.ROSTER:
-                section_stats = _roster_match(cursor, run=run, townships=townships, context=context, result=result)
+                context, section_stats = _roster_match(
+                    cursor, run=run, townships=townships, context=context, result=result
+                )
+                if context.since is not None:
+                    # An incremental part settles the roster findings of the matches it looked at again only.
+                    domains = [
+                        domain + " AND (f.rule <> 'ROSTER_NOT_REGISTERED' OR f.key IN (SELECT key FROM q_roster_keys))"
+                    ]
             else:
                 clock = time.perf_counter()
                 context, section_stats = _duplicates_scope(cursor, run=run, townships=townships, context=context)
@@ -475,10 +484,6 @@ def _part_checks(
             domain_params=domain_params,
             result=result,
         )
-        if part.section == PartSection.ROSTER:
-            clock = time.perf_counter()
-            cursor.execute(roster_checks.REFRESH_COUNTS, context.params())
-            result.timings["roster_counts"] = time.perf_counter() - clock
         runner.drop_part_tables(cursor)
     stats = {
         "checks": {name: round(seconds, 4) for name, seconds in result.timings.items()},
@@ -538,6 +543,8 @@ def _duplicates_scope(
     state = {"district": _covers_district(run=run, townships=townships)}
     since = _section_since(run=run, section=PartSection.DUPLICATES, state=state)
     params = {**context.params(), "since": since}
+    if since is not None:
+        runner.plan_for_few_rows(cursor)
     runner.create_changed(cursor, townships, since)
     cursor.execute(duplicate_checks.DUPLICATE_SCOPE, params)
     cursor.execute(duplicate_checks.NEAR_SCOPE, params)
@@ -554,31 +561,63 @@ def _duplicates_scope(
 
 def _roster_match(
     cursor: CursorWrapper, *, run: CheckRun, townships: list[str], context: PartContext, result: runner.PartResult
-) -> dict[str, Any]:
-    """Bring ``quality_rostermatch`` and ``quality_rosterhouseholdcount`` up to date for the part's townships:
-    rebuilt in a full run (or after a new roster import), re-matched for the changed households otherwise."""
+) -> tuple[PartContext, dict[str, Any]]:
+    """Bring ``quality_rostermatch``, ``quality_rosterhouseholdcount`` and the areas' counts
+    (``quality_rosterareacount``) up to date for the part's townships: rebuilt in a full run (or after a new
+    roster import); otherwise re-matched for the changed households, and the counts moved by what changed."""
     clock = time.perf_counter()
     state = _roster_state(cursor, run=run, townships=townships)
     since = _section_since(run=run, section=PartSection.ROSTER, state=state)
     params = {**context.params(), "since": since, **privacy.pseudonym_params()}
+    cursor.execute(roster_checks.CREATE_DELTA)
     if since is None:
+        cursor.execute(roster_checks.NO_HIT)
         cursor.execute(roster_checks.OTHER_DISTRICTS_KEPT, params)
         others = bool(cursor.fetchone()[0])
-        cursor.execute(
-            roster_checks.CLEAR_ALL if state["district"] and not others else roster_checks.CLEAR_TOWNSHIPS, params
-        )
-        cursor.execute(roster_checks.MATCH_FULL, params)
+        whole = state["district"] and not others
+        cursor.execute(roster_checks.CLEAR_ALL if whole else roster_checks.CLEAR_TOWNSHIPS, params)
+        with _indexes_rebuilt(cursor, RosterMatch, when=whole):
+            cursor.execute(roster_checks.MATCH_FULL, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()
         cursor.execute(roster_checks.HOUSEHOLD_COUNTS_FULL, params)
+        result.timings["roster_household_counts"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        cursor.execute(roster_checks.REFRESH_COUNTS, params)
     else:
+        runner.plan_for_few_rows(cursor)
         runner.create_changed(cursor, townships, since)
         cursor.execute(roster_checks.MATCH_CHANGED, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()
         cursor.execute(roster_checks.HOUSEHOLD_COUNTS_CHANGED, params)
-    result.timings["roster_household_counts"] = time.perf_counter() - clock
-    return {"state": state, "since": since.isoformat() if since else None}
+        result.timings["roster_household_counts"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        cursor.execute(roster_checks.APPLY_DELTA, params)
+        cursor.execute(roster_checks.LOOKED_AT_AGAIN, params)
+    result.timings["roster_counts"] = time.perf_counter() - clock
+    return replace(context, since=since, full=since is None), {
+        "state": state,
+        "since": since.isoformat() if since else None,
+    }
+
+
+@contextmanager
+def _indexes_rebuilt(cursor: CursorWrapper, model: type[models.Model], *, when: bool) -> Iterator[None]:
+    """The model's secondary indexes dropped for a statement that writes the whole (emptied) table, and built
+    again after it: one sort each instead of a million inserts into each index (in the part's transaction, so a
+    failure leaves them as they were)."""
+    if not when:
+        yield
+        return
+    indexes = list(model._meta.indexes)
+    editor = connection.schema_editor()
+    created = [str(index.create_sql(model, editor)) for index in indexes]
+    for index in indexes:
+        cursor.execute(f'DROP INDEX IF EXISTS "{index.name}"')
+    yield
+    for sql in created:
+        cursor.execute(sql)
 
 
 def _mark_done(

@@ -199,15 +199,21 @@ def test_an_incremental_run_re_matches_the_changed_households_as_a_full_run_woul
     household = sign_family(cast.area_a1, cast.enumerator_a1)
     head, wife, son = persons_of(household)
     later = same_number(1950, 1, 1, 13)
+    never = same_number(1961, 7, 3, 15)
     rows = [
         [head["d3_id_number"], "王伟", "男", 1980, 5, cast.area_a1.code, household.household_no, ""],
         [wife["d3_id_number"], "李芳", "女", 1982, 3, cast.area_b1.code, "", ""],
         [later, "赵大", "男", 1950, 1, cast.area_b1.code, "", ""],
         [later, "赵大", "男", 1950, 1, cast.area_b1.code, "", ""],  # the same line twice counts once
+        [never, "钱七", "男", 1961, 7, cast.village_b.code, "", ""],  # registered nowhere, before and after
     ]
     roster_import_bulk(path=_csv(tmp_path / "r.csv", rows), district_code="511504")
     run()
     assert RosterMatch.objects.get(id_number=later).registered is False
+    # Nothing of the roster and no household in the second small area of 甲村 yet: no row of its counts.
+    assert not RosterAreaCount.objects.filter(small_area=cast.area_a2).exists()
+    never_key = f"r{roster_pseudonym(never)}:{cast.village_b.code}"
+    assert Finding.objects.get(rule="ROSTER_NOT_REGISTERED", key=never_key).state == "open"
     # The head leaves the form (his number goes), and 赵大 is registered in another household, living at his hukou.
     resign(
         household,
@@ -217,6 +223,15 @@ def test_an_incremental_run_re_matches_the_changed_households_as_a_full_run_woul
     )
     zhao = {**head, "d1_name": "赵大", "d3_id_number": later, "d5_birth_year": 1950, "d5_birth_month": 1}
     sign_family(cast.area_b1, cast.enumerator_b1, head="赵大", persons=[zhao], data={"h2_present": 1, "h2_away": 0})
+    # A man registered where the roster knows nobody: a new row of counts for that small area.
+    sun = {
+        **head,
+        "d1_name": "孙八",
+        "d3_id_number": same_number(1990, 2, 1, 17),
+        "d5_birth_year": 1990,
+        "d5_birth_month": 2,
+    }
+    sign_family(cast.area_a2, cast.enumerator_a2, head="孙八", persons=[sun], data={"h2_present": 1, "h2_away": 0})
     incremental = run(mode="incremental")
     roster_part = incremental.parts.get(section="roster")
     assert roster_part.stats["since"] is not None, "the roster part re-matched only what changed"
@@ -226,6 +241,13 @@ def test_an_incremental_run_re_matches_the_changed_households_as_a_full_run_woul
     assert ("ROSTER_NOT_REGISTERED", f"r{roster_pseudonym(head['d3_id_number'])}:{cast.village_a.code}", "open") in (
         after_incremental["findings"]
     )
+    # 钱七's match was not looked at again, and his finding stays open; 赵大's, registered now, is closed.
+    assert ("ROSTER_NOT_REGISTERED", never_key, "open") in after_incremental["findings"]
+    assert ("ROSTER_NOT_REGISTERED", f"r{roster_pseudonym(later)}:{cast.village_b.code}", "closed") in (
+        after_incremental["findings"]
+    )
+    a2 = RosterAreaCount.objects.get(small_area=cast.area_a2)
+    assert (a2.roster, a2.registered, a2.not_on_roster_local + a2.not_on_roster_other) == (0, 1, 1)
     rebuilt = run()
     assert rebuilt.parts.get(section="roster").stats["since"] is None
     assert _kept_roster() == after_incremental

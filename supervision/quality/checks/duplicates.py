@@ -53,9 +53,13 @@ ID_DUPLICATE = Check(
     # as this did first, took 15 minutes for 160,000 persons sharing 20,000 numbers.)
     sql=f"""
 WITH numbers AS (
-    SELECT d3_id_number AS n FROM enumeration_person
+    -- Every number, or (an incremental run) those of its scope through the number's index: two branches, one
+    -- cut off by its parameter before it runs (as one condition joined by OR, the district's persons were read).
+    SELECT d3_id_number AS n
+    FROM (SELECT d3_id_number, township_id, household_id FROM enumeration_person WHERE %(every_number)s
+          UNION ALL SELECT d3_id_number, township_id, household_id FROM enumeration_person
+          WHERE NOT %(every_number)s AND d3_id_number IN (SELECT n FROM q_dup_scope)) p
     WHERE d3_id_number <> '' AND left(township_id, 6) = %(district)s
-      AND (%(every_number)s OR d3_id_number IN (SELECT n FROM q_dup_scope))
     GROUP BY d3_id_number HAVING min(household_id) <> max(household_id)
 ), holders AS (
     SELECT p.d3_id_number AS n, p.household_id,
@@ -90,7 +94,7 @@ NEAR_SCOPE = """
 CREATE TEMP TABLE q_near_scope ON COMMIT DROP AS
 SELECT id, household_id, row_no FROM q_changed_p
 UNION SELECT p.id, p.household_id, p.row_no FROM enumeration_person p
-      WHERE left(p.township_id, 6) = %(district)s AND %(since)s IS NOT NULL
+      WHERE left(p.township_id, 6) = %(district)s AND %(since)s IS NOT NULL AND p.d1_name <> ''
         AND (p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month) IN (
             SELECT d1_name, d4_sex, d5_birth_year, d5_birth_month FROM q_changed_p WHERE d1_name <> '')
 UNION SELECT p.id, p.household_id, p.row_no FROM quality_finding f
@@ -166,9 +170,11 @@ WITH subjects AS MATERIALIZED (
     SELECT p.id, p.household_id, p.row_no, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
            {_address("p")} AS address, s.area_code, s.household_no, s.small_area_id, s.village_id, s.township_id,
            s.responsible_id, s.signature_id
-    FROM enumeration_person p JOIN q_signed s ON s.id = p.household_id
-    WHERE (%(every_person)s OR p.id IN (SELECT id FROM q_near_scope))
-      AND p.d1_name <> '' AND p.f_identity IS NULL AND NOT s.is_foreign AND p.d4_sex IS NOT NULL
+    FROM (SELECT * FROM enumeration_person WHERE %(every_person)s
+          UNION ALL SELECT * FROM enumeration_person
+          WHERE NOT %(every_person)s AND id IN (SELECT id FROM q_near_scope)) p
+    JOIN q_signed s ON s.id = p.household_id
+    WHERE p.d1_name <> '' AND p.f_identity IS NULL AND NOT s.is_foreign AND p.d4_sex IS NOT NULL
       AND p.d5_birth_year IS NOT NULL AND p.d5_birth_month IS NOT NULL
       AND ((p.d3_id_number <> '' AND NOT {_VALID})
            OR (p.d3_id_number = '' AND p.d8_hukou_place IS DISTINCT FROM 5
@@ -180,7 +186,8 @@ WITH subjects AS MATERIALIZED (
       ON q.d1_name = x.d1_name AND q.d4_sex = x.d4_sex AND q.d5_birth_year = x.d5_birth_year
      AND q.d5_birth_month = x.d5_birth_month AND q.household_id <> x.household_id
     JOIN enumeration_household h ON h.id = q.household_id JOIN census_smallarea sa ON sa.id = h.small_area_id
-    WHERE q.d1_name = ANY(ARRAY(SELECT d1_name FROM subjects)) AND left(q.township_id, 6) = %(district)s
+    WHERE q.d1_name = ANY(ARRAY(SELECT d1_name FROM subjects)) AND q.d1_name <> ''
+      AND left(q.township_id, 6) = %(district)s
       AND q.f_identity IS NULL AND {_address("q")} = x.address
     GROUP BY x.id
 )

@@ -66,10 +66,20 @@ ANALYZE quality_rostermatch;
 """
 
 MATCH_CHANGED = f"""
+-- Three look-ups through an index each (as one condition joined by OR, the district's roster was scanned): the
+-- matches resting on a changed household, and the roster lines of a number on one now; as a table with
+-- statistics, so that the matches are then read by their keys.
+CREATE TEMP TABLE q_roster_hit_ids ON COMMIT DROP AS
+SELECT entry_id FROM quality_rostermatch WHERE household_id IN (SELECT id FROM q_changed)
+UNION SELECT entry_id FROM quality_rostermatch WHERE here_household_id IN (SELECT id FROM q_changed)
+UNION SELECT r.id FROM quality_hukourosterentry r
+      WHERE r.id_number IN (SELECT d3_id_number FROM q_changed_p WHERE d3_id_number <> '');
+ANALYZE q_roster_hit_ids;
 CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS
-SELECT m.entry_id, m.id_number, m.village_id, m.household_id, m.here_household_id FROM quality_rostermatch m
-WHERE m.household_id IN (SELECT id FROM q_changed) OR m.here_household_id IN (SELECT id FROM q_changed)
-   OR m.id_number IN (SELECT d3_id_number FROM q_changed_p WHERE d3_id_number <> '');
+SELECT m.entry_id, m.id_number, m.village_id, m.small_area_id, m.registered, m.here, m.household_id,
+       m.here_household_id
+FROM q_roster_hit_ids i JOIN quality_rostermatch m ON m.entry_id = i.entry_id
+WHERE m.township_id = ANY(%(townships)s);
 ANALYZE q_roster_hit;
 CREATE TEMP TABLE q_roster_new ON COMMIT DROP AS
 SELECT r.entry_id, n.household_id, n.here_household_id
@@ -79,11 +89,34 @@ FROM q_roster_hit r CROSS JOIN LATERAL (
 ) n
 WHERE (r.household_id, r.here_household_id) IS DISTINCT FROM (n.household_id, n.here_household_id);
 ANALYZE q_roster_new;
+INSERT INTO q_roster_delta (village_id, small_area_id, living_here, living_elsewhere, not_registered)
+SELECT r.village_id, coalesce(r.small_area_id, 0),
+       (n.household_id IS NOT NULL AND n.here_household_id IS NOT NULL)::int - (r.registered AND r.here)::int,
+       (n.household_id IS NOT NULL AND n.here_household_id IS NULL)::int - (r.registered AND NOT r.here)::int,
+       (n.household_id IS NULL)::int - (NOT r.registered)::int
+FROM q_roster_hit r JOIN q_roster_new n ON n.entry_id = r.entry_id;
 UPDATE quality_rostermatch m SET
     registered = x.household_id IS NOT NULL, here = x.here_household_id IS NOT NULL,
     household_id = x.household_id, here_household_id = x.here_household_id,
     pseudonym = CASE WHEN x.household_id IS NULL THEN coalesce(m.pseudonym, {_PSEUDONYM}) END
 FROM q_roster_new x WHERE m.entry_id = x.entry_id
+"""
+
+# An incremental roster part: how the counts of each area moved (``q_roster_delta``), from the matches it changed
+# (``MATCH_CHANGED``) and the households it counted again (``HOUSEHOLD_COUNTS_CHANGED``), added to the areas'
+# rows by ``APPLY_DELTA`` — what it changed, not the district's roster summed again. Empty in a full part, whose
+# ``NOT_REGISTERED`` then reads every match (``q_roster_hit`` is empty too, but named by the SQL).
+CREATE_DELTA = """
+CREATE TEMP TABLE q_roster_delta (
+    village_id text NOT NULL, small_area_id bigint NOT NULL, living_here int NOT NULL DEFAULT 0,
+    living_elsewhere int NOT NULL DEFAULT 0, not_registered int NOT NULL DEFAULT 0, registered int NOT NULL DEFAULT 0,
+    local int NOT NULL DEFAULT 0, other int NOT NULL DEFAULT 0
+) ON COMMIT DROP;
+"""
+NO_HIT = """
+CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS
+SELECT entry_id, id_number, village_id, small_area_id, registered, here, household_id, here_household_id
+FROM quality_rostermatch WHERE false;
 """
 
 # Per household: its persons, and those whose number is not on the district's roster, by where their hukou is
@@ -105,12 +138,17 @@ GROUP BY p.household_id
 HOUSEHOLD_COUNTS_FULL = _HOUSEHOLD_COUNTS.format(
     persons="(SELECT * FROM enumeration_person WHERE township_id = ANY(%(townships)s))", numbers=""
 )
-HOUSEHOLD_COUNTS_CHANGED = (
-    "DELETE FROM quality_rosterhouseholdcount WHERE household_id IN (SELECT id FROM q_changed);"
-    + _HOUSEHOLD_COUNTS.format(
-        persons="q_changed_p", numbers="AND r.id_number IN (SELECT d3_id_number FROM q_changed_p)"
-    )
-)
+_COUNTED = "RETURNING village_id, small_area_id, registered, not_on_roster_local, not_on_roster_other"
+HOUSEHOLD_COUNTS_CHANGED = f"""
+WITH gone AS (DELETE FROM quality_rosterhouseholdcount WHERE household_id IN (SELECT id FROM q_changed) {_COUNTED})
+INSERT INTO q_roster_delta (village_id, small_area_id, registered, local, other)
+SELECT village_id, small_area_id, -registered, -not_on_roster_local, -not_on_roster_other FROM gone;
+WITH made AS ({
+    _HOUSEHOLD_COUNTS.format(persons="q_changed_p", numbers="AND r.id_number IN (SELECT d3_id_number FROM q_changed_p)")
+} {_COUNTED})
+INSERT INTO q_roster_delta (village_id, small_area_id, registered, local, other)
+SELECT village_id, small_area_id, registered, not_on_roster_local, not_on_roster_other FROM made;
+"""
 
 # What the checks below read: the matches of the run's townships.
 _ROSTER = "(SELECT * FROM quality_rostermatch WHERE township_id = ANY(%(townships)s))"
@@ -137,10 +175,16 @@ SELECT 'ROSTER_NOT_REGISTERED', 'r' || r.known_as || ':' || r.village_id, '{ROST
                           'key', coalesce(sa.code || coalesce(lpad(r.household_no::text, 3, '0'), ''), r.village_id))
 -- (A match kept from before the pseudonyms has none yet: computed here. OFFSET 0 keeps PostgreSQL from pulling the
 -- subquery up, which would compute it twice, for the key and for the record key.)
-FROM (SELECT m.*, coalesce(m.pseudonym, {_PSEUDONYM}) AS known_as FROM {_ROSTER} m WHERE NOT m.registered OFFSET 0) r
+-- (An incremental part reads the matches it looked at again, by their keys: the two branches, one of them cut
+-- off by its parameter before it runs, instead of one condition joined by OR, which scanned the district's.)
+FROM (SELECT m.*, coalesce(m.pseudonym, {_PSEUDONYM}) AS known_as
+      FROM (SELECT * FROM {_ROSTER} m WHERE %(every_entry)s
+            UNION ALL SELECT * FROM quality_rostermatch
+            WHERE NOT %(every_entry)s AND entry_id IN (SELECT entry_id FROM q_roster_hit)) m
+      WHERE NOT m.registered OFFSET 0) r
 LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
 """,
-    params=lambda context: privacy.pseudonym_params(),
+    params=lambda context: {**privacy.pseudonym_params(), "every_entry": context.since is None},
     doc="Everyone on the roster of the district is registered somewhere in it.",
 )
 
@@ -156,8 +200,9 @@ SELECT 'AREA_ROSTER_GAP', 'a' || v.code, v.code, NULL::bigint, NULL::int, '', NU
        v.township_id, NULL::bigint, NULL::bigint, NULL::bigint,
        jsonb_build_object('area', v.name || ' ' || v.code, 'rate', round(1000.0 * c.missing / c.roster, 1),
                           'missing', c.missing, 'roster', c.roster)
-FROM (SELECT r.village_id, count(*) AS roster, count(*) FILTER (WHERE NOT r.registered) AS missing
-      FROM {_ROSTER} r GROUP BY r.village_id) c
+FROM (SELECT village_id, sum(roster) AS roster, sum(not_registered) AS missing
+      FROM quality_rosterareacount WHERE township_id = ANY(%(townships)s)
+      GROUP BY village_id HAVING sum(roster) > 0) c
 JOIN census_village v ON v.code = c.village_id
 WHERE c.missing >= {int(threshold("roster_gap_min_count"))} AND 1000.0 * c.missing / c.roster > {_MAX}
 """,
@@ -167,7 +212,8 @@ WHERE c.missing >= {int(threshold("roster_gap_min_count"))} AND 1000.0 * c.missi
 CHECKS = [NOT_REGISTERED, ROSTER_GAP]
 
 # The classification of the run's townships, written over their previous counts (in the roster part's
-# transaction), from the matches and the household counts above.
+# transaction, before its checks: ``ROSTER_GAP`` sums them), from the matches and the household counts above. A
+# full part's; an incremental one applies its ``q_roster_delta`` (``APPLY_DELTA``) and ends with the same rows.
 REFRESH_COUNTS = f"""
 DELETE FROM quality_rosterareacount WHERE township_id = ANY(%(townships)s);
 INSERT INTO quality_rosterareacount (township_id, village_id, small_area_id, roster, living_here, living_elsewhere,
@@ -189,4 +235,46 @@ FULL JOIN (
     FROM quality_rosterhouseholdcount WHERE township_id = ANY(%(townships)s)
     GROUP BY village_id, small_area_id
 ) b ON a.village_id = b.village_id AND a.small_area_id = b.small_area_id
+"""
+
+# The moves summed per area: added to the area's row, or a new row for an area that had none (its moves are then
+# all additions); an area left with no roster person and no registered person has no row, as after a refresh.
+_AREA_DELTA = """
+(SELECT village_id, small_area_id, sum(living_here) AS living_here, sum(living_elsewhere) AS living_elsewhere,
+        sum(not_registered) AS not_registered, sum(registered) AS registered, sum(local) AS local,
+        sum(other) AS other
+ FROM q_roster_delta GROUP BY village_id, small_area_id
+ HAVING (sum(living_here), sum(living_elsewhere), sum(not_registered), sum(registered), sum(local), sum(other))
+        <> (0, 0, 0, 0, 0, 0))"""
+APPLY_DELTA = f"""
+CREATE TEMP TABLE q_roster_area_delta ON COMMIT DROP AS SELECT * FROM {_AREA_DELTA} d;
+UPDATE quality_rosterareacount c SET
+    living_here = c.living_here + d.living_here, living_elsewhere = c.living_elsewhere + d.living_elsewhere,
+    not_registered = c.not_registered + d.not_registered, registered = c.registered + d.registered,
+    not_on_roster_local = c.not_on_roster_local + d.local, not_on_roster_other = c.not_on_roster_other + d.other,
+    refreshed_at = now()
+FROM q_roster_area_delta d WHERE c.village_id = d.village_id AND coalesce(c.small_area_id, 0) = d.small_area_id;
+INSERT INTO quality_rosterareacount (township_id, village_id, small_area_id, roster, living_here, living_elsewhere,
+    not_registered, registered, not_on_roster_local, not_on_roster_other, refreshed_at)
+SELECT left(d.village_id, 9), d.village_id, nullif(d.small_area_id, 0), 0, d.living_here, d.living_elsewhere,
+       d.not_registered, d.registered, d.local, d.other, now()
+FROM q_roster_area_delta d
+WHERE NOT EXISTS (SELECT 1 FROM quality_rosterareacount c
+                  WHERE c.village_id = d.village_id AND coalesce(c.small_area_id, 0) = d.small_area_id);
+DELETE FROM quality_rosterareacount c USING q_roster_area_delta d
+WHERE c.village_id = d.village_id AND coalesce(c.small_area_id, 0) = d.small_area_id
+  AND c.roster = 0 AND c.registered = 0;
+"""
+
+# The findings an incremental part settles: those of the matches it looked at again that were registered nowhere
+# before or are now — the others have no finding (their record keys, as ``NOT_REGISTERED`` writes them; a match
+# registered since keeps no pseudonym, so it is computed here).
+LOOKED_AT_AGAIN = f"""
+CREATE TEMP TABLE q_roster_keys ON COMMIT DROP AS
+SELECT 'r' || coalesce(m.pseudonym, {_PSEUDONYM}) || ':' || m.village_id AS key
+FROM quality_rostermatch m
+WHERE m.entry_id IN (SELECT entry_id FROM q_roster_hit WHERE NOT registered
+                     UNION SELECT entry_id FROM q_roster_new WHERE household_id IS NULL);
+CREATE INDEX ON q_roster_keys (key);
+ANALYZE q_roster_keys;
 """

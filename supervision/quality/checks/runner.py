@@ -101,6 +101,14 @@ def tune_session(cursor: CursorWrapper) -> None:
     _execute(cursor, "SET LOCAL max_parallel_workers_per_gather = 0")
 
 
+def plan_for_few_rows(cursor: CursorWrapper) -> None:
+    """An incremental district section: plan its look-ups of the changed households' rows with the
+    ``INCREMENTAL_RANDOM_PAGE_COST`` of the settings (for the rest of the part's transaction)."""
+    cost = str(settings.QUALITY.get("INCREMENTAL_RANDOM_PAGE_COST") or "")
+    if cost:
+        _execute(cursor, "SELECT set_config('random_page_cost', %s, true)", [str(float(cost))])
+
+
 def create_signed(
     cursor: CursorWrapper, townships: Sequence[str], tables: Tables = TABLES, *, only: str | None = None
 ) -> None:
@@ -617,6 +625,10 @@ PART_TABLES = (
     "q_changed_areas",
     "q_roster_new",
     "q_roster_hit",
+    "q_roster_hit_ids",
+    "q_roster_delta",
+    "q_roster_area_delta",
+    "q_roster_keys",
     "q_dup_scope",
     "q_near_scope",
     "q_dup_households",
