@@ -160,19 +160,41 @@ def _address(alias: str) -> str:
     return f"(CASE WHEN {raw} = ANY(%(district_codes)s) THEN %(district)s ELSE {raw} END)"
 
 
+def _subject_columns(alias: str = "") -> str:
+    """What the rule reads of a person."""
+    fields = [
+        "id",
+        "household_id",
+        "row_no",
+        "d1_name",
+        "d3_id_number",
+        "d4_sex",
+        "d5_birth_year",
+        "d5_birth_month",
+        "d8_hukou_place",
+        "d8_hukou_county",
+        "f_identity",
+    ]
+    return ", ".join(alias + field for field in fields)
+
+
 NEAR_DUPLICATE = Check(
     name="NEAR_DUPLICATE_PERSON",
     codes=("NEAR_DUPLICATE_PERSON",),
     kind="district",
     group="duplicates",
     sql=f"""
-WITH subjects AS MATERIALIZED (
+WITH scoped AS MATERIALIZED (
+    -- An incremental run's persons, read by their keys before the tests of their numbers (as a semi-join, the
+    -- planner ran those tests on every person of the district first).
+    SELECT {_subject_columns("p.")}
+    FROM q_near_scope n JOIN enumeration_person p ON p.id = n.id WHERE NOT %(every_person)s
+), subjects AS MATERIALIZED (
     SELECT p.id, p.household_id, p.row_no, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
            {_address("p")} AS address, s.area_code, s.household_no, s.small_area_id, s.village_id, s.township_id,
            s.responsible_id, s.signature_id
-    FROM (SELECT * FROM enumeration_person WHERE %(every_person)s
-          UNION ALL SELECT * FROM enumeration_person
-          WHERE NOT %(every_person)s AND id IN (SELECT id FROM q_near_scope)) p
+    FROM (SELECT {_subject_columns()} FROM enumeration_person WHERE %(every_person)s
+          UNION ALL SELECT {_subject_columns()} FROM scoped) p
     JOIN q_signed s ON s.id = p.household_id
     WHERE p.d1_name <> '' AND p.f_identity IS NULL AND NOT s.is_foreign AND p.d4_sex IS NOT NULL
       AND p.d5_birth_year IS NOT NULL AND p.d5_birth_month IS NOT NULL
@@ -180,16 +202,19 @@ WITH subjects AS MATERIALIZED (
            OR (p.d3_id_number = '' AND p.d8_hukou_place IS DISTINCT FROM 5
                AND {age_sql("p.d5_birth_year", "p.d5_birth_month")} >= 1))
 ), matches AS (
-    SELECT x.id, string_agg({_HOUSEHOLD_KEY} || '#' || q.row_no, ', ' ORDER BY sa.code, h.household_no, q.row_no)
-           AS others
-    FROM subjects x JOIN enumeration_person q
-      ON q.d1_name = x.d1_name AND q.d4_sex = x.d4_sex AND q.d5_birth_year = x.d5_birth_year
-     AND q.d5_birth_month = x.d5_birth_month AND q.household_id <> x.household_id
-    JOIN enumeration_household h ON h.id = q.household_id JOIN census_smallarea sa ON sa.id = h.small_area_id
-    WHERE q.d1_name = ANY(ARRAY(SELECT d1_name FROM subjects)) AND q.d1_name <> ''
-      AND left(q.township_id, 6) = %(district)s
-      AND q.f_identity IS NULL AND {_address("q")} = x.address
-    GROUP BY x.id
+    -- Each subject's namesakes through the near-duplicate key's index: a few probes per subject, whether the
+    -- subjects are the district's (a full run) or those of the changed households (an incremental one).
+    SELECT x.id, m.others
+    FROM subjects x CROSS JOIN LATERAL (
+        SELECT string_agg({_HOUSEHOLD_KEY} || '#' || q.row_no, ', ' ORDER BY sa.code, h.household_no, q.row_no)
+               AS others
+        FROM enumeration_person q
+        JOIN enumeration_household h ON h.id = q.household_id JOIN census_smallarea sa ON sa.id = h.small_area_id
+        WHERE q.d1_name = x.d1_name AND q.d4_sex = x.d4_sex AND q.d5_birth_year = x.d5_birth_year
+          AND q.d5_birth_month = x.d5_birth_month AND q.household_id <> x.household_id AND q.d1_name <> ''
+          AND left(q.township_id, 6) = %(district)s AND q.f_identity IS NULL AND {_address("q")} = x.address
+    ) m
+    WHERE m.others IS NOT NULL
 )
 SELECT 'NEAR_DUPLICATE_PERSON', 'h' || x.household_id || ':' || x.row_no || ':D1',
        x.area_code || lpad(x.household_no::text, 3, '0') || '#' || x.row_no, x.household_id, x.row_no, 'D1',
