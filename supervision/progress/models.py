@@ -162,3 +162,32 @@ class AgeSexProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.small_area_id} {self.age_group * 5}+: {self.male}/{self.female}"
+
+
+class TownshipAgeSexProgressQuerySet(ScopedQuerySet["TownshipAgeSexProgress"]):
+    scope_fields = {"district": "township__district_id", "township": "township_id"}
+
+
+class TownshipAgeSexProgress(models.Model):
+    """:class:`AgeSexProgress` summed per township, written with it by ``services.progress_refresh``: the
+    district's pyramid reads 21 rows a township instead of 21 a small area (half a million rows at 6,000,000
+    persons, 120 ms of the district dashboard)."""
+
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    age_group = models.PositiveSmallIntegerField(_("five-year age group"))
+    male = models.PositiveIntegerField(_("male"), default=0)
+    female = models.PositiveIntegerField(_("female"), default=0)
+
+    objects = TownshipAgeSexProgressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("residents of a township by age group and sex")
+        verbose_name_plural = _("residents of the townships by age group and sex")
+        ordering = ["township_id", "age_group"]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "age_group"], name="township_age_progress_unique_group"),
+            models.CheckConstraint(condition=Q(age_group__lte=20), name="township_age_progress_group_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.township_id} {self.age_group * 5}+: {self.male}/{self.female}"

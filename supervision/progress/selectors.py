@@ -20,8 +20,9 @@ from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Concat
 
 from census.models import District, SmallAreaAssignment, StaffMember, Township, Village
+from census.scoping import ScopeKind, scope_of
 from supervision.progress import hooks, scoring
-from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress
+from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress, TownshipAgeSexProgress
 
 STATE_FIELDS = ("hh_listed", "hh_draft", "hh_signed", "hh_returned", "hh_approved", "hh_accepted", "hh_locked")
 COUNT_FIELDS = (
@@ -311,9 +312,14 @@ def state_chart(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
 def age_pyramid(*, user: StaffMember, township: Township | None = None) -> dict[str, Any]:
     """Residents of accepted forms by five-year age group and sex, for the pyramid chart: the group labels from
     the youngest up, men (as negative numbers, drawn to the left) and women."""
-    rows = AgeSexProgress.objects.visible_to(user)
-    if township is not None:
-        rows = rows.filter(township=township)
+    rows: QuerySet[Any]
+    if township is None and scope_of(user).kind in (ScopeKind.EVERYTHING, ScopeKind.DISTRICT, ScopeKind.TOWNSHIP):
+        # Whole townships: their sums (a supervisor's or enumerator's small areas are summed one by one).
+        rows = TownshipAgeSexProgress.objects.visible_to(user)
+    else:
+        rows = AgeSexProgress.objects.visible_to(user)
+        if township is not None:
+            rows = rows.filter(township=township)
     found = {
         row["age_group"]: (row["m"], row["f"])
         for row in rows.values("age_group").annotate(m=Sum("male"), f=Sum("female"))

@@ -27,7 +27,7 @@ from census.models import AuditAction, Job, Role, SmallArea, StaffMember
 from census.services import audit_record
 from enumeration.identity import REFERENCE_MONTH, REFERENCE_YEAR
 from enumeration.models import SIGNED_STATES, Household, HouseholdState, Person
-from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress
+from supervision.progress.models import AgeSexProgress, DailyProgress, SmallAreaProgress, TownshipAgeSexProgress
 from supervision.progress.summaries import population
 from supervision.progress.tables import TABLES
 
@@ -167,6 +167,15 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         WHERE {where_person} AND h.state IN %(accepted)s AND h.form_kind = 'census'
           AND x.status IN {population.in_sql(population.RESIDENT)} AND x.age >= 0
         GROUP BY p.small_area_id, p.township_id, p.village_id, least(x.age / 5, 20)
+    """
+    # The townships' sums of the pyramid, again for every township with a refreshed small area.
+    townships = f"(SELECT DISTINCT sa.township_id FROM {small_area} sa WHERE {where_area})"
+    rollup = TownshipAgeSexProgress._meta.db_table
+    insert_ages += f""";
+        DELETE FROM {rollup} WHERE township_id IN {townships};
+        INSERT INTO {rollup} (township_id, age_group, male, female)
+        SELECT a.township_id, a.age_group, sum(a.male), sum(a.female) FROM {ages} a
+        WHERE a.township_id IN {townships} GROUP BY a.township_id, a.age_group
     """
     return upsert, delete_daily, insert_daily, delete_ages, insert_ages
 

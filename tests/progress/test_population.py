@@ -184,3 +184,10 @@ def test_the_pyramid_counts_residents_by_age_group_and_sex(district: Cast, clien
     township = client.get(reverse("supervision:dashboard-township", args=[district.township_b.code]))
     # Township B: persons 24 and 25 (women, aged 40) and the girl.
     assert (township.context["pyramid"]["female"][8], township.context["pyramid"]["female"][0]) == (2, 1)
+    # A boy born in December 2015 accepted in township A, and only his small area refreshed: the district's
+    # pyramid (the townships' sums) counts him, and township B's girl and every 40-year-old as before.
+    boys = HouseholdFactory(small_area=district.area_a1, state=HouseholdState.ACCEPTED)
+    PersonFactory(household=boys, row_no=1, d4_sex=M, d5_birth_year=2015, d5_birth_month=12)
+    progress_refresh(small_area_ids=[district.area_a1.pk])
+    again = client.get(reverse("supervision:dashboard")).context["pyramid"]
+    assert (again["male"][0], again["female"][0], again["male"][8], again["female"][8]) == (-1, 1, -8, 8)
