@@ -215,6 +215,19 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
     return refreshed
 
 
+def progress_tables_vacuum() -> None:
+    """VACUUM ANALYZE the aggregate tables after a full refresh, which rewrote every row of them: the dashboards
+    read these tables on every request, and with autovacuum off or behind (a server tuned by hand, a busy
+    night) each refresh leaves a full set of dead rows for them to step over — four refreshes made the 6 M
+    district's township page twice as slow. Outside any transaction (VACUUM cannot run in one)."""
+    tables = [
+        model._meta.db_table for model in (SmallAreaProgress, DailyProgress, AgeSexProgress, TownshipAgeSexProgress)
+    ]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+
+
 def progress_refresh_changed() -> int:
     """Refresh the small areas whose households changed since the aggregates were last refreshed, and any
     small area that has no aggregate row yet. A first run refreshes everything.

@@ -21,9 +21,11 @@ def refresh_changed() -> int:
 
 @shared_task(name="progress.refresh_all", acks_late=True, ignore_result=True)
 def refresh_all() -> int:
-    from supervision.progress.services import progress_refresh
+    from supervision.progress.services import progress_refresh, progress_tables_vacuum
 
-    return progress_refresh()
+    refreshed = progress_refresh()
+    progress_tables_vacuum()
+    return refreshed
 
 
 @shared_task(name="progress.exports_expire", acks_late=True, ignore_result=True)
