@@ -514,7 +514,7 @@ class RosterMatch(models.Model):
         verbose_name_plural = _("roster matches")
         # The households a match rests on, for an incremental run's look-up of the matches that the households
         # changed since may have changed (a few probes instead of a scan of the district's roster). A full run
-        # drops them before it rewrites the table and builds them again after (``services._indexes_rebuilt``).
+        # keeps them up to date as it rewrites the table (the application's database role may not drop them).
         indexes = [
             models.Index(
                 fields=["household_id"], name="roster_match_household", condition=Q(household_id__isnull=False)

@@ -21,8 +21,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -84,7 +83,6 @@ from supervision.quality.models import (
     FindingState,
     PartSection,
     PartStatus,
-    RosterMatch,
     RunMode,
     RunStatus,
 )
@@ -576,8 +574,7 @@ def _roster_match(
         others = bool(cursor.fetchone()[0])
         whole = state["district"] and not others
         cursor.execute(roster_checks.CLEAR_ALL if whole else roster_checks.CLEAR_TOWNSHIPS, params)
-        with _indexes_rebuilt(cursor, RosterMatch, when=whole):
-            cursor.execute(roster_checks.MATCH_FULL, params)
+        cursor.execute(roster_checks.MATCH_FULL, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()
         cursor.execute(roster_checks.HOUSEHOLD_COUNTS_FULL, params)
@@ -600,24 +597,6 @@ def _roster_match(
         "state": state,
         "since": since.isoformat() if since else None,
     }
-
-
-@contextmanager
-def _indexes_rebuilt(cursor: CursorWrapper, model: type[models.Model], *, when: bool) -> Iterator[None]:
-    """The model's secondary indexes dropped for a statement that writes the whole (emptied) table, and built
-    again after it: one sort each instead of a million inserts into each index (in the part's transaction, so a
-    failure leaves them as they were)."""
-    if not when:
-        yield
-        return
-    indexes = list(model._meta.indexes)
-    editor = connection.schema_editor()
-    created = [str(index.create_sql(model, editor)) for index in indexes]
-    for index in indexes:
-        cursor.execute(f'DROP INDEX IF EXISTS "{index.name}"')
-    yield
-    for sql in created:
-        cursor.execute(sql)
 
 
 def _mark_done(
