@@ -721,6 +721,14 @@ RECHECK_BIRTH_ERRORS_MAX = env.int("RECHECK_BIRTH_ERRORS_MAX", default=0)
 # --- Data-quality checks and findings (supervision.quality) ---------------------------------------------
 # The rule catalogue runs every night (incremental: the households changed since the township's last run, plus
 # every cross-record rule), and in full on Sundays, which also catches edits made behind the application's back.
+_incremental_page_cost: float | None = None
+if _page_cost := env.str("QUALITY_INCREMENTAL_RANDOM_PAGE_COST", default="1.1").strip():
+    try:
+        _incremental_page_cost = float(_page_cost)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"QUALITY_INCREMENTAL_RANDOM_PAGE_COST must be a number (or empty), not {_page_cost!r}"
+        ) from None
 QUALITY = {
     # Open findings older than this go to the township office (escalation runs every morning).
     "OVERDUE_DAYS": env.int("QUALITY_OVERDUE_DAYS", default=7),
@@ -731,7 +739,7 @@ QUALITY = {
     # comparison, the duplicates): they look up the rows of a few thousand changed households in tables of
     # millions, which a server left at PostgreSQL's default of 4 (disks that seek) plans as scans of the district.
     # 1.1 is the usual figure for SSDs or a database that fits in memory; empty leaves the server's own.
-    "INCREMENTAL_RANDOM_PAGE_COST": env.str("QUALITY_INCREMENTAL_RANDOM_PAGE_COST", default="1.1"),
+    "INCREMENTAL_RANDOM_PAGE_COST": _incremental_page_cost,
 }
 CELERY_BEAT_SCHEDULE["quality-nightly-incremental"] = {
     "task": "quality.nightly_run",

@@ -134,7 +134,18 @@ class AgeSexProgressQuerySet(ScopedQuerySet["AgeSexProgress"]):
     scope_fields = AREA_SCOPE_FIELDS
 
 
-class AgeSexProgress(models.Model):
+class AgeSexCounts(models.Model):
+    """Residents of one five-year age group (0 = 0–4 … 20 = 100 and over), by sex: a row of a pyramid."""
+
+    age_group = models.PositiveSmallIntegerField(_("five-year age group"))
+    male = models.PositiveIntegerField(_("male"), default=0)
+    female = models.PositiveIntegerField(_("female"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class AgeSexProgress(AgeSexCounts):
     """Resident population (常住人口, ``summaries.population``) of one small area's accepted census forms in one
     five-year age group (0 = 0–4 … 20 = 100 and over), by sex: the dashboards' population pyramid. Only groups
     with someone in them have a row."""
@@ -144,9 +155,6 @@ class AgeSexProgress(models.Model):
     )
     township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
     village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+", verbose_name=_("village"))
-    age_group = models.PositiveSmallIntegerField(_("five-year age group"))
-    male = models.PositiveIntegerField(_("male"), default=0)
-    female = models.PositiveIntegerField(_("female"), default=0)
 
     objects = AgeSexProgressQuerySet.as_manager()
 
@@ -168,15 +176,12 @@ class TownshipAgeSexProgressQuerySet(ScopedQuerySet["TownshipAgeSexProgress"]):
     scope_fields = {"district": "township__district_id", "township": "township_id"}
 
 
-class TownshipAgeSexProgress(models.Model):
+class TownshipAgeSexProgress(AgeSexCounts):
     """:class:`AgeSexProgress` summed per township, written with it by ``services.progress_refresh``: the
     district's pyramid reads 21 rows a township instead of 21 a small area (half a million rows at 6,000,000
     persons, 120 ms of the district dashboard)."""
 
     township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
-    age_group = models.PositiveSmallIntegerField(_("five-year age group"))
-    male = models.PositiveIntegerField(_("male"), default=0)
-    female = models.PositiveIntegerField(_("female"), default=0)
 
     objects = TownshipAgeSexProgressQuerySet.as_manager()
 

@@ -64,7 +64,7 @@ def population_fields() -> dict[str, tuple[str, ...]]:
     }
 
 
-def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str, str, str]:
+def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tuple[str, str, str, str, str, str]:
     household = Household._meta.db_table
     person = Person._meta.db_table
     progress = SmallAreaProgress._meta.db_table
@@ -171,13 +171,13 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
     # The townships' sums of the pyramid, again for every township with a refreshed small area.
     townships = f"(SELECT DISTINCT sa.township_id FROM {small_area} sa WHERE {where_area})"
     rollup = TownshipAgeSexProgress._meta.db_table
-    insert_ages += f""";
+    township_ages = f"""
         DELETE FROM {rollup} WHERE township_id IN {townships};
         INSERT INTO {rollup} (township_id, age_group, male, female)
         SELECT a.township_id, a.age_group, sum(a.male), sum(a.female) FROM {ages} a
         WHERE a.township_id IN {townships} GROUP BY a.township_id, a.age_group
     """
-    return upsert, delete_daily, insert_daily, delete_ages, insert_ages
+    return upsert, delete_daily, insert_daily, delete_ages, insert_ages, township_ages
 
 
 @transaction.atomic
@@ -188,12 +188,14 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
         ids = sorted({int(pk) for pk in small_area_ids})
         if not ids:
             return 0
-        upsert, delete_daily, insert_daily, delete_ages, insert_ages = _refresh_sql(
+        upsert, delete_daily, insert_daily, delete_ages, insert_ages, township_ages = _refresh_sql(
             "sa.id = ANY(%(ids)s)", "h.small_area_id = ANY(%(ids)s)", "p.small_area_id = ANY(%(ids)s)"
         )
     else:
         ids = []
-        upsert, delete_daily, insert_daily, delete_ages, insert_ages = _refresh_sql("TRUE", "TRUE", "TRUE")
+        upsert, delete_daily, insert_daily, delete_ages, insert_ages, township_ages = _refresh_sql(
+            "TRUE", "TRUE", "TRUE"
+        )
     params: dict[str, Any] = {
         "ids": ids,
         "now": timezone.now(),
@@ -211,6 +213,7 @@ def progress_refresh(*, small_area_ids: Collection[int] | None = None) -> int:
         cursor.execute(insert_daily, params)
         cursor.execute(delete_ages, params)
         cursor.execute(insert_ages, params)
+        cursor.execute(township_ages, params)
     logger.info("progress aggregates refreshed for %s small areas", refreshed if ids else f"all {refreshed}")
     return refreshed
 

@@ -572,8 +572,9 @@ def _roster_match(
         cursor.execute(roster_checks.NO_HIT)
         cursor.execute(roster_checks.OTHER_DISTRICTS_KEPT, params)
         others = bool(cursor.fetchone()[0])
-        whole = state["district"] and not others
-        cursor.execute(roster_checks.CLEAR_ALL if whole else roster_checks.CLEAR_TOWNSHIPS, params)
+        cursor.execute(
+            roster_checks.CLEAR_ALL if state["district"] and not others else roster_checks.CLEAR_TOWNSHIPS, params
+        )
         cursor.execute(roster_checks.MATCH_FULL, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()

@@ -116,3 +116,13 @@ def test_with_debug_on_a_development_machine_the_keys_may_be_left_out() -> None:
         {"DEBUG": "True", "SECRET_KEY": STRONG["SECRET_KEY"]}, drop=("SIGNATURE_LEDGER_KEY", "CENSUS_PSEUDONYM_KEY")
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_incremental_runs_page_cost_is_a_number_or_empty_and_nothing_else_starts() -> None:
+    """``QUALITY_INCREMENTAL_RANDOM_PAGE_COST``: a malformed value stops the process at start-up, naming the
+    variable, instead of failing the first nightly run hours later."""
+    bad = _import_settings({"DEBUG": "True", "QUALITY_INCREMENTAL_RANDOM_PAGE_COST": "fast"})
+    assert bad.returncode != 0
+    assert "QUALITY_INCREMENTAL_RANDOM_PAGE_COST must be a number" in bad.stderr
+    for value in ("", "2"):
+        assert _import_settings({"DEBUG": "True", "QUALITY_INCREMENTAL_RANDOM_PAGE_COST": value}).returncode == 0

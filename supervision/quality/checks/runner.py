@@ -104,9 +104,9 @@ def tune_session(cursor: CursorWrapper) -> None:
 def plan_for_few_rows(cursor: CursorWrapper) -> None:
     """An incremental district section: plan its look-ups of the changed households' rows with the
     ``INCREMENTAL_RANDOM_PAGE_COST`` of the settings (for the rest of the part's transaction)."""
-    cost = str(settings.QUALITY.get("INCREMENTAL_RANDOM_PAGE_COST") or "")
-    if cost:
-        _execute(cursor, "SELECT set_config('random_page_cost', %s, true)", [str(float(cost))])
+    cost = settings.QUALITY.get("INCREMENTAL_RANDOM_PAGE_COST")
+    if cost is not None:
+        _execute(cursor, "SELECT set_config('random_page_cost', %s, true)", [str(cost)])
 
 
 def create_signed(
