@@ -3,8 +3,7 @@ serious violation; on a phone no page of the enumerator's or the supervisor's is
 their controls is at least 44 × 44 px.
 
 Each role starts on its start page and follows the links it is shown — the menu and what the pages link to, a page
-of each kind (a URL name) — in the demo district. The household form and its read-back are left out: they are being
-rebuilt (issue 19), and their own tests hold them to the same."""
+of each kind (a URL name) — in the demo district, the household form and its read-back and signing page included."""
 
 from __future__ import annotations
 
@@ -27,8 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DEMO_PASSWORD = "census-demo-2020"
 FIELD_ROLES = {"enumerator", "supervisor"}
 SKIP_PREFIXES = ("/api/", "/static/", "/admin/", "/i18n/", "/accounts/")
-# Rebuilt elsewhere (issue 19): the household form and its read-back and signing page.
-SKIP_NAMES = {"enumeration:household-form", "enumeration:household-summary"}
 MAX_PAGES = 40
 
 
@@ -81,7 +78,7 @@ def walk(page: Page, base: str, *, phone: bool) -> tuple[list[str], list[str]]:
             if not target.startswith(base) or parts.path.startswith(SKIP_PREFIXES) or parts.path.endswith("/download/"):
                 continue
             name = _name(parts.path)
-            if name is None or name in SKIP_NAMES or name in seen_names:
+            if name is None or name in seen_names:
                 continue
             seen_names.add(name)
             queue.append(target.split("#")[0])
@@ -102,5 +99,8 @@ def test_every_page_of_a_role_passes_axe_and_fits_a_phone(live_server, browser: 
         finally:
             context.close()
         assert len(visited) >= 3, f"{role} at {viewport['width']} px reached only {visited}"
+        if role == "enumerator":
+            reached = {_name(urlsplit(where).path) for where in visited}
+            assert {"enumeration:household-form", "enumeration:household-summary"} <= reached, visited
         report += [f"[{viewport['width']} px] {problem}" for problem in problems]
     assert not report, "\n".join(report)
