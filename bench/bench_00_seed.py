@@ -7,6 +7,7 @@ import re
 from run import BenchContext, Benchmark, Measured
 
 TARGET_SECONDS = 180.0
+LARGE_TARGET_SECONDS = 600.0  # issue 26: 6,000,000 persons in ten minutes
 
 
 def ensure_seeded(context: BenchContext) -> None:
@@ -25,10 +26,18 @@ def seed(context: BenchContext) -> Measured:
     match = re.search(r"seeded (\d+) persons", process.stdout)
     persons = int(match.group(1)) if match else 0
     return Measured(
-        f"{seconds:.1f} s", seconds <= TARGET_SECONDS, f"{persons:,} persons (wall time of the whole command)"
+        f"{seconds:.1f} s",
+        seconds <= (LARGE_TARGET_SECONDS if context.large else TARGET_SECONDS),
+        f"{persons:,} persons (wall time of the whole command)",
     )
 
 
 BENCHMARKS = [
-    Benchmark(name="seed_district", target=f"1,000,000 persons ≤ {TARGET_SECONDS:.0f} s", run=seed, needs_seed=False),
+    Benchmark(
+        name="seed_district",
+        target=f"1,000,000 persons ≤ {TARGET_SECONDS:.0f} s",
+        large_target=f"6,000,000 persons ≤ {LARGE_TARGET_SECONDS:.0f} s",
+        run=seed,
+        needs_seed=False,
+    ),
 ]

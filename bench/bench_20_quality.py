@@ -26,6 +26,7 @@ from bench_00_seed import ensure_seeded
 from run import ROOT, BenchContext, Benchmark, Measured
 
 FULL_TARGET = 60.0
+LARGE_FULL_TARGET = 360.0  # issue 26: the full run of 6,000,000 persons in six minutes
 INCREMENTAL_TARGET = 10.0
 MEMORY_TARGET_MB = 1024.0
 RULE_RATIO = 1.5
@@ -174,7 +175,8 @@ def full_run(context: BenchContext) -> Measured:
             worker.peak_mb,
             (inc_stats.get("run_seconds"), spread_stats.get("run_seconds")),
         )
-    ok = seconds <= FULL_TARGET and float(_state["full_memory"]) <= MEMORY_TARGET_MB  # type: ignore[arg-type]
+    memory_mb = float(_state["full_memory"])  # type: ignore[arg-type]
+    ok = seconds <= (LARGE_FULL_TARGET if context.large else FULL_TARGET) and memory_mb <= MEMORY_TARGET_MB
     return Measured(
         f"{seconds:.1f} s",
         ok,
@@ -430,6 +432,7 @@ BENCHMARKS = [
     Benchmark(
         name="quality_full_run",
         target=f"1,000,000 persons ≤ {FULL_TARGET:.0f} s, worker < 1 GB",
+        large_target=f"6,000,000 persons ≤ {LARGE_FULL_TARGET:.0f} s, worker < 1 GB",
         run=full_run,
     ),
     Benchmark(

@@ -20,6 +20,7 @@ from run import BenchContext, Benchmark, Measured
 TOWNSHIP_P95_MS = 200.0
 DISTRICT_P95_MS = 300.0
 WORKBOOK_SECONDS = 15.0
+LARGE_WORKBOOK_SECONDS = 60.0  # issue 26, at 6,000,000 persons
 MICRODATA_ROWS_PER_SECOND = 100_000
 MICRODATA_MEMORY_MB = 300.0
 REFRESH_SECONDS = 30.0
@@ -139,7 +140,7 @@ def summary_workbook(context: BenchContext) -> Measured:
     result = _run_job(context, "progress_summary", {"format": "xlsx"})
     return Measured(
         f"{result['seconds']:.1f} s",
-        result["seconds"] <= WORKBOOK_SECONDS,
+        result["seconds"] <= (LARGE_WORKBOOK_SECONDS if context.large else WORKBOOK_SECONDS),
         f"{int(result['tables'])} tables + balance checks, resident population {int(result['population']):,} on "
         "accepted forms, "
         f"{int(result['size']) // 1024} KB",
@@ -177,7 +178,12 @@ BENCHMARKS = [
     Benchmark(name="progress_refresh", target=f"full refresh ≤ {REFRESH_SECONDS:.0f} s", run=refresh),
     Benchmark(name="dashboard_township", target=f"p95 ≤ {TOWNSHIP_P95_MS:.0f} ms", run=township_dashboard),
     Benchmark(name="dashboard_district", target=f"p95 ≤ {DISTRICT_P95_MS:.0f} ms", run=district_dashboard),
-    Benchmark(name="summary_workbook", target=f"≤ {WORKBOOK_SECONDS:.0f} s", run=summary_workbook),
+    Benchmark(
+        name="summary_workbook",
+        target=f"≤ {WORKBOOK_SECONDS:.0f} s",
+        large_target=f"≤ {LARGE_WORKBOOK_SECONDS:.0f} s",
+        run=summary_workbook,
+    ),
     Benchmark(
         name="microdata_csv",
         target=f"≥ {MICRODATA_ROWS_PER_SECOND:,} rows/s, ≤ {MICRODATA_MEMORY_MB:.0f} MB",
