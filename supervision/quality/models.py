@@ -652,3 +652,47 @@ class HouseholdTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.persons}"
+
+
+class AreaRegistrarTally(models.Model):
+    """The tally's sums per small area and registrar — what the area rules (G), the coverage of persons and the
+    enumerator anomalies add up — kept between runs so that a township's part sums a few hundred of these rows
+    instead of every household's tally (issue 26: an incremental part must cost what its changes cost). Rebuilt
+    with the township's tally; an incremental part moves them by the difference its rewritten tally rows make
+    (``checks.tally``). "Counted" households are the census's own (not 999, not a foreign form); "family" ones are
+    counted family households (家庭户); "listed" ones were on the listing (999 aside, foreign forms included)."""
+
+    township_id = models.CharField(_("township"), max_length=9, db_index=True)
+    village_id = models.CharField(_("village"), max_length=12)
+    small_area_id = models.BigIntegerField(_("small area"))
+    registrar_id = models.BigIntegerField(_("registrar"), null=True)
+    households = models.IntegerField(_("counted households"))
+    persons = models.IntegerField(_("persons of counted households"))
+    infants = models.IntegerField(_("persons aged 0"))
+    births = models.IntegerField(_("births (H3)"))
+    birth_month_known = models.IntegerField(_("persons with a birth month"))
+    born_january = models.IntegerField(_("persons born in January"))
+    hukou_pending = models.IntegerField(_("persons with hukou pending"))
+    family_households = models.IntegerField(_("family households"))
+    family_persons = models.IntegerField(_("persons of family households"))
+    family_male = models.IntegerField(_("men of family households"))
+    family_female = models.IntegerField(_("women of family households"))
+    family_whipple_persons = models.IntegerField(_("persons of the ages of Whipple's index"))
+    family_whipple_heaped = models.IntegerField(_("of them, aged a multiple of 5"))
+    family_age_group_male = ArrayField(models.IntegerField(), verbose_name=_("men by age group"))
+    family_age_group_female = ArrayField(models.IntegerField(), verbose_name=_("women by age group"))
+    listed_households = models.IntegerField(_("listed households"))
+    listed_persons = models.IntegerField(_("persons of listed households"))
+    listed_expected = models.IntegerField(_("persons expected at listing"))
+
+    class Meta:
+        verbose_name = _("sums of a small area's tally by registrar")
+        verbose_name_plural = _("sums of small areas' tallies by registrar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["small_area_id", "registrar_id"], name="area_registrar_tally_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.small_area_id}/{self.registrar_id}: {self.households}"

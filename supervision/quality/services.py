@@ -384,7 +384,7 @@ def _part_checks(
             # (The roster comparison reads no form: its findings are about roster entries. The duplicates part
             # reads the forms its scope needs, below.)
             runner.create_changed(cursor, townships, since)
-            cursor.execute(process_checks.CHANGED_AREAS)
+            process_checks.create_chain_tail(cursor, since if changes_only else None)
             runner.create_signed(cursor, townships, only="q_changed" if changes_only else None)
         runner.create_detections(cursor)
         # (Checks of full runs only — the trail of every household — wait for the weekly full run, as edits made
@@ -406,13 +406,13 @@ def _part_checks(
                 runner.tally_township(cursor, part.township_id)
             result.timings["tally"] = time.perf_counter() - clock
             # The cross rules' findings about households are about the township's signed ones (its tally); an
-            # incremental part verifies the signature chains of the small areas with a change only.
+            # incremental part verifies the links of the signature chains signed since its watermark only.
             domains = [
                 "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
                 "AND (f.household_id IS NULL OR f.household_id IN "
                 "(SELECT household_id FROM quality_householdtally WHERE township_id = %(township)s)) "
                 "AND (f.rule <> 'SIGNATURE_CHAIN_BROKEN' OR %(every_area)s "
-                "OR f.small_area_id IN (SELECT small_area_id FROM q_changed_areas))"
+                "OR f.key IN (SELECT key FROM q_chain_keys))"
             ]
             domain_params = {
                 "cross_rules": runner.rule_codes(cross),

@@ -12,22 +12,21 @@
   from ``male_share_expected`` (|z| > ``z_max``), with at least ``sex_ratio_min_persons`` persons.
 
 Ages and sexes are read from family households only: a dormitory or a care home (集体户) is single-sex or old by
-design and says nothing about the enumerator.
+design and says nothing about the enumerator. The last two sum the township's kept sums per small area and
+registrar (``tally.SUMS``); the first two compare households, and read the tally.
 """
 
 from __future__ import annotations
 
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check
-from supervision.quality.checks.tally import AGE_GROUP_LABELS, TALLIES
+from supervision.quality.checks.tally import AGE_GROUP_LABELS, SUMS, TALLIES
 
 _Z = float(threshold("z_max"))
 _STAFF = "(SELECT 'staff:' || m.username FROM census_staffmember m WHERE m.id = {id})"
 # household, row, item, small area, village, township: staff findings belong to the township only.
 _SUPERVISED_COLUMNS = "NULL::bigint, NULL::int, '', NULL::bigint, NULL::text, %(township)s"
 
-# The township's signed family households (their persons counted in the tally), with their registrar.
-FAMILY_HOUSEHOLDS = f"SELECT * FROM {TALLIES} s WHERE s.family AND NOT s.is_foreign AND s.household_no <> 999"
 
 SPEED = Check(
     name="SPEED_IMPLAUSIBLE",
@@ -84,8 +83,8 @@ AGE_HEAPING = Check(
 SELECT 'AGE_HEAPING', 's' || registrar_id || ':whipple', {_STAFF.format(id="registrar_id")},
        {_SUPERVISED_COLUMNS}, registrar_id, registrar_id, NULL::bigint,
        jsonb_build_object('index', round(500.0 * k / n), 'persons', n)
-FROM (SELECT registrar_id, sum(whipple_persons) AS n, sum(whipple_heaped) AS k
-      FROM ({FAMILY_HOUSEHOLDS}) s GROUP BY registrar_id HAVING sum(whipple_persons) > 0) c
+FROM (SELECT registrar_id, sum(family_whipple_persons) AS n, sum(family_whipple_heaped) AS k
+      FROM {SUMS} s GROUP BY registrar_id HAVING sum(family_whipple_persons) > 0) c
 WHERE n >= {int(threshold("whipple_min_persons"))} AND 500.0 * k / n > {float(threshold("whipple_max"))}
   AND (k - 0.2 * n) / sqrt(0.16 * n) > {_Z}
 """,
@@ -108,8 +107,8 @@ SELECT 'SEX_RATIO_BY_AGE', 's' || registrar_id || ':sex' || age_group, {_STAFF.f
        jsonb_build_object('group', age_group, 'male', male, 'female', female,
                           'ratio', CASE WHEN female = 0 THEN NULL ELSE round(100.0 * male / female) END)
 FROM (SELECT s.registrar_id, {_GROUP_LABEL} AS age_group, sum(g.male) AS male, sum(g.female) AS female
-      FROM ({FAMILY_HOUSEHOLDS}) s
-      CROSS JOIN LATERAL unnest(s.age_group_male, s.age_group_female) WITH ORDINALITY g(male, female, i)
+      FROM {SUMS} s
+      CROSS JOIN LATERAL unnest(s.family_age_group_male, s.family_age_group_female) WITH ORDINALITY g(male, female, i)
       GROUP BY s.registrar_id, g.i HAVING sum(g.male) + sum(g.female) > 0) c
 WHERE male + female >= {int(threshold("sex_ratio_min_persons"))}
   AND (female = 0 OR 100.0 * male / female NOT BETWEEN {float(_SR_LOW)} AND {float(_SR_HIGH)})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import Check
-from supervision.quality.checks.tally import TALLIES
+from supervision.quality.checks.tally import SUMS
 
 # The enumerator of each small area (the lowest-numbered one if several share it).
 AREA_ENUMERATOR = "(SELECT min(a.staff_id) FROM census_smallareaassignment a WHERE a.small_area_id = sa.id)"
@@ -57,8 +57,8 @@ PERSONS = Check(
     group="coverage",
     sql=_finding(
         "COVERAGE_PERSONS",
-        "SELECT s.small_area_id, sum(s.persons) AS registered, sum(s.expected_persons) AS listed "
-        f"FROM {TALLIES} s WHERE s.listed AND s.household_no <> 999 GROUP BY s.small_area_id",
+        "SELECT s.small_area_id, sum(s.listed_persons) AS registered, sum(s.listed_expected) AS listed "
+        f"FROM {SUMS} s GROUP BY s.small_area_id HAVING sum(s.listed_households) > 0",
     ),
     doc="The signed forms of listed households hold the persons the listing expected.",
 )

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from psycopg2 import Binary
@@ -152,28 +153,55 @@ def _pads(context: PartContext) -> dict[str, Any]:
     return {"inner_pad": Binary(inner), "outer_pad": Binary(outer)}
 
 
+_GENESIS = "encode(sha256(convert_to('census-2020-ledger-genesis:' || a.code, 'UTF8')), 'hex')"
+
+# Every link of the chains in scope, with what it should be: its position (contiguous from 1) and the link before
+# it. A full part reads every chain of its township (``q_chain_tail`` is then empty and unread). An incremental
+# part verifies the links signed since its watermark only — ``q_chain_tail`` holds, per small area with a new
+# signature, the first new position — reading the link just before them for its hash (``verify`` false: it was
+# verified when it was new). Older links only change behind the application's back: that is the full run's to find,
+# as it is for the areas without a change; so too a gap or an edit further back that a full run would also report
+# at every later position.
 CHAIN = f"""
-SELECT s.*, row_number() OVER w AS position,
-       coalesce(lag(s.link) OVER w, encode(sha256(convert_to('census-2020-ledger-genesis:' || a.code, 'UTF8')), 'hex'))
-         AS expected_prev,
+SELECT s.*,
+       CASE WHEN %(every_area)s THEN row_number() OVER w
+            WHEN lag(s.seq) OVER w = s.seq - 1 OR (lag(s.seq) OVER w IS NULL AND s.seq = 1) THEN s.seq
+            ELSE -1 END AS position,
+       coalesce(lag(s.link) OVER w, {_GENESIS}) AS expected_prev,
        a.code AS area_code
 FROM (SELECT s.*, convert_to({_message("s")}, 'UTF8') AS message,
-             encode(sha256(convert_to({_message("s")}, 'UTF8')), 'hex') AS link
+             encode(sha256(convert_to({_message("s")}, 'UTF8')), 'hex') AS link, true AS verify
       FROM enumeration_signature s JOIN census_smallarea sa ON sa.id = s.small_area_id
-      WHERE sa.township_id = %(township)s
-        AND (%(every_area)s OR s.small_area_id IN (SELECT small_area_id FROM q_changed_areas))) s
+      WHERE %(every_area)s AND sa.township_id = %(township)s
+      UNION ALL
+      SELECT s.*, convert_to({_message("s")}, 'UTF8') AS message,
+             encode(sha256(convert_to({_message("s")}, 'UTF8')), 'hex') AS link, s.seq >= t.first AS verify
+      FROM q_chain_tail t JOIN enumeration_signature s ON s.small_area_id = t.small_area_id AND s.seq >= t.first - 1
+      WHERE NOT %(every_area)s) s
 JOIN census_smallarea a ON a.id = s.small_area_id
 WINDOW w AS (PARTITION BY s.small_area_id ORDER BY s.seq)
 """
 
-# The small areas an incremental township part verifies the chains of: those with a household changed since the
-# last run (a new signature is a change of its household). The chains of the others were verified before and
-# only grow by new signatures; damage done to them behind the application's back is the full run's to find.
-CHANGED_AREAS = """
-CREATE TEMP TABLE q_changed_areas ON COMMIT DROP AS
-SELECT DISTINCT h.small_area_id FROM enumeration_household h WHERE h.id IN (SELECT id FROM q_changed);
-ANALYZE q_changed_areas;
-"""
+
+def create_chain_tail(cursor: Any, since: datetime | None) -> None:
+    """``q_chain_tail`` (small area, first position signed since ``since``) and ``q_chain_keys``, the keys of the
+    findings those links can have (the incremental part's domain for the rule); both empty in a full part. A new
+    signature changes its household (``updated_at``): the new links are those of ``q_changed`` signed since."""
+    cursor.execute(
+        """
+        CREATE TEMP TABLE q_chain_tail ON COMMIT DROP AS
+        SELECT s.small_area_id, min(s.seq) AS first
+        FROM q_changed c JOIN enumeration_signature s ON s.household_id = c.id
+        WHERE %(since)s::timestamptz IS NOT NULL AND s.signed_at > %(since)s
+        GROUP BY s.small_area_id;
+        ANALYZE q_chain_tail;
+        CREATE TEMP TABLE q_chain_keys ON COMMIT DROP AS
+        SELECT 'h' || s.household_id || ':seq' || s.seq AS key
+        FROM q_chain_tail t JOIN enumeration_signature s ON s.small_area_id = t.small_area_id AND s.seq >= t.first;
+        ANALYZE q_chain_keys;
+        """,
+        {"since": since},
+    )
 
 
 def _chain_params(context: PartContext) -> dict[str, Any]:
@@ -196,8 +224,8 @@ SELECT 'SIGNATURE_CHAIN_BROKEN', 'h' || c.household_id || ':seq' || c.seq,
            CASE WHEN c.hmac <> encode(sha256(%(outer_pad)s || sha256(%(inner_pad)s || c.message)), 'hex')
                 THEN 'hmac' END], NULL)))
 FROM ({CHAIN}) c JOIN enumeration_household h ON h.id = c.household_id
-WHERE c.position <> c.seq OR c.prev_hash <> c.expected_prev
-   OR c.hmac <> encode(sha256(%(outer_pad)s || sha256(%(inner_pad)s || c.message)), 'hex')
+WHERE c.verify AND (c.position <> c.seq OR c.prev_hash <> c.expected_prev
+   OR c.hmac <> encode(sha256(%(outer_pad)s || sha256(%(inner_pad)s || c.message)), 'hex'))
 """,
     params=_chain_params,
     doc="Every small area's signature chain is unbroken and authentic.",

@@ -86,13 +86,92 @@ FROM q_signed s LEFT JOIN (
 """
 
 
-# A part that checks every form of its township: the township's rows again, from its persons.
-REBUILD = "DELETE FROM quality_householdtally WHERE township_id = %(township)s;\n" + insert_sql(
-    "(SELECT * FROM enumeration_person WHERE township_id = %(township)s)"
+# --- The sums per small area and registrar (``quality_arearegistrartally``) -------------------------------------
+
+SUM_COLUMNS = (
+    "households, persons, infants, births, birth_month_known, born_january, hukou_pending, family_households, "
+    "family_persons, family_male, family_female, family_whipple_persons, family_whipple_heaped, "
+    "family_age_group_male, family_age_group_female, listed_households, listed_persons, listed_expected"
+)
+KEY_COLUMNS = "township_id, village_id, small_area_id, registrar_id"
+_COUNTED = "t.household_no <> 999 AND NOT t.is_foreign"
+_FAMILY = f"{_COUNTED} AND t.family"
+_LISTED = "t.listed AND t.household_no <> 999"
+
+
+def _sum(value: str, where: str) -> str:
+    # ``t.sign`` is +1 for a tally row added, −1 for one taken away (an incremental part's difference).
+    return f"coalesce(sum(t.sign * {value}) FILTER (WHERE {where}), 0)"
+
+
+def _group_sums(column: str) -> str:
+    return "ARRAY[" + ", ".join(_sum(f"t.{column}[{i}]", _FAMILY) for i in range(1, len(AGE_GROUPS) + 1)) + "]::int[]"
+
+
+def sums_sql(rows: str) -> str:
+    """The sums per (township, village, small area, registrar) of the tally rows ``rows`` (with a ``sign``)."""
+    return f"""
+SELECT {KEY_COLUMNS.replace(", ", ", t.").join(("t.", ""))},
+       {_sum("1", _COUNTED)}, {_sum("t.persons", _COUNTED)}, {_sum("t.infants", _COUNTED)},
+       {_sum("t.births", _COUNTED)}, {_sum("t.birth_month_known", _COUNTED)}, {_sum("t.born_january", _COUNTED)},
+       {_sum("t.hukou_pending", _COUNTED)}, {_sum("1", _FAMILY)}, {_sum("t.persons", _FAMILY)},
+       {_sum("t.male", _FAMILY)}, {_sum("t.female", _FAMILY)}, {_sum("t.whipple_persons", _FAMILY)},
+       {_sum("t.whipple_heaped", _FAMILY)}, {_group_sums("age_group_male")}, {_group_sums("age_group_female")},
+       {_sum("1", _LISTED)}, {_sum("t.persons", _LISTED)}, {_sum("t.expected_persons", _LISTED)}
+FROM ({rows}) t
+GROUP BY {KEY_COLUMNS.replace(", ", ", t.").join(("t.", ""))}
+"""
+
+
+def _added(column: str) -> str:
+    if column.startswith("family_age_group_"):
+        return (
+            "ARRAY["
+            + ", ".join(f"k.{column}[{i}] + excluded.{column}[{i}]" for i in range(1, len(AGE_GROUPS) + 1))
+            + "]::int[]"
+        )
+    return f"k.{column} + excluded.{column}"
+
+
+SUMS_REBUILD = (
+    "DELETE FROM quality_arearegistrartally WHERE township_id = %(township)s;\n"
+    f"INSERT INTO quality_arearegistrartally ({KEY_COLUMNS}, {SUM_COLUMNS})\n"
+    + sums_sql("SELECT *, 1 AS sign FROM quality_householdtally WHERE township_id = %(township)s")
+)
+
+# The difference the rewritten rows make, added to the kept sums (an area and registrar met for the first time is
+# inserted); a row whose households all went is removed.
+SUMS_MOVE = (
+    f"INSERT INTO quality_arearegistrartally AS k ({KEY_COLUMNS}, {SUM_COLUMNS})\n"
+    + sums_sql(
+        "SELECT *, -1 AS sign FROM q_tally_before UNION ALL "
+        "SELECT *, 1 AS sign FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed)"
+    )
+    + "ON CONFLICT (small_area_id, registrar_id) DO UPDATE SET "
+    + ", ".join(f"{column} = {_added(column)}" for column in SUM_COLUMNS.split(", "))
+    + ";\nDELETE FROM quality_arearegistrartally WHERE households = 0 AND listed_households = 0 "
+    "AND small_area_id IN (SELECT small_area_id FROM q_tally_before);\n"
+)
+
+# A part that checks every form of its township: the township's rows again, from its persons, and their sums.
+REBUILD = (
+    "DELETE FROM quality_householdtally WHERE township_id = %(township)s;\n"
+    + insert_sql("(SELECT * FROM enumeration_person WHERE township_id = %(township)s)")
+    + ";\n"
+    + SUMS_REBUILD
 )
 
 # An incremental part: the rows of the households changed since (``q_changed``: of every state — a form that is
-# no longer signed leaves the tally), from the persons of those still signed (``q_p``).
-REWRITE_CHANGED = "DELETE FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed);\n" + insert_sql(
-    "q_p"
+# no longer signed leaves the tally), from the persons of those still signed (``q_p``); the sums moved by the
+# difference between the rows taken away (``q_tally_before``) and those written.
+REWRITE_CHANGED = (
+    "CREATE TEMP TABLE q_tally_before ON COMMIT DROP AS "
+    "SELECT * FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed);\n"
+    "DELETE FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed);\n"
+    + insert_sql("q_p")
+    + ";\n"
+    + SUMS_MOVE
 )
+
+# What the rules read: the township's kept sums.
+SUMS = "(SELECT * FROM quality_arearegistrartally WHERE township_id = %(township)s)"
