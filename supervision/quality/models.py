@@ -649,6 +649,11 @@ class HouseholdTally(models.Model):
     class Meta:
         verbose_name = _("tally of a household")
         verbose_name_plural = _("tallies of households")
+        indexes = [
+            # An incremental part's speed rule reads a signer's day, its copy rule a registrar's fingerprint.
+            models.Index(fields=["signer_id", "signed_at"], name="tally_signer_signed_at"),
+            models.Index(fields=["registrar_id", "fingerprint"], name="tally_registrar_fingerprint"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.persons}"

@@ -406,13 +406,19 @@ def _part_checks(
                 runner.tally_township(cursor, part.township_id)
             result.timings["tally"] = time.perf_counter() - clock
             # The cross rules' findings about households are about the township's signed ones (its tally); an
-            # incremental part verifies the links of the signature chains signed since its watermark only.
+            # incremental part settles, of a rule that looks only at what the changes touch (``Check.settles``: the
+            # signature chains' new links, the signers' changed days, the changed households' fingerprints), only
+            # the findings it looked at again.
             domains = [
                 "f.rule = ANY(%(cross_rules)s) AND f.township_id = %(township)s "
                 "AND (f.household_id IS NULL OR f.household_id IN "
                 "(SELECT household_id FROM quality_householdtally WHERE township_id = %(township)s)) "
-                "AND (f.rule <> 'SIGNATURE_CHAIN_BROKEN' OR %(every_area)s "
-                "OR f.key IN (SELECT key FROM q_chain_keys))"
+                + "".join(
+                    f"AND (f.rule NOT IN ({', '.join(repr(code) for code in check.codes)}) OR %(every_area)s "
+                    f"OR {check.settles}) "
+                    for check in cross
+                    if check.settles
+                )
             ]
             domain_params = {
                 "cross_rules": runner.rule_codes(cross),

@@ -41,12 +41,21 @@ FROM (
     SELECT s.signer_id, to_char(s.signed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day,
            count(*) OVER (PARTITION BY s.signer_id ORDER BY s.signed_at
                           RANGE BETWEEN CURRENT ROW AND interval '59 minutes 59.999999 seconds' FOLLOWING) AS in_hour
-    -- The tally carries each form's current signature: its signer and when it was signed.
-    FROM {TALLIES} s WHERE s.signature_id IS NOT NULL
+    -- The tally carries each form's current signature: its signer and when it was signed. An incremental part
+    -- reads the signers' 25 hours from each day whose signatures changed (``tally.SCOPES``).
+    FROM (SELECT s.signer_id, s.signed_at FROM {TALLIES} s WHERE %(every_area)s AND s.signature_id IS NOT NULL
+          UNION ALL
+          SELECT s.signer_id, s.signed_at FROM quality_householdtally s
+          WHERE NOT %(every_area)s AND s.township_id = %(township)s AND s.signature_id IS NOT NULL
+            AND s.signer_id IN (SELECT signer_id FROM q_speed_days)
+            AND EXISTS (SELECT 1 FROM q_speed_days k WHERE k.signer_id = s.signer_id
+                        AND s.signed_at >= k.day_start AND s.signed_at < k.day_start + interval '25 hours')) s
 ) w
+WHERE %(every_area)s OR (signer_id, day) IN (SELECT signer_id, day FROM q_speed_days)
 GROUP BY signer_id, day HAVING max(in_hour) > {int(threshold("speed_max_per_hour"))}
 """,
     doc="At most six households signed within any hour.",
+    settles="f.key IN (SELECT 's' || signer_id || ':' || day FROM q_speed_days)",
 )
 
 COPY_PASTE = Check(
@@ -59,7 +68,12 @@ WITH prints AS (
     -- The tally's fingerprint: the household's type, residence, floor area and rooms, and its persons' items.
     SELECT s.household_id AS id, s.registrar_id, s.area_code || lpad(s.household_no::text, 3, '0') AS household_key,
            s.small_area_id, s.village_id, s.signature_id, s.fingerprint AS print
-    FROM {TALLIES} s
+    FROM (SELECT * FROM {TALLIES} s WHERE %(every_area)s
+          UNION ALL
+          -- An incremental part: the households of the fingerprints the changed ones had or have.
+          SELECT s.* FROM q_copy_prints p
+          JOIN quality_householdtally s ON s.registrar_id = p.registrar_id AND s.fingerprint = p.fingerprint
+          WHERE NOT %(every_area)s AND s.township_id = %(township)s) s
     WHERE s.household_no <> 999 AND NOT s.is_foreign AND s.persons >= {int(threshold("copy_paste_min_persons"))}
 ), copies AS (
     SELECT p.*, string_agg(o.household_key, ', ' ORDER BY o.household_key) AS others
@@ -72,6 +86,7 @@ SELECT 'COPY_PASTE_HOUSEHOLDS', 'h' || c.id || ':copy', c.household_key, c.id, N
 FROM copies c
 """,
     doc="No two households of one enumerator are copies of each other.",
+    settles="f.household_id IN (SELECT household_id FROM q_copy_households)",
 )
 
 AGE_HEAPING = Check(

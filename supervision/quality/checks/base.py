@@ -60,6 +60,8 @@ class PartContext:
             "district": self.district,
             "since": self.since,
             "townships": list(self.townships or (self.township,)),
+            # A part that looks at everything (no watermark), not at what changed since.
+            "every_area": self.since is None,
         }
 
 
@@ -79,6 +81,9 @@ class Check:
     # A cross check that only full runs make (an incremental run neither opens nor closes its findings): what
     # looks for edits made behind the application's back and costs too much to repeat every night.
     full_runs_only: bool = False
+    # A cross check whose incremental run looks only at what the changes touch: the findings such a part settles
+    # (an SQL condition on ``f``, over the part's temporary tables); empty, the township's every finding of it.
+    settles: str = ""
 
     def parameters(self, context: PartContext) -> dict[str, Any]:
         values = context.params()

@@ -204,10 +204,6 @@ def create_chain_tail(cursor: Any, since: datetime | None) -> None:
     )
 
 
-def _chain_params(context: PartContext) -> dict[str, Any]:
-    return {**_pads(context), "every_area": context.since is None}
-
-
 CHAIN_BROKEN = Check(
     name="SIGNATURE_CHAIN_BROKEN",
     codes=("SIGNATURE_CHAIN_BROKEN",),
@@ -227,8 +223,9 @@ FROM ({CHAIN}) c JOIN enumeration_household h ON h.id = c.household_id
 WHERE c.verify AND (c.position <> c.seq OR c.prev_hash <> c.expected_prev
    OR c.hmac <> encode(sha256(%(outer_pad)s || sha256(%(inner_pad)s || c.message)), 'hex'))
 """,
-    params=_chain_params,
+    params=_pads,
     doc="Every small area's signature chain is unbroken and authentic.",
+    settles="f.key IN (SELECT key FROM q_chain_keys)",
 )
 
 # The image's bytes as ``enumeration.ledger.image_bytes`` reads them, hashed, or NULL (a function of migration

@@ -143,15 +143,48 @@ SUMS_REBUILD = (
 # inserted); a row whose households all went is removed.
 SUMS_MOVE = (
     f"INSERT INTO quality_arearegistrartally AS k ({KEY_COLUMNS}, {SUM_COLUMNS})\n"
-    + sums_sql(
-        "SELECT *, -1 AS sign FROM q_tally_before UNION ALL "
-        "SELECT *, 1 AS sign FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed)"
-    )
+    + sums_sql("SELECT *, -1 AS sign FROM q_tally_before UNION ALL SELECT *, 1 AS sign FROM q_tally_after")
     + "ON CONFLICT (small_area_id, registrar_id) DO UPDATE SET "
     + ", ".join(f"{column} = {_added(column)}" for column in SUM_COLUMNS.split(", "))
     + ";\nDELETE FROM quality_arearegistrartally WHERE households = 0 AND listed_households = 0 "
     "AND small_area_id IN (SELECT small_area_id FROM q_tally_before);\n"
 )
+
+# What an incremental part's speed and copy rules look at again (``anomalies``), from the rows it rewrote:
+# - ``q_speed_days``: the signers and days whose signatures changed — a signature at t is in the hour's windows
+#   that start on the day of t and, up to an hour before, on the day before; ``day_start`` is that day's midnight
+#   in China's time, from which the rule reads 25 hours of the signer's signatures (the last window of the day ends
+#   before 01:00 of the next);
+# - ``q_copy_prints``: the fingerprints of each registrar the changed households had or have, and
+#   ``q_copy_households`` the households that have them now or changed (whose copy findings are settled again).
+SCOPES = """
+CREATE TEMP TABLE q_speed_days ON COMMIT DROP AS
+SELECT DISTINCT c.signer_id, to_char(d.day, 'YYYY-MM-DD') AS day,
+       d.day::timestamp AT TIME ZONE 'Asia/Shanghai' AS day_start
+FROM ((SELECT household_id, signer_id, signed_at FROM q_tally_before WHERE signature_id IS NOT NULL
+       EXCEPT SELECT household_id, signer_id, signed_at FROM q_tally_after WHERE signature_id IS NOT NULL)
+      UNION ALL
+      (SELECT household_id, signer_id, signed_at FROM q_tally_after WHERE signature_id IS NOT NULL
+       EXCEPT SELECT household_id, signer_id, signed_at FROM q_tally_before WHERE signature_id IS NOT NULL)) c
+CROSS JOIN LATERAL (VALUES ((c.signed_at AT TIME ZONE 'Asia/Shanghai')::date),
+                           (((c.signed_at - interval '1 hour') AT TIME ZONE 'Asia/Shanghai')::date)) d(day);
+ANALYZE q_speed_days;
+CREATE TEMP TABLE q_copy_prints ON COMMIT DROP AS
+SELECT registrar_id, fingerprint FROM q_tally_before UNION SELECT registrar_id, fingerprint FROM q_tally_after;
+ANALYZE q_copy_prints;
+CREATE TEMP TABLE q_copy_households ON COMMIT DROP AS
+SELECT s.household_id FROM q_copy_prints p
+JOIN quality_householdtally s ON s.registrar_id = p.registrar_id AND s.fingerprint = p.fingerprint
+UNION SELECT id FROM q_changed;
+ANALYZE q_copy_households;
+"""
+
+# A full part's: nothing (its rules look at the whole township), but the rules' SQL names them.
+NO_SCOPES = """
+CREATE TEMP TABLE q_speed_days (signer_id bigint, day text, day_start timestamptz) ON COMMIT DROP;
+CREATE TEMP TABLE q_copy_prints (registrar_id bigint, fingerprint text) ON COMMIT DROP;
+CREATE TEMP TABLE q_copy_households (household_id bigint) ON COMMIT DROP;
+"""
 
 # A part that checks every form of its township: the township's rows again, from its persons, and their sums.
 REBUILD = (
@@ -159,6 +192,8 @@ REBUILD = (
     + insert_sql("(SELECT * FROM enumeration_person WHERE township_id = %(township)s)")
     + ";\n"
     + SUMS_REBUILD
+    + ";\n"
+    + NO_SCOPES
 )
 
 # An incremental part: the rows of the households changed since (``q_changed``: of every state — a form that is
@@ -169,8 +204,8 @@ REWRITE_CHANGED = (
     "SELECT * FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed);\n"
     "DELETE FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed);\n"
     + insert_sql("q_p")
-    + ";\n"
-    + SUMS_MOVE
+    + ";\nCREATE TEMP TABLE q_tally_after ON COMMIT DROP AS "
+    "SELECT * FROM quality_householdtally WHERE household_id IN (SELECT id FROM q_changed);\n" + SUMS_MOVE + SCOPES
 )
 
 # What the rules read: the township's kept sums.
