@@ -71,8 +71,11 @@ WITH prints AS (
     FROM (SELECT * FROM {TALLIES} s WHERE %(every_area)s
           UNION ALL
           -- An incremental part: the households of the fingerprints the changed ones had or have.
+          -- (Print by print through the registrar-and-fingerprint index — OFFSET 0 keeps PostgreSQL from
+          -- turning the look-ups into a join over the township's every row.)
           SELECT s.* FROM q_copy_prints p
-          JOIN quality_householdtally s ON s.registrar_id = p.registrar_id AND s.fingerprint = p.fingerprint
+          CROSS JOIN LATERAL (SELECT * FROM quality_householdtally s
+                              WHERE s.registrar_id = p.registrar_id AND s.fingerprint = p.fingerprint OFFSET 0) s
           WHERE NOT %(every_area)s AND s.township_id = %(township)s) s
     WHERE s.household_no <> 999 AND NOT s.is_foreign AND s.persons >= {int(threshold("copy_paste_min_persons"))}
 ), copies AS (

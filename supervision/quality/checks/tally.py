@@ -150,6 +150,9 @@ SUMS_MOVE = (
     "AND small_area_id IN (SELECT small_area_id FROM q_tally_before);\n"
 )
 
+# A household the copy rule compares (``anomalies.COPY_PASTE``): no other can be its copy.
+_COPYABLE = f"household_no <> 999 AND NOT is_foreign AND persons >= {int(threshold('copy_paste_min_persons'))}"
+
 # What an incremental part's speed and copy rules look at again (``anomalies``), from the rows it rewrote:
 # - ``q_speed_days``: the signers and days whose signatures changed — a signature at t is in the hour's windows
 #   that start on the day of t and, up to an hour before, on the day before; ``day_start`` is that day's midnight
@@ -157,7 +160,7 @@ SUMS_MOVE = (
 #   before 01:00 of the next);
 # - ``q_copy_prints``: the fingerprints of each registrar the changed households had or have, and
 #   ``q_copy_households`` the households that have them now or changed (whose copy findings are settled again).
-SCOPES = """
+SCOPES = f"""
 CREATE TEMP TABLE q_speed_days ON COMMIT DROP AS
 SELECT DISTINCT c.signer_id, to_char(d.day, 'YYYY-MM-DD') AS day,
        d.day::timestamp AT TIME ZONE 'Asia/Shanghai' AS day_start
@@ -170,17 +173,19 @@ CROSS JOIN LATERAL (VALUES ((c.signed_at AT TIME ZONE 'Asia/Shanghai')::date),
                            (((c.signed_at - interval '1 hour') AT TIME ZONE 'Asia/Shanghai')::date)) d(day);
 ANALYZE q_speed_days;
 CREATE TEMP TABLE q_copy_prints ON COMMIT DROP AS
-SELECT registrar_id, fingerprint FROM q_tally_before UNION SELECT registrar_id, fingerprint FROM q_tally_after;
+SELECT registrar_id, fingerprint FROM q_tally_before WHERE {_COPYABLE}
+UNION SELECT registrar_id, fingerprint FROM q_tally_after WHERE {_COPYABLE};
 ANALYZE q_copy_prints;
 CREATE TEMP TABLE q_copy_households ON COMMIT DROP AS
 SELECT s.household_id FROM q_copy_prints p
-JOIN quality_householdtally s ON s.registrar_id = p.registrar_id AND s.fingerprint = p.fingerprint
+CROSS JOIN LATERAL (SELECT s.household_id FROM quality_householdtally s
+                    WHERE s.registrar_id = p.registrar_id AND s.fingerprint = p.fingerprint OFFSET 0) s
 UNION SELECT id FROM q_changed;
 ANALYZE q_copy_households;
 """
 
 # A full part's: nothing (its rules look at the whole township), but the rules' SQL names them.
-NO_SCOPES = """
+NO_SCOPES = f"""
 CREATE TEMP TABLE q_speed_days (signer_id bigint, day text, day_start timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE q_copy_prints (registrar_id bigint, fingerprint text) ON COMMIT DROP;
 CREATE TEMP TABLE q_copy_households (household_id bigint) ON COMMIT DROP;
