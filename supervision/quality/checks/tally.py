@@ -185,7 +185,7 @@ ANALYZE q_copy_households;
 """
 
 # A full part's: nothing (its rules look at the whole township), but the rules' SQL names them.
-NO_SCOPES = f"""
+NO_SCOPES = """
 CREATE TEMP TABLE q_speed_days (signer_id bigint, day text, day_start timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE q_copy_prints (registrar_id bigint, fingerprint text) ON COMMIT DROP;
 CREATE TEMP TABLE q_copy_households (household_id bigint) ON COMMIT DROP;
