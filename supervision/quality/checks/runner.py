@@ -169,10 +169,13 @@ def tally_township(cursor: CursorWrapper, township: str) -> None:
     _execute(cursor, tally.REBUILD, {"township": township})
 
 
-def tally_changed(cursor: CursorWrapper) -> None:
+def tally_changed(cursor: CursorWrapper, result: PartResult) -> None:
     """Count the households changed since the part's watermark again (``q_changed``; those still signed are in
     ``q_signed``, their persons in ``q_p``)."""
-    _execute(cursor, tally.REWRITE_CHANGED)
+    for step, sql in tally.REWRITE_CHANGED:
+        started = time.perf_counter()
+        _execute(cursor, sql)
+        result.timings[f"tally_{step}"] = time.perf_counter() - started
 
 
 _AGE = age_sql("p.d5_birth_year", "p.d5_birth_month")
