@@ -303,6 +303,9 @@ class Household(models.Model):
             models.Index(fields=["village", "state"]),
             models.Index(fields=["registrar", "state"]),
             models.Index(fields=["small_area", "state"]),
+            # A township's part of an incremental check run reads the households changed since its watermark
+            # (through ``updated_at`` alone it read the whole district's changes, once per township).
+            models.Index(fields=["township", "updated_at"], name="household_township_changed"),
         ]
 
     def __str__(self) -> str:
