@@ -146,12 +146,20 @@ def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datet
     """``q_changed`` and ``q_changed_p``: the households of the townships written after ``since`` and their
     persons — what an incremental district section looks at again (both empty when ``since`` is None: the
     section then looks at everything, and its SQL still names the tables)."""
+    # One township: through the (township, updated_at) index — a row comparison, which the index on updated_at
+    # alone cannot serve (PostgreSQL estimates "changed since" at one row either way, and took that one: every
+    # part then read the whole district's changes). The whole district: through updated_at.
+    changed = (
+        "township_id = %(township)s AND (township_id, updated_at) > (%(township)s, %(since)s)"
+        if len(townships) == 1
+        else "township_id = ANY(%(townships)s) AND updated_at > %(since)s"
+    )
     _execute(
         cursor,
-        """
+        f"""
         CREATE TEMP TABLE q_changed ON COMMIT DROP AS
         SELECT id FROM enumeration_household
-        WHERE township_id = ANY(%(townships)s) AND %(since)s::timestamptz IS NOT NULL AND updated_at > %(since)s;
+        WHERE %(since)s::timestamptz IS NOT NULL AND {changed};
         CREATE UNIQUE INDEX ON q_changed (id);
         ANALYZE q_changed;
         CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
@@ -160,7 +168,7 @@ def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datet
         FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
         ANALYZE q_changed_p;
         """,
-        {"townships": list(townships), "since": since},
+        {"townships": list(townships), "township": townships[0] if townships else "", "since": since},
     )
 
 
