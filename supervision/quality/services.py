@@ -642,9 +642,9 @@ ANALYZE_AFTER_WRITES = 10_000
 
 def check_run_finalize(*, run_id: int) -> CheckRun:
     """Close the run once every part is done: totals and time per check summed over the parts."""
-    pending = CheckRun.objects.filter(pk=run_id, finished_at__isnull=True).values_list("mode", flat=True).first()
+    open_mode = CheckRun.objects.filter(pk=run_id, finished_at__isnull=True).values_list("mode", flat=True).first()
     if (
-        pending == RunMode.FULL
+        open_mode == RunMode.FULL
         and not connection.in_atomic_block
         and not CheckRunPart.objects.filter(run_id=run_id).exclude(status=PartStatus.DONE).exists()
     ):

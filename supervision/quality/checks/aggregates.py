@@ -20,9 +20,8 @@ from supervision.quality.checks.tally import SUMS
 _Z = float(threshold("z_max"))
 _LEVELS = "GROUPING SETS ((s.small_area_id, s.village_id), (s.village_id), ())"
 
-# The township's kept sums per small area and registrar (``tally.SUMS``): of its counted households (999 and
-# foreign forms aside) and, ``family_``, of those that are family households.
-HOUSEHOLDS = SUMS
+# The rules read the township's kept sums per small area and registrar (``tally.SUMS``): of its counted
+# households (999 and foreign forms aside) and, ``family_``, of those that are family households.
 
 
 def _area_finding(code: str, grouped: str, condition: str, values: str) -> Check:
@@ -46,7 +45,7 @@ _SR_LOW, _SR_HIGH = threshold("area_sex_ratio_range")
 SEX_RATIO = _area_finding(
     "AREA_SEX_RATIO",
     f"SELECT s.small_area_id, s.village_id, sum(s.family_male) AS male, sum(s.family_female) AS female "
-    f"FROM {HOUSEHOLDS} s GROUP BY {_LEVELS} HAVING sum(s.family_male) + sum(s.family_female) > 0",
+    f"FROM {SUMS} s GROUP BY {_LEVELS} HAVING sum(s.family_male) + sum(s.family_female) > 0",
     f"male + female >= {int(threshold('area_sex_ratio_min_persons'))} "
     f"AND (female = 0 OR 100.0 * male / female NOT BETWEEN {float(_SR_LOW)} AND {float(_SR_HIGH)}) "
     f"AND abs(male - {_P} * (male + female)) / sqrt((male + female) * {_P} * (1 - {_P})) > {_Z}",
@@ -58,7 +57,7 @@ HOUSEHOLD_SIZE = _area_finding(
     "AREA_HOUSEHOLD_SIZE",
     "SELECT s.small_area_id, s.village_id, sum(s.family_households) AS households, "
     "sum(s.family_persons)::numeric / sum(s.family_households) AS size "
-    f"FROM {HOUSEHOLDS} s GROUP BY {_LEVELS} HAVING sum(s.family_households) > 0",
+    f"FROM {SUMS} s GROUP BY {_LEVELS} HAVING sum(s.family_households) > 0",
     f"households >= {int(threshold('area_household_size_min_households'))} "
     f"AND size NOT BETWEEN {float(_SIZE_LOW)} AND {float(_SIZE_HIGH)}",
     "'size', round(size, 2), 'households', households",
@@ -70,7 +69,7 @@ INFANTS = _area_finding(
     "AREA_INFANTS_VS_BIRTHS",
     "SELECT s.small_area_id, s.village_id, sum(s.infants) AS infants, "
     "sum(s.births) AS births "
-    f"FROM {HOUSEHOLDS} s GROUP BY {_LEVELS} HAVING sum(s.households) > 0",
+    f"FROM {SUMS} s GROUP BY {_LEVELS} HAVING sum(s.households) > 0",
     f"abs(infants - births) >= {_GAP} AND abs(infants - births) > {_SHARE} * births",
     "'infants', infants, 'births', births",
 )
@@ -79,7 +78,7 @@ _MONTH_SHARE = float(threshold("month_heaping_min_share"))
 MONTH_HEAPING = _area_finding(
     "AREA_MONTH_HEAPING",
     "SELECT s.small_area_id, s.village_id, sum(s.birth_month_known) AS n, sum(s.born_january) AS k "
-    f"FROM {HOUSEHOLDS} s GROUP BY {_LEVELS} HAVING sum(s.birth_month_known) > 0",
+    f"FROM {SUMS} s GROUP BY {_LEVELS} HAVING sum(s.birth_month_known) > 0",
     f"n >= {int(threshold('month_heaping_min_persons'))} AND 1.0 * k / n > {_MONTH_SHARE} "
     f"AND (k - n / 12.0) / sqrt(n * (1 / 12.0) * (11 / 12.0)) > {_Z}",
     "'share', to_char(100.0 * k / n, 'FM990.0') || '%%', 'january', k, 'persons', n",
@@ -89,7 +88,7 @@ _PENDING = float(threshold("hukou_pending_expected_share"))
 PENDING = _area_finding(
     "AREA_HUKOU_PENDING_SHARE",
     "SELECT s.small_area_id, s.village_id, sum(s.persons) AS n, sum(s.hukou_pending) AS k "
-    f"FROM {HOUSEHOLDS} s GROUP BY {_LEVELS} HAVING sum(s.persons) > 0",
+    f"FROM {SUMS} s GROUP BY {_LEVELS} HAVING sum(s.persons) > 0",
     f"k >= {int(threshold('hukou_pending_min_count'))} AND 1.0 * k / n > {float(threshold('hukou_pending_min_share'))} "
     f"AND (k - {_PENDING} * n) / sqrt(n * {_PENDING} * (1 - {_PENDING})) > {_Z}",
     "'share', to_char(100.0 * k / n, 'FM990.0') || '%%', 'pending', k, 'persons', n",

@@ -154,6 +154,11 @@ def _pads(context: PartContext) -> dict[str, Any]:
 
 
 _GENESIS = "encode(sha256(convert_to('census-2020-ledger-genesis:' || a.code, 'UTF8')), 'hex')"
+# A signature row with its signed message and its link (the message's hash, which the next link names).
+_LINK = (
+    f"s.*, convert_to({_message('s')}, 'UTF8') AS message, "
+    f"encode(sha256(convert_to({_message('s')}, 'UTF8')), 'hex') AS link"
+)
 
 # Every link of the chains in scope, with what it should be: its position (contiguous from 1) and the link before
 # it. A full part reads every chain of its township (``q_chain_tail`` is then empty and unread). An incremental
@@ -169,13 +174,11 @@ SELECT s.*,
             ELSE -1 END AS position,
        coalesce(lag(s.link) OVER w, {_GENESIS}) AS expected_prev,
        a.code AS area_code
-FROM (SELECT s.*, convert_to({_message("s")}, 'UTF8') AS message,
-             encode(sha256(convert_to({_message("s")}, 'UTF8')), 'hex') AS link, true AS verify
+FROM (SELECT {_LINK}, true AS verify
       FROM enumeration_signature s JOIN census_smallarea sa ON sa.id = s.small_area_id
       WHERE %(every_area)s AND sa.township_id = %(township)s
       UNION ALL
-      SELECT s.*, convert_to({_message("s")}, 'UTF8') AS message,
-             encode(sha256(convert_to({_message("s")}, 'UTF8')), 'hex') AS link, s.seq >= t.first AS verify
+      SELECT {_LINK}, s.seq >= t.first AS verify
       FROM q_chain_tail t JOIN enumeration_signature s ON s.small_area_id = t.small_area_id AND s.seq >= t.first - 1
       WHERE NOT %(every_area)s) s
 JOIN census_smallarea a ON a.id = s.small_area_id

@@ -94,6 +94,7 @@ SUM_COLUMNS = (
     "family_age_group_male, family_age_group_female, listed_households, listed_persons, listed_expected"
 )
 KEY_COLUMNS = "township_id, village_id, small_area_id, registrar_id"
+_KEYS_OF_T = ", ".join(f"t.{column}" for column in KEY_COLUMNS.split(", "))
 _COUNTED = "t.household_no <> 999 AND NOT t.is_foreign"
 _FAMILY = f"{_COUNTED} AND t.family"
 _LISTED = "t.listed AND t.household_no <> 999"
@@ -111,7 +112,7 @@ def _group_sums(column: str) -> str:
 def sums_sql(rows: str) -> str:
     """The sums per (township, village, small area, registrar) of the tally rows ``rows`` (with a ``sign``)."""
     return f"""
-SELECT {KEY_COLUMNS.replace(", ", ", t.").join(("t.", ""))},
+SELECT {_KEYS_OF_T},
        {_sum("1", _COUNTED)}, {_sum("t.persons", _COUNTED)}, {_sum("t.infants", _COUNTED)},
        {_sum("t.births", _COUNTED)}, {_sum("t.birth_month_known", _COUNTED)}, {_sum("t.born_january", _COUNTED)},
        {_sum("t.hukou_pending", _COUNTED)}, {_sum("1", _FAMILY)}, {_sum("t.persons", _FAMILY)},
@@ -119,7 +120,7 @@ SELECT {KEY_COLUMNS.replace(", ", ", t.").join(("t.", ""))},
        {_sum("t.whipple_heaped", _FAMILY)}, {_group_sums("age_group_male")}, {_group_sums("age_group_female")},
        {_sum("1", _LISTED)}, {_sum("t.persons", _LISTED)}, {_sum("t.expected_persons", _LISTED)}
 FROM ({rows}) t
-GROUP BY {KEY_COLUMNS.replace(", ", ", t.").join(("t.", ""))}
+GROUP BY {_KEYS_OF_T}
 """
 
 
