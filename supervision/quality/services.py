@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from census import privacy
 from census.api import ApplicationError, ConflictError
-from census.db_router import max_lag, replica_reads
+from census.db_router import max_lag, read_connection, replica_reads
 from census.jobs import job_start, queue_unavailable_message
 from census.models import (
     AuditAction,
@@ -211,19 +211,42 @@ def _enqueue_parts(part_ids: list[int], queue: str | None = None) -> None:
 
 def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
     """Send every unfinished part of a run to the Celery workers (again: a part done is skipped). Longest first,
-    so that the workers finish together: the district parts, then the townships by their number of households."""
+    so that the workers finish together: the district parts, then the townships by the households they will read
+    — all of them in a full run, those changed since each township's watermark in an incremental one."""
     parts = list(run.parts.exclude(status=PartStatus.DONE).values_list("pk", "township_id"))
+    townships = [township for _, township in parts if township]
     # (Only an order: counts from a replica a few seconds behind serve as well.)
     with replica_reads():
-        sizes = dict(
-            Household.objects.filter(township_id__in=[township for _, township in parts if township])
-            .values("township_id")
-            .annotate(households=Count("id"))
-            .values_list("township_id", "households")
-        )
+        if run.mode == RunMode.FULL:
+            sizes = dict(
+                Household.objects.filter(township_id__in=townships)
+                .values("township_id")
+                .annotate(households=Count("id"))
+                .values_list("township_id", "households")
+            )
+        else:
+            sizes = _changed_households(townships)
     # (District parts in the order they were made: the longest sections first.)
     parts.sort(key=lambda part: (part[1] is not None, -sizes.get(part[1], 0), part[1] or "", part[0]))
     _enqueue_parts([pk for pk, _ in parts], queue)
+
+
+def _changed_households(townships: list[str]) -> dict[str, int]:
+    """Per township, the households an incremental part will read: those changed since its watermark, through the
+    (township, updated_at) index — a few milliseconds, where counting a 6-million-person district's households
+    took 0.44 s before the first part could start. A township without a watermark is read whole."""
+    watermarks = [_township_since(township) for township in townships]
+    with read_connection().cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT w.township, (SELECT count(*) FROM enumeration_household h
+                                WHERE h.township_id = w.township
+                                  AND (w.since IS NULL OR (h.township_id, h.updated_at) > (w.township, w.since)))
+            FROM unnest(%s::text[], %s::timestamptz[]) AS w(township, since)
+            """,
+            [townships, watermarks],
+        )
+        return {township: int(count) for township, count in cursor.fetchall()}
 
 
 def _since(part: CheckRunPart) -> datetime | None:
@@ -231,8 +254,13 @@ def _since(part: CheckRunPart) -> datetime | None:
     a margin for transactions that committed after their ``updated_at`` was set."""
     if part.run.mode == RunMode.FULL or part.township_id is None:
         return None
+    return _township_since(part.township_id)
+
+
+def _township_since(township_id: str) -> datetime | None:
+    """The watermark of the township's next incremental part (``_since``)."""
     last = (
-        CheckRunPart.objects.filter(township_id=part.township_id, status=PartStatus.DONE, started_at__isnull=False)
+        CheckRunPart.objects.filter(township_id=township_id, status=PartStatus.DONE, started_at__isnull=False)
         .order_by("-started_at")
         .values_list("started_at", "stats", "run__mode", "run__created_at", "run__status")
         .first()

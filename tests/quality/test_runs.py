@@ -272,6 +272,34 @@ def test_the_parts_go_to_the_workers_longest_first(cast: Cast, monkeypatch: pyte
     assert [township for _, township in order[len(sections) :]] == [cast.township_b.code, cast.township_a.code]
 
 
+@pytest.mark.django_db
+def test_an_incremental_run_sends_the_township_with_more_changes_first(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supervision.quality import services
+
+    first_a = sign_family(cast.area_a1, cast.enumerator_a1)
+    second_a = sign_family(cast.area_a1, cast.enumerator_a1, head="王强")
+    sign_family(cast.area_b1, cast.enumerator_b1, head="李强")
+    sign_family(cast.area_b1, cast.enumerator_b1, head="赵大")
+    sign_family(cast.area_b1, cast.enumerator_b1, head="钱二")
+    run()
+    # Township b has three households and a one; since the full run, two of a's changed and none of b's.
+    resign(first_a, cast.enumerator_a1, persons=persons_of(first_a))
+    resign(second_a, cast.enumerator_a1, persons=persons_of(second_a))
+    sent: list[int] = []
+    monkeypatch.setattr(services, "_enqueue_parts", lambda ids, queue=None: sent.extend(ids))
+    incremental = check_run_create(user=None, mode="incremental")
+    services.check_run_parts_enqueue(run=incremental)
+    parts = {part.pk: part.township_id for part in incremental.parts.all()}
+    assert [parts[pk] for pk in sent if parts[pk]] == [cast.township_a.code, cast.township_b.code]
+    # A full run goes by all the households: b first.
+    sent.clear()
+    services.check_run_parts_enqueue(run=(full := check_run_create(user=None, mode="full")))
+    parts = {part.pk: part.township_id for part in full.parts.all()}
+    assert [parts[pk] for pk in sent if parts[pk]] == [cast.township_b.code, cast.township_a.code]
+
+
 def _record_key(household: Any, row: int | None = None) -> str:
     """The record key people read, spelled out: the small area's code, the household number in three digits,
     and the person's row."""
