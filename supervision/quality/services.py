@@ -530,14 +530,27 @@ def _part_checks(
 
 
 def _roster_state(cursor: CursorWrapper, *, run: CheckRun, townships: list[str]) -> dict[str, Any]:
-    """What the roster part's matches rest on: the roster entries of its townships (how many, the newest id — a
-    new import changes both) and whether it covered the whole district."""
+    """What the roster part's matches rest on: the roster entries of its townships — the first and the last id of
+    each, which an import changes (it replaces the district's roster: every entry gets a new id; a correction adds
+    entries after the last) — and whether it covered the whole district. (Two look-ups per township through the
+    (township, id) index: counting a 6-million-person district's roster took 0.5 s of every run.)"""
+    # (A row comparison only the (township, id) index can serve: with "township_id = code" the planner walked
+    # the primary key instead, expecting the township's entries anywhere — 10 s at 6 M persons.)
     cursor.execute(
-        "SELECT count(*), coalesce(max(id), 0) FROM quality_hukourosterentry WHERE township_id = ANY(%s)",
+        """
+        SELECT coalesce(sum(f.id) FILTER (WHERE f.township_id = t.code), 0),
+               coalesce(sum(l.id) FILTER (WHERE l.township_id = t.code), 0)
+        FROM unnest(%s::text[]) AS t(code)
+        LEFT JOIN LATERAL (SELECT township_id, id FROM quality_hukourosterentry
+                           WHERE (township_id, id) >= (t.code, 0) ORDER BY township_id, id LIMIT 1) f ON true
+        LEFT JOIN LATERAL (SELECT township_id, id FROM quality_hukourosterentry
+                           WHERE (township_id, id) <= (t.code, 9223372036854775807)
+                           ORDER BY township_id DESC, id DESC LIMIT 1) l ON true
+        """,
         [townships],
     )
-    entries, newest = cursor.fetchone()
-    return {"entries": [int(entries), int(newest)], "district": _covers_district(run=run, townships=townships)}
+    first, last = cursor.fetchone()
+    return {"entries": [int(first), int(last)], "district": _covers_district(run=run, townships=townships)}
 
 
 def _section_since(*, run: CheckRun, section: str, state: dict[str, Any]) -> datetime | None:

@@ -271,3 +271,18 @@ def test_a_new_roster_import_makes_the_next_run_match_everyone_again(cast: Cast,
     assert sorted(RosterMatch.objects.values_list("id_number", "registered")) == sorted(
         [(head["d3_id_number"], True), (missing, False)]
     )
+    # A correction adds a line after the last (the standard row-by-row import): everyone is matched again too.
+    assert run(mode="incremental").parts.get(section="roster").stats["since"] is not None
+    late = same_number(1960, 2, 1, 14)
+    HukouRosterEntry.objects.create(
+        id_number=late,
+        name="钱二",
+        sex=1,
+        birth_year=1960,
+        birth_month=2,
+        township=cast.township_a,
+        village=cast.area_a1.village,
+        imported_at=household.updated_at,
+    )
+    assert run(mode="incremental").parts.get(section="roster").stats["since"] is None
+    assert RosterMatch.objects.filter(id_number=late, registered=False).exists()

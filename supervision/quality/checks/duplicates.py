@@ -53,12 +53,12 @@ ID_DUPLICATE = Check(
     # as this did first, took 15 minutes for 160,000 persons sharing 20,000 numbers.)
     sql=f"""
 WITH numbers AS (
-    -- Every number, or (an incremental run) those of its scope through the number's index: two branches, one
-    -- cut off by its parameter before it runs (as one condition joined by OR, the district's persons were read).
+    -- Every number, or (an incremental run) those of its scope, whose holders ``DUPLICATE_SCOPE`` looked up: two
+    -- branches, one cut off by its parameter before it runs (as one condition joined by OR, the district's persons
+    -- were read).
     SELECT d3_id_number AS n
     FROM (SELECT d3_id_number, township_id, household_id FROM enumeration_person WHERE %(every_number)s
-          UNION ALL SELECT d3_id_number, township_id, household_id FROM enumeration_person
-          WHERE NOT %(every_number)s AND d3_id_number IN (SELECT n FROM q_dup_scope)) p
+          UNION ALL SELECT d3_id_number, township_id, household_id FROM q_dup_persons WHERE NOT %(every_number)s) p
     WHERE d3_id_number <> '' AND left(township_id, 6) = %(district)s
     GROUP BY d3_id_number HAVING min(household_id) <> max(household_id)
 ), holders AS (
@@ -86,18 +86,37 @@ JOIN q_signed s ON s.id = p.household_id
     doc="No ID number in two households of the district.",
 )
 
+
+def _subject_columns(alias: str = "") -> str:
+    """What the rule reads of a person."""
+    fields = [
+        "id",
+        "household_id",
+        "row_no",
+        "d1_name",
+        "d3_id_number",
+        "d4_sex",
+        "d5_birth_year",
+        "d5_birth_month",
+        "d8_hukou_place",
+        "d8_hukou_county",
+        "f_identity",
+    ]
+    return ", ".join(alias + field for field in fields)
+
+
 # The persons an incremental run looks at again as near duplicates (``q_near_scope``): those of the households
 # changed since the last run, those anywhere in the district with the name, sex and birth month of a person of
 # those households (a match may have appeared), and those with a finding still open or explained (a match may
 # have gone). Empty in a full run (everyone).
-NEAR_SCOPE = """
+NEAR_SCOPE = f"""
 CREATE TEMP TABLE q_near_scope ON COMMIT DROP AS
-SELECT id, household_id, row_no FROM q_changed_p
-UNION SELECT p.id, p.household_id, p.row_no FROM enumeration_person p
+SELECT {_subject_columns()} FROM q_changed_p
+UNION SELECT {_subject_columns("p.")} FROM enumeration_person p
       WHERE left(p.township_id, 6) = %(district)s AND %(since)s IS NOT NULL AND p.d1_name <> ''
         AND (p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month) IN (
             SELECT d1_name, d4_sex, d5_birth_year, d5_birth_month FROM q_changed_p WHERE d1_name <> '')
-UNION SELECT p.id, p.household_id, p.row_no FROM quality_finding f
+UNION SELECT {_subject_columns("p.")} FROM quality_finding f
       JOIN enumeration_person p ON p.household_id = f.household_id AND p.row_no = f.row_no
       WHERE f.rule = 'NEAR_DUPLICATE_PERSON' AND f.state IN ('open', 'explained')
         AND f.township_id = ANY(%(townships)s) AND %(since)s IS NOT NULL;
@@ -107,15 +126,15 @@ ANALYZE q_near_scope;
 # The households an incremental duplicates part reads forms of: those of the persons in either scope.
 SCOPE_HOUSEHOLDS = """
 CREATE TEMP TABLE q_dup_households ON COMMIT DROP AS
-SELECT household_id AS id FROM q_near_scope
-UNION SELECT p.household_id FROM enumeration_person p JOIN q_dup_scope d ON d.n = p.d3_id_number
-WHERE p.d3_id_number <> '';
+SELECT household_id AS id FROM q_near_scope UNION SELECT household_id FROM q_dup_persons;
 ANALYZE q_dup_households;
 """
 
 # The numbers an incremental run looks at again (``q_dup_scope``): those on the households changed since the
 # last run (``q_changed_p``), and those of every finding still open or explained — a number that left a changed
-# household may have left a finding on another, unchanged one behind. Empty in a full run (every number).
+# household may have left a finding on another, unchanged one behind — and their holders anywhere
+# (``q_dup_persons``, looked up once for ``ID_DUPLICATE`` and ``SCOPE_HOUSEHOLDS``). Empty in a full run (every
+# number).
 DUPLICATE_SCOPE = """
 CREATE TEMP TABLE q_dup_scope ON COMMIT DROP AS
 SELECT d3_id_number AS n FROM q_changed_p WHERE d3_id_number <> '' AND %(since)s IS NOT NULL
@@ -123,6 +142,10 @@ UNION SELECT evidence ->> 'id_number' FROM quality_finding
 WHERE rule = 'ID_DUPLICATE_DISTRICT' AND state IN ('open', 'explained') AND township_id = ANY(%(townships)s)
   AND %(since)s IS NOT NULL;
 ANALYZE q_dup_scope;
+CREATE TEMP TABLE q_dup_persons ON COMMIT DROP AS
+SELECT p.household_id, p.d3_id_number, p.township_id FROM enumeration_person p
+WHERE p.d3_id_number IN (SELECT n FROM q_dup_scope) AND p.d3_id_number <> '';
+ANALYZE q_dup_persons;
 """
 
 # Stored numbers are already in normal form and well formed (constraint person_d3_format): no normalising and
@@ -160,24 +183,6 @@ def _address(alias: str) -> str:
     return f"(CASE WHEN {raw} = ANY(%(district_codes)s) THEN %(district)s ELSE {raw} END)"
 
 
-def _subject_columns(alias: str = "") -> str:
-    """What the rule reads of a person."""
-    fields = [
-        "id",
-        "household_id",
-        "row_no",
-        "d1_name",
-        "d3_id_number",
-        "d4_sex",
-        "d5_birth_year",
-        "d5_birth_month",
-        "d8_hukou_place",
-        "d8_hukou_county",
-        "f_identity",
-    ]
-    return ", ".join(alias + field for field in fields)
-
-
 NEAR_DUPLICATE = Check(
     name="NEAR_DUPLICATE_PERSON",
     codes=("NEAR_DUPLICATE_PERSON",),
@@ -185,10 +190,9 @@ NEAR_DUPLICATE = Check(
     group="duplicates",
     sql=f"""
 WITH scoped AS MATERIALIZED (
-    -- An incremental run's persons, read by their keys before the tests of their numbers (as a semi-join, the
-    -- planner ran those tests on every person of the district first).
-    SELECT {_subject_columns("p.")}
-    FROM q_near_scope n JOIN enumeration_person p ON p.id = n.id WHERE NOT %(every_person)s
+    -- An incremental run's persons, as ``NEAR_SCOPE`` read them, before the tests of their numbers (as a
+    -- semi-join, the planner ran those tests on every person of the district first).
+    SELECT {_subject_columns()} FROM q_near_scope WHERE NOT %(every_person)s
 ), subjects AS MATERIALIZED (
     SELECT p.id, p.household_id, p.row_no, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
            {_address("p")} AS address, s.area_code, s.household_no, s.small_area_id, s.village_id, s.township_id,

@@ -65,21 +65,33 @@ FROM (
 ANALYZE quality_rostermatch;
 """
 
+_HIT_COLUMNS = (
+    "m.entry_id, m.id_number, m.village_id, m.small_area_id, m.registered, m.here, m.household_id, "
+    "m.here_household_id, m.township_id"
+)
+
 MATCH_CHANGED = f"""
--- Three look-ups through an index each (as one condition joined by OR, the district's roster was scanned): the
--- matches resting on a changed household, and the roster lines of a number on one now; as a table with
--- statistics, so that the matches are then read by their keys.
-CREATE TEMP TABLE q_roster_hit_ids ON COMMIT DROP AS
-SELECT entry_id FROM quality_rostermatch WHERE household_id IN (SELECT id FROM q_changed)
-UNION SELECT entry_id FROM quality_rostermatch WHERE here_household_id IN (SELECT id FROM q_changed)
-UNION SELECT r.id FROM quality_hukourosterentry r
-      WHERE r.id_number IN (SELECT d3_id_number FROM q_changed_p WHERE d3_id_number <> '');
-ANALYZE q_roster_hit_ids;
+-- The roster lines of a number on a changed household, looked up once: what the matches re-examined and the
+-- households' counts (``HOUSEHOLD_COUNTS_CHANGED``) both read.
+CREATE TEMP TABLE q_changed_roster ON COMMIT DROP AS
+SELECT r.id, r.id_number, r.township_id FROM quality_hukourosterentry r
+WHERE r.id_number IN (SELECT d3_id_number FROM q_changed_p WHERE d3_id_number <> '');
+ANALYZE q_changed_roster;
+-- The matches to look at again: those resting on a changed household (two look-ups through an index each; as one
+-- condition joined by OR, the district's matches were scanned), whose rows come with them, and those of the roster
+-- lines above, read by their keys only where the first two did not already bring them (most of them: a changed
+-- household's persons are matched to it).
 CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS
-SELECT m.entry_id, m.id_number, m.village_id, m.small_area_id, m.registered, m.here, m.household_id,
-       m.here_household_id
-FROM q_roster_hit_ids i JOIN quality_rostermatch m ON m.entry_id = i.entry_id
-WHERE m.township_id = ANY(%(townships)s);
+WITH resting AS MATERIALIZED (
+    SELECT {_HIT_COLUMNS} FROM quality_rostermatch m WHERE m.household_id IN (SELECT id FROM q_changed)
+    UNION SELECT {_HIT_COLUMNS} FROM quality_rostermatch m WHERE m.here_household_id IN (SELECT id FROM q_changed)
+)
+SELECT * FROM resting WHERE township_id = ANY(%(townships)s)
+UNION ALL
+SELECT {_HIT_COLUMNS} FROM quality_rostermatch m
+WHERE m.entry_id IN (SELECT r.id FROM q_changed_roster r
+                     WHERE NOT EXISTS (SELECT FROM resting x WHERE x.entry_id = r.id))
+  AND m.township_id = ANY(%(townships)s);
 ANALYZE q_roster_hit;
 CREATE TEMP TABLE q_roster_new ON COMMIT DROP AS
 SELECT r.entry_id, n.household_id, n.here_household_id
@@ -113,10 +125,8 @@ CREATE TEMP TABLE q_roster_delta (
     local int NOT NULL DEFAULT 0, other int NOT NULL DEFAULT 0
 ) ON COMMIT DROP;
 """
-NO_HIT = """
-CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS
-SELECT entry_id, id_number, village_id, small_area_id, registered, here, household_id, here_household_id
-FROM quality_rostermatch WHERE false;
+NO_HIT = f"""
+CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS SELECT {_HIT_COLUMNS} FROM quality_rostermatch m WHERE false;
 """
 
 # Per household: its persons, and those whose number is not on the district's roster, by where their hukou is
@@ -130,22 +140,20 @@ SELECT p.household_id, min(p.township_id), min(p.village_id), min(p.small_area_i
        count(*) FILTER (WHERE r.id_number IS NULL AND coalesce(p.d8_hukou_place IN (1, 2, 3), false)),
        count(*) FILTER (WHERE r.id_number IS NULL AND NOT coalesce(p.d8_hukou_place IN (1, 2, 3), false))
 FROM {persons} p
-LEFT JOIN (SELECT DISTINCT r.id_number FROM quality_hukourosterentry r
-           WHERE left(r.township_id, 6) = %(district)s {numbers}) r
+LEFT JOIN (SELECT DISTINCT r.id_number FROM {roster} r WHERE left(r.township_id, 6) = %(district)s) r
   ON r.id_number = p.d3_id_number AND p.d3_id_number <> ''
 GROUP BY p.household_id
 """
 HOUSEHOLD_COUNTS_FULL = _HOUSEHOLD_COUNTS.format(
-    persons="(SELECT * FROM enumeration_person WHERE township_id = ANY(%(townships)s))", numbers=""
+    persons="(SELECT * FROM enumeration_person WHERE township_id = ANY(%(townships)s))",
+    roster="quality_hukourosterentry",
 )
 _COUNTED = "RETURNING village_id, small_area_id, registered, not_on_roster_local, not_on_roster_other"
 HOUSEHOLD_COUNTS_CHANGED = f"""
 WITH gone AS (DELETE FROM quality_rosterhouseholdcount WHERE household_id IN (SELECT id FROM q_changed) {_COUNTED})
 INSERT INTO q_roster_delta (village_id, small_area_id, registered, local, other)
 SELECT village_id, small_area_id, -registered, -not_on_roster_local, -not_on_roster_other FROM gone;
-WITH made AS ({
-    _HOUSEHOLD_COUNTS.format(persons="q_changed_p", numbers="AND r.id_number IN (SELECT d3_id_number FROM q_changed_p)")
-} {_COUNTED})
+WITH made AS ({_HOUSEHOLD_COUNTS.format(persons="q_changed_p", roster="q_changed_roster")} {_COUNTED})
 INSERT INTO q_roster_delta (village_id, small_area_id, registered, local, other)
 SELECT village_id, small_area_id, registered, not_on_roster_local, not_on_roster_other FROM made;
 """

@@ -164,7 +164,8 @@ def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datet
         ANALYZE q_changed;
         CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
         SELECT p.id, p.household_id, p.row_no, p.township_id, p.village_id, p.small_area_id, p.d3_id_number,
-               p.d8_hukou_place, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month
+               p.d8_hukou_place, p.d8_hukou_county, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
+               p.f_identity
         FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
         ANALYZE q_changed_p;
         """,
@@ -642,11 +643,12 @@ PART_TABLES = (
     "q_chain_keys",
     "q_roster_new",
     "q_roster_hit",
-    "q_roster_hit_ids",
+    "q_changed_roster",
     "q_roster_delta",
     "q_roster_area_delta",
     "q_roster_keys",
     "q_dup_scope",
+    "q_dup_persons",
     "q_near_scope",
     "q_dup_households",
 )
