@@ -287,16 +287,16 @@ def _watermark(started_at: datetime) -> datetime:
     return started_at - timedelta(seconds=int(_setting("INCREMENTAL_MARGIN_SECONDS", 600)))
 
 
-def _township_unchanged(*, township_id: str, district_id: str, since: datetime) -> bool:
-    """Nothing the township's checks read changed after ``since``: no household of it was written (its forms,
-    persons, deaths, signatures, transitions and listing all go through the household row's ``updated_at``) and
-    no assignment of the district changed (the responsible person of area findings). Its findings from the last
-    run then stand as they are, and the part need not run the township's cross-record rules again. (Tampering
-    with the tables directly, past the application, is what the weekly full run and ``verify_signatures`` are for.)
-    """
-    if Household.objects.filter(township_id=township_id, updated_at__gt=since).exists():
-        return False
-    return not AuditEvent.objects.filter(
+def _households_written(*, township_id: str, since: datetime) -> bool:
+    """A household of the township was written after ``since``: its forms, persons, deaths, signatures,
+    transitions and listing all go through the household row's ``updated_at``. (Tampering with the tables
+    directly, past the application, is what the weekly full run and ``verify_signatures`` are for.)"""
+    return Household.objects.filter(township_id=township_id, updated_at__gt=since).exists()
+
+
+def _assignments_changed(*, district_id: str, since: datetime) -> bool:
+    """An assignment of the district changed after ``since``: who answers for an area's findings may have."""
+    return AuditEvent.objects.filter(
         action=AuditAction.ASSIGNMENT_CHANGE, district_id=district_id, at__gt=since
     ).exists()
 
@@ -361,6 +361,16 @@ def _part_execute(part_id: int) -> bool:
         _lock_scope(part.township_id or f"district:{run.district_id}:{part.section}")
         started_at = timezone.now()
         since = _since(part)
+        # A township where nothing changed since the watermark — no household written, no assignment of the
+        # district changed — keeps its findings from the last run as they are: its part need not run its
+        # cross-record rules again.
+        unchanged = assignments_changed = False
+        if part.township_id and since is not None:
+            with _watermark_reads() as read_from:
+                assignments_changed = _assignments_changed(district_id=run.district_id, since=since)
+                unchanged = not assignments_changed and not _households_written(
+                    township_id=part.township_id, since=since
+                )
         context = PartContext(
             run_id=run.pk,
             township=part.township_id or "",
@@ -368,11 +378,8 @@ def _part_execute(part_id: int) -> bool:
             full=since is None,
             since=since,
             townships=tuple(townships),
+            assignments_changed=assignments_changed,
         )
-        unchanged = False
-        if part.township_id and since is not None:
-            with _watermark_reads() as read_from:
-                unchanged = _township_unchanged(township_id=part.township_id, district_id=run.district_id, since=since)
         if unchanged:
             _mark_done(
                 part=part,
@@ -454,6 +461,7 @@ def _part_checks(
                 "cross_rules": runner.rule_codes(cross),
                 "township": part.township_id,
                 "every_area": since is None,
+                "assignments_changed": context.assignments_changed,
             }
             if forms_by_section:
                 # The trail rules judge every household of the township: an unsigned form's finding is settled too.

@@ -53,6 +53,8 @@ class PartContext:
     since: datetime | None
     # Every township of the run (what the district part works on).
     townships: tuple[str, ...] = ()
+    # An assignment of the district changed since the watermark: who answers for any area may have changed.
+    assignments_changed: bool = False
 
     def params(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class PartContext:
             "townships": list(self.townships or (self.township,)),
             # A part that looks at everything (no watermark), not at what changed since.
             "every_area": self.since is None,
+            "assignments_changed": self.assignments_changed,
         }
 
 

@@ -25,6 +25,12 @@ _GAP = (
 )
 
 
+# The areas an incremental part counts again: those with a household written since the watermark (households are
+# neither deleted nor moved to another area by the application; listing, registering and signing all write the
+# household row), or every area when an assignment changed (who answers for an area).
+_AREAS_LOOKED_AT = "%%(every_area)s OR %%(assignments_changed)s OR %s IN (SELECT small_area_id FROM q_changed)"
+
+
 def _finding(code: str, counts: str) -> str:
     return f"""
 SELECT '{code}', 'a' || sa.code, sa.code, NULL::bigint, NULL::int, '', sa.id, sa.village_id, sa.township_id,
@@ -44,9 +50,10 @@ HOUSEHOLDS = Check(
         "COVERAGE_HOUSEHOLDS",
         "SELECT h.small_area_id, count(*) FILTER (WHERE h.state <> 'listed') AS registered, "
         "count(*) FILTER (WHERE h.listed_at IS NOT NULL) AS listed FROM enumeration_household h "
-        "WHERE h.township_id = %(township)s GROUP BY h.small_area_id "
+        f"WHERE h.township_id = %(township)s AND ({_AREAS_LOOKED_AT % 'h.small_area_id'}) GROUP BY h.small_area_id "
         "HAVING count(*) FILTER (WHERE h.state = 'listed') = 0",
     ),
+    settles=_AREAS_LOOKED_AT % "f.small_area_id",
     doc="A small area whose registration is complete has registered the households it listed.",
 )
 

@@ -158,7 +158,7 @@ def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datet
         cursor,
         f"""
         CREATE TEMP TABLE q_changed ON COMMIT DROP AS
-        SELECT id FROM enumeration_household
+        SELECT id, small_area_id FROM enumeration_household
         WHERE %(since)s::timestamptz IS NOT NULL AND {changed};
         CREATE UNIQUE INDEX ON q_changed (id);
         ANALYZE q_changed;
