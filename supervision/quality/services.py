@@ -692,8 +692,14 @@ ANALYZE_AFTER_WRITES = 10_000
 def check_run_finalize(*, run_id: int) -> CheckRun:
     """Close the run once every part is done: totals and time per check summed over the parts."""
     open_mode = CheckRun.objects.filter(pk=run_id, finished_at__isnull=True).values_list("mode", flat=True).first()
+    # A run rewrote the tallies of a township where it is full, or where its part had no watermark (the first run
+    # after the rules changed, for one).
+    rewrote = open_mode == RunMode.FULL or (
+        open_mode is not None
+        and CheckRunPart.objects.filter(run_id=run_id, township__isnull=False, since__isnull=True).exists()
+    )
     if (
-        open_mode == RunMode.FULL
+        rewrote
         and not connection.in_atomic_block
         and not CheckRunPart.objects.filter(run_id=run_id).exclude(status=PartStatus.DONE).exists()
     ):
