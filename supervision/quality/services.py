@@ -72,6 +72,7 @@ from supervision.quality.checks import (
 from supervision.quality.checks import duplicates as duplicate_checks
 from supervision.quality.checks import process as process_checks
 from supervision.quality.checks import roster as roster_checks
+from supervision.quality.checks.base import SIGNED_SQL
 from supervision.quality.models import (
     AWAITING_VERIFICATION,
     UNRESOLVED_STATES,
@@ -512,9 +513,12 @@ def _part_checks(
                 clock = time.perf_counter()
                 context, section_stats = _duplicates_scope(cursor, run=run, townships=townships, context=context)
                 result.timings["setup"] += time.perf_counter() - clock
-                # An incremental section settles the ID duplicates of the numbers it looked at again only.
+                # An incremental section settles the ID duplicates of the numbers it looked at again only. (Whether
+                # a finding's form is signed is looked up per finding: q_signed holds the forms of the scope's
+                # possible findings only.)
                 domains = [
-                    domain + " AND (f.household_id IS NULL OR f.household_id IN (SELECT id FROM q_signed))"
+                    domain + " AND (f.household_id IS NULL OR EXISTS (SELECT FROM enumeration_household h"
+                    f" WHERE h.id = f.household_id AND h.state IN {SIGNED_SQL}))"
                     " AND (f.rule <> 'ID_DUPLICATE_DISTRICT' OR %(whole_section)s"
                     " OR f.evidence ->> 'id_number' IN (SELECT n FROM q_dup_scope))"
                     " AND (f.rule <> 'NEAR_DUPLICATE_PERSON' OR %(whole_section)s"
@@ -610,7 +614,9 @@ def _duplicates_scope(
     if since is None:
         runner.create_signed(cursor, townships)
     else:
-        cursor.execute(duplicate_checks.SCOPE_HOUSEHOLDS, params)
+        cursor.execute(
+            duplicate_checks.SCOPE_HOUSEHOLDS, {**params, "birth_dates": list(duplicate_checks.birth_dates())}
+        )
         runner.create_signed(cursor, townships, only="q_dup_households")
     return replace(context, since=since, full=since is None), {
         "state": state,

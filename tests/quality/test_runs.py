@@ -254,6 +254,23 @@ def test_an_incremental_run_settles_the_near_duplicates_of_changed_households_as
 
 
 @pytest.mark.django_db
+def test_an_incremental_run_finds_a_near_duplicate_in_a_household_that_shares_no_number(cast: Cast) -> None:
+    household_a = sign_family(cast.area_a1, cast.enumerator_a1)
+    # A's second person has lost her number; every number of B is its own: no ID duplicate anywhere.
+    tamper("UPDATE enumeration_person SET d3_id_number = '' WHERE household_id = %s AND row_no = 2", [household_a.pk])
+    own = [{**p, "d3_id_number": _number_for(p, 90 + p["row_no"])} for p in persons_of(household_a)]
+    named = [{**p, "d1_name": "李芳芳"} if p["row_no"] == 2 else p for p in own]
+    household_b = sign_family(cast.area_b1, cast.enumerator_b1, persons=named, head="李强")
+    run()
+    assert not Finding.objects.filter(rule__in=["NEAR_DUPLICATE_PERSON", "ID_DUPLICATE_DISTRICT"]).exists()
+    # B's 李芳芳 turns out to be 李芳, A's second person: A, unchanged, has a near match now.
+    resign(household_b, cast.enumerator_b1, persons=own)
+    assert run(mode="incremental").parts.get(section="duplicates").stats["since"] is not None
+    near = Finding.objects.get(rule="NEAR_DUPLICATE_PERSON")
+    assert (near.household_id, near.row_no, near.state) == (household_a.pk, 2, "open")
+
+
+@pytest.mark.django_db
 def test_the_parts_go_to_the_workers_longest_first(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
     from supervision.quality import services
 

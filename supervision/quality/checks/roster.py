@@ -127,7 +127,16 @@ CREATE TEMP TABLE q_roster_delta (
 """
 NO_HIT = f"""
 CREATE TEMP TABLE q_roster_hit ON COMMIT DROP AS SELECT {_HIT_COLUMNS} FROM quality_rostermatch m WHERE false;
+CREATE TEMP TABLE q_roster_new ON COMMIT DROP AS
+SELECT entry_id, household_id, here_household_id FROM quality_rostermatch WHERE false;
 """
+
+# The matches an incremental part looked at again that were registered nowhere before (``q_roster_hit``) or are
+# now (``q_roster_new``): the only ones that have or may have a ``NOT_REGISTERED`` finding.
+_UNREGISTERED_HITS = (
+    "SELECT entry_id FROM q_roster_hit WHERE NOT registered "
+    "UNION SELECT entry_id FROM q_roster_new WHERE household_id IS NULL"
+)
 
 # Per household: its persons, and those whose number is not on the district's roster, by where their hukou is
 # (D8 = 1–3: in the district, a gap to ask public security about). A full run counts every household of its
@@ -183,12 +192,13 @@ SELECT 'ROSTER_NOT_REGISTERED', 'r' || r.known_as || ':' || r.village_id, '{ROST
                           'key', coalesce(sa.code || coalesce(lpad(r.household_no::text, 3, '0'), ''), r.village_id))
 -- (A match kept from before the pseudonyms has none yet: computed here. OFFSET 0 keeps PostgreSQL from pulling the
 -- subquery up, which would compute it twice, for the key and for the record key.)
--- (An incremental part reads the matches it looked at again, by their keys: the two branches, one of them cut
--- off by its parameter before it runs, instead of one condition joined by OR, which scanned the district's.)
+-- (An incremental part reads the matches it looked at again that were registered nowhere before or are now, by
+-- their keys: the two branches, one of them cut off by its parameter before it runs, instead of one condition
+-- joined by OR, which scanned the district's.)
 FROM (SELECT m.*, coalesce(m.pseudonym, {_PSEUDONYM}) AS known_as
       FROM (SELECT * FROM {_ROSTER} m WHERE %(every_entry)s
             UNION ALL SELECT * FROM quality_rostermatch
-            WHERE NOT %(every_entry)s AND entry_id IN (SELECT entry_id FROM q_roster_hit)) m
+            WHERE NOT %(every_entry)s AND entry_id IN ({_UNREGISTERED_HITS})) m
       WHERE NOT m.registered OFFSET 0) r
 LEFT JOIN census_smallarea sa ON sa.id = r.small_area_id
 """,
@@ -281,8 +291,7 @@ LOOKED_AT_AGAIN = f"""
 CREATE TEMP TABLE q_roster_keys ON COMMIT DROP AS
 SELECT 'r' || coalesce(m.pseudonym, {_PSEUDONYM}) || ':' || m.village_id AS key
 FROM quality_rostermatch m
-WHERE m.entry_id IN (SELECT entry_id FROM q_roster_hit WHERE NOT registered
-                     UNION SELECT entry_id FROM q_roster_new WHERE household_id IS NULL);
+WHERE m.entry_id IN ({_UNREGISTERED_HITS});
 CREATE INDEX ON q_roster_keys (key);
 ANALYZE q_roster_keys;
 """
