@@ -107,7 +107,12 @@ def test_a_full_run_leaves_the_tables_it_rewrote_vacuumed(cast: Cast, monkeypatc
     them whether or not the server's autovacuum would (this machine's has it off). Runs here are made outside a
     test transaction: VACUUM refuses to run inside one."""
     household = sign_family(cast.area_a1, cast.enumerator_a1)
-    tables = ["quality_householdtally", "quality_arearegistrartally", "quality_rosterhouseholdcount"]
+    tables = [
+        "quality_householdtally",
+        "quality_arearegistrartally",
+        "quality_rosterhouseholdcount",
+        "quality_rostermatch",
+    ]
 
     def last_vacuums() -> dict[str, Any]:
         with connection.cursor() as cursor:
