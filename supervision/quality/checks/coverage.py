@@ -25,10 +25,10 @@ _GAP = (
 )
 
 
-# The areas an incremental part counts again: those with a household written since the watermark (households are
-# neither deleted nor moved to another area by the application; listing, registering and signing all write the
-# household row), or every area when an assignment changed (who answers for an area).
-_AREAS_LOOKED_AT = "%%(every_area)s OR %%(assignments_changed)s OR %s IN (SELECT small_area_id FROM q_changed)"
+# The areas an incremental part counts again: those with a household written since the watermark (``q_changed``:
+# households are neither deleted nor moved to another area by the application; listing, registering and signing
+# all write the household row), or every area when an assignment changed (who answers for an area).
+_EVERY_AREA = "%(every_area)s OR %(assignments_changed)s"
 
 
 def _finding(code: str, counts: str) -> str:
@@ -49,11 +49,17 @@ HOUSEHOLDS = Check(
     sql=_finding(
         "COVERAGE_HOUSEHOLDS",
         "SELECT h.small_area_id, count(*) FILTER (WHERE h.state <> 'listed') AS registered, "
-        "count(*) FILTER (WHERE h.listed_at IS NOT NULL) AS listed FROM enumeration_household h "
-        f"WHERE h.township_id = %(township)s AND ({_AREAS_LOOKED_AT % 'h.small_area_id'}) GROUP BY h.small_area_id "
-        "HAVING count(*) FILTER (WHERE h.state = 'listed') = 0",
+        "count(*) FILTER (WHERE h.listed_at IS NOT NULL) AS listed "
+        # The township's households, or (an incremental part) those of its areas written since, through the area's
+        # index: two branches, one cut off by its parameters before it runs (as one condition joined by OR, the
+        # township's every household was read).
+        "FROM (SELECT small_area_id, state, listed_at FROM enumeration_household "
+        f"     WHERE township_id = %(township)s AND ({_EVERY_AREA}) "
+        "     UNION ALL SELECT small_area_id, state, listed_at FROM enumeration_household "
+        f"    WHERE NOT ({_EVERY_AREA}) AND small_area_id IN (SELECT small_area_id FROM q_changed)) h "
+        "GROUP BY h.small_area_id HAVING count(*) FILTER (WHERE h.state = 'listed') = 0",
     ),
-    settles=_AREAS_LOOKED_AT % "f.small_area_id",
+    settles=f"{_EVERY_AREA} OR f.small_area_id IN (SELECT small_area_id FROM q_changed)",
     doc="A small area whose registration is complete has registered the households it listed.",
 )
 
