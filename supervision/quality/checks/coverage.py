@@ -50,13 +50,15 @@ HOUSEHOLDS = Check(
         "COVERAGE_HOUSEHOLDS",
         "SELECT h.small_area_id, count(*) FILTER (WHERE h.state <> 'listed') AS registered, "
         "count(*) FILTER (WHERE h.listed_at IS NOT NULL) AS listed "
-        # The township's households, or (an incremental part) those of its areas written since, through the area's
-        # index: two branches, one cut off by its parameters before it runs (as one condition joined by OR, the
-        # township's every household was read).
+        # The township's households, or (an incremental part) those of its areas written since: two branches, one
+        # cut off by its parameters before it runs (as one condition joined by OR, the township's every household
+        # was read), the second a semi-join, for which the planner weighs the area's index (a few areas) against
+        # reading the township (changes in half of them).
         "FROM (SELECT small_area_id, state, listed_at FROM enumeration_household "
         f"     WHERE township_id = %(township)s AND ({_EVERY_AREA}) "
         "     UNION ALL SELECT small_area_id, state, listed_at FROM enumeration_household "
-        f"    WHERE NOT ({_EVERY_AREA}) AND small_area_id IN (SELECT small_area_id FROM q_changed)) h "
+        f"    WHERE NOT ({_EVERY_AREA}) AND township_id = %(township)s "
+        "     AND small_area_id IN (SELECT small_area_id FROM q_changed)) h "
         "GROUP BY h.small_area_id HAVING count(*) FILTER (WHERE h.state = 'listed') = 0",
     ),
     settles=f"{_EVERY_AREA} OR f.small_area_id IN (SELECT small_area_id FROM q_changed)",
