@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from census.staffing.services import small_area_assign, small_area_unassign
 from enumeration.models import Household
+from supervision.quality.checks import coverage
 from supervision.quality.models import Finding
 from tests.conftest import Cast
 from tests.quality.factories import persons_of, resign, run, sign_family
@@ -38,7 +39,12 @@ def _coverage() -> dict[str, tuple[str, int | None]]:
     return {f.key: (f.state, f.responsible_id) for f in Finding.objects.filter(rule=RULE)}
 
 
-def test_an_incremental_part_counts_again_only_the_areas_written_since(cast: Cast) -> None:
+@pytest.mark.parametrize("few_areas", [50, 0], ids=["through-the-areas", "reading-the-township"])
+def test_an_incremental_part_counts_again_only_the_areas_written_since(
+    cast: Cast, few_areas: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Up to FEW_AREAS changed areas are read through the area's index, more by reading the township: both ways.
+    monkeypatch.setattr(coverage, "FEW_AREAS", few_areas)
     unlisted = _registered_unlisted(cast, 4)
     other = sign_family(cast.area_a2, cast.enumerator_a2, head="李强")
     run()
