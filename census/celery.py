@@ -22,8 +22,20 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-@task_postrun.connect
 def _close_old_connections(**kwargs: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@task_postrun.connect
+def _close_connections_after_task(state: str | None = None, **kwargs: Any) -> None:
+    """After a task: old or broken connections closed; after one that did not succeed, every connection — whatever
+    it left in its session (a lock it could not release, a setting) goes with it, as it did before connections were
+    kept."""
+    from django.db import close_old_connections, connections
+
+    if state == "SUCCESS":
+        close_old_connections()
+    else:
+        connections.close_all()
