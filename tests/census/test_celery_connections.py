@@ -6,7 +6,7 @@ the worker runs them: Celery's fix-up, then the project's signal handlers."""
 from __future__ import annotations
 
 import pytest
-from celery.fixups.django import DjangoWorkerFixup
+from celery.fixups.django import DjangoWorkerFixup  # type: ignore[attr-defined]  # (not in celery-types' stubs)
 from celery.signals import task_postrun, task_prerun
 from django.db import connection
 
