@@ -210,25 +210,36 @@ def _enqueue_parts(part_ids: list[int], queue: str | None = None) -> None:
             run_check_part.delay(part_id)
 
 
+# What a district section of an incremental run costs per household changed in the district, against what a
+# township part costs per household changed in the township (6,000,000 persons, 20,000 changes: 3.2–4.5 s a
+# section, 4.3–4.8 s for a township holding all of them).
+DISTRICT_SECTION_WEIGHT = 0.8
+
+
 def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
     """Send every unfinished part of a run to the Celery workers (again: a part done is skipped). Longest first,
-    so that the workers finish together: the district parts, then the townships by the households they will read
-    — all of them in a full run, those changed since each township's watermark in an incremental one."""
+    so that the workers finish together. A full run: the district parts, then the townships by their households.
+    An incremental one: by the households each part will read again — a township's changed since its watermark;
+    a district section, the district's changes (weighed by ``DISTRICT_SECTION_WEIGHT``) — so that a township where
+    most of the night's changes are starts beside the district sections, not after them."""
     parts = list(run.parts.exclude(status=PartStatus.DONE).values_list("pk", "township_id"))
     townships = [township for _, township in parts if township]
     # (Only an order: counts from a replica a few seconds behind serve as well.)
     with replica_reads():
         if run.mode == RunMode.FULL:
-            sizes = dict(
+            sizes: dict[str | None, float] = dict(
                 Household.objects.filter(township_id__in=townships)
                 .values("township_id")
                 .annotate(households=Count("id"))
                 .values_list("township_id", "households")
             )
+            # (The district and forms sections first.)
+            sizes[None] = float("inf")
         else:
-            sizes = _changed_households(townships)
+            sizes = {township: float(count) for township, count in _changed_households(townships).items()}
+            sizes[None] = DISTRICT_SECTION_WEIGHT * sum(sizes.values())
     # (District parts in the order they were made: the longest sections first.)
-    parts.sort(key=lambda part: (part[1] is not None, -sizes.get(part[1], 0), part[1] or "", part[0]))
+    parts.sort(key=lambda part: (-sizes.get(part[1], 0), part[1] is not None, part[1] or "", part[0]))
     _enqueue_parts([pk for pk, _ in parts], queue)
 
 
