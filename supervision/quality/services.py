@@ -434,7 +434,7 @@ def _part_checks(
         if part.township_id:
             # (The roster comparison reads no form: its findings are about roster entries. The duplicates part
             # reads the forms its scope needs, below.)
-            runner.create_changed(cursor, townships, since)
+            runner.create_changed(cursor, townships, since, persons=False)
             result.timings["setup_changed"] = time.perf_counter() - clock
             process_checks.create_chain_tail(cursor, since if changes_only else None)
             result.timings["setup_chain"] = time.perf_counter() - clock - result.timings["setup_changed"]

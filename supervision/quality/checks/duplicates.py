@@ -120,7 +120,8 @@ UNION SELECT {_subject_columns("p.")} FROM quality_finding f
       JOIN enumeration_person p ON p.household_id = f.household_id AND p.row_no = f.row_no
       WHERE f.rule = 'NEAR_DUPLICATE_PERSON' AND f.state IN ('open', 'explained')
         AND f.township_id = ANY(%(townships)s) AND %(since)s IS NOT NULL;
-ANALYZE q_near_scope;
+-- (What it is looked up and filtered by: the statistics of every column took 0.1 s at 20,000 changes.)
+ANALYZE q_near_scope (household_id, row_no, d1_name, d3_id_number, f_identity);
 """
 
 # The numbers an incremental run looks at again (``q_dup_scope``): those on the households changed since the

@@ -142,10 +142,13 @@ def create_signed(
     _execute(cursor, "ANALYZE q_signed (id, updated_at)")
 
 
-def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datetime | None) -> None:
-    """``q_changed`` and ``q_changed_p``: the households of the townships written after ``since`` and their
-    persons — what an incremental district section looks at again (both empty when ``since`` is None: the
-    section then looks at everything, and its SQL still names the tables)."""
+def create_changed(
+    cursor: CursorWrapper, townships: Sequence[str], since: datetime | None, *, persons: bool = True
+) -> None:
+    """``q_changed`` and (with ``persons``) ``q_changed_p``: the households of the townships written after
+    ``since`` and their persons — what an incremental district section looks at again (both empty when ``since``
+    is None: the section then looks at everything, and its SQL still names the tables). A township part reads
+    its changed households' persons with their whole rows (``create_household_tables``), not these."""
     # One township: through the (township, updated_at) index — a row comparison, which the index on updated_at
     # alone cannot serve (PostgreSQL estimates "changed since" at one row either way, and took that one: every
     # part then read the whole district's changes). The whole district: through updated_at.
@@ -154,6 +157,16 @@ def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datet
         if len(townships) == 1
         else "township_id = ANY(%(townships)s) AND updated_at > %(since)s"
     )
+    # (Statistics of the columns the sections join and match on only: for the 57,000 persons of 20,000 changed
+    # households, ANALYZE of all fourteen took 0.17–0.21 s, of these six 0.12 s.)
+    changed_persons = """
+        CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
+        SELECT p.id, p.household_id, p.row_no, p.township_id, p.village_id, p.small_area_id, p.d3_id_number,
+               p.d8_hukou_place, p.d8_hukou_county, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
+               p.f_identity
+        FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
+        ANALYZE q_changed_p (household_id, d3_id_number, d1_name, d4_sex, d5_birth_year, d5_birth_month);
+        """
     _execute(
         cursor,
         f"""
@@ -162,12 +175,7 @@ def create_changed(cursor: CursorWrapper, townships: Sequence[str], since: datet
         WHERE %(since)s::timestamptz IS NOT NULL AND {changed};
         CREATE UNIQUE INDEX ON q_changed (id);
         ANALYZE q_changed;
-        CREATE TEMP TABLE q_changed_p ON COMMIT DROP AS
-        SELECT p.id, p.household_id, p.row_no, p.township_id, p.village_id, p.small_area_id, p.d3_id_number,
-               p.d8_hukou_place, p.d8_hukou_county, p.d1_name, p.d4_sex, p.d5_birth_year, p.d5_birth_month,
-               p.f_identity
-        FROM q_changed c JOIN enumeration_person p ON p.household_id = c.id;
-        ANALYZE q_changed_p;
+        {changed_persons if persons else ""}
         """,
         {"townships": list(townships), "township": townships[0] if townships else "", "since": since},
     )
