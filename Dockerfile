@@ -38,6 +38,10 @@ COPY . .
 RUN DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 SECRET_KEY=build-only-placeholder-key-0123456789abcdef \
     SIGNATURE_LEDGER_KEY=build-only-placeholder-ledger-key-0123456789 CENSUS_PSEUDONYM_KEY=build-only-placeholder-pseudonym-key-012345 \
     python manage.py collectstatic --noinput --verbosity 0
+# The project's bytecode, compiled once here: the processes run as census and cannot write it beside root's code
+# (nor would they, with PYTHONDONTWRITEBYTECODE), so every command and worker compiled some 160 modules as it
+# started (0.17 s of a management command's 1.2 s).
+RUN python -m compileall -q census enumeration supervision manage.py
 USER census
 EXPOSE 8000
 CMD ["gunicorn", "census.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "2"]

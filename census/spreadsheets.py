@@ -30,13 +30,16 @@ input file) are not spreadsheets for people and are listed, with their reasons, 
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterable
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import tablib
 from import_export import resources
-from openpyxl import Workbook
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 T = TypeVar("T")
 
@@ -92,28 +95,37 @@ def csv_writer(handle: IO[str], **options: Any) -> SafeCsvWriter:
 # --- openpyxl -----------------------------------------------------------------------------------------------
 
 
-class SafeWorkbook(Workbook):  # type: ignore[misc]
-    """An openpyxl workbook whose text cells are made safe when it is saved, however they were set (``append``,
-    ``sheet["A1"] = …``, ``sheet.cell(…, value=…)``): openpyxl itself turns every text beginning with ``=``
-    into a formula. Not write-only: a write-only sheet streams its rows before the save could see them, and
-    the system's workbooks are small enough (a few thousand rows) to hold in memory."""
+@functools.cache
+def _safe_workbook_class() -> type[Workbook]:
+    # (openpyxl is imported when a workbook is first made: every process imports this module, and openpyxl took
+    # 0.17 s of a management command's or Celery worker's start.)
+    from openpyxl import Workbook
 
-    def __init__(self) -> None:
-        super().__init__(write_only=False)
+    class SafeWorkbook(Workbook):  # type: ignore[misc]
+        """An openpyxl workbook whose text cells are made safe when it is saved, however they were set
+        (``append``, ``sheet["A1"] = …``, ``sheet.cell(…, value=…)``): openpyxl itself turns every text beginning
+        with ``=`` into a formula. Not write-only: a write-only sheet streams its rows before the save could see
+        them, and the system's workbooks are small enough (a few thousand rows) to hold in memory."""
 
-    def save(self, filename: Any) -> None:
-        for sheet in self.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    # A text set through openpyxl is either a string ('s') or, when it began with "=", a formula
-                    # ('f'); the system never writes a formula of its own, so both are text to make safe.
-                    if isinstance(cell.value, str):
-                        cell.value = cell_safe(cell.value)
-        super().save(filename)
+        def __init__(self) -> None:
+            super().__init__(write_only=False)
+
+        def save(self, filename: Any) -> None:
+            for sheet in self.worksheets:
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        # A text set through openpyxl is either a string ('s') or, when it began with "=", a
+                        # formula ('f'); the system never writes a formula of its own, so both are text to make safe.
+                        if isinstance(cell.value, str):
+                            cell.value = cell_safe(cell.value)
+            super().save(filename)
+
+    return SafeWorkbook
 
 
-def workbook_new() -> SafeWorkbook:
-    return SafeWorkbook()
+def workbook_new() -> Workbook:
+    """An openpyxl workbook whose text cells go through the rule when it is saved."""
+    return _safe_workbook_class()()
 
 
 # --- tablib and django-import-export ------------------------------------------------------------------------

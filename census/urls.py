@@ -9,6 +9,9 @@ from census.staffing import views as staffing_views
 from census.views_api import api_urlpatterns
 from enumeration.views import offline as offline_views
 
+# (SimpleAdminConfig, settings.INSTALLED_APPS: the admin modules are registered here, where the admin is served.)
+admin.autodiscover()
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon),

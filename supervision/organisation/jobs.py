@@ -15,7 +15,6 @@ from io import BytesIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override, pgettext
-from openpyxl.styles import Alignment, Font
 
 from census.jobs import JobOutput, ProgressReporter, job_handler
 from census.models import Job, StaffMember, Township
@@ -31,6 +30,9 @@ PHASES = list(SubsidyPhase)
 def subsidy_sheet(job: Job, report: ProgressReporter) -> JobOutput:
     """One row per person: households and amount by phase, reduction with its reason, due, paid, outstanding,
     and an empty column for the recipient's signature (签字) — what a township hands out when it pays."""
+    # (openpyxl is imported where a workbook is written: see census.spreadsheets.workbook_new.)
+    from openpyxl.styles import Alignment, Font
+
     user = job.created_by
     if not isinstance(user, StaffMember):
         raise ValueError("the job has no user to scope it")

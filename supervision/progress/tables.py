@@ -17,8 +17,6 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
 
 from census.listing import ListPage
 from census.models import StaffMember, Township
@@ -253,6 +251,10 @@ def table_data(
 def export_xlsx(data: TableData, *, title: str) -> bytes:
     """The whole table (every row the filters keep, in the chosen order) as one xlsx sheet. A table is a few
     hundred rows at most (see ``table_data``), so the workbook is built in memory."""
+    # (openpyxl is imported where a workbook is written: see census.spreadsheets.workbook_new.)
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
     book = workbook_new()
     sheet = book.active
     sheet.title = xlsx_sheet_title(str(data.spec.title))

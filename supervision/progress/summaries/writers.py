@@ -31,9 +31,6 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from census.spreadsheets import csv_writer, workbook_new
 from supervision.progress.summaries.balance import Check
@@ -125,6 +122,9 @@ def override_lines(summary: Summary) -> Iterator[list[Any]]:
 def xlsx_sheet_title(text: str) -> str:
     """A sheet name as Excel allows it: at most 31 characters, none of : / \\ ? * [ ] (a title such as
     "乡镇/街道" would otherwise fail the whole export)."""
+    # (openpyxl is imported where a workbook is written: see census.spreadsheets.workbook_new.)
+    from openpyxl.workbook.child import INVALID_TITLE_REGEX
+
     return INVALID_TITLE_REGEX.sub(" ", text)[:31]
 
 
@@ -155,6 +155,10 @@ def _number_format(decimals: int | None) -> str:
 
 
 def write_xlsx(summary: Summary, path: Path) -> None:
+    # (openpyxl is imported where a workbook is written: see census.spreadsheets.workbook_new.)
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     book = workbook_new()
     book.remove(book.active)  # type: ignore[arg-type]
     bold = Font(bold=True)
