@@ -19,6 +19,7 @@ from census.jobs import job_run
 from census.models import Job, JobStatus
 from census.staffing.services import small_area_unassign
 from supervision.quality.checks import DISTRICT_SECTIONS, FORM_SECTIONS, runner
+from supervision.quality.management.commands.run_checks import Command as RunChecks
 from supervision.quality.models import CheckRun, Finding
 from supervision.quality.services import check_run_create, check_run_start
 from supervision.quality.tasks import nightly_run
@@ -152,6 +153,30 @@ def test_run_checks_from_the_shell(cast: Cast) -> None:
     call_command("run_checks", full=True, township=cast.township_a.code, workers=1, verbosity=2, stdout=out)
     assert "done in" in out.getvalue() and "ROOMS_HIGH" in out.getvalue()
     assert Finding.objects.filter(rule="ROOMS_HIGH").exists()
+
+
+@pytest.mark.django_db
+def test_run_checks_does_not_run_djangos_system_checks_which_migrate_runs_at_deployment(cast: Cast) -> None:
+    """A system check that fails (as a configuration problem would) does not stop the run: the nightly command
+    need not check the whole project at every start (0.7 s of it); ``migrate`` checks it when it is deployed."""
+    from django.core import checks
+    from django.core.management.base import SystemCheckError
+
+    def failing(**kwargs: Any) -> list[checks.CheckMessage]:
+        return [checks.Error("a configuration problem", id="tests.E001")]
+
+    checks.register(failing)
+    try:
+        with pytest.raises(SystemCheckError):  # (what a command that runs them would do)
+            call_command("check", stdout=io.StringIO())
+        out, err = io.StringIO(), io.StringIO()
+        # As from the shell (call_command skips the checks of every command).
+        RunChecks(stdout=out, stderr=err).run_from_argv(
+            ["manage.py", "run_checks", "--township", cast.township_a.code, "--workers", "1"]
+        )
+    finally:
+        checks.registry.registry.registered_checks.discard(failing)
+    assert "done in" in out.getvalue(), err.getvalue()
 
 
 # --- a worker killed in the middle ----------------------------------------------------------------------------
