@@ -221,8 +221,16 @@ def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
     so that the workers finish together. A full run: the district parts, then the townships by their households.
     An incremental one: by the households each part will read again — a township's changed since its watermark;
     a district section, the district's changes (weighed by ``DISTRICT_SECTION_WEIGHT``) — so that a township where
-    most of the night's changes are starts beside the district sections, not after them."""
-    parts = list(run.parts.exclude(status=PartStatus.DONE).values_list("pk", "township_id"))
+    most of the night's changes are starts beside the district sections, not after them; the first district section
+    goes before the counting."""
+    parts = list(run.parts.exclude(status=PartStatus.DONE).order_by("pk").values_list("pk", "township_id"))
+    if run.mode != RunMode.FULL:
+        # A district section reads the whole district's changes again, the longest part of most nights: the first
+        # starts while the townships' changes are counted (0.2–0.5 s at 6,000,000 persons), not after.
+        first = next((part for part in parts if part[1] is None), None)
+        if first is not None:
+            _enqueue_parts([first[0]], queue)
+            parts.remove(first)
     townships = [township for _, township in parts if township]
     # (Only an order: counts from a replica a few seconds behind serve as well.)
     with replica_reads():

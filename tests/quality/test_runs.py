@@ -334,9 +334,11 @@ def test_an_incremental_run_sends_the_township_with_more_changes_first(
     incremental = check_run_create(user=None, mode="incremental")
     services.check_run_parts_enqueue(run=incremental)
     parts = {part.pk: part.township_id or part.section for part in incremental.parts.all()}
-    # All of the changes are a's: its part goes first, beside the district sections (which read them again over the
-    # whole district, at less cost per household), and b's part, with nothing to read again, last.
-    assert [parts[pk] for pk in sent] == [cast.township_a.code, *DISTRICT_SECTIONS, cast.township_b.code]
+    # A district section goes before the townships' changes are counted. All of the changes are a's: its part goes
+    # next, beside that section, before the other (which reads them again over the whole district, at less cost
+    # per household), and b's part, with nothing to read again, last.
+    first, second = DISTRICT_SECTIONS
+    assert [parts[pk] for pk in sent] == [first, cast.township_a.code, second, cast.township_b.code]
     # A full run goes by all the households: b first.
     sent.clear()
     services.check_run_parts_enqueue(run=(full := check_run_create(user=None, mode="full")))
