@@ -149,7 +149,7 @@ def _recoded_sql(user: StaffMember, township: str) -> tuple[str, Any]:
         )
     )
     sql, params = base.query.sql_with_params()
-    status = population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county")
+    status = population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county", district="left(b.township_code, 6)")
     columns = (
         "b.township_code",
         "CASE WHEN b.ur IS NULL THEN NULL WHEN b.ur < 200 THEN 1 ELSE 2 END",

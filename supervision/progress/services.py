@@ -52,15 +52,16 @@ _ACCEPTED = (HouseholdState.ACCEPTED.value, HouseholdState.LOCKED.value)
 POPULATION_FIELDS = ("residents", "hukou_population", "separated", "within_city", "floating", "away_long")
 
 
-def population_fields() -> dict[str, tuple[str, ...]]:
-    """The statuses each population column of ``SmallAreaProgress`` counts."""
+def population_conditions(status: str, district: str) -> dict[str, str]:
+    """What each population column of ``SmallAreaProgress`` counts, as SQL over a person's status and the code of
+    the district they were registered in (市辖区内 or 流动 depends on it)."""
     return {
-        "residents": population.RESIDENT,
-        "hukou_population": population.HUKOU,
-        "separated": population.SEPARATED,
-        "within_city": population.within_city(),
-        "floating": population.floating(),
-        "away_long": population.AWAY_LONG,
+        "residents": f"{status} IN {population.in_sql(population.RESIDENT)}",
+        "hukou_population": f"{status} IN {population.in_sql(population.HUKOU)}",
+        "separated": f"{status} IN {population.in_sql(population.SEPARATED)}",
+        "within_city": population.within_city_sql(status, district),
+        "floating": population.floating_sql(status, district),
+        "away_long": f"{status} IN {population.in_sql(population.AWAY_LONG)}",
     }
 
 
@@ -77,9 +78,8 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
     state_names = ", ".join(_STATE_COLUMNS)
     # 常住人口 and the concepts beside it, from accepted census forms (``summaries.population`` decides).
     population_counts = ",\n".join(
-        f"count(*) FILTER (WHERE h.state IN %(accepted)s AND h.form_kind = 'census' "
-        f"AND x.status IN {population.in_sql(statuses)}) AS {name}"
-        for name, statuses in population_fields().items()
+        f"count(*) FILTER (WHERE h.state IN %(accepted)s AND h.form_kind = 'census' AND {condition}) AS {name}"
+        for name, condition in population_conditions("x.status", "left(p.township_id, 6)").items()
     )
     population_names = ", ".join(POPULATION_FIELDS)
     upsert = f"""
@@ -103,7 +103,13 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
             FROM {person} p JOIN {household} h ON h.id = p.household_id
             CROSS JOIN LATERAL (
                 SELECT {
-        population.status_sql("p.d7_residence", "p.d8_hukou_place", "p.d9_away_duration", "p.d8_hukou_county")
+        population.status_sql(
+            "p.d7_residence",
+            "p.d8_hukou_place",
+            "p.d9_away_duration",
+            "p.d8_hukou_county",
+            district="left(p.township_id, 6)",
+        )
     } AS status
             ) x
             WHERE {where_person}
@@ -161,7 +167,13 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
             SELECT {REFERENCE_YEAR} - p.d5_birth_year
                    - CASE WHEN p.d5_birth_month >= {REFERENCE_MONTH} THEN 1 ELSE 0 END AS age,
                    {
-        population.status_sql("p.d7_residence", "p.d8_hukou_place", "p.d9_away_duration", "p.d8_hukou_county")
+        population.status_sql(
+            "p.d7_residence",
+            "p.d8_hukou_place",
+            "p.d9_away_duration",
+            "p.d8_hukou_county",
+            district="left(p.township_id, 6)",
+        )
     } AS status
         ) x
         WHERE {where_person} AND h.state IN %(accepted)s AND h.form_kind = 'census'

@@ -11,9 +11,18 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
+from census.models import Role
 from enumeration.models import Household, HouseholdState
+from supervision.progress.models import SmallAreaProgress
 from supervision.progress.services import progress_refresh
 from supervision.progress.summaries import build_summary, check_summary
+from tests.census.factories import (
+    DistrictFactory,
+    SmallAreaFactory,
+    StaffMemberFactory,
+    TownshipFactory,
+    VillageFactory,
+)
 from tests.conftest import Cast
 from tests.progress.factories import HouseholdFactory, PersonFactory
 
@@ -144,11 +153,50 @@ def test_t08_lists_every_registered_person_by_status(district: Cast) -> None:
     assert sum(rows.values()) == 25
 
 
-def test_a_county_has_no_city_district_separation(district: Cast, settings) -> None:  # type: ignore[no-untyped-def]
-    """In a county (511523 江安县: county digits 23), moving between its townships or from 翠屏区 is 流动人口."""
-    settings.CENSUS_DISTRICT_CODE = "511523"
-    total = t01_row(district, "total")
-    assert (total["separated"], total["within_city"], total["floating"]) == (7, 0, 7)
+def test_each_person_is_judged_by_the_district_they_were_registered_in(district: Cast) -> None:
+    """One installation, two kinds of district: 叙州区 (511504, a 市辖区) and 江安县 (511523: county digits 23, a
+    county). In the county, moving between its townships or from 翠屏区 is 流动人口, never 市辖区内 — on its own
+    summary, on the dashboard's rows and beside 叙州区's figures, which stay as above."""
+    county = DistrictFactory(code="511523", name="江安县")
+    township = TownshipFactory(district=county, code="511523100", name="江安镇")
+    village = VillageFactory(township=township, code="511523100001", name="江安社区", kind="residents")
+    area = SmallAreaFactory(village=village, code="511523100001001")
+    office = StaffMemberFactory(username="ja_district", role=Role.DISTRICT_OFFICE, district=county)
+    household = HouseholdFactory(
+        small_area=area,
+        state=HouseholdState.ACCEPTED,
+        h1_kind=2,
+        h5_residence_type=2,
+        h6_floor_area=None,
+        h7_rooms=None,
+    )
+    # Hukou in another township of the county, here two years; hukou in 翠屏区 (a 市辖区 of 宜宾), here three.
+    for row, (d8, d9, county_code, sex) in enumerate([(3, 5, "", M), (4, 6, "511502", F)], start=1):
+        PersonFactory(
+            household=household,
+            row_no=row,
+            d2_relationship=None,
+            d4_sex=sex,
+            d7_residence=1,
+            d8_hukou_place=d8,
+            d8_hukou_county=county_code,
+            d9_away_duration=d9,
+        )
+    summary = build_summary(user=office)
+    check_summary(summary)
+    total = dict(summary.table("T01").blocks[0].total.values)  # type: ignore[union-attr]
+    assert (total["persons"], total["separated"], total["within_city"], total["floating"]) == (2, 2, 0, 2)
+    statuses = {row.key: row for row in summary.table("T08").blocks[0].rows}
+    assert (statuses["in_county"].get("within_city"), statuses["in_county"].get("floating")) == (0, 1)
+    assert (statuses["in_province"].get("within_city"), statuses["in_province"].get("floating")) == (0, 1)
+    # 叙州区's own summary: 市辖区内 3, 4, 21 and 流动 5–8, as worked out above.
+    here = t01_row(district, "total")
+    assert (here["separated"], here["within_city"], here["floating"]) == (7, 3, 4)
+    progress_refresh()
+    rows = {row.small_area_id: row for row in SmallAreaProgress.objects.filter(small_area__in=[area, district.area_a1])}
+    assert (rows[area.pk].separated, rows[area.pk].within_city, rows[area.pk].floating) == (2, 0, 2)
+    a1 = rows[district.area_a1.pk]
+    assert (a1.separated, a1.within_city, a1.floating) == (7, 3, 4)
 
 
 def test_the_dashboard_headline_counts_residents_with_the_others_beside(district: Cast, client) -> None:  # type: ignore[no-untyped-def]

@@ -33,8 +33,8 @@ status                   items                                                  
 ``undetermined``         D7 or D8 missing, or D7 ∈ {4, 5} with hukou not here          —
 ======================  ===========================================================  =========================
 
-[1] 市辖区内人户分离 when this district is a 市辖区 (county digits 01–18 of a prefecture-level city), else
-流动人口 (省内): between the townships of one county, the 2020 communiqué counts 流动人口.
+[1] 市辖区内人户分离 when the district the person is registered in is a 市辖区 (county digits 01–18 of a
+prefecture-level city), else 流动人口 (省内): between the townships of one county, the 2020 communiqué counts 流动人口.
 
 Explicit choices where the items do not decide (reference §1.1 asks for them in one place):
 
@@ -49,9 +49,6 @@ Explicit choices where the items do not decide (reference §1.1 asks for them in
 
 from __future__ import annotations
 
-import re
-
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 RESIDENT = (
@@ -72,22 +69,45 @@ SEPARATED = ("in_county", "in_city", "in_province", "in_other_province", "in_uns
 AWAY_LONG = ("out_county", "out_outside")
 
 
-def district_is_city_district(code: str | None = None) -> bool:
+def district_is_city_district(code: str) -> bool:
     """A 市辖区: prefecture digits 01–20 or 51–70 (a prefecture-level city; 直辖市 use 01) and county digits
     01–18 (reference §3.1)."""
-    code = code or settings.CENSUS_DISTRICT_CODE
     prefecture, county = int(code[2:4]), int(code[4:6])
     return (1 <= prefecture <= 20 or 51 <= prefecture <= 70) and 1 <= county <= 18
 
 
-def within_city() -> tuple[str, ...]:
-    """The statuses counted as 市辖区内人户分离."""
-    return ("in_county", "in_city") if district_is_city_district() else ()
+def city_district_sql(district: str) -> str:
+    """``district_is_city_district`` in SQL, over ``district``: an expression giving a six-digit district code."""
+    prefecture, county = f"substr({district}, 3, 2)", f"substr({district}, 5, 2)"
+    return (
+        f"(({prefecture} BETWEEN '01' AND '20' OR {prefecture} BETWEEN '51' AND '70') "
+        f"AND {county} BETWEEN '01' AND '18')"
+    )
 
 
-def floating() -> tuple[str, ...]:
-    """The statuses counted as 流动人口 (人户分离 outside 市辖区内)."""
-    return tuple(status for status in SEPARATED if status not in within_city())
+# 人户分离 that counts as 市辖区内 where the person lives in a 市辖区 (elsewhere, as 流动人口): each person is judged
+# by the district they were registered in — an installation may hold districts of both kinds (a city office).
+CITY_STATUSES = ("in_county", "in_city")
+
+
+def within_city(status: str, district: str) -> bool:
+    """A person of ``status`` registered in ``district`` counts as 市辖区内人户分离."""
+    return status in CITY_STATUSES and district_is_city_district(district)
+
+
+def floating(status: str, district: str) -> bool:
+    """A person of ``status`` registered in ``district`` counts as 流动人口 (人户分离 outside 市辖区内)."""
+    return status in SEPARATED and not within_city(status, district)
+
+
+def within_city_sql(status: str, district: str) -> str:
+    """``within_city`` in SQL, over the expressions ``status`` and ``district``."""
+    return f"({status} IN {in_sql(CITY_STATUSES)} AND {city_district_sql(district)})"
+
+
+def floating_sql(status: str, district: str) -> str:
+    """``floating`` in SQL, over the expressions ``status`` and ``district``."""
+    return f"({status} IN {in_sql(SEPARATED)} AND NOT {within_city_sql(status, district)})"
 
 
 def labels() -> dict[str, str]:
@@ -110,21 +130,15 @@ def labels() -> dict[str, str]:
     }
 
 
-def _county(code: str) -> str:
-    if not re.fullmatch(r"\d{6}", code):
-        raise ValueError(f"CENSUS_DISTRICT_CODE must be six digits, not {code!r}")
-    return code
-
-
-def status_sql(d7: str = "d7", d8: str = "d8", d9: str = "d9", county: str = "d8_county") -> str:
-    """The status as a SQL expression over the named columns (the only place the rule is written for SQL)."""
-    district = _county(settings.CENSUS_DISTRICT_CODE)
-    city, province = district[:4], district[:2]
+def status_sql(d7: str, d8: str, d9: str, county: str, *, district: str) -> str:
+    """The status as a SQL expression over the named columns (the only place the rule is written for SQL);
+    ``district`` gives the six-digit code of the district the person was registered in (from their township:
+    ``left(township_id, 6)``), which the hukou county is compared with."""
     same_city = (
-        f"(left({county}, 4) = '{city}' AND substr({county}, 5, 2) BETWEEN '01' AND '18')"
-        if district_is_city_district()
-        else "false"
+        f"({city_district_sql(district)} AND left({county}, 4) = left({district}, 4) "
+        f"AND substr({county}, 5, 2) BETWEEN '01' AND '18')"
     )
+    province = f"left({district}, 2)"
     long = f"coalesce({d9}, 0) >= 3"
     return f"""CASE
         WHEN {d7} IS NULL OR {d8} IS NULL THEN 'undetermined'
@@ -136,7 +150,7 @@ def status_sql(d7: str = "d7", d8: str = "d8", d9: str = "d9", county: str = "d8
         WHEN {d7} = 1 AND {d8} = 4 AND NOT {long} THEN 'visit_outside'
         WHEN {d7} = 1 AND {d8} = 4 AND coalesce({county}, '') !~ '^[0-9]{{6}}$' THEN 'in_unstated'
         WHEN {d7} = 1 AND {d8} = 4 AND {same_city} THEN 'in_city'
-        WHEN {d7} = 1 AND {d8} = 4 AND left({county}, 2) = '{province}' THEN 'in_province'
+        WHEN {d7} = 1 AND {d8} = 4 AND left({county}, 2) = {province} THEN 'in_province'
         WHEN {d7} = 1 AND {d8} = 4 THEN 'in_other_province'
         WHEN {d8} NOT IN (1, 2) THEN 'undetermined'
         WHEN {d7} >= 6 THEN 'abroad'

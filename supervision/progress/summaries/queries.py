@@ -120,6 +120,8 @@ def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
     )
     sql, params = base.query.sql_with_params()
     grouping = ", ".join(f"GROUPING({column}) AS g_{column}" for column in PERSON_COLUMNS)
+    # (Each person judged against the district of their township.)
+    status = population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county", district="left(b.township_code, 6)")
     sets = ", ".join(f"({', '.join((*columns, 'sex'))})" for columns in PERSON_SETS.values())
     query = f"""
         SELECT {grouping}, {", ".join(PERSON_COLUMNS)}, sex, count(*)
@@ -128,7 +130,7 @@ def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
             FROM (
                 SELECT b.township_code AS township, b.sex, b.age, b.age >= 3 AS age3, b.age >= 6 AS age6,
                        b.age >= 15 AS age15, b.edu, b.lit, b.eth, b.d8, b.d10, b.ur,
-                       {population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county")} AS status
+                       {status} AS status
                 FROM ({sql}) b
             ) s
         ) q
@@ -361,7 +363,7 @@ def long_form_person_counts(user: StaffMember, *, min_age: int, default_weight: 
     sql, params = base.query.sql_with_params()
     sets = ", ".join([*(f"({item}, sex)" for item in LONG_FORM_PERSON_ITEMS), "(sex)"])
     grouping = ", ".join(f"GROUPING({item})" for item in LONG_FORM_PERSON_ITEMS)
-    status = population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county")
+    status = population.status_sql("b.d7", "b.d8", "b.d9", "b.d8_county", district="left(b.village_code, 6)")
     resident = f"{status} IN {population.in_sql(population.RESIDENT)}"
     query = f"""
         SELECT {grouping}, {", ".join(LONG_FORM_PERSON_ITEMS)}, sex, count(*), sum(w)

@@ -3,6 +3,7 @@ totals from another, so that the balance check compares independent figures."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -56,14 +57,25 @@ def _status_sexes(persons: dict[str, Any], statuses: tuple[str, ...], township: 
     return _sum_by_sex(persons["status"], lambda key: key[0] in statuses and (township is None or key[1] == township))
 
 
+def _judged_sexes(
+    persons: dict[str, Any], counts: Callable[[str, str], bool], township: str | None = None
+) -> dict[str, int]:
+    """Persons by sex whose status ``counts`` in a concept in the district they were registered in (市辖区内 and
+    流动人口 depend on it), in one township or (``None``) everywhere."""
+    return _sum_by_sex(
+        persons["status"],
+        lambda key: counts(key[0], key[1][:6]) and (township is None or key[1] == township),
+    )
+
+
 def _concepts(persons: dict[str, Any], township: str | None) -> dict[str, int]:
     """The population concepts beside 常住人口 (``population``): 户籍人口, 人户分离 (市辖区内 and 流动人口),
     外出半年以上 and every person registered on the forms."""
     return {
         "hukou": _status_sexes(persons, population.HUKOU, township)["total"],
         "separated": _status_sexes(persons, population.SEPARATED, township)["total"],
-        "within_city": _status_sexes(persons, population.within_city(), township)["total"],
-        "floating": _status_sexes(persons, population.floating(), township)["total"],
+        "within_city": _judged_sexes(persons, population.within_city, township)["total"],
+        "floating": _judged_sexes(persons, population.floating, township)["total"],
         "away_long": _status_sexes(persons, population.AWAY_LONG, township)["total"],
         "registered": _status_sexes(persons, population.STATUSES, township)["total"],
     }
@@ -306,20 +318,20 @@ def t08(persons: dict[str, Any], registered: int) -> SummaryTable:
         "residents": population.RESIDENT,
         "hukou": population.HUKOU,
         "separated": population.SEPARATED,
-        "within_city": population.within_city(),
-        "floating": population.floating(),
         "away_long": population.AWAY_LONG,
     }
+    judged = {"within_city": population.within_city, "floating": population.floating}
     rows = []
     for status in population.STATUSES:
         sexes = _status_sexes(persons, (status,))
-        rows.append(
-            Row(
-                status,
-                labels[status],
-                {**sexes, **{key: sexes["total"] if status in chosen else 0 for key, chosen in concepts.items()}},
-            )
-        )
+        values = {**sexes, **{key: sexes["total"] if status in chosen else 0 for key, chosen in concepts.items()}}
+        # (市辖区内 or 流动: by the district each person was registered in.)
+        for key, counts in judged.items():
+            values[key] = _sum_by_sex(
+                persons["status"],
+                lambda row, counts=counts, status=status: row[0] == status and counts(status, row[1][:6]),
+            )["total"]
+        rows.append(Row(status, labels[status], values))
     residents = _by_sex(persons["sex"])
     everyone = _status_sexes(persons, population.STATUSES)
     total = Row(
