@@ -77,11 +77,16 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
     )
     state_names = ", ".join(_STATE_COLUMNS)
     # 常住人口 and the concepts beside it, from accepted census forms (``summaries.population`` decides).
+    # (Each person judged against the district of their township.)
+    district = "left(p.township_id, 6)"
     population_counts = ",\n".join(
         f"count(*) FILTER (WHERE h.state IN %(accepted)s AND h.form_kind = 'census' AND {condition}) AS {name}"
-        for name, condition in population_conditions("x.status", "left(p.township_id, 6)").items()
+        for name, condition in population_conditions("x.status", district).items()
     )
     population_names = ", ".join(POPULATION_FIELDS)
+    status = population.status_sql(
+        "p.d7_residence", "p.d8_hukou_place", "p.d9_away_duration", "p.d8_hukou_county", district=district
+    )
     upsert = f"""
         WITH hh AS (
             SELECT h.small_area_id,
@@ -102,15 +107,7 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
                    {population_counts}
             FROM {person} p JOIN {household} h ON h.id = p.household_id
             CROSS JOIN LATERAL (
-                SELECT {
-        population.status_sql(
-            "p.d7_residence",
-            "p.d8_hukou_place",
-            "p.d9_away_duration",
-            "p.d8_hukou_county",
-            district="left(p.township_id, 6)",
-        )
-    } AS status
+                SELECT {status} AS status
             ) x
             WHERE {where_person}
             GROUP BY p.small_area_id
@@ -166,15 +163,7 @@ def _refresh_sql(where_area: str, where_household: str, where_person: str) -> tu
         CROSS JOIN LATERAL (
             SELECT {REFERENCE_YEAR} - p.d5_birth_year
                    - CASE WHEN p.d5_birth_month >= {REFERENCE_MONTH} THEN 1 ELSE 0 END AS age,
-                   {
-        population.status_sql(
-            "p.d7_residence",
-            "p.d8_hukou_place",
-            "p.d9_away_duration",
-            "p.d8_hukou_county",
-            district="left(p.township_id, 6)",
-        )
-    } AS status
+                   {status} AS status
         ) x
         WHERE {where_person} AND h.state IN %(accepted)s AND h.form_kind = 'census'
           AND x.status IN {population.in_sql(population.RESIDENT)} AND x.age >= 0

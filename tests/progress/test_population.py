@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from census.models import Role
+from census.models import Role, SmallArea
 from enumeration.models import Household, HouseholdState
 from supervision.progress.models import SmallAreaProgress
 from supervision.progress.services import progress_refresh
@@ -73,8 +73,7 @@ TOWNSHIP_B = [
 ]
 
 
-def register(cast: Cast, area_name: str, persons: list[P]) -> None:
-    area = getattr(cast, area_name)
+def register(area: SmallArea, persons: list[P]) -> None:
     household = HouseholdFactory(
         small_area=area,
         state=HouseholdState.ACCEPTED,
@@ -98,8 +97,8 @@ def register(cast: Cast, area_name: str, persons: list[P]) -> None:
 
 @pytest.fixture
 def district(cast: Cast) -> Cast:
-    register(cast, "area_a1", TOWNSHIP_A)
-    register(cast, "area_b1", TOWNSHIP_B)
+    register(cast.area_a1, TOWNSHIP_A)
+    register(cast.area_b1, TOWNSHIP_B)
     return cast
 
 
@@ -162,26 +161,8 @@ def test_each_person_is_judged_by_the_district_they_were_registered_in(district:
     village = VillageFactory(township=township, code="511523100001", name="江安社区", kind="residents")
     area = SmallAreaFactory(village=village, code="511523100001001")
     office = StaffMemberFactory(username="ja_district", role=Role.DISTRICT_OFFICE, district=county)
-    household = HouseholdFactory(
-        small_area=area,
-        state=HouseholdState.ACCEPTED,
-        h1_kind=2,
-        h5_residence_type=2,
-        h6_floor_area=None,
-        h7_rooms=None,
-    )
     # Hukou in another township of the county, here two years; hukou in 翠屏区 (a 市辖区 of 宜宾), here three.
-    for row, (d8, d9, county_code, sex) in enumerate([(3, 5, "", M), (4, 6, "511502", F)], start=1):
-        PersonFactory(
-            household=household,
-            row_no=row,
-            d2_relationship=None,
-            d4_sex=sex,
-            d7_residence=1,
-            d8_hukou_place=d8,
-            d8_hukou_county=county_code,
-            d9_away_duration=d9,
-        )
+    register(area, [P(1, 3, 5, sex=M), P(1, 4, 6, "511502", F)])
     summary = build_summary(user=office)
     check_summary(summary)
     total = dict(summary.table("T01").blocks[0].total.values)  # type: ignore[union-attr]
