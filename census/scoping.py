@@ -145,6 +145,17 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
             return self.alias(scope_district=district).filter(scope_district__startswith=scope.code)
         return self.none()
 
+    def counted_by(self, user: StaffMember | AnonymousUser) -> Self:
+        """The rows a user's *counts* are made of, for set-based queries whose output is counts alone (the summary
+        tables): what ``visible_to`` gives them, and for a city office every row of its districts — a city reads
+        its districts' totals, never a row (``visible_to`` gives it none of a model with personal data)."""
+        scope = scope_of(user)
+        if scope.kind is ScopeKind.CITY and "township" in self.scope_fields:
+            # Area codes nest: a township's 9 digits start with its city's 4.
+            township = Cast(self.scope_fields["township"], models.CharField())
+            return self.alias(counted_township=township).filter(counted_township__startswith=scope.code)
+        return self.visible_to(user)
+
     def _by_code(self, code: str) -> Self:
         """Filter at the finest level the model has that is no finer than the code."""
         fields = self.scope_fields

@@ -9,8 +9,8 @@ Whom each kind is for (``@job_handler(audience=…, starters=…)``; the rule is
     audience: township office, district office — the roles of the dashboards (``OFFICE``); a ranking of
     colleagues is not for enumerators, supervisors or the auditor, whom the dashboards refuse.
     starters: township office, district office (the export button of each table).
-``progress_summary`` — the district's summary tables.
-    audience and starters: the district office (the exports page).
+``progress_summary`` — the district's summary tables (a city office's: its districts' together).
+    audience: the district office; starters: the district office and a city office (the exports page).
 ``progress_microdata`` — pseudonymous person-level rows.
     audience: nobody — the file stays with whoever asked for it, even among the district office.
     starters: the district office (the exports page).
@@ -18,6 +18,7 @@ Whom each kind is for (``@job_handler(audience=…, starters=…)``; the rule is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -35,18 +36,22 @@ from supervision.progress.tables import TABLES, export_xlsx, table_data
 from supervision.progress.views import OFFICE
 
 DISTRICT = (Role.DISTRICT_OFFICE,)
+# A city office exports its districts' summary tables together; the job stays with whoever started it (a city's
+# job lies in no district).
+SUMMARY = (Role.DISTRICT_OFFICE, Role.CITY_OFFICE)
 
 
 class ExportRefused(JobFailed):
     pass
 
 
-def _requester(job: Job, *, district_only: bool) -> StaffMember:
+def _requester(job: Job, *, allowed: Callable[[StaffMember], bool] | None = None, refusal: str = "") -> StaffMember:
+    """Whoever started the job, if they are still active and (``allowed``) still hold a role that may export it."""
     user = job.created_by
     if user is None or not user.is_active:
         raise ExportRefused(_("The person who started this export no longer has an active account."))
-    if district_only and not services.exports_district_data(user):
-        raise ExportRefused(_("Only the district census office may export summaries and microdata."))
+    if allowed is not None and not allowed(user):
+        raise ExportRefused(refusal)
     return user
 
 
@@ -54,9 +59,13 @@ def _stamp() -> str:
     return timezone.localtime().strftime("%Y%m%d-%H%M")
 
 
-@job_handler(services.EXPORT_SUMMARY, audience=DISTRICT, starters=DISTRICT)
+@job_handler(services.EXPORT_SUMMARY, audience=DISTRICT, starters=SUMMARY)
 def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
-    user = _requester(job, district_only=True)
+    user = _requester(
+        job,
+        allowed=services.exports_summary,
+        refusal=_("Only the district or city census office may export summary tables."),
+    )
     file_format = job.params.get("format", "xlsx")
     report.total(3, _("Computing the tables"))
     # The tables read the replica when it is close enough behind (census/db_router.py).
@@ -66,7 +75,8 @@ def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
         checks = check_summary(summary)  # BalanceError fails the job and says where
         report.advance(message=_("Writing the file"))
         extension = {"xlsx": "xlsx", "pdf": "pdf"}.get(file_format, "zip")
-        name = f"summary-{district_of(user).code}-{_stamp()}.{extension}"
+        office = user.city_id if user.role == Role.CITY_OFFICE and user.city_id else district_of(user).code
+        name = f"summary-{office}-{_stamp()}.{extension}"
         path = job_file_path(job, name)
         if file_format == "xlsx":
             write_xlsx(summary, path)
@@ -90,7 +100,9 @@ def summary_export(job: Job, report: ProgressReporter) -> JobOutput:
 
 @job_handler(services.EXPORT_MICRODATA, audience=(), starters=DISTRICT)
 def microdata_export(job: Job, report: ProgressReporter) -> JobOutput:
-    user = _requester(job, district_only=True)
+    user = _requester(
+        job, allowed=services.exports_district_data, refusal=_("Only the district census office may export microdata.")
+    )
     forms = job.params.get("forms", "accepted")
     if forms == "public":
         return _public_use_export(job, report, user)
@@ -163,7 +175,7 @@ def _public_use_export(job: Job, report: ProgressReporter, user: StaffMember) ->
 
 @job_handler(services.EXPORT_TABLE, audience=OFFICE, starters=OFFICE)
 def table_export(job: Job, report: ProgressReporter) -> JobOutput:
-    user = _requester(job, district_only=False)
+    user = _requester(job)
     spec = TABLES[job.params["table"]]
     township = None
     if spec.needs_township:

@@ -277,15 +277,24 @@ def exports_district_data(user: StaffMember) -> bool:
     return bool(user.is_active and (user.is_superuser or user.role == Role.DISTRICT_OFFICE))
 
 
+def exports_summary(user: StaffMember) -> bool:
+    """The summary tables are also a city office's: its districts' tables together, counts only (never microdata,
+    never a form's key)."""
+    return exports_district_data(user) or bool(user.is_active and user.role == Role.CITY_OFFICE and user.city_id)
+
+
 @transaction.atomic
 def export_start(*, user: StaffMember, kind: str, params: dict[str, Any]) -> Job:
     """Start an export as a background job and write who asked for what to the audit log.
 
-    Summaries and microdata are for the district office; a dashboard table may be exported by anyone who
-    may see the dashboard (the job reads it again through ``visible_to`` of the person who started it).
+    Summaries are for the district office and a city office (its districts together), microdata for the district
+    office; a dashboard table may be exported by anyone who may see the dashboard (the job reads it again through
+    ``visible_to`` of the person who started it).
     """
-    if kind in (EXPORT_SUMMARY, EXPORT_MICRODATA) and not exports_district_data(user):
-        raise ExportForbidden(_("Only the district census office may export summaries and microdata."))
+    if kind == EXPORT_SUMMARY and not exports_summary(user):
+        raise ExportForbidden(_("Only the district or city census office may export summary tables."))
+    if kind == EXPORT_MICRODATA and not exports_district_data(user):
+        raise ExportForbidden(_("Only the district census office may export microdata."))
     if kind == EXPORT_SUMMARY:
         if params.get("format") not in SUMMARY_FORMATS:
             raise ApplicationError(_("Choose xlsx, CSV or PDF."), code="format")

@@ -330,6 +330,9 @@ def city_dashboard(request: StaffRequest) -> HttpResponse:
         "city": request.user.city,
         "districts": selectors.city_district_rows(user=request.user),
         "totals": selectors.city_totals(user=request.user),
+        "jobs": _recent_exports(request, (services.EXPORT_SUMMARY,)),
+        "markings": settings.CENSUS_TABLE_MARKINGS,
+        "table_titles": table_titles(by_district=True),
     }
     return render(request, "progress/dashboard_city.html", context)
 
@@ -337,25 +340,39 @@ def city_dashboard(request: StaffRequest) -> HttpResponse:
 # --- summaries and exports ---------------------------------------------------------------------------------
 
 
-@require_GET
-@role_required(Role.DISTRICT_OFFICE)
-def exports(request: StaffRequest) -> HttpResponse:
-    jobs = (
+def _recent_exports(request: StaffRequest, kinds: tuple[str, ...]) -> list[Job]:
+    """The last ten exports of these kinds the user sees, with when each file is deleted."""
+    jobs = list(
         Job.objects.visible_to(request.user)
-        .filter(kind__in=(*EXPORT_KINDS,))
+        .filter(kind__in=kinds)
         .select_related("created_by")
         .order_by("-created_at", "-id")[:10]
     )
-    listed = list(jobs)
-    for job in listed:
+    for job in jobs:
         job.expires_at = services.export_expires_at(job)  # type: ignore[attr-defined]
+    return jobs
+
+
+@require_GET
+@role_required(Role.DISTRICT_OFFICE)
+def exports(request: StaffRequest) -> HttpResponse:
     context = {
         "totals": selectors.totals(user=request.user),
-        "jobs": listed,
+        "jobs": _recent_exports(request, EXPORT_KINDS),
         "markings": settings.CENSUS_TABLE_MARKINGS,
         "table_titles": table_titles(),
     }
     return render(request, "progress/exports.html", context)
+
+
+def _export_start(request: StaffRequest, *, kind: str, params: dict[str, Any], page: str) -> HttpResponse:
+    try:
+        job = services.export_start(user=request.user, kind=kind, params=params)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(page)
+    messages.success(request, _("The export has been started; it appears below when it is ready."))
+    return redirect(reverse(page) + f"#job-{job.pk}")
 
 
 @require_POST
@@ -365,10 +382,12 @@ def export_start(request: StaffRequest) -> HttpResponse:
     if kind not in EXPORT_KINDS:
         raise Http404
     params = {key: request.POST.get(key, "") for key in ("format", "forms") if request.POST.get(key)}
-    try:
-        job = services.export_start(user=request.user, kind=kind, params=params)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("supervision:exports")
-    messages.success(request, _("The export has been started; it appears below when it is ready."))
-    return redirect(reverse("supervision:exports") + f"#job-{job.pk}")
+    return _export_start(request, kind=kind, params=params, page="supervision:exports")
+
+
+@role_required(Role.CITY_OFFICE)
+@require_POST
+def city_summary_export(request: StaffRequest) -> HttpResponse:
+    """The city's summary tables (its districts' together): the only export a city office starts."""
+    params = {"format": request.POST["format"]} if request.POST.get("format") else {}
+    return _export_start(request, kind=services.EXPORT_SUMMARY, params=params, page="supervision:city-dashboard")

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from census.models import District, Role, SmallArea, StaffMember, Township, Village
+from census.models import City, District, Role, SmallArea, StaffMember, Township, Village
 from enumeration.identity import make_id_number
 from enumeration.models import Household
 from enumeration.services import household_list, household_save, household_sign, respondent_confirm
+from supervision.progress.services import progress_refresh
 from tests.census.factories import (
     DepartmentUserFactory,
     DistrictFactory,
@@ -122,3 +123,29 @@ def register(
         signature_image=png_data_url(),
     )
     return household_sign(household=household, signer=enumerator, password=password)
+
+
+@pytest.fixture
+def city(two_districts: TwoDistricts, password: str) -> dict:
+    """宜宾市 (5115) over both districts: 叙州区 with two signed families of three, 翠屏区 with one; a district of
+    another city (成都市锦江区 510104) that the city office must not count; and the city office."""
+    a, b = two_districts.a, two_districts.b
+    households = [
+        register(
+            a.area_a1, a.enumerator_a1, password, family("511521", ("欧阳修远", "司马青衫", "欧阳小明"), (11, 22, 33))
+        ),
+        register(
+            a.area_a2, a.enumerator_a2, password, family("511521", ("东方既白", "司马青衫", "东方小白"), (45, 56, 67))
+        ),
+        register(b.area, b.enumerator, password, family("511502", ("诸葛云起", "上官晴", "诸葛小亮"), (41, 52, 63))),
+    ]
+    elsewhere = DistrictFactory(code="510104", name="锦江区")
+    TownshipFactory(district=elsewhere, code="510104001", name="督院街街道", kind="street")
+    progress_refresh()
+    office = StaffMemberFactory(
+        username="yibin_city",
+        role=Role.CITY_OFFICE,
+        district=None,
+        city=City.objects.create(code="5115", name="宜宾市"),
+    )
+    return {"office": office, "households": households}

@@ -14,11 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from census.models import City, Role, StaffMember
+from census.models import Role, StaffMember
 from supervision.progress import selectors
-from supervision.progress.services import progress_refresh
-from tests.census.factories import DistrictFactory, StaffMemberFactory, TownshipFactory
-from tests.districts.conftest import TwoDistricts, family, register
+from tests.districts.conftest import TwoDistricts
 from tests.districts.test_district_isolation import API_LISTS, PAGES
 
 pytestmark = pytest.mark.django_db
@@ -40,30 +38,6 @@ PERSONAL = (
     "511521198",
     "511502198",
 )
-
-
-@pytest.fixture
-def city(two_districts: TwoDistricts, password: str) -> dict:
-    a, b = two_districts.a, two_districts.b
-    households = [
-        register(
-            a.area_a1, a.enumerator_a1, password, family("511521", ("欧阳修远", "司马青衫", "欧阳小明"), (11, 22, 33))
-        ),
-        register(
-            a.area_a2, a.enumerator_a2, password, family("511521", ("东方既白", "司马青衫", "东方小白"), (45, 56, 67))
-        ),
-        register(b.area, b.enumerator, password, family("511502", ("诸葛云起", "上官晴", "诸葛小亮"), (41, 52, 63))),
-    ]
-    elsewhere = DistrictFactory(code="510104", name="锦江区")
-    TownshipFactory(district=elsewhere, code="510104001", name="督院街街道", kind="street")
-    progress_refresh()
-    office = StaffMemberFactory(
-        username="yibin_city",
-        role=Role.CITY_OFFICE,
-        district=None,
-        city=City.objects.create(code="5115", name="宜宾市"),
-    )
-    return {"office": office, "households": households}
 
 
 def test_the_city_office_lands_on_its_dashboard_with_its_two_districts_only(city: dict) -> None:

@@ -190,5 +190,5 @@ def test_the_exports_hold_district_bs_rows_only(two_districts: TwoDistricts, see
     # Summary tables and microdata: district B has one household of three persons (district A has as many).
     summary = build_summary(user=office)
     assert summary.table("T01").total("persons") == 3
-    assert summary.district_name == "翠屏区"
+    assert summary.office_name == "翠屏区"
     assert microdata.count(user=office, forms="signed") == microdata.count(user=office, forms="accepted") == 3

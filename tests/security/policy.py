@@ -156,7 +156,7 @@ def _area(area: SmallArea) -> dict[str, Any]:
 class JobKind:
     """Who a job kind's content is for (``audience``: they see the jobs of others in their area) and who may
     start it (``starters``: they may also start a failed one again). ``pages`` show the same content: they must
-    admit exactly the audience; ``start_pages`` start it: they must admit exactly the starters."""
+    admit exactly the audience; ``start_pages`` start it: each admits starters only, and together every starter."""
 
     content: str
     audience: frozenset[str]
@@ -181,11 +181,11 @@ JOB_KINDS: dict[str, JobKind] = {
         start_pages=("supervision:progress-table-export",),
     ),
     "progress_summary": JobKind(
-        "the district's summary tables",
+        "the district's summary tables (a city office's: its districts' together, which stay with it)",
         audience=frozenset({Role.DISTRICT_OFFICE}),
-        starters=frozenset({Role.DISTRICT_OFFICE}),
+        starters=frozenset({Role.DISTRICT_OFFICE, Role.CITY_OFFICE}),
         pages=("supervision:exports",),
-        start_pages=("supervision:export-start",),
+        start_pages=("supervision:export-start", "supervision:city-summary-export"),
     ),
     "progress_microdata": JobKind(
         "pseudonymous person-level microdata: stays with whoever asked for it",

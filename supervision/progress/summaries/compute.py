@@ -16,10 +16,14 @@ forms.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from census.models import StaffMember, Township, district_of
+from census.models import District, StaffMember, Township, district_of
+from census.scoping import ScopeKind, scope_of
 from enumeration.models import FormKind
 from enumeration.rules.thresholds import threshold
 from enumeration.sampling import DEFAULT_RATE
@@ -63,12 +67,28 @@ def coverage_note(covered: dict[str, dict[str, int]]) -> str:
     }
 
 
+def _by_district(counts: dict[tuple[Any, ...], int], position: int) -> dict[tuple[Any, ...], int]:
+    """Counts keyed by township (at ``position`` of the key) added up by district: a township's 9-digit code
+    starts with its district's 6."""
+    summed: dict[tuple[Any, ...], int] = defaultdict(int)
+    for key, n in counts.items():
+        summed[(*key[:position], key[position][:6], *key[position + 1 :])] += n
+    return dict(summed)
+
+
 def build_summary(*, user: StaffMember) -> Summary:
-    """All summary tables as the user may see them (the district office: the whole district)."""
+    """All summary tables as the user may see them: the district office's of the whole district; a city office's
+    of its districts together (``ScopeKind.CITY``) — T01 by district, and of the forms counted over the checks'
+    objections or with deaths that disagree, how many, never which (a city reads no form)."""
+    city = scope_of(user).kind is ScopeKind.CITY
     lf_min_age = threshold("long_form")["C18_min_age"]
     lf_weight = 1 / DEFAULT_RATE
     with queries.snapshot():
-        townships = list(Township.objects.visible_to(user).order_by("code"))
+        areas: list[District] | list[Township]
+        if city:
+            areas = list(District.objects.filter(code__startswith=user.city_id or "").order_by("code"))
+        else:
+            areas = list(Township.objects.visible_to(user).order_by("code"))
         persons = queries.person_counts(user)
         households = queries.household_counts(user)
         by_township = queries.households_by_township(user)
@@ -79,13 +99,22 @@ def build_summary(*, user: StaffMember) -> Summary:
         weights = queries.long_form_weights(user)
         h4 = households["all"].get((), {"h4m": 0, "h4f": 0})
         deaths_agree = (h4["h4m"], h4["h4f"]) == (register.get(1, 0), register.get(2, 0))
-        mismatches = [] if deaths_agree else queries.death_mismatches(user)
-        overrides = queries.overrides(user)
+        mismatches = [] if deaths_agree or city else queries.death_mismatches(user)
+        overrides = [] if city else queries.overrides(user)
+        overridden = queries.override_count(user) if city else len(overrides)
+    if city:
+        persons["status"] = _by_district(persons["status"], 1)
+        persons["township"] = _by_district(persons["township"], 0)
+        by_district: dict[str, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "all": 0})
+        for township, counts in by_township.items():
+            for name, n in counts.items():
+                by_district[township[:6]][name] += n
+        by_township = dict(by_district)
     households_total = households["all"].get((), {"households": 0})["households"]
     pending_note = coverage_note(covered)
     registered = households["all"].get((), {"persons": 0})["persons"]
     built = [
-        tables.t01(townships, persons, by_township, households_total),
+        tables.t01(areas, persons, by_township, households_total, by_district=city),
         tables.t02(persons),
         tables.t03(households),
         tables.t04(persons),
@@ -112,12 +141,18 @@ def build_summary(*, user: StaffMember) -> Summary:
             )
             % {"n": foreigners}
         )
-    if overrides:
+    if overridden:
         # On every table: each counts these forms, and a reader of one sheet alone must learn it.
-        note = _(
-            "%(n)d form(s) counted here passed review over checks that blocked them, by the district office's "
-            'override: see "Overrides of the checks" (%(keys)s).'
-        ) % {"n": len(overrides), "keys": "、".join(line.household for line in overrides[:10])}
+        if city:
+            note = _(
+                "%(n)d override(s) of the checks by the districts' offices let forms counted here pass review over "
+                "checks that blocked them; each district's own tables name them."
+            ) % {"n": overridden}
+        else:
+            note = _(
+                "%(n)d form(s) counted here passed review over checks that blocked them, by the district office's "
+                'override: see "Overrides of the checks" (%(keys)s).'
+            ) % {"n": len(overrides), "keys": "、".join(line.household for line in overrides[:10])}
         for table in built:
             table.notes.append(note)
     return Summary(
@@ -126,5 +161,5 @@ def build_summary(*, user: StaffMember) -> Summary:
         pending_note=pending_note,
         death_mismatches=mismatches,
         overrides=overrides,
-        district_name=district_of(user).name,
+        office_name=user.city.name if city and user.city is not None else district_of(user).name,
     )

@@ -106,8 +106,9 @@ class Summary:
     death_mismatches: list[str] = field(default_factory=list)
     checks: list[Any] = field(default_factory=list)  # balance.Check, filled by balance.check_summary
     overrides: list[OverrideLine] = field(default_factory=list)
-    # Whose tables these are (the compiling office's district), for the footer; the settings' name if unset.
-    district_name: str = ""
+    # Whose tables these are (the compiling office's district, or a city office's city), for the footer; the
+    # settings' district name if unset.
+    office_name: str = ""
 
     def table(self, code: str) -> SummaryTable:
         return next(table for table in self.tables if table.code == code)

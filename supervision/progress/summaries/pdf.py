@@ -44,7 +44,7 @@ def html(summary: Summary) -> str:
                 cells = [_cell(row.get(column.key), column.decimals) for column in table.columns]
                 rows.append({"label": row.label, "cells": cells, "total": row is block.total})
         tables.append({"table": table, "markings": _marking_cells(summary, table), "rows": rows})
-    footer = [line[0] for line in footer_lines(summary.district_name) if line]
+    footer = [line[0] for line in footer_lines(summary.office_name) if line]
     checks = list(balance_lines(summary.checks))
     return render_to_string(
         "progress/summary_pdf.html",
@@ -57,7 +57,7 @@ def html(summary: Summary) -> str:
             "checks_header": checks[3],
             "checks": checks[4:],
             "paper": PAPER.get(getattr(settings, "CENSUS_PRINT_PAPER", "A4"), "A4"),
-            "district": summary.district_name or settings.CENSUS_DISTRICT_NAME,
+            "district": summary.office_name or settings.CENSUS_DISTRICT_NAME,
         },
     )
 

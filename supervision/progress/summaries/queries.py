@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -100,7 +100,7 @@ def person_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
     its columns (without ``res``) and sex: ``"age"`` ``{(age, sex): n}``, ``"ur"`` ``{(urban-rural code,
     sex): n}``, ``"mig"`` ``{(status, D10, sex): n}`` …"""
     base = (
-        Person.objects.visible_to(user)
+        Person.objects.counted_by(user)
         .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS)
         .order_by()
         .values(
@@ -169,7 +169,7 @@ def household_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], dict[
         for index, (_low, high) in enumerate(AREA_BANDS, start=1)
     )
     base = (
-        Household.objects.visible_to(user)
+        Household.objects.counted_by(user)
         .filter(state__in=ACCEPTED, form_kind=FormKind.CENSUS)
         .order_by()
         .values(
@@ -252,7 +252,7 @@ def household_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], dict[
 
 def households_by_township(user: StaffMember) -> dict[str, dict[str, int]]:
     rows = (
-        Household.objects.visible_to(user)
+        Household.objects.counted_by(user)
         .filter(form_kind=FormKind.CENSUS)
         .values("township_id")
         .annotate(accepted=Count("pk", filter=Q(state__in=ACCEPTED)), all=Count("pk"))
@@ -262,7 +262,7 @@ def households_by_township(user: StaffMember) -> dict[str, dict[str, int]]:
 
 def register_deaths(user: StaffMember) -> dict[Any, int]:
     rows = (
-        DeathRecord.objects.visible_to(user)
+        DeathRecord.objects.counted_by(user)
         .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS)
         .values("sex")
         .annotate(n=Count("pk"))
@@ -300,7 +300,7 @@ def coverage(user: StaffMember) -> dict[str, dict[str, int]]:
     """Accepted and all households per kind of form, ``{"census": {"accepted": a, "all": n}, "foreign": …}`` —
     the figures the exports page shows (it counts every form), split by kind."""
     rows = (
-        Household.objects.visible_to(user)
+        Household.objects.counted_by(user)
         .values("form_kind")
         .annotate(accepted=Count("pk", filter=Q(state__in=ACCEPTED)), all=Count("pk"))
     )
@@ -314,7 +314,7 @@ FOREIGN_SETS = ("identity", "stay", "purpose")
 def foreign_counts(user: StaffMember) -> dict[str, dict[tuple[Any, ...], int]]:
     """Persons on accepted 港澳台/外籍 forms: ``{"sex": {(sex,): n}, "identity": {(code, sex): n}, …}``."""
     rows = (
-        Person.objects.visible_to(user)
+        Person.objects.counted_by(user)
         .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.FOREIGN)
         .order_by()
         .values("d4_sex", "f_identity", "f_stay", "f_purpose")
@@ -342,7 +342,7 @@ def long_form_person_counts(user: StaffMember, *, min_age: int, default_weight: 
     sample size (``LongFormSample``); a sampled household of a village with no recorded draw gets
     ``default_weight`` (1 ÷ the sampling rate)."""
     base = (
-        Person.objects.visible_to(user)
+        Person.objects.counted_by(user)
         .filter(
             household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS, household__in_long_form_sample=True
         )
@@ -391,20 +391,43 @@ def long_form_person_counts(user: StaffMember, *, min_age: int, default_weight: 
 def long_form_weights(user: StaffMember) -> list[tuple[str, int, int]]:
     """(village, frame size, sample size) of every drawn sample the user sees, for the table's statement."""
     return list(
-        LongFormSample.objects.visible_to(user)
+        LongFormSample.objects.counted_by(user)
         .order_by("village_id")
         .values_list("village_id", "frame_size", "sample_size")
     )
 
 
+def _overrides_counted(user: StaffMember, *, named: bool) -> tuple[QuerySet[Any], QuerySet[Any]]:
+    """The overrides of the checks on forms the tables count (accepted or locked census forms): of single forms,
+    and of the re-check of whole small areas. ``named``: those the user may read (``visible_to``); otherwise
+    those of the forms their counts are made of (``counted_by``: a city office counts them, never reads them)."""
+    from supervision.completeness.models import RecheckOverride
+
+    if named:
+        forms, areas = AcceptanceOverride.objects.visible_to(user), RecheckOverride.objects.visible_to(user)
+    else:
+        forms, areas = AcceptanceOverride.objects.counted_by(user), RecheckOverride.objects.counted_by(user)
+    forms = forms.filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS)
+    areas = areas.filter(
+        Exists(
+            Household.objects.filter(
+                small_area_id=OuterRef("area__small_area_id"), state__in=ACCEPTED, form_kind=FormKind.CENSUS
+            )
+        )
+    )
+    return forms, areas
+
+
+def override_count(user: StaffMember) -> int:
+    """How many overrides the counted forms passed (what a city's tables say of them: how many, not which)."""
+    forms, areas = _overrides_counted(user, named=False)
+    return forms.count() + areas.count()
+
+
 def overrides(user: StaffMember) -> list[OverrideLine]:
     """Every override of the checks on a form the tables count (accepted or locked census forms), oldest first."""
-    rows = (
-        AcceptanceOverride.objects.visible_to(user)
-        .filter(household__state__in=ACCEPTED, household__form_kind=FormKind.CENSUS)
-        .select_related("household__small_area", "actor")
-        .order_by("created_at", "id")
-    )
+    forms, areas = _overrides_counted(user, named=True)
+    rows = forms.select_related("household__small_area", "actor").order_by("created_at", "id")
     lines = [
         OverrideLine(
             household=household_key(row.household.small_area.code, row.household.household_no),
@@ -417,20 +440,7 @@ def overrides(user: StaffMember) -> list[OverrideLine]:
     ]
     # The re-check's override covers a whole small area (every form of it the tables count): one line, keyed by
     # the small area's code and "*" for its forms.
-    from supervision.completeness.models import RecheckOverride
-
-    area_rows = (
-        RecheckOverride.objects.visible_to(user)
-        .filter(
-            Exists(
-                Household.objects.filter(
-                    small_area_id=OuterRef("area__small_area_id"), state__in=ACCEPTED, form_kind=FormKind.CENSUS
-                )
-            )
-        )
-        .select_related("area__small_area", "actor")
-        .order_by("created_at", "id")
-    )
+    area_rows = areas.select_related("area__small_area", "actor").order_by("created_at", "id")
     lines.extend(
         OverrideLine(
             household=f"{row.area.small_area.code}-*",

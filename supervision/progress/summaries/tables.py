@@ -3,12 +3,12 @@ totals from another, so that the balance check compares independent figures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from census.models import Township
+from census.models import District, Township
 from census.models.areas import UrbanRuralCode
 from enumeration.codes import ETHNIC_GROUPS, code_list
 from supervision.progress.summaries import population
@@ -92,8 +92,15 @@ def concept_columns() -> list[Column]:
 
 
 def t01(
-    townships: list[Township], persons: dict[str, Any], by_township: dict[str, dict[str, int]], households: int
+    areas: Sequence[Township | District],
+    persons: dict[str, Any],
+    by_area: dict[str, dict[str, int]],
+    households: int,
+    *,
+    by_district: bool = False,
 ) -> SummaryTable:
+    """One row per township of the district — or, ``by_district`` (a city's tables), per district of the city;
+    ``persons`` and ``by_area`` are keyed by the areas' codes."""
     columns = [
         Column("households", _("Accepted households")),
         Column("persons", _("Resident population (常住人口)"), parts=("male", "female")),
@@ -106,27 +113,27 @@ def t01(
         Column("pending_share", _("Share not yet accepted (%)"), additive=False, decimals=2),
     ]
     rows = []
-    for township in townships:
-        sexes = _by_sex(persons["township"], township.code)
-        counts = by_township.get(township.code, {"accepted": 0, "all": 0})
+    for area in areas:
+        sexes = _by_sex(persons["township"], area.code)
+        counts = by_area.get(area.code, {"accepted": 0, "all": 0})
         pending = counts["all"] - counts["accepted"]
         rows.append(
             Row(
-                township.code,
-                f"{township.code} {township.name}",
+                area.code,
+                f"{area.code} {area.name}",
                 {
                     "households": counts["accepted"],
                     "persons": sexes["total"],
                     "male": sexes["male"],
                     "female": sexes["female"],
                     "sex_ratio": _ratio(sexes["male"], sexes["female"]),
-                    **_concepts(persons, township.code),
+                    **_concepts(persons, area.code),
                     "pending": pending,
                     "pending_share": share(pending, counts["all"]),
                 },
             )
         )
-    all_households = sum(counts["all"] for counts in by_township.values())
+    all_households = sum(counts["all"] for counts in by_area.values())
     sexes = _by_sex(persons["sex"])
     pending_total = all_households - households
     total = Row(
@@ -143,16 +150,25 @@ def t01(
             "pending_share": share(pending_total, all_households),
         },
     )
-    return SummaryTable(
-        "T01",
-        title("T01"),
+    universe = (
         _(
+            "Resident population (常住人口, 2020 definition) of each district of the city from accepted census forms; "
+            "beside it the hukou population, persons living away from their hukou township, persons away half a "
+            "year or more, and every person registered"
+        )
+        if by_district
+        else _(
             "Resident population (常住人口, 2020 definition) of each township from accepted census forms; beside it "
             "the hukou population, persons living away from their hukou township, persons away half a year or "
             "more, and every person registered"
-        ),
+        )
+    )
+    return SummaryTable(
+        "T01",
+        title("T01", by_district=by_district),
+        universe,
         columns,
-        [Block("townships", "", rows, total)],
+        [Block("districts" if by_district else "townships", "", rows, total)],
         [
             _(
                 "常住人口 = persons living in the township with hukou here, or with hukou elsewhere and away from it "
@@ -517,10 +533,16 @@ def t11(households: dict[str, Any]) -> SummaryTable:
     )
 
 
-def table_titles() -> list[tuple[str, str]]:
-    """The tables of the summary, for the exports page (the same titles the tables carry)."""
+def table_titles(*, by_district: bool = False) -> list[tuple[str, str]]:
+    """The tables of the summary, for the exports page (the same titles the tables carry); ``by_district``: a
+    city's, whose T01 has a row per district."""
     return [
-        ("T01", _("Resident population by township and sex, with the other population concepts")),
+        (
+            "T01",
+            _("Resident population by district and sex, with the other population concepts")
+            if by_district
+            else _("Resident population by township and sex, with the other population concepts"),
+        ),
         ("T02", _("Population by five-year age group and sex")),
         ("T03", _("Households by type and size")),
         ("T04", _("Persons aged 3 and over by education and sex")),
@@ -540,8 +562,8 @@ def table_titles() -> list[tuple[str, str]]:
     ]
 
 
-def title(code: str) -> str:
-    return dict(table_titles())[code]
+def title(code: str, *, by_district: bool = False) -> str:
+    return dict(table_titles(by_district=by_district))[code]
 
 
 # --- the tables leaders ask for (T12–T17) --------------------------------------------------------------------

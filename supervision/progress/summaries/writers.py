@@ -79,7 +79,7 @@ def table_lines(summary: Summary, table: SummaryTable) -> Iterator[list[Any]]:
     yield []
     for note in table.notes:
         yield [_("Note: %(note)s") % {"note": note}]
-    yield from footer_lines(summary.district_name)
+    yield from footer_lines(summary.office_name)
 
 
 def footer_lines(district: str = "") -> Iterator[list[Any]]:
