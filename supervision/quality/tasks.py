@@ -13,6 +13,15 @@ def run_check_part(part_id: int) -> bool:
     return check_run_part_execute(part_id=part_id)
 
 
+@shared_task(name="quality.run_check_parts", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_check_parts(part_ids: list[int]) -> int:
+    """A group of small township parts of an incremental run, checked together (``check_run_parts_execute``).
+    Does nothing for a part done or running elsewhere."""
+    from supervision.quality.services import check_run_parts_execute
+
+    return check_run_parts_execute(part_ids=part_ids)
+
+
 @shared_task(name="quality.nightly_run", ignore_result=True)
 def nightly_run(mode: str = "incremental") -> int:
     """Celery beat's nightly run of the whole catalogue over every district."""

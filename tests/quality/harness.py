@@ -135,7 +135,7 @@ def sql_verdicts(
             else:
                 runner.create_signed(cursor, [area.township_id], STAGING)
                 runner.create_detections(cursor)
-                runner.create_household_tables(cursor, area.township_id, None, STAGING)
+                runner.create_household_tables(cursor, [area.township_id], None, STAGING)
                 runner.run_checks(cursor, context, SQL_CHECKS, runner.PartResult())
                 cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
                 rows = cursor.fetchall()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 
 from census.jobs import job_run
 from census.models import Job, JobStatus
@@ -304,7 +305,9 @@ def test_the_parts_go_to_the_workers_longest_first(cast: Cast, monkeypatch: pyte
     sign_family(cast.area_b1, cast.enumerator_b1, head="赵大")
     created = check_run_create(user=None, mode="full")
     sent: list[int] = []
-    monkeypatch.setattr(services, "_enqueue_parts", lambda ids, queue=None: sent.extend(ids))
+    monkeypatch.setattr(
+        services, "_enqueue_parts", lambda units, queue=None: sent.extend(pk for unit in units for pk in unit)
+    )
     services.check_run_parts_enqueue(run=created)
     parts = {part.pk: part for part in created.parts.all()}
     order = [(parts[pk].section, parts[pk].township_id) for pk in sent]
@@ -330,7 +333,12 @@ def test_an_incremental_run_sends_the_township_with_more_changes_first(
     resign(first_a, cast.enumerator_a1, persons=persons_of(first_a))
     resign(second_a, cast.enumerator_a1, persons=persons_of(second_a))
     sent: list[int] = []
-    monkeypatch.setattr(services, "_enqueue_parts", lambda ids, queue=None: sent.extend(ids))
+    monkeypatch.setattr(
+        services, "_enqueue_parts", lambda units, queue=None: sent.extend(pk for unit in units for pk in unit)
+    )
+    # (Every township with a change its own part: ``test_an_incremental_run_checks_townships_with_few_changes_together``
+    # is about the groups.)
+    monkeypatch.setattr(services, "GROUP_HOUSEHOLDS", 1)
     incremental = check_run_create(user=None, mode="incremental")
     services.check_run_parts_enqueue(run=incremental)
     parts = {part.pk: part.township_id or part.section for part in incremental.parts.all()}
@@ -344,6 +352,109 @@ def test_an_incremental_run_sends_the_township_with_more_changes_first(
     services.check_run_parts_enqueue(run=(full := check_run_create(user=None, mode="full")))
     parts = {part.pk: part.township_id for part in full.parts.all()}
     assert [parts[pk] for pk in sent if parts[pk]] == [cast.township_b.code, cast.township_a.code]
+
+
+@pytest.mark.django_db
+def test_an_incremental_run_checks_townships_with_few_changes_together(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supervision.quality import services
+
+    sign_family(cast.area_a1, cast.enumerator_a1)
+    sign_family(cast.area_b1, cast.enumerator_b1, head="李强")
+    run()
+    for head in ("王强", "王刚"):
+        sign_family(cast.area_a1, cast.enumerator_a1, head=head)
+    sign_family(cast.area_b1, cast.enumerator_b1, head="赵大")
+    sent: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_parts", lambda units, queue=None: sent.extend(units))
+    incremental = check_run_create(user=None, mode="incremental")
+    services.check_run_parts_enqueue(run=incremental)
+    parts = {part.pk: part.township_id or part.section for part in incremental.parts.all()}
+    first, second = DISTRICT_SECTIONS
+    # Three changed households in two townships, far below a group's 2,500: one task for both townships (the one
+    # with fewer changes first), between the two sections (its 3 households weigh more than a section's 0.8 × 3).
+    assert [[parts[pk] for pk in unit] for unit in sent] == [
+        [first],
+        [cast.township_b.code, cast.township_a.code],
+        [second],
+    ]
+    # With groups of at most two households, a's two changes are a part of their own, weighing less than a
+    # section (2.4): the sections, a, then b's one change alone.
+    sent.clear()
+    monkeypatch.setattr(services, "GROUP_HOUSEHOLDS", 2)
+    services.check_run_parts_enqueue(run=incremental)
+    assert [[parts[pk] for pk in unit] for unit in sent] == [
+        [first],
+        [second],
+        [cast.township_a.code],
+        [cast.township_b.code],
+    ]
+
+
+def _all_findings() -> list[tuple[Any, ...]]:
+    return sorted(
+        (rule, key, township, state, household, responsible, str(evidence))
+        for rule, key, township, state, household, responsible, evidence in Finding.objects.values_list(
+            "rule", "key", "township_id", "state", "household_id", "responsible_id", "evidence"
+        )
+    )
+
+
+class _Undo(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_townships_checked_together_find_what_each_checked_alone_finds(cast: Cast) -> None:
+    from supervision.quality.services import check_run_part_execute, check_run_parts_execute
+
+    sign_family(cast.area_a1, cast.enumerator_a1)
+    sign_family(cast.area_b1, cast.enumerator_b1, head="李强")
+    run()
+    # Since the full run: seven forms signed by a's enumerator within minutes (SPEED_IMPLAUSIBLE), each a copy of
+    # the others (COPY_PASTE_HOUSEHOLDS); in b three copies, one of them with an ID number changed behind the
+    # application's back (ID_CHECKSUM); the same people's numbers in both townships (the district's duplicates).
+    for index in range(7):
+        sign_family(cast.area_a1, cast.enumerator_a1, head=f"王{'一二三四五六七'[index]}")
+    copies = [sign_family(cast.area_b1, cast.enumerator_b1, head=head) for head in ("赵大", "钱二", "孙三")]
+    number = persons_of(copies[0])[2]["d3_id_number"]
+    tamper(
+        "UPDATE enumeration_person SET d3_id_number = %s WHERE household_id = %s AND row_no = 3",
+        [number[:-1] + ("0" if number[-1] != "0" else "1"), copies[0].pk],
+    )
+    created = check_run_create(user=None, mode="incremental")
+    parts = {part.township_id or part.section: part.pk for part in created.parts.all()}
+    sections = [parts[section] for section in DISTRICT_SECTIONS]
+    townships = [parts[cast.township_a.code], parts[cast.township_b.code]]
+
+    try:
+        with transaction.atomic():
+            for part_id in [*sections, *townships]:
+                assert check_run_part_execute(part_id=part_id)
+            alone = _all_findings()
+            raise _Undo
+    except _Undo:
+        pass
+    for part_id in sections:
+        check_run_part_execute(part_id=part_id)
+    assert check_run_parts_execute(part_ids=townships) == 2
+    together = _all_findings()
+
+    assert together == alone
+    found = {(rule, township) for rule, _, township, state, *_ in together if state == "open"}
+    assert {
+        ("SPEED_IMPLAUSIBLE", cast.township_a.code),
+        ("COPY_PASTE_HOUSEHOLDS", cast.township_a.code),
+        ("COPY_PASTE_HOUSEHOLDS", cast.township_b.code),
+        ("ID_CHECKSUM", cast.township_b.code),
+    } <= found, found
+    # Each township's part is done with its own households; the group's work is counted once, on the first.
+    done = {part.township_id: part for part in CheckRun.objects.get(pk=created.pk).parts.exclude(township=None)}
+    assert (done[cast.township_a.code].households, done[cast.township_b.code].households) == (7, 3)
+    assert done[cast.township_a.code].stats["group"] == [cast.township_a.code, cast.township_b.code]
+    assert done[cast.township_b.code].stats["with"] == done[cast.township_a.code].pk
+    assert CheckRun.objects.get(pk=created.pk).status == "done"
 
 
 def _record_key(household: Any, row: int | None = None) -> str:

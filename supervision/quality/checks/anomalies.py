@@ -24,8 +24,9 @@ from supervision.quality.checks.tally import AGE_GROUP_LABELS, SUMS, TALLIES
 
 _Z = float(threshold("z_max"))
 _STAFF = "(SELECT 'staff:' || m.username FROM census_staffmember m WHERE m.id = {id})"
-# household, row, item, small area, village, township: staff findings belong to the township only.
-_SUPERVISED_COLUMNS = "NULL::bigint, NULL::int, '', NULL::bigint, NULL::text, %(township)s"
+# household, row, item, small area, village, township: staff findings belong to the township only. (A part may
+# check several townships at once: each rule looks at each enumerator's work within one township, as before.)
+_SUPERVISED_COLUMNS = "NULL::bigint, NULL::int, '', NULL::bigint, NULL::text, township_id"
 
 
 SPEED = Check(
@@ -38,21 +39,22 @@ SELECT 'SPEED_IMPLAUSIBLE', 's' || signer_id || ':' || day, {_STAFF.format(id="s
        {_SUPERVISED_COLUMNS}, signer_id, signer_id, NULL::bigint,
        jsonb_build_object('date', day, 'count', max(in_hour))
 FROM (
-    SELECT s.signer_id, to_char(s.signed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day,
-           count(*) OVER (PARTITION BY s.signer_id ORDER BY s.signed_at
+    SELECT s.township_id, s.signer_id, to_char(s.signed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day,
+           count(*) OVER (PARTITION BY s.township_id, s.signer_id ORDER BY s.signed_at
                           RANGE BETWEEN CURRENT ROW AND interval '59 minutes 59.999999 seconds' FOLLOWING) AS in_hour
     -- The tally carries each form's current signature: its signer and when it was signed. An incremental part
     -- reads the signers' 25 hours from each day whose signatures changed (``tally.SCOPES``).
-    FROM (SELECT s.signer_id, s.signed_at FROM {TALLIES} s WHERE %(every_area)s AND s.signature_id IS NOT NULL
+    FROM (SELECT s.township_id, s.signer_id, s.signed_at FROM {TALLIES} s
+          WHERE %(every_area)s AND s.signature_id IS NOT NULL
           UNION ALL
-          SELECT s.signer_id, s.signed_at FROM quality_householdtally s
-          WHERE NOT %(every_area)s AND s.township_id = %(township)s AND s.signature_id IS NOT NULL
+          SELECT s.township_id, s.signer_id, s.signed_at FROM quality_householdtally s
+          WHERE NOT %(every_area)s AND s.township_id = ANY(%(townships)s) AND s.signature_id IS NOT NULL
             AND s.signer_id IN (SELECT signer_id FROM q_speed_days)
             AND EXISTS (SELECT 1 FROM q_speed_days k WHERE k.signer_id = s.signer_id
                         AND s.signed_at >= k.day_start AND s.signed_at < k.day_start + interval '25 hours')) s
 ) w
 WHERE %(every_area)s OR (signer_id, day) IN (SELECT signer_id, day FROM q_speed_days)
-GROUP BY signer_id, day HAVING max(in_hour) > {int(threshold("speed_max_per_hour"))}
+GROUP BY township_id, signer_id, day HAVING max(in_hour) > {int(threshold("speed_max_per_hour"))}
 """,
     doc="At most six households signed within any hour.",
     settles="f.key IN (SELECT 's' || signer_id || ':' || day FROM q_speed_days)",
@@ -66,7 +68,8 @@ COPY_PASTE = Check(
     sql=f"""
 WITH prints AS (
     -- The tally's fingerprint: the household's type, residence, floor area and rooms, and its persons' items.
-    SELECT s.household_id AS id, s.registrar_id, s.area_code || lpad(s.household_no::text, 3, '0') AS household_key,
+    SELECT s.household_id AS id, s.township_id, s.registrar_id,
+           s.area_code || lpad(s.household_no::text, 3, '0') AS household_key,
            s.small_area_id, s.village_id, s.signature_id, s.fingerprint AS print
     FROM (SELECT * FROM {TALLIES} s WHERE %(every_area)s
           UNION ALL
@@ -76,15 +79,17 @@ WITH prints AS (
           SELECT s.* FROM q_copy_prints p
           CROSS JOIN LATERAL (SELECT * FROM quality_householdtally s
                               WHERE s.registrar_id = p.registrar_id AND s.fingerprint = p.fingerprint OFFSET 0) s
-          WHERE NOT %(every_area)s AND s.township_id = %(township)s) s
+          WHERE NOT %(every_area)s AND s.township_id = ANY(%(townships)s)) s
     WHERE s.household_no <> 999 AND NOT s.is_foreign AND s.persons >= {int(threshold("copy_paste_min_persons"))}
 ), copies AS (
     SELECT p.*, string_agg(o.household_key, ', ' ORDER BY o.household_key) AS others
-    FROM prints p JOIN prints o ON o.registrar_id = p.registrar_id AND o.print = p.print AND o.id <> p.id
-    GROUP BY p.id, p.registrar_id, p.household_key, p.small_area_id, p.village_id, p.signature_id, p.print
+    FROM prints p JOIN prints o ON o.township_id = p.township_id AND o.registrar_id = p.registrar_id
+                                   AND o.print = p.print AND o.id <> p.id
+    GROUP BY p.id, p.township_id, p.registrar_id, p.household_key, p.small_area_id, p.village_id, p.signature_id,
+             p.print
 )
 SELECT 'COPY_PASTE_HOUSEHOLDS', 'h' || c.id || ':copy', c.household_key, c.id, NULL::int, '', c.small_area_id,
-       c.village_id, %(township)s, c.registrar_id, c.registrar_id, c.signature_id,
+       c.village_id, c.township_id, c.registrar_id, c.registrar_id, c.signature_id,
        jsonb_build_object('other', c.others)
 FROM copies c
 """,
@@ -101,8 +106,8 @@ AGE_HEAPING = Check(
 SELECT 'AGE_HEAPING', 's' || registrar_id || ':whipple', {_STAFF.format(id="registrar_id")},
        {_SUPERVISED_COLUMNS}, registrar_id, registrar_id, NULL::bigint,
        jsonb_build_object('index', round(500.0 * k / n), 'persons', n)
-FROM (SELECT registrar_id, sum(family_whipple_persons) AS n, sum(family_whipple_heaped) AS k
-      FROM {SUMS} s GROUP BY registrar_id HAVING sum(family_whipple_persons) > 0) c
+FROM (SELECT township_id, registrar_id, sum(family_whipple_persons) AS n, sum(family_whipple_heaped) AS k
+      FROM {SUMS} s GROUP BY township_id, registrar_id HAVING sum(family_whipple_persons) > 0) c
 WHERE n >= {int(threshold("whipple_min_persons"))} AND 500.0 * k / n > {float(threshold("whipple_max"))}
   AND (k - 0.2 * n) / sqrt(0.16 * n) > {_Z}
 """,
@@ -124,10 +129,11 @@ SELECT 'SEX_RATIO_BY_AGE', 's' || registrar_id || ':sex' || age_group, {_STAFF.f
        {_SUPERVISED_COLUMNS}, registrar_id, registrar_id, NULL::bigint,
        jsonb_build_object('group', age_group, 'male', male, 'female', female,
                           'ratio', CASE WHEN female = 0 THEN NULL ELSE round(100.0 * male / female) END)
-FROM (SELECT s.registrar_id, {_GROUP_LABEL} AS age_group, sum(g.male) AS male, sum(g.female) AS female
+FROM (SELECT s.township_id, s.registrar_id, {_GROUP_LABEL} AS age_group, sum(g.male) AS male,
+             sum(g.female) AS female
       FROM {SUMS} s
       CROSS JOIN LATERAL unnest(s.family_age_group_male, s.family_age_group_female) WITH ORDINALITY g(male, female, i)
-      GROUP BY s.registrar_id, g.i HAVING sum(g.male) + sum(g.female) > 0) c
+      GROUP BY s.township_id, s.registrar_id, g.i HAVING sum(g.male) + sum(g.female) > 0) c
 WHERE male + female >= {int(threshold("sex_ratio_min_persons"))}
   AND (female = 0 OR 100.0 * male / female NOT BETWEEN {float(_SR_LOW)} AND {float(_SR_HIGH)})
   AND abs(male - {_P} * (male + female)) / sqrt((male + female) * {_P} * (1 - {_P})) > {_Z}

@@ -61,7 +61,7 @@ HOUSEHOLDS = Check(
         f"     WHERE NOT ({_EVERY_AREA}) AND {_CHANGED_AREAS} <= %(few_areas)s "
         "      AND small_area_id IN (SELECT small_area_id FROM q_changed) "
         "     UNION ALL SELECT small_area_id, state, listed_at FROM enumeration_household "
-        f"    WHERE township_id = %(township)s AND ({_EVERY_AREA} OR {_CHANGED_AREAS} > %(few_areas)s) "
+        f"    WHERE township_id = ANY(%(townships)s) AND ({_EVERY_AREA} OR {_CHANGED_AREAS} > %(few_areas)s) "
         f"      AND ({_EVERY_AREA} OR small_area_id IN (SELECT small_area_id FROM q_changed))) h "
         "GROUP BY h.small_area_id HAVING count(*) FILTER (WHERE h.state = 'listed') = 0",
     ),

@@ -176,7 +176,7 @@ SELECT s.*,
        a.code AS area_code
 FROM (SELECT {_LINK}, true AS verify
       FROM enumeration_signature s JOIN census_smallarea sa ON sa.id = s.small_area_id
-      WHERE %(every_area)s AND sa.township_id = %(township)s
+      WHERE %(every_area)s AND sa.township_id = ANY(%(townships)s)
       UNION ALL
       SELECT {_LINK}, s.seq >= t.first AS verify
       FROM q_chain_tail t JOIN enumeration_signature s ON s.small_area_id = t.small_area_id AND s.seq >= t.first - 1
@@ -277,7 +277,7 @@ TRAIL = f"""
 WITH hh AS (
     SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.state, h.registrar_id,
            h.current_signature_id
-    FROM enumeration_household h WHERE h.township_id = %(township)s
+    FROM enumeration_household h WHERE h.township_id = ANY(%(townships)s)
 ), judged AS (
     SELECT hh.*, t.first_actor, array_remove(ARRAY[
                CASE WHEN t.forged THEN 'transition' END,

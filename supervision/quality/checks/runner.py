@@ -240,9 +240,10 @@ FAMILY_SQL = """
 
 
 def create_household_tables(
-    cursor: CursorWrapper, township: str, since: datetime | None, tables: Tables = TABLES
+    cursor: CursorWrapper, townships: Sequence[str], since: datetime | None, tables: Tables = TABLES
 ) -> int:
-    """``q_hh``, ``q_p``, ``q_d``: the households a part checks (changed since ``since``, or all), with rows."""
+    """``q_hh``, ``q_p``, ``q_d``: the households a part checks (of its township or group of townships: changed
+    since ``since``, or all), with rows."""
     changed = "WHERE s.updated_at > %(since)s" if since is not None else ""
     _execute(
         cursor,
@@ -264,7 +265,7 @@ def create_household_tables(
     persons = (
         f"(SELECT p.* FROM q_hh h JOIN {tables.person} p ON p.household_id = h.id)"
         if since is not None
-        else f"(SELECT p.* FROM {tables.person} p WHERE p.township_id = %(township)s)"
+        else f"(SELECT p.* FROM {tables.person} p WHERE p.township_id = ANY(%(townships)s))"
     )
     _execute(
         cursor,
@@ -274,7 +275,7 @@ def create_household_tables(
         FROM (SELECT p.*, {id_for_reading("p.d3_id_number")} AS id_n FROM {persons} p OFFSET 0) p
         JOIN q_hh h ON h.id = p.household_id
         """,
-        {"township": township},
+        {"townships": list(townships)},
     )
     _execute(cursor, "CREATE INDEX ON q_p (household_id)")
     _execute(cursor, "ANALYZE q_p (household_id)")
@@ -287,9 +288,9 @@ def create_household_tables(
         cursor,
         f"""
         CREATE TEMP TABLE q_d ON COMMIT DROP AS
-        {_DEATHS.format(death=tables.death)} WHERE d.township_id = %(township)s
+        {_DEATHS.format(death=tables.death)} WHERE d.township_id = ANY(%(townships)s)
         """,
-        {"township": township},
+        {"townships": list(townships)},
     )
     _execute(cursor, "CREATE INDEX ON q_d (household_id)")
     _execute(cursor, "ANALYZE q_d (household_id)")

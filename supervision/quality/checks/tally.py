@@ -10,7 +10,8 @@ since the last run (every change of a form, its persons, its signature or its re
 household instead of every person row, and no signature looked up — so that the part costs in proportion to the
 changes, not to the township.
 
-``TALLIES`` is what the rules read: the rows of the part's township (a township part runs them).
+``TALLIES`` is what the rules read: the rows of the part's townships (a township part runs them, for one township
+or a group of them; the rules group by township).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from enumeration.rules.thresholds import threshold
 from supervision.quality.checks.base import age_sql
 
-TALLIES = "(SELECT * FROM quality_householdtally WHERE township_id = %(township)s)"
+TALLIES = "(SELECT * FROM quality_householdtally WHERE township_id = ANY(%(townships)s))"
 
 # The age groups of SEX_RATIO_BY_AGE, in the order of the tally's arrays, with the label a finding shows.
 AGE_GROUPS: list[tuple[int, int]] = [(int(low), int(high)) for low, high in threshold("sex_ratio_age_groups")]
@@ -220,5 +221,5 @@ REWRITE_CHANGED: list[tuple[str, str]] = [
     ("scopes", SCOPES),
 ]
 
-# What the rules read: the township's kept sums.
-SUMS = "(SELECT * FROM quality_arearegistrartally WHERE township_id = %(township)s)"
+# What the rules read: the part's townships' kept sums (grouped by township in every rule).
+SUMS = "(SELECT * FROM quality_arearegistrartally WHERE township_id = ANY(%(townships)s))"
