@@ -248,13 +248,17 @@ def check_run_parts_enqueue(*, run: CheckRun, queue: str | None = None) -> None:
         else:
             sizes = {township: float(count) for township, count in _changed_households(townships).items()}
             sizes[None] = DISTRICT_SECTION_WEIGHT * sum(sizes.values())
-    units = group_parts(parts, sizes) if run.mode != RunMode.FULL else [([pk], township) for pk, township in parts]
+    units = (
+        group_parts(parts, sizes)
+        if run.mode != RunMode.FULL
+        else [([pk], (township,) if township else ()) for pk, township in parts]
+    )
 
-    def weight(unit: tuple[list[int], str | None]) -> float:
-        return sum(sizes.get(township, 0) for township in unit[1].split(",")) if unit[1] else sizes.get(None, 0)
+    def weight(townships: tuple[str, ...]) -> float:
+        return sum(sizes.get(township, 0) for township in townships) if townships else sizes.get(None, 0)
 
     # (District parts in the order they were made: the longest sections first.)
-    units.sort(key=lambda unit: (-weight(unit), unit[1] is not None, unit[1] or "", unit[0][0]))
+    units.sort(key=lambda unit: (-weight(unit[1]), bool(unit[1]), unit[1], unit[0][0]))
     _enqueue_parts([ids for ids, _ in units], queue)
 
 
@@ -269,27 +273,26 @@ GROUP_TOWNSHIPS = 8
 
 def group_parts(
     parts: Sequence[tuple[int, str | None]], sizes: dict[str | None, float]
-) -> list[tuple[list[int], str | None]]:
-    """The run's units of work: ``(part ids, townships joined by commas)`` — a district section (no township) or a
-    township alone, or a group of small townships, smallest first, until it holds ``GROUP_HOUSEHOLDS`` changed
-    households or ``GROUP_TOWNSHIPS`` townships. A township without changes since its watermark costs a few
-    queries (its part marks it unchanged) and joins any group."""
-    units: list[tuple[list[int], str | None]] = []
+) -> list[tuple[list[int], tuple[str, ...]]]:
+    """The run's units of work: ``(part ids, their townships)`` — a district section (no township) or a township
+    alone, or a group of small townships, smallest first, until it holds ``GROUP_HOUSEHOLDS`` changed households
+    or ``GROUP_TOWNSHIPS`` townships. A township without changes since its watermark costs a few queries (its part
+    marks it unchanged) and joins any group."""
+    units: list[tuple[list[int], tuple[str, ...]]] = []
     small: list[tuple[int, str]] = []
     for pk, township in parts:
         if township is None or sizes.get(township, 0) >= GROUP_HOUSEHOLDS:
-            units.append(([pk], township))
+            units.append(([pk], (township,) if township else ()))
         else:
             small.append((pk, township))
     small.sort(key=lambda part: (sizes.get(part[1], 0), part[1]))
     group: list[tuple[int, str]] = []
-    for part in small:
+    for index, part in enumerate(small):
         group.append(part)
-        if sum(sizes.get(t, 0) for _, t in group) >= GROUP_HOUSEHOLDS or len(group) >= GROUP_TOWNSHIPS:
-            units.append(([pk for pk, _ in group], ",".join(t for _, t in group)))
+        full = sum(sizes.get(t, 0) for _, t in group) >= GROUP_HOUSEHOLDS or len(group) >= GROUP_TOWNSHIPS
+        if full or index == len(small) - 1:
+            units.append(([pk for pk, _ in group], tuple(t for _, t in group)))
             group = []
-    if group:
-        units.append(([pk for pk, _ in group], ",".join(t for _, t in group)))
     return units
 
 
