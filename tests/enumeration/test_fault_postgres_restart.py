@@ -63,6 +63,8 @@ def _env(server: Any) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": f"postgres://postgres@/faults?host={info.socket_dir}&port={info.port}",
+        # A name set outside (a developer's shell) would otherwise take the private server's database elsewhere.
+        "CENSUS_DATABASE_NAME": "faults",
         "DEBUG": "False",
         "SECRET_KEY": "fault-test-secret-key-" + "x" * 40,
         "ALLOWED_HOSTS": "*",
