@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -29,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -380,6 +381,42 @@ def _watermark_reads() -> contextlib.AbstractContextManager[str]:
     return contextlib.nullcontext(DEFAULT_DB_ALIAS)
 
 
+def _forms_detect_on_replica(
+    write: CursorWrapper, *, alias: str, part: CheckRunPart, townships: list[str], result: runner.PartResult
+) -> str:
+    """A forms section's detection read on the replica — the heaviest reads of a full run: every signed form of
+    the district — when ``alias``, chosen as ``_watermark_reads`` chooses before the part's transaction wrote
+    anything (or the read-after-write rule would keep it on the primary), is the replica. The detections are copied
+    into the part's q_det; the merge stays on the primary. The alias read from: the primary when the replica is
+    not used, or failed (a hot standby cancels a long read that conflicts with its replay), and the caller then
+    detects on the primary."""
+    if alias == DEFAULT_DB_ALIAS:
+        return alias
+    clock = time.perf_counter()
+    checks = FORM_SECTIONS[part.section]
+    with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
+        try:
+            # One snapshot for the section's statements (REPEATABLE READ: what a hot standby allows).
+            with transaction.atomic(using=alias), connections[alias].cursor() as read:
+                read.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                runner.tune_reads(read)
+                statements = runner.form_detection_statements(
+                    read,
+                    townships,
+                    checks,
+                    counted=part.section in COUNTED_SECTIONS,
+                    signed=part.section in SIGNED_SECTIONS,
+                )
+                result.timings["setup"] = time.perf_counter() - clock
+                runner.read_detections(read, statements, spool, result)
+        except DatabaseError:
+            logger.warning("forms section %s: the replica failed, detecting on the primary", part.pk, exc_info=True)
+            connections[alias].close()
+            return DEFAULT_DB_ALIAS
+        runner.load_detections(write, spool)
+    return alias
+
+
 def _try_lock(namespace: int, key: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [namespace, key])
@@ -573,6 +610,11 @@ def _part_checks(
     # cross-record rules only.
     forms_by_section = run.mode == RunMode.FULL
     section_stats: dict[str, Any] = {}
+    forms_read_from = DEFAULT_DB_ALIAS
+    if part.section in FORM_SECTIONS:
+        # (Chosen now: the part's temporary tables are writes, after which its reads stay on the primary.)
+        with _watermark_reads() as forms_read_from:
+            pass
     with connection.cursor() as cursor:
         runner.tune_session(cursor)
         # An incremental township part (one with a watermark) reads the households changed since and their
@@ -639,19 +681,35 @@ def _part_checks(
             runner.run_checks(cursor, context, cross, result)
         elif part.section in FORM_SECTIONS:
             checks = FORM_SECTIONS[part.section]
-            runner.create_form_views(
-                cursor,
-                townships,
-                counted=part.section in COUNTED_SECTIONS,
-                signed=part.section in SIGNED_SECTIONS,
-                reads=checks,
-            )
-            result.timings["setup"] = time.perf_counter() - clock
-            runner.run_checks(cursor, context, checks, result)
-            runner.enrich_household_detections(cursor)
-            runner.drop_explained_warnings(cursor)
             domains = ["f.rule = ANY(%(section_rules)s) AND f.household_id IN (SELECT id FROM q_hh)"]
             domain_params = {"section_rules": runner.rule_codes(checks)}
+            read_from = _forms_detect_on_replica(
+                cursor, alias=forms_read_from, part=part, townships=townships, result=result
+            )
+            if read_from == DEFAULT_DB_ALIAS:
+                runner.create_form_views(
+                    cursor,
+                    townships,
+                    counted=part.section in COUNTED_SECTIONS,
+                    signed=part.section in SIGNED_SECTIONS,
+                    reads=checks,
+                )
+                result.timings["setup"] = time.perf_counter() - clock
+                runner.run_checks(cursor, context, checks, result)
+            else:
+                # (q_hh only, for the enrichment, the explained warnings and the merge's domain.)
+                runner.create_form_views(cursor, townships, reads=[])
+                # The replica's snapshot is up to its lag old: a household written since may be in another state
+                # on the primary. Its findings are not settled now — the next incremental run checks it again (it
+                # was written after that run's watermark, which looks back the same margin).
+                domains[0] += (
+                    " AND NOT EXISTS (SELECT FROM enumeration_household h"
+                    " WHERE h.id = f.household_id AND h.updated_at > %(replica_seen_until)s)"
+                )
+                domain_params["replica_seen_until"] = _watermark(started_at)
+            section_stats["read_from"] = read_from
+            runner.enrich_household_detections(cursor)
+            runner.drop_explained_warnings(cursor)
         else:
             checks = DISTRICT_SECTIONS[part.section]
             result.timings["setup"] = time.perf_counter() - clock

@@ -30,6 +30,7 @@ from census import db_router
 from census.db_router import REPLICA, replica_status
 from census.models import Role, StaffMember, Township
 from supervision.progress.summaries import build_summary
+from supervision.quality.checks import FORM_SECTIONS
 from supervision.quality.models import CheckRun, CheckRunPart, Finding, FindingEvent, RosterAreaCount
 from supervision.quality.services import check_run_create, check_run_execute, check_run_parts_enqueue
 from tests.conftest import Cast
@@ -50,6 +51,16 @@ def _wait_replayed(timeout: float = 60) -> None:
                 return
             time.sleep(0.05)
     raise AssertionError("the replica did not catch up")
+
+
+def _wait_usable(timeout: float = 60) -> None:
+    """Replayed, and usable by the router's measure: after a seed the primary's autovacuum may be writing WAL
+    without committing, and until it commits the replica counts as behind since the seed's last commit."""
+    _wait_replayed(timeout)
+    deadline = time.monotonic() + timeout
+    while not replica_status(fresh=True).usable:
+        assert time.monotonic() < deadline, replica_status(fresh=True)
+        time.sleep(0.1)
 
 
 def _replay(paused: bool) -> None:
@@ -267,7 +278,7 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
     # the full run's watermark.)
     time.sleep(2.5)
     _replay(paused=False)
-    _wait_replayed()
+    _wait_usable()
     # The summary tables (an export) read on the replica — in one snapshot there, REPEATABLE READ on a hot standby
     # — and come out as on the primary.
     district = StaffMember.objects.filter(role=Role.DISTRICT_OFFICE).first()
@@ -310,6 +321,11 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
         # Both workers took parts of the one run (the part records who ran it).
         ran = set(CheckRunPart.objects.filter(run=full).values_list("stats__worker", flat=True))
         assert ran == set(names), ran
+        # Every forms section — every signed form of the district read once per rule group — was read on the
+        # replica (its detections then merged on the primary).
+        forms_parts = CheckRunPart.objects.filter(run=full, section__in=list(FORM_SECTIONS))
+        assert sorted(forms_parts.values_list("section", flat=True)) == sorted(FORM_SECTIONS)
+        assert {part.stats["read_from"] for part in forms_parts} == {REPLICA}
         _wait_replayed()
         # Nothing changed since: the incremental run's township parts find that on the replica.
         incremental = _run_on_workers("incremental", queue)
@@ -339,3 +355,53 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
     finally:
         connections["default"].close()
         connections["default"].settings_dict["PORT"] = os.environ["TOPOLOGY_BOUNCER_PORT"]
+
+
+@ALL
+def test_a_forms_section_read_on_a_replica_behind_leaves_the_findings_of_forms_written_since_unsettled() -> None:
+    """The replica's snapshot is up to its lag old. A form returned for correction there but signed again on the
+    primary since (with the problem still in it) is not read by the section; its finding must not be closed as
+    if the problem were gone. A form the replica and the primary agree on is settled as on one server."""
+    call_command("seed_district", persons=1500, seed=4, plant_errors=os.devnull, stdout=io.StringIO())
+    with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=-1.0):
+        check_run_execute(run_id=check_run_create(user=None, mode="full").pk, poll=0.05)
+    rules = [code for checks in FORM_SECTIONS.values() for check in checks for code in check.codes]
+    open_findings = Finding.objects.filter(rule__in=rules, state="open", household__isnull=False)
+    explained = open_findings.filter(severity="warning").order_by("pk").first()
+    assert explained is not None
+    returned = open_findings.exclude(household_id=explained.household_id).order_by("pk").first()
+    assert returned is not None
+    old_state = returned.household.state
+    with connections["default"].cursor() as cursor:
+        # Explained on the form an hour ago (on both servers), and returned for correction (on both).
+        cursor.execute(
+            "UPDATE enumeration_household SET warning_notes = warning_notes || jsonb_build_object(%s, %s), "
+            "updated_at = now() - interval '1 hour' WHERE id = %s",
+            [
+                explained.rule + (f"@{explained.row_no}" if explained.row_no is not None else ""),
+                "已核实属实",
+                explained.household_id,
+            ],
+        )
+        cursor.execute("UPDATE enumeration_household SET state = 'returned' WHERE id = %s", [returned.household_id])
+    _wait_replayed()
+    _replay(paused=True)
+    try:
+        with connections["default"].cursor() as cursor:
+            # Signed again on the primary only, unchanged: the problem is still there.
+            cursor.execute(
+                "UPDATE enumeration_household SET state = %s, updated_at = now() WHERE id = %s",
+                [old_state, returned.household_id],
+            )
+        quality = {**settings.QUALITY, "INCREMENTAL_MARGIN_SECONDS": 600}
+        with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=60.0, QUALITY=quality):
+            run = check_run_create(user=None, mode="full")
+            check_run_execute(run_id=run.pk, poll=0.05)
+    finally:
+        _replay(paused=False)
+    forms_parts = CheckRunPart.objects.filter(run=run, section__in=list(FORM_SECTIONS))
+    assert {part.stats["read_from"] for part in forms_parts} == {REPLICA}
+    explained.refresh_from_db()
+    returned.refresh_from_db()
+    assert explained.state == "closed", explained.state
+    assert returned.state == "open", returned.state

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import tempfile
 from typing import Any
 
 from django.db import connection, transaction
@@ -51,12 +52,17 @@ def _adapt(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, dict) else value
 
 
+# How the nightly SQL runs the household rules: as a township part (over tables built first), as a full run's
+# forms sections (each section over views of the forms), or as those sections read on a replica (the views as
+# CTEs of statements that create nothing, their rows copied into the part's q_det).
+MODES = ("township_part", "forms_sections", "forms_sections_read_only")
+
+
 def sql_verdicts(
-    forms: list[Form], area: SmallArea, *, sections: bool = False
+    forms: list[Form], area: SmallArea, *, mode: str = "township_part"
 ) -> tuple[set[Verdict], dict[Verdict, dict[str, Any]]]:
-    """The household rules as the nightly SQL finds them; households are numbered by their index in ``forms``.
-    As a township part runs them (over tables built first), or with ``sections`` as a full run's forms sections
-    do (each section over views of the forms)."""
+    """The household rules as the nightly SQL finds them, run the way ``mode`` names (``MODES``); households are
+    numbered by their index in ``forms``."""
     verdicts: set[Verdict] = set()
     evidence: dict[Verdict, dict[str, Any]] = {}
     try:
@@ -124,11 +130,30 @@ def sql_verdicts(
             )
             runner.tune_session(cursor)
             rows = []
-            if sections:
+            if mode == "forms_sections":
                 for section, checks in FORM_SECTIONS.items():
                     runner.create_detections(cursor)
                     runner.create_form_views(cursor, [area.township_id], STAGING, counted=section in COUNTED_SECTIONS)
                     runner.run_checks(cursor, context, [c for c in checks if c in SQL_CHECKS], runner.PartResult())
+                    cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
+                    rows += cursor.fetchall()
+                    runner.drop_part_tables(cursor)
+            elif mode == "forms_sections_read_only":
+                for section, checks in FORM_SECTIONS.items():
+                    statements = runner.form_detection_statements(
+                        cursor,
+                        [area.township_id],
+                        [c for c in checks if c in SQL_CHECKS],
+                        STAGING,
+                        counted=section in COUNTED_SECTIONS,
+                    )
+                    before = _temporary_objects(cursor)
+                    with tempfile.TemporaryFile() as spool:
+                        runner.read_detections(cursor, statements, spool, runner.PartResult())
+                        # What a hot standby requires: the reads made no temporary table, view or index.
+                        assert _temporary_objects(cursor) == before
+                        runner.create_detections(cursor)
+                        runner.load_detections(cursor, spool)
                     cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
                     rows += cursor.fetchall()
                     runner.drop_part_tables(cursor)
@@ -149,6 +174,11 @@ def sql_verdicts(
     except _Rollback:
         pass
     return verdicts, evidence
+
+
+def _temporary_objects(cursor: Any) -> int:
+    cursor.execute("SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()")
+    return int(cursor.fetchone()[0])
 
 
 def python_verdicts(forms: list[Form]) -> tuple[set[Verdict], dict[Verdict, list[dict[str, Any]]]]:

@@ -22,19 +22,21 @@ from supervision.quality.checks import CITY_RULES, FORM_SECTIONS, HOUSEHOLD_CHEC
 from supervision.quality.checks.form import PERSON_ITEM_SQL
 from supervision.quality.presentation import message_values
 from tests.enumeration.test_entry_rules import clean_family, long_form_family
+from tests.quality import harness
 from tests.quality.harness import Form, python_verdicts, sql_verdicts
 
 pytestmark = pytest.mark.django_db
 
 
 # The household rules run township by township over tables built first (incremental runs), or in a full run's
-# forms sections over views of every form: both must find what the entry rules find.
-MODES = pytest.mark.parametrize("sections", [False, True], ids=["township_part", "forms_sections"])
+# forms sections over views of every form — on the primary, or read on a replica: all must find what the entry
+# rules find.
+MODES = pytest.mark.parametrize("mode", harness.MODES)
 
 
-def _agree(forms: list[Form], area: Any, *, sections: bool = False) -> set[tuple[Any, ...]]:
+def _agree(forms: list[Form], area: Any, *, mode: str = "township_part") -> set[tuple[Any, ...]]:
     expected, python_values = python_verdicts(forms)
-    found, evidence = sql_verdicts(forms, area, sections=sections)
+    found, evidence = sql_verdicts(forms, area, mode=mode)
     assert found == expected, {"only SQL": sorted(found - expected)[:20], "only Python": sorted(expected - found)[:20]}
     for verdict, alternatives in python_values.items():
         shown = message_values(evidence[verdict])
@@ -72,9 +74,9 @@ def test_the_skip_logic_lists_the_same_items() -> None:
 
 @MODES
 def test_they_agree_on_the_generated_district_with_planted_errors(
-    planted_forms: list[Form], some_area: Any, sections: bool
+    planted_forms: list[Form], some_area: Any, mode: str
 ) -> None:
-    found = _agree(planted_forms, some_area, sections=sections)
+    found = _agree(planted_forms, some_area, mode=mode)
     assert len({code for _, code, _, _ in found}) >= 40, "the planted district exercises most rules"
 
 
@@ -193,11 +195,11 @@ def _damage(rng: random.Random, form: Form) -> Form:
 
 
 @MODES
-def test_they_agree_on_randomly_damaged_households(planted_forms: list[Form], some_area: Any, sections: bool) -> None:
+def test_they_agree_on_randomly_damaged_households(planted_forms: list[Form], some_area: Any, mode: str) -> None:
     rng = random.Random(2020)
     forms = [_damage(rng, form) for form in rng.sample(planted_forms, min(1500, len(planted_forms)))]
     forms += [_damage(rng, long_form_family()) for _ in range(150)] + [_damage(rng, clean_family()) for _ in range(150)]
-    found = _agree(forms, some_area, sections=sections)
+    found = _agree(forms, some_area, mode=mode)
     assert len({code for _, code, _, _ in found}) >= 45
 
 
@@ -249,7 +251,7 @@ HOUSEHOLD_RULES = sorted(rule.code for rule in ENTRY_RULES)
 @MODES
 @pytest.mark.parametrize("code", HOUSEHOLD_RULES)
 def test_each_rule_breaks_on_one_household_and_not_on_another(
-    code: str, planted_forms: list[Form], some_area: Any, sections: bool
+    code: str, planted_forms: list[Form], some_area: Any, mode: str
 ) -> None:
     clean = [clean_family(), long_form_family()]
     if code in MUTATIONS:
@@ -263,6 +265,6 @@ def test_each_rule_breaks_on_one_household_and_not_on_another(
         assert broken is not None, f"no household could host {code}"
     else:
         broken = _by_hand(code)
-    found, _ = sql_verdicts([*clean, broken], some_area, sections=sections)
+    found, _ = sql_verdicts([*clean, broken], some_area, mode=mode)
     assert not any(c == code for index, c, _, _ in found if index <= len(clean)), "the clean households pass"
     assert any(c == code for index, c, _, _ in found if index == len(clean) + 1), f"{code} is found"

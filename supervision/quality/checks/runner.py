@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -31,6 +31,7 @@ from supervision.quality.checks.base import (
     ADDRESS_CODES_TABLE,
     SIGNED_SQL,
     STRIP_CHARACTERS,
+    address_codes,
     age_sql,
     ensure_address_codes,
     id_for_reading,
@@ -95,10 +96,7 @@ def tune_session(cursor: CursorWrapper) -> None:
                 _execute(cursor, f"SET {scope}temp_buffers = '{TEMP_BUFFERS}'")
         except DatabaseError:
             pass
-    _execute(cursor, f"SET LOCAL work_mem = '{WORK_MEM}'")
-    _execute(cursor, "SET LOCAL jit = off")
-    # The run is already parallel (a part per township): no parallel workers inside a part.
-    _execute(cursor, "SET LOCAL max_parallel_workers_per_gather = 0")
+    tune_reads(cursor)
 
 
 def plan_for_few_rows(cursor: CursorWrapper) -> None:
@@ -309,22 +307,9 @@ ROW_VIEWS = """
 """
 
 
-def create_form_views(
-    cursor: CursorWrapper,
-    townships: Sequence[str],
-    tables: Tables = TABLES,
-    *,
-    counted: bool = False,
-    signed: bool = False,
-    reads: Iterable[Check] | None = None,
-) -> None:
-    """``q_hh``, ``q_p``, ``q_d``, ``q_counts`` and ``q_family`` as views over every signed household of the
-    townships: what a forms section reads. Each check then is one statement over the forms themselves, as a
-    hand-written query would be, instead of a statement per township over tables built first. ``counted``:
-    q_counts and q_family are built once as tables (for a section whose checks read them over and over);
-    ``signed``: q_hh carries the signature and the area code (the process rules read them; joining them into
-    every other check's plan would cost more planning than a small check takes to run); ``reads``: the checks
-    that will read the views (only the views they need are made)."""
+def _form_view_sql(cursor: CursorWrapper, townships: Sequence[str], tables: Tables, *, signed: bool) -> dict[str, str]:
+    """What the forms section's views are (``create_form_views``), as SQL by name, in an order where each reads
+    only those before it."""
     # Views take no parameters: the township codes are written in as a literal (quoted by the driver). When no
     # other township has a household (one district, the whole of it), the test is left out: it would cost more
     # than a household rule's own.
@@ -363,6 +348,26 @@ def create_form_views(
         "q_counts": _counts_sql(persons),
         "q_family": FAMILY_SQL,
     }
+    return views
+
+
+def create_form_views(
+    cursor: CursorWrapper,
+    townships: Sequence[str],
+    tables: Tables = TABLES,
+    *,
+    counted: bool = False,
+    signed: bool = False,
+    reads: Iterable[Check] | None = None,
+) -> None:
+    """``q_hh``, ``q_p``, ``q_d``, ``q_counts`` and ``q_family`` as views over every signed household of the
+    townships: what a forms section reads. Each check then is one statement over the forms themselves, as a
+    hand-written query would be, instead of a statement per township over tables built first. ``counted``:
+    q_counts and q_family are built once as tables (for a section whose checks read them over and over);
+    ``signed``: q_hh carries the signature and the area code (the process rules read them; joining them into
+    every other check's plan would cost more planning than a small check takes to run); ``reads``: the checks
+    that will read the views (only the views they need are made)."""
+    views = _form_view_sql(cursor, townships, tables, signed=signed)
     # Only what the section's checks read (each view is a few catalogue rows to write), in one round trip.
     wanted = _read_by(views, reads)
     counted_tables = {"q_counts", "q_family"} if counted else set()
@@ -397,6 +402,77 @@ def _read_by(views: dict[str, str], checks: Iterable[Check] | None) -> set[str]:
     return wanted
 
 
+# --- A forms section's detection as read-only statements (on a streaming replica) -----------------------------
+#
+# A hot standby refuses temporary tables and views — every write, the catalogue's included. There the section's
+# views become the CTEs of each check's statement: NOT MATERIALIZED, so that PostgreSQL inlines them exactly as it
+# inlines the views, and the tables a counted section builds once (q_counts, q_family) MATERIALIZED, shared by
+# the checks that read them in one statement of UNION ALL. The other checks stay one statement each: in one plan
+# every branch's hash tables would be held until the last branch ends.
+
+_BUILT_ONCE = ("q_counts", "q_family")
+# Detections beyond this many bytes wait in a file on disk, not in the worker's memory.
+SPOOL_BYTES = 32 * 1024 * 1024
+
+
+def form_detection_statements(
+    cursor: CursorWrapper,
+    townships: Sequence[str],
+    checks: Sequence[Check],
+    tables: Tables = TABLES,
+    *,
+    counted: bool = False,
+    signed: bool = False,
+) -> list[tuple[str, str]]:
+    """The section's checks as (name, SELECT) pairs that create nothing: each selects ``HOUSEHOLD_DET_COLUMNS``.
+    ``cursor`` is only read from (whether other townships have households)."""
+    views = _form_view_sql(cursor, townships, tables, signed=signed)
+    views[ADDRESS_CODES_TABLE] = cursor.mogrify("SELECT unnest(%s::text[]) AS code", [address_codes()]).decode()
+    built_once = set(_BUILT_ONCE) if counted else set()
+
+    def statement(group: Sequence[Check]) -> str:
+        wanted = _read_by(views, group)
+        ctes = ",\n".join(
+            f"{name} AS {'' if name in built_once else 'NOT '}MATERIALIZED ({sql})"
+            for name, sql in views.items()
+            if name in wanted
+        )
+        # (The checks' SQL is written for the driver's parameters — %% for a % — though none of them takes one.)
+        sql = f"WITH {ctes}\n" + "\nUNION ALL\n".join(_household_detections(check) for check in group)
+        return cursor.mogrify(sql, {}).decode()
+
+    shared = [check for check in checks if any(re.search(rf"\b{name}\b", check.sql) for name in built_once)]
+    statements = [(check.name, statement([check])) for check in checks if check not in shared]
+    if shared:
+        statements.append(("+".join(check.name for check in shared), statement(shared)))
+    return statements
+
+
+def tune_reads(cursor: CursorWrapper) -> None:
+    """The settings of ``tune_session`` a read-only transaction takes (on a replica too)."""
+    # (The run is already parallel, a part per township or section: no parallel workers inside a part.)
+    _execute(cursor, f"SET LOCAL work_mem = '{WORK_MEM}'")
+    _execute(cursor, "SET LOCAL jit = off")
+    _execute(cursor, "SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+def read_detections(
+    cursor: CursorWrapper, statements: Sequence[tuple[str, str]], spool: IO[bytes], result: PartResult
+) -> None:
+    """Run the statements on ``cursor`` (a replica's, in one snapshot) and write their rows to ``spool``, in COPY's
+    text format."""
+    for name, sql in statements:
+        started = time.perf_counter()
+        cursor.copy_expert(f"COPY ({sql}) TO STDOUT", spool)
+        result.timings[name] = result.timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def load_detections(cursor: CursorWrapper, spool: IO[bytes]) -> None:
+    """The rows ``read_detections`` wrote, into this transaction's q_det."""
+    spool.seek(0)
+    cursor.copy_expert(f"COPY q_det ({HOUSEHOLD_DET_COLUMNS}) FROM STDIN", spool)
+
+
 def create_detections(cursor: CursorWrapper) -> None:
     _execute(
         cursor,
@@ -408,15 +484,23 @@ def create_detections(cursor: CursorWrapper) -> None:
     )
 
 
-def _household_insert(check: Check) -> str:
-    """Wrap a household check: its rows go to q_det with their key; ``enrich_household_detections`` adds the
-    record key, area, responsible person and signature once for all of them (not a join per check)."""
+# What a household check's rows become in q_det before ``enrich_household_detections``.
+HOUSEHOLD_DET_COLUMNS = "code, key, household_id, row_no, item, evidence"
+
+
+def _household_detections(check: Check) -> str:
+    """A household check's rows with their key."""
     return f"""
-    INSERT INTO q_det (code, key, household_id, row_no, item, evidence)
     SELECT x.code, 'h' || x.household_id || ':' || coalesce(x.row_no, 0) || ':' || x.item,
            x.household_id, x.row_no, x.item, x.evidence
     FROM ({check.sql}) x(code, household_id, row_no, item, evidence)
     """
+
+
+def _household_insert(check: Check) -> str:
+    """Wrap a household check: its rows go to q_det with their key; ``enrich_household_detections`` adds the
+    record key, area, responsible person and signature once for all of them (not a join per check)."""
+    return f"INSERT INTO q_det ({HOUSEHOLD_DET_COLUMNS}) {_household_detections(check)}"
 
 
 def enrich_household_detections(cursor: CursorWrapper) -> None:
