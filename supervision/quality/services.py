@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -381,39 +381,68 @@ def _watermark_reads() -> contextlib.AbstractContextManager[str]:
     return contextlib.nullcontext(DEFAULT_DB_ALIAS)
 
 
+# The guard of a merge whose detections were read on the replica (``_read_on_replica``): its snapshot is up to its
+# lag old, and a household written since may be in another state on the primary. The findings of such households
+# are not settled by this part — the next incremental run checks them again (they were written after its
+# watermark, which looks back the same margin).
+_WRITTEN_SINCE_REPLICA_READ = (
+    " AND (f.household_id IS NULL OR NOT EXISTS (SELECT FROM enumeration_household h"
+    " WHERE h.id = f.household_id AND h.updated_at > %(replica_seen_until)s))"
+)
+
+
+def _read_on_replica(
+    alias: str,
+    statements: Callable[[CursorWrapper], list[tuple[str, str]] | None],
+    spool: IO[bytes],
+    result: runner.PartResult,
+) -> bool:
+    """Run on the replica ``alias``, in one snapshot (REPEATABLE READ, what a hot standby allows), the statements
+    ``statements(cursor)`` gives — None when it finds the replica cannot serve them — and write their rows to
+    ``spool`` (COPY's text format). ``alias`` is chosen as ``_watermark_reads`` chooses, before the part's
+    transaction wrote anything (or the read-after-write rule would keep it on the primary). False when the replica
+    is not used, declined or failed (a hot standby cancels a long read that conflicts with its replay): the caller
+    then reads on the primary. The heaviest reads of a full run go this way; the writes stay on the primary."""
+    if alias == DEFAULT_DB_ALIAS:
+        return False
+    clock = time.perf_counter()
+    try:
+        with transaction.atomic(using=alias), connections[alias].cursor() as read:
+            read.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            runner.tune_reads(read)
+            chosen = statements(read)
+            if chosen is None:
+                return False
+            result.timings["setup"] = result.timings.get("setup", 0.0) + time.perf_counter() - clock
+            runner.read_detections(read, chosen, spool, result)
+    except DatabaseError:
+        logger.warning("the replica failed: reading on the primary", exc_info=True)
+        connections[alias].close()
+        return False
+    return True
+
+
 def _forms_detect_on_replica(
     write: CursorWrapper, *, alias: str, part: CheckRunPart, townships: list[str], result: runner.PartResult
 ) -> str:
-    """A forms section's detection read on the replica — the heaviest reads of a full run: every signed form of
-    the district — when ``alias``, chosen as ``_watermark_reads`` chooses before the part's transaction wrote
-    anything (or the read-after-write rule would keep it on the primary), is the replica. The detections are copied
-    into the part's q_det; the merge stays on the primary. The alias read from: the primary when the replica is
-    not used, or failed (a hot standby cancels a long read that conflicts with its replay), and the caller then
-    detects on the primary."""
-    if alias == DEFAULT_DB_ALIAS:
-        return alias
-    clock = time.perf_counter()
-    checks = FORM_SECTIONS[part.section]
+    """A forms section's detection — every signed form of the district, once per rule group — read on the replica
+    (``_read_on_replica``) and copied into the part's q_det. The alias it was read from."""
     with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
-        try:
-            # One snapshot for the section's statements (REPEATABLE READ: what a hot standby allows).
-            with transaction.atomic(using=alias), connections[alias].cursor() as read:
-                read.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                runner.tune_reads(read)
-                statements = runner.form_detection_statements(
-                    read,
-                    townships,
-                    checks,
-                    counted=part.section in COUNTED_SECTIONS,
-                    signed=part.section in SIGNED_SECTIONS,
-                )
-                result.timings["setup"] = time.perf_counter() - clock
-                runner.read_detections(read, statements, spool, result)
-        except DatabaseError:
-            logger.warning("forms section %s: the replica failed, detecting on the primary", part.pk, exc_info=True)
-            connections[alias].close()
+        read = _read_on_replica(
+            alias,
+            lambda cursor: runner.form_detection_statements(
+                cursor,
+                townships,
+                FORM_SECTIONS[part.section],
+                counted=part.section in COUNTED_SECTIONS,
+                signed=part.section in SIGNED_SECTIONS,
+            ),
+            spool,
+            result,
+        )
+        if not read:
             return DEFAULT_DB_ALIAS
-        runner.load_detections(write, spool)
+        runner.load_rows(write, spool, "q_det", runner.HOUSEHOLD_DET_COLUMNS)
     return alias
 
 
@@ -610,10 +639,11 @@ def _part_checks(
     # cross-record rules only.
     forms_by_section = run.mode == RunMode.FULL
     section_stats: dict[str, Any] = {}
-    forms_read_from = DEFAULT_DB_ALIAS
-    if part.section in FORM_SECTIONS:
-        # (Chosen now: the part's temporary tables are writes, after which its reads stay on the primary.)
-        with _watermark_reads() as forms_read_from:
+    # Where a forms or district section's heaviest reads may go. (Chosen now: the part's temporary tables are
+    # writes, after which its reads stay on the primary.)
+    replica = DEFAULT_DB_ALIAS
+    if not part.township_id:
+        with _watermark_reads() as replica:
             pass
     with connection.cursor() as cursor:
         runner.tune_session(cursor)
@@ -683,9 +713,7 @@ def _part_checks(
             checks = FORM_SECTIONS[part.section]
             domains = ["f.rule = ANY(%(section_rules)s) AND f.household_id IN (SELECT id FROM q_hh)"]
             domain_params = {"section_rules": runner.rule_codes(checks)}
-            read_from = _forms_detect_on_replica(
-                cursor, alias=forms_read_from, part=part, townships=townships, result=result
-            )
+            read_from = _forms_detect_on_replica(cursor, alias=replica, part=part, townships=townships, result=result)
             if read_from == DEFAULT_DB_ALIAS:
                 runner.create_form_views(
                     cursor,
@@ -699,13 +727,7 @@ def _part_checks(
             else:
                 # (q_hh only, for the enrichment, the explained warnings and the merge's domain.)
                 runner.create_form_views(cursor, townships, reads=[])
-                # The replica's snapshot is up to its lag old: a household written since may be in another state
-                # on the primary. Its findings are not settled now — the next incremental run checks it again (it
-                # was written after that run's watermark, which looks back the same margin).
-                domains[0] += (
-                    " AND NOT EXISTS (SELECT FROM enumeration_household h"
-                    " WHERE h.id = f.household_id AND h.updated_at > %(replica_seen_until)s)"
-                )
+                domains[0] += _WRITTEN_SINCE_REPLICA_READ
                 domain_params["replica_seen_until"] = _watermark(started_at)
             section_stats["read_from"] = read_from
             runner.enrich_household_detections(cursor)
@@ -718,7 +740,7 @@ def _part_checks(
             domain_params = {"district_rules": runner.rule_codes(checks), "townships": townships}
             if part.section == PartSection.ROSTER:
                 context, section_stats = _roster_match(
-                    cursor, run=run, townships=townships, context=context, result=result
+                    cursor, run=run, townships=townships, context=context, result=result, replica=replica
                 )
                 if context.since is not None:
                     # An incremental part settles the roster findings of the matches it looked at again only.
@@ -727,7 +749,9 @@ def _part_checks(
                     ]
             else:
                 clock = time.perf_counter()
-                context, section_stats = _duplicates_scope(cursor, run=run, townships=townships, context=context)
+                context, section_stats = _duplicates_scope(
+                    cursor, run=run, townships=townships, context=context, replica=replica, result=result
+                )
                 result.timings["setup"] += time.perf_counter() - clock
                 # An incremental section settles the ID duplicates of the numbers it looked at again only. (Whether
                 # a finding's form is signed is looked up per finding: q_signed holds the forms of the scope's
@@ -741,7 +765,14 @@ def _part_checks(
                     " OR (f.household_id, f.row_no) IN (SELECT household_id, row_no FROM q_near_scope))"
                 ]
                 domain_params["whole_section"] = context.since is None
-            runner.run_checks(cursor, context, checks, result)
+            read_on_replica = section_stats.get("read_from", DEFAULT_DB_ALIAS) != DEFAULT_DB_ALIAS
+            # (A duplicates section read on the replica has its detections; the roster's checks read the matches
+            # the part has just rebuilt, on the primary.)
+            if not (read_on_replica and part.section == PartSection.DUPLICATES):
+                runner.run_checks(cursor, context, checks, result)
+            if read_on_replica:
+                domains = [domain + _WRITTEN_SINCE_REPLICA_READ for domain in domains]
+                domain_params["replica_seen_until"] = _watermark(started_at)
         runner.merge(
             cursor,
             run_id=run.pk,
@@ -830,38 +861,65 @@ def _covers_district(*, run: CheckRun, townships: list[str]) -> bool:
 
 
 def _duplicates_scope(
-    cursor: CursorWrapper, *, run: CheckRun, townships: list[str], context: PartContext
+    cursor: CursorWrapper,
+    *,
+    run: CheckRun,
+    townships: list[str],
+    context: PartContext,
+    replica: str,
+    result: runner.PartResult,
 ) -> tuple[PartContext, dict[str, Any]]:
     """What the duplicate checks look at: everything in a full section; else the numbers (``q_dup_scope``) and
     the persons (``q_near_scope``) that the households changed since the last duplicates part over the district,
-    and its findings still open, make worth a second look."""
+    and its findings still open, make worth a second look. A full section is detected on the replica when it
+    serves (``_read_on_replica``): its detections are then in q_det (``read_from`` of the stats says where)."""
     state = {"district": _covers_district(run=run, townships=townships)}
     since = _section_since(run=run, section=PartSection.DUPLICATES, state=state)
     params = {**context.params(), "since": since}
+    context = replace(context, since=since, full=since is None)
+    stats: dict[str, Any] = {"state": state, "since": since.isoformat() if since else None}
     if since is not None:
         runner.plan_for_few_rows(cursor)
     runner.create_changed(cursor, townships, since)
     cursor.execute(duplicate_checks.DUPLICATE_SCOPE, params)
     cursor.execute(duplicate_checks.NEAR_SCOPE, params)
     if since is None:
+        with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
+            if _read_on_replica(
+                replica,
+                lambda read: runner.district_detection_statements(
+                    read, townships, DISTRICT_SECTIONS[PartSection.DUPLICATES], context
+                ),
+                spool,
+                result,
+            ):
+                runner.load_rows(cursor, spool, "q_det", runner.DET_COLUMNS)
+                return context, {**stats, "read_from": replica}
         runner.create_signed(cursor, townships)
+        stats["read_from"] = DEFAULT_DB_ALIAS
     else:
         cursor.execute(
             duplicate_checks.SCOPE_HOUSEHOLDS, {**params, "birth_dates": list(duplicate_checks.birth_dates())}
         )
         runner.create_signed(cursor, townships, only="q_dup_households")
-    return replace(context, since=since, full=since is None), {
-        "state": state,
-        "since": since.isoformat() if since else None,
-    }
+        stats["read_from"] = DEFAULT_DB_ALIAS
+    return context, stats
 
 
 def _roster_match(
-    cursor: CursorWrapper, *, run: CheckRun, townships: list[str], context: PartContext, result: runner.PartResult
+    cursor: CursorWrapper,
+    *,
+    run: CheckRun,
+    townships: list[str],
+    context: PartContext,
+    result: runner.PartResult,
+    replica: str,
 ) -> tuple[PartContext, dict[str, Any]]:
     """Bring ``quality_rostermatch``, ``quality_rosterhouseholdcount`` and the areas' counts
     (``quality_rosterareacount``) up to date for the part's townships: rebuilt in a full run (or after a new
-    roster import); otherwise re-matched for the changed households, and the counts moved by what changed."""
+    roster import); otherwise re-matched for the changed households, and the counts moved by what changed. A
+    rebuild's matches — every roster line against the district's persons — are read on the replica when it serves
+    and holds the same roster (``_read_on_replica``)."""
     clock = time.perf_counter()
     state = _roster_state(cursor, run=run, townships=townships)
     since = _section_since(run=run, section=PartSection.ROSTER, state=state)
@@ -874,7 +932,24 @@ def _roster_match(
         cursor.execute(
             roster_checks.CLEAR_ALL if state["district"] and not others else roster_checks.CLEAR_TOWNSHIPS, params
         )
-        cursor.execute(roster_checks.MATCH_FULL, params)
+        read_from = DEFAULT_DB_ALIAS
+        with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
+            if _read_on_replica(
+                replica,
+                lambda read: (
+                    [("roster_match_read", read.mogrify(roster_checks.MATCH_FULL_SELECT, params).decode())]
+                    # (A roster imported since the replica's snapshot: its matches are the primary's to make.)
+                    if _roster_state(read, run=run, townships=townships) == state
+                    else None
+                ),
+                spool,
+                result,
+            ):
+                runner.load_rows(cursor, spool, "quality_rostermatch", roster_checks.MATCH_COLUMNS)
+                cursor.execute(roster_checks.MATCH_ANALYZE)
+                read_from = replica
+            else:
+                cursor.execute(roster_checks.MATCH_FULL, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()
         cursor.execute(roster_checks.HOUSEHOLD_COUNTS_FULL, params)
@@ -893,10 +968,10 @@ def _roster_match(
         cursor.execute(roster_checks.APPLY_DELTA, params)
         cursor.execute(roster_checks.LOOKED_AT_AGAIN, params)
     result.timings["roster_counts"] = time.perf_counter() - clock
-    return replace(context, since=since, full=since is None), {
-        "state": state,
-        "since": since.isoformat() if since else None,
-    }
+    stats: dict[str, Any] = {"state": state, "since": since.isoformat() if since else None}
+    if since is None:
+        stats["read_from"] = read_from
+    return replace(context, since=since, full=since is None), stats
 
 
 def _mark_done(

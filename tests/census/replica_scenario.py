@@ -8,6 +8,7 @@ Not collected on its own (the file name does not start with ``test_``)."""
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -29,11 +30,14 @@ from django.urls import reverse
 from census import db_router
 from census.db_router import REPLICA, replica_status
 from census.models import Role, StaffMember, Township
+from enumeration.models import SIGNED_STATES, Person
 from supervision.progress.summaries import build_summary
 from supervision.quality.checks import FORM_SECTIONS
-from supervision.quality.models import CheckRun, CheckRunPart, Finding, FindingEvent, RosterAreaCount
+from supervision.quality.models import CheckRun, CheckRunPart, Finding, FindingEvent, RosterAreaCount, RosterMatch
+from supervision.quality.resources import roster_import_bulk
 from supervision.quality.services import check_run_create, check_run_execute, check_run_parts_enqueue
 from tests.conftest import Cast
+from tests.quality.factories import same_number
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -213,6 +217,64 @@ def _snapshot() -> set[tuple[Any, ...]]:
     }
 
 
+RULES_OF_FORMS = [code for checks in FORM_SECTIONS.values() for check in checks for code in check.codes]
+
+
+def _roster_matches() -> set[tuple[Any, ...]]:
+    return set(RosterMatch.objects.values_list("id_number", "village_id", "registered", "here", "household_id"))
+
+
+def _import_roster(tmp_path: Path) -> None:
+    """A hukou roster of the seeded district: 300 of its persons with a number, one of them twice (in another
+    household too: an ID duplicate), and 20 persons registered nowhere."""
+    persons = list(
+        Person.objects.exclude(d3_id_number="")
+        .filter(household__state__in=SIGNED_STATES)
+        .select_related("small_area", "household")
+        .order_by("id")[:300]
+    )
+    rows = [
+        [
+            p.d3_id_number,
+            p.d1_name,
+            p.d4_sex,
+            p.d5_birth_year,
+            p.d5_birth_month,
+            p.small_area.code,
+            p.household.household_no,
+            "",
+        ]
+        for p in persons
+    ]
+    rows += [
+        [
+            same_number(1960 + n, 1 + n % 12, 1 + n % 2, 100 + n),
+            f"未登{n}",
+            1 + n % 2,
+            1960 + n,
+            1 + n % 12,
+            persons[n].small_area.code,
+            "",
+            "",
+        ]
+        for n in range(20)
+    ]
+    path = tmp_path / "roster.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["公民身份号码", "姓名", "性别", "出生年", "出生月", "户籍地代码", "户编号", "户籍地址"])
+        writer.writerows(rows)
+    roster_import_bulk(path=path, district_code=persons[0].township_id[:6])
+    # An ID number written into a second household's form.
+    other = (
+        Person.objects.filter(household__state__in=SIGNED_STATES)
+        .exclude(household_id=persons[0].household_id)
+        .exclude(d3_id_number="")
+        .order_by("-id")[0]
+    )
+    Person.objects.filter(pk=other.pk).update(d3_id_number=persons[0].d3_id_number)
+
+
 def _forget_findings() -> None:
     FindingEvent.objects.all().delete()
     Finding.objects.all().delete()
@@ -274,6 +336,7 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
     tmp_path: Path,
 ) -> None:
     call_command("seed_district", persons=3000, seed=9, plant_errors=os.devnull, stdout=io.StringIO())
+    _import_roster(tmp_path)
     # (Past the incremental runs' margin, QUALITY_INCREMENTAL_MARGIN_SECONDS: the seeded forms are then older than
     # the full run's watermark.)
     time.sleep(2.5)
@@ -321,11 +384,12 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
         # Both workers took parts of the one run (the part records who ran it).
         ran = set(CheckRunPart.objects.filter(run=full).values_list("stats__worker", flat=True))
         assert ran == set(names), ran
-        # Every forms section — every signed form of the district read once per rule group — was read on the
-        # replica (its detections then merged on the primary).
-        forms_parts = CheckRunPart.objects.filter(run=full, section__in=list(FORM_SECTIONS))
-        assert sorted(forms_parts.values_list("section", flat=True)) == sorted(FORM_SECTIONS)
-        assert {part.stats["read_from"] for part in forms_parts} == {REPLICA}
+        # Every forms section — every signed form of the district read once per rule group — and the district
+        # sections — the duplicates among the district's persons, the roster matched against them — were read on
+        # the replica (their detections and matches then written on the primary).
+        sections = CheckRunPart.objects.filter(run=full, township__isnull=True)
+        assert sorted(sections.values_list("section", flat=True)) == sorted([*FORM_SECTIONS, "duplicates", "roster"])
+        assert {part.stats["read_from"] for part in sections} == {REPLICA}
         _wait_replayed()
         # Nothing changed since: the incremental run's township parts find that on the replica.
         incremental = _run_on_workers("incremental", queue)
@@ -340,6 +404,11 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
             worker.wait(timeout=60)
     replicated = _snapshot()
     assert len(replicated) > 40
+    # Findings of every kind of section are compared below: forms, duplicates, roster.
+    found_rules = {rule for rule, *_ in replicated}
+    assert {"ROSTER_NOT_REGISTERED", "ID_DUPLICATE_DISTRICT"} <= found_rules, found_rules
+    assert found_rules & set(RULES_OF_FORMS), found_rules
+    matches = _roster_matches()
 
     # The same data, on one server: the primary itself, no PgBouncer, no replica, the coordinator in this process.
     _forget_findings()
@@ -352,6 +421,7 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
             check_run_execute(run_id=check_run_create(user=None, mode="full").pk, poll=0.05)
             check_run_execute(run_id=check_run_create(user=None, mode="incremental").pk, poll=0.05)
             assert _snapshot() == replicated
+            assert _roster_matches() == matches
     finally:
         connections["default"].close()
         connections["default"].settings_dict["PORT"] = os.environ["TOPOLOGY_BOUNCER_PORT"]

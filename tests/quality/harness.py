@@ -153,7 +153,7 @@ def sql_verdicts(
                         # What a hot standby requires: the reads made no temporary table, view or index.
                         assert _temporary_objects(cursor) == before
                         runner.create_detections(cursor)
-                        runner.load_detections(cursor, spool)
+                        runner.load_rows(cursor, spool, "q_det", runner.HOUSEHOLD_DET_COLUMNS)
                     cursor.execute("SELECT household_id, code, row_no, item, evidence FROM q_det")
                     rows += cursor.fetchall()
                     runner.drop_part_tables(cursor)

@@ -46,9 +46,12 @@ DELETE FROM quality_rosterhouseholdcount WHERE township_id = ANY(%(townships)s);
 # reader who may not see it.)
 _PSEUDONYM = privacy.pseudonym_sql("id_number", "m.id_number")
 
-MATCH_FULL = f"""
-INSERT INTO quality_rostermatch (entry_id, id_number, name, township_id, village_id, small_area_id, household_no,
-    registered, here, household_id, here_household_id, pseudonym)
+MATCH_COLUMNS = (
+    "entry_id, id_number, name, township_id, village_id, small_area_id, household_no, registered, here, "
+    "household_id, here_household_id, pseudonym"
+)
+# (What a rebuild reads, apart from its insert: on a replica, its rows are copied into the primary's table.)
+MATCH_FULL_SELECT = f"""
 SELECT m.*, CASE WHEN m.household_id IS NULL THEN {_PSEUDONYM} END
 FROM (
     SELECT DISTINCT ON (id_number, village_id) id, id_number, name, township_id, village_id, small_area_id,
@@ -61,9 +64,10 @@ FROM (
         GROUP BY r.id
     ) matched
     ORDER BY id_number, village_id, small_area_id NULLS LAST, id
-) m;
-ANALYZE quality_rostermatch;
+) m
 """
+MATCH_ANALYZE = "ANALYZE quality_rostermatch"
+MATCH_FULL = f"INSERT INTO quality_rostermatch ({MATCH_COLUMNS}) {MATCH_FULL_SELECT}; {MATCH_ANALYZE}"
 
 _HIT_COLUMNS = (
     "m.entry_id, m.id_number, m.village_id, m.small_area_id, m.registered, m.here, m.household_id, "

@@ -112,15 +112,24 @@ def create_signed(
 ) -> None:
     """``q_signed``: every signed household of the townships (or those of them in the temporary table ``only``),
     with its signer, area code and a few items."""
+    sql, params = signed_sql(townships, tables, only=only)
+    _execute(cursor, f"CREATE TEMP TABLE q_signed ON COMMIT DROP AS {sql}", params)
+    _execute(cursor, "CREATE UNIQUE INDEX ON q_signed (id)")
+    # updated_at too: how many households an incremental part picks decides how q_hh reads the household rows.
+    _execute(cursor, "ANALYZE q_signed (id, updated_at)")
+
+
+def signed_sql(
+    townships: Sequence[str], tables: Tables = TABLES, *, only: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """What ``create_signed`` selects, and its parameters."""
     # For one township (or a chosen few households), one index look-up per household (the LIMIT keeps PostgreSQL
     # from turning the look-ups into a hash join that reads every signature of the district: 50 ms instead of 90
     # at 1 M persons); for the whole district that hash join is the cheaper way.
     one_by_one = "LIMIT 1" if len(townships) == 1 or only else ""
     chosen = f"AND h.id IN (SELECT id FROM {only})" if only else ""
-    _execute(
-        cursor,
+    return (
         f"""
-        CREATE TEMP TABLE q_signed ON COMMIT DROP AS
         SELECT h.id, h.small_area_id, h.village_id, h.township_id, h.household_no, h.registrar_id,
                h.current_signature_id AS signature_id, s.signer_id, s.signed_at,
                coalesce(s.signer_id, h.registrar_id) AS responsible_id, sa.code AS area_code, h.updated_at,
@@ -135,9 +144,6 @@ def create_signed(
         """,
         {"townships": list(townships)},
     )
-    _execute(cursor, "CREATE UNIQUE INDEX ON q_signed (id)")
-    # updated_at too: how many households an incremental part picks decides how q_hh reads the household rows.
-    _execute(cursor, "ANALYZE q_signed (id, updated_at)")
 
 
 def create_changed(
@@ -467,10 +473,32 @@ def read_detections(
         result.timings[name] = result.timings.get(name, 0.0) + time.perf_counter() - started
 
 
-def load_detections(cursor: CursorWrapper, spool: IO[bytes]) -> None:
-    """The rows ``read_detections`` wrote, into this transaction's q_det."""
+def load_rows(cursor: CursorWrapper, spool: IO[bytes], table: str, columns: str) -> None:
+    """The rows ``read_detections`` wrote, into ``table`` (q_det, say) in this transaction."""
     spool.seek(0)
-    cursor.copy_expert(f"COPY q_det ({HOUSEHOLD_DET_COLUMNS}) FROM STDIN", spool)
+    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", spool)
+
+
+def district_detection_statements(
+    cursor: CursorWrapper, townships: Sequence[str], checks: Sequence[Check], context: PartContext
+) -> list[tuple[str, str]]:
+    """A full duplicates section's checks as (name, SELECT) pairs that create nothing, each selecting
+    ``DET_COLUMNS``: ``q_signed`` as a CTE, and the scope tables of an incremental section — empty in a full one —
+    as empty CTEs of their columns."""
+    signed, signed_params = signed_sql(townships)
+    ctes = {
+        "q_signed": cursor.mogrify(signed, signed_params).decode(),
+        "q_dup_persons": "SELECT household_id, d3_id_number, township_id FROM enumeration_person WHERE false",
+        "q_near_scope": "SELECT * FROM enumeration_person WHERE false",
+    }
+    statements = []
+    for check in checks:
+        with_clause = ",\n".join(
+            f"{name} AS MATERIALIZED ({sql})" for name, sql in ctes.items() if re.search(rf"\b{name}\b", check.sql)
+        )
+        sql = f"WITH {with_clause}\nSELECT * FROM ({check.sql}) x" if with_clause else check.sql
+        statements.append((check.name, cursor.mogrify(sql, check.parameters(context)).decode()))
+    return statements
 
 
 def create_detections(cursor: CursorWrapper) -> None:
