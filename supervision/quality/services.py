@@ -69,6 +69,7 @@ from supervision.quality.checks import (
     SIGNED_SECTIONS,
     PartContext,
     runner,
+    tally,
 )
 from supervision.quality.checks import duplicates as duplicate_checks
 from supervision.quality.checks import process as process_checks
@@ -422,6 +423,19 @@ def _read_on_replica(
     return True
 
 
+def _tally_township_on_replica(write: CursorWrapper, *, alias: str, township: str, result: runner.PartResult) -> str:
+    """A township's tally rows — every signed form of it with its persons, counted — read on the replica
+    (``_read_on_replica``) and copied into ``quality_householdtally``; the sums are then made from them on the
+    primary, as ``tally.REBUILD`` does. The alias they were read from."""
+    with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
+        if not _read_on_replica(alias, lambda read: [runner.township_tally_statement(read, township)], spool, result):
+            return DEFAULT_DB_ALIAS
+        write.execute(tally.REBUILD_DELETE, {"township": township})
+        runner.load_rows(write, spool, "quality_householdtally", tally.COLUMNS)
+        write.execute(tally.REBUILD_SUMS, {"township": township})
+    return alias
+
+
 def _forms_detect_on_replica(
     write: CursorWrapper, *, alias: str, part: CheckRunPart, townships: list[str], result: runner.PartResult
 ) -> str:
@@ -642,7 +656,7 @@ def _part_checks(
     # Where a forms or district section's heaviest reads may go. (Chosen now: the part's temporary tables are
     # writes, after which its reads stay on the primary.)
     replica = DEFAULT_DB_ALIAS
-    if not part.township_id:
+    if not part.township_id or since is None:
         with _watermark_reads() as replica:
             pass
     with connection.cursor() as cursor:
@@ -672,10 +686,13 @@ def _part_checks(
                 result.households = runner.create_household_tables(cursor, townships, since)
             result.timings["setup"] = time.perf_counter() - clock
             clock = time.perf_counter()
+            read_from = DEFAULT_DB_ALIAS
             if changes_only:
                 runner.tally_changed(cursor, result)
             else:
-                runner.tally_township(cursor, part.township_id)
+                read_from = _tally_township_on_replica(cursor, alias=replica, township=part.township_id, result=result)
+                if read_from == DEFAULT_DB_ALIAS:
+                    runner.tally_township(cursor, part.township_id)
             result.timings["tally"] = time.perf_counter() - clock
             # The cross rules' findings about households are about the township's signed ones (its tally); an
             # incremental part settles, of a rule that looks only at what the changes touch (``Check.settles``: the
@@ -708,6 +725,19 @@ def _part_checks(
                 runner.drop_explained_warnings(cursor)
                 domains.append("f.rule = ANY(%(household_rules)s) AND f.household_id IN (SELECT id FROM q_hh)")
                 domain_params["household_rules"] = runner.household_rules()
+            if read_from != DEFAULT_DB_ALIAS:
+                # The cross rules that read the forms and the ledger only (not the tally just rewritten) are read
+                # on the replica too; the merge leaves the findings of forms written since unsettled.
+                on_replica = [check for check in cross if runner.reads_forms_only(check)]
+                with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
+                    if _read_on_replica(
+                        read_from, lambda read: runner.township_statements(read, on_replica, context), spool, result
+                    ):
+                        runner.load_rows(cursor, spool, "q_det", runner.DET_COLUMNS)
+                        cross = [check for check in cross if check not in on_replica]
+                domains = [domain + _WRITTEN_SINCE_REPLICA_READ for domain in domains]
+                domain_params["replica_seen_until"] = _watermark(started_at)
+                section_stats["read_from"] = read_from
             runner.run_checks(cursor, context, cross, result)
         elif part.section in FORM_SECTIONS:
             checks = FORM_SECTIONS[part.section]

@@ -220,6 +220,12 @@ def _snapshot() -> set[tuple[Any, ...]]:
 RULES_OF_FORMS = [code for checks in FORM_SECTIONS.values() for check in checks for code in check.codes]
 
 
+def _tallies() -> set[tuple[Any, ...]]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT * FROM quality_householdtally")
+        return {tuple(str(value) for value in row) for row in cursor.fetchall()}
+
+
 def _roster_matches() -> set[tuple[Any, ...]]:
     return set(RosterMatch.objects.values_list("id_number", "village_id", "registered", "here", "household_id"))
 
@@ -390,6 +396,10 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
         sections = CheckRunPart.objects.filter(run=full, township__isnull=True)
         assert sorted(sections.values_list("section", flat=True)) == sorted([*FORM_SECTIONS, "duplicates", "roster"])
         assert {part.stats["read_from"] for part in sections} == {REPLICA}
+        # So were the township parts' tallies and their cross rules that read the forms and the ledger only.
+        townships = CheckRunPart.objects.filter(run=full, township__isnull=False)
+        assert townships.count() >= 2
+        assert {part.stats["read_from"] for part in townships} == {REPLICA}
         _wait_replayed()
         # Nothing changed since: the incremental run's township parts find that on the replica.
         incremental = _run_on_workers("incremental", queue)
@@ -409,6 +419,8 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
     assert {"ROSTER_NOT_REGISTERED", "ID_DUPLICATE_DISTRICT"} <= found_rules, found_rules
     assert found_rules & set(RULES_OF_FORMS), found_rules
     matches = _roster_matches()
+    tallies = _tallies()
+    assert len(tallies) > 500
 
     # The same data, on one server: the primary itself, no PgBouncer, no replica, the coordinator in this process.
     _forget_findings()
@@ -422,6 +434,7 @@ def test_the_nightly_checks_on_two_workers_through_pgbouncer_with_reads_on_the_r
             check_run_execute(run_id=check_run_create(user=None, mode="incremental").pk, poll=0.05)
             assert _snapshot() == replicated
             assert _roster_matches() == matches
+            assert _tallies() == tallies
     finally:
         connections["default"].close()
         connections["default"].settings_dict["PORT"] = os.environ["TOPOLOGY_BOUNCER_PORT"]

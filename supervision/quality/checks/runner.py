@@ -491,6 +491,42 @@ def district_detection_statements(
         "q_dup_persons": "SELECT household_id, d3_id_number, township_id FROM enumeration_person WHERE false",
         "q_near_scope": "SELECT * FROM enumeration_person WHERE false",
     }
+    return detection_statements(cursor, checks, context, ctes)
+
+
+# What the cross rules of a township part that looks at everything read besides the tables themselves: the
+# incremental part's scopes, empty then.
+_EMPTY_TOWNSHIP_SCOPES = {
+    "q_changed": "SELECT id, small_area_id FROM enumeration_household WHERE false",
+    "q_chain_tail": "SELECT small_area_id, seq AS first FROM enumeration_signature WHERE false",
+}
+
+
+def reads_forms_only(check: Check) -> bool:
+    """A cross rule of a township part that looks at everything whose reads a replica can serve: it reads the
+    forms, the ledger and the frame only — not the tally and sums the part has just rewritten, nor a temporary
+    table but the empty scopes."""
+    named = set(re.findall(r"\bq_\w+", check.sql))
+    return not re.search(r"\bquality_\w+", check.sql) and named <= set(_EMPTY_TOWNSHIP_SCOPES)
+
+
+def township_statements(cursor: CursorWrapper, checks: Sequence[Check], context: PartContext) -> list[tuple[str, str]]:
+    """A township part that looks at everything, as (name, SELECT) pairs that create nothing: the cross rules
+    ``reads_forms_only`` (each selecting ``DET_COLUMNS``)."""
+    return detection_statements(cursor, checks, context, dict(_EMPTY_TOWNSHIP_SCOPES))
+
+
+def township_tally_statement(cursor: CursorWrapper, township: str) -> tuple[str, str]:
+    """The township's tally rows (``tally.COLUMNS``) as one SELECT that creates nothing: ``q_signed`` as a CTE."""
+    signed, params = signed_sql([township])
+    sql = f"WITH q_signed AS MATERIALIZED ({signed})\n{tally.rows_sql(tally.TOWNSHIP_PERSONS)}"
+    return "tally_rows", cursor.mogrify(sql, {**params, "township": township}).decode()
+
+
+def detection_statements(
+    cursor: CursorWrapper, checks: Sequence[Check], context: PartContext, ctes: dict[str, str]
+) -> list[tuple[str, str]]:
+    """Checks that select every column of q_det, each as one statement with the ``ctes`` it names."""
     statements = []
     for check in checks:
         with_clause = ",\n".join(

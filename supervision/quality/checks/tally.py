@@ -53,13 +53,22 @@ _COLUMNS = (
 )
 
 
+COLUMNS = _COLUMNS
+
+
 def insert_sql(persons: str) -> str:
     """Tally every household of ``q_signed`` from the person rows in ``persons`` (a relation that holds at least
     every person of those households; ``age`` is computed here)."""
+    return f"\nINSERT INTO quality_householdtally ({_COLUMNS})\n" + rows_sql(persons)
+
+
+def rows_sql(persons: str) -> str:
+    """The rows ``insert_sql`` inserts (on a replica, with ``q_signed`` as a CTE, copied into the table)."""
     low, high = WHIPPLE_AGES
-    return f"""
-INSERT INTO quality_householdtally ({_COLUMNS})
-SELECT s.id, s.township_id, s.village_id, s.small_area_id, s.area_code, s.household_no, s.registrar_id, s.signer_id,
+    return (
+        "SELECT s.id, s.township_id, s.village_id, s.small_area_id, s.area_code, s.household_no, "
+        + f"""\
+s.registrar_id, s.signer_id,
        s.signed_at, s.signature_id, s.family, s.is_foreign, s.listed, s.expected_persons,
        coalesce(s.h3_births_male, 0) + coalesce(s.h3_births_female, 0), coalesce(c.persons, 0),
        coalesce(c.infants, 0), coalesce(c.male, 0), coalesce(c.female, 0), coalesce(c.month_known, 0),
@@ -85,6 +94,7 @@ FROM q_signed s LEFT JOIN (
     GROUP BY p.household_id
 ) c ON c.household_id = s.id
 """
+    )
 
 
 # --- The sums per small area and registrar (``quality_arearegistrartally``) -------------------------------------
@@ -194,14 +204,11 @@ CREATE TEMP TABLE q_copy_households (household_id bigint) ON COMMIT DROP;
 """
 
 # A part that checks every form of its township: the township's rows again, from its persons, and their sums.
-REBUILD = (
-    "DELETE FROM quality_householdtally WHERE township_id = %(township)s;\n"
-    + insert_sql("(SELECT * FROM enumeration_person WHERE township_id = %(township)s)")
-    + ";\n"
-    + SUMS_REBUILD
-    + ";\n"
-    + NO_SCOPES
-)
+REBUILD_DELETE = "DELETE FROM quality_householdtally WHERE township_id = %(township)s;\n"
+TOWNSHIP_PERSONS = "(SELECT * FROM enumeration_person WHERE township_id = %(township)s)"
+# (After the rows: when they were read on a replica and copied in.)
+REBUILD_SUMS = SUMS_REBUILD + ";\n" + NO_SCOPES
+REBUILD = REBUILD_DELETE + insert_sql(TOWNSHIP_PERSONS) + ";\n" + REBUILD_SUMS
 
 # An incremental part: the rows of the households changed since (``q_changed``: of every state — a form that is
 # no longer signed leaves the tally), from the persons of those still signed (``q_p``); the sums moved by the
