@@ -653,8 +653,9 @@ def _part_checks(
     # cross-record rules only.
     forms_by_section = run.mode == RunMode.FULL
     section_stats: dict[str, Any] = {}
-    # Where a forms or district section's heaviest reads may go. (Chosen now: the part's temporary tables are
-    # writes, after which its reads stay on the primary.)
+    # Where the bulk reads of a part that looks at everything — a forms or district section, a township part
+    # without a watermark — may go. (Chosen now: the part's temporary tables are writes, after which its reads stay
+    # on the primary.)
     replica = DEFAULT_DB_ALIAS
     if not part.township_id or since is None:
         with _watermark_reads() as replica:
