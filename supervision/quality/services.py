@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -393,33 +393,40 @@ _WRITTEN_SINCE_REPLICA_READ = (
 
 
 def _read_on_replica(
+    write: CursorWrapper,
+    *,
     alias: str,
     statements: Callable[[CursorWrapper], list[tuple[str, str]] | None],
-    spool: IO[bytes],
+    into: str,
+    columns: str,
     result: runner.PartResult,
 ) -> bool:
     """Run on the replica ``alias``, in one snapshot (REPEATABLE READ, what a hot standby allows), the statements
-    ``statements(cursor)`` gives — None when it finds the replica cannot serve them — and write their rows to
-    ``spool`` (COPY's text format). ``alias`` is chosen as ``_watermark_reads`` chooses, before the part's
+    ``statements(cursor)`` gives — None when it finds the replica cannot serve them — and copy their rows into
+    ``into`` (``columns``) in the primary's transaction (``write``), through a spool file (COPY's text format; in
+    memory up to ``runner.SPOOL_BYTES``). ``alias`` is chosen as ``_watermark_reads`` chooses, before the part's
     transaction wrote anything (or the read-after-write rule would keep it on the primary). False when the replica
-    is not used, declined or failed (a hot standby cancels a long read that conflicts with its replay): the caller
-    then reads on the primary. The heaviest reads of a full run go this way; the writes stay on the primary."""
+    is not used, declined or failed (a hot standby cancels a long read that conflicts with its replay): nothing is
+    copied, and the caller reads on the primary. The heaviest reads of a full run go this way; the writes stay on
+    the primary."""
     if alias == DEFAULT_DB_ALIAS:
         return False
     clock = time.perf_counter()
-    try:
-        with transaction.atomic(using=alias), connections[alias].cursor() as read:
-            read.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            runner.tune_reads(read)
-            chosen = statements(read)
-            if chosen is None:
-                return False
-            result.timings["setup"] = result.timings.get("setup", 0.0) + time.perf_counter() - clock
-            runner.read_detections(read, chosen, spool, result)
-    except DatabaseError:
-        logger.warning("the replica failed: reading on the primary", exc_info=True)
-        connections[alias].close()
-        return False
+    with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
+        try:
+            with transaction.atomic(using=alias), connections[alias].cursor() as read:
+                read.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                runner.tune_reads(read)
+                chosen = statements(read)
+                if chosen is None:
+                    return False
+                result.timings["setup"] = result.timings.get("setup", 0.0) + time.perf_counter() - clock
+                runner.read_rows(read, chosen, spool, result)
+        except DatabaseError:
+            logger.warning("the replica failed: reading on the primary", exc_info=True)
+            connections[alias].close()
+            return False
+        runner.load_rows(write, spool, into, columns)
     return True
 
 
@@ -427,12 +434,20 @@ def _tally_township_on_replica(write: CursorWrapper, *, alias: str, township: st
     """A township's tally rows — every signed form of it with its persons, counted — read on the replica
     (``_read_on_replica``) and copied into ``quality_householdtally``; the sums are then made from them on the
     primary, as ``tally.REBUILD`` does. The alias they were read from."""
-    with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
-        if not _read_on_replica(alias, lambda read: [runner.township_tally_statement(read, township)], spool, result):
-            return DEFAULT_DB_ALIAS
-        write.execute(tally.REBUILD_DELETE, {"township": township})
-        runner.load_rows(write, spool, "quality_householdtally", tally.COLUMNS)
-        write.execute(tally.REBUILD_SUMS, {"township": township})
+    if alias == DEFAULT_DB_ALIAS:
+        return alias
+    # (Before the copy; on the primary's path REBUILD deletes again, finding nothing.)
+    write.execute(tally.REBUILD_DELETE, {"township": township})
+    if not _read_on_replica(
+        write,
+        alias=alias,
+        statements=lambda read: [runner.township_tally_statement(read, township)],
+        into="quality_householdtally",
+        columns=tally.COLUMNS,
+        result=result,
+    ):
+        return DEFAULT_DB_ALIAS
+    write.execute(tally.REBUILD_SUMS, {"township": township})
     return alias
 
 
@@ -441,23 +456,21 @@ def _forms_detect_on_replica(
 ) -> str:
     """A forms section's detection — every signed form of the district, once per rule group — read on the replica
     (``_read_on_replica``) and copied into the part's q_det. The alias it was read from."""
-    with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
-        read = _read_on_replica(
-            alias,
-            lambda cursor: runner.form_detection_statements(
-                cursor,
-                townships,
-                FORM_SECTIONS[part.section],
-                counted=part.section in COUNTED_SECTIONS,
-                signed=part.section in SIGNED_SECTIONS,
-            ),
-            spool,
-            result,
-        )
-        if not read:
-            return DEFAULT_DB_ALIAS
-        runner.load_rows(write, spool, "q_det", runner.HOUSEHOLD_DET_COLUMNS)
-    return alias
+    read = _read_on_replica(
+        write,
+        alias=alias,
+        statements=lambda cursor: runner.form_detection_statements(
+            cursor,
+            townships,
+            FORM_SECTIONS[part.section],
+            counted=part.section in COUNTED_SECTIONS,
+            signed=part.section in SIGNED_SECTIONS,
+        ),
+        into="q_det",
+        columns=runner.HOUSEHOLD_DET_COLUMNS,
+        result=result,
+    )
+    return alias if read else DEFAULT_DB_ALIAS
 
 
 def _try_lock(namespace: int, key: int) -> bool:
@@ -694,6 +707,7 @@ def _part_checks(
                 read_from = _tally_township_on_replica(cursor, alias=replica, township=part.township_id, result=result)
                 if read_from == DEFAULT_DB_ALIAS:
                     runner.tally_township(cursor, part.township_id)
+                section_stats["read_from"] = read_from
             result.timings["tally"] = time.perf_counter() - clock
             # The cross rules' findings about households are about the township's signed ones (its tally); an
             # incremental part settles, of a rule that looks only at what the changes touch (``Check.settles``: the
@@ -730,15 +744,17 @@ def _part_checks(
                 # The cross rules that read the forms and the ledger only (not the tally just rewritten) are read
                 # on the replica too; the merge leaves the findings of forms written since unsettled.
                 on_replica = [check for check in cross if runner.reads_forms_only(check)]
-                with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
-                    if _read_on_replica(
-                        read_from, lambda read: runner.township_statements(read, on_replica, context), spool, result
-                    ):
-                        runner.load_rows(cursor, spool, "q_det", runner.DET_COLUMNS)
-                        cross = [check for check in cross if check not in on_replica]
+                if _read_on_replica(
+                    cursor,
+                    alias=read_from,
+                    statements=lambda read: runner.township_statements(read, on_replica, context),
+                    into="q_det",
+                    columns=runner.DET_COLUMNS,
+                    result=result,
+                ):
+                    cross = [check for check in cross if check not in on_replica]
                 domains = [domain + _WRITTEN_SINCE_REPLICA_READ for domain in domains]
                 domain_params["replica_seen_until"] = _watermark(started_at)
-                section_stats["read_from"] = read_from
             runner.run_checks(cursor, context, cross, result)
         elif part.section in FORM_SECTIONS:
             checks = FORM_SECTIONS[part.section]
@@ -915,17 +931,17 @@ def _duplicates_scope(
     cursor.execute(duplicate_checks.DUPLICATE_SCOPE, params)
     cursor.execute(duplicate_checks.NEAR_SCOPE, params)
     if since is None:
-        with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
-            if _read_on_replica(
-                replica,
-                lambda read: runner.district_detection_statements(
-                    read, townships, DISTRICT_SECTIONS[PartSection.DUPLICATES], context
-                ),
-                spool,
-                result,
-            ):
-                runner.load_rows(cursor, spool, "q_det", runner.DET_COLUMNS)
-                return context, {**stats, "read_from": replica}
+        if _read_on_replica(
+            cursor,
+            alias=replica,
+            statements=lambda read: runner.district_detection_statements(
+                read, townships, DISTRICT_SECTIONS[PartSection.DUPLICATES], context
+            ),
+            into="q_det",
+            columns=runner.DET_COLUMNS,
+            result=result,
+        ):
+            return context, {**stats, "read_from": replica}
         runner.create_signed(cursor, townships)
         stats["read_from"] = DEFAULT_DB_ALIAS
     else:
@@ -964,23 +980,23 @@ def _roster_match(
             roster_checks.CLEAR_ALL if state["district"] and not others else roster_checks.CLEAR_TOWNSHIPS, params
         )
         read_from = DEFAULT_DB_ALIAS
-        with tempfile.SpooledTemporaryFile(max_size=runner.SPOOL_BYTES) as spool:
-            if _read_on_replica(
-                replica,
-                lambda read: (
-                    [("roster_match_read", read.mogrify(roster_checks.MATCH_FULL_SELECT, params).decode())]
-                    # (A roster imported since the replica's snapshot: its matches are the primary's to make.)
-                    if _roster_state(read, run=run, townships=townships) == state
-                    else None
-                ),
-                spool,
-                result,
-            ):
-                runner.load_rows(cursor, spool, "quality_rostermatch", roster_checks.MATCH_COLUMNS)
-                cursor.execute(roster_checks.MATCH_ANALYZE)
-                read_from = replica
-            else:
-                cursor.execute(roster_checks.MATCH_FULL, params)
+        if _read_on_replica(
+            cursor,
+            alias=replica,
+            statements=lambda read: (
+                [("roster_match_read", read.mogrify(roster_checks.MATCH_FULL_SELECT, params).decode())]
+                # (A roster imported since the replica's snapshot: its matches are the primary's to make.)
+                if _roster_state(read, run=run, townships=townships) == state
+                else None
+            ),
+            into="quality_rostermatch",
+            columns=roster_checks.MATCH_COLUMNS,
+            result=result,
+        ):
+            cursor.execute(roster_checks.MATCH_ANALYZE)
+            read_from = replica
+        else:
+            cursor.execute(roster_checks.MATCH_FULL, params)
         result.timings["roster_match"] = time.perf_counter() - clock
         clock = time.perf_counter()
         cursor.execute(roster_checks.HOUSEHOLD_COUNTS_FULL, params)

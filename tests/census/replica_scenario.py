@@ -488,3 +488,40 @@ def test_a_forms_section_read_on_a_replica_behind_leaves_the_findings_of_forms_w
     returned.refresh_from_db()
     assert explained.state == "closed", explained.state
     assert returned.state == "open", returned.state
+
+
+@ALL
+def test_a_replica_that_fails_in_the_middle_of_a_part_s_read_leaves_the_part_to_the_primary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hot standby cancels a read that conflicts with its replay, or goes away: every part that was reading there
+    reads again on the primary, in the same transaction, and the run finds what a run without a replica finds."""
+    from supervision.quality.checks import runner
+
+    call_command("seed_district", persons=1500, seed=6, plant_errors=os.devnull, stdout=io.StringIO())
+    with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=-1.0):
+        check_run_execute(run_id=check_run_create(user=None, mode="full").pk, poll=0.05)
+    alone = _snapshot()
+    assert len(alone) > 20
+    _forget_findings()
+    read_rows = runner.read_rows
+    failed: list[str] = []
+
+    def failing(cursor: Any, statements: Any, spool: Any, result: Any) -> None:
+        assert cursor.db.alias == REPLICA
+        # Some rows are written first: a failure part-way must copy none of them.
+        read_rows(cursor, statements[:1], spool, result)
+        failed.append(statements[0][0])
+        cursor.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(runner, "read_rows", failing)
+    _wait_usable()
+    quality = {**settings.QUALITY, "INCREMENTAL_MARGIN_SECONDS": 600}
+    with override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=60.0, QUALITY=quality):
+        run = check_run_execute(run_id=check_run_create(user=None, mode="full").pk, poll=0.05)
+    assert run.status == "done", run.error
+    parts = CheckRunPart.objects.filter(run=run)
+    # Every part that looks at everything tried the replica, and read on the primary after all.
+    assert len(failed) == parts.count()
+    assert {part.stats.get("read_from") for part in parts} == {"default"}
+    assert _snapshot() == alone

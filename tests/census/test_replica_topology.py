@@ -54,4 +54,4 @@ def test_the_replicated_topology_runs_the_dashboards_and_the_nightly_checks() ->
     finally:
         cluster.stop()
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
-    assert "7 passed" in result.stdout, result.stdout[-3000:]
+    assert "8 passed" in result.stdout, result.stdout[-3000:]

@@ -173,7 +173,7 @@ ALLOWED = {
     ("supervision/quality/resources.py", "csv.writer"): 1,
     # write_roster_csv: a benchmark's input file for the roster import, read back by the import itself.
     ("supervision/quality/synthetic.py", "COPY … TO STDOUT"): 1,
-    # read_detections: a check part's rows out of the replica, in COPY's text format, straight into COPY … FROM
+    # read_rows: a check part's rows out of the replica, in COPY's text format, straight into COPY … FROM
     # on the primary (a spool file of the worker's, never a file for people).
     ("supervision/quality/checks/runner.py", "COPY … TO STDOUT"): 1,
 }

@@ -149,7 +149,7 @@ def sql_verdicts(
                     )
                     before = _temporary_objects(cursor)
                     with tempfile.TemporaryFile() as spool:
-                        runner.read_detections(cursor, statements, spool, runner.PartResult())
+                        runner.read_rows(cursor, statements, spool, runner.PartResult())
                         # What a hot standby requires: the reads made no temporary table, view or index.
                         assert _temporary_objects(cursor) == before
                         runner.create_detections(cursor)

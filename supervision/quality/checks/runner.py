@@ -462,11 +462,11 @@ def tune_reads(cursor: CursorWrapper) -> None:
     _execute(cursor, "SET LOCAL max_parallel_workers_per_gather = 0")
 
 
-def read_detections(
+def read_rows(
     cursor: CursorWrapper, statements: Sequence[tuple[str, str]], spool: IO[bytes], result: PartResult
 ) -> None:
-    """Run the statements on ``cursor`` (a replica's, in one snapshot) and write their rows to ``spool``, in COPY's
-    text format."""
+    """Run the statements on ``cursor`` (a replica's, in one snapshot) and write their rows — detections, tally or
+    roster-match rows — to ``spool``, in COPY's text format."""
     for name, sql in statements:
         started = time.perf_counter()
         cursor.copy_expert(f"COPY ({sql}) TO STDOUT", spool)
@@ -474,7 +474,7 @@ def read_detections(
 
 
 def load_rows(cursor: CursorWrapper, spool: IO[bytes], table: str, columns: str) -> None:
-    """The rows ``read_detections`` wrote, into ``table`` (q_det, say) in this transaction."""
+    """The rows ``read_rows`` wrote, into ``table`` (q_det, say) in this transaction."""
     spool.seek(0)
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", spool)
 
